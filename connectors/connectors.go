@@ -1,0 +1,71 @@
+// Package connectors holds the registry of connector types and the interfaces the engine uses.
+//
+// A connector is configured by name under the configuration's connectors, with its type
+// ("http", "file", ...) and options. One package per type registers itself from init and knows
+// nothing of the others; connectors/all imports every type. A connector can be a source (routes
+// read from it), a sink (routes deliver to it), or both.
+package connectors
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/internal/registry"
+)
+
+// Emit hands messages received by a source to the hub. It returns nil only once every message is
+// durably stored for every route that reads from the source: then, and only then, the source may
+// acknowledge them to their sender. The source sets the id and payload; the hub fills the
+// envelope's source, time and correlation id when absent.
+type Emit func(ctx context.Context, msgs ...*message.Message) error
+
+// Source receives messages from outside the hub.
+type Source interface {
+	// Run receives messages and hands them to emit until ctx is done, then returns nil once it
+	// has stopped taking new ones. It returns an error only when it cannot go on.
+	Run(ctx context.Context, emit Emit) error
+}
+
+// Sink delivers messages out of the hub.
+type Sink interface {
+	// Send delivers one message. It is safe for concurrent use. An error marked with
+	// fault.Permanent is not retried; any other error is.
+	Send(ctx context.Context, msg *message.Message) error
+	// Close releases the sink's resources.
+	Close() error
+}
+
+// Env is what a connector factory gets from the engine.
+type Env struct {
+	// Name is the connector's name in the configuration.
+	Name string
+	// BaseDir is the folder of the configuration file; relative paths resolve against it.
+	BaseDir string
+	// DataDir is the hub's data folder.
+	DataDir string
+	Logger  *slog.Logger
+	// Mux returns the request multiplexer of the HTTP server listening on addr, shared by every
+	// connector that listens there. The engine starts the servers once all connectors are built.
+	Mux func(addr string) (*http.ServeMux, error)
+}
+
+// Factory makes one type of connector.
+type Factory struct {
+	Type   string // the connector type named in the configuration
+	Doc    string // one paragraph for the configuration reference
+	Config any    // pointer to the zero options struct, described with spec tags
+	// NewSource makes a source from decoded, validated options of the same type as Config; nil
+	// when the type cannot be a source.
+	NewSource func(cfg any, env Env) (Source, error)
+	// NewSink makes a sink likewise; nil when the type cannot be a sink.
+	NewSink func(cfg any, env Env) (Sink, error)
+}
+
+// Default is the registry that connector packages fill from init.
+var Default = registry.New[Factory]("connector type")
+
+// Register adds f to the Default registry.
+func Register(f Factory) { Default.Register(f.Type, f) }

@@ -1,0 +1,87 @@
+// Package store defines what the hub keeps besides messages in flight: dead letters, idempotency
+// keys and route state. Implementations register themselves by type name ("sqlite", later
+// "postgres"); the engine knows only the interface.
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/aiskao/aiskao/internal/registry"
+)
+
+// ErrNotFound is returned when a dead letter or a state key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DeadLetter is a message that a route could not process after its last retry, kept with the
+// reason so that operations staff can look at it, fix the route and replay it.
+type DeadLetter struct {
+	ID        string            `json:"id"`         // id of the dead letter (not of the message)
+	MessageID string            `json:"message_id"` // id of the failed message
+	Route     string            `json:"route"`
+	Step      string            `json:"step"` // the failing step, for example "steps[2].json_schema" or "to[0].outbox"
+	Error     string            `json:"error"`
+	Attempts  int               `json:"attempts"`
+	Time      time.Time         `json:"time"` // when the message was dead-lettered
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	Payload   []byte            `json:"payload,omitempty"`
+}
+
+// Filter narrows a dead-letter listing.
+type Filter struct {
+	Route string // only this route when not empty
+	Limit int    // at most this many, newest first; 0 means 100
+}
+
+// Store keeps dead letters, idempotency keys and route state durably. It is safe for concurrent use.
+type Store interface {
+	// AddDeadLetter stores d; it fills d.ID and d.Time when empty and returns the id.
+	AddDeadLetter(ctx context.Context, d DeadLetter) (string, error)
+	// ListDeadLetters returns dead letters, newest first, without payloads.
+	ListDeadLetters(ctx context.Context, f Filter) ([]DeadLetter, error)
+	// GetDeadLetter returns one dead letter with its payload, or ErrNotFound.
+	GetDeadLetter(ctx context.Context, id string) (DeadLetter, error)
+	// DeleteDeadLetter removes one dead letter, or returns ErrNotFound.
+	DeleteDeadLetter(ctx context.Context, id string) error
+	// CountDeadLetters returns the number of dead letters per route.
+	CountDeadLetters(ctx context.Context) (map[string]int, error)
+
+	// Seen reports whether key was marked in scope and has not expired.
+	Seen(ctx context.Context, scope, key string) (bool, error)
+	// Mark records key in scope until ttl has passed. Marks may be grouped into one commit with
+	// others; Mark returns when the mark is durable.
+	Mark(ctx context.Context, scope, key string, ttl time.Duration) error
+
+	// GetState returns the value of a route's state key, or ErrNotFound.
+	GetState(ctx context.Context, route, key string) ([]byte, error)
+	// PutState sets the value of a route's state key.
+	PutState(ctx context.Context, route, key string, value []byte) error
+
+	// Ping reports whether the store can be used, for readiness.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+// Env is what a store factory gets from the hub.
+type Env struct {
+	DataDir string
+	Logger  *slog.Logger
+}
+
+// Factory makes one type of store.
+type Factory struct {
+	Type   string // name used in the configuration's store.type
+	Doc    string // one paragraph for the configuration reference
+	Config any    // pointer to the zero configuration struct, described with spec tags
+	// New makes the store from a decoded, validated configuration of the same type as Config.
+	New func(cfg any, env Env) (Store, error)
+}
+
+// Default is the registry that store packages fill from init.
+var Default = registry.New[Factory]("store type")
+
+// Register adds f to the Default registry.
+func Register(f Factory) { Default.Register(f.Type, f) }

@@ -1,0 +1,51 @@
+// Package transport defines how messages travel between a source connector and the routes that
+// read from it. Implementations register by type name ("embedded", later "rabbitmq"); the engine
+// knows only the interface, so switching transports is configuration, not code.
+package transport
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/internal/registry"
+)
+
+// Transport carries messages durably between publishers and route subscribers.
+type Transport interface {
+	// Publisher returns the publisher. Publish returns only once every message is durably
+	// stored: a source may then acknowledge the messages to their sender.
+	Publisher() message.Publisher
+	// Subscriber returns a subscriber for one consumer group: every group receives every message
+	// of a topic once, and the subscribers of one group compete for them. Unacknowledged
+	// messages are delivered again, also after a restart.
+	Subscriber(group string) (message.Subscriber, error)
+	// Backlog returns how many messages of topic wait to be acknowledged by group.
+	Backlog(ctx context.Context, topic, group string) (int64, error)
+	// Ready reports whether the transport can carry messages now, for readiness.
+	Ready(ctx context.Context) error
+	// Close stops the transport after its subscribers have been closed.
+	Close() error
+}
+
+// Env is what a transport factory gets from the hub.
+type Env struct {
+	DataDir string
+	Logger  *slog.Logger
+}
+
+// Factory makes one type of transport.
+type Factory struct {
+	Type   string // name used in the configuration's transport.type
+	Doc    string // one paragraph for the configuration reference
+	Config any    // pointer to the zero configuration struct, described with spec tags
+	// New makes the transport from a decoded, validated configuration of the same type as Config.
+	New func(cfg any, env Env) (Transport, error)
+}
+
+// Default is the registry that transport packages fill from init.
+var Default = registry.New[Factory]("transport type")
+
+// Register adds f to the Default registry.
+func Register(f Factory) { Default.Register(f.Type, f) }

@@ -1,0 +1,137 @@
+// Package routes is the configuration model of the hub: one YAML file or a folder of them
+// declaring transport, store, ops, connectors and routes. Loading is strict (an unknown key is an
+// error), expands ${NAME} and ${NAME:-default} from the environment, and reports every problem at
+// once as "file:line:col: path.to.field: what is wrong". The JSON Schema of the configuration and
+// its reference documentation come from the same field descriptions that validate it.
+package routes
+
+import (
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/internal/registry"
+	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/transforms"
+)
+
+// Config is a loaded, validated configuration. Option structs are decoded into the Config types
+// their factories declare, with defaults applied.
+type Config struct {
+	Files      []string             // the files it was read from, in order
+	Transport  Plugin               // transport.type and its options
+	Store      Plugin               // store.type and its options
+	Ops        Ops                  // the operations API
+	Connectors map[string]Connector // by name
+	Routes     []Route              // in declaration order
+}
+
+// Plugin is a transport or a store: its type and its decoded options (a pointer to the factory's
+// Config type).
+type Plugin struct {
+	Type   string
+	Config any
+}
+
+// Ops configures the operations API.
+type Ops struct {
+	Listen string `yaml:"listen" doc:"Address of the operations API (metrics, health, dead letters). Empty turns it off." example:"127.0.0.1:9090"`
+}
+
+// Connector is one configured connector.
+type Connector struct {
+	Name    string
+	Type    string
+	Config  any    // pointer to the factory's Config type
+	BaseDir string // folder of the file that declares it
+	Pos     Pos
+}
+
+// Route is one configured route: a source, steps, and one or more sinks.
+type Route struct {
+	Name    string
+	From    string   // connector name
+	Steps   []Step   // in order
+	To      []string // connector names; every surviving message goes to each
+	OnError OnError
+	// Timeout bounds each step and each delivery to a sink.
+	Timeout spec.Duration
+	BaseDir string // folder of the file that declares it
+	Pos     Pos
+}
+
+// Step is one configured step. Name is the step's key ("xpath", "switch", ...); Path is its place
+// in the configuration ("steps[2]" or "steps[1].switch.cases[0].steps[0]"), used in dead letters
+// and in the output of try.
+type Step struct {
+	Name   string
+	Path   string
+	Config any // pointer to the factory's Config type; *Switch for "switch"
+	Pos    Pos
+}
+
+// Switch is the options of the structural "switch" step: the first case whose condition holds
+// takes the message through its own steps to its own sinks; without a match the default branch
+// does, and without a default the message goes on after the switch.
+type Switch struct {
+	Cases   []Case
+	Default *Branch
+}
+
+// Case is one branch of a switch, with its condition.
+type Case struct {
+	When Condition
+	Branch
+}
+
+// Branch is the steps and sinks of a switch case. Empty To means: go on with the steps after the
+// switch and the route's sinks.
+type Branch struct {
+	Steps []Step
+	To    []string
+}
+
+// Condition is an XPath boolean expression over the XML payload or an expression over the JSON
+// payload and metadata; exactly one is set.
+type Condition struct {
+	XPath      string            `yaml:"xpath" doc:"XPath expression over the XML payload; true when it selects a node or evaluates to true." example:"/m:Message/m:Header/m:MessageType = 'MSG_DocumentRegistrationRequest'"`
+	Expr       string            `yaml:"expr" doc:"Expression over the JSON payload (body) and metadata (meta), in the expr language." example:"meta.type == 'esoed.DocumentRegistrationRequest'"`
+	Namespaces map[string]string `yaml:"namespaces" doc:"Prefixes used in xpath, mapped to namespace URIs." example:"{m: 'http://schemas.egov.bg/messaging/v1'}"`
+}
+
+// OnError says what happens when a step or a sink fails.
+type OnError struct {
+	Retry      Retry `yaml:"retry" doc:"Retries of a failed message before it becomes a dead letter. Errors marked permanent (a malformed message, an HTTP 4xx answer) are not retried."`
+	DeadLetter *bool `yaml:"dead_letter" doc:"Keep a message that failed its last retry as a dead letter, to inspect and replay. When false it is logged and dropped." default:"true"`
+}
+
+// Retry is an exponential backoff with a cap.
+type Retry struct {
+	Max        int           `yaml:"max" doc:"Retries after the first attempt." default:"3" min:"0" max:"100"`
+	Backoff    spec.Duration `yaml:"backoff" doc:"Wait before the first retry; each next wait is multiplied by multiplier." default:"100ms"`
+	MaxBackoff spec.Duration `yaml:"max_backoff" doc:"Longest wait between two retries." default:"10s"`
+	Multiplier float64       `yaml:"multiplier" doc:"Growth of the wait from one retry to the next." default:"2" min:"1"`
+}
+
+// Pos is a place in a configuration file.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+// Catalog is where the loader finds the types and steps a configuration may name.
+type Catalog struct {
+	Connectors *registry.Registry[connectors.Factory]
+	Steps      *registry.Registry[transforms.Factory]
+	Transports *registry.Registry[transport.Factory]
+	Stores     *registry.Registry[store.Factory]
+}
+
+// DefaultCatalog is the catalog of the packages' Default registries.
+func DefaultCatalog() Catalog {
+	return Catalog{
+		Connectors: connectors.Default,
+		Steps:      transforms.Default,
+		Transports: transport.Default,
+		Stores:     store.Default,
+	}
+}

@@ -1,0 +1,144 @@
+package transforms
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/antchfx/xmlquery"
+
+	"github.com/aiskao/aiskao/hub/envelope"
+)
+
+// Message is a hub message on its way through a route's steps. It keeps what the steps parsed, so
+// that consecutive XML steps share one parsed document and consecutive JSON steps one decoded
+// value: the payload is parsed once, and serialised again only when someone asks for the bytes.
+type Message struct {
+	// ID is the message's unique id. Messages made by a split step get "<parent id>.<n>", so that
+	// processing the same message again yields the same ids.
+	ID string
+	// Metadata is the envelope's metadata (names in hub/envelope) and fields steps put there.
+	Metadata map[string]string
+
+	payload []byte
+	fresh   bool // payload matches the parsed value that was set last
+
+	doc    *xmlquery.Node
+	docErr error
+	docSet bool
+
+	val    any
+	valErr error
+	valSet bool
+
+	dropped bool
+}
+
+// NewMessage returns a message with the given payload; metadata may be nil.
+func NewMessage(id string, metadata map[string]string, payload []byte) *Message {
+	if metadata == nil {
+		metadata = map[string]string{}
+	}
+	return &Message{ID: id, Metadata: metadata, payload: payload, fresh: true}
+}
+
+// Payload returns the payload bytes, serialising the XML document or JSON value a step set last.
+// The returned slice must not be modified.
+func (m *Message) Payload() ([]byte, error) {
+	if m.fresh {
+		return m.payload, nil
+	}
+	switch {
+	case m.valSet:
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m.val); err != nil {
+			return nil, fmt.Errorf("encode JSON payload: %w", err)
+		}
+		m.payload = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	case m.docSet:
+		m.payload = []byte(m.doc.OutputXML(false))
+	}
+	m.fresh = true
+	return m.payload, nil
+}
+
+// SetPayload replaces the payload and forgets what was parsed from the old one.
+func (m *Message) SetPayload(b []byte) {
+	m.payload, m.fresh = b, true
+	m.doc, m.docErr, m.docSet = nil, nil, false
+	m.val, m.valErr, m.valSet = nil, nil, false
+}
+
+// XML returns the payload parsed as XML, parsing it on the first call only.
+func (m *Message) XML() (*xmlquery.Node, error) {
+	if !m.docSet {
+		p, err := m.Payload()
+		if err != nil {
+			return nil, err
+		}
+		m.doc, m.docErr = xmlquery.Parse(bytes.NewReader(p))
+		if m.docErr != nil {
+			m.docErr = fmt.Errorf("payload is not well-formed XML: %w", m.docErr)
+		}
+		m.docSet = true
+	}
+	return m.doc, m.docErr
+}
+
+// SetXML replaces the payload with doc; the bytes are produced when asked for.
+func (m *Message) SetXML(doc *xmlquery.Node) {
+	m.doc, m.docErr, m.docSet = doc, nil, true
+	m.val, m.valErr, m.valSet = nil, nil, false
+	m.fresh = false
+	m.Metadata[envelope.ContentType] = "application/xml"
+}
+
+// JSON returns the payload decoded as JSON (objects as map[string]any, arrays as []any, numbers as
+// json.Number), decoding it on the first call only.
+func (m *Message) JSON() (any, error) {
+	if !m.valSet {
+		p, err := m.Payload()
+		if err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(p))
+		dec.UseNumber()
+		m.valErr = dec.Decode(&m.val)
+		if m.valErr != nil {
+			m.valErr = fmt.Errorf("payload is not valid JSON: %w", m.valErr)
+		}
+		m.valSet = true
+	}
+	return m.val, m.valErr
+}
+
+// SetJSON replaces the payload with the JSON value v; the bytes are produced when asked for.
+func (m *Message) SetJSON(v any) {
+	m.val, m.valErr, m.valSet = v, nil, true
+	m.doc, m.docErr, m.docSet = nil, nil, false
+	m.fresh = false
+	m.Metadata[envelope.ContentType] = "application/json"
+}
+
+// Drop marks the message as going no further: later steps and sinks do not see it.
+func (m *Message) Drop() { m.dropped = true }
+
+// Dropped reports whether a step dropped the message.
+func (m *Message) Dropped() bool { return m.dropped }
+
+// Child returns the n-th message derived from m (n from 0) with the given payload: its id is
+// "<m.ID>.<n>", it copies m's metadata, and its causation id is m's id.
+func (m *Message) Child(n int, payload []byte) *Message {
+	md := make(map[string]string, len(m.Metadata)+1)
+	for k, v := range m.Metadata {
+		md[k] = v
+	}
+	md[envelope.CausationID] = m.ID
+	if md[envelope.CorrelationID] == "" {
+		md[envelope.CorrelationID] = m.ID
+	}
+	return NewMessage(m.ID+"."+strconv.Itoa(n), md, payload)
+}
