@@ -1,0 +1,221 @@
+package ops
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/aiskao/aiskao/hub/store"
+)
+
+// ErrUnknownRoute is returned by Backend.Replay, wrapped with the route's name, when the dead
+// letter's route is not configured any more; the API answers 409 Conflict.
+var ErrUnknownRoute = errors.New("route is not configured")
+
+// Backend is what the operations API needs from the engine.
+type Backend interface {
+	// Store is where the dead letters are kept.
+	Store() store.Store
+	// Replay publishes the dead letter's message back onto its route and deletes the dead
+	// letter. It returns the id of the published message; store.ErrNotFound for an unknown
+	// dead letter; an error wrapping ErrUnknownRoute when the route no longer exists.
+	Replay(ctx context.Context, deadLetterID string) (messageID string, err error)
+	// Ready returns nil when the hub can take messages, else the reason it cannot.
+	Ready(ctx context.Context) error
+}
+
+// Limits of GET /api/v1/dead-letters?limit=N; openapi.yaml states the same numbers.
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+// readyTimeout bounds a readiness check so that a stuck store makes the probe fail rather than hang.
+const readyTimeout = 5 * time.Second
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// endpoint is one request pattern the API serves.
+type endpoint struct {
+	pattern string // net/http ServeMux pattern: "METHOD /path/{wildcard}"
+	handler http.Handler
+}
+
+// api holds what the handlers share.
+type api struct {
+	b       Backend
+	log     *slog.Logger
+	metrics http.Handler
+}
+
+// endpoints is the one list of what the API serves: Handler registers it and the tests compare it
+// with openapi.yaml.
+func (a *api) endpoints() []endpoint {
+	return []endpoint{
+		{"GET /metrics", a.metrics},
+		{"GET /healthz", http.HandlerFunc(a.healthz)},
+		{"GET /readyz", http.HandlerFunc(a.readyz)},
+		{"GET /api/v1/openapi.yaml", http.HandlerFunc(a.openAPI)},
+		{"GET /api/v1/dead-letters", http.HandlerFunc(a.listDeadLetters)},
+		{"GET /api/v1/dead-letters/{id}", http.HandlerFunc(a.getDeadLetter)},
+		{"DELETE /api/v1/dead-letters/{id}", http.HandlerFunc(a.deleteDeadLetter)},
+		{"POST /api/v1/dead-letters/{id}/replay", http.HandlerFunc(a.replayDeadLetter)},
+	}
+}
+
+// Handler returns the operations API: metrics gathered from g, health probes, and dead letters
+// kept in b's store. A nil logger discards. Requests with a method that a path does not serve get
+// 405 Method Not Allowed with an Allow header, and unknown paths 404, both from net/http.
+func Handler(b Backend, g prometheus.Gatherer, logger *slog.Logger) http.Handler {
+	return newAPI(b, g, logger).mux()
+}
+
+func newAPI(b Backend, g prometheus.Gatherer, logger *slog.Logger) *api {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &api{
+		b:   b,
+		log: logger,
+		metrics: promhttp.HandlerFor(g, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
+			// One failing collector must not hide every other metric.
+			ErrorHandling: promhttp.ContinueOnError,
+			// The hub's exposition is tens of kilobytes, scraped every few seconds from inside
+			// the administration's network: gzip would cost more CPU and latency on every scrape
+			// than the bytes it saves. A reverse proxy in front can still compress.
+			DisableCompression: true,
+		}),
+	}
+}
+
+// mux registers every endpoint on a new ServeMux.
+func (a *api) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, e := range a.endpoints() {
+		mux.Handle(e.pattern, e.handler)
+	}
+	return mux
+}
+
+func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeText(w, http.StatusOK, "ok")
+}
+
+func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := a.b.Ready(ctx); err != nil {
+		writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		return
+	}
+	writeText(w, http.StatusOK, "ok")
+}
+
+func (a *api) openAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(openAPI)
+}
+
+func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := defaultListLimit
+	if q.Has("limit") {
+		s := q.Get("limit")
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxListLimit {
+			a.writeError(w, r, http.StatusBadRequest,
+				fmt.Errorf("query parameter limit must be a whole number from 1 to %d, got %q", maxListLimit, s))
+			return
+		}
+		limit = n
+	}
+	dls, err := a.b.Store().ListDeadLetters(r.Context(), store.Filter{Route: q.Get("route"), Limit: limit})
+	if err != nil {
+		a.writeError(w, r, http.StatusInternalServerError, fmt.Errorf("listing dead letters: %w", err))
+		return
+	}
+	out := deadLetterList{DeadLetters: make([]deadLetterJSON, 0, len(dls))}
+	for _, d := range dls {
+		out.DeadLetters = append(out.DeadLetters, toJSON(d, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *api) getDeadLetter(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
+	if err != nil {
+		a.writeStoreError(w, r, id, "reading", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(d, true))
+}
+
+func (a *api) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := a.b.Store().DeleteDeadLetter(r.Context(), id); err != nil {
+		a.writeStoreError(w, r, id, "deleting", err)
+		return
+	}
+	a.log.Info("dead letter deleted", "dead_letter", id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *api) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	mid, err := a.b.Replay(r.Context(), id)
+	if errors.Is(err, ErrUnknownRoute) {
+		a.writeError(w, r, http.StatusConflict, fmt.Errorf("dead letter %q cannot be replayed: %w", id, err))
+		return
+	}
+	if err != nil {
+		a.writeStoreError(w, r, id, "replaying", err)
+		return
+	}
+	a.log.Info("dead letter replayed", "dead_letter", id, "message_id", mid)
+	writeJSON(w, http.StatusAccepted, replayResult{ID: id, MessageID: mid, Status: "replayed"})
+}
+
+// writeStoreError answers 404 for store.ErrNotFound and 500 for anything else.
+func (a *api) writeStoreError(w http.ResponseWriter, r *http.Request, id, doing string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		a.writeError(w, r, http.StatusNotFound, fmt.Errorf("dead letter %q not found", id))
+		return
+	}
+	a.writeError(w, r, http.StatusInternalServerError, fmt.Errorf("%s dead letter %q: %w", doing, id, err))
+}
+
+// writeError answers {"error": "..."}; server-side failures are logged too, since the client may
+// not be the person who has to fix them.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if status >= http.StatusInternalServerError {
+		a.log.Error("operations API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	writeJSON(w, status, errorJSON{Error: err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	// Payloads are mostly XML: keep <, > and & readable instead of \u003c.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the status is sent; a failed write means the client went away
+}
+
+func writeText(w http.ResponseWriter, status int, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintln(w, s)
+}
