@@ -1,0 +1,55 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/store"
+)
+
+// deadLetter keeps a message that failed its last attempt, with the failing step, the error, the
+// number of attempts and the time, and then acknowledges it. When the store cannot take it, the
+// message is not acknowledged: it is delivered again rather than lost.
+func deadLetter(route string, st store.Store, keep bool, log *slog.Logger) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := h(msg)
+			if err == nil {
+				return out, nil
+			}
+			attempts, _ := strconv.Atoi(msg.Metadata.Get(envelope.Attempt))
+			if !keep {
+				log.Error("message failed and is discarded (dead letters are off for this route)", "message_id", msg.UUID, "step", FailedStep(err), "attempts", attempts, "error", err)
+				setOutcome(msg, OutcomeDiscarded)
+				return nil, nil
+			}
+			d := store.DeadLetter{
+				MessageID: msg.UUID,
+				Route:     route,
+				Step:      FailedStep(err),
+				Error:     err.Error(),
+				Attempts:  attempts,
+				Time:      time.Now().UTC(),
+				Metadata:  maps.Clone(msg.Metadata),
+				Payload:   msg.Payload,
+			}
+			// The message's own context may be cancelled by shutdown; keeping it must not be.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), 10*time.Second)
+			defer cancel()
+			id, serr := st.AddDeadLetter(ctx, d)
+			if serr != nil {
+				return nil, fmt.Errorf("keep dead letter: %w (message failed with: %v)", serr, err)
+			}
+			log.Warn("message became a dead letter", "dead_letter_id", id, "message_id", msg.UUID, "step", d.Step, "attempts", attempts, "error", err)
+			setOutcome(msg, OutcomeDeadLetter)
+			return nil, nil
+		}
+	}
+}

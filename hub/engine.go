@@ -1,0 +1,431 @@
+// Package hub is the engine: it builds the configured routes onto a Watermill router, carries
+// messages from source connectors through the durable transport to the routes' steps and sinks,
+// and applies the middleware every route has (correlation, idempotency, dead letters, retries,
+// panic recovery, step timeouts, metrics). It starts, drains on stop, and reloads.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/transforms"
+)
+
+// ErrUnknownRoute is returned by Replay when the dead letter's route is not configured any more.
+var ErrUnknownRoute = errors.New("route is not configured")
+
+// Options are what an engine needs besides its configuration.
+type Options struct {
+	DataDir string
+	Logger  *slog.Logger
+	Metrics *Metrics       // shared across reloads; NewMetrics when nil
+	Catalog routes.Catalog // where steps and connectors are found; routes.DefaultCatalog() when empty
+}
+
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics("dev")
+	}
+	if o.Catalog.Steps == nil {
+		o.Catalog = routes.DefaultCatalog()
+	}
+	if o.DataDir == "" {
+		o.DataDir = "data"
+	}
+}
+
+// Engine runs one configuration.
+type Engine struct {
+	cfg  *routes.Config
+	opts Options
+	log  *slog.Logger
+
+	tr     transport.Transport
+	st     store.Store
+	router *message.Router
+
+	sources   map[string]connectors.Source
+	sinks     map[string]connectors.Sink
+	pipes     map[string]*pipeline
+	topicsOf  map[string][]string // source connector → topics of the routes reading from it
+	servers   map[string]*http.ServeMux
+	listeners []*http.Server
+
+	stopSources context.CancelFunc
+	sourcesDone sync.WaitGroup
+	routerDone  chan struct{}
+}
+
+// Topic is the transport topic a route reads from.
+func Topic(route string) string { return "route." + route }
+
+// Build makes an engine from a loaded configuration: it opens the transport and the store and
+// builds every connector and step, so that a configuration that cannot run fails here, before
+// anything starts. Nothing listens or flows until Start.
+func Build(cfg *routes.Config, opts Options) (e *Engine, err error) {
+	opts.defaults()
+	e = &Engine{
+		cfg: cfg, opts: opts, log: opts.Logger,
+		sources:  map[string]connectors.Source{},
+		sinks:    map[string]connectors.Sink{},
+		pipes:    map[string]*pipeline{},
+		topicsOf: map[string][]string{},
+		servers:  map[string]*http.ServeMux{},
+	}
+	defer func() {
+		if err != nil {
+			e.closeResources()
+		}
+	}()
+	if err := e.openTransportAndStore(); err != nil {
+		return nil, err
+	}
+	for _, r := range cfg.Routes {
+		if err := e.buildSource(r.From); err != nil {
+			return nil, err
+		}
+		p, err := newPipeline(r, opts, e.sink)
+		if err != nil {
+			return nil, err
+		}
+		p.metrics = opts.Metrics.forRoute(r.Name)
+		e.pipes[r.Name] = p
+		e.topicsOf[r.From] = append(e.topicsOf[r.From], Topic(r.Name))
+	}
+	if err := e.buildRouter(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) openTransportAndStore() error {
+	tf, ok := e.opts.Catalog.Transports.Lookup(e.cfg.Transport.Type)
+	if !ok {
+		return fmt.Errorf("hub: transport type %q is not available", e.cfg.Transport.Type)
+	}
+	tr, err := tf.New(e.cfg.Transport.Config, transport.Env{DataDir: e.opts.DataDir, Logger: e.log.With("component", "transport")})
+	if err != nil {
+		return fmt.Errorf("hub: transport %s: %w", e.cfg.Transport.Type, err)
+	}
+	e.tr = tr
+	sf, ok := e.opts.Catalog.Stores.Lookup(e.cfg.Store.Type)
+	if !ok {
+		return fmt.Errorf("hub: store type %q is not available", e.cfg.Store.Type)
+	}
+	st, err := sf.New(e.cfg.Store.Config, store.Env{DataDir: e.opts.DataDir, Logger: e.log.With("component", "store")})
+	if err != nil {
+		return fmt.Errorf("hub: store %s: %w", e.cfg.Store.Type, err)
+	}
+	e.st = st
+	return nil
+}
+
+func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
+	return connectors.Env{
+		Name:    c.Name,
+		BaseDir: c.BaseDir,
+		DataDir: e.opts.DataDir,
+		Logger:  e.log.With("connector", c.Name),
+		Mux:     e.mux,
+	}
+}
+
+// mux returns the shared multiplexer of the HTTP server on addr, made on first use.
+func (e *Engine) mux(addr string) (*http.ServeMux, error) {
+	if m, ok := e.servers[addr]; ok {
+		return m, nil
+	}
+	m := http.NewServeMux()
+	e.servers[addr] = m
+	return m, nil
+}
+
+func (e *Engine) buildSource(name string) error {
+	if _, ok := e.sources[name]; ok {
+		return nil
+	}
+	c, ok := e.cfg.Connectors[name]
+	if !ok {
+		return fmt.Errorf("hub: connector %q is not configured", name)
+	}
+	f, ok := e.opts.Catalog.Connectors.Lookup(c.Type)
+	if !ok || f.NewSource == nil {
+		return fmt.Errorf("hub: connector %q (type %s) cannot be a source", name, c.Type)
+	}
+	src, err := f.NewSource(c.Config, e.connectorEnv(c))
+	if err != nil {
+		return fmt.Errorf("hub: connector %q: %w", name, err)
+	}
+	e.sources[name] = src
+	return nil
+}
+
+// sink returns the sink of a connector, built on first use and shared by every route.
+func (e *Engine) sink(name string) (connectors.Sink, error) {
+	if s, ok := e.sinks[name]; ok {
+		return s, nil
+	}
+	c, ok := e.cfg.Connectors[name]
+	if !ok {
+		return nil, fmt.Errorf("hub: connector %q is not configured", name)
+	}
+	f, ok := e.opts.Catalog.Connectors.Lookup(c.Type)
+	if !ok || f.NewSink == nil {
+		return nil, fmt.Errorf("hub: connector %q (type %s) cannot be a sink", name, c.Type)
+	}
+	s, err := f.NewSink(c.Config, e.connectorEnv(c))
+	if err != nil {
+		return nil, fmt.Errorf("hub: connector %q: %w", name, err)
+	}
+	e.sinks[name] = s
+	return s, nil
+}
+
+func (e *Engine) buildRouter() error {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second},
+		watermill.NewSlogLoggerWithLevelMapping(e.log.With("component", "router"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
+	if err != nil {
+		return fmt.Errorf("hub: router: %w", err)
+	}
+	for _, r := range e.cfg.Routes {
+		sub, err := e.tr.Subscriber(r.Name)
+		if err != nil {
+			return fmt.Errorf("hub: route %q: subscribe: %w", r.Name, err)
+		}
+		p := e.pipes[r.Name]
+		h := router.AddConsumerHandler(r.Name, Topic(r.Name), sub, e.handler(p))
+		log := e.log.With("route", r.Name)
+		keep := r.OnError.DeadLetter == nil || *r.OnError.DeadLetter
+		h.AddMiddleware(
+			measure(p.metrics),
+			correlation(r.Name),
+			idempotency(r.Name, e.st, log),
+			deadLetter(r.Name, e.st, keep, log),
+			retry(retryPolicy{
+				max:        r.OnError.Retry.Max,
+				backoff:    r.OnError.Retry.Backoff.D(),
+				maxBackoff: r.OnError.Retry.MaxBackoff.D(),
+				multiplier: r.OnError.Retry.Multiplier,
+			}, p.metrics, log),
+			recoverer(log),
+		)
+	}
+	e.router = router
+	return nil
+}
+
+// handler takes one message through a route's steps to its sinks.
+func (e *Engine) handler(p *pipeline) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		// Steps change metadata; each attempt starts again from the message as received.
+		m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)
+		ds, err := p.run(msg.Context(), m, nil)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			setOutcome(msg, OutcomeDropped)
+			return nil
+		}
+		return p.deliver(msg.Context(), ds)
+	}
+}
+
+// emit stores messages received by a source for every route reading from it.
+func (e *Engine) emit(name string, topics []string) connectors.Emit {
+	pub := e.tr.Publisher()
+	sm := e.opts.Metrics.forSource(name)
+	return func(ctx context.Context, msgs ...*message.Message) error {
+		now := time.Now().UTC().Format(time.RFC3339Nano)
+		for _, m := range msgs {
+			if m.Metadata == nil {
+				m.Metadata = message.Metadata{}
+			}
+			if m.Metadata.Get(envelope.Source) == "" {
+				m.Metadata.Set(envelope.Source, name)
+			}
+			if m.Metadata.Get(envelope.Time) == "" {
+				m.Metadata.Set(envelope.Time, now)
+			}
+			if m.Metadata.Get(envelope.CorrelationID) == "" {
+				m.Metadata.Set(envelope.CorrelationID, m.UUID)
+			}
+		}
+		for _, t := range topics {
+			if err := pub.Publish(t, msgs...); err != nil {
+				sm.failed.Add(float64(len(msgs)))
+				return fmt.Errorf("store message: %w", err)
+			}
+		}
+		sm.accepted.Add(float64(len(msgs)))
+		return nil
+	}
+}
+
+// Start runs the routes, then the sources, then the HTTP servers of the sources. It returns once
+// everything listens, or with the first failure (after stopping what had started).
+func (e *Engine) Start(ctx context.Context) error {
+	e.routerDone = make(chan struct{})
+	go func() {
+		defer close(e.routerDone)
+		if err := e.router.Run(context.WithoutCancel(ctx)); err != nil {
+			e.log.Error("router stopped", "error", err)
+		}
+	}()
+	select {
+	case <-e.router.Running():
+	case <-e.routerDone:
+		return errors.New("hub: router did not start")
+	}
+	e.opts.Metrics.setGauges(e.gauges)
+
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.stopSources = cancel
+	for name, src := range e.sources {
+		e.sourcesDone.Add(1)
+		go func() {
+			defer e.sourcesDone.Done()
+			if err := src.Run(sctx, e.emit(name, e.topicsOf[name])); err != nil {
+				e.log.Error("source stopped", "connector", name, "error", err)
+			}
+		}()
+	}
+	for addr, mux := range e.servers {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			_ = e.Stop(ctx)
+			return fmt.Errorf("hub: listen on %s: %w", addr, err)
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		e.listeners = append(e.listeners, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				e.log.Error("HTTP server stopped", "addr", addr, "error", err)
+			}
+		}()
+		e.log.Info("listening", "addr", ln.Addr().String())
+	}
+	e.log.Info("hub started", "routes", len(e.cfg.Routes), "connectors", len(e.cfg.Connectors))
+	return nil
+}
+
+// Stop drains the engine: sources stop taking messages (HTTP requests in progress finish and
+// are answered), the routes finish the messages they hold, then everything is closed. Messages
+// stored but not yet processed stay in the transport for the next start.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.opts.Metrics.setGauges(nil)
+	for _, srv := range e.listeners {
+		if err := srv.Shutdown(ctx); err != nil {
+			e.log.Warn("HTTP server did not stop in time", "error", err)
+		}
+	}
+	e.listeners = nil
+	if e.stopSources != nil {
+		e.stopSources()
+		e.sourcesDone.Wait()
+	}
+	if e.router != nil {
+		if err := e.router.Close(); err != nil {
+			e.log.Warn("routes did not drain in time", "error", err)
+		}
+		if e.routerDone != nil {
+			<-e.routerDone
+		}
+	}
+	e.closeResources()
+	e.log.Info("hub stopped")
+	return nil
+}
+
+func (e *Engine) closeResources() {
+	for name, s := range e.sinks {
+		if err := s.Close(); err != nil {
+			e.log.Warn("closing sink", "connector", name, "error", err)
+		}
+	}
+	if e.tr != nil {
+		if err := e.tr.Close(); err != nil {
+			e.log.Warn("closing transport", "error", err)
+		}
+	}
+	if e.st != nil {
+		if err := e.st.Close(); err != nil {
+			e.log.Warn("closing store", "error", err)
+		}
+	}
+}
+
+// Store returns the engine's store (dead letters, idempotency keys, route state).
+func (e *Engine) Store() store.Store { return e.st }
+
+// Ready reports whether the engine can take and process messages.
+func (e *Engine) Ready(ctx context.Context) error {
+	if err := e.tr.Ready(ctx); err != nil {
+		return fmt.Errorf("transport: %w", err)
+	}
+	if err := e.st.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// Replay puts a dead letter's message back on its route, with the same id and metadata (less the
+// attempt count), and removes the dead letter. It returns the message id.
+func (e *Engine) Replay(ctx context.Context, id string) (string, error) {
+	d, err := e.st.GetDeadLetter(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := e.pipes[d.Route]; !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownRoute, d.Route)
+	}
+	msg := message.NewMessage(d.MessageID, d.Payload)
+	msg.Metadata = message.Metadata(maps.Clone(d.Metadata))
+	if msg.Metadata == nil {
+		msg.Metadata = message.Metadata{}
+	}
+	delete(msg.Metadata, envelope.Attempt)
+	if err := e.tr.Publisher().Publish(Topic(d.Route), msg); err != nil {
+		return "", fmt.Errorf("hub: replay %s: %w", id, err)
+	}
+	if err := e.st.DeleteDeadLetter(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("hub: replay %s: remove dead letter: %w", id, err)
+	}
+	e.log.Info("dead letter replayed", "dead_letter_id", id, "message_id", d.MessageID, "route", d.Route)
+	return d.MessageID, nil
+}
+
+// gauges reads the dead-letter counts and transport backlog for the metrics.
+func (e *Engine) gauges(ctx context.Context) (map[string]float64, map[string]float64) {
+	dl := map[string]float64{}
+	if counts, err := e.st.CountDeadLetters(ctx); err == nil {
+		for r, n := range counts {
+			dl[r] = float64(n)
+		}
+	}
+	bl := map[string]float64{}
+	for _, r := range e.cfg.Routes {
+		if n, err := e.tr.Backlog(ctx, Topic(r.Name), r.Name); err == nil {
+			bl[r.Name] = float64(n)
+		}
+	}
+	return dl, bl
+}

@@ -1,0 +1,175 @@
+package hub
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Outcomes of a message on a route: the values of the outcome label.
+const (
+	OutcomeDelivered  = "delivered"   // went through the steps to its sinks
+	OutcomeDropped    = "dropped"     // a filter let it go no further
+	OutcomeRetried    = "retried"     // an attempt failed and will be tried again
+	OutcomeDeadLetter = "dead_letter" // failed its last attempt and was kept as a dead letter
+	OutcomeDiscarded  = "discarded"   // failed its last attempt on a route without dead letters
+	OutcomeDuplicate  = "duplicate"   // was already processed: a redelivery, skipped
+)
+
+// Metrics are the hub's Prometheus metrics. They outlive a reload: one Metrics serves every engine
+// a process runs. Label values are bounded by the configuration (route, step path, connector,
+// outcome), never by messages.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	messages   *prometheus.CounterVec   // route, outcome
+	duration   *prometheus.HistogramVec // route
+	steps      *prometheus.HistogramVec // route, step
+	received   *prometheus.CounterVec   // connector, outcome
+	deadLetter *prometheus.GaugeVec     // route
+	backlog    *prometheus.GaugeVec     // route
+	reloads    *prometheus.CounterVec   // outcome
+
+	mu     sync.Mutex
+	gauges func(ctx context.Context) (deadLetters, backlog map[string]float64)
+}
+
+// NewMetrics registers the hub's metrics, the Go and process collectors and build information
+// in a new registry.
+func NewMetrics(version string) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aiskao_route_messages_total",
+			Help: "Messages handled by a route, by outcome.",
+		}, []string{"route", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "aiskao_route_processing_duration_seconds",
+			Help:    "Time from a route taking a message to its outcome, retries included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+		steps: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "aiskao_step_duration_seconds",
+			Help:    "Time one step or one delivery to a sink took for one message.",
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"route", "step"}),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aiskao_source_messages_total",
+			Help: "Messages a source connector received, by outcome (accepted: durably stored; failed: not stored, the sender was told).",
+		}, []string{"connector", "outcome"}),
+		deadLetter: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aiskao_dead_letters",
+			Help: "Dead letters waiting for inspection or replay, by route.",
+		}, []string{"route"}),
+		backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aiskao_transport_backlog_messages",
+			Help: "Messages stored in the transport and not yet acknowledged by their route.",
+		}, []string{"route"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aiskao_config_reloads_total",
+			Help: "Configuration reloads, by outcome (applied, refused).",
+		}, []string{"outcome"}),
+	}
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "aiskao_build_info",
+		Help: "Build information of the running hub; the value is 1.",
+	}, []string{"version", "goversion"})
+	info.WithLabelValues(version, runtime.Version()).Set(1)
+	m.Registry.MustRegister(m.messages, m.duration, m.steps, m.received, m.reloads, info,
+		gaugeCollector{m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// gaugeCollector reads dead-letter counts and transport backlog when scraped, from the engine
+// running at that moment.
+type gaugeCollector struct{ m *Metrics }
+
+func (g gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
+	g.m.deadLetter.Describe(ch)
+	g.m.backlog.Describe(ch)
+}
+
+func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
+	g.m.mu.Lock()
+	read := g.m.gauges
+	g.m.mu.Unlock()
+	if read != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		dl, bl := read(ctx)
+		cancel()
+		g.m.deadLetter.Reset()
+		g.m.backlog.Reset()
+		for r, v := range dl {
+			g.m.deadLetter.WithLabelValues(r).Set(v)
+		}
+		for r, v := range bl {
+			g.m.backlog.WithLabelValues(r).Set(v)
+		}
+	}
+	g.m.deadLetter.Collect(ch)
+	g.m.backlog.Collect(ch)
+}
+
+func (m *Metrics) setGauges(f func(ctx context.Context) (deadLetters, backlog map[string]float64)) {
+	m.mu.Lock()
+	m.gauges = f
+	m.mu.Unlock()
+}
+
+// routeMetrics are one route's children of the vectors, looked up once at build time so that
+// the hot path does no label hashing.
+type routeMetrics struct {
+	route    string
+	outcome  map[string]prometheus.Counter
+	duration prometheus.Observer
+	stepVec  *prometheus.HistogramVec
+	mu       sync.RWMutex
+	steps    map[string]prometheus.Observer
+}
+
+func (m *Metrics) forRoute(route string) *routeMetrics {
+	rm := &routeMetrics{
+		route:    route,
+		outcome:  map[string]prometheus.Counter{},
+		duration: m.duration.WithLabelValues(route),
+		stepVec:  m.steps,
+		steps:    map[string]prometheus.Observer{},
+	}
+	for _, o := range []string{OutcomeDelivered, OutcomeDropped, OutcomeRetried, OutcomeDeadLetter, OutcomeDiscarded, OutcomeDuplicate} {
+		rm.outcome[o] = m.messages.WithLabelValues(route, o)
+	}
+	return rm
+}
+
+func (rm *routeMetrics) count(outcome string) { rm.outcome[outcome].Inc() }
+
+func (rm *routeMetrics) observeStep(step string, d time.Duration) {
+	rm.mu.RLock()
+	o, ok := rm.steps[step]
+	rm.mu.RUnlock()
+	if !ok {
+		rm.mu.Lock()
+		o = rm.stepVec.WithLabelValues(rm.route, step)
+		rm.steps[step] = o
+		rm.mu.Unlock()
+	}
+	o.Observe(d.Seconds())
+}
+
+// sourceMetrics counts what one source connector received.
+type sourceMetrics struct {
+	accepted, failed prometheus.Counter
+}
+
+func (m *Metrics) forSource(connector string) sourceMetrics {
+	return sourceMetrics{
+		accepted: m.received.WithLabelValues(connector, "accepted"),
+		failed:   m.received.WithLabelValues(connector, "failed"),
+	}
+}

@@ -1,0 +1,71 @@
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aiskao/aiskao/routes/spec"
+)
+
+// Config configures the embedded transport.
+type Config struct {
+	File string `yaml:"file" doc:"SQLite file that holds the messages. A relative path is taken from the data folder. Empty means aiskao.db in the data folder, the file the embedded store uses too." example:"transport.db"`
+
+	BatchMax int `yaml:"batch_max" doc:"Most messages written in one commit. Concurrent publishes are gathered into one transaction up to this many messages, so that they share the cost of one sync to disk; a single publish of more messages is still written whole." default:"256" min:"1" max:"100000"`
+
+	Prefetch int `yaml:"prefetch" doc:"Most messages one subscription holds without acknowledgement. The router handles each message in its own goroutine, so this is also how many messages of a route are handled at once. Set 1 to handle the messages of a route strictly in order." default:"64" min:"1" max:"10000"`
+
+	PollInterval spec.Duration `yaml:"poll_interval" doc:"How often an idle subscription looks for new messages in the file. Messages published in the same process wake subscribers at once; polling only catches what another process wrote." default:"100ms" example:"1s"`
+
+	AckInterval spec.Duration `yaml:"ack_interval" doc:"How long acknowledgements may wait to be written together when no publish is being written (they ride along with publishes otherwise). An acknowledgement lost in a crash only means the message is delivered again." default:"10ms"`
+
+	CloseTimeout spec.Duration `yaml:"close_timeout" doc:"How long closing waits for the messages being handled to be acknowledged. Messages still unacknowledged then are delivered again after a restart." default:"10s"`
+}
+
+// Validate checks the values that the tags cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.BatchMax < 1 {
+		errs = append(errs, spec.FieldErrorf("batch_max", "must be at least 1, got %d", c.BatchMax))
+	}
+	if c.Prefetch < 1 {
+		errs = append(errs, spec.FieldErrorf("prefetch", "must be at least 1, got %d", c.Prefetch))
+	}
+	if d := c.PollInterval.D(); d < time.Millisecond || d > time.Minute {
+		errs = append(errs, spec.FieldErrorf("poll_interval", "must be between 1ms and 1m, got %s", d))
+	}
+	if d := c.AckInterval.D(); d < time.Millisecond || d > time.Second {
+		errs = append(errs, spec.FieldErrorf("ack_interval", "must be between 1ms and 1s, got %s", d))
+	}
+	if d := c.CloseTimeout.D(); d < time.Millisecond || d > 10*time.Minute {
+		errs = append(errs, spec.FieldErrorf("close_timeout", "must be between 1ms and 10m, got %s", d))
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills the fields left zero with their default tags, so that a Config built in Go
+// (not decoded by the configuration loader) behaves like one read from a file. A decoded Config
+// never has zero fields: the tags' defaults fill absent keys and Validate refuses zero values.
+func withDefaults(c Config) (Config, error) {
+	var d Config
+	if errs := spec.Decode("embedded transport defaults", nil, "", &d); len(errs) > 0 {
+		return c, fmt.Errorf("embedded: defaults: %w", errs)
+	}
+	if c.BatchMax == 0 {
+		c.BatchMax = d.BatchMax
+	}
+	if c.Prefetch == 0 {
+		c.Prefetch = d.Prefetch
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = d.PollInterval
+	}
+	if c.AckInterval == 0 {
+		c.AckInterval = d.AckInterval
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = d.CloseTimeout
+	}
+	return c, nil
+}

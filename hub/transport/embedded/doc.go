@@ -1,0 +1,61 @@
+// Package embedded is the durable transport that runs inside the hub process: messages are kept
+// in an SQLite file (by default aiskao.db in the data folder, shared with the embedded store),
+// so a single hub needs no broker and still loses no message a source has acknowledged.
+//
+// # Tables
+//
+//	transport_messages       seq (AUTOINCREMENT), topic, uuid, metadata (JSON), payload (BLOB)
+//	transport_subscriptions  id, grp, topic: one row per consumer group and topic
+//	transport_pending        (sub, seq): message seq waits for subscription sub
+//
+// A publish inserts one row per message and, in the same transaction, one pending row for every
+// group subscribed to the topic at that moment. An acknowledgement deletes its pending row, and
+// the message row goes with it once no pending row refers to it: acknowledged messages are
+// cleaned up in the same batched transactions as the acknowledgements, so the file does not grow
+// with the messages that went through. Backlog counts a group's pending rows.
+//
+// seq is AUTOINCREMENT so that a sequence number is never reused after the newest messages were
+// deleted: a subscription reads its pending rows in seq order from a cursor, and a reused number
+// below the cursor would be missed.
+//
+// # Groups
+//
+// A group becomes known for a topic when it subscribes to it (Subscribe, or SubscribeInitialize,
+// which registers without consuming; the hub registers every route before sources start). The
+// first group of a topic takes over the messages published before any group was known, so none
+// is lost to start-up order; a group added later starts with the messages published after it
+// registered. A group stays known, and its pending rows keep their messages, until the row in
+// transport_subscriptions is removed.
+//
+// Every group gets every message of a topic. The consumers (Subscribe calls) of one group and topic
+// in one Transport compete: each message goes to one of them. Each consumer holds at most prefetch
+// unacknowledged messages; with prefetch 1 and one consumer, messages arrive in publish order, also
+// across Nack. Nack gives the message back at once for redelivery, ahead of later messages. Two
+// Transport values opened on the same file do not coordinate: each may deliver a message (at least
+// once, as always), which only tests do.
+//
+// # Writes and durability
+//
+// One writer goroutine per Transport does every write. It takes the publishes and
+// acknowledgements that are waiting, up to batch_max messages, into one transaction (group
+// commit): callers that arrive while a commit is syncing share the next commit, so many
+// concurrent publishers cost few syncs. Publish returns only after its transaction committed.
+// Acknowledgements never make a publisher wait: they ride along with publish commits, or are
+// committed on their own after ack_interval.
+//
+// The database is in WAL mode with synchronous=FULL (set by hub/sqlitedb): a commit returns only
+// after the WAL is synced to the disk. Hence:
+//   - After Publish returned, the messages survive kill -9 and a power cut (given a disk that
+//     honours sync); a source may acknowledge them to their sender.
+//   - A publish that had not returned may or may not be stored; its sender, not having been
+//     answered, sends again.
+//   - An acknowledgement is durable once its commit ran, up to ack_interval later. An
+//     acknowledgement lost to a crash means the message is delivered again after the restart;
+//     the hub's consumers are idempotent, so this never applies a message twice.
+//   - Messages delivered but not acknowledged when the process ends are delivered again by the
+//     next process that opens the file, because their pending rows are still there.
+//
+// Close stops the subscriptions (in-flight messages get close_timeout to be acknowledged; their
+// contexts are cancelled at once), answers every admitted publish, commits the last
+// acknowledgements and releases the database.
+package embedded

@@ -1,0 +1,287 @@
+package embedded
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// subscriber is the subscriber of one consumer group. Each Subscribe call starts a consumer;
+// consumers of one group and topic in one transport share a feed and so compete for messages.
+type subscriber struct {
+	t       *Transport
+	group   string
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup // consumers
+	once    sync.Once
+}
+
+var (
+	_ message.Subscriber           = (*subscriber)(nil)
+	_ message.SubscribeInitializer = (*subscriber)(nil)
+)
+
+// Subscribe registers the group on topic and returns a channel of its messages. The channel is
+// closed when ctx ends or the subscriber closes, after the messages in flight are settled or
+// close_timeout has passed.
+func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("embedded: subscribe %s to %s: %w", s.group, topic, ErrClosed)
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	sub, err := s.t.register(ctx, s.group, topic)
+	if err != nil {
+		s.wg.Done()
+		return nil, err
+	}
+	f, err := s.t.feedFor(sub, topic)
+	if err != nil {
+		s.wg.Done()
+		return nil, fmt.Errorf("embedded: subscribe %s to %s: %w", s.group, topic, err)
+	}
+	out := make(chan *message.Message)
+	go s.consume(ctx, f, out)
+	return out, nil
+}
+
+// SubscribeInitialize registers the group on topic without consuming, so that messages published
+// from now on wait for the group. The hub calls it for every route before its sources start.
+func (s *subscriber) SubscribeInitialize(topic string) error {
+	_, err := s.t.register(context.Background(), s.group, topic)
+	return err
+}
+
+// Close stops the subscriber's consumers and waits for their channels to close.
+func (s *subscriber) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.closing)
+		s.mu.Unlock()
+		s.wg.Wait()
+		s.t.mu.Lock()
+		delete(s.t.subs, s)
+		s.t.mu.Unlock()
+	})
+	return nil
+}
+
+// consume takes messages from the feed while fewer than prefetch are unacknowledged, and sends
+// them on out. Each message in flight has a goroutine waiting for its Ack or Nack.
+func (s *subscriber) consume(ctx context.Context, f *feed, out chan *message.Message) {
+	defer s.wg.Done()
+	defer close(out)
+	// Message contexts derive from cctx: they end on Ack or Nack, or when the consumer stops.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	slots := make(chan struct{}, s.t.cfg.Prefetch)
+	abandon := make(chan struct{})
+	var inflight sync.WaitGroup
+loop:
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-cctx.Done():
+			break loop
+		case <-s.closing:
+			break loop
+		}
+		var m *stored
+		select {
+		case m = <-f.out:
+		case <-cctx.Done():
+			break loop
+		case <-s.closing:
+			break loop
+		}
+		mctx, mcancel := context.WithCancel(cctx)
+		msg := m.message(mctx)
+		select {
+		case out <- msg:
+		case <-cctx.Done():
+			mcancel()
+			f.requeue(m)
+			break loop
+		case <-s.closing:
+			mcancel()
+			f.requeue(m)
+			break loop
+		}
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			select {
+			case <-msg.Acked():
+				s.t.ack(f.sub, m.seq)
+			case <-msg.Nacked():
+				f.requeue(m) // before the slot is freed, so that order holds with prefetch 1
+			case <-abandon:
+				f.requeue(m)
+			}
+			mcancel()
+			<-slots
+		}()
+	}
+	// Tell handlers to stop, then give them close_timeout to settle what they hold.
+	cancel()
+	settled := make(chan struct{})
+	go func() {
+		inflight.Wait()
+		close(settled)
+	}()
+	timer := time.NewTimer(s.t.cfg.CloseTimeout.D())
+	defer timer.Stop()
+	select {
+	case <-settled:
+	case <-timer.C:
+		close(abandon)
+		<-settled
+	}
+}
+
+// stored is a message as read from the file, ready to be delivered (again).
+type stored struct {
+	seq      int64
+	uuid     string
+	metadata message.Metadata
+	payload  []byte
+}
+
+// message makes a delivery of m. Metadata is copied because handlers change it; the payload is
+// shared, as handlers treat it as read-only.
+func (m *stored) message(ctx context.Context) *message.Message {
+	msg := message.NewMessage(m.uuid, m.payload)
+	msg.Metadata = maps.Clone(m.metadata)
+	if msg.Metadata == nil {
+		msg.Metadata = message.Metadata{}
+	}
+	msg.SetContext(ctx)
+	return msg
+}
+
+// loadBatch is how many pending messages a feed reads from the file at once.
+const loadBatch = 256
+
+// feed hands the pending messages of one subscription (group and topic) to the consumers of this
+// transport, lowest sequence first. Its dispatcher goroutine alone owns the queue.
+type feed struct {
+	t      *Transport
+	sub    int64
+	topic  string
+	out    chan *stored  // consumers receive here
+	back   chan *stored  // nacked or abandoned deliveries return here
+	wakeup chan struct{} // a publish to topic committed (capacity 1)
+	queue  seqHeap
+	cursor int64 // highest sequence read from the file
+}
+
+func newFeed(t *Transport, sub int64, topic string) *feed {
+	return &feed{t: t, sub: sub, topic: topic, out: make(chan *stored), back: make(chan *stored), wakeup: make(chan struct{}, 1)}
+}
+
+// poke tells the dispatcher that new messages may be in the file.
+func (f *feed) poke() {
+	select {
+	case f.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// requeue gives a delivery back for redelivery.
+func (f *feed) requeue(m *stored) {
+	select {
+	case f.back <- m:
+	case <-f.t.stop:
+	}
+}
+
+// run is the dispatcher. It reads from the file only when its queue is empty and the file may
+// hold more: after a publish in this process, on each poll tick, or when the last read was full.
+func (f *feed) run() {
+	tick := time.NewTicker(f.t.cfg.PollInterval.D())
+	defer tick.Stop()
+	more := true
+	for {
+		if len(f.queue) == 0 && more {
+			n, err := f.load()
+			switch {
+			case err != nil:
+				f.t.log.Error("embedded transport: read pending messages", "topic", f.topic, "error", err)
+				more = false // try again on the next tick
+			case n < loadBatch:
+				more = false
+			}
+		}
+		var out chan *stored
+		var next *stored
+		if len(f.queue) > 0 {
+			out, next = f.out, f.queue[0]
+		}
+		select {
+		case out <- next:
+			heap.Pop(&f.queue)
+		case m := <-f.back:
+			heap.Push(&f.queue, m)
+		case <-f.wakeup:
+			more = true
+		case <-tick.C:
+			more = true
+		case <-f.t.stop:
+			return
+		}
+	}
+}
+
+// load reads the next pending messages of the subscription after the cursor.
+func (f *feed) load() (int, error) {
+	rows, err := f.t.db.Query(`
+		SELECT p.seq, m.uuid, m.metadata, m.payload
+		FROM transport_pending p JOIN transport_messages m ON m.seq = p.seq
+		WHERE p.sub = ? AND p.seq > ?
+		ORDER BY p.seq LIMIT ?`, f.sub, f.cursor, loadBatch)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		m := &stored{}
+		var meta []byte
+		if err := rows.Scan(&m.seq, &m.uuid, &meta, &m.payload); err != nil {
+			return n, err
+		}
+		if err := json.Unmarshal(meta, &m.metadata); err != nil {
+			return n, fmt.Errorf("message %s: metadata: %w", m.uuid, err)
+		}
+		heap.Push(&f.queue, m)
+		f.cursor = m.seq
+		n++
+	}
+	return n, rows.Err()
+}
+
+// seqHeap orders deliveries by sequence, so that redeliveries go first.
+type seqHeap []*stored
+
+func (h seqHeap) Len() int           { return len(h) }
+func (h seqHeap) Less(i, j int) bool { return h[i].seq < h[j].seq }
+func (h seqHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *seqHeap) Push(x any)        { *h = append(*h, x.(*stored)) }
+func (h *seqHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return m
+}

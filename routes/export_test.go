@@ -1,0 +1,4 @@
+package routes
+
+// ExpandEnv exposes expandEnv to the tests of package routes_test.
+var ExpandEnv = expandEnv

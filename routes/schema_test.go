@@ -1,0 +1,96 @@
+package routes_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"gopkg.in/yaml.v3"
+
+	"github.com/aiskao/aiskao/routes"
+)
+
+func compileSchema(t *testing.T, cat routes.Catalog) *jsonschema.Schema {
+	t.Helper()
+	b, err := routes.Schema(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	if err := c.AddResource("config.json", bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("config.json")
+	if err != nil {
+		t.Fatalf("the configuration schema does not compile: %v", err)
+	}
+	return s
+}
+
+// jsonValue reads YAML (after environment expansion) as the JSON value a schema validates.
+func jsonValue(t *testing.T, file string, data []byte) any {
+	t.Helper()
+	data, errs := routes.ExpandEnv(file, data)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSchemaAcceptsGood(t *testing.T) {
+	t.Setenv("AISKAO_TEST_OPS", "127.0.0.1:9090")
+	s := compileSchema(t, testCatalog())
+	data, err := os.ReadFile("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(jsonValue(t, "good.yaml", data)); err != nil {
+		t.Errorf("good.yaml fails the schema: %#v", err)
+	}
+}
+
+func TestSchemaRejectsBad(t *testing.T) {
+	s := compileSchema(t, testCatalog())
+	// want is a part of the validator's detailed output that names what is wrong.
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown top-level key", "route: []", "additionalProperties 'route' not allowed"},
+		{"unknown connector key", "connectors: {in: {type: http, listen: ':1', lisen: ':1'}}", "additionalProperties 'lisen' not allowed"},
+		{"unknown connector type", "connectors: {in: {type: htp}}", `value must be "http"`},
+		{"missing required option", "connectors: {in: {type: http}}", "missing properties: 'listen'"},
+		{"bad enum", "connectors: {in: {type: http, listen: ':1', mode: xml}}", `[I#/connectors/in/mode] [S#/properties/connectors/additionalProperties/oneOf/1/properties/mode/enum] value must be one of "metadata", "json"`},
+		{"bad duration", "routes: [{name: a, from: in, to: in, timeout: 10 seconds}]", "[I#/routes/0/timeout] [S#/properties/routes/items/properties/timeout/pattern] does not match pattern"},
+		{"bad route name", "routes: [{name: A_b, from: in, to: in}]", "[I#/routes/0/name] [S#/properties/routes/items/properties/name/pattern] does not match pattern"},
+		{"unknown step", "routes: [{name: a, from: in, to: in, steps: [{xml_to_jsn: {}}]}]", "additionalProperties 'xml_to_jsn' not allowed"},
+		{"two keys in a step", "routes: [{name: a, from: in, steps: [{xml_to_json: {}, set: {}}]}]", "additionalProperties 'set' not allowed"},
+		{"unknown key in a nested step", "routes: [{name: a, from: in, steps: [{switch: {cases: [{when: {expr: x}, steps: [{set: {prio: 1}}]}]}}]}]", "additionalProperties 'prio' not allowed"},
+		{"bounds", "routes: [{name: a, from: in, to: in, on_error: {retry: {max: 101}}}]", "must be <= 100"},
+		{"unknown transport key", "transport: {type: embedded, dri: x}", "additionalProperties 'dri' not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.Validate(jsonValue(t, "bad.yaml", []byte(tc.yaml)))
+			if err == nil {
+				t.Fatalf("%s passes the schema", tc.yaml)
+			}
+			if got := fmt.Sprintf("%#v", err); !strings.Contains(got, tc.want) {
+				t.Errorf("error does not say %q:\n%s", tc.want, got)
+			}
+		})
+	}
+}

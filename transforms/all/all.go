@@ -1,0 +1,8 @@
+// Package all registers every family of steps; the binary imports it once.
+package all
+
+import (
+	_ "github.com/aiskao/aiskao/transforms/mapping" // set, filter, log
+	_ "github.com/aiskao/aiskao/transforms/schema"  // json_schema
+	_ "github.com/aiskao/aiskao/transforms/xml"     // xpath, xml_to_json, json_to_xml, xml_template, split
+)
