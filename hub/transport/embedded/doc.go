@@ -21,11 +21,11 @@
 // # Groups
 //
 // A group becomes known for a topic when it subscribes to it (Subscribe, or SubscribeInitialize,
-// which registers without consuming; the hub registers every route before sources start). The
+// which registers without consuming and is best called for every group before sources start). The
 // first group of a topic takes over the messages published before any group was known, so none
 // is lost to start-up order; a group added later starts with the messages published after it
-// registered. A group stays known, and its pending rows keep their messages, until the row in
-// transport_subscriptions is removed.
+// registered. A group stays known, and its pending rows keep their messages, until its row in
+// transport_subscriptions and its pending rows are deleted (no API does this yet).
 //
 // Every group gets every message of a topic. The consumers (Subscribe calls) of one group and topic
 // in one Transport compete: each message goes to one of them. Each consumer holds at most prefetch

@@ -56,7 +56,8 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 }
 
 // SubscribeInitialize registers the group on topic without consuming, so that messages published
-// from now on wait for the group. The hub calls it for every route before its sources start.
+// from now on wait for the group. Calling it for every group before sources start makes every
+// group receive every message from the first one.
 func (s *subscriber) SubscribeInitialize(topic string) error {
 	_, err := s.t.register(context.Background(), s.group, topic)
 	return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -93,6 +94,9 @@ func (t *Transport) gather(batch []*publishReq) []*publishReq {
 	for _, r := range batch {
 		n += len(r.rows)
 	}
+	// Let the publishers released by the last commit queue their next messages, so that they
+	// join this commit instead of forming a cohort of their own for the next one.
+	runtime.Gosched()
 	for n < t.cfg.BatchMax {
 		select {
 		case r := <-t.publishes:
