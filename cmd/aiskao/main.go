@@ -1,0 +1,133 @@
+// Command aiskao runs the АИСКАО integration hub and the tools integrators use with it.
+//
+//	aiskao serve [-config FILE|DIR] [-data DIR]     run the hub (default: the embedded demo)
+//	aiskao validate FILE|DIR...                      check configurations without running them
+//	aiskao try -config F -route NAME INPUT           push one message through one route, step by step
+//	aiskao test [DIR]                                run route tests (default configs/tests)
+//	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
+//	aiskao schema                                    print the JSON Schema of the configuration
+//	aiskao version                                   print the version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	_ "github.com/aiskao/aiskao/connectors/all"
+	_ "github.com/aiskao/aiskao/hub/store/sqlite"
+	_ "github.com/aiskao/aiskao/hub/transport/embedded"
+	_ "github.com/aiskao/aiskao/transforms/all"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errUsage reports a command line that cannot be understood; the usage text was already shown.
+var errUsage = errors.New("usage")
+
+// exitError carries an exit status without more to say (the command has printed its output).
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the hub", runServe},
+		{"validate", "check configuration files or folders without running them", runValidate},
+		{"try", "push one message through one route and show every step", runTry},
+		{"test", "run route tests", runTest},
+		{"dead-letters", "list, show, replay or delete dead letters (through the operations API)", runDeadLetters},
+		{"schema", "print the JSON Schema of the configuration", runSchema},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(args[1:], stdout, stderr)
+			var code exitError
+			switch {
+			case err == nil:
+				return 0
+			case errors.As(err, &code):
+				return int(code)
+			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+				return 2
+			default:
+				fmt.Fprintf(stderr, "aiskao %s: %v\n", c.name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "aiskao: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "АИСКАО hub — integration hub for complex administrative service")
+	fmt.Fprintln(w, "\nUsage: aiskao COMMAND [options]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'aiskao COMMAND -h' for the options of a command.")
+}
+
+// newFlags returns a flag set that prints its usage to stderr and returns errors.
+func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: aiskao %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// logFlags adds -log-format and -log-level and returns a function making the logger.
+func logFlags(fs *flag.FlagSet, stderr io.Writer) func() (*slog.Logger, error) {
+	format := fs.String("log-format", "text", "log format: text or json")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	return func() (*slog.Logger, error) {
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(*level)); err != nil {
+			return nil, fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", *level)
+		}
+		opts := &slog.HandlerOptions{Level: lv}
+		switch strings.ToLower(*format) {
+		case "text":
+			return slog.New(slog.NewTextHandler(stderr, opts)), nil
+		case "json":
+			return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+		}
+		return nil, fmt.Errorf("-log-format: %q is not text or json", *format)
+	}
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintln(stdout, "aiskao", version)
+	return nil
+}

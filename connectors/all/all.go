@@ -1,0 +1,7 @@
+// Package all registers every connector type: the binary imports it for its side effects.
+package all
+
+import (
+	_ "github.com/aiskao/aiskao/connectors/file" // registers "file"
+	_ "github.com/aiskao/aiskao/connectors/http" // registers "http"
+)

@@ -1,0 +1,16 @@
+package all
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/aiskao/aiskao/connectors"
+)
+
+func TestRegistersEveryType(t *testing.T) {
+	for _, typ := range []string{"file", "http"} {
+		if !slices.Contains(connectors.Default.Names(), typ) {
+			t.Errorf("connector type %q not registered; registered: %v", typ, connectors.Default.Names())
+		}
+	}
+}

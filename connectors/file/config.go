@@ -1,0 +1,121 @@
+package fileconn
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/routes/spec"
+)
+
+// Config is the options of a file connector. Dir is shared; the source and the sink each read
+// their own options and ignore the others'.
+type Config struct {
+	Dir string `yaml:"dir" doc:"Folder that files are taken from (source) or written to (sink); a relative folder is inside the hub's data folder (-data); created when missing." required:"true" example:"/var/lib/aiskao/inbox"`
+
+	Pattern      string        `yaml:"pattern" doc:"Source: glob of the file names taken, matched against the base name." default:"*" example:"*.xml"`
+	PollInterval spec.Duration `yaml:"poll_interval" doc:"Source: how often the folder is read." default:"1s" example:"5s"`
+	MaxSize      spec.ByteSize `yaml:"max_size" doc:"Source: largest file taken; larger ones go to failed/." default:"10MiB" min:"1" example:"512KiB"`
+	ContentType  string        `yaml:"content_type" doc:"Source: datacontenttype of the messages; empty guesses it from the extension (.xml, .json)." example:"application/xml"`
+	MessageType  string        `yaml:"message_type" doc:"Source: value of the envelope's type; empty leaves it unset." example:"register.Export"`
+
+	Name  string `yaml:"name" doc:"Sink: template of the file name: {{id}} the message id, {{meta \"key\"}} a metadata value, {{ext}} .xml, .json or .bin from the content type." default:"{{id}}{{ext}}" example:"{{meta \"subject\"}}-{{id}}.xml"`
+	Mode  string `yaml:"mode" doc:"Sink: permissions of written files, in octal." default:"0640" example:"0600"`
+	Fsync bool   `yaml:"fsync" doc:"Sink: sync each file and the folder to disk before the message counts as delivered; off is faster and loses the last files on a power cut." default:"true"`
+}
+
+// Defaults used for zero fields; they match the default tags. Fsync is not among them: a zero
+// bool cannot tell "not set" from "off", so options built in Go set it themselves.
+const (
+	defaultPattern      = "*"
+	defaultPollInterval = time.Second
+	defaultMaxSize      = 10 << 20
+	defaultName         = "{{id}}{{ext}}"
+	defaultMode         = "0640"
+)
+
+// withDefaults returns c with the defaults of its tags in its zero fields, so that options built
+// in Go behave like options loaded from a file.
+func withDefaults(c Config) Config {
+	if c.Pattern == "" {
+		c.Pattern = defaultPattern
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = spec.Duration(defaultPollInterval)
+	}
+	if c.MaxSize == 0 {
+		c.MaxSize = defaultMaxSize
+	}
+	if c.Name == "" {
+		c.Name = defaultName
+	}
+	if c.Mode == "" {
+		c.Mode = defaultMode
+	}
+	return c
+}
+
+// Validate checks the options after defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(field, format string, args ...any) { errs = append(errs, spec.FieldErrorf(field, format, args...)) }
+	if strings.TrimSpace(c.Dir) == "" {
+		add("dir", "required: the folder of the files")
+	}
+	if _, err := filepath.Match(c.Pattern, ""); err != nil || strings.ContainsAny(c.Pattern, `/\`) {
+		add("pattern", "%q is not a glob of base names such as *.xml", c.Pattern)
+	}
+	if c.PollInterval <= 0 {
+		add("poll_interval", "must be more than 0, such as 1s")
+	}
+	if c.MaxSize < 1 {
+		add("max_size", "must be at least 1 byte")
+	}
+	if c.ContentType != "" {
+		if mt, _, err := mime.ParseMediaType(c.ContentType); err != nil || !strings.Contains(mt, "/") {
+			add("content_type", "%q is not a media type such as application/xml", c.ContentType)
+		}
+	}
+	if _, err := parseName(c.Name); err != nil {
+		add("name", "%v", err)
+	}
+	if _, err := parseMode(c.Mode); err != nil {
+		add("mode", "%v", err)
+	}
+	return errors.Join(errs...)
+}
+
+// parseName parses a name template; Execute needs funcs bound to the message (see sink.go).
+func parseName(name string) (*template.Template, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, errors.New("the template is empty")
+	}
+	t, err := template.New("name").Option("missingkey=zero").Funcs(nameFuncs(nil, "")).Parse(name)
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %v", name, strings.TrimPrefix(err.Error(), "template: name:"))
+	}
+	return t, nil
+}
+
+func parseMode(s string) (uint32, error) {
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o777 || m&0o600 != 0o600 {
+		return 0, fmt.Errorf("%q is not an octal mode that lets the owner read and write, such as 0640", s)
+	}
+	return uint32(m), nil
+}
+
+// dirOf returns the connector's folder: a relative dir is inside the hub's data folder, so that a
+// configuration works the same wherever the hub is started from.
+func dirOf(c Config, env connectors.Env) string {
+	if filepath.IsAbs(c.Dir) || env.DataDir == "" {
+		return c.Dir
+	}
+	return filepath.Join(env.DataDir, c.Dir)
+}

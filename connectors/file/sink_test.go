@@ -1,0 +1,299 @@
+package fileconn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/routes/spec"
+)
+
+func newTestSink(t testing.TB, c Config) *sink {
+	t.Helper()
+	if c.Dir == "" {
+		c.Dir = t.TempDir()
+	}
+	s, err := newSink(&c, connectors.Env{Name: "out"})
+	if err != nil {
+		t.Fatalf("newSink: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// files returns the visible files of dir by name.
+func files(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func TestSinkConformance(t *testing.T) {
+	for _, fsync := range []bool{true, false} {
+		t.Run(map[bool]string{true: "fsync", false: "nofsync"}[fsync], func(t *testing.T) {
+			connectortest.RunSink(t, connectortest.SinkCase{
+				Metadata: map[string]string{envelope.ContentType: "application/xml"},
+				New: func(t *testing.T) connectortest.SinkFixture {
+					dir := t.TempDir()
+					return connectortest.SinkFixture{
+						Sink: newTestSink(t, Config{Dir: dir, Fsync: fsync}),
+						Delivered: func(t *testing.T) map[string][]byte {
+							out := map[string][]byte{}
+							for name, b := range files(t, dir) {
+								out[strings.TrimSuffix(name, ".xml")] = b
+							}
+							return out
+						},
+					}
+				},
+			})
+		})
+	}
+}
+
+func TestSinkNames(t *testing.T) {
+	tests := []struct {
+		template string
+		ctype    string
+		meta     map[string]string
+		want     string // file name, or the error
+	}{
+		{template: "", ctype: "application/json; charset=utf-8", want: "m1.json"},
+		{template: "", ctype: "text/xml", want: "m1.xml"},
+		{template: "", ctype: "application/soap+xml", want: "m1.xml"},
+		{template: "", ctype: "", want: "m1.bin"},
+		{template: `{{meta "subject"}}-{{id}}{{ext}}`, ctype: "application/xml", meta: map[string]string{"subject": "АИС/2024\\1"},
+			want: "АИС_2024_1-m1.xml"},
+		{template: `{{meta "filename"}}`, meta: map[string]string{"filename": "../../etc/passwd"}, want: ".._.._etc_passwd"},
+		{template: `{{meta "filename"}}`, meta: map[string]string{"filename": "a\nb\x00"}, want: "a_b_"},
+		{template: `{{meta "missing"}}`,
+			want: `file sink out: name template "{{meta \"missing\"}}" gave "" for message m1: not a file name`},
+		{template: `{{meta "filename"}}`, meta: map[string]string{"filename": ".."},
+			want: `file sink out: name template "{{meta \"filename\"}}" gave ".." for message m1: not a file name`},
+		{template: `{{meta "filename"}}`, meta: map[string]string{"filename": strings.Repeat("я", 128)},
+			want: `file sink out: name template "{{meta \"filename\"}}" gave a name of 256 bytes for message m1; at most 255 fit`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.template+" "+tt.want, func(t *testing.T) {
+			dir := t.TempDir()
+			s := newTestSink(t, Config{Dir: dir, Name: tt.template})
+			msg := message.NewMessage("m1", []byte("x"))
+			if tt.ctype != "" {
+				msg.Metadata.Set(envelope.ContentType, tt.ctype)
+			}
+			for k, v := range tt.meta {
+				msg.Metadata.Set(k, v)
+			}
+			err := s.Send(context.Background(), msg)
+			if strings.HasPrefix(tt.want, "file sink") {
+				if err == nil || err.Error() != tt.want || !fault.IsPermanent(err) {
+					t.Fatalf("error %v (permanent %v); want permanent %s", err, fault.IsPermanent(err), tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := files(t, dir)
+			if _, ok := got[tt.want]; !ok || len(got) != 1 {
+				t.Errorf("files %v; want only %s", keys(got), tt.want)
+			}
+		})
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestSinkModeAndOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestSink(t, Config{Dir: dir, Mode: "0600", Fsync: true})
+	for _, p := range []string{"first, longer content", "second"} {
+		if err := s.Send(context.Background(), message.NewMessage("m1", []byte(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := files(t, dir)
+	if len(got) != 1 || string(got["m1.bin"]) != "second" {
+		t.Errorf("files %q; want m1.bin holding the second write", got)
+	}
+	info, err := os.Stat(filepath.Join(dir, "m1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v; want 0600", info.Mode().Perm())
+	}
+	s = newTestSink(t, Config{Dir: dir})
+	if err := s.Send(context.Background(), message.NewMessage("m2", []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(filepath.Join(dir, "m2.bin")); info.Mode().Perm() != 0o640 {
+		t.Errorf("default mode %v; want 0640", info.Mode().Perm())
+	}
+}
+
+// TestSinkAtomic reads the file while it is rewritten: every read sees one whole version.
+func TestSinkAtomic(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestSink(t, Config{Dir: dir})
+	const size = 256 << 10
+	versions := [][]byte{bytes.Repeat([]byte("a"), size), bytes.Repeat([]byte("b"), size)}
+	if err := s.Send(context.Background(), message.NewMessage("m", versions[0])); err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	var reads atomic.Int32
+	var readerGone atomic.Bool
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer readerGone.Store(true)
+		for !stop.Load() {
+			b, err := os.ReadFile(filepath.Join(dir, "m.bin"))
+			if err != nil {
+				t.Errorf("read while rewriting: %v", err)
+				return
+			}
+			if !bytes.Equal(b, versions[0]) && !bytes.Equal(b, versions[1]) {
+				t.Errorf("read a partial file of %d bytes", len(b))
+				return
+			}
+			reads.Add(1)
+		}
+	})
+	for i := range 40 {
+		if err := s.Send(context.Background(), message.NewMessage("m", versions[i%2])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for reads.Load() < 10 && !readerGone.Load() { // let the reader overlap some writes
+		if err := s.Send(context.Background(), message.NewMessage("m", versions[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	if got := files(t, dir); len(got) != 1 {
+		t.Errorf("files %v left; want only m.bin", keys(got))
+	}
+}
+
+func TestSinkWriteFailureRetryable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	s := newTestSink(t, Config{Dir: dir})
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Send(context.Background(), message.NewMessage("m", []byte("x")))
+	if err == nil || fault.IsPermanent(err) || !strings.HasPrefix(err.Error(), "file sink out: write "+filepath.Join(dir, "m.bin")+": ") {
+		t.Errorf("Send into a removed folder: %v; want a retryable error naming the file", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), message.NewMessage("m", []byte("x"))); err == nil {
+		t.Error("Send after Close succeeded")
+	}
+}
+
+func TestConfig(t *testing.T) {
+	connectortest.CheckConfig(t, connectortest.ConfigCase{
+		Zero:     &Config{},
+		Defaults: func(c any) { *c.(*Config) = withDefaults(*c.(*Config)) },
+		Valid:    &Config{Dir: "in", Pattern: "*.xml", PollInterval: 1, MaxSize: 1, Name: "{{id}}.xml", Mode: "0600"},
+	})
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string
+	}{
+		{"zero", Config{}, []string{"dir: required: the folder of the files"}},
+		{"bad pattern", Config{Dir: "d", Pattern: "[a"}, []string{`pattern: "[a" is not a glob of base names such as *.xml`}},
+		{"pattern with folder", Config{Dir: "d", Pattern: "in/*.xml"}, []string{`pattern: "in/*.xml" is not a glob of base names such as *.xml`}},
+		{"bad content type", Config{Dir: "d", ContentType: "xml;"}, []string{`content_type: "xml;" is not a media type such as application/xml`}},
+		{"bad template", Config{Dir: "d", Name: "{{id"}, []string{`name: template "{{id": 1: unclosed action`}},
+		{"unknown function", Config{Dir: "d", Name: "{{uuid}}"}, []string{`name: template "{{uuid}}": 1: function "uuid" not defined`}},
+		{"bad mode", Config{Dir: "d", Mode: "0999"}, []string{`mode: "0999" is not an octal mode that lets the owner read and write, such as 0640`}},
+		{"mode without write", Config{Dir: "d", Mode: "0444"}, []string{`mode: "0444" is not an octal mode that lets the owner read and write, such as 0640`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := withDefaults(tt.cfg)
+			var got []string
+			for _, e := range spec.Unjoin(c.Validate()) {
+				var fe *spec.FieldError
+				if !errors.As(e, &fe) {
+					t.Errorf("%v is not a FieldError", e)
+				}
+				got = append(got, e.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestRegistered(t *testing.T) {
+	f, ok := connectors.Default.Lookup("file")
+	if !ok || f.NewSource == nil || f.NewSink == nil {
+		t.Fatal("file not registered as source and sink")
+	}
+	if _, err := f.NewSink(&Config{}, connectors.Env{Name: "out"}); err == nil || err.Error() != "file sink out: dir: required: the folder of the files" {
+		t.Errorf("NewSink without dir: %v", err)
+	}
+}
+
+// BenchmarkFileSink writes 4 KiB messages, each under a new id, as deliveries do.
+func BenchmarkFileSink(b *testing.B) {
+	payload := bytes.Repeat([]byte("<x>данни</x>"), 4096/17+1)[:4096]
+	for _, fsync := range []bool{false, true} {
+		b.Run(map[bool]string{true: "fsync", false: "nofsync"}[fsync], func(b *testing.B) {
+			s := newTestSink(b, Config{Dir: b.TempDir(), Fsync: fsync})
+			msg := message.NewMessage("", payload)
+			msg.Metadata.Set(envelope.ContentType, "application/xml")
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				msg.UUID = strconv.Itoa(i)
+				if err := s.Send(context.Background(), msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,32 @@
+// Package httpconn is the "http" connector type: a source that takes messages POSTed to an
+// endpoint of the hub, and a sink that delivers messages with an HTTP request.
+//
+// As a source (options listen and path) it mounts "POST <path>" on the hub's HTTP server for the
+// listen address, which it shares with every connector listening there. A request whose body is
+// stored is answered 202 Accepted with {"id": "<message id>"}; the answer comes only once the hub
+// has durably stored the message, so a client that got 202 may forget it. Every refusal is a plain
+// text, Bulgarian first and English second:
+//
+//	400  empty body, unreadable body, malformed Idempotency-Key
+//	405  any method but POST (with Allow: POST)
+//	413  body larger than max_body
+//	415  Content-Type missing, or not among content_types (parameters such as charset ignored)
+//	503  the hub is not accepting yet, is stopping, or could not store the message: try again
+//
+// Each message gets a new random UUID as its id. A client that retries can send an
+// Idempotency-Key header (1 to 255 printable ASCII characters); the id is then a name-based UUID
+// (version 5) of the connector's name and the key, the same for every retry, so the hub's
+// de-duplication drops repeats. The payload is the body as sent; the envelope's datacontenttype is
+// the request's Content-Type as sent, and its type is message_type when set.
+//
+// As a sink (option url) it sends each message's payload with the configured method, Content-Type
+// from the envelope (application/octet-stream when absent), X-Message-Id with the message id, and
+// the envelope as CloudEvents headers in binary mode: Ce-Id, Ce-Specversion, and Ce-<name> for
+// each envelope name present, underscores dropped (correlation_id becomes Ce-Correlationid), values
+// percent-encoded outside printable ASCII. Configured headers are sent too; Content-Type from the
+// envelope wins over a configured one. A 2xx answer is success. 408, 429 and 5xx answers, network
+// errors and timeouts are retried; any other answer (other 4xx, and 3xx, since redirects are not
+// followed) is permanent and names the status and the start of the answer's body.
+//
+// One connector may be both: it then receives at listen and path, and delivers to url.
+package httpconn

@@ -1,0 +1,240 @@
+package httpconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/hub/envelope"
+)
+
+// Texts of the answers that carry no data; the others are built in the handler.
+const (
+	textEmpty      = "Празно тяло / empty body"
+	textUnreadable = "Тялото не може да бъде прочетено / cannot read body"
+	textBadKey     = "Невалиден Idempotency-Key / invalid Idempotency-Key: want 1 to 255 printable ASCII characters"
+	textNotYet     = "Приемането още не е започнало, опитайте пак / not accepting messages yet, try again"
+	textStopping   = "Приемането спира, опитайте пак / shutting down, try again"
+	textNotStored  = "Съобщението не е съхранено, опитайте пак / message not stored, try again"
+)
+
+// idSpace is the namespace of the ids derived from Idempotency-Key headers.
+var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:http:idempotency-key"))
+
+type source struct {
+	name        string
+	cfg         Config
+	allowed     map[string]bool
+	allowedText string
+	tooLarge    string
+	log         *slog.Logger
+
+	mu       sync.RWMutex
+	emit     connectors.Emit // nil while not running
+	running  bool
+	stopped  bool
+	inflight sync.WaitGroup // emits under way, waited for by Run before it returns
+}
+
+func newSource(cfg any, env connectors.Env) (*source, error) {
+	c, err := options(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("http source %s: %w", env.Name, err)
+	}
+	if c.Listen == "" {
+		return nil, fmt.Errorf("http source %s: listen and path are required to receive messages", env.Name)
+	}
+	if env.Mux == nil {
+		return nil, fmt.Errorf("http source %s: the hub offers no HTTP server", env.Name)
+	}
+	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: logger(env)}
+	for _, ct := range c.ContentTypes {
+		mt, _, _ := mime.ParseMediaType(ct) // checked by Validate
+		s.allowed[mt] = true
+	}
+	s.allowedText = strings.Join(c.ContentTypes, ", ")
+	size := formatSize(int64(c.MaxBody))
+	s.tooLarge = fmt.Sprintf("Тялото е по-голямо от %s / body larger than %s", size, size)
+
+	mux, err := env.Mux(c.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http source %s: server for %s: %w", env.Name, c.Listen, err)
+	}
+	pattern := c.Path
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "{$}" // the path itself, not the tree below it
+	}
+	if err := handle(mux, pattern, s); err != nil {
+		return nil, fmt.Errorf("http source %s: path %s on %s: %w", env.Name, c.Path, c.Listen, err)
+	}
+	return s, nil
+}
+
+// handle registers h, turning the panic of a conflicting pattern (two connectors on one path)
+// into an error.
+func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+// Run hands received messages to emit until ctx is done, then waits for the emits under way.
+func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
+	s.mu.Lock()
+	if s.running {
+		s.mu.Unlock()
+		return fmt.Errorf("http source %s: already running", s.name)
+	}
+	s.emit, s.running, s.stopped = emit, true, false
+	s.mu.Unlock()
+
+	<-ctx.Done()
+
+	s.mu.Lock()
+	s.emit, s.running, s.stopped = nil, false, true
+	s.mu.Unlock()
+	s.inflight.Wait()
+	return nil
+}
+
+// acquire returns the emit function and counts one emit under way, or the text of a 503.
+func (s *source) acquire() (connectors.Emit, string) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.emit != nil:
+		s.inflight.Add(1) // under the lock, so before Run's Wait
+		return s.emit, ""
+	case s.stopped:
+		return nil, textStopping
+	default:
+		return nil, textNotYet
+	}
+}
+
+func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, fmt.Sprintf("Методът %s не е разрешен, използвайте POST / method %s not allowed, use POST", r.Method, r.Method), http.StatusMethodNotAllowed)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	if text := s.checkType(ct); text != "" {
+		http.Error(w, text, http.StatusUnsupportedMediaType)
+		return
+	}
+	id := uuid.NewString()
+	if key, ok := r.Header["Idempotency-Key"]; ok {
+		if len(key) != 1 || !validKey(key[0]) {
+			http.Error(w, textBadKey, http.StatusBadRequest)
+			return
+		}
+		id = uuid.NewSHA1(idSpace, []byte(s.name+"\x00"+key[0])).String()
+	}
+	body, status, text := s.readBody(w, r)
+	if status != 0 {
+		http.Error(w, text, status)
+		return
+	}
+
+	emit, text := s.acquire()
+	if emit == nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, text, http.StatusServiceUnavailable)
+		return
+	}
+	defer s.inflight.Done()
+
+	msg := message.NewMessage(id, body)
+	msg.Metadata.Set(envelope.ContentType, ct)
+	if s.cfg.MessageType != "" {
+		msg.Metadata.Set(envelope.Type, s.cfg.MessageType)
+	}
+	if err := emit(r.Context(), msg); err != nil {
+		s.log.Warn("message not stored; client told to retry", "id", id, "error", err)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, textNotStored, http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = io.WriteString(w, `{"id":"`+id+`"}`+"\n") // ids are UUIDs: nothing to escape
+}
+
+// checkType returns the text of a 415 answer, or "" when ct is accepted.
+func (s *source) checkType(ct string) string {
+	if strings.TrimSpace(ct) == "" {
+		return "Липсва Content-Type / Content-Type missing; allowed: " + s.allowedText
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && s.allowed[mt] {
+		return ""
+	}
+	return fmt.Sprintf("Типът %s не се приема / content type %s not allowed; allowed: %s", ct, ct, s.allowedText)
+}
+
+// readBody reads the whole body into one buffer sized from Content-Length when it is known. On
+// failure it returns the status and text of the answer.
+func (s *source) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
+	limit := int64(s.cfg.MaxBody)
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge, s.tooLarge
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var buf []byte
+	var err error
+	if r.ContentLength >= 0 {
+		buf = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(body, buf)
+	} else {
+		buf, err = io.ReadAll(body)
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge, s.tooLarge
+	case err != nil:
+		return nil, http.StatusBadRequest, textUnreadable
+	case len(buf) == 0:
+		return nil, http.StatusBadRequest, textEmpty
+	}
+	return buf, 0, ""
+}
+
+func validKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// formatSize writes n bytes the way people read limits: "10 MiB", "512 KiB", "1000 bytes".
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

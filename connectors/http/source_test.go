@@ -1,0 +1,418 @@
+package httpconn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/routes/spec"
+)
+
+// testServer is a real listener on 127.0.0.1 whose mux is handed to sources as the hub's.
+type testServer struct {
+	mux *http.ServeMux
+	srv *httptest.Server
+}
+
+func newTestServer(t testing.TB) *testServer {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &testServer{mux: mux, srv: srv}
+}
+
+func (ts *testServer) env(name string) connectors.Env {
+	return connectors.Env{Name: name, Mux: func(string) (*http.ServeMux, error) { return ts.mux, nil }}
+}
+
+func (ts *testServer) source(t testing.TB, name string, c Config) *source {
+	t.Helper()
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	src, err := newSource(&c, ts.env(name))
+	if err != nil {
+		t.Fatalf("newSource: %v", err)
+	}
+	return src
+}
+
+// running runs src with emit until the test ends.
+func running(t testing.TB, src connectors.Source, emit connectors.Emit) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, emit) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// stopped runs src until Run has returned.
+func stopped(t testing.TB, src connectors.Source) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := src.Run(ctx, func(context.Context, ...*message.Message) error { return nil }); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+type emitted struct {
+	mu   sync.Mutex
+	msgs []*message.Message
+}
+
+func (e *emitted) emit(_ context.Context, msgs ...*message.Message) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.msgs = append(e.msgs, msgs...)
+	return nil
+}
+
+func post(t testing.TB, url, method, contentType string, body io.Reader, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	if _, ok := body.(io.ReadCloser); ok {
+		req.ContentLength = -1 // sent chunked: the size is not known beforehand
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, strings.TrimSuffix(string(b), "\n")
+}
+
+const allowed = "application/xml, text/xml, application/json"
+
+func TestSourceAnswers(t *testing.T) {
+	failing := func(context.Context, ...*message.Message) error { return errors.New("store unavailable") }
+	tests := []struct {
+		name   string
+		method string
+		ctype  string
+		body   io.Reader
+		header map[string]string
+		state  string // "running" (default), "failing", "new", "stopped"
+		status int
+		text   string // exact answer; empty for 202
+	}{
+		{name: "xml", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 202},
+		{name: "json with charset", ctype: "application/json; charset=utf-8", body: strings.NewReader("{}"), status: 202},
+		{name: "upper case type", ctype: "Text/XML", body: strings.NewReader("<a/>"), status: 202},
+		{name: "chunked at the limit", ctype: "text/xml", body: io.NopCloser(strings.NewReader(strings.Repeat("x", 1024))), status: 202},
+		{name: "get", method: "GET", status: 405,
+			text: "Методът GET не е разрешен, използвайте POST / method GET not allowed, use POST"},
+		{name: "put", method: "PUT", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 405,
+			text: "Методът PUT не е разрешен, използвайте POST / method PUT not allowed, use POST"},
+		{name: "no content type", body: strings.NewReader("<a/>"), status: 415,
+			text: "Липсва Content-Type / Content-Type missing; allowed: " + allowed},
+		{name: "plain text", ctype: "text/plain; charset=utf-8", body: strings.NewReader("hi"), status: 415,
+			text: "Типът text/plain; charset=utf-8 не се приема / content type text/plain; charset=utf-8 not allowed; allowed: " + allowed},
+		{name: "malformed type", ctype: "application/", body: strings.NewReader("hi"), status: 415,
+			text: "Типът application/ не се приема / content type application/ not allowed; allowed: " + allowed},
+		{name: "too large", ctype: "application/xml", body: strings.NewReader(strings.Repeat("x", 1025)), status: 413,
+			text: "Тялото е по-голямо от 1 KiB / body larger than 1 KiB"},
+		{name: "too large chunked", ctype: "application/xml", body: io.NopCloser(strings.NewReader(strings.Repeat("x", 1025))), status: 413,
+			text: "Тялото е по-голямо от 1 KiB / body larger than 1 KiB"},
+		{name: "empty", ctype: "application/xml", body: strings.NewReader(""), status: 400, text: "Празно тяло / empty body"},
+		{name: "empty chunked", ctype: "application/xml", body: io.NopCloser(strings.NewReader("")), status: 400, text: "Празно тяло / empty body"},
+		{name: "bad idempotency key", ctype: "application/xml", body: strings.NewReader("<a/>"), header: map[string]string{"Idempotency-Key": "ключ"},
+			status: 400, text: "Невалиден Idempotency-Key / invalid Idempotency-Key: want 1 to 255 printable ASCII characters"},
+		{name: "not started", state: "new", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 503,
+			text: "Приемането още не е започнало, опитайте пак / not accepting messages yet, try again"},
+		{name: "stopped", state: "stopped", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 503,
+			text: "Приемането спира, опитайте пак / shutting down, try again"},
+		{name: "emit fails", state: "failing", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 503,
+			text: "Съобщението не е съхранено, опитайте пак / message not stored, try again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t)
+			src := ts.source(t, "in", Config{Path: "/in", MaxBody: 1024})
+			var got emitted
+			switch tt.state {
+			case "", "running":
+				running(t, src, got.emit)
+			case "failing":
+				running(t, src, failing)
+			case "stopped":
+				stopped(t, src)
+			}
+			method := tt.method
+			if method == "" {
+				method = "POST"
+			}
+			body := tt.body
+			if body == nil {
+				body = http.NoBody
+			}
+			resp, text := post(t, ts.srv.URL+"/in", method, tt.ctype, body, tt.header)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d (%s); want %d", resp.StatusCode, text, tt.status)
+			}
+			if tt.status == 202 {
+				var answer struct{ ID string }
+				if err := json.Unmarshal([]byte(text), &answer); err != nil || answer.ID == "" {
+					t.Fatalf("answer %q; want {\"id\": ...}", text)
+				}
+				if len(got.msgs) != 1 || got.msgs[0].UUID != answer.ID {
+					t.Fatalf("emitted %d messages; want one with id %s", len(got.msgs), answer.ID)
+				}
+				if ct := got.msgs[0].Metadata.Get(envelope.ContentType); ct != tt.ctype {
+					t.Errorf("datacontenttype %q; want %q", ct, tt.ctype)
+				}
+				return
+			}
+			if text != tt.text {
+				t.Errorf("answer\n%q\nwant\n%q", text, tt.text)
+			}
+			if tt.status == 405 && resp.Header.Get("Allow") != "POST" {
+				t.Errorf("Allow %q; want POST", resp.Header.Get("Allow"))
+			}
+			if tt.status == 503 && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			if len(got.msgs) != 0 {
+				t.Errorf("emitted %d messages for a refused request", len(got.msgs))
+			}
+		})
+	}
+}
+
+func TestSourceIdempotencyKey(t *testing.T) {
+	ts := newTestServer(t)
+	var got emitted
+	running(t, ts.source(t, "in", Config{Path: "/a", MessageType: "esoed.Document"}), got.emit)
+	running(t, ts.source(t, "other", Config{Path: "/b"}), got.emit)
+	idOf := func(path, key string) string {
+		t.Helper()
+		resp, text := post(t, ts.srv.URL+path, "POST", "application/xml", strings.NewReader("<a/>"), map[string]string{"Idempotency-Key": key})
+		if resp.StatusCode != 202 {
+			t.Fatalf("status %d: %s", resp.StatusCode, text)
+		}
+		var answer struct{ ID string }
+		if err := json.Unmarshal([]byte(text), &answer); err != nil {
+			t.Fatal(err)
+		}
+		return answer.ID
+	}
+	first, again := idOf("/a", "order-42"), idOf("/a", "order-42")
+	if first != again {
+		t.Errorf("same key gave ids %s and %s; want one", first, again)
+	}
+	if other := idOf("/a", "order-43"); other == first {
+		t.Errorf("keys order-42 and order-43 gave the same id")
+	}
+	if elsewhere := idOf("/b", "order-42"); elsewhere == first {
+		t.Errorf("one key on two connectors gave the same id")
+	}
+	if typ := got.msgs[0].Metadata.Get(envelope.Type); typ != "esoed.Document" {
+		t.Errorf("type %q; want esoed.Document", typ)
+	}
+}
+
+func TestSourcePaths(t *testing.T) {
+	ts := newTestServer(t)
+	var got emitted
+	running(t, ts.source(t, "a", Config{Path: "/in/"}), got.emit)
+	if resp, text := post(t, ts.srv.URL+"/in/", "POST", "text/xml", strings.NewReader("<a/>"), nil); resp.StatusCode != 202 {
+		t.Errorf("POST /in/: %d %s", resp.StatusCode, text)
+	}
+	if resp, _ := post(t, ts.srv.URL+"/in/x", "POST", "text/xml", strings.NewReader("<a/>"), nil); resp.StatusCode != 404 {
+		t.Errorf("POST /in/x: %d; want 404: a path ending in / is not a tree", resp.StatusCode)
+	}
+	_, err := newSource(&Config{Listen: ":1", Path: "/in/"}, ts.env("b"))
+	if err == nil || !strings.Contains(err.Error(), "http source b: path /in/ on :1") {
+		t.Errorf("second source on one path: %v; want an error naming it", err)
+	}
+}
+
+func TestSourceRunTwice(t *testing.T) {
+	ts := newTestServer(t)
+	src := ts.source(t, "in", Config{Path: "/in"})
+	running(t, src, (&emitted{}).emit)
+	for !src.isRunning() {
+		runtime.Gosched()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // should Run wrongly start again, it stops at once
+	err := src.Run(ctx, (&emitted{}).emit)
+	if err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("second Run: %v; want already running", err)
+	}
+}
+
+func TestSourceConformance(t *testing.T) {
+	connectortest.RunSource(t, connectortest.SourceCase{
+		New: func(t *testing.T) connectortest.SourceFixture {
+			ts := newTestServer(t)
+			src := ts.source(t, "in", Config{Path: "/in"})
+			return connectortest.SourceFixture{
+				Source: src,
+				Put: func(ctx context.Context, p []byte) error {
+					req, err := http.NewRequestWithContext(ctx, "POST", ts.srv.URL+"/in", strings.NewReader(string(p)))
+					if err != nil {
+						return err
+					}
+					req.Header.Set("Content-Type", "application/xml")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						return err
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					if resp.StatusCode != http.StatusAccepted {
+						return fmt.Errorf("status %d: %s", resp.StatusCode, b)
+					}
+					return nil
+				},
+			}
+		},
+	})
+}
+
+func TestConfig(t *testing.T) {
+	connectortest.CheckConfig(t, connectortest.ConfigCase{
+		Zero:     &Config{},
+		Defaults: func(c any) { *c.(*Config) = withDefaults(*c.(*Config)) },
+		Valid:    &Config{Listen: ":8080", Path: "/in", MaxBody: 1, ContentTypes: []string{"text/xml"}, URL: "https://x.example", Method: "PUT", Timeout: 1},
+	})
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string // "field: message"
+	}{
+		{"nothing", Config{}, []string{"listen: set listen and path to receive messages, or url to deliver them"}},
+		{"listen without path", Config{Listen: ":8080"}, []string{"path: required with listen: the path of the POST endpoint, such as /in"}},
+		{"path without listen", Config{Path: "/in", URL: "http://x"}, []string{"path: only used with listen; set listen too"}},
+		{"bad listen and path", Config{Listen: "8080", Path: "in"}, []string{
+			`listen: "8080" is not an address such as 127.0.0.1:8080 or :8080`,
+			`path: "in" must start with / and hold no spaces, braces, ? or #`}},
+		{"bad content type", Config{Listen: ":1", Path: "/", ContentTypes: []string{"xml", "text/xml; charset=utf-8"}}, []string{
+			`content_types[0]: "xml" is not a media type such as application/xml (without parameters)`,
+			`content_types[1]: "text/xml; charset=utf-8" is not a media type such as application/xml (without parameters)`}},
+		{"ftp url", Config{URL: "ftp://x/y"}, []string{`url: "ftp://x/y" must start with http:// or https://`}},
+		{"no host", Config{URL: "http:///y"}, []string{`url: "http:///y" names no host`}},
+		{"bad method and header", Config{URL: "http://x", Method: "GET", Headers: map[string]string{"Bad Name": "v"}}, []string{
+			`method: "GET" is not one of POST, PUT, PATCH`,
+			`headers: "Bad Name" is not a header name`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := withDefaults(tt.cfg)
+			var got []string
+			for _, e := range spec.Unjoin(c.Validate()) {
+				var fe *spec.FieldError
+				if !errors.As(e, &fe) {
+					t.Errorf("%v is not a FieldError", e)
+				}
+				got = append(got, e.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestRegistered(t *testing.T) {
+	f, ok := connectors.Default.Lookup("http")
+	if !ok || f.NewSource == nil || f.NewSink == nil {
+		t.Fatalf("http not registered as source and sink")
+	}
+	if _, ok := f.Config.(*Config); !ok {
+		t.Errorf("Config is %T", f.Config)
+	}
+	if _, err := f.NewSource(&Config{URL: "http://x"}, connectors.Env{Name: "out"}); err == nil {
+		t.Errorf("NewSource without listen succeeded")
+	}
+}
+
+func (s *source) isRunning() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.running
+}
+
+// TestSourceDrains checks that a stopping source refuses new requests at once but lets the
+// emit under way finish, and that Run returns only after it.
+func TestSourceDrains(t *testing.T) {
+	ts := newTestServer(t)
+	src := ts.source(t, "in", Config{Path: "/in"})
+	entered, release := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() {
+		runDone <- src.Run(ctx, func(_ context.Context, msgs ...*message.Message) error {
+			if string(msgs[0].Payload) != "<slow/>" {
+				return errors.New("late") // taken before Run noticed the cancel
+			}
+			close(entered)
+			<-release
+			return nil
+		})
+	}()
+	for !src.isRunning() {
+		runtime.Gosched()
+	}
+	slow := make(chan int, 1)
+	go func() {
+		resp, _ := post(t, ts.srv.URL+"/in", "POST", "application/xml", strings.NewReader("<slow/>"), nil)
+		slow <- resp.StatusCode
+	}()
+	<-entered
+	cancel()
+	for {
+		resp, text := post(t, ts.srv.URL+"/in", "POST", "application/xml", strings.NewReader("<late/>"), nil)
+		if resp.StatusCode == 503 && text == textStopping {
+			break
+		}
+		if resp.StatusCode != 503 {
+			t.Fatalf("late request: %d %s; want 503", resp.StatusCode, text)
+		}
+	}
+	select {
+	case <-runDone:
+		t.Fatal("Run returned while an emit was under way")
+	default:
+	}
+	close(release)
+	if code := <-slow; code != 202 {
+		t.Errorf("request under way when stopping: %d; want 202", code)
+	}
+	if err := <-runDone; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
