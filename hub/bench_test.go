@@ -13,6 +13,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	_ "github.com/aiskao/aiskao/connectors/all"
+	_ "github.com/aiskao/aiskao/hub/store/sqlite"
+	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/transforms"
 	_ "github.com/aiskao/aiskao/transforms/all"

@@ -206,29 +206,55 @@ func (e *Expr) Run(env ExprEnv) (any, error) {
 	return v, nil
 }
 
-// exprValue copies a decoded JSON value, turning json.Number into int or float64: expr compares
-// numbers only of Go numeric types.
+// exprValue returns a decoded JSON value with json.Number turned into int or float64: expr
+// compares numbers only of Go numeric types. Subtrees without numbers are shared, not copied, so
+// a document of strings (the usual XML conversion) costs nothing.
 func exprValue(v any) any {
+	out, _ := exprValueChanged(v)
+	return out
+}
+
+func exprValueChanged(v any) (any, bool) {
 	switch v := v.(type) {
 	case json.Number:
 		if i, err := strconv.Atoi(string(v)); err == nil {
-			return i
+			return i, true
 		}
 		f, _ := v.Float64()
-		return f
+		return f, true
 	case map[string]any:
-		out := make(map[string]any, len(v))
+		var out map[string]any
 		for k, x := range v {
-			out[k] = exprValue(x)
+			if y, changed := exprValueChanged(x); changed {
+				if out == nil {
+					out = make(map[string]any, len(v))
+					for k2, x2 := range v {
+						out[k2] = x2
+					}
+				}
+				out[k] = y
+			}
 		}
-		return out
+		if out == nil {
+			return v, false
+		}
+		return out, true
 	case []any:
-		out := make([]any, len(v))
+		var out []any
 		for i, x := range v {
-			out[i] = exprValue(x)
+			if y, changed := exprValueChanged(x); changed {
+				if out == nil {
+					out = make([]any, len(v))
+					copy(out, v)
+				}
+				out[i] = y
+			}
 		}
-		return out
+		if out == nil {
+			return v, false
+		}
+		return out, true
 	default:
-		return v
+		return v, false
 	}
 }

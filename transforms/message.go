@@ -31,6 +31,7 @@ type Message struct {
 	val    any
 	valErr error
 	valSet bool
+	encode func() ([]byte, error) // writes val's bytes when the default encoding will not do
 
 	dropped bool
 }
@@ -50,6 +51,12 @@ func (m *Message) Payload() ([]byte, error) {
 		return m.payload, nil
 	}
 	switch {
+	case m.valSet && m.encode != nil:
+		b, err := m.encode()
+		if err != nil {
+			return nil, fmt.Errorf("encode JSON payload: %w", err)
+		}
+		m.payload = b
 	case m.valSet:
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
@@ -69,7 +76,7 @@ func (m *Message) Payload() ([]byte, error) {
 func (m *Message) SetPayload(b []byte) {
 	m.payload, m.fresh = b, true
 	m.doc, m.docErr, m.docSet = nil, nil, false
-	m.val, m.valErr, m.valSet = nil, nil, false
+	m.val, m.valErr, m.valSet, m.encode = nil, nil, false, nil
 }
 
 // XML returns the payload parsed as XML, parsing it on the first call only.
@@ -91,7 +98,7 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 // SetXML replaces the payload with doc; the bytes are produced when asked for.
 func (m *Message) SetXML(doc *xmlquery.Node) {
 	m.doc, m.docErr, m.docSet = doc, nil, true
-	m.val, m.valErr, m.valSet = nil, nil, false
+	m.val, m.valErr, m.valSet, m.encode = nil, nil, false, nil
 	m.fresh = false
 	m.Metadata[envelope.ContentType] = "application/xml"
 }
@@ -116,8 +123,14 @@ func (m *Message) JSON() (any, error) {
 }
 
 // SetJSON replaces the payload with the JSON value v; the bytes are produced when asked for.
-func (m *Message) SetJSON(v any) {
-	m.val, m.valErr, m.valSet = v, nil, true
+func (m *Message) SetJSON(v any) { m.SetJSONEncoded(v, nil) }
+
+// SetJSONEncoded replaces the payload with the JSON value v, whose bytes encode writes when they
+// are asked for: for example in the key order of the document v was made from, which maps do not
+// keep. Later steps read v without decoding anything; a step that changes the value sets its
+// result with SetJSON rather than changing v in place.
+func (m *Message) SetJSONEncoded(v any, encode func() ([]byte, error)) {
+	m.val, m.valErr, m.valSet, m.encode = v, nil, true, encode
 	m.doc, m.docErr, m.docSet = nil, nil, false
 	m.fresh = false
 	m.Metadata[envelope.ContentType] = "application/json"

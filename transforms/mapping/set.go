@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -181,10 +182,39 @@ func jsonObject(m *transforms.Message) (map[string]any, error) {
 }
 
 // jsonValue turns an expression's result into a decoded JSON value like Message.JSON returns
-// (numbers as json.Number), so that later steps see one kind of value whatever made it.
+// (numbers as json.Number), so that later steps see one kind of value whatever made it. Values
+// that are already JSON values are kept as they are; only numbers and other Go types are
+// converted, without a round trip through bytes.
 func jsonValue(v any) (any, error) {
 	switch v := v.(type) {
 	case nil, string, bool, json.Number:
+		return v, nil
+	case int:
+		return json.Number(strconv.Itoa(v)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(v, 10)), nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("result has no JSON form: number %v", v)
+		}
+		return json.Number(strconv.FormatFloat(v, 'f', -1, 64)), nil
+	case map[string]any:
+		for k, x := range v {
+			y, err := jsonValue(x)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = y
+		}
+		return v, nil
+	case []any:
+		for i, x := range v {
+			y, err := jsonValue(x)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = y
+		}
 		return v, nil
 	}
 	b, err := json.Marshal(v)

@@ -87,12 +87,18 @@ func (s *toJSON) Apply(_ context.Context, m *transforms.Message) error {
 	if err != nil {
 		return fmt.Errorf("xml_to_json: %w", err)
 	}
-	var b bytes.Buffer
-	if err := writeJSON(&b, doc, s.arrays); err != nil {
+	// The value is built directly, for the steps that read it; the bytes, in document order,
+	// are written only if something asks for them.
+	v, err := jsonValue(doc, s.arrays)
+	if err != nil {
 		return fmt.Errorf("xml_to_json: %w", err)
 	}
-	m.SetPayload(b.Bytes())
-	m.Metadata[envelope.ContentType] = "application/json"
+	arrays := s.arrays
+	m.SetJSONEncoded(v, func() ([]byte, error) {
+		var b bytes.Buffer
+		err := writeJSON(&b, doc, arrays)
+		return b.Bytes(), err
+	})
 	return nil
 }
 

@@ -12,6 +12,22 @@ import (
 // writeJSON writes the document's root element as a JSON object by the package's convention, keys in
 // document order. arrays holds the element paths that are always arrays; it may be nil.
 func writeJSON(b *bytes.Buffer, doc *xmlquery.Node, arrays map[string]bool) error {
+	return convert(doc, arrays, &byteEmitter{b: b})
+}
+
+// jsonValue returns the document's root element as a decoded JSON value (map[string]any, []any,
+// string) by the same convention, without writing and reading bytes.
+func jsonValue(doc *xmlquery.Node, arrays map[string]bool) (any, error) {
+	e := &valueEmitter{}
+	if err := convert(doc, arrays, e); err != nil {
+		return nil, err
+	}
+	return e.result, nil
+}
+
+// convert walks the document's root element and tells e what to emit. The convention lives here
+// once; the emitters only say how.
+func convert(doc *xmlquery.Node, arrays map[string]bool, e emitter) error {
 	root := doc
 	if root.Type == xmlquery.DocumentNode {
 		root = nil
@@ -25,21 +41,116 @@ func writeJSON(b *bytes.Buffer, doc *xmlquery.Node, arrays map[string]bool) erro
 			return errors.New("the document has no root element")
 		}
 	}
-	c := converter{b: b, arrays: arrays}
+	c := converter{e: e, arrays: arrays}
 	name := qname(root)
 	if len(arrays) > 0 {
 		c.path = append(c.path, name...)
 	}
-	b.WriteByte('{')
-	writeJSONString(b, name)
-	b.WriteByte(':')
+	e.beginObject(1)
+	e.key(name)
 	c.element(root)
-	b.WriteByte('}')
+	e.endObject()
 	return nil
 }
 
+// emitter receives a JSON value as a stream of tokens.
+type emitter interface {
+	beginObject(size int) // size is a hint of the number of keys
+	key(k string)
+	endObject()
+	beginArray(size int)
+	endArray()
+	str(s string)
+}
+
+// byteEmitter writes JSON text, keys in the order given.
+type byteEmitter struct {
+	b        *bytes.Buffer
+	first    []bool // per open container: nothing written in it yet
+	afterKey bool   // the next value belongs to the key just written
+}
+
+// sep writes the comma between two members of the open container.
+func (w *byteEmitter) sep() {
+	if n := len(w.first); n > 0 {
+		if !w.first[n-1] {
+			w.b.WriteByte(',')
+		}
+		w.first[n-1] = false
+	}
+}
+
+// value prepares for a value: after a key nothing, in an array a separator.
+func (w *byteEmitter) value() {
+	if w.afterKey {
+		w.afterKey = false
+		return
+	}
+	w.sep()
+}
+
+func (w *byteEmitter) beginObject(int) {
+	w.value()
+	w.b.WriteByte('{')
+	w.first = append(w.first, true)
+}
+func (w *byteEmitter) endObject()     { w.b.WriteByte('}'); w.first = w.first[:len(w.first)-1] }
+func (w *byteEmitter) beginArray(int) { w.value(); w.b.WriteByte('['); w.first = append(w.first, true) }
+func (w *byteEmitter) endArray()      { w.b.WriteByte(']'); w.first = w.first[:len(w.first)-1] }
+func (w *byteEmitter) str(s string)   { w.value(); writeJSONString(w.b, s) }
+func (w *byteEmitter) key(k string) {
+	w.sep()
+	writeJSONString(w.b, k)
+	w.b.WriteByte(':')
+	w.afterKey = true
+}
+
+// valueEmitter builds map[string]any, []any and string values.
+type valueEmitter struct {
+	stack  []valueFrame
+	result any
+}
+
+type valueFrame struct {
+	obj map[string]any
+	arr []any
+	key string
+}
+
+func (v *valueEmitter) put(x any) {
+	if len(v.stack) == 0 {
+		v.result = x
+		return
+	}
+	f := &v.stack[len(v.stack)-1]
+	if f.obj != nil {
+		f.obj[f.key] = x
+	} else {
+		f.arr = append(f.arr, x)
+	}
+}
+
+func (v *valueEmitter) beginObject(size int) {
+	v.stack = append(v.stack, valueFrame{obj: make(map[string]any, size)})
+}
+func (v *valueEmitter) endObject() {
+	f := v.stack[len(v.stack)-1]
+	v.stack = v.stack[:len(v.stack)-1]
+	v.put(f.obj)
+}
+func (v *valueEmitter) beginArray(size int) {
+	v.stack = append(v.stack, valueFrame{arr: make([]any, 0, size)})
+}
+func (v *valueEmitter) endArray() {
+	f := v.stack[len(v.stack)-1]
+	v.stack = v.stack[:len(v.stack)-1]
+	v.put(f.arr)
+}
+func (v *valueEmitter) key(k string) { v.stack[len(v.stack)-1].key = k }
+func (v *valueEmitter) str(s string) { v.put(s) }
+
 type converter struct {
-	b      *bytes.Buffer
+	e      emitter
 	arrays map[string]bool
 	path   []byte // dotted path of the current element, kept only when arrays is set
 	groups [][]*xmlquery.Node
@@ -91,36 +202,13 @@ func (c *converter) element(n *xmlquery.Node) {
 		text = sb.String()
 	}
 	if len(n.Attr) == 0 && !hasChildren {
-		writeJSONString(c.b, text)
+		c.e.str(text)
 		return
 	}
-	c.b.WriteByte('{')
-	first := true
-	sep := func() {
-		if !first {
-			c.b.WriteByte(',')
-		}
-		first = false
-	}
-	for _, a := range n.Attr {
-		sep()
-		c.b.WriteString(`"@`)
-		writeJSONStringBody(c.b, attrName(a))
-		c.b.WriteString(`":`)
-		writeJSONString(c.b, a.Value)
-	}
-	if strings.TrimSpace(text) != "" {
-		if hasChildren {
-			text = strings.TrimSpace(text)
-		}
-		sep()
-		c.b.WriteString(`"#text":`)
-		writeJSONString(c.b, text)
-	}
+	// Group the children by name, each group where its first element stood. The groups slice is
+	// reused across levels: this level's groups sit at its end.
+	base := len(c.groups)
 	if hasChildren {
-		// Group the children by name, each group where its first element stood. The groups slice
-		// is reused across levels: this level's groups sit at its end.
-		base := len(c.groups)
 	children:
 		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
 			if ch.Type != xmlquery.ElementNode {
@@ -135,37 +223,49 @@ func (c *converter) element(n *xmlquery.Node) {
 			}
 			c.groups = append(c.groups, []*xmlquery.Node{ch})
 		}
-		end := len(c.groups)
-		for i := base; i < end; i++ {
-			g := c.groups[i]
-			name := qname(g[0])
-			sep()
-			writeJSONString(c.b, name)
-			c.b.WriteByte(':')
-			plen := len(c.path)
-			forced := false
-			if c.arrays != nil {
-				c.path = append(append(c.path, '.'), name...)
-				forced = c.arrays[string(c.path)]
-			}
-			if len(g) == 1 && !forced {
-				c.element(g[0])
-			} else {
-				c.b.WriteByte('[')
-				for j, el := range g {
-					if j > 0 {
-						c.b.WriteByte(',')
-					}
-					c.element(el)
-				}
-				c.b.WriteByte(']')
-			}
-			c.path = c.path[:plen]
-		}
-		clear(c.groups[base:])
-		c.groups = c.groups[:base]
 	}
-	c.b.WriteByte('}')
+	hasText := strings.TrimSpace(text) != ""
+	size := len(n.Attr) + len(c.groups) - base
+	if hasText {
+		size++
+	}
+	c.e.beginObject(size)
+	for _, a := range n.Attr {
+		c.e.key("@" + attrName(a))
+		c.e.str(a.Value)
+	}
+	if hasText {
+		if hasChildren {
+			text = strings.TrimSpace(text)
+		}
+		c.e.key("#text")
+		c.e.str(text)
+	}
+	end := len(c.groups)
+	for i := base; i < end; i++ {
+		g := c.groups[i]
+		name := qname(g[0])
+		c.e.key(name)
+		plen := len(c.path)
+		forced := false
+		if c.arrays != nil {
+			c.path = append(append(c.path, '.'), name...)
+			forced = c.arrays[string(c.path)]
+		}
+		if len(g) == 1 && !forced {
+			c.element(g[0])
+		} else {
+			c.e.beginArray(len(g))
+			for _, el := range g {
+				c.element(el)
+			}
+			c.e.endArray()
+		}
+		c.path = c.path[:plen]
+	}
+	clear(c.groups[base:])
+	c.groups = c.groups[:base]
+	c.e.endObject()
 }
 
 const hexDigits = "0123456789abcdef"
