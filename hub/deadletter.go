@@ -24,6 +24,11 @@ func deadLetter(route string, st store.Store, keep bool, log *slog.Logger) messa
 			if err == nil {
 				return out, nil
 			}
+			// The transport ends a message's context when the hub stops: the message was cut
+			// off, not failed. Left unacknowledged, it is delivered again after the restart.
+			if msg.Context().Err() != nil {
+				return nil, err
+			}
 			attempts, _ := strconv.Atoi(msg.Metadata.Get(envelope.Attempt))
 			if !keep {
 				log.Error("message failed and is discarded (dead letters are off for this route)", "message_id", msg.UUID, "step", FailedStep(err), "attempts", attempts, "error", err)

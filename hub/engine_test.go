@@ -1,0 +1,121 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/routes"
+)
+
+const passThrough = `
+connectors:
+  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  files: { type: file, dir: out, fsync: false }
+routes:
+  - name: pass
+    from: in
+    to: files
+`
+
+func TestEngineDeliversPostedMessageToFile(t *testing.T) {
+	r := newRig(t, passThrough, nil, nil)
+	body := `<Doc><Kind>notice</Kind></Doc>`
+	id := accept(t, r.addr, "/in", "application/xml", body)
+
+	out := filepath.Join(r.dir, "out")
+	want := id + ".xml"
+	waitFor(t, "the delivered file", func() bool { return len(files(t, out)) == 1 })
+	if got := files(t, out); got[0] != want {
+		t.Fatalf("files = %v, want [%s]", got, want)
+	}
+	data, err := os.ReadFile(filepath.Join(out, want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != body {
+		t.Errorf("file holds %q, want %q", data, body)
+	}
+	waitFor(t, "the delivered count", func() bool { return outcomes(t, r.metrics, "pass", OutcomeDelivered) == 1 })
+	if got := metricValue(t, r.metrics, "aiskao_source_messages_total", map[string]string{"connector": "in", "outcome": "accepted"}); got != 1 {
+		t.Errorf("source accepted = %v, want 1", got)
+	}
+	for _, o := range []string{OutcomeDropped, OutcomeRetried, OutcomeDeadLetter, OutcomeDiscarded, OutcomeDuplicate} {
+		if got := outcomes(t, r.metrics, "pass", o); got != 0 {
+			t.Errorf("outcome %s = %v, want 0", o, got)
+		}
+	}
+	if err := r.eng.Ready(context.Background()); err != nil {
+		t.Errorf("Ready: %v", err)
+	}
+
+	if err := r.eng.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := http.Post("http://"+r.addr+"/in", "application/xml", strings.NewReader(body)); err == nil {
+		t.Error("the hub still answers after Stop")
+	}
+}
+
+func TestBuildFailsOnConfigurationThatCannotRun(t *testing.T) {
+	// The schema file does not exist: loading does not read it, building must.
+	cfg := parse(t, routes.DefaultCatalog(), `
+connectors:
+  in:    { type: http, listen: "@ADDR@", path: /in }
+  files: { type: file, dir: out }
+routes:
+  - name: checked
+    from: in
+    steps:
+      - json_schema: { schema: missing/schema.json }
+    to: files
+`, map[string]string{"ADDR": freeAddr(t)})
+	_, err := Build(cfg, Options{DataDir: t.TempDir(), Logger: quietLogger()})
+	if err == nil {
+		t.Fatal("Build succeeded with a missing schema file")
+	}
+	for _, s := range []string{`route "checked"`, "steps[0].json_schema"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not name %s", err, s)
+		}
+	}
+}
+
+func TestTryUnknownRouteListsConfiguredRoutes(t *testing.T) {
+	cfg := parse(t, routes.DefaultCatalog(), passThrough, map[string]string{"ADDR": freeAddr(t)})
+	_, err := Try(context.Background(), cfg, "pas", []byte("<a/>"), nil, Options{Logger: quietLogger()})
+	if !errors.Is(err, ErrUnknownRoute) {
+		t.Fatalf("err = %v, want ErrUnknownRoute", err)
+	}
+	for _, s := range []string{`"pas"`, "pass"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not mention %s", err, s)
+		}
+	}
+}
+
+func TestTrySetsEnvelope(t *testing.T) {
+	cfg := parse(t, routes.DefaultCatalog(), passThrough, map[string]string{"ADDR": freeAddr(t)})
+	tr, err := Try(context.Background(), cfg, "pass", []byte("<a/>"), map[string]string{"id": "m-1"}, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Deliveries) != 1 {
+		t.Fatalf("deliveries = %+v, want 1", tr.Deliveries)
+	}
+	d := tr.Deliveries[0]
+	want := map[string]string{envelope.Route: "pass", envelope.Source: "in", envelope.CorrelationID: "m-1", envelope.Attempt: "1"}
+	for k, v := range want {
+		if d.Message.Metadata[k] != v {
+			t.Errorf("metadata %s = %q, want %q", k, d.Message.Metadata[k], v)
+		}
+	}
+	if d.Message.ID != "m-1" || strings.Join(d.To, ",") != "files" {
+		t.Errorf("delivery = %s to %v, want m-1 to [files]", d.Message.ID, d.To)
+	}
+}
