@@ -56,13 +56,21 @@ func jsonValue(t *testing.T, file string, data []byte) any {
 
 func TestSchemaAcceptsGood(t *testing.T) {
 	t.Setenv("AISKAO_TEST_OPS", "127.0.0.1:9090")
-	s := compileSchema(t, testCatalog())
-	data, err := os.ReadFile("testdata/good.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(jsonValue(t, "good.yaml", data)); err != nil {
-		t.Errorf("good.yaml fails the schema: %#v", err)
+	for _, tc := range []struct {
+		file string
+		cat  routes.Catalog
+	}{
+		{"testdata/good.yaml", routes.DefaultCatalog()},
+		{"testdata/fake/good.yaml", testCatalog()},
+	} {
+		s := compileSchema(t, tc.cat)
+		data, err := os.ReadFile(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(jsonValue(t, tc.file, data)); err != nil {
+			t.Errorf("%s fails the schema: %#v", tc.file, err)
+		}
 	}
 }
 
