@@ -1,28 +1,28 @@
 package hub
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
-	"github.com/antchfx/xmlquery"
-	"github.com/antchfx/xpath"
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	_ "github.com/aiskao/aiskao/connectors/all"
 	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
+	"github.com/aiskao/aiskao/internal/bareloop"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/transforms"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 
-// The demo route in memory, beside a bare loop doing the same work with the same libraries: parse
-// the XML once, read the same five XPaths, convert the document to JSON, validate it with the same
-// schema, and serialise the output document. Run with
+// The demo route in memory, beside the bare loop of internal/bareloop doing the same work with the
+// same libraries. Run with
 //
 //	go test -run '^$' -bench 'DemoRoute|BareLoop' -benchmem ./hub/
 
@@ -69,23 +69,7 @@ func BenchmarkBareLoop(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ns := map[string]string{"m": "http://schemas.egov.bg/messaging/v1"}
-	paths := map[string]string{
-		"message_guid": "/m:Message/m:Header/m:MessageGUID",
-		"message_type": "/m:Message/m:Header/m:MessageType",
-		"sender":       "/m:Message/m:Header/m:Sender/m:Identifier",
-		"doc_number":   "(/m:Message/m:Body//m:DocID/m:DocumentNumber/m:DocNumber)[1]",
-		"doc_kind":     "/m:Message/m:Body//m:DocKind",
-	}
-	exprs := map[string]*xpath.Expr{}
-	for k, p := range paths {
-		e, err := xpath.CompileWithNS(p, ns)
-		if err != nil {
-			b.Fatal(err)
-		}
-		exprs[k] = e
-	}
-	schema, err := jsonschema.Compile(filepath.Join("..", "configs", "schemas", "esoed-message.json"))
+	l, err := bareloop.New(filepath.Join("..", "configs", "schemas", "esoed-message.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,67 +77,63 @@ func BenchmarkBareLoop(b *testing.B) {
 	b.SetBytes(int64(len(input)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		doc, err := xmlquery.Parse(bytes.NewReader(input))
-		if err != nil {
-			b.Fatal(err)
-		}
-		out := make(map[string]any, 6)
-		for k, e := range exprs {
-			if n := xmlquery.QuerySelector(doc, e); n != nil {
-				out[k] = n.InnerText()
-			}
-		}
-		var root *xmlquery.Node
-		for c := doc.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == xmlquery.ElementNode {
-				root = c
-			}
-		}
-		document := map[string]any{root.Data: bareJSON(root)}
-		if err := schema.Validate(document); err != nil {
-			b.Fatal(err)
-		}
-		out["document"] = document
-		if _, err := json.Marshal(out); err != nil {
+		if _, err := l.Process(input); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
-// bareJSON is the plainest conversion of an element by the hub's convention.
-func bareJSON(n *xmlquery.Node) any {
-	obj := map[string]any{}
-	text := ""
-	for _, a := range n.Attr {
-		name := a.Name.Local
-		if a.Name.Space != "" {
-			name = a.Name.Space + ":" + name
-		}
-		obj["@"+name] = a.Value
+// BenchmarkEngineDrain measures the route alone through the durable transport: the transport is
+// filled with b.N demo messages first, then the engine starts and the clock runs until every one
+// is written by the file sink. Sub-benchmarks with and without fsync of the written files.
+//
+//	go test -run '^$' -bench EngineDrain -benchtime 3000x ./hub/
+func BenchmarkEngineDrain(b *testing.B) {
+	input, err := os.ReadFile(benchSample)
+	if err != nil {
+		b.Fatal(err)
 	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		switch c.Type {
-		case xmlquery.ElementNode:
-			v := bareJSON(c)
-			if prev, ok := obj[c.Data]; ok {
-				if arr, ok := prev.([]any); ok {
-					obj[c.Data] = append(arr, v)
-				} else {
-					obj[c.Data] = []any{prev, v}
-				}
-			} else {
-				obj[c.Data] = v
+	for _, fsync := range []bool{true, false} {
+		b.Run(fmt.Sprintf("fsync=%v", fsync), func(b *testing.B) {
+			raw, err := os.ReadFile(filepath.Join("..", "configs", "demo.yaml"))
+			if err != nil {
+				b.Fatal(err)
 			}
-		case xmlquery.TextNode, xmlquery.CharDataNode:
-			text += c.Data
-		}
+			text := strings.Replace(string(raw), "    dir: out/esoed-inbox", fmt.Sprintf("    dir: out/esoed-inbox\n    fsync: %v", fsync), 1)
+			b.Setenv("AISKAO_HTTP_ADDR", "127.0.0.1:0")
+			b.Setenv("AISKAO_OPS_ADDR", "")
+			cfg, err := routes.Parse(routes.DefaultCatalog(), filepath.Join("..", "configs", "demo.yaml"), []byte(text))
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := NewMetrics("bench")
+			e, err := Build(cfg, Options{DataDir: b.TempDir(), Logger: quietLogger(), Metrics: m})
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub := e.tr.Publisher()
+			const batch = 256
+			for i := 0; i < b.N; i += batch {
+				var msgs []*message.Message
+				for j := i; j < min(i+batch, b.N); j++ {
+					msgs = append(msgs, message.NewMessage(fmt.Sprintf("m-%d", j), input))
+				}
+				if err := pub.Publish(Topic("esoed-inbox"), msgs...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			delivered := m.messages.WithLabelValues("esoed-inbox", OutcomeDelivered)
+			b.ResetTimer()
+			if err := e.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			for testutil.ToFloat64(delivered) < float64(b.N) {
+				time.Sleep(time.Millisecond)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			_ = e.Stop(context.Background())
+		})
 	}
-	if len(obj) == 0 {
-		return text
-	}
-	if t := bytes.TrimSpace([]byte(text)); len(t) > 0 {
-		obj["#text"] = string(t)
-	}
-	return obj
 }

@@ -69,6 +69,8 @@ type Engine struct {
 	servers   map[string]*http.ServeMux
 	listeners []*http.Server
 
+	work *workers // runs the routes' steps and deliveries
+
 	stopSources context.CancelFunc
 	sourcesDone sync.WaitGroup
 	routerDone  chan struct{}
@@ -80,9 +82,9 @@ func Topic(route string) string { return "route." + route }
 // Build makes an engine from a loaded configuration: it opens the transport and the store and
 // builds every connector and step, so that a configuration that cannot run fails here, before
 // anything starts. Nothing listens or flows until Start.
-func Build(cfg *routes.Config, opts Options) (e *Engine, err error) {
+func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 	opts.defaults()
-	e = &Engine{
+	e := &Engine{
 		cfg: cfg, opts: opts, log: opts.Logger,
 		sources:  map[string]connectors.Source{},
 		sinks:    map[string]connectors.Sink{},
@@ -113,6 +115,7 @@ func Build(cfg *routes.Config, opts Options) (e *Engine, err error) {
 	if err := e.buildRouter(); err != nil {
 		return nil, err
 	}
+	e.work = newWorkers(routeWorkers)
 	return e, nil
 }
 
@@ -232,20 +235,26 @@ func (e *Engine) buildRouter() error {
 	return nil
 }
 
+// routeWorkers bounds how many messages an engine processes at once, across its routes. Steps
+// and sinks that wait on I/O hold a worker, so there are more than cores.
+const routeWorkers = 64
+
 // handler takes one message through a route's steps to its sinks.
 func (e *Engine) handler(p *pipeline) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
-		// Steps change metadata; each attempt starts again from the message as received.
-		m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)
-		ds, err := p.run(msg.Context(), m, nil)
-		if err != nil {
-			return err
-		}
-		if len(ds) == 0 {
-			setOutcome(msg, OutcomeDropped)
-			return nil
-		}
-		return p.deliver(msg.Context(), ds)
+		return e.work.do(func() error {
+			// Steps change metadata; each attempt starts again from the message as received.
+			m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)
+			ds, err := p.run(msg.Context(), m, nil)
+			if err != nil {
+				return err
+			}
+			if len(ds) == 0 {
+				setOutcome(msg, OutcomeDropped)
+				return nil
+			}
+			return p.deliver(msg.Context(), ds)
+		})
 	}
 }
 
@@ -356,6 +365,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 }
 
 func (e *Engine) closeResources() {
+	if e.work != nil {
+		e.work.stop()
+		e.work = nil
+	}
 	for name, s := range e.sinks {
 		if err := s.Close(); err != nil {
 			e.log.Warn("closing sink", "connector", name, "error", err)

@@ -6,6 +6,7 @@
 //	aiskao test [DIR]                                run route tests (default configs/tests)
 //	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
 //	aiskao schema                                    print the JSON Schema of the configuration
+//	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
 //	aiskao version                                   print the version
 package main
 
@@ -49,6 +50,7 @@ func commands() []command {
 		{"test", "run route tests", runTest},
 		{"dead-letters", "list, show, replay or delete dead letters (through the operations API)", runDeadLetters},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
+		{"bench", "measure the demo end to end under load, beside the bare loop of the same work", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template"
 
@@ -24,6 +25,7 @@ type sink struct {
 	tmpl     *template.Template // nil for the default template, which is built without it
 	mode     os.FileMode
 	fsync    bool
+	dirSync  *dirSyncer
 	closed   atomic.Bool
 }
 
@@ -37,7 +39,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
-	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync}
+	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
 	if c.Name != defaultName {
 		s.tmpl, _ = parseName(c.Name) // checked by Validate
 	}
@@ -111,9 +113,29 @@ func (s *sink) fileName(msg *message.Message) (string, error) {
 	return name, nil
 }
 
-// write puts data under name through a temporary file, so that the name never shows a partial
-// file; with fsync the file and then the folder entry are on disk before it returns.
-func (s *sink) write(name string, data []byte) (err error) {
+// write puts data under name so that the name never shows a partial file; with fsync the file and
+// then the folder entry are on disk before it returns. Where the system can create an unnamed file
+// in the folder and link it in (Linux), that is one folder operation instead of two; a name that
+// exists already is replaced through a temporary file and a rename.
+func (s *sink) write(name string, data []byte) error {
+	target := filepath.Join(s.dir, name)
+	linked, err := writeLinked(s.dir, target, data, s.mode, s.fsync)
+	if err != nil {
+		return err
+	}
+	if !linked {
+		if err := s.writeRenamed(target, data); err != nil {
+			return err
+		}
+	}
+	if s.fsync {
+		return s.dirSync.sync()
+	}
+	return nil
+}
+
+// writeRenamed writes data to a temporary file and renames it over target.
+func (s *sink) writeRenamed(target string, data []byte) (err error) {
 	f, err := os.CreateTemp(s.dir, ".aiskao-*.tmp")
 	if err != nil {
 		return err
@@ -139,16 +161,56 @@ func (s *sink) write(name string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
-		return err
-	}
-	if s.fsync {
-		return syncDir(s.dir)
-	}
-	return nil
+	return os.Rename(tmp, target)
 }
 
-// syncDir makes a rename in dir durable.
+// dirSyncer makes folder entries durable, sharing one fsync of the folder among the writes that
+// wait for it at the same time: under load, one sync covers many files.
+type dirSyncer struct {
+	dir  string
+	mu   sync.Mutex
+	cond *sync.Cond
+	// done counts finished syncs; running tells whether one is under way. A write waits for a
+	// sync that started after its entry was made: the one after the running one.
+	done    uint64
+	running bool
+	err     error
+}
+
+func newDirSyncer(dir string) *dirSyncer {
+	d := &dirSyncer{dir: dir}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+func (d *dirSyncer) sync() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	target := d.done + 1
+	if d.running {
+		target++ // the running sync may have started before this entry was made
+	}
+	for d.done < target {
+		if d.running {
+			d.cond.Wait()
+			continue
+		}
+		d.running = true
+		d.mu.Unlock()
+		err := syncDir(d.dir)
+		d.mu.Lock()
+		d.running = false
+		d.done++
+		d.err = err
+		d.cond.Broadcast()
+		if d.done >= target {
+			return err
+		}
+	}
+	return d.err
+}
+
+// syncDir makes the entries of dir durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

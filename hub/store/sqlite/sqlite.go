@@ -49,6 +49,7 @@ type Store struct {
 	log  *slog.Logger
 	cfg  Config
 
+	seen       *sql.Stmt     // prepared once: Seen runs for every message a route takes
 	marks      chan markReq  // to the writer
 	quit       chan struct{} // closed by Close
 	writerDone chan struct{} // closed when the writer has stopped
@@ -95,7 +96,13 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		_ = sqlitedb.Release(db)
 		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
 	}
+	seen, err := db.PrepareContext(ctx, `SELECT 1 FROM store_keys WHERE scope = ? AND key = ? AND expires > ?`)
+	if err != nil {
+		_ = sqlitedb.Release(db)
+		return nil, fmt.Errorf("sqlite store: %s: prepare: %w", path, err)
+	}
 	s := &Store{
+		seen:       seen,
 		db:         db,
 		path:       path,
 		log:        log,
@@ -270,8 +277,7 @@ func (s *Store) Seen(ctx context.Context, scope, key string) (bool, error) {
 		return false, errClosed
 	}
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM store_keys WHERE scope = ? AND key = ? AND expires > ?`,
-		scope, key, time.Now().UnixNano()).Scan(&one)
+	err := s.seen.QueryRowContext(ctx, scope, key, time.Now().UnixNano()).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
@@ -502,6 +508,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.writerDone
 		<-s.sweepDone
+		_ = s.seen.Close()
 		if err := sqlitedb.Release(s.db); err != nil {
 			s.closeErr = fmt.Errorf("sqlite store: close %s: %w", s.path, err)
 		}

@@ -1,0 +1,45 @@
+package fileconn
+
+import (
+	"errors"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeLinked creates an unnamed file in dir (O_TMPFILE), writes data, and links it in as target.
+// It reports false, with no error, when it cannot be done this way: the file system has no
+// unnamed files, or target exists (a link never replaces a name); the caller then renames.
+func writeLinked(dir, target string, data []byte, mode os.FileMode, fsync bool) (bool, error) {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(mode.Perm()))
+	if err != nil {
+		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
+			return false, nil
+		}
+		return false, &os.PathError{Op: "create", Path: dir, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), target)
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return false, err
+	}
+	// The umask applies at creation; the configured mode is what the operator asked for.
+	if err := f.Chmod(mode); err != nil {
+		return false, err
+	}
+	if fsync {
+		if err := f.Sync(); err != nil {
+			return false, err
+		}
+	}
+	// Linking by /proc/self/fd needs no privilege, unlike AT_EMPTY_PATH.
+	err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, target, unix.AT_SYMLINK_FOLLOW)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, unix.EEXIST), errors.Is(err, unix.ENOENT):
+		return false, nil
+	}
+	return false, &os.PathError{Op: "link", Path: target, Err: err}
+}

@@ -1,0 +1,70 @@
+package fileconn
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestWriteLinkedKeepsModeAndRefusesToReplace(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "a.json")
+	linked, err := writeLinked(dir, target, []byte("one"), 0o604, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !linked {
+		t.Skip("this file system has no unnamed files; the rename path is tested by the sink tests")
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o604 {
+		t.Errorf("mode %v, want 0604", st.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(target); string(b) != "one" {
+		t.Errorf("content %q", b)
+	}
+	// An existing name is left for the caller to replace by renaming.
+	linked, err = writeLinked(dir, target, []byte("two"), 0o604, false)
+	if err != nil || linked {
+		t.Errorf("second write: linked %v, err %v; want false, nil", linked, err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "one" {
+		t.Errorf("content changed to %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("%d entries in the folder, want 1 (no leftovers)", len(entries))
+	}
+}
+
+func TestDirSyncerSharesSyncs(t *testing.T) {
+	d := newDirSyncer(t.TempDir())
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- d.sync()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.done == 0 || d.done > 64 {
+		t.Errorf("%d syncs for 64 callers", d.done)
+	}
+	// A folder that is gone: the error reaches every caller.
+	gone := newDirSyncer(filepath.Join(t.TempDir(), "missing"))
+	if err := gone.sync(); err == nil {
+		t.Error("sync of a missing folder succeeded")
+	}
+}
