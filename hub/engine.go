@@ -337,8 +337,9 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 // Stop drains the engine: sources stop taking messages (HTTP requests in progress finish and
-// are answered), the routes finish the messages they hold, then everything is closed. Messages
-// stored but not yet processed stay in the transport for the next start.
+// are answered), the routes finish the messages they hold within the transport's close timeout,
+// then everything is closed. Messages stored but not yet processed, and any cut off by the
+// timeout, stay in the transport for the next start.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.opts.Metrics.setGauges(nil)
 	for _, srv := range e.listeners {

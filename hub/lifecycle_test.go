@@ -110,14 +110,58 @@ routes:
 // A stop while a message is in flight to a slow system: the message is cut off, not failed. Every
 // accepted message is delivered, before the stop or by the next engine on the same data folder,
 // and none becomes a dead letter.
-func TestStopDrainsAndRestartDelivers(t *testing.T) {
+// TestStopFinishesMessagesInFlight: Stop lets the message being delivered finish (drain) and
+// takes no new one; the rest are delivered after the next start.
+func TestStopFinishesMessagesInFlight(t *testing.T) {
+	const n = 5
+	slow := newRecorder(t, 200)
+	slow.delays = []time.Duration{0, 700 * time.Millisecond, 0}
+	text := `
+transport: { type: embedded, prefetch: 1 }
+connectors:
+  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  slow:  { type: http, url: "@URL@" }
+  files: { type: file, dir: out, fsync: false }
+routes:
+  - name: drain
+    from: in
+    to: [slow, files]
+`
+	dir, cat := t.TempDir(), routes.DefaultCatalog()
+	out := filepath.Join(dir, "out")
+	m1, addr := NewMetrics("test"), freeAddr(t)
+	e1 := startEngine(t, parse(t, cat, text, map[string]string{"ADDR": addr, "URL": slow.srv.URL}), cat, dir, m1)
+	for range n {
+		accept(t, addr, "/in", "application/xml", "<Doc/>")
+	}
+	waitFor(t, "the second message in flight", func() bool { return len(slow.requests()) == 2 })
+	if err := e1.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if got := files(t, out); len(got) != 2 {
+		t.Fatalf("files after stop = %v, want the first two: the one in flight is finished", got)
+	}
+	if got := len(slow.requests()); got != 2 {
+		t.Errorf("%d requests before the restart, want 2: no new message is taken while stopping", got)
+	}
+	e2 := startEngine(t, parse(t, cat, text, map[string]string{"ADDR": freeAddr(t), "URL": slow.srv.URL}), cat, dir, NewMetrics("test"))
+	waitFor(t, "every message delivered after the restart", func() bool { return len(files(t, out)) == n })
+	if dl := deadLetters(t, e2.Store()); len(dl) != 0 {
+		t.Errorf("dead letters: %+v", dl)
+	}
+}
+
+// TestStopCutsOffAfterCloseTimeoutAndRestartDelivers: a delivery that does not finish within the
+// transport's close_timeout is cut off; the message is delivered again after the restart, not
+// dead-lettered.
+func TestStopCutsOffAfterCloseTimeoutAndRestartDelivers(t *testing.T) {
 	const n = 10
 	slow := newRecorder(t, 200)
 	// The second request hangs until the hub gives it up; the redelivery after the restart and
 	// all later ones are answered at once.
 	slow.delays = []time.Duration{0, time.Minute, 0}
 	text := `
-transport: { type: embedded, prefetch: 1 }
+transport: { type: embedded, prefetch: 1, close_timeout: 500ms }
 connectors:
   in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   slow:  { type: http, url: "@URL@" }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
@@ -44,6 +45,10 @@ type source struct {
 	running  bool
 	stopped  bool
 	inflight sync.WaitGroup // emits under way, waited for by Run before it returns
+
+	started   chan struct{} // closed when Run first starts
+	startOnce sync.Once
+	startWait time.Duration
 }
 
 func newSource(cfg any, env connectors.Env) (*source, error) {
@@ -57,7 +62,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if env.Mux == nil {
 		return nil, fmt.Errorf("http source %s: the hub offers no HTTP server", env.Name)
 	}
-	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: logger(env)}
+	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: logger(env), started: make(chan struct{}), startWait: defaultStartWait}
 	for _, ct := range c.ContentTypes {
 		mt, _, _ := mime.ParseMediaType(ct) // checked by Validate
 		s.allowed[mt] = true
@@ -92,6 +97,9 @@ func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 	return nil
 }
 
+// defaultStartWait is how long a request that arrives before the source runs waits for it.
+const defaultStartWait = 5 * time.Second
+
 // Run hands received messages to emit until ctx is done, then waits for the emits under way.
 func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 	s.mu.Lock()
@@ -100,6 +108,7 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 		return fmt.Errorf("http source %s: already running", s.name)
 	}
 	s.emit, s.running, s.stopped = emit, true, false
+	s.startOnce.Do(func() { close(s.started) })
 	s.mu.Unlock()
 
 	<-ctx.Done()
@@ -152,6 +161,18 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	emit, text := s.acquire()
+	if emit == nil && text == textNotYet {
+		// The server may answer a moment before the hub has started the source: wait for it
+		// rather than refuse a message that would be taken a millisecond later.
+		t := time.NewTimer(s.startWait)
+		select {
+		case <-s.started:
+			emit, text = s.acquire()
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+	}
 	if emit == nil {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, text, http.StatusServiceUnavailable)

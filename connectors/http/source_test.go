@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -158,6 +159,7 @@ func TestSourceAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTestServer(t)
 			src := ts.source(t, "in", Config{Path: "/in", MaxBody: 1024})
+			src.startWait = 50 * time.Millisecond
 			var got emitted
 			switch tt.state {
 			case "", "running":
@@ -414,5 +416,32 @@ func TestSourceDrains(t *testing.T) {
 	}
 	if err := <-runDone; err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestRequestBeforeRunWaitsForIt: a message that arrives while the hub is still starting the
+// source is taken once the source runs, not refused.
+func TestRequestBeforeRunWaitsForIt(t *testing.T) {
+	ts := newTestServer(t)
+	src := ts.source(t, "in", Config{Path: "/in", MaxBody: 1024})
+	var got emitted
+	answered := make(chan int, 1)
+	go func() {
+		resp, _ := post(t, ts.srv.URL+"/in", "POST", "application/xml", strings.NewReader("<a/>"), nil)
+		answered <- resp.StatusCode
+	}()
+	select {
+	case code := <-answered:
+		t.Fatalf("answered %d before the source ran", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	running(t, src, got.emit)
+	if code := <-answered; code != http.StatusAccepted {
+		t.Fatalf("status %d, want 202", code)
+	}
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	if len(got.msgs) != 1 {
+		t.Errorf("%d messages emitted, want 1", len(got.msgs))
 	}
 }

@@ -55,7 +55,8 @@
 //   - Messages delivered but not acknowledged when the process ends are delivered again by the
 //     next process that opens the file, because their pending rows are still there.
 //
-// Close stops the subscriptions (in-flight messages get close_timeout to be acknowledged; their
-// contexts are cancelled at once), answers every admitted publish, commits the last
-// acknowledgements and releases the database.
+// Close stops the subscriptions: no new message is taken, and the messages in flight get
+// close_timeout to be acknowledged with their contexts intact (a drain); only then are the
+// contexts of those still unsettled cancelled and the messages put back for the next start. It
+// answers every admitted publish, commits the last acknowledgements and releases the database.
 package embedded

@@ -83,9 +83,13 @@ func (s *subscriber) Close() error {
 func (s *subscriber) consume(ctx context.Context, f *feed, out chan *message.Message) {
 	defer s.wg.Done()
 	defer close(out)
-	// Message contexts derive from cctx: they end on Ack or Nack, or when the consumer stops.
+	// cctx ends the taking of messages. Message contexts do not derive from it: a message taken
+	// before the consumer stops keeps its context until it is settled or close_timeout has passed,
+	// so that stopping drains the messages in flight instead of cutting them off.
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	mbase, abandonAll := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandonAll()
 	slots := make(chan struct{}, s.t.cfg.Prefetch)
 	abandon := make(chan struct{})
 	var inflight sync.WaitGroup
@@ -106,7 +110,7 @@ loop:
 		case <-s.closing:
 			break loop
 		}
-		mctx, mcancel := context.WithCancel(cctx)
+		mctx, mcancel := context.WithCancel(mbase)
 		msg := m.message(mctx)
 		select {
 		case out <- msg:
@@ -134,7 +138,8 @@ loop:
 			<-slots
 		}()
 	}
-	// Tell handlers to stop, then give them close_timeout to settle what they hold.
+	// Give the handlers close_timeout to settle what they hold; then end their contexts and
+	// put back what is still unsettled, to be delivered again.
 	cancel()
 	settled := make(chan struct{})
 	go func() {
@@ -146,6 +151,7 @@ loop:
 	select {
 	case <-settled:
 	case <-timer.C:
+		abandonAll()
 		close(abandon)
 		<-settled
 	}
