@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
@@ -20,7 +21,18 @@ var (
 type shared struct {
 	db   *sql.DB
 	refs int
+	stop chan struct{} // ends the checkpointer
+	done chan struct{}
 }
+
+// Connection pool: SQLite connections are costly to open (and lose their prepared statements),
+// so the idle ones are kept; readers run side by side in WAL mode, the writer is one at a time.
+const (
+	maxIdleConns = 16
+	// checkpointEvery is how often the WAL is copied back into the database in the background.
+	// Automatic checkpoints would run inside a commit and make that commit's callers wait.
+	checkpointEvery = 500 * time.Millisecond
+)
 
 // Open returns the database at path, creating the file and its folder when absent. Callers that
 // open the same path share one *sql.DB; each must call Release once when done.
@@ -42,7 +54,7 @@ func Open(path string) (*sql.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlitedb: create folder: %w", err)
 	}
-	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", abs, err)
@@ -51,8 +63,28 @@ func Open(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", abs, err)
 	}
-	open[abs] = &shared{db: db, refs: 1}
+	db.SetMaxIdleConns(maxIdleConns)
+	sh := &shared{db: db, refs: 1, stop: make(chan struct{}), done: make(chan struct{})}
+	go sh.checkpointer()
+	open[abs] = sh
 	return db, nil
+}
+
+// checkpointer copies the WAL back into the database file now and then, without blocking
+// writers (PASSIVE), so that no commit pays for it and the WAL stays small.
+func (s *shared) checkpointer() {
+	defer close(s.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			_, _ = s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			return
+		case <-t.C:
+			_, _ = s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 // Release gives back a database obtained from Open; the last release closes it.
@@ -64,6 +96,8 @@ func Release(db *sql.DB) error {
 			s.refs--
 			if s.refs == 0 {
 				delete(open, path)
+				close(s.stop)
+				<-s.done
 				return db.Close()
 			}
 			return nil

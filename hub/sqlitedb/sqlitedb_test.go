@@ -1,0 +1,74 @@
+package sqlitedb
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOpenSharesAndReleaseCloses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "a.db")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Fatal("two opens of one file gave two databases")
+	}
+	var mode string
+	if err := a.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if err := Release(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Ping(); err != nil {
+		t.Errorf("database closed while still held: %v", err)
+	}
+	if err := Release(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Ping(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("database still open after the last release: %v", err)
+	}
+}
+
+// TestCheckpointerMovesTheWALIntoTheDatabase: automatic checkpoints are off, so the rows reach
+// the database file only through the background checkpointer.
+func TestCheckpointerMovesTheWALIntoTheDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Release(db)
+	if _, err := db.Exec(`CREATE TABLE t (v BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	blob := make([]byte, 4096)
+	for i := 0; i < 200; i++ {
+		if _, err := db.Exec(`INSERT INTO t VALUES (?)`, blob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > 200*4096 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database file is %d bytes after 10s: the WAL was not checkpointed", st.Size())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
