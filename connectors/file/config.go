@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/routes/spec"
@@ -30,38 +29,7 @@ type Config struct {
 	Fsync bool   `yaml:"fsync" doc:"Sink: sync each file and the folder to disk before the message counts as delivered; off is faster and loses the last files on a power cut." default:"true"`
 }
 
-// Defaults used for zero fields; they match the default tags. Fsync is not among them: a zero
-// bool cannot tell "not set" from "off", so options built in Go set it themselves.
-const (
-	defaultPattern      = "*"
-	defaultPollInterval = time.Second
-	defaultMaxSize      = 10 << 20
-	defaultName         = "{{id}}{{ext}}"
-	defaultMode         = "0640"
-)
-
-// withDefaults returns c with the defaults of its tags in its zero fields, so that options built
-// in Go behave like options loaded from a file.
-func withDefaults(c Config) Config {
-	if c.Pattern == "" {
-		c.Pattern = defaultPattern
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = spec.Duration(defaultPollInterval)
-	}
-	if c.MaxSize == 0 {
-		c.MaxSize = defaultMaxSize
-	}
-	if c.Name == "" {
-		c.Name = defaultName
-	}
-	if c.Mode == "" {
-		c.Mode = defaultMode
-	}
-	return c
-}
-
-// Validate checks the options after defaults.
+// Validate checks the options after defaults (spec.Options applies them from the tags).
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) { errs = append(errs, spec.FieldErrorf(field, format, args...)) }

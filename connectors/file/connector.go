@@ -1,10 +1,10 @@
 package fileconn
 
 import (
-	"fmt"
 	"log/slog"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 func init() {
@@ -18,25 +18,10 @@ func init() {
 	})
 }
 
-// options returns the options given to a factory, with defaults applied and validated.
-func options(cfg any) (Config, error) {
-	var c Config
-	switch v := cfg.(type) {
-	case *Config:
-		if v != nil {
-			c = *v
-		}
-	case Config:
-		c = v
-	default:
-		return Config{}, fmt.Errorf("options are %T; want *fileconn.Config", cfg)
-	}
-	c = withDefaults(c)
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
-}
+// options returns the options given to a factory, with the defaults of their tags applied and
+// validated. Fsync is applied by the loader only: a zero bool cannot tell "not set" from "off",
+// so options built in Go set it themselves.
+func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
 
 func logger(env connectors.Env) *slog.Logger {
 	if env.Logger == nil {

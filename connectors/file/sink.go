@@ -6,6 +6,7 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
 	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
-	if c.Name != defaultName {
+	if c.Name != defaultName() {
 		s.tmpl, _ = parseName(c.Name) // checked by Validate
 	}
 	return s, nil
@@ -239,4 +240,10 @@ func extension(contentType string) string {
 		return ".xml"
 	}
 	return ".bin"
+}
+
+// defaultName is the name template the tag of Config.Name gives; with it no template runs.
+func defaultName() string {
+	f, _ := reflect.TypeOf(Config{}).FieldByName("Name")
+	return f.Tag.Get("default")
 }

@@ -228,7 +228,7 @@ func TestSinkWriteFailureRetryable(t *testing.T) {
 func TestConfig(t *testing.T) {
 	connectortest.CheckConfig(t, connectortest.ConfigCase{
 		Zero:     &Config{},
-		Defaults: func(c any) { *c.(*Config) = withDefaults(*c.(*Config)) },
+		Defaults: func(c any) { _ = spec.FillDefaults(c) },
 		Valid:    &Config{Dir: "in", Pattern: "*.xml", PollInterval: 1, MaxSize: 1, Name: "{{id}}.xml", Mode: "0600"},
 	})
 }
@@ -250,7 +250,8 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := withDefaults(tt.cfg)
+			c := tt.cfg
+			_ = spec.FillDefaults(&c)
 			var got []string
 			for _, e := range spec.Unjoin(c.Validate()) {
 				var fe *spec.FieldError

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aiskao/aiskao/routes/spec"
 )
@@ -26,36 +25,7 @@ type Config struct {
 	Headers map[string]string `yaml:"headers" doc:"Headers added to every delivery, such as Authorization." example:"{Authorization: Bearer abc123}"`
 }
 
-// Defaults used for zero fields; they match the default tags.
-const (
-	defaultMaxBody = 10 << 20
-	defaultMethod  = "POST"
-	defaultTimeout = 10 * time.Second
-)
-
-func defaultContentTypes() []string {
-	return []string{"application/xml", "text/xml", "application/json"}
-}
-
-// withDefaults returns c with the defaults of its tags in its zero fields, so that options built
-// in Go behave like options loaded from a file.
-func withDefaults(c Config) Config {
-	if c.MaxBody == 0 {
-		c.MaxBody = defaultMaxBody
-	}
-	if c.ContentTypes == nil {
-		c.ContentTypes = defaultContentTypes()
-	}
-	if c.Method == "" {
-		c.Method = defaultMethod
-	}
-	if c.Timeout == 0 {
-		c.Timeout = spec.Duration(defaultTimeout)
-	}
-	return c
-}
-
-// Validate checks the options after defaults.
+// Validate checks the options after defaults (spec.Options applies them from the tags).
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) { errs = append(errs, spec.FieldErrorf(field, format, args...)) }

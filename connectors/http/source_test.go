@@ -305,7 +305,7 @@ func TestSourceConformance(t *testing.T) {
 func TestConfig(t *testing.T) {
 	connectortest.CheckConfig(t, connectortest.ConfigCase{
 		Zero:     &Config{},
-		Defaults: func(c any) { *c.(*Config) = withDefaults(*c.(*Config)) },
+		Defaults: func(c any) { _ = spec.FillDefaults(c) },
 		Valid:    &Config{Listen: ":8080", Path: "/in", MaxBody: 1, ContentTypes: []string{"text/xml"}, URL: "https://x.example", Method: "PUT", Timeout: 1},
 	})
 }
@@ -333,7 +333,8 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := withDefaults(tt.cfg)
+			c := tt.cfg
+			_ = spec.FillDefaults(&c)
 			var got []string
 			for _, e := range spec.Unjoin(c.Validate()) {
 				var fe *spec.FieldError

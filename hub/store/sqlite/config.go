@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,39 +34,6 @@ func (c *Config) Validate() error {
 		errs = append(errs, spec.FieldErrorf("mark_batch", "must be at least 1, got %d", c.MarkBatch))
 	}
 	return errors.Join(errs...)
-}
-
-// withDefaults returns c with the tag defaults in its zero fields. The configuration loader does
-// the same before decoding; doing it here too lets a Config built in Go leave fields out. The
-// defaults are read from the tags so that they are written once.
-func (c Config) withDefaults() (Config, error) {
-	v := reflect.ValueOf(&c).Elem()
-	for i := range v.NumField() {
-		f, tf := v.Field(i), v.Type().Field(i)
-		def, ok := tf.Tag.Lookup("default")
-		if !ok || !f.IsZero() {
-			continue
-		}
-		switch f.Interface().(type) {
-		case spec.Duration:
-			d, err := time.ParseDuration(def)
-			if err != nil {
-				return c, fmt.Errorf("default of %s: %w", tf.Name, err)
-			}
-			f.SetInt(int64(d))
-		case int:
-			n, err := strconv.Atoi(def)
-			if err != nil {
-				return c, fmt.Errorf("default of %s: %w", tf.Name, err)
-			}
-			f.SetInt(int64(n))
-		case string:
-			f.SetString(def)
-		default:
-			return c, fmt.Errorf("default of %s: type %s not handled", tf.Name, tf.Type)
-		}
-	}
-	return c, nil
 }
 
 // path resolves the database file against the data folder.

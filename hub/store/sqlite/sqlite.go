@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 func init() {
@@ -74,11 +75,8 @@ var _ store.Store = (*Store)(nil)
 // New opens (creating when absent) the database file that cfg names, brings its schema up to
 // date and starts the mark writer and the sweeper. Zero fields of cfg take their defaults.
 func New(cfg Config, env store.Env) (*Store, error) {
-	cfg, err := cfg.withDefaults()
+	cfg, err := spec.Options[Config](cfg)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite store: %w", err)
 	}
 	log := env.Logger

@@ -336,7 +336,7 @@ func TestExpirySaturates(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	valid, err := Config{}.withDefaults()
+	valid, err := spec.Options[Config](Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c, err := Config{}.withDefaults()
+	c, err := spec.Options[Config](Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestConfigDefaults(t *testing.T) {
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
-	c, _ = Config{File: "x.db", MarkBatch: 7}.withDefaults()
+	c, _ = spec.Options[Config](Config{File: "x.db", MarkBatch: 7})
 	if c.File != "x.db" || c.MarkBatch != 7 {
 		t.Errorf("defaults replaced set fields: %+v", c)
 	}

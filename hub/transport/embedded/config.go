@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aiskao/aiskao/routes/spec"
@@ -42,30 +41,4 @@ func (c *Config) Validate() error {
 		errs = append(errs, spec.FieldErrorf("close_timeout", "must be between 1ms and 10m, got %s", d))
 	}
 	return errors.Join(errs...)
-}
-
-// withDefaults fills the fields left zero with their default tags, so that a Config built in Go
-// (not decoded by the configuration loader) behaves like one read from a file. A decoded Config
-// never has zero fields: the tags' defaults fill absent keys and Validate refuses zero values.
-func withDefaults(c Config) (Config, error) {
-	var d Config
-	if errs := spec.Decode("embedded transport defaults", nil, "", &d); len(errs) > 0 {
-		return c, fmt.Errorf("embedded: defaults: %w", errs)
-	}
-	if c.BatchMax == 0 {
-		c.BatchMax = d.BatchMax
-	}
-	if c.Prefetch == 0 {
-		c.Prefetch = d.Prefetch
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = d.PollInterval
-	}
-	if c.AckInterval == 0 {
-		c.AckInterval = d.AckInterval
-	}
-	if c.CloseTimeout == 0 {
-		c.CloseTimeout = d.CloseTimeout
-	}
-	return c, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 func init() {
@@ -74,11 +75,8 @@ var _ transport.Transport = (*Transport)(nil)
 // New opens (creating when absent) the transport's tables in the SQLite file that cfg names and
 // starts its writer. Zero fields of cfg take their defaults.
 func New(cfg Config, env transport.Env) (*Transport, error) {
-	cfg, err := withDefaults(cfg)
+	cfg, err := spec.Options[Config](cfg)
 	if err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("embedded: configuration: %w", err)
 	}
 	path := cfg.File
