@@ -205,7 +205,7 @@ func (l *loader) file(file string, data []byte) {
 		l.cfg.Ops = *f.Ops
 	}
 	if f.Connectors != nil && f.Connectors.Kind != yaml.MappingNode {
-		l.errorf(file, f.Connectors, "connectors", "want a mapping of connector names to connectors, got %s", describeNode(f.Connectors))
+		l.errorf(file, f.Connectors, "connectors", "want a mapping of connector names to connectors, got %s", spec.Describe(f.Connectors))
 	}
 	if f.Connectors != nil && f.Connectors.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(f.Connectors.Content); i += 2 {
@@ -242,7 +242,7 @@ func keyNode(n *yaml.Node, key string) *yaml.Node {
 // typed splits a {type: ..., options...} mapping into its type and the mapping of the options.
 func (l *loader) typed(file string, n *yaml.Node, path string) (typ string, typeNode, opts *yaml.Node, ok bool) {
 	if n.Kind != yaml.MappingNode {
-		l.errorf(file, n, path, "want a mapping with a type key, got %s", describeNode(n))
+		l.errorf(file, n, path, "want a mapping with a type key, got %s", spec.Describe(n))
 		return "", nil, nil, false
 	}
 	opts = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
@@ -253,7 +253,7 @@ func (l *loader) typed(file string, n *yaml.Node, path string) (typ string, type
 			continue
 		}
 		if v.Kind != yaml.ScalarNode || v.Value == "" {
-			l.errorf(file, v, path+".type", "want a type name, got %s", describeNode(v))
+			l.errorf(file, v, path+".type", "want a type name, got %s", spec.Describe(v))
 			return "", nil, nil, false
 		}
 		typ, typeNode = v.Value, v
@@ -400,7 +400,7 @@ func (l *loader) steps(file, baseDir string, nodes []yaml.Node, path, rel string
 		}
 		p := path + "." + fmt.Sprintf("steps[%d]", i)
 		if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
-			msg := "want a mapping of one key, the step's name, to its options; got " + describeNode(n)
+			msg := "want a mapping of one key, the step's name, to its options; got " + spec.Describe(n)
 			if n.Kind == yaml.MappingNode {
 				msg = fmt.Sprintf("a step is a mapping of one key, the step's name, to its options; got %d keys: %s (write each step as its own list item)",
 					len(n.Content)/2, strings.Join(mapKeys(n), ", "))
@@ -464,7 +464,7 @@ func (l *loader) targets(file string, n *yaml.Node, path string) []string {
 	}
 	one := func(v *yaml.Node, p string) string {
 		if v.Kind != yaml.ScalarNode || v.Value == "" {
-			l.errorf(file, v, p, "want a connector name, got %s", describeNode(v))
+			l.errorf(file, v, p, "want a connector name, got %s", spec.Describe(v))
 			return ""
 		}
 		l.refs = append(l.refs, ref{name: v.Value, pos: pos(file, v), path: p, sink: true})
@@ -484,22 +484,7 @@ func (l *loader) targets(file string, n *yaml.Node, path string) []string {
 		}
 		return out
 	default:
-		l.errorf(file, n, path, "want a connector name or a list of them, got %s", describeNode(n))
+		l.errorf(file, n, path, "want a connector name or a list of them, got %s", spec.Describe(n))
 	}
 	return nil
-}
-
-func describeNode(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "nothing"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "something else"
 }

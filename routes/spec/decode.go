@@ -91,7 +91,7 @@ func (d *decoder) value(n, at *yaml.Node, path string, v reflect.Value, f *field
 			return
 		}
 		if n.Kind != yaml.ScalarNode && (t == durationType || t == byteSizeType) {
-			d.errorf(at, path, "want %s, got %s", kindName(t), describe(n))
+			d.errorf(at, path, "want %s, got %s", kindName(t), Describe(n))
 			return
 		}
 		if err := n.Decode(v.Addr().Interface()); err != nil {
@@ -117,7 +117,7 @@ func (d *decoder) value(n, at *yaml.Node, path string, v reflect.Value, f *field
 
 func (d *decoder) structure(n, at *yaml.Node, path string, v reflect.Value) {
 	if n != nil && n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", describe(n))
+		d.errorf(n, path, "want a mapping, got %s", Describe(n))
 		return
 	}
 	before := len(d.errs)
@@ -271,7 +271,7 @@ func (d *decoder) list(n *yaml.Node, path string, v reflect.Value, f *field) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "want a list, got %s", describe(n))
+		d.errorf(n, path, "want a list, got %s", Describe(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -306,7 +306,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", describe(n))
+		d.errorf(n, path, "want a mapping, got %s", Describe(n))
 		return
 	}
 	m := reflect.MakeMapWithSize(t, len(n.Content)/2)
@@ -320,7 +320,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		}
 		seen[k.Value] = k
 		if k.Kind != yaml.ScalarNode {
-			d.errorf(k, path, "want a text key, got %s", describe(k))
+			d.errorf(k, path, "want a text key, got %s", Describe(k))
 			continue
 		}
 		e := reflect.New(t.Elem()).Elem()
@@ -339,7 +339,7 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) bool {
 	t := v.Type()
 	want := kindName(t)
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, path, "want %s, got %s", want, describe(n))
+		d.errorf(n, path, "want %s, got %s", want, Describe(n))
 		return false
 	}
 	tag := n.ShortTag()
@@ -348,7 +348,7 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) bool {
 		v.SetString(n.Value)
 	case reflect.Bool:
 		if tag != "!!bool" {
-			d.errorf(n, path, "want %s, got %s", want, describe(n))
+			d.errorf(n, path, "want %s, got %s", want, Describe(n))
 			return false
 		}
 		var b bool
@@ -360,7 +360,7 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) bool {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		var i int64
 		if tag != "!!int" || n.Decode(&i) != nil {
-			d.errorf(n, path, "want %s, got %s", want, describe(n))
+			d.errorf(n, path, "want %s, got %s", want, Describe(n))
 			return false
 		}
 		if v.OverflowInt(i) {
@@ -371,7 +371,7 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) bool {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		var i int64
 		if tag != "!!int" || n.Decode(&i) != nil {
-			d.errorf(n, path, "want %s, got %s", want, describe(n))
+			d.errorf(n, path, "want %s, got %s", want, Describe(n))
 			return false
 		}
 		if i < 0 {
@@ -386,7 +386,7 @@ func (d *decoder) scalar(n *yaml.Node, path string, v reflect.Value) bool {
 	case reflect.Float32, reflect.Float64:
 		var x float64
 		if (tag != "!!int" && tag != "!!float") || n.Decode(&x) != nil {
-			d.errorf(n, path, "want %s, got %s", want, describe(n))
+			d.errorf(n, path, "want %s, got %s", want, Describe(n))
 			return false
 		}
 		v.SetFloat(x)
@@ -500,8 +500,8 @@ func isNull(n *yaml.Node) bool {
 		(n.Kind == yaml.DocumentNode && len(n.Content) == 0)
 }
 
-// describe names what a node holds, for "want X, got Y".
-func describe(n *yaml.Node) string {
+// Describe names what a node holds, for messages such as "want a list, got a mapping".
+func Describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
