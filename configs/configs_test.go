@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/aiskao/aiskao/connectors/all"
 	"github.com/aiskao/aiskao/hub"
+	_ "github.com/aiskao/aiskao/hub/store/postgres"
 	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/routes"

@@ -3,6 +3,7 @@ package routes_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -74,17 +75,26 @@ func TestGoodConfig(t *testing.T) {
 }
 
 // TestGoodConfigUsesEveryOption fails when an option of a shipped connector type, step,
-// transport or store is missing from testdata/good.yaml, so that it keeps showing them all.
+// transport or store is missing from every testdata/good*.yaml (good.yaml for the embedded
+// setup, good-scaleout.yaml for the scale-out one), so that together they keep showing them all.
 func TestGoodConfigUsesEveryOption(t *testing.T) {
-	data, err := os.ReadFile("testdata/good.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
+	files, _ := filepath.Glob("testdata/good*.yaml")
 	used := map[string]map[string]bool{} // "connector type http" → keys set
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		usedIn(doc, used)
+	}
+	checkUsed(t, used)
+}
+
+func usedIn(doc map[string]any, used map[string]map[string]bool) {
 	add := func(what string, opts map[string]any) {
 		if used[what] == nil {
 			used[what] = map[string]bool{}
@@ -125,6 +135,9 @@ func TestGoodConfigUsesEveryOption(t *testing.T) {
 		steps(asMap(r)["steps"])
 	}
 
+}
+
+func checkUsed(t *testing.T, used map[string]map[string]bool) {
 	cat := routes.DefaultCatalog()
 	check := func(what string, zero any) {
 		if zero == nil {
@@ -132,7 +145,7 @@ func TestGoodConfigUsesEveryOption(t *testing.T) {
 		}
 		for _, f := range spec.Fields(reflect.TypeOf(zero)) {
 			if !strings.Contains(f.Key, "<name>") && !used[what][f.Key] {
-				t.Errorf("testdata/good.yaml does not use option %s of %s", f.Key, what)
+				t.Errorf("no testdata/good*.yaml uses option %s of %s", f.Key, what)
 			}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	_ "github.com/aiskao/aiskao/connectors/all"
+	_ "github.com/aiskao/aiskao/hub/store/postgres"
 	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	_ "github.com/aiskao/aiskao/transforms/all"

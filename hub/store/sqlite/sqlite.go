@@ -140,7 +140,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) (string, 
 	_, err := s.db.ExecContext(ctx, `INSERT INTO store_dead_letters
 		(id, message_id, route, step, error, attempts, time, metadata, payload)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.MessageID, d.Route, d.Step, d.Error, d.Attempts, d.Time.UnixNano(), encodeMetadata(d.Metadata), payload)
+		d.ID, d.MessageID, d.Route, d.Step, d.Error, d.Attempts, d.Time.UnixNano(), store.EncodeMetadata(d.Metadata), payload)
 	if err != nil {
 		return "", fmt.Errorf("sqlite store: add dead letter of route %q: %w", d.Route, err)
 	}
@@ -194,7 +194,7 @@ func scanLetter(row interface{ Scan(...any) error }, more ...any) (store.DeadLet
 		return d, err
 	}
 	d.Time = time.Unix(0, nano).UTC()
-	m, err := decodeMetadata(meta)
+	m, err := store.DecodeMetadata(meta)
 	if err != nil {
 		return d, fmt.Errorf("dead letter %s: %w", d.ID, err)
 	}

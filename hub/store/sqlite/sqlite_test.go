@@ -307,23 +307,6 @@ func TestCloseCommitsQueuedMarks(t *testing.T) {
 	}
 }
 
-func TestMetadataRoundTrip(t *testing.T) {
-	for _, m := range []map[string]string{
-		nil,
-		{"": ""},
-		{"a": "b", "тип": "заявление", "\xff\x00": "\x00\xfe", "long": strings.Repeat("я", 1000)},
-	} {
-		got, err := decodeMetadata(encodeMetadata(m))
-		if err != nil || !maps.Equal(got, m) {
-			t.Errorf("round trip of %q = %q, %v", m, got, err)
-		}
-	}
-	for _, bad := range [][]byte{nil, {}, {2, 1, 'a'}, {1, 5, 'a'}, {0, 0}, {1, 1, 'a', 1, 'b', 'c'}} {
-		if _, err := decodeMetadata(bad); err == nil {
-			t.Errorf("decodeMetadata(%q) succeeded, want an error", bad)
-		}
-	}
-}
 
 func TestExpirySaturates(t *testing.T) {
 	now := time.Now()

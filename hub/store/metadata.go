@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"encoding/binary"
@@ -6,13 +6,16 @@ import (
 	"sort"
 )
 
-// Metadata is kept as a blob of length-prefixed pairs rather than JSON: JSON would replace bytes
-// that are not UTF-8, and a dead letter must be replayed exactly as it arrived.
+// Stores keep a dead letter's metadata as bytes of length-prefixed pairs rather than JSON or a
+// text column: those would refuse or replace bytes that are not UTF-8, and a dead letter must be
+// replayed exactly as it arrived. Every store uses this one layout, so a dead letter moved
+// between stores keeps its bytes.
 //
 // Layout: uvarint number of pairs, then for each pair (sorted by name) uvarint length and bytes of
 // the name, uvarint length and bytes of the value.
 
-func encodeMetadata(m map[string]string) []byte {
+// EncodeMetadata writes m in the stores' layout.
+func EncodeMetadata(m map[string]string) []byte {
 	names := make([]string, 0, len(m))
 	size := binary.MaxVarintLen64
 	for k, v := range m {
@@ -33,7 +36,8 @@ func encodeMetadata(m map[string]string) []byte {
 
 var errBadMetadata = errors.New("stored metadata is damaged")
 
-func decodeMetadata(b []byte) (map[string]string, error) {
+// DecodeMetadata reads metadata written by EncodeMetadata, refusing damaged bytes.
+func DecodeMetadata(b []byte) (map[string]string, error) {
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > uint64(len(b)) {
 		return nil, errBadMetadata

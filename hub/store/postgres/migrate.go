@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered step of the schema.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded steps in version order. Files are named NNNN_what.sql; the
+// numbers start at 1 and have no gaps, so that a missing file is found here and not in production.
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("migration file %s: name must start with a version number and an underscore, such as 0002_add_index.sql", e.Name())
+		}
+		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration file %s: version %d, want %d (versions start at 1 without gaps)", m.name, m.version, i+1)
+		}
+	}
+	return out, nil
+}
+
+// lockKey is the advisory lock that serialises migrations of one schema. Advisory locks are
+// shared by the whole database, so the key is derived from the schema name: hubs migrating
+// different schemas of one database do not wait for each other (unless their hashes collide,
+// which only makes one wait).
+func lockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("aiskao store migrations\x00" + schema))
+	return int64(h.Sum64())
+}
+
+// migrate brings the schema up to the latest embedded version in one transaction that first takes
+// the schema's advisory lock: processes starting at once wait for each other, and the second
+// finds the work done. PostgreSQL's DDL is transactional, so a crash leaves the schema as it was.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	steps, err := migrations()
+	if err != nil {
+		return err
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(schema)); err != nil {
+		return fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	ident := pgx.Identifier{schema}.Sanitize()
+	// The migration files name their tables without a schema; search_path puts them in ours.
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+ident+`;
+		SET LOCAL search_path TO `+ident+`;
+		CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer     NOT NULL PRIMARY KEY,
+			name       text        NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+		return fmt.Errorf("migrate: create schema %s: %w", schema, err)
+	}
+	var current int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+ident+`.schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	latest := len(steps)
+	if current > latest {
+		return fmt.Errorf("schema %s is at version %d, newer than this program knows (%d): run a newer aiskao or use another schema", schema, current, latest)
+	}
+	for _, m := range steps[current:] {
+		if _, err := tx.Exec(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+ident+`.schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+			return fmt.Errorf("migration %s: record: %w", m.name, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}

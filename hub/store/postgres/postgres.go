@@ -1,0 +1,557 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/routes/spec"
+)
+
+func init() {
+	store.Register(store.Factory{
+		Type: "postgres",
+		Doc: "PostgreSQL store: dead letters, idempotency keys and route state in one schema of a " +
+			"PostgreSQL database, shared by every hub process that names it, so that dead letters " +
+			"can be listed and replayed from any of them. Migrations are applied at start; the " +
+			"store reconnects by itself when the server restarts.",
+		Config: &Config{},
+		New: func(cfg any, env store.Env) (store.Store, error) {
+			c, err := spec.Options[Config](cfg)
+			if err != nil {
+				return nil, fmt.Errorf("postgres store: %w", err)
+			}
+			return New(c, env)
+		},
+	})
+}
+
+// errClosed is returned by every call after Close.
+var errClosed = errors.New("postgres store: closed")
+
+// defaultApplicationName is shown in pg_stat_activity unless the URL names another.
+const defaultApplicationName = "aiskao"
+
+// writeTimeout bounds one statement of the mark writer or the sweeper, which run on behalf of
+// many callers and so cannot use any one caller's context.
+const writeTimeout = 30 * time.Second
+
+// sweepChunk bounds one delete of expired keys, so that the sweeper never holds many row locks.
+const sweepChunk = 5000
+
+// Store is a store.Store in a PostgreSQL schema. Make it with New.
+type Store struct {
+	pool  *pgxpool.Pool
+	cfg   Config
+	where string // database and schema for messages, without the password
+	log   *slog.Logger
+	q     queries
+
+	sweepChunk int           // keys per delete; a field so that tests can make it small
+	marks      chan markReq  // to the writer
+	quit       chan struct{} // closed by Close
+	writerDone chan struct{} // closed when the writer has stopped
+	sweepDone  chan struct{} // closed when the sweeper has stopped
+	closed     atomic.Bool
+	closeOnce  sync.Once
+
+	commits atomic.Int64 // statements of marks committed
+	marked  atomic.Int64 // marks in them
+}
+
+// markReq is one Mark waiting for the writer; done receives the commit's outcome.
+type markReq struct {
+	scope, key string
+	ttl        int64 // microseconds, PostgreSQL's resolution
+	done       chan error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New connects to the database that cfg names, brings the schema up to date and starts the mark
+// writer and the sweeper. Zero fields of cfg take their defaults. The server must be reachable:
+// New fails when it cannot apply the migrations within connect_timeout plus a minute.
+func New(cfg Config, env store.Env) (*Store, error) {
+	cfg, err := spec.Options[Config](cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: %w", err)
+	}
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		// pgconn's parse errors redact the password.
+		return nil, fmt.Errorf("postgres store: url: %w", err)
+	}
+	pc.MaxConns = int32(cfg.MaxConns)
+	pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout.D()
+	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
+		pc.ConnConfig.RuntimeParams["application_name"] = defaultApplicationName
+	}
+	where := fmt.Sprintf("%s schema %s", redact(cfg.URL), cfg.Schema)
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: %s: %w", where, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ConnectTimeout.D()+time.Minute)
+	defer cancel()
+	if err := migrate(ctx, pool, cfg.Schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres store: %s: %w", where, err)
+	}
+	s := &Store{
+		pool:       pool,
+		cfg:        cfg,
+		where:      where,
+		log:        log,
+		q:          newQueries(pgx.Identifier{cfg.Schema}.Sanitize()),
+		sweepChunk: sweepChunk,
+		marks:      make(chan markReq, cfg.MarkBatch),
+		quit:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		sweepDone:  make(chan struct{}),
+	}
+	go s.writer()
+	go s.sweeper()
+	return s, nil
+}
+
+// redact returns the URL without its password and query, for messages and logs.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.Redacted()
+}
+
+// queries are the statements, with the schema's tables named in full rather than through
+// search_path, so that they hold whatever the URL or a pooler sets.
+type queries struct {
+	addLetter, listAll, listRoute, getLetter, deleteLetter, countLetters string
+	seen, mark, sweep                                                    string
+	getState, putState                                                   string
+}
+
+func newQueries(schema string) queries {
+	r := strings.NewReplacer("{s}", schema)
+	const cols = `id, message_id, route, step, error, attempts, failed_at, metadata`
+	return queries{
+		addLetter: r.Replace(`INSERT INTO {s}.dead_letters
+			(id, message_id, route, step, error, attempts, failed_at, metadata, payload)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+		listAll:      r.Replace(`SELECT ` + cols + ` FROM {s}.dead_letters ORDER BY failed_at DESC, id DESC LIMIT $1`),
+		listRoute:    r.Replace(`SELECT ` + cols + ` FROM {s}.dead_letters WHERE route = $1 ORDER BY failed_at DESC, id DESC LIMIT $2`),
+		getLetter:    r.Replace(`SELECT ` + cols + `, payload FROM {s}.dead_letters WHERE id = $1`),
+		deleteLetter: r.Replace(`DELETE FROM {s}.dead_letters WHERE id = $1`),
+		countLetters: r.Replace(`SELECT route, count(*) FROM {s}.dead_letters GROUP BY route`),
+		seen:         r.Replace(`SELECT EXISTS (SELECT 1 FROM {s}.keys WHERE scope = $1 AND key = $2 AND expires > now())`),
+		// One statement for a whole batch: the arrays are zipped by unnest. now() is the
+		// statement's transaction start, on the server's clock, so that every process shares one
+		// clock for expiry.
+		mark: r.Replace(`INSERT INTO {s}.keys (scope, key, expires)
+			SELECT scope, key, now() + ttl * interval '1 microsecond'
+			FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS b(scope, key, ttl)
+			ON CONFLICT (scope, key) DO UPDATE SET expires = EXCLUDED.expires`),
+		// SKIP LOCKED: sweepers of several processes and the mark writers never wait for each other.
+		sweep: r.Replace(`DELETE FROM {s}.keys WHERE (scope, key) IN
+			(SELECT scope, key FROM {s}.keys WHERE expires <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)`),
+		getState: r.Replace(`SELECT value FROM {s}.state WHERE route = $1 AND key = $2`),
+		putState: r.Replace(`INSERT INTO {s}.state (route, key, value, updated) VALUES ($1, $2, $3, now())
+			ON CONFLICT (route, key) DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated`),
+	}
+}
+
+// text makes s storable in a text column: PostgreSQL refuses NUL bytes and invalid UTF-8 there,
+// and a dead letter must not be lost because its error message holds such bytes.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// AddDeadLetter stores d, filling its id (a time-ordered UUIDv7) and time when empty. Text fields
+// that are not valid UTF-8 are stored with U+FFFD in place of the bad bytes; metadata and payload
+// are kept byte for byte.
+func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) (string, error) {
+	if s.closed.Load() {
+		return "", errClosed
+	}
+	if d.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return "", fmt.Errorf("postgres store: dead letter id: %w", err)
+		}
+		d.ID = id.String()
+	}
+	if d.Time.IsZero() {
+		d.Time = time.Now()
+	}
+	payload := d.Payload
+	if payload == nil {
+		payload = []byte{}
+	}
+	id := text(d.ID)
+	_, err := s.pool.Exec(ctx, s.q.addLetter, id, text(d.MessageID), text(d.Route), text(d.Step), text(d.Error),
+		d.Attempts, d.Time, store.EncodeMetadata(d.Metadata), payload)
+	if err != nil {
+		return "", fmt.Errorf("postgres store: add dead letter of route %q: %w", d.Route, err)
+	}
+	return id, nil
+}
+
+// ListDeadLetters returns dead letters newest first (by time, then by id), without payloads.
+func (s *Store) ListDeadLetters(ctx context.Context, f store.Filter) ([]store.DeadLetter, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if f.Route != "" {
+		rows, err = s.pool.Query(ctx, s.q.listRoute, f.Route, limit)
+	} else {
+		rows, err = s.pool.Query(ctx, s.q.listAll, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: list dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DeadLetter
+	for rows.Next() {
+		d, err := scanLetter(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres store: list dead letters: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres store: list dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// scanLetter reads the listed columns, then the payload when more is given.
+func scanLetter(row pgx.Row, more ...any) (store.DeadLetter, error) {
+	var (
+		d    store.DeadLetter
+		meta []byte
+	)
+	if err := row.Scan(append([]any{&d.ID, &d.MessageID, &d.Route, &d.Step, &d.Error, &d.Attempts, &d.Time, &meta}, more...)...); err != nil {
+		return d, err
+	}
+	d.Time = d.Time.UTC()
+	m, err := store.DecodeMetadata(meta)
+	if err != nil {
+		return d, fmt.Errorf("dead letter %s: %w", d.ID, err)
+	}
+	d.Metadata = m
+	return d, nil
+}
+
+// GetDeadLetter returns one dead letter with its payload.
+func (s *Store) GetDeadLetter(ctx context.Context, id string) (store.DeadLetter, error) {
+	if s.closed.Load() {
+		return store.DeadLetter{}, errClosed
+	}
+	var payload []byte
+	d, err := scanLetter(s.pool.QueryRow(ctx, s.q.getLetter, id), &payload)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.DeadLetter{}, fmt.Errorf("postgres store: dead letter %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.DeadLetter{}, fmt.Errorf("postgres store: get dead letter %q: %w", id, err)
+	}
+	d.Payload = payload
+	if d.Payload == nil {
+		d.Payload = []byte{}
+	}
+	return d, nil
+}
+
+// DeleteDeadLetter removes one dead letter.
+func (s *Store) DeleteDeadLetter(ctx context.Context, id string) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	tag, err := s.pool.Exec(ctx, s.q.deleteLetter, id)
+	if err != nil {
+		return fmt.Errorf("postgres store: delete dead letter %q: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres store: dead letter %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CountDeadLetters returns the number of dead letters per route; routes without any are absent.
+func (s *Store) CountDeadLetters(ctx context.Context) (map[string]int, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	rows, err := s.pool.Query(ctx, s.q.countLetters)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: count dead letters: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			route string
+			n     int
+		)
+		if err := rows.Scan(&route, &n); err != nil {
+			return nil, fmt.Errorf("postgres store: count dead letters: %w", err)
+		}
+		out[route] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres store: count dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Seen reports whether key was marked in scope and has not expired, swept or not.
+func (s *Store) Seen(ctx context.Context, scope, key string) (bool, error) {
+	if s.closed.Load() {
+		return false, errClosed
+	}
+	var ok bool
+	if err := s.pool.QueryRow(ctx, s.q.seen, []byte(scope), []byte(key)).Scan(&ok); err != nil {
+		return false, fmt.Errorf("postgres store: seen %q in %q: %w", key, scope, err)
+	}
+	return ok, nil
+}
+
+// Mark records key in scope until ttl has passed (on the server's clock); a later Mark of the
+// same key sets a new expiry. Marks made at the same time are written in one statement by the
+// writer goroutine; Mark returns once it is committed. When ctx ends first, Mark returns its
+// error and the mark may or may not be kept.
+func (s *Store) Mark(ctx context.Context, scope, key string, ttl time.Duration) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	r := markReq{scope: scope, key: key, ttl: ttl.Microseconds(), done: make(chan error, 1)}
+	select {
+	case s.marks <- r:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return fmt.Errorf("postgres store: mark %q in %q: %w", key, scope, ctx.Err())
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-s.writerDone:
+		// The writer answers every request it took before it stops.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errClosed
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("postgres store: mark %q in %q: %w", key, scope, ctx.Err())
+	}
+}
+
+// writer commits marks in groups: it takes what is waiting (up to MarkBatch), writes it in one
+// statement, answers every caller, and goes again. While one statement is in flight new marks
+// queue up for the next, so the number of round trips and commits follows the server's speed,
+// not the number of callers.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]markReq, 0, s.cfg.MarkBatch)
+	for {
+		select {
+		case r := <-s.marks:
+			batch = append(batch[:0], r)
+		case <-s.quit:
+			// Commit what callers queued before Close, so that none of them waits in vain.
+			for {
+				batch = s.gather(batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				s.commitMarks(batch)
+			}
+		}
+		batch = s.gather(batch)
+		s.commitMarks(batch)
+	}
+}
+
+// gather adds the waiting marks to batch without blocking, up to MarkBatch.
+func (s *Store) gather(batch []markReq) []markReq {
+	for len(batch) < s.cfg.MarkBatch {
+		select {
+		case r := <-s.marks:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commitMarks writes batch and answers each caller with the outcome.
+func (s *Store) commitMarks(batch []markReq) {
+	err := s.writeMarks(batch)
+	if err == nil {
+		s.commits.Add(1)
+		s.marked.Add(int64(len(batch)))
+	} else {
+		err = fmt.Errorf("postgres store: mark %d keys: %w", len(batch), err)
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// writeMarks upserts batch in one statement, hence one transaction. A statement may not update
+// one row twice, so a key marked twice in the batch is sent once, with the ttl of its last Mark;
+// rows are sent sorted so that writers of several processes lock shared keys in the same order
+// and cannot deadlock.
+func (s *Store) writeMarks(batch []markReq) error {
+	rows := slices.Clone(batch)
+	slices.SortStableFunc(rows, func(a, b markReq) int {
+		return cmp.Or(strings.Compare(a.scope, b.scope), strings.Compare(a.key, b.key))
+	})
+	scopes := make([][]byte, 0, len(rows))
+	keys := make([][]byte, 0, len(rows))
+	ttls := make([]int64, 0, len(rows))
+	for i, r := range rows {
+		if i+1 < len(rows) && rows[i+1].scope == r.scope && rows[i+1].key == r.key {
+			continue // a later Mark of the same key follows; it wins
+		}
+		scopes = append(scopes, []byte(r.scope))
+		keys = append(keys, []byte(r.key))
+		ttls = append(ttls, r.ttl)
+	}
+	// Not the callers' contexts: the batch is shared, and one caller giving up must not fail
+	// the others.
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, s.q.mark, scopes, keys, ttls)
+	return err
+}
+
+// sweeper deletes expired keys every SweepInterval until Close.
+func (s *Store) sweeper() {
+	defer close(s.sweepDone)
+	t := time.NewTicker(s.cfg.SweepInterval.D())
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			n, err := s.sweep()
+			if err != nil {
+				s.log.Warn("postgres store: deleting expired idempotency keys failed; will try again", "database", s.where, "error", err)
+			} else if n > 0 {
+				s.log.Debug("postgres store: deleted expired idempotency keys", "database", s.where, "keys", n)
+			}
+		}
+	}
+}
+
+// sweep deletes the keys that have expired, in chunks, and returns how many it deleted.
+func (s *Store) sweep() (int64, error) {
+	var total int64
+	for {
+		select {
+		case <-s.quit:
+			return total, nil
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		tag, err := s.pool.Exec(ctx, s.q.sweep, s.sweepChunk)
+		cancel()
+		if err != nil {
+			return total, fmt.Errorf("sweep keys: %w", err)
+		}
+		n := tag.RowsAffected()
+		total += n
+		if n < int64(s.sweepChunk) {
+			return total, nil
+		}
+	}
+}
+
+// GetState returns the value of a route's state key.
+func (s *Store) GetState(ctx context.Context, route, key string) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	var v []byte
+	err := s.pool.QueryRow(ctx, s.q.getState, route, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres store: state %q of route %q: %w", key, route, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: get state %q of route %q: %w", key, route, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// PutState sets the value of a route's state key. Route and key are text: they must be valid
+// UTF-8 without NUL bytes; the value is kept byte for byte.
+func (s *Store) PutState(ctx context.Context, route, key string, value []byte) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	if _, err := s.pool.Exec(ctx, s.q.putState, route, key, value); err != nil {
+		return fmt.Errorf("postgres store: put state %q of route %q: %w", key, route, err)
+	}
+	return nil
+}
+
+// Ping reports whether the server answers; while it is down or restarting, Ping returns the error.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres store: %s: %w", s.where, err)
+	}
+	return nil
+}
+
+// Close stops the writer after it has committed the marks already queued, stops the sweeper and
+// closes the connections. Calls after Close fail; a second Close does nothing.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.quit)
+		<-s.writerDone
+		<-s.sweepDone
+		s.pool.Close()
+	})
+	return nil
+}
