@@ -4,20 +4,25 @@ package configs_test
 
 import (
 	"context"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	_ "github.com/aiskao/aiskao/connectors/all"
 	"github.com/aiskao/aiskao/hub"
 	_ "github.com/aiskao/aiskao/hub/store/postgres"
 	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
+	_ "github.com/aiskao/aiskao/hub/transport/rabbitmq"
 	"github.com/aiskao/aiskao/routes"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 
 func TestConfigurationsLoad(t *testing.T) {
-	for _, f := range []string{"demo.yaml"} {
+	for _, f := range []string{"demo.yaml", "rabbitmq-postgres.yaml"} {
 		if _, err := routes.Load(routes.DefaultCatalog(), f); err != nil {
 			t.Errorf("%s:\n%v", f, err)
 		}
@@ -38,5 +43,28 @@ func TestRouteTests(t *testing.T) {
 				t.Errorf("%s:\n%s", r.File, strings.Join(r.Failures, "\n"))
 			}
 		})
+	}
+}
+
+// TestScaleOutRunsTheDemoRoutes: the scale-out configuration differs from the demo in transport,
+// store and where files go, never in its routes.
+func TestScaleOutRunsTheDemoRoutes(t *testing.T) {
+	read := func(name string) map[string]any {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	demo, scale := read("demo.yaml"), read("rabbitmq-postgres.yaml")
+	if !reflect.DeepEqual(demo["routes"], scale["routes"]) {
+		t.Error("the routes of rabbitmq-postgres.yaml differ from those of demo.yaml")
+	}
+	if !reflect.DeepEqual(demo["connectors"].(map[string]any)["esoed-http"], scale["connectors"].(map[string]any)["esoed-http"]) {
+		t.Error("the esoed-http connector of rabbitmq-postgres.yaml differs from the demo's")
 	}
 }

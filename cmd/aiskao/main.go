@@ -23,6 +23,7 @@ import (
 	_ "github.com/aiskao/aiskao/hub/store/postgres"
 	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
+	_ "github.com/aiskao/aiskao/hub/transport/rabbitmq"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 

@@ -1,0 +1,185 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// errNotConnected is wrapped by the errors of operations tried while a connection is down.
+var errNotConnected = errors.New("not connected")
+
+// conn keeps one AMQP connection open: when the broker or the network drops it, run dials again
+// with a growing wait until it succeeds or the transport closes. Publishing and consuming use
+// separate conns, as RabbitMQ advises, so that the broker's flow control on publishers never
+// slows the acknowledgements of consumers.
+type conn struct {
+	addr   string // as configured, with the password
+	role   string // "publish" or "consume", for messages
+	amqp   amqp.Config
+	cfg    Config
+	log    *slog.Logger
+	stop   chan struct{}
+	done   chan struct{}
+	mu     sync.Mutex
+	c      *amqp.Connection // nil while disconnected
+	change chan struct{}    // closed when c changes
+	since  time.Time        // when c became nil
+	cause  error            // why c is nil
+}
+
+// dial opens the first connection; an error here means a wrong address or credentials or a broker
+// that cannot be reached, and is reported at start rather than retried.
+func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
+	k := &conn{
+		addr: cfg.URL,
+		role: role,
+		amqp: amqp.Config{
+			Properties: amqp.Table{"connection_name": name + " " + role, "product": "aiskao"},
+			Heartbeat:  10 * time.Second,
+			Dial:       amqp.DefaultDial(10 * time.Second),
+		},
+		cfg:    cfg,
+		log:    log,
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+		change: make(chan struct{}),
+	}
+	c, err := amqp.DialConfig(k.addr, k.amqp)
+	if err != nil {
+		return nil, fmt.Errorf("rabbitmq: connect to %s (%s): %w", redact(k.addr), role, err)
+	}
+	k.c = c
+	go k.run(c)
+	return k, nil
+}
+
+// run watches the connection and dials again after it is lost.
+func (k *conn) run(c *amqp.Connection) {
+	defer close(k.done)
+	for {
+		lost := c.NotifyClose(make(chan *amqp.Error, 1))
+		select {
+		case <-k.stop:
+			if err := c.Close(); err != nil && !errors.Is(err, amqp.ErrClosed) {
+				k.log.Warn("rabbitmq: close connection", "role", k.role, "error", err)
+			}
+			return
+		case aerr := <-lost:
+			var cause error = amqp.ErrClosed
+			if aerr != nil {
+				cause = aerr
+			}
+			k.set(nil, cause)
+			k.log.Warn("rabbitmq: connection lost, connecting again", "role", k.role, "broker", redact(k.addr), "error", cause)
+		}
+		wait := k.cfg.ReconnectInitial.D()
+		for {
+			// Jitter spreads the attempts of many hub processes after a broker restart.
+			jittered := time.Duration(float64(wait) * (0.8 + 0.4*rand.Float64()))
+			select {
+			case <-k.stop:
+				return
+			case <-time.After(jittered):
+			}
+			next, err := amqp.DialConfig(k.addr, k.amqp)
+			if err == nil {
+				c = next
+				k.set(c, nil)
+				k.log.Info("rabbitmq: connected again", "role", k.role, "broker", redact(k.addr))
+				break
+			}
+			k.set(nil, err)
+			wait = min(2*wait, k.cfg.ReconnectMax.D())
+		}
+	}
+}
+
+func (k *conn) set(c *amqp.Connection, cause error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.c != nil && c == nil {
+		k.since = time.Now()
+	}
+	if c != nil || k.c != nil {
+		close(k.change)
+		k.change = make(chan struct{})
+	}
+	k.c, k.cause = c, cause
+}
+
+// current returns the open connection, or nil and a channel closed when that changes.
+func (k *conn) current() (*amqp.Connection, <-chan struct{}) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.c != nil && k.c.IsClosed() {
+		return nil, k.change
+	}
+	return k.c, k.change
+}
+
+// wait returns the open connection, waiting for one while disconnected.
+func (k *conn) wait(ctx context.Context) (*amqp.Connection, error) {
+	for {
+		c, change := k.current()
+		if c != nil {
+			return c, nil
+		}
+		select {
+		case <-change:
+		case <-k.stop:
+			return nil, ErrClosed
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// ready returns nil while connected, or why not.
+func (k *conn) ready() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	select {
+	case <-k.stop:
+		return ErrClosed
+	default:
+	}
+	if k.c == nil || k.c.IsClosed() {
+		since := k.since
+		if since.IsZero() {
+			since = time.Now()
+		}
+		return fmt.Errorf("rabbitmq: %w to %s (%s connection) for %s: %v", errNotConnected, redact(k.addr), k.role,
+			time.Since(since).Round(time.Millisecond), k.cause)
+	}
+	return nil
+}
+
+// channel opens a channel on the current connection.
+func (k *conn) channel() (*amqp.Channel, *amqp.Connection, error) {
+	c, _ := k.current()
+	if c == nil {
+		return nil, nil, k.ready()
+	}
+	ch, err := c.Channel()
+	if err != nil {
+		return nil, nil, fmt.Errorf("rabbitmq: open channel (%s): %w", k.role, err)
+	}
+	return ch, c, nil
+}
+
+// close stops reconnecting and closes the connection.
+func (k *conn) close() {
+	select {
+	case <-k.stop:
+	default:
+		close(k.stop)
+	}
+	<-k.done
+}

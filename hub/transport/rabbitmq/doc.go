@@ -1,0 +1,75 @@
+// Package rabbitmq is the transport for several hub processes on several machines: messages
+// travel through a RabbitMQ broker (3.8 or later, for quorum queues), in the message format of
+// watermill-amqp (payload as body, metadata as headers, the id in _watermill_message_uuid).
+//
+// # Topology
+//
+// With the default prefixes (exchange_prefix and queue_prefix "aiskao"), for a topic T and a
+// consumer group G (the hub uses one topic and one group per route):
+//
+//	aiskao.T              fanout exchange, durable; alternate exchange aiskao.unrouted
+//	aiskao.G.T            queue of group G, bound to aiskao.T: quorum (or classic), durable,
+//	                      x-delivery-limit, dead-lettering to aiskao.dead with key aiskao.G.T.dead
+//	aiskao.dead           direct exchange of the dead-letter queues
+//	aiskao.G.T.dead       dead-letter queue of aiskao.G.T
+//	aiskao.unrouted       direct exchange that takes what no group's queue takes
+//	aiskao.unrouted.T     queue of the messages of T published while no group was bound
+//
+// Every group gets every message of a topic, since each has its own queue. The consumers of a
+// group, in this process and in others, compete for the messages of its queue.
+//
+// A group's queue is declared when the group subscribes (Subscribe, or SubscribeInitialize,
+// which declares without consuming and is best called for every group before sources start).
+// A message published while no queue is bound to its topic's exchange would be dropped by the
+// broker; the alternate exchange keeps it instead in the topic's unrouted queue, and the first
+// group that declares its queue on the topic moves those messages into it (republished with
+// confirms, then removed). So, as with the embedded transport, the first group of a topic takes
+// over the messages published before any group was known, and a group added later starts with
+// the messages published after it was declared. (A message whose publication races the very
+// first binding of its topic may reach the unrouted queue just after it was emptied; it is then
+// moved at the next declaration of a group on the topic: the next Subscribe, start or
+// reconnection.) Messages are published with the mandatory flag
+// too: should the unrouted queue be missing, the broker returns the message and Publish fails.
+//
+// # Publishing
+//
+// Messages are persistent, and Publish returns only once the broker confirmed every message
+// (publisher confirms): a quorum queue confirms once a majority of its nodes has the message on
+// disk. The messages of one Publish call go out back to back on one channel and their
+// confirmations are awaited together; concurrent calls use channels of their own. A Publish
+// that fails may have stored some of its messages: the sender, not having been answered, sends
+// again, and the hub's consumers are idempotent.
+//
+// # Consuming
+//
+// Acknowledgement is manual: a message is acknowledged to the broker when the handler Acks it,
+// and given back (requeued) when it Nacks. Each consumer holds at most prefetch unacknowledged
+// messages (QoS). Messages a consumer held when its channel or connection closed, or its
+// process died, are delivered again to a consumer of the group.
+//
+// A quorum queue counts the deliveries of each message. A message delivered more than
+// delivery_limit times goes to the queue's dead-letter queue, with the broker's x-death header
+// saying why. The hub's own retries and dead letters (kept in its store with their reason,
+// listed and replayed through the operations API) settle a failing message long before: after
+// its retries the engine stores the dead letter and Acks the message. The broker's dead-letter
+// queue is the last safety net for a message that brings down every process that takes it,
+// which the hub never sees fail; an operator inspects it with the broker's tools. Classic
+// queues keep no delivery count, so with queue_type classic such a message is delivered for
+// ever. A message the transport cannot read (no id) goes to the dead-letter queue at once.
+//
+// Close stops the consumers: no new message is taken, and the messages in flight get
+// close_timeout to be acknowledged with their contexts intact (a drain); then the contexts of
+// those still unsettled are cancelled and the messages given back to the broker.
+//
+// # Connection loss
+//
+// The transport holds two connections, one to publish and one to consume, as RabbitMQ advises.
+// When either is lost it is opened again with a wait that starts at reconnect_initial and
+// doubles up to reconnect_max. Meanwhile Ready reports the transport not ready, Publish fails
+// at once (the source does not acknowledge its sender, who sends again), and consumers wait and
+// then consume again. Acknowledgements of messages received on the lost connection no longer
+// count: the broker delivers those messages again. Nothing that the broker confirmed is lost.
+//
+// Backlog counts the messages ready in the group's queue and those this process holds
+// unacknowledged; AMQP does not tell how many other processes hold.
+package rabbitmq

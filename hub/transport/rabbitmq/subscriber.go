@@ -1,0 +1,251 @@
+package rabbitmq
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// subscriber is the subscriber of one consumer group. Each Subscribe call is one consumer on
+// the group's queue for the topic; the consumers of all processes compete for its messages.
+type subscriber struct {
+	t       *Transport
+	group   string
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	wg      sync.WaitGroup // consumers
+	once    sync.Once
+}
+
+var (
+	_ message.Subscriber           = (*subscriber)(nil)
+	_ message.SubscribeInitializer = (*subscriber)(nil)
+)
+
+// Subscribe declares the group's queue on topic and consumes from it. The channel is closed when
+// ctx ends or the subscriber closes, after the messages in flight are settled or close_timeout
+// has passed. While the connection is down the consumer waits, and consumes again after the
+// connection is back.
+func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("rabbitmq: subscribe %s to %s: %w", s.group, topic, ErrClosed)
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if err := s.t.declareGroup(ctx, topic, s.group); err != nil {
+		s.wg.Done()
+		return nil, fmt.Errorf("rabbitmq: subscribe %s to %s: %w", s.group, topic, err)
+	}
+	out := make(chan *message.Message)
+	go s.consume(ctx, topic, out)
+	return out, nil
+}
+
+// SubscribeInitialize declares the group's queue on topic without consuming, so that messages
+// published from now on wait in it. Calling it for every group before sources start makes
+// every group receive every message from the first one.
+func (s *subscriber) SubscribeInitialize(topic string) error {
+	if err := s.t.declareGroup(context.Background(), topic, s.group); err != nil {
+		return fmt.Errorf("rabbitmq: initialize %s on %s: %w", s.group, topic, err)
+	}
+	return nil
+}
+
+// Close stops the subscriber's consumers and waits for their channels to close.
+func (s *subscriber) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.closing)
+		s.mu.Unlock()
+		s.wg.Wait()
+		s.t.mu.Lock()
+		delete(s.t.subs, s)
+		s.t.mu.Unlock()
+	})
+	return nil
+}
+
+// consume runs one consumer: it consumes the queue on the current connection and sends each
+// delivery on out, and consumes again after the connection came back. The broker holds back
+// deliveries beyond prefetch unacknowledged ones; each message in flight has a goroutine
+// waiting for its Ack or Nack.
+func (s *subscriber) consume(ctx context.Context, topic string, out chan *message.Message) {
+	defer s.wg.Done()
+	defer close(out)
+	queue := s.t.queue(s.group, topic)
+	held := s.t.held(queue)
+	// cctx ends the taking of messages. Message contexts do not derive from it: a message taken
+	// before the consumer stops keeps its context until it is settled or close_timeout has
+	// passed, so that stopping drains the messages in flight instead of cutting them off.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-cctx.Done():
+		}
+	}()
+	mbase, abandonAll := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandonAll()
+	abandon := make(chan struct{})
+	var inflight sync.WaitGroup
+	var ch *amqp.Channel
+	tag := fmt.Sprintf("%s.%d", queue, s.t.tags.Add(1))
+	first := true
+session:
+	for cctx.Err() == nil {
+		if ch != nil {
+			ch.Close()
+			ch = nil
+		}
+		var deliveries <-chan amqp.Delivery
+		var err error
+		ch, deliveries, err = s.open(cctx, topic, queue, tag, first)
+		if err != nil {
+			if cctx.Err() == nil {
+				s.t.log.Warn("rabbitmq: consume again later", "queue", queue, "error", err)
+				select {
+				case <-cctx.Done():
+				case <-time.After(s.t.cfg.ReconnectInitial.D()):
+				}
+			}
+			continue
+		}
+		first = false
+		for {
+			var d amqp.Delivery
+			var ok bool
+			select {
+			case d, ok = <-deliveries:
+			case <-cctx.Done():
+				break session
+			}
+			if !ok {
+				// The channel or connection closed: the broker puts back what this consumer
+				// held, and acknowledgements of those messages no longer count.
+				continue session
+			}
+			mctx, mcancel := context.WithCancel(mbase)
+			msg, err := toMessage(d)
+			if err != nil {
+				// Not a message the hub can read: to the dead-letter queue, not round forever.
+				s.t.log.Error("rabbitmq: unreadable message sent to the dead-letter queue", "queue", queue, "error", err)
+				d.Reject(false)
+				mcancel()
+				continue
+			}
+			msg.SetContext(mctx)
+			select {
+			case out <- msg:
+			case <-cctx.Done():
+				mcancel()
+				d.Nack(false, true)
+				break session
+			}
+			held.Add(1)
+			inflight.Add(1)
+			go func() {
+				defer inflight.Done()
+				defer held.Add(-1)
+				defer mcancel()
+				var err error
+				select {
+				case <-msg.Acked():
+					err = d.Ack(false)
+				case <-msg.Nacked():
+					err = d.Nack(false, true)
+				case <-abandon:
+					err = d.Nack(false, true)
+				}
+				if err != nil {
+					s.t.log.Warn("rabbitmq: settle message: the broker will deliver it again", "queue", queue, "message", msg.UUID, "error", err)
+				}
+			}()
+		}
+	}
+	// Take no more; give the handlers close_timeout to settle what they hold; then end their
+	// contexts and give back what is still unsettled, to be delivered again.
+	if ch != nil {
+		ch.Cancel(tag, false)
+	}
+	settled := make(chan struct{})
+	go func() {
+		inflight.Wait()
+		close(settled)
+	}()
+	timer := time.NewTimer(s.t.cfg.CloseTimeout.D())
+	defer timer.Stop()
+	select {
+	case <-settled:
+	case <-timer.C:
+		abandonAll()
+		close(abandon)
+		<-settled
+	}
+	if ch != nil {
+		ch.Close() // gives back the deliveries received but not handed out
+	}
+}
+
+// open waits for the consuming connection and starts consuming queue on a new channel. After a
+// reconnection it declares the topology again, in case the broker lost it.
+func (s *subscriber) open(ctx context.Context, topic, queue, tag string, first bool) (*amqp.Channel, <-chan amqp.Delivery, error) {
+	if _, err := s.t.sub.wait(ctx); err != nil {
+		return nil, nil, err
+	}
+	if !first {
+		if err := s.t.declareGroup(ctx, topic, s.group); err != nil {
+			return nil, nil, err
+		}
+	}
+	ch, _, err := s.t.sub.channel()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ch.Qos(s.t.cfg.Prefetch, 0, false); err != nil {
+		ch.Close()
+		return nil, nil, fmt.Errorf("set prefetch: %w", err)
+	}
+	deliveries, err := ch.Consume(queue, tag, false, false, false, false, nil)
+	if err != nil {
+		ch.Close()
+		return nil, nil, fmt.Errorf("consume %s: %w", queue, err)
+	}
+	return ch, deliveries, nil
+}
+
+// toMessage reads a delivery written by the publisher (or by watermill-amqp). Header values
+// that are not strings, such as the x-delivery-count of quorum queues, become metadata in
+// their decimal form; the x-death tables of dead-lettered messages are left out.
+func toMessage(d amqp.Delivery) (*message.Message, error) {
+	id, _ := d.Headers[wamqpUUIDHeader].(string)
+	if id == "" {
+		id = d.MessageId
+	}
+	if id == "" {
+		return nil, fmt.Errorf("message without id (no %s header and no message-id)", wamqpUUIDHeader)
+	}
+	msg := message.NewMessage(id, d.Body)
+	for k, v := range d.Headers {
+		switch v := v.(type) {
+		case string:
+			msg.Metadata[k] = v
+		case int, int8, int16, int32, int64, uint8, uint16, uint32, uint64:
+			msg.Metadata[k] = fmt.Sprint(v)
+		case bool:
+			msg.Metadata[k] = strconv.FormatBool(v)
+		}
+	}
+	delete(msg.Metadata, wamqpUUIDHeader)
+	return msg, nil
+}
