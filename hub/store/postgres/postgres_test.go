@@ -480,4 +480,3 @@ func TestCloseCommitsQueuedMarks(t *testing.T) {
 		t.Errorf("%d marks reported durable, %d in the database", ok, n)
 	}
 }
-

@@ -307,7 +307,6 @@ func TestCloseCommitsQueuedMarks(t *testing.T) {
 	}
 }
 
-
 func TestExpirySaturates(t *testing.T) {
 	now := time.Now()
 	if got := expiry(now, time.Duration(1<<63-1)); got != 1<<63-1 {
