@@ -222,6 +222,7 @@ func (e *Engine) buildRouter() error {
 			correlation(r.Name),
 			idempotency(r.Name, e.st, log),
 			deadLetter(r.Name, e.st, keep, log),
+			poison(r.OnError.MaxDeliveries),
 			retry(retryPolicy{
 				max:        r.OnError.Retry.Max,
 				backoff:    r.OnError.Retry.Backoff.D(),

@@ -38,20 +38,26 @@ func (p retryPolicy) wait(n int) time.Duration {
 }
 
 // retry runs the handler again after a failure, up to the policy's count, waiting longer each
-// time. Errors marked permanent are not retried. The attempt number is kept in the metadata.
+// time. Errors marked permanent are not retried. The attempt number is kept in the metadata; it
+// goes on from the one the transport set when the message was delivered before.
 func retry(p retryPolicy, rm *routeMetrics, log *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			for attempt := 1; ; attempt++ {
+			first, err := strconv.Atoi(msg.Metadata.Get(envelope.Attempt))
+			if err != nil || first < 1 {
+				first = 1
+			}
+			for try := 0; ; try++ {
+				attempt := first + try
 				msg.Metadata.Set(envelope.Attempt, strconv.Itoa(attempt))
 				out, err := h(msg)
-				if err == nil || fault.IsPermanent(err) || attempt > p.max {
+				if err == nil || fault.IsPermanent(err) || try >= p.max {
 					return out, err
 				}
 				if rm != nil {
 					rm.count(OutcomeRetried)
 				}
-				wait := p.wait(attempt)
+				wait := p.wait(try + 1)
 				log.Warn("message failed, retrying", "message_id", msg.UUID, "attempt", attempt, "wait", wait, "error", err)
 				if err := sleep(msg.Context(), wait); err != nil {
 					return nil, err

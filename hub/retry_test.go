@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +64,49 @@ func TestRetryStopsOnPermanentAndCountsAttempts(t *testing.T) {
 				t.Errorf("attempt metadata = %q, want %d", got, tt.calls)
 			}
 		})
+	}
+}
+
+func TestRetryGoesOnFromTheDeliveredAttempt(t *testing.T) {
+	p := retryPolicy{max: 2, backoff: time.Millisecond, maxBackoff: time.Millisecond, multiplier: 1}
+	var seen []string
+	h := retry(p, nil, quietLogger())(func(msg *message.Message) ([]*message.Message, error) {
+		seen = append(seen, msg.Metadata.Get(envelope.Attempt))
+		return nil, errors.New("down")
+	})
+	msg := message.NewMessage("m1", nil)
+	msg.Metadata.Set(envelope.Attempt, "4") // the transport's count: delivered three times before
+	if _, err := h(msg); err == nil {
+		t.Fatal("no error")
+	}
+	if got := strings.Join(seen, ","); got != "4,5,6" {
+		t.Errorf("attempts %s, want 4,5,6", got)
+	}
+}
+
+func TestPoisonStopsAMessageThatKeepsComingBack(t *testing.T) {
+	tests := []struct {
+		attempt string
+		handled bool
+	}{{"", true}, {"1", true}, {"3", true}, {"4", false}, {"17", false}, {"x", true}}
+	for _, tt := range tests {
+		handled := false
+		h := poison(3)(func(msg *message.Message) ([]*message.Message, error) {
+			handled = true
+			return nil, nil
+		})
+		msg := message.NewMessage("m1", nil)
+		if tt.attempt != "" {
+			msg.Metadata.Set(envelope.Attempt, tt.attempt)
+		}
+		_, err := h(msg)
+		if handled != tt.handled {
+			t.Errorf("attempt %q: handled %v, want %v", tt.attempt, handled, tt.handled)
+		}
+		if !tt.handled {
+			if !fault.IsPermanent(err) || FailedStep(err) != "delivery" || !strings.Contains(err.Error(), "delivered "+tt.attempt+" times") {
+				t.Errorf("attempt %q: error %v", tt.attempt, err)
+			}
+		}
 	}
 }

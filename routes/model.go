@@ -102,6 +102,9 @@ type Condition struct {
 type OnError struct {
 	Retry      Retry `yaml:"retry" doc:"Retries of a failed message before it becomes a dead letter. Errors marked permanent (a malformed message, an HTTP 4xx answer) are not retried."`
 	DeadLetter *bool `yaml:"dead_letter" doc:"Keep a message that failed its last retry as a dead letter, to inspect and replay. When false it is logged and dropped." default:"true"`
+	// MaxDeliveries guards against poison: a message that takes a process down never fails
+	// its retries, it just comes back.
+	MaxDeliveries int `yaml:"max_deliveries" doc:"Deliveries of one message to the route, counted by transports that count them (RabbitMQ quorum queues), after which it becomes a dead letter without being processed again: a message that keeps coming back has likely stopped the processes that took it. Keep it below the transport's delivery_limit." default:"5" min:"1" max:"1000"`
 }
 
 // Retry is an exponential backoff with a cap.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/aiskao/aiskao/hub/envelope"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call is one consumer on
@@ -247,5 +249,14 @@ func toMessage(d amqp.Delivery) (*message.Message, error) {
 		}
 	}
 	delete(msg.Metadata, wamqpUUIDHeader)
+	// A quorum queue counts the earlier deliveries of a message; the envelope counts this one too,
+	// so that the engine can tell a message that keeps coming back (poison) from a new one.
+	if n, err := strconv.Atoi(msg.Metadata[deliveryCountHeader]); err == nil {
+		msg.Metadata[envelope.Attempt] = strconv.Itoa(n + 1)
+	}
+	delete(msg.Metadata, deliveryCountHeader)
 	return msg, nil
 }
+
+// deliveryCountHeader is where quorum queues count the earlier deliveries of a message.
+const deliveryCountHeader = "x-delivery-count"
