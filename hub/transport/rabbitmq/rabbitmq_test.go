@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -438,5 +440,27 @@ func closeConnections(t *testing.T, ctl, name string) {
 	}
 	if n != 2 {
 		t.Fatalf("closed %d connections named %s, want 2 (publish and consume):\n%s", n, name, out)
+	}
+}
+
+// TestRedeliveryCountIsTheAttempt: the quorum queue's count of earlier deliveries reaches the
+// engine as the envelope's attempt (1 for the first delivery), not as a header of its own.
+func TestRedeliveryCountIsTheAttempt(t *testing.T) {
+	tr := open(t, testConfig(t))
+	ch := subscribe(t, tr, "g", "topic")
+	publish(t, tr, "topic", simple("again", 1)...)
+	for want := 1; want <= 3; want++ {
+		m := receive(t, ch, 1)[0]
+		if got := m.Metadata.Get(envelope.Attempt); got != strconv.Itoa(want) && !(want == 1 && got == "") {
+			t.Errorf("delivery %d: attempt %q", want, got)
+		}
+		if _, ok := m.Metadata[deliveryCountHeader]; ok {
+			t.Errorf("delivery %d: %s left in the metadata", want, deliveryCountHeader)
+		}
+		if want < 3 {
+			m.Nack()
+		} else {
+			m.Ack()
+		}
 	}
 }
