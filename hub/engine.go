@@ -213,6 +213,13 @@ func (e *Engine) buildRouter() error {
 		if err != nil {
 			return fmt.Errorf("hub: route %q: subscribe: %w", r.Name, err)
 		}
+		// Declare the route's queue (or group) now, before any source can publish, so that the
+		// topology comes from the configuration and no message waits for the router to start.
+		if si, ok := sub.(message.SubscribeInitializer); ok {
+			if err := si.SubscribeInitialize(Topic(r.Name)); err != nil {
+				return fmt.Errorf("hub: route %q: declare: %w", r.Name, err)
+			}
+		}
 		p := e.pipes[r.Name]
 		h := router.AddConsumerHandler(r.Name, Topic(r.Name), sub, e.handler(p))
 		log := e.log.With("route", r.Name)
