@@ -1,0 +1,152 @@
+package xsd
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// nsXSD is the XML Schema namespace; nsXSI the schema-instance namespace.
+const (
+	nsXSD = "http://www.w3.org/2001/XMLSchema"
+	nsXSI = "http://www.w3.org/2001/XMLSchema-instance"
+	nsXML = "http://www.w3.org/XML/1998/namespace"
+)
+
+// node is one element of a schema document. Schema documents are small, so
+// they are read into a tree; instance documents never are.
+type node struct {
+	name     string // local name in the XSD namespace; "" for foreign elements
+	attrs    map[string]string
+	children []*node
+	scope    map[string]string // prefix → namespace in scope ("" = default)
+	line     int
+	doc      *schemaDoc
+}
+
+// schemaDoc is one loaded schema file.
+type schemaDoc struct {
+	file     string
+	root     *node
+	targetNS string
+	elemQual bool
+	attrQual bool
+}
+
+// attr returns an attribute value and whether it was present.
+func (n *node) attr(name string) (string, bool) {
+	v, ok := n.attrs[name]
+	return v, ok
+}
+
+// pos names the node's place for compile errors.
+func (n *node) pos() string { return fmt.Sprintf("%s:%d", n.doc.file, n.line) }
+
+// errorf returns a compile error located at the node.
+func (n *node) errorf(format string, args ...any) error {
+	return fmt.Errorf("xsd: %s: %s", n.pos(), fmt.Sprintf(format, args...))
+}
+
+// qname resolves a QName-valued attribute in the node's namespace scope.
+func (n *node) qname(v string) (qname, error) {
+	v = strings.TrimSpace(v)
+	prefix, local, ok := strings.Cut(v, ":")
+	if !ok {
+		local, prefix = prefix, ""
+	}
+	ns, found := n.scope[prefix]
+	if !found && prefix != "" {
+		if prefix == "xml" {
+			return qname{nsXML, local}, nil
+		}
+		return qname{}, n.errorf("prefix %q of %q is not declared", prefix, v)
+	}
+	return qname{ns, local}, nil
+}
+
+// entityDecl matches simple internal general entities in a DOCTYPE.
+var entityDecl = regexp.MustCompile(`<!ENTITY\s+([A-Za-z_][-A-Za-z0-9_.]*)\s+(?:'([^']*)'|"([^"]*)")\s*>`)
+
+// parseSchemaDoc reads a schema file into a node tree. A DOCTYPE is allowed
+// in schema files (the W3C XML-DSig schema has one); its simple internal
+// entities are honoured and nothing external is fetched.
+func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
+	doc := &schemaDoc{file: file}
+	d := xml.NewDecoder(r)
+	d.Entity = map[string]string{}
+	var stack []*node
+	rootScope := map[string]string{"xml": nsXML}
+	for {
+		t, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			line, _ := d.InputPos()
+			return nil, fmt.Errorf("xsd: %s:%d: %w", file, line, err)
+		}
+		switch t := t.(type) {
+		case xml.Directive:
+			for _, m := range entityDecl.FindAllStringSubmatch(string(t), -1) {
+				d.Entity[m[1]] = m[2] + m[3]
+			}
+		case xml.StartElement:
+			line, _ := d.InputPos()
+			parentScope := rootScope
+			if len(stack) > 0 {
+				parentScope = stack[len(stack)-1].scope
+			}
+			scope, copied := parentScope, false
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					if !copied {
+						scope, copied = copyMap(parentScope), true
+					}
+					if a.Name.Space == "xmlns" {
+						scope[a.Name.Local] = a.Value
+					} else {
+						scope[""] = a.Value
+					}
+				}
+			}
+			n := &node{attrs: map[string]string{}, scope: scope, line: line, doc: doc}
+			if scope[t.Name.Space] == nsXSD {
+				n.name = t.Name.Local
+			}
+			for _, a := range t.Attr {
+				if a.Name.Space == "" && a.Name.Local != "xmlns" {
+					n.attrs[a.Name.Local] = a.Value
+				}
+			}
+			if len(stack) == 0 {
+				if n.name != "schema" {
+					return nil, fmt.Errorf("xsd: %s:%d: root element is not xs:schema", file, line)
+				}
+				doc.root = n
+			} else {
+				p := stack[len(stack)-1]
+				p.children = append(p.children, n)
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if doc.root == nil {
+		return nil, fmt.Errorf("xsd: %s: no schema element", file)
+	}
+	doc.targetNS = doc.root.attrs["targetNamespace"]
+	doc.elemQual = doc.root.attrs["elementFormDefault"] == "qualified"
+	doc.attrQual = doc.root.attrs["attributeFormDefault"] == "qualified"
+	return doc, nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	c := make(map[string]string, len(m)+2)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
