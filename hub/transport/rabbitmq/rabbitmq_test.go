@@ -248,8 +248,8 @@ func TestNackDeliversAgain(t *testing.T) {
 	if again.UUID != m.UUID {
 		t.Fatalf("got %s after Nack, want %s again", again.UUID, m.UUID)
 	}
-	if again.Metadata.Get("x-delivery-count") != "1" {
-		t.Errorf("x-delivery-count %q, want 1 (quorum queues count deliveries)", again.Metadata.Get("x-delivery-count"))
+	if got := again.Metadata.Get(envelope.Attempt); got != "2" {
+		t.Errorf("attempt %q after one Nack, want 2 (quorum queues count deliveries)", got)
 	}
 }
 
