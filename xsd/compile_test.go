@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestCompileReferenceSchemas compiles every bundled reference schema,
@@ -60,5 +61,22 @@ func TestCompileErrorsNameFileAndLine(t *testing.T) {
 				t.Fatalf("got %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestNamesAreWhitespaceCollapsed: a name declared with a stray blank, as a register's schema
+// does, is the name without it.
+func TestNamesAreWhitespaceCollapsed(t *testing.T) {
+	cat := NewCatalog(fstest.MapFS{"a.xsd": &fstest.MapFile{Data: []byte(`<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Root">
+    <xs:complexType><xs:sequence><xs:element name="Item " type=" xs:string"/></xs:sequence></xs:complexType>
+  </xs:element>
+</xs:schema>`)}})
+	s, err := Compile(cat, "a.xsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(strings.NewReader(`<Root><Item>x</Item></Root>`)); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 }

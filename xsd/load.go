@@ -38,8 +38,16 @@ type schemaDoc struct {
 // attr returns an attribute value and whether it was present.
 func (n *node) attr(name string) (string, bool) {
 	v, ok := n.attrs[name]
+	if ok && collapsed[name] {
+		// These attributes hold names (NCName, QName), whose values are whitespace-collapsed
+		// before use: name="DLCategories " declares DLCategories, as schemas in use rely on.
+		v = strings.TrimSpace(v)
+	}
 	return v, ok
 }
+
+// collapsed lists the schema attributes whose values are names.
+var collapsed = map[string]bool{"name": true, "ref": true, "type": true, "base": true, "itemType": true, "substitutionGroup": true}
 
 // pos names the node's place for compile errors.
 func (n *node) pos() string { return fmt.Sprintf("%s:%d", n.doc.file, n.line) }
