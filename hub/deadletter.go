@@ -45,10 +45,13 @@ func deadLetter(route string, st store.Store, keep bool, log *slog.Logger) messa
 				Metadata:  maps.Clone(msg.Metadata),
 				Payload:   msg.Payload,
 			}
-			// The message's own context may be cancelled by shutdown; keeping it must not be.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(msg.Context()), 10*time.Second)
-			defer cancel()
-			id, serr := st.AddDeadLetter(ctx, d)
+			// Keep it while the store is unavailable, as long as the message is ours; when the
+			// transport takes it back (shutdown), it is delivered again later rather than lost.
+			var id string
+			serr := withStore(msg.Context(), log, "dead letter", func(ctx context.Context) (err error) {
+				id, err = st.AddDeadLetter(ctx, d)
+				return err
+			})
 			if serr != nil {
 				return nil, fmt.Errorf("keep dead letter: %w (message failed with: %v)", serr, err)
 			}

@@ -146,7 +146,7 @@ func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
 		Name:    c.Name,
 		BaseDir: c.BaseDir,
 		DataDir: e.opts.DataDir,
-		Logger:  e.log.With("connector", c.Name),
+		Logger:  e.log, // connectors name themselves in their log lines
 		Mux:     e.mux,
 	}
 }

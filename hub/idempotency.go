@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,7 +22,11 @@ func idempotency(route string, st store.Store, log *slog.Logger) message.Handler
 	scope := "route:" + route
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			seen, err := st.Seen(msg.Context(), scope, msg.UUID)
+			var seen bool
+			err := withStore(msg.Context(), log, "idempotency lookup", func(ctx context.Context) (err error) {
+				seen, err = st.Seen(ctx, scope, msg.UUID)
+				return err
+			})
 			if err != nil {
 				return nil, fmt.Errorf("idempotency: %w", err)
 			}

@@ -183,7 +183,6 @@ func (a *api) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 		a.writeStoreError(w, r, id, "replaying", err)
 		return
 	}
-	a.log.Info("dead letter replayed", "dead_letter", id, "message_id", mid)
 	writeJSON(w, http.StatusAccepted, replayResult{ID: id, MessageID: mid, Status: "replayed"})
 }
 
