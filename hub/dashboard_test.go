@@ -225,8 +225,8 @@ func exportedMetrics(t *testing.T) (map[string]bool, map[string]dto.MetricType) 
 	rm.count(OutcomeDelivered)
 	rm.duration.Observe(0.01)
 	rm.observeStep("steps[0]", time.Millisecond)
-	m.setGauges(func(context.Context) (map[string]float64, map[string]float64) {
-		return map[string]float64{"route": 1}, map[string]float64{"route": 2}
+	m.setGauges(func(context.Context) gaugeValues {
+		return gaugeValues{deadLetters: map[string]float64{"route": 1}, backlog: map[string]float64{"route": 2}, consumers: map[string]float64{"route": 3}}
 	})
 
 	names := map[string]bool{}

@@ -435,19 +435,24 @@ func (e *Engine) Replay(ctx context.Context, id string) (string, error) {
 	return d.MessageID, nil
 }
 
-// gauges reads the dead-letter counts and transport backlog for the metrics.
-func (e *Engine) gauges(ctx context.Context) (map[string]float64, map[string]float64) {
-	dl := map[string]float64{}
+// gauges reads the dead-letter counts, transport backlog and consumers for the metrics.
+func (e *Engine) gauges(ctx context.Context) gaugeValues {
+	v := gaugeValues{deadLetters: map[string]float64{}, backlog: map[string]float64{}, consumers: map[string]float64{}}
 	if counts, err := e.st.CountDeadLetters(ctx); err == nil {
 		for r, n := range counts {
-			dl[r] = float64(n)
+			v.deadLetters[r] = float64(n)
 		}
 	}
-	bl := map[string]float64{}
+	cc, counts := e.tr.(transport.ConsumerCounter)
 	for _, r := range e.cfg.Routes {
 		if n, err := e.tr.Backlog(ctx, Topic(r.Name), r.Name); err == nil {
-			bl[r.Name] = float64(n)
+			v.backlog[r.Name] = float64(n)
+		}
+		if counts {
+			if n, err := cc.Consumers(ctx, Topic(r.Name), r.Name); err == nil {
+				v.consumers[r.Name] = float64(n)
+			}
 		}
 	}
-	return dl, bl
+	return v
 }

@@ -32,10 +32,16 @@ type Metrics struct {
 	received   *prometheus.CounterVec   // connector, outcome
 	deadLetter *prometheus.GaugeVec     // route
 	backlog    *prometheus.GaugeVec     // route
+	consumers  *prometheus.GaugeVec     // route
 	reloads    *prometheus.CounterVec   // outcome
 
 	mu     sync.Mutex
-	gauges func(ctx context.Context) (deadLetters, backlog map[string]float64)
+	gauges func(ctx context.Context) gaugeValues
+}
+
+// gaugeValues are the gauges read from the running engine when scraped, by route.
+type gaugeValues struct {
+	deadLetters, backlog, consumers map[string]float64
 }
 
 // NewMetrics registers the hub's metrics, the Go and process collectors and build information
@@ -69,6 +75,10 @@ func NewMetrics(version string) *Metrics {
 			Name: "aiskao_transport_backlog_messages",
 			Help: "Messages stored in the transport and not yet acknowledged by their route.",
 		}, []string{"route"}),
+		consumers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "aiskao_transport_consumers",
+			Help: "Consumers taking a route's messages, across every hub process, as the transport reports them (RabbitMQ).",
+		}, []string{"route"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "aiskao_config_reloads_total",
 			Help: "Configuration reloads, by outcome (applied, refused).",
@@ -93,6 +103,7 @@ type gaugeCollector struct{ m *Metrics }
 func (g gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
 	g.m.deadLetter.Describe(ch)
 	g.m.backlog.Describe(ch)
+	g.m.consumers.Describe(ch)
 }
 
 func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -101,22 +112,24 @@ func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 	g.m.mu.Unlock()
 	if read != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		dl, bl := read(ctx)
+		v := read(ctx)
 		cancel()
-		g.m.deadLetter.Reset()
-		g.m.backlog.Reset()
-		for r, v := range dl {
-			g.m.deadLetter.WithLabelValues(r).Set(v)
-		}
-		for r, v := range bl {
-			g.m.backlog.WithLabelValues(r).Set(v)
+		for _, x := range []struct {
+			vec  *prometheus.GaugeVec
+			vals map[string]float64
+		}{{g.m.deadLetter, v.deadLetters}, {g.m.backlog, v.backlog}, {g.m.consumers, v.consumers}} {
+			x.vec.Reset()
+			for r, n := range x.vals {
+				x.vec.WithLabelValues(r).Set(n)
+			}
 		}
 	}
 	g.m.deadLetter.Collect(ch)
 	g.m.backlog.Collect(ch)
+	g.m.consumers.Collect(ch)
 }
 
-func (m *Metrics) setGauges(f func(ctx context.Context) (deadLetters, backlog map[string]float64)) {
+func (m *Metrics) setGauges(f func(ctx context.Context) gaugeValues) {
 	m.mu.Lock()
 	m.gauges = f
 	m.mu.Unlock()

@@ -29,6 +29,12 @@ type Transport interface {
 	Close() error
 }
 
+// ConsumerCounter is implemented by transports that can tell how many consumers, across every
+// process, take a group's messages of a topic (RabbitMQ: the consumers of the group's queue).
+type ConsumerCounter interface {
+	Consumers(ctx context.Context, topic, group string) (int, error)
+}
+
 // Env is what a transport factory gets from the hub.
 type Env struct {
 	DataDir string

@@ -127,6 +127,27 @@ func (t *Transport) Backlog(ctx context.Context, topic, group string) (int64, er
 	return int64(q.Messages) + t.held(name).Load(), nil
 }
 
+// Consumers returns how many consumers, of every process, take from the group's queue.
+func (t *Transport) Consumers(ctx context.Context, topic, group string) (int, error) {
+	ch, _, err := t.sub.channel()
+	if err != nil {
+		return 0, err
+	}
+	defer ch.Close()
+	name := t.queue(group, topic)
+	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+	if err != nil {
+		var aerr *amqp.Error
+		if errors.As(err, &aerr) && aerr.Code == amqp.NotFound {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("rabbitmq: consumers of %s: %w", name, err)
+	}
+	return q.Consumers, nil
+}
+
+var _ transport.ConsumerCounter = (*Transport)(nil)
+
 // held counts the deliveries of queue that this process holds unacknowledged.
 func (t *Transport) held(queue string) *atomic.Int64 {
 	t.mu.Lock()

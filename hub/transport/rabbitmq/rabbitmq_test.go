@@ -464,3 +464,19 @@ func TestRedeliveryCountIsTheAttempt(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumersCountsEveryProcess: the consumers of a group's queue, whichever transport (process)
+// they belong to, as the hub's consumers gauge shows them.
+func TestConsumersCountsEveryProcess(t *testing.T) {
+	cfg := testConfig(t)
+	a, b := open(t, cfg), open(t, cfg)
+	if n, err := a.Consumers(context.Background(), "topic", "g"); err != nil || n != 0 {
+		t.Fatalf("before any subscriber: %d, %v", n, err)
+	}
+	subscribe(t, a, "g", "topic")
+	subscribe(t, b, "g", "topic")
+	eventually(t, "two consumers", func() bool {
+		n, err := a.Consumers(context.Background(), "topic", "g")
+		return err == nil && n == 2
+	})
+}
