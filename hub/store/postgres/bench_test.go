@@ -33,8 +33,8 @@ func BenchmarkMark(b *testing.B) {
 			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "marks/s")
-			if c := s.commits.Load(); c > 0 {
-				b.ReportMetric(float64(s.marked.Load())/float64(c), "marks/commit")
+			if c := s.marks.Commits(); c > 0 {
+				b.ReportMetric(float64(s.marks.Items())/float64(c), "marks/commit")
 			}
 		})
 	}

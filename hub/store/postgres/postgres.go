@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/internal/batch"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -60,23 +61,18 @@ type Store struct {
 	log   *slog.Logger
 	q     queries
 
-	sweepChunk int           // keys per delete; a field so that tests can make it small
-	marks      chan markReq  // to the writer
-	quit       chan struct{} // closed by Close
-	writerDone chan struct{} // closed when the writer has stopped
-	sweepDone  chan struct{} // closed when the sweeper has stopped
+	sweepChunk int                       // keys per delete; a field so that tests can make it small
+	marks      *batch.Committer[markReq] // Marks made at the same time, committed together
+	quit       chan struct{}             // closed by Close
+	sweepDone  chan struct{}             // closed when the sweeper has stopped
 	closed     atomic.Bool
 	closeOnce  sync.Once
-
-	commits atomic.Int64 // statements of marks committed
-	marked  atomic.Int64 // marks in them
 }
 
-// markReq is one Mark waiting for the writer; done receives the commit's outcome.
+// markReq is one Mark waiting to be committed.
 type markReq struct {
 	scope, key string
 	ttl        int64 // microseconds, PostgreSQL's resolution
-	done       chan error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -121,12 +117,10 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		log:        log,
 		q:          newQueries(pgx.Identifier{cfg.Schema}.Sanitize()),
 		sweepChunk: sweepChunk,
-		marks:      make(chan markReq, cfg.MarkBatch),
 		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
 		sweepDone:  make(chan struct{}),
 	}
-	go s.writer()
+	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
 	go s.sweeper()
 	return s, nil
 }
@@ -350,81 +344,22 @@ func (s *Store) Mark(ctx context.Context, scope, key string, ttl time.Duration) 
 	if s.closed.Load() {
 		return errClosed
 	}
-	r := markReq{scope: scope, key: key, ttl: ttl.Microseconds(), done: make(chan error, 1)}
-	select {
-	case s.marks <- r:
-	case <-s.quit:
+	err := s.marks.Do(ctx, markReq{scope: scope, key: key, ttl: ttl.Microseconds()})
+	switch {
+	case errors.Is(err, batch.ErrClosed):
 		return errClosed
-	case <-ctx.Done():
-		return fmt.Errorf("postgres store: mark %q in %q: %w", key, scope, ctx.Err())
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("postgres store: mark %q in %q: %w", key, scope, err)
 	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-s.writerDone:
-		// The writer answers every request it took before it stops.
-		select {
-		case err := <-r.done:
-			return err
-		default:
-			return errClosed
-		}
-	case <-ctx.Done():
-		return fmt.Errorf("postgres store: mark %q in %q: %w", key, scope, ctx.Err())
-	}
+	return err
 }
 
-// writer commits marks in groups: it takes what is waiting (up to MarkBatch), writes it in one
-// statement, answers every caller, and goes again. While one statement is in flight new marks
-// queue up for the next, so the number of round trips and commits follows the server's speed,
-// not the number of callers.
-func (s *Store) writer() {
-	defer close(s.writerDone)
-	batch := make([]markReq, 0, s.cfg.MarkBatch)
-	for {
-		select {
-		case r := <-s.marks:
-			batch = append(batch[:0], r)
-		case <-s.quit:
-			// Commit what callers queued before Close, so that none of them waits in vain.
-			for {
-				batch = s.gather(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				s.commitMarks(batch)
-			}
-		}
-		batch = s.gather(batch)
-		s.commitMarks(batch)
+// commitMarks writes a batch of marks, made at the same time, in one commit.
+func (s *Store) commitMarks(marks []markReq) error {
+	if err := s.writeMarks(marks); err != nil {
+		return fmt.Errorf("postgres store: mark %d keys: %w", len(marks), err)
 	}
-}
-
-// gather adds the waiting marks to batch without blocking, up to MarkBatch.
-func (s *Store) gather(batch []markReq) []markReq {
-	for len(batch) < s.cfg.MarkBatch {
-		select {
-		case r := <-s.marks:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commitMarks writes batch and answers each caller with the outcome.
-func (s *Store) commitMarks(batch []markReq) {
-	err := s.writeMarks(batch)
-	if err == nil {
-		s.commits.Add(1)
-		s.marked.Add(int64(len(batch)))
-	} else {
-		err = fmt.Errorf("postgres store: mark %d keys: %w", len(batch), err)
-	}
-	for _, r := range batch {
-		r.done <- err
-	}
+	return nil
 }
 
 // writeMarks upserts batch in one statement, hence one transaction. A statement may not update
@@ -549,7 +484,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		close(s.quit)
-		<-s.writerDone
+		s.marks.Close()
 		<-s.sweepDone
 		s.pool.Close()
 	})

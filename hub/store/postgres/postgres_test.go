@@ -370,7 +370,7 @@ func TestMarksAreGrouped(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	commits, marked := s.commits.Load(), s.marked.Load()
+	commits, marked := s.marks.Commits(), s.marks.Items()
 	if marked != callers {
 		t.Fatalf("%d marks committed, want %d", marked, callers)
 	}
@@ -394,7 +394,7 @@ func TestMarkBatchBoundsGroup(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if c := s.commits.Load(); c < 10 {
+	if c := s.marks.Commits(); c < 10 {
 		t.Errorf("30 marks with mark_batch 3 took %d statements, want at least 10", c)
 	}
 }

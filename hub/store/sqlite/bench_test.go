@@ -60,7 +60,7 @@ func BenchmarkMarkUngrouped(b *testing.B) {
 
 func report(b *testing.B, s *Store) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "marks/s")
-	if c := s.commits.Load(); c > 0 {
-		b.ReportMetric(float64(s.marked.Load())/float64(c), "marks/commit")
+	if c := s.marks.Commits(); c > 0 {
+		b.ReportMetric(float64(s.marks.Items())/float64(c), "marks/commit")
 	}
 }

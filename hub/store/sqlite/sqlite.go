@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/internal/batch"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -50,24 +51,19 @@ type Store struct {
 	log  *slog.Logger
 	cfg  Config
 
-	seen       *sql.Stmt     // prepared once: Seen runs for every message a route takes
-	marks      chan markReq  // to the writer
-	quit       chan struct{} // closed by Close
-	writerDone chan struct{} // closed when the writer has stopped
-	sweepDone  chan struct{} // closed when the sweeper has stopped
-	closed     atomic.Bool
-	closeOnce  sync.Once
-	closeErr   error
-
-	commits atomic.Int64 // transactions of marks committed
-	marked  atomic.Int64 // marks in them
+	seen      *sql.Stmt                 // prepared once: Seen runs for every message a route takes
+	marks     *batch.Committer[markReq] // Marks made at the same time, committed together
+	quit      chan struct{}             // closed by Close
+	sweepDone chan struct{}             // closed when the sweeper has stopped
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// markReq is one Mark waiting for the writer; done receives the commit's outcome.
+// markReq is one Mark waiting to be committed.
 type markReq struct {
 	scope, key string
 	expires    int64
-	done       chan error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -100,17 +96,15 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: %s: prepare: %w", path, err)
 	}
 	s := &Store{
-		seen:       seen,
-		db:         db,
-		path:       path,
-		log:        log,
-		cfg:        cfg,
-		marks:      make(chan markReq, cfg.MarkBatch),
-		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
-		sweepDone:  make(chan struct{}),
+		seen:      seen,
+		db:        db,
+		path:      path,
+		log:       log,
+		cfg:       cfg,
+		quit:      make(chan struct{}),
+		sweepDone: make(chan struct{}),
 	}
-	go s.writer()
+	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
 	go s.sweeper()
 	return s, nil
 }
@@ -293,28 +287,14 @@ func (s *Store) Mark(ctx context.Context, scope, key string, ttl time.Duration) 
 	if s.closed.Load() {
 		return errClosed
 	}
-	r := markReq{scope: scope, key: key, expires: expiry(time.Now(), ttl), done: make(chan error, 1)}
-	select {
-	case s.marks <- r:
-	case <-s.quit:
+	err := s.marks.Do(ctx, markReq{scope: scope, key: key, expires: expiry(time.Now(), ttl)})
+	switch {
+	case errors.Is(err, batch.ErrClosed):
 		return errClosed
-	case <-ctx.Done():
-		return fmt.Errorf("sqlite store: mark %q in %q: %w", key, scope, ctx.Err())
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("sqlite store: mark %q in %q: %w", key, scope, err)
 	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-s.writerDone:
-		// The writer answers every request it took before it stops.
-		select {
-		case err := <-r.done:
-			return err
-		default:
-			return errClosed
-		}
-	case <-ctx.Done():
-		return fmt.Errorf("sqlite store: mark %q in %q: %w", key, scope, ctx.Err())
-	}
+	return err
 }
 
 // expiry returns now+ttl in Unix nanoseconds, saturating instead of overflowing for long ttls.
@@ -326,56 +306,12 @@ func expiry(now time.Time, ttl time.Duration) int64 {
 	return n + int64(ttl)
 }
 
-// writer commits marks in groups: it takes what is waiting (up to MarkBatch), commits it in one
-// transaction, answers every caller, and goes again. While one commit syncs, new marks queue up
-// for the next, so the number of syncs follows the disk, not the number of callers.
-func (s *Store) writer() {
-	defer close(s.writerDone)
-	batch := make([]markReq, 0, s.cfg.MarkBatch)
-	for {
-		select {
-		case r := <-s.marks:
-			batch = append(batch[:0], r)
-		case <-s.quit:
-			// Commit what callers queued before Close, so that none of them waits in vain.
-			for {
-				batch = s.gather(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				s.commitMarks(batch)
-			}
-		}
-		batch = s.gather(batch)
-		s.commitMarks(batch)
+// commitMarks writes a batch of marks, made at the same time, in one commit.
+func (s *Store) commitMarks(marks []markReq) error {
+	if err := s.writeMarks(marks); err != nil {
+		return fmt.Errorf("sqlite store: mark %d keys: %w", len(marks), err)
 	}
-}
-
-// gather adds the waiting marks to batch without blocking, up to MarkBatch.
-func (s *Store) gather(batch []markReq) []markReq {
-	for len(batch) < s.cfg.MarkBatch {
-		select {
-		case r := <-s.marks:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commitMarks writes batch in one transaction and answers each caller with the outcome.
-func (s *Store) commitMarks(batch []markReq) {
-	err := s.writeMarks(batch)
-	if err == nil {
-		s.commits.Add(1)
-		s.marked.Add(int64(len(batch)))
-	} else {
-		err = fmt.Errorf("sqlite store: mark %d keys: %w", len(batch), err)
-	}
-	for _, r := range batch {
-		r.done <- err
-	}
+	return nil
 }
 
 func (s *Store) writeMarks(batch []markReq) error {
@@ -504,7 +440,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		close(s.quit)
-		<-s.writerDone
+		s.marks.Close()
 		<-s.sweepDone
 		_ = s.seen.Close()
 		if err := sqlitedb.Release(s.db); err != nil {

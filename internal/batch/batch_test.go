@@ -1,0 +1,64 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestConcurrentItemsShareCommits(t *testing.T) {
+	var mu sync.Mutex
+	var got []int
+	block := make(chan struct{})
+	c := New(64, func(items []int) error {
+		<-block // hold the first commit so that the others queue up
+		mu.Lock()
+		got = append(got, items...)
+		mu.Unlock()
+		return nil
+	})
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Do(context.Background(), i); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(block)
+	wg.Wait()
+	c.Close()
+	if len(got) != 200 || c.Items() != 200 {
+		t.Fatalf("%d items committed (%d counted), want 200", len(got), c.Items())
+	}
+	if c.Commits() >= 200/2 {
+		t.Errorf("%d commits for 200 items: not grouped", c.Commits())
+	}
+}
+
+func TestErrorsReachEveryCallerAndCloseStops(t *testing.T) {
+	boom := errors.New("disk full")
+	c := New(8, func([]string) error { return boom })
+	if err := c.Do(context.Background(), "a"); !errors.Is(err, boom) {
+		t.Errorf("err %v, want %v", err, boom)
+	}
+	if c.Commits() != 0 {
+		t.Errorf("a failed commit counted")
+	}
+	c.Close()
+	c.Close()
+	if err := c.Do(context.Background(), "b"); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d := New(1, func([]int) error { select {} })
+	if err := d.Do(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
