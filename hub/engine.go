@@ -285,6 +285,9 @@ func (e *Engine) emit(name string, topics []string) connectors.Emit {
 			if m.Metadata.Get(envelope.CorrelationID) == "" {
 				m.Metadata.Set(envelope.CorrelationID, m.UUID)
 			}
+			// A transport that waits (for confirms, for a blocked broker) gives up when the
+			// sender does, instead of holding the request and the engine's stop.
+			m.SetContext(ctx)
 		}
 		for _, t := range topics {
 			if err := pub.Publish(t, msgs...); err != nil {

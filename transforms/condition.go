@@ -51,6 +51,7 @@ func NewCondition(xpathExpr, exprExpr string, namespaces map[string]string) (Con
 
 type xpathCondition struct{ x *XPath }
 
+// Match is true when the expression selects a node or evaluates to true.
 func (c xpathCondition) Match(m *Message) (bool, error) {
 	doc, err := m.XML()
 	if err != nil {
@@ -72,6 +73,7 @@ func (c xpathCondition) Match(m *Message) (bool, error) {
 
 type exprCondition struct{ e *Expr }
 
+// Match is true when the expression evaluates to true.
 func (c exprCondition) Match(m *Message) (bool, error) {
 	v, err := c.e.Eval(m)
 	if err != nil {

@@ -87,12 +87,47 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 			return nil, err
 		}
 		m.doc, m.docErr = xmlquery.Parse(bytes.NewReader(p))
-		if m.docErr != nil {
+		switch {
+		case m.docErr != nil:
 			m.docErr = fmt.Errorf("payload is not well-formed XML: %w", m.docErr)
+		case deeperThan(m.doc, MaxXMLDepth):
+			m.doc, m.docErr = nil, fmt.Errorf("payload XML is nested deeper than %d elements", MaxXMLDepth)
 		}
 		m.docSet = true
 	}
 	return m.doc, m.docErr
+}
+
+// MaxXMLDepth bounds how deeply a payload's elements may nest. Steps walk documents
+// recursively; a document nested deeper (as an attacker's can be, within the body size limit)
+// would exhaust the stack, which no recovery catches, and bring the hub down.
+const MaxXMLDepth = 256
+
+// deeperThan reports whether root nests deeper than max levels, walking without recursion.
+func deeperThan(root *xmlquery.Node, max int) bool {
+	n, depth := root, 0
+	for {
+		if n.FirstChild != nil {
+			n = n.FirstChild
+			if depth++; depth > max {
+				return true
+			}
+			continue
+		}
+		for n.NextSibling == nil {
+			if n == root || n.Parent == nil {
+				return false
+			}
+			n, depth = n.Parent, depth-1
+			if n == root {
+				return false
+			}
+		}
+		if n == root {
+			return false
+		}
+		n = n.NextSibling
+	}
 }
 
 // SetXML replaces the payload with doc; the bytes are produced when asked for.

@@ -5,6 +5,7 @@ import "regexp"
 // qname is an expanded name: namespace and local part.
 type qname struct{ ns, local string }
 
+// String writes the name as {namespace}local, or local alone.
 func (q qname) String() string {
 	if q.ns == "" {
 		return q.local

@@ -464,3 +464,25 @@ func TestTryShowsEveryStepAndTheDeadLetter(t *testing.T) {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
 }
+
+// TestDeeplyNestedMessageDoesNotBringTheHubDown: a document nested far deeper than any real
+// message, within the body size limit, becomes a dead letter with the reason; the hub goes on.
+func TestDeeplyNestedMessageDoesNotBringTheHubDown(t *testing.T) {
+	data := t.TempDir()
+	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
+	deep := []byte(strings.Repeat("<a>", 500000) + strings.Repeat("</a>", 500000))
+	if status, _, err := h.post(deep); err != nil || status != http.StatusAccepted {
+		t.Fatalf("post: status %d, err %v", status, err)
+	}
+	var list string
+	waitFor(t, "a dead letter", 30*time.Second, func() bool {
+		list, _ = cli(t, "dead-letters", "-ops", "http://"+h.opsAddr, "list")
+		return strings.Contains(list, "nested deeper than 256")
+	})
+	status, id, err := h.post(readSample(t, "registration-request.xml"))
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("the hub did not take the next message: status %d, err %v\n%s", status, err, h.log.String())
+	}
+	out := filepath.Join(data, "out", "esoed-inbox", id+".json")
+	waitFor(t, "the next message delivered", 10*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+}

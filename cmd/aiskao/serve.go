@@ -94,6 +94,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 // opsBackend adapts the supervisor to the operations API.
 type opsBackend struct{ *hub.Supervisor }
 
+// Replay replays a dead letter, telling the operations API when its route is gone.
 func (b opsBackend) Replay(ctx context.Context, id string) (string, error) {
 	mid, err := b.Supervisor.Replay(ctx, id)
 	if errors.Is(err, hub.ErrUnknownRoute) {
