@@ -29,6 +29,17 @@ const (
 )
 
 // stat is what tells whether a file is still being written.
+// idSpace is the namespace of the ids of taken files.
+var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:file"))
+
+// fileID names a taken file by connector, name, size and modification time. Should the hub stop
+// after storing the message but before moving the file to done/, the file is taken again with the
+// same id, and the routes' idempotency keeps it from being processed twice; the same name dropped
+// again later is a new file with a new time, and a new message.
+func fileID(connector, name string, st stat) string {
+	return uuid.NewSHA1(idSpace, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, st.size, st.mod.UnixNano()))).String()
+}
+
 type stat struct {
 	size int64
 	mod  time.Time
@@ -153,7 +164,7 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 		return
 	}
 
-	msg := message.NewMessage(uuid.NewString(), data)
+	msg := message.NewMessage(fileID(s.name, name, st), data)
 	msg.Metadata.Set(MetaFilename, name)
 	msg.Metadata.Set(envelope.ContentType, s.contentType(name))
 	if s.cfg.MessageType != "" {

@@ -303,3 +303,21 @@ func TestSourceUnreadable(t *testing.T) {
 		t.Errorf("reason %q", b)
 	}
 }
+
+func TestFileIDIsStableForOneTakeOnly(t *testing.T) {
+	now := time.Now()
+	a := fileID("in", "x.xml", stat{size: 10, mod: now})
+	if a != fileID("in", "x.xml", stat{size: 10, mod: now}) {
+		t.Error("the same file taken again got another id")
+	}
+	for _, other := range []string{
+		fileID("in", "x.xml", stat{size: 10, mod: now.Add(time.Second)}),
+		fileID("in", "y.xml", stat{size: 10, mod: now}),
+		fileID("in2", "x.xml", stat{size: 10, mod: now}),
+		fileID("in", "x.xml", stat{size: 11, mod: now}),
+	} {
+		if other == a {
+			t.Error("a different file got the same id")
+		}
+	}
+}
