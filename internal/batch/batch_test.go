@@ -29,7 +29,14 @@ func TestConcurrentItemsShareCommits(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Wait until the queue is full behind the held commit, so that grouping is certain.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(c.reqs) < cap(c.reqs) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d requests queued", len(c.reqs))
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(block)
 	wg.Wait()
 	c.Close()
