@@ -13,8 +13,10 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/hub/transport/rabbitmq"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // amqpURL returns the broker's address, or skips the test when no broker answers (fails with CI
@@ -126,5 +128,59 @@ func deleteAMQPObjects(t *testing.T, url, prefix string) {
 			_ = ch.ExchangeDelete(x, false, false)
 			ch.Close()
 		}
+	}
+}
+
+// TestPoisonThroughTheEmbeddedTransport: a message that processes stopped on (here: taken and
+// left unsettled by transports closed in turn) becomes a dead letter when the engine gets it.
+func TestPoisonThroughTheEmbeddedTransport(t *testing.T) {
+	text := `
+transport: { type: embedded, close_timeout: 1ms }
+connectors:
+  in:  { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  out: { type: file, dir: out, fsync: false }
+routes:
+  - name: poison
+    from: in
+    to: out
+    on_error: { max_deliveries: 2 }
+`
+	cat := routes.DefaultCatalog()
+	cfg := parse(t, cat, text, map[string]string{"ADDR": freeAddr(t)})
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		tr, err := embedded.New(embedded.Config{CloseTimeout: spec.Duration(time.Millisecond)}, transport.Env{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := tr.Subscriber("poison")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := sub.Subscribe(context.Background(), Topic("poison"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if err := tr.Publisher().Publish(Topic("poison"), message.NewMessage("poison-1", []byte("<Doc/>"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case <-ch: // taken, never settled: the process "stops" on it
+		case <-time.After(10 * time.Second):
+			t.Fatal("message not delivered")
+		}
+		_ = tr.Close()
+	}
+	m := NewMetrics("test")
+	e := startEngine(t, cfg, cat, dir, m)
+	waitFor(t, "the poison message as a dead letter", func() bool { return len(deadLetters(t, e.Store())) == 1 })
+	d := deadLetters(t, e.Store())[0]
+	if d.MessageID != "poison-1" || d.Step != "delivery" || d.Attempts != 4 || !strings.Contains(d.Error, "delivered 4 times") {
+		t.Errorf("dead letter %+v", d)
+	}
+	if got := files(t, filepath.Join(dir, "out")); len(got) != 0 {
+		t.Errorf("the poison message was processed: %v", got)
 	}
 }

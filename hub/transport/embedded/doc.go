@@ -6,13 +6,20 @@
 //
 //	transport_messages       seq (AUTOINCREMENT), topic, uuid, metadata (JSON), payload (BLOB)
 //	transport_subscriptions  id, grp, topic: one row per consumer group and topic
-//	transport_pending        (sub, seq): message seq waits for subscription sub
+//	transport_pending        (sub, seq, deliveries): message seq waits for subscription sub;
+//	                         deliveries counts the processes that were handed it
 //
 // A publish inserts one row per message and, in the same transaction, one pending row for every
 // group subscribed to the topic at that moment. An acknowledgement deletes its pending row, and
 // the message row goes with it once no pending row refers to it: acknowledged messages are
 // cleaned up in the same batched transactions as the acknowledgements, so the file does not grow
 // with the messages that went through. Backlog counts a group's pending rows.
+//
+// Before a process hands out a message for the first time, it raises the message's deliveries in
+// the file (grouped: the uncounted messages queued, up to prefetch, in one statement). A process
+// that stops while handling a message thus leaves a higher count behind, and the next one sets
+// the envelope's attempt from it, so that the engine turns a message that keeps stopping
+// processes into a dead letter (max_deliveries) instead of taking it for ever.
 //
 // seq is AUTOINCREMENT so that a sequence number is never reused after the newest messages were
 // deleted: a subscription reads its pending rows in seq order from a cursor, and a reused number

@@ -131,8 +131,9 @@ CREATE TABLE IF NOT EXISTS transport_subscriptions (
 );
 CREATE INDEX IF NOT EXISTS transport_subscriptions_topic ON transport_subscriptions (topic);
 CREATE TABLE IF NOT EXISTS transport_pending (
-	sub INTEGER NOT NULL,
-	seq INTEGER NOT NULL,
+	sub        INTEGER NOT NULL,
+	seq        INTEGER NOT NULL,
+	deliveries INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (sub, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS transport_pending_seq ON transport_pending (seq);
@@ -141,6 +142,16 @@ CREATE INDEX IF NOT EXISTS transport_pending_seq ON transport_pending (seq);
 func createSchema(db *sql.DB) error {
 	if _, err := db.Exec(schema); err != nil {
 		return fmt.Errorf("embedded: create tables: %w", err)
+	}
+	// Files made before deliveries were counted get the column; their messages count from 0.
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('transport_pending') WHERE name = 'deliveries'`).Scan(&n); err != nil {
+		return fmt.Errorf("embedded: read tables: %w", err)
+	}
+	if n == 0 {
+		if _, err := db.Exec(`ALTER TABLE transport_pending ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return fmt.Errorf("embedded: add delivery count: %w", err)
+		}
 	}
 	return nil
 }

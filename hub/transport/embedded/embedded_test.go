@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/routes/spec"
 )
@@ -446,5 +449,68 @@ func TestCloseEndsSubscriptionChannels(t *testing.T) {
 	}
 	if _, ok := <-ch; ok {
 		t.Error("channel delivered after Close")
+	}
+}
+
+// TestDeliveriesCountAcrossRestarts: a message handed to a process that stopped without settling
+// it comes back with its delivery count as the envelope's attempt; nacks within one process and
+// a first delivery leave it as published.
+func TestDeliveriesCountAcrossRestarts(t *testing.T) {
+	file := tempFile(t)
+	short := Config{CloseTimeout: spec.Duration(time.Millisecond)}
+	tr := open(t, file, short)
+	ch := subscribe(t, tr, "g", "topic")
+	publish(t, tr, "topic", simple(1)...)
+	m := receive(t, ch, 1)[0]
+	if a := m.Metadata.Get(envelope.Attempt); a != "" {
+		t.Errorf("first delivery: attempt %q, want none", a)
+	}
+	m.Nack()
+	if a := receive(t, ch, 1)[0].Metadata.Get(envelope.Attempt); a != "" {
+		t.Errorf("after a nack in the same process: attempt %q, want none", a)
+	}
+	for want := 2; want <= 3; want++ {
+		if err := tr.Close(); err != nil { // the message is held: the process "stops" on it
+			t.Fatal(err)
+		}
+		tr = open(t, file, short)
+		ch = subscribe(t, tr, "g", "topic")
+		m = receive(t, ch, 1)[0]
+		if got := m.Metadata.Get(envelope.Attempt); got != strconv.Itoa(want) {
+			t.Errorf("after %d stops: attempt %q, want %d", want-1, got, want)
+		}
+	}
+	m.Ack()
+}
+
+// TestOpensFileWithoutDeliveryCounts: a file written before deliveries were counted opens, and
+// its pending messages are delivered.
+func TestOpensFileWithoutDeliveryCounts(t *testing.T) {
+	file := tempFile(t)
+	tr := open(t, file, Config{})
+	subscribe(t, tr, "g", "topic")
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlitedb.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE transport_pending`,
+		`CREATE TABLE transport_pending (sub INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sub, seq)) WITHOUT ROWID`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlitedb.Release(db); err != nil {
+		t.Fatal(err)
+	}
+	tr = open(t, file, Config{})
+	ch := subscribe(t, tr, "g", "topic")
+	publish(t, tr, "topic", simple(2)...)
+	for _, m := range receive(t, ch, 2) {
+		m.Ack()
 	}
 }

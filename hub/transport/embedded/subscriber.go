@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/hub/envelope"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call starts a consumer;
@@ -159,10 +162,12 @@ loop:
 
 // stored is a message as read from the file, ready to be delivered (again).
 type stored struct {
-	seq      int64
-	uuid     string
-	metadata message.Metadata
-	payload  []byte
+	seq        int64
+	uuid       string
+	metadata   message.Metadata
+	payload    []byte
+	deliveries int  // processes that were handed the message, this one included once counted
+	counted    bool // this process's delivery is in the file
 }
 
 // message makes a delivery of m. Metadata is copied because handlers change it; the payload is
@@ -172,6 +177,11 @@ func (m *stored) message(ctx context.Context) *message.Message {
 	msg.Metadata = maps.Clone(m.metadata)
 	if msg.Metadata == nil {
 		msg.Metadata = message.Metadata{}
+	}
+	// A message handed before to processes that stopped without settling it says so, and the
+	// engine counts attempts on from there (poison); a first delivery is left as published.
+	if m.deliveries > 1 {
+		msg.Metadata[envelope.Attempt] = strconv.Itoa(m.deliveries)
 	}
 	msg.SetContext(ctx)
 	return msg
@@ -233,7 +243,14 @@ func (f *feed) run() {
 		var out chan *stored
 		var next *stored
 		if len(f.queue) > 0 {
-			out, next = f.out, f.queue[0]
+			if !f.queue[0].counted {
+				if err := f.count(); err != nil {
+					f.t.log.Error("embedded transport: count deliveries", "topic", f.topic, "error", err)
+				}
+			}
+			if f.queue[0].counted {
+				out, next = f.out, f.queue[0]
+			}
 		}
 		select {
 		case out <- next:
@@ -250,10 +267,46 @@ func (f *feed) run() {
 	}
 }
 
+// count records, before they are handed out, that this process delivers the queued messages not
+// yet counted (at most prefetch of them, in one statement and one commit). A process that stops
+// while handling them leaves the higher count behind, as a quorum queue does; nacks within one
+// process are not counted, the engine's retries count those.
+func (f *feed) count() error {
+	var batch []*stored
+	for _, m := range f.queue {
+		if !m.counted {
+			batch = append(batch, m)
+			if len(batch) == f.t.cfg.Prefetch {
+				break
+			}
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	q := make([]byte, 0, 64+2*len(batch))
+	q = append(q, "UPDATE transport_pending SET deliveries = deliveries + 1 WHERE sub = ? AND seq IN (?"...)
+	args := make([]any, 0, len(batch)+1)
+	args = append(args, f.sub, batch[0].seq)
+	for _, m := range batch[1:] {
+		q = append(q, ",?"...)
+		args = append(args, m.seq)
+	}
+	q = append(q, ')')
+	if _, err := f.t.db.Exec(string(q), args...); err != nil {
+		return err
+	}
+	for _, m := range batch {
+		m.counted = true
+		m.deliveries++
+	}
+	return nil
+}
+
 // load reads the next pending messages of the subscription after the cursor.
 func (f *feed) load() (int, error) {
 	rows, err := f.t.db.Query(`
-		SELECT p.seq, m.uuid, m.metadata, m.payload
+		SELECT p.seq, m.uuid, m.metadata, m.payload, p.deliveries
 		FROM transport_pending p JOIN transport_messages m ON m.seq = p.seq
 		WHERE p.sub = ? AND p.seq > ?
 		ORDER BY p.seq LIMIT ?`, f.sub, f.cursor, loadBatch)
@@ -265,7 +318,7 @@ func (f *feed) load() (int, error) {
 	for rows.Next() {
 		m := &stored{}
 		var meta []byte
-		if err := rows.Scan(&m.seq, &m.uuid, &meta, &m.payload); err != nil {
+		if err := rows.Scan(&m.seq, &m.uuid, &meta, &m.payload, &m.deliveries); err != nil {
 			return n, err
 		}
 		if err := json.Unmarshal(meta, &m.metadata); err != nil {
