@@ -52,7 +52,7 @@ func commands() []command {
 		{"test", "run route tests", runTest},
 		{"dead-letters", "list, show, replay or delete dead letters (through the operations API)", runDeadLetters},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
-		{"regix", "check a RegiX request or response document against the register's schema", runRegix},
+		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},
 		{"esoed", "check an ЕСОЕД message: type, parties, GUIDs, schema and signature", runESOED},
 		{"bench", "measure the demo end to end under load, beside the bare loop of the same work", runBench},
 		{"version", "print the version", runVersion},

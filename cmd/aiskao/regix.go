@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/xsd"
@@ -14,17 +20,78 @@ import (
 // regixKeyFields is how many leaf values of a response check shows.
 const regixKeyFields = 8
 
+// regixUsage lists the regix subcommands.
+const regixUsage = "Usage: aiskao regix check FILE\n       aiskao regix sim -listen ADDR [-data DIR] [-mode MODE] [-delay D]"
+
 func runRegix(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: aiskao regix check FILE")
+		fmt.Fprintln(stderr, regixUsage)
 		return errUsage
 	}
 	switch args[0] {
 	case "check":
 		return runRegixCheck(args[1:], stdout, stderr)
+	case "sim":
+		return runRegixSim(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "aiskao regix: unknown subcommand %q\nUsage: aiskao regix check FILE\n", args[0])
+	fmt.Fprintf(stderr, "aiskao regix: unknown subcommand %q\n%s\n", args[0], regixUsage)
 	return errUsage
+}
+
+// runRegixSim runs the RegiX simulator until SIGTERM or SIGINT.
+func runRegixSim(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("regix sim", "-listen ADDR [-data DIR] [-mode normal|slow|has_error|invalid|fault] [-delay D]", stderr)
+	listen := fs.String("listen", "", "address to listen on, e.g. 127.0.0.1:8089 (port 0 picks a free one)")
+	data := fs.String("data", "", "folder of response documents (default: the bundled samples of the catalogue)")
+	mode := fs.String("mode", string(regix.ModeNormal), "how to answer: normal, slow, has_error, invalid or fault; POST "+regix.SimControlPath+"?mode=… changes it while running")
+	delay := fs.Duration("delay", 5*time.Second, "how long slow mode waits before answering")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *listen == "" || fs.NArg() != 0 || *delay <= 0 {
+		fs.Usage()
+		return errUsage
+	}
+	m, err := regix.ParseMode(*mode)
+	if err != nil {
+		return err
+	}
+	var sim *regix.Simulator
+	if *data == "" {
+		sim = regix.NewSimulator(nil)
+	} else {
+		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
+			return fmt.Errorf("regix sim: -data %s is not a readable folder", *data)
+		}
+		sim = regix.NewSimulator(os.DirFS(*data))
+	}
+	if err := sim.Err(); err != nil {
+		return err
+	}
+	sim.SetMode(m, *delay)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("regix sim: %w", err)
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "RegiX simulator listening on http://%s (mode %s; operations: %v)\n", ln.Addr(), m, sim.Operations())
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("regix sim: %w", err)
+	case <-ctx.Done():
+	}
+	// Slow answers in flight are cut short after a moment rather than awaited.
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	fmt.Fprintln(stdout, "RegiX simulator stopped")
+	return nil
 }
 
 // runRegixCheck validates a RegiX request or response document against the

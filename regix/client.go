@@ -1,0 +1,156 @@
+package regix
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/aiskao/aiskao/hub/fault"
+)
+
+// DefaultTimeout bounds a call when Client.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Client calls the RegiX entry point.
+//
+// Errors are classified for the engine's retry policy (hub/fault): what a
+// second try cannot change is marked permanent — a missing legal basis, a
+// request the schema refuses, a SOAP fault blamed on the request
+// (Client/Sender), an HTTP 4xx answer, an answer that is no SOAP envelope,
+// and a response document that fails its schema. A timeout, a broken
+// connection, an HTTP 5xx answer, a SOAP fault blamed on the server, and the
+// register's own HasError stay retryable: RegiX reports an unavailable or
+// overloaded register through HasError, which later calls often clear.
+type Client struct {
+	// Endpoint is the URL of the entry point, e.g.
+	// https://service-regix.egov.bg/RegiX/RegiXEntryPointV2.svc.
+	Endpoint string
+	// HTTP sends the calls; nil means http.DefaultClient. Mutual TLS is
+	// configured on its transport.
+	HTTP *http.Client
+	// Timeout bounds one call; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// RegisterError is an error reported by RegiX or the register itself
+// (ServiceResultData.HasError).
+type RegisterError struct {
+	// Operation is the code of the operation called.
+	Operation string
+	// Text is the error text of the answer.
+	Text string
+}
+
+func (e *RegisterError) Error() string {
+	return fmt.Sprintf("regix: %s: the register answered with an error: %s", e.Operation, e.Text)
+}
+
+// ExecuteSynchronous builds the operation's request from params, sends it
+// with the call context cc and returns the answer with its response
+// document validated and turned into fields. With HasError set the result is
+// returned together with a *RegisterError.
+func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params map[string]string, rd RequestData) (*Result, error) {
+	if rd.CallContext.LawReason == "" {
+		return nil, fault.Permanent(ErrNoLawReason)
+	}
+	arg, err := op.BuildRequest(params)
+	if err != nil {
+		return nil, fault.Permanent(err)
+	}
+	env, err := BuildEnvelope(op.Name, arg, rd)
+	if err != nil {
+		return nil, fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
+	}
+	body, status, err := c.post(ctx, op, "ExecuteSynchronous", env)
+	if err != nil {
+		return nil, err
+	}
+	res, err := ParseResultData(body)
+	var fe *FaultError
+	switch {
+	case errors.As(err, &fe):
+		err = fmt.Errorf("regix: %s: HTTP %d: %w", op.Code, status, fe)
+		if fe.sender() {
+			return nil, fault.Permanent(err)
+		}
+		return nil, err
+	case status >= 500:
+		return nil, fmt.Errorf("regix: %s: HTTP %d from %s", op.Code, status, c.Endpoint)
+	case status >= 400:
+		return nil, fault.Permanent(fmt.Errorf("regix: %s: HTTP %d from %s", op.Code, status, c.Endpoint))
+	case err != nil:
+		return nil, fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
+	}
+	if res.HasError {
+		text := res.Error
+		if text == "" {
+			text = "(no error text)"
+		}
+		return res, &RegisterError{Operation: op.Code, Text: text}
+	}
+	if !res.IsReady {
+		return res, fault.Permanent(fmt.Errorf("regix: %s: the result is not ready (ServiceCallID %s); asynchronous calls are not supported", op.Code, res.ServiceCallID))
+	}
+	if len(res.Response) == 0 {
+		return res, fault.Permanent(fmt.Errorf("regix: %s: the answer has no response document (ServiceResultData/Data/Response is empty)", op.Code))
+	}
+	if res.Fields, err = op.ParseResponse(bytes.NewReader(res.Response)); err != nil {
+		return res, fault.Permanent(err)
+	}
+	return res, nil
+}
+
+// post sends a SOAP 1.1 request and reads the answer, whatever its status.
+func (c *Client) post(ctx context.Context, op *Operation, method string, env []byte) ([]byte, int, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(env))
+	if err != nil {
+		return nil, 0, fault.Permanent(fmt.Errorf("regix: %s: endpoint %q: %w", op.Code, c.Endpoint, err))
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header.Set("SOAPAction", `"`+ActionPrefix+method+`"`)
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, 0, c.transportError(ctx, op, timeout, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 2*MaxDocument+1))
+	if err != nil {
+		return nil, 0, c.transportError(ctx, op, timeout, err)
+	}
+	if len(body) > 2*MaxDocument {
+		return nil, 0, fault.Permanent(fmt.Errorf("regix: %s: the answer of %s is larger than %d bytes", op.Code, c.Endpoint, 2*MaxDocument))
+	}
+	return body, resp.StatusCode, nil
+}
+
+// ErrTimeout reports a call that got no complete answer in time.
+var ErrTimeout = errors.New("no answer in time")
+
+// transportError words a failure to send or to read an answer; all such
+// failures are retryable.
+func (c *Client) transportError(ctx context.Context, op *Operation, timeout time.Duration, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("regix: %s: %w from %s within %s", op.Code, ErrTimeout, c.Endpoint, timeout)
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("regix: %s: call to %s cancelled: %w", op.Code, c.Endpoint, ctx.Err())
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("regix: %s: %s closed the connection before answering: %w", op.Code, c.Endpoint, err)
+	}
+	return fmt.Errorf("regix: %s: calling %s: %w", op.Code, c.Endpoint, err)
+}

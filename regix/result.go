@@ -1,0 +1,161 @@
+package regix
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Result is ServiceResultData, the answer of the entry point.
+type Result struct {
+	// IsReady says the register has answered (false while an asynchronous
+	// call is being processed).
+	IsReady bool
+	// HasError says the call failed; Error then holds the register's text.
+	HasError bool
+	// Error is the error text of RegiX or of the register.
+	Error string
+	// ServiceCallID identifies the call in RegiX.
+	ServiceCallID string
+	// VerificationCode goes with ServiceCallID for asynchronous calls.
+	VerificationCode string
+	// Request is the request document RegiX echoes in Data/Request.
+	Request []byte
+	// Response is the response document in Data/Response.
+	Response []byte
+	// Matrix is the access matrix in Data/Matrix, when it was asked for.
+	Matrix []byte
+	// Signed says the answer carried a Signature element.
+	Signed bool
+	// Fields are the response document turned into fields (ParseResponse);
+	// the client fills them, ParseResultData does not.
+	Fields map[string]any
+}
+
+// FaultError is a SOAP fault answered by the entry point.
+type FaultError struct {
+	// Code is the fault code (faultcode or Code/Value), e.g. "s:Client".
+	Code string
+	// String is the fault text (faultstring or Reason/Text).
+	String string
+}
+
+func (e *FaultError) Error() string {
+	return fmt.Sprintf("regix: SOAP fault %s: %s", e.Code, e.String)
+}
+
+// sender reports a fault blamed on the request, which a retry repeats.
+func (e *FaultError) sender() bool {
+	c := e.Code
+	if i := strings.LastIndexByte(c, ':'); i >= 0 {
+		c = c[i+1:]
+	}
+	return c == "Client" || c == "Sender"
+}
+
+// soap elements are matched by local name: answers come as SOAP 1.1 or 1.2.
+type soapEnvelope struct {
+	XMLName xml.Name
+	Body    *struct {
+		Fault    *soapFault      `xml:"Fault"`
+		Response *methodResponse `xml:",any"`
+	} `xml:"Body"`
+}
+
+type soapFault struct {
+	Code11   string `xml:"faultcode"`
+	String11 string `xml:"faultstring"`
+	Code12   string `xml:"Code>Value"`
+	Reason12 string `xml:"Reason>Text"`
+}
+
+type methodResponse struct {
+	XMLName xml.Name
+	Result  *resultData `xml:",any"`
+}
+
+type resultData struct {
+	XMLName          xml.Name
+	IsReady          string `xml:"IsReady"`
+	Data             *dataContainer
+	Signature        *innerXML `xml:"Signature"`
+	HasError         string    `xml:"HasError"`
+	Error            string    `xml:"Error"`
+	ServiceCallID    string    `xml:"ServiceCallID"`
+	VerificationCode string    `xml:"VerificationCode"`
+}
+
+type dataContainer struct {
+	Request  innerXML  `xml:"Request"`
+	Response innerXML  `xml:"Response"`
+	Matrix   *innerXML `xml:"Matrix"`
+}
+
+type innerXML struct {
+	XML []byte `xml:",innerxml"`
+}
+
+// ParseResultData reads a SOAP answer of the entry point: a fault becomes a
+// *FaultError; otherwise the ServiceResultData in the body is returned. It
+// does not judge HasError or the response document; the client does.
+func ParseResultData(body []byte) (*Result, error) {
+	var env soapEnvelope
+	if err := xml.Unmarshal(trimBOM(body), &env); err != nil {
+		return nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)
+	}
+	if env.XMLName.Local != "Envelope" || (env.XMLName.Space != SOAPNS && env.XMLName.Space != soap12NS) {
+		return nil, fmt.Errorf("regix: the answer is not a SOAP envelope: root element {%s}%s", env.XMLName.Space, env.XMLName.Local)
+	}
+	if env.Body == nil {
+		return nil, errors.New("regix: the SOAP answer has no Body")
+	}
+	if f := env.Body.Fault; f != nil {
+		fe := &FaultError{Code: strings.TrimSpace(f.Code11), String: strings.TrimSpace(f.String11)}
+		if fe.Code == "" {
+			fe.Code = strings.TrimSpace(f.Code12)
+		}
+		if fe.String == "" {
+			fe.String = strings.TrimSpace(f.Reason12)
+		}
+		return nil, fe
+	}
+	mr := env.Body.Response
+	if mr == nil || mr.Result == nil {
+		return nil, errors.New("regix: the SOAP answer has no ServiceResultData (Body/*Response/*Result)")
+	}
+	rd := mr.Result
+	res := &Result{
+		Error:            strings.TrimSpace(rd.Error),
+		ServiceCallID:    strings.TrimSpace(rd.ServiceCallID),
+		VerificationCode: strings.TrimSpace(rd.VerificationCode),
+		Signed:           rd.Signature != nil && len(bytes.TrimSpace(rd.Signature.XML)) > 0,
+	}
+	var err error
+	if res.IsReady, err = parseBool("IsReady", rd.IsReady); err != nil {
+		return nil, err
+	}
+	if res.HasError, err = parseBool("HasError", rd.HasError); err != nil {
+		return nil, err
+	}
+	if rd.Data != nil {
+		res.Request = bytes.TrimSpace(rd.Data.Request.XML)
+		res.Response = bytes.TrimSpace(rd.Data.Response.XML)
+		if rd.Data.Matrix != nil {
+			res.Matrix = bytes.TrimSpace(rd.Data.Matrix.XML)
+		}
+	}
+	return res, nil
+}
+
+// parseBool reads an xs:boolean; an absent element is false.
+func parseBool(name, s string) (bool, error) {
+	switch strings.TrimSpace(s) {
+	case "true", "1":
+		return true, nil
+	case "false", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("regix: ServiceResultData/%s is %q, not a boolean", name, s)
+}

@@ -1,0 +1,305 @@
+package regix
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Mode is how the simulator answers.
+type Mode string
+
+// The simulator's modes.
+const (
+	// ModeNormal answers with the response document of the operation.
+	ModeNormal Mode = "normal"
+	// ModeSlow answers normally after the configured delay.
+	ModeSlow Mode = "slow"
+	// ModeHasError answers with HasError and an error text.
+	ModeHasError Mode = "has_error"
+	// ModeInvalid answers with a response document that fails its schema.
+	ModeInvalid Mode = "invalid"
+	// ModeFault answers with a SOAP fault.
+	ModeFault Mode = "fault"
+)
+
+// Modes lists the modes in the order they are documented.
+var Modes = []Mode{ModeNormal, ModeSlow, ModeHasError, ModeInvalid, ModeFault}
+
+// ParseMode checks a mode name.
+func ParseMode(s string) (Mode, error) {
+	for _, m := range Modes {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("regix: unknown simulator mode %q (expected normal, slow, has_error, invalid or fault)", s)
+}
+
+// SimErrorText is the error text the simulator gives in has_error mode.
+const SimErrorText = "Регистърът временно не е достъпен (симулатор)"
+
+// SimControlPath is where the simulator's mode is read (GET) and set
+// (POST ?mode=…&delay=…) while it runs.
+const SimControlPath = "/_sim/mode"
+
+// invalidElement is inserted into response documents in invalid mode: no
+// response schema of a register allows it.
+const invalidElement = "SimulatorInvalidElement"
+
+// Simulator answers ExecuteSynchronous of the RegiX entry point from
+// response documents, so routes can be tried without the real RegiX. It
+// checks the call as RegiX would: a known operation, a request document
+// valid against its schema, a legal basis.
+type Simulator struct {
+	ops       *Operations
+	responses map[*Operation][]byte
+	loadErr   error
+
+	mu    sync.Mutex
+	mode  Mode
+	delay time.Duration
+}
+
+// NewSimulator makes a simulator answering from the response documents in
+// responses (any *.xml file whose root is the response of a catalogue
+// operation, at any depth); nil means the catalogue's bundled samples.
+// Problems loading them are reported by every answer and by Err.
+func NewSimulator(responses fs.FS) *Simulator {
+	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*Operation][]byte{}}
+	s.ops, s.loadErr = Catalog()
+	if s.loadErr != nil {
+		return s
+	}
+	if responses == nil {
+		responses, s.loadErr = fs.Sub(registersFS, "registers")
+		if s.loadErr != nil {
+			return s
+		}
+	}
+	s.loadErr = fs.WalkDir(responses, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(strings.ToLower(p), ".xml") {
+			return nil
+		}
+		doc, err := fs.ReadFile(responses, p)
+		if err != nil {
+			return err
+		}
+		op, resp, err := s.ops.Identify(doc)
+		if err != nil || !resp {
+			return nil // metadata, requests and other documents
+		}
+		if _, dup := s.responses[op]; dup {
+			return fmt.Errorf("regix: simulator: %s: a second response document for %s", p, op.Code)
+		}
+		s.responses[op] = documentBody(doc)
+		return nil
+	})
+	if s.loadErr == nil && len(s.responses) == 0 {
+		s.loadErr = fmt.Errorf("regix: simulator: no response document of a known operation found")
+	}
+	return s
+}
+
+// Err reports a problem loading the response documents.
+func (s *Simulator) Err() error { return s.loadErr }
+
+// Operations lists the codes of the operations the simulator can answer.
+func (s *Simulator) Operations() []string {
+	var out []string
+	for _, op := range s.ops.All() {
+		if _, ok := s.responses[op]; ok {
+			out = append(out, op.Code)
+		}
+	}
+	return out
+}
+
+// SetMode changes how the simulator answers; delay is used in slow mode
+// and kept when zero.
+func (s *Simulator) SetMode(m Mode, delay time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mode = m
+	if delay > 0 {
+		s.delay = delay
+	}
+}
+
+// Mode returns the current mode and slow-mode delay.
+func (s *Simulator) Mode() (Mode, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mode, s.delay
+}
+
+// simRequest is what the simulator reads of a call.
+type simRequest struct {
+	Body struct {
+		Method struct {
+			XMLName xml.Name
+			Request struct {
+				Data struct {
+					Operation string   `xml:"Operation"`
+					Argument  innerXML `xml:"Argument"`
+					Context   struct {
+						LawReason string `xml:"LawReason"`
+					} `xml:"CallContext"`
+				} `xml:"ServiceRequestData"`
+			} `xml:"request"`
+		} `xml:",any"`
+	} `xml:"Body"`
+}
+
+// ServeHTTP answers one call, or reads or sets the mode at SimControlPath.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == SimControlPath {
+		s.control(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "RegiX simulator: POST a SOAP envelope", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.loadErr != nil {
+		writeFault(w, "s:Server", s.loadErr.Error())
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxDocument))
+	if err != nil {
+		writeFault(w, "s:Client", "reading the request: "+err.Error())
+		return
+	}
+	var req simRequest
+	if err := xml.Unmarshal(trimBOM(body), &req); err != nil {
+		writeFault(w, "s:Client", "the request is not a SOAP envelope: "+err.Error())
+		return
+	}
+	method := req.Body.Method.XMLName.Local
+	if method != "ExecuteSynchronous" {
+		writeFault(w, "s:Client", fmt.Sprintf("the simulator answers ExecuteSynchronous only, not %q", method))
+		return
+	}
+	data := req.Body.Method.Request.Data
+	op, ok := s.ops.Lookup(strings.TrimSpace(data.Operation))
+	if !ok {
+		writeFault(w, "s:Client", fmt.Sprintf("unknown operation %q", data.Operation))
+		return
+	}
+	if strings.TrimSpace(data.Context.LawReason) == "" {
+		writeFault(w, "s:Client", "CallContext.LawReason is required")
+		return
+	}
+	arg := bytes.TrimSpace(data.Argument.XML)
+	if err := op.ValidateRequest(bytes.NewReader(arg)); err != nil {
+		writeResult(w, method, arg, nil, err.Error())
+		return
+	}
+	doc, ok := s.responses[op]
+	if !ok {
+		writeResult(w, method, arg, nil, fmt.Sprintf("the simulator has no response document for %s", op.Code))
+		return
+	}
+	mode, delay := s.Mode()
+	switch mode {
+	case ModeSlow:
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return // the caller gave up
+		}
+	case ModeHasError:
+		writeResult(w, method, arg, nil, SimErrorText)
+		return
+	case ModeInvalid:
+		doc = invalidate(doc)
+	case ModeFault:
+		writeFault(w, "s:Server", "RegiX simulator: the service is unavailable")
+		return
+	}
+	writeResult(w, method, arg, doc, "")
+}
+
+func (s *Simulator) control(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		m, err := ParseMode(r.FormValue("mode"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var d time.Duration
+		if v := r.FormValue("delay"); v != "" {
+			if d, err = time.ParseDuration(v); err != nil || d <= 0 {
+				http.Error(w, fmt.Sprintf("regix: simulator: delay %q is not a positive duration", v), http.StatusBadRequest)
+				return
+			}
+		}
+		s.SetMode(m, d)
+	}
+	m, d := s.Mode()
+	fmt.Fprintf(w, "mode=%s delay=%s\n", m, d)
+}
+
+// invalidate inserts an element no schema allows as the first child of the root.
+func invalidate(doc []byte) []byte {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return []byte("<" + invalidElement + "/>")
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			end := int(d.InputOffset())
+			if bytes.HasSuffix(doc[:end], []byte("/>")) {
+				// <Root .../> becomes <Root ...><X/></Root>.
+				return []byte(fmt.Sprintf("%s><%s>1</%s></%s>", doc[:end-2], invalidElement, invalidElement, se.Name.Local))
+			}
+			out := append([]byte{}, doc[:end]...)
+			out = append(out, "<"+invalidElement+">1</"+invalidElement+">"...)
+			return append(out, doc[end:]...)
+		}
+	}
+}
+
+// writeResult writes ServiceResultData: with errText, HasError and no data.
+func writeResult(w http.ResponseWriter, method string, arg, doc []byte, errText string) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s"><s:Body><%sResponse xmlns="%s"><%sResult>`, SOAPNS, method, EntryPointNS, method)
+	fmt.Fprintf(&b, `<IsReady>true</IsReady>`)
+	if errText == "" {
+		fmt.Fprintf(&b, `<Data><Request>%s</Request><Response>%s</Response></Data>`, arg, doc)
+		b.WriteString(`<HasError>false</HasError>`)
+	} else {
+		b.WriteString(`<HasError>true</HasError><Error>`)
+		xml.EscapeText(&b, []byte(errText))
+		b.WriteString(`</Error>`)
+	}
+	fmt.Fprintf(&b, `</%sResult></%sResponse></s:Body></s:Envelope>`, method, method)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// writeFault writes a SOAP 1.1 fault with status 500, as the protocol requires.
+func writeFault(w http.ResponseWriter, code, text string) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s"><s:Body><s:Fault><faultcode>%s</faultcode><faultstring>`, SOAPNS, code)
+	xml.EscapeText(&b, []byte(text))
+	b.WriteString(`</faultstring></s:Fault></s:Body></s:Envelope>`)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write(b.Bytes())
+}
