@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -85,5 +91,47 @@ func TestRegixCheckInvalid(t *testing.T) {
 	}
 	if out, code := cli(t, "regix", "check"); code != 2 {
 		t.Errorf("check without a file: exit %d, want 2:\n%s", code, out)
+	}
+}
+
+// TestRegixSimServesAndStops: aiskao regix sim listens, answers its mode endpoint, takes a new
+// mode, and stops on SIGTERM with exit 0.
+func TestRegixSimServesAndStops(t *testing.T) {
+	cmd := exec.Command(binary, "regix", "sim", "-listen", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no address in %q", line)
+	}
+	resp, err := http.Post(m[1]+"/_sim/mode?mode=has_error", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(m[1] + "/_sim/mode")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "has_error") {
+		t.Errorf("mode after setting has_error: %q", body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v", err)
 	}
 }
