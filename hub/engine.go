@@ -334,7 +334,9 @@ func (e *Engine) Start(ctx context.Context) error {
 			_ = e.Stop(ctx)
 			return fmt.Errorf("hub: listen on %s: %w", addr, err)
 		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		// A client that sends slowly or holds a connection open must not hold it for ever: a
+		// whole request (body within its size limit) is read within ReadTimeout.
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 		e.listeners = append(e.listeners, srv)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -60,7 +60,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			_ = sup.Stop(ctx)
 			return fmt.Errorf("operations API: %w", err)
 		}
-		opsSrv = &http.Server{Handler: ops.Handler(opsBackend{sup}, sup.Metrics().Registry, log), ReadHeaderTimeout: 10 * time.Second}
+		opsSrv = &http.Server{Handler: ops.Handler(opsBackend{sup}, sup.Metrics().Registry, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 		go func() {
 			if err := opsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("operations API stopped", "error", err)
