@@ -5,53 +5,18 @@ import (
 	"embed"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiskao/aiskao/internal/migration"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered step of the schema.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded steps in version order. Files are named NNNN_what.sql; the
-// numbers start at 1 and have no gaps, so that a missing file is found here and not in production.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration file %s: name must start with a version number and an underscore, such as 0002_add_index.sql", e.Name())
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration file %s: version %d, want %d (versions start at 1 without gaps)", m.name, m.version, i+1)
-		}
-	}
-	return out, nil
-}
+// migrations returns the embedded steps in version order.
+func migrations() ([]migration.Step, error) { return migration.Load(migrationFiles, "migrations") }
 
 // lockKey is the advisory lock that serialises migrations of one schema. Advisory locks are
 // shared by the whole database, so the key is derived from the schema name: hubs migrating
@@ -99,11 +64,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		return fmt.Errorf("schema %s is at version %d, newer than this program knows (%d): run a newer aiskao or use another schema", schema, current, latest)
 	}
 	for _, m := range steps[current:] {
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+ident+`.schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migration %s: record: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO `+ident+`.schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migration %s: record: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
