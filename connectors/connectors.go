@@ -13,6 +13,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/registry"
 )
 
@@ -38,6 +39,34 @@ type Sink interface {
 	Close() error
 }
 
+// Caller is a connector that answers requests in the middle of a route — a register, a web
+// service. The enrich step calls it and merges the answer into the message. It is safe for
+// concurrent use.
+type Caller interface {
+	// Call sends req and returns the answer. An error marked with fault.Permanent is not retried;
+	// any other error is.
+	Call(ctx context.Context, req CallRequest) (CallResult, error)
+	// Close releases the caller's resources.
+	Close() error
+}
+
+// CallRequest is what a step asks of a Caller.
+type CallRequest struct {
+	Operation  string            // what to ask: a register's operation, a service's method
+	Parameters map[string]string // the operation's arguments by name
+	// Context says on whose behalf and why the call is made (employee, legal basis, dossier,
+	// service); each connector documents the names it reads.
+	Context map[string]string
+	Message *message.Message // the message being processed: its id and envelope, for the journal
+	Route   string           // the route making the call, for the journal
+}
+
+// CallResult is a Caller's answer.
+type CallResult struct {
+	Data any    // the answer as JSON-like values (maps, slices, strings, numbers), merged into the message
+	Raw  []byte // the answer's document as received
+}
+
 // Env is what a connector factory gets from the engine.
 type Env struct {
 	// Name is the connector's name in the configuration.
@@ -50,6 +79,8 @@ type Env struct {
 	// Mux returns the request multiplexer of the HTTP server listening on addr, shared by every
 	// connector that listens there. The engine starts the servers once all connectors are built.
 	Mux func(addr string) (*http.ServeMux, error)
+	// Store is the hub's store: route state, idempotency keys and the journal of accountable acts.
+	Store store.Store
 }
 
 // Factory makes one type of connector.
@@ -62,6 +93,8 @@ type Factory struct {
 	NewSource func(cfg any, env Env) (Source, error)
 	// NewSink makes a sink likewise; nil when the type cannot be a sink.
 	NewSink func(cfg any, env Env) (Sink, error)
+	// NewCaller makes a caller likewise; nil when the type cannot be called from a step.
+	NewCaller func(cfg any, env Env) (Caller, error)
 }
 
 // Default is the registry that connector packages fill from init.

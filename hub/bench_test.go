@@ -43,7 +43,7 @@ func BenchmarkDemoRoute(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := newPipeline(cfg.Routes[0], Options{Catalog: routes.DefaultCatalog(), Logger: quietLogger()}, nil)
+	p, err := newPipeline(cfg.Routes[0], Options{Catalog: routes.DefaultCatalog(), Logger: quietLogger()}, nil, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

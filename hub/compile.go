@@ -4,14 +4,17 @@ import (
 	"fmt"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/transforms"
 )
 
 // newPipeline compiles a route's steps once: expressions, schemas and templates are prepared here,
 // not per message. sinkFor gives the sink of a connector name.
-func newPipeline(r routes.Route, opts Options, sinkFor func(string) (connectors.Sink, error)) (*pipeline, error) {
-	env := transforms.Env{BaseDir: r.BaseDir, Logger: opts.Logger.With("route", r.Name)}
+func newPipeline(r routes.Route, opts Options, sinkFor func(string) (connectors.Sink, error),
+	callerFor func(string) (connectors.Caller, error), journal store.Journal) (*pipeline, error) {
+	env := transforms.Env{BaseDir: r.BaseDir, Logger: opts.Logger.With("route", r.Name), Route: r.Name,
+		Caller: callerFor, Journal: journal}
 	c := compiler{cat: opts.Catalog, env: env, sinkFor: sinkFor}
 	nodes, err := c.nodes(r.Steps)
 	if err != nil {

@@ -64,6 +64,7 @@ type Engine struct {
 
 	sources   map[string]connectors.Source
 	sinks     map[string]connectors.Sink
+	callers   map[string]connectors.Caller // connectors that steps call, by name
 	pipes     map[string]*pipeline
 	topicsOf  map[string][]string // source connector → topics of the routes reading from it
 	servers   map[string]*http.ServeMux
@@ -88,6 +89,7 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 		cfg: cfg, opts: opts, log: opts.Logger,
 		sources:  map[string]connectors.Source{},
 		sinks:    map[string]connectors.Sink{},
+		callers:  map[string]connectors.Caller{},
 		pipes:    map[string]*pipeline{},
 		topicsOf: map[string][]string{},
 		servers:  map[string]*http.ServeMux{},
@@ -104,7 +106,7 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 		if err := e.buildSource(r.From); err != nil {
 			return nil, err
 		}
-		p, err := newPipeline(r, opts, e.sink)
+		p, err := newPipeline(r, opts, e.sink, e.caller, e.st)
 		if err != nil {
 			return nil, err
 		}
@@ -148,6 +150,7 @@ func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
 		DataDir: e.opts.DataDir,
 		Logger:  e.log, // connectors name themselves in their log lines
 		Mux:     e.mux,
+		Store:   e.st,
 	}
 }
 
@@ -200,6 +203,27 @@ func (e *Engine) sink(name string) (connectors.Sink, error) {
 	}
 	e.sinks[name] = s
 	return s, nil
+}
+
+// caller gives the caller of a connector name for steps that call one, built once and shared.
+func (e *Engine) caller(name string) (connectors.Caller, error) {
+	if c, ok := e.callers[name]; ok {
+		return c, nil
+	}
+	c, ok := e.cfg.Connectors[name]
+	if !ok {
+		return nil, fmt.Errorf("connector %q is not configured", name)
+	}
+	f, ok := e.opts.Catalog.Connectors.Lookup(c.Type)
+	if !ok || f.NewCaller == nil {
+		return nil, fmt.Errorf("connector %q (type %s) cannot be called from a step", name, c.Type)
+	}
+	cl, err := f.NewCaller(c.Config, e.connectorEnv(c))
+	if err != nil {
+		return nil, fmt.Errorf("connector %q: %w", name, err)
+	}
+	e.callers[name] = cl
+	return cl, nil
 }
 
 func (e *Engine) buildRouter() error {
@@ -386,6 +410,11 @@ func (e *Engine) closeResources() {
 	for name, s := range e.sinks {
 		if err := s.Close(); err != nil {
 			e.log.Warn("closing sink", "connector", name, "error", err)
+		}
+	}
+	for name, c := range e.callers {
+		if err := c.Close(); err != nil {
+			e.log.Warn("closing caller", "connector", name, "error", err)
 		}
 	}
 	if e.tr != nil {

@@ -61,7 +61,7 @@ func Try(ctx context.Context, cfg *routes.Config, route string, payload []byte, 
 		}
 		return nil, fmt.Errorf("%w: %q (configured: %v)", ErrUnknownRoute, route, names)
 	}
-	p, err := newPipeline(*r, opts, nil)
+	p, err := newPipeline(*r, opts, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

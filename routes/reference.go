@@ -61,7 +61,15 @@ Durations are written like ` + "`500ms`, `10s`, `5m`" + `; sizes as a number of 
 		if f.NewSink != nil {
 			can = append(can, "a sink")
 		}
-		return f.Doc, f.Config, "Can be " + strings.Join(can, " and ") + "."
+		if f.NewCaller != nil {
+			can = append(can, "called from a step (enrich)")
+		}
+		last := len(can) - 1
+		text := can[last]
+		if last > 0 {
+			text = strings.Join(can[:last], ", ") + " and " + can[last]
+		}
+		return f.Doc, f.Config, "Can be " + text + "."
 	})
 
 	b.WriteString("\n## routes\n\nA list of routes. A message read from `from` goes through `steps` in order and is then delivered to every connector of `to`. A route without `to` must have a switch step whose cases deliver.\n\n")

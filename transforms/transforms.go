@@ -9,6 +9,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/registry"
 )
 
@@ -32,6 +34,13 @@ type Env struct {
 	// names in options (schemas, templates) are resolved against it.
 	BaseDir string
 	Logger  *slog.Logger
+	// Route is the name of the route the step belongs to.
+	Route string
+	// Caller returns the connector of that name for steps that call one (enrich); it fails when
+	// the connector is not configured or cannot be called.
+	Caller func(name string) (connectors.Caller, error)
+	// Journal records accountable acts (register calls and the like).
+	Journal store.Journal
 }
 
 // Factory makes one kind of step.

@@ -1,5 +1,5 @@
 // Package store defines what the hub keeps besides messages in flight: dead letters, idempotency
-// keys and route state. Implementations register themselves by type name ("sqlite", later
+// keys, route state and the journal. Implementations register themselves by type name ("sqlite", later
 // "postgres"); the engine knows only the interface.
 package store
 
@@ -59,10 +59,47 @@ type Store interface {
 	// PutState sets the value of a route's state key.
 	PutState(ctx context.Context, route, key string, value []byte) error
 
+	Journal
+	// ListJournal returns journal entries, newest first.
+	ListJournal(ctx context.Context, f JournalFilter) ([]JournalEntry, error)
+
 	// Ping reports whether the store can be used, for readiness.
 	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
+}
+
+// JournalEntry is one record of the journal: an act the hub did for the administration that must be
+// accountable afterwards — a call to a register, a document received from or sent to another
+// administration — with who asked, for which dossier, on which legal basis and with what result.
+// Personal data goes into an entry only as the route's configuration allows.
+type JournalEntry struct {
+	ID         string            `json:"id"`   // time-ordered id, filled by the store when empty
+	Time       time.Time         `json:"time"` // when it happened, filled by the store when zero
+	Kind       string            `json:"kind"` // what happened, dotted: "regix.call", "esoed.received", ...
+	Route      string            `json:"route,omitempty"`
+	MessageID  string            `json:"message_id,omitempty"`
+	Dossier    string            `json:"dossier,omitempty"`     // the dossier (преписка) the act is for
+	Actor      string            `json:"actor,omitempty"`       // who asked: an employee, an administration
+	Subject    string            `json:"subject,omitempty"`     // what about: register and operation, sender and recipient
+	LegalBasis string            `json:"legal_basis,omitempty"` // the legal basis given for the act
+	Result     string            `json:"result"`                // result code: "ok" or what went wrong
+	Detail     map[string]string `json:"detail,omitempty"`
+}
+
+// JournalFilter narrows a journal listing; empty fields do not filter.
+type JournalFilter struct {
+	Kind    string
+	Route   string
+	Dossier string
+	Limit   int // at most this many, newest first; 0 means 100
+}
+
+// Journal is where steps and connectors record accountable acts. Entries are never changed or
+// removed by the hub.
+type Journal interface {
+	// AppendJournal records e durably; it fills e.ID and e.Time when empty and returns the id.
+	AppendJournal(ctx context.Context, e JournalEntry) (string, error)
 }
 
 // Env is what a store factory gets from the hub.

@@ -141,6 +141,7 @@ type queries struct {
 	addLetter, listAll, listRoute, getLetter, deleteLetter, countLetters string
 	seen, mark, sweep                                                    string
 	getState, putState                                                   string
+	appendJournal, listJournal                                           string
 }
 
 func newQueries(schema string) queries {
@@ -169,6 +170,12 @@ func newQueries(schema string) queries {
 		getState: r.Replace(`SELECT value FROM {s}.state WHERE route = $1 AND key = $2`),
 		putState: r.Replace(`INSERT INTO {s}.state (route, key, value, updated) VALUES ($1, $2, $3, now())
 			ON CONFLICT (route, key) DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated`),
+		appendJournal: r.Replace(`INSERT INTO {s}.journal
+			(id, at, kind, route, message_id, dossier, actor, subject, legal_basis, result, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
+		// The filter and order are appended by ListJournal.
+		listJournal: r.Replace(`SELECT id, at, kind, route, message_id, dossier, actor, subject, legal_basis, result, detail
+			FROM {s}.journal`),
 	}
 }
 
