@@ -76,6 +76,25 @@ func (c *Client) List(ctx context.Context, route string, limit int) ([]store.Dea
 	return dls, nil
 }
 
+// Journal returns journal entries, newest first, narrowed by f (the server's default limit, 100,
+// when f.Limit is 0).
+func (c *Client) Journal(ctx context.Context, f store.JournalFilter) ([]store.JournalEntry, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"kind": f.Kind, "route": f.Route, "dossier": f.Dossier} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var out journalList
+	if err := c.do(ctx, http.MethodGet, "/api/v1/journal", q, http.StatusOK, &out); err != nil {
+		return nil, withContext("listing the journal", err)
+	}
+	return out.Entries, nil
+}
+
 // Get returns one dead letter with its payload.
 func (c *Client) Get(ctx context.Context, id string) (store.DeadLetter, error) {
 	var j deadLetterJSON

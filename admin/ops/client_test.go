@@ -193,3 +193,40 @@ func TestClientServerDown(t *testing.T) {
 		t.Errorf("error %q lacks its context", err)
 	}
 }
+
+func TestClientJournal(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		f    store.JournalFilter
+		want []string // entry ids, newest first
+	}{
+		{"all", store.JournalFilter{}, []string{"j-2", "j-1"}},
+		{"dossier", store.JournalFilter{Dossier: "D-1"}, []string{"j-1"}},
+		{"kind route limit", store.JournalFilter{Kind: "esoed.received", Limit: 1}, []string{"j-2"}},
+		{"nothing", store.JournalFilter{Route: "none"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, cl := newClient(t)
+			got, err := cl.Journal(ctx, c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range got {
+				ids = append(ids, e.ID)
+			}
+			if !reflect.DeepEqual(ids, c.want) {
+				t.Errorf("Journal(%+v) ids = %v, want %v", c.f, ids, c.want)
+			}
+			if len(got) > 0 && got[len(got)-1].ID == "j-1" && got[len(got)-1].Detail["egn"] != "******1234" {
+				t.Errorf("entry j-1 detail = %v, want egn kept as stored", got[len(got)-1].Detail)
+			}
+		})
+	}
+	_, cl := newClient(t)
+	if _, err := cl.Journal(ctx, store.JournalFilter{Limit: 5000}); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("Journal with limit 5000: error %v, want one naming the limit", err)
+	}
+}

@@ -29,6 +29,9 @@ func (s brokenStore) GetDeadLetter(context.Context, string) (store.DeadLetter, e
 	return store.DeadLetter{}, s.err
 }
 func (s brokenStore) DeleteDeadLetter(context.Context, string) error { return s.err }
+func (s brokenStore) ListJournal(context.Context, store.JournalFilter) ([]store.JournalEntry, error) {
+	return nil, s.err
+}
 
 // fakeBackend replays by deleting the dead letter and naming the new message after the old one,
 // as the engine does minus the publishing.
@@ -137,6 +140,17 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatalf("adding fixture dead letter %s: %v", a.name, err)
 		}
 		f.ids[a.name] = id
+	}
+	for i, e := range []store.JournalEntry{
+		{ID: "j-1", Kind: "regix.call", Route: "register-lookups", MessageID: "m-5", Dossier: "D-1",
+			Actor: "EMP-7", Subject: "GRAO/PersonDataSearch", LegalBasis: "чл. 13 АПК", Result: "ok",
+			Detail: map[string]string{"egn": "******1234"}},
+		{ID: "j-2", Kind: "esoed.received", Dossier: "D-2", Result: "DS_ALREADY_RECEIVED"},
+	} {
+		e.Time = fixtureTime.Add(time.Duration(i) * time.Minute)
+		if _, err := f.backend.st.AppendJournal(context.Background(), e); err != nil {
+			t.Fatalf("adding fixture journal entry %s: %v", e.ID, err)
+		}
 	}
 	return f
 }

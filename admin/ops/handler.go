@@ -70,6 +70,7 @@ func (a *api) endpoints() []endpoint {
 		{"GET /api/v1/dead-letters/{id}", http.HandlerFunc(a.getDeadLetter)},
 		{"DELETE /api/v1/dead-letters/{id}", http.HandlerFunc(a.deleteDeadLetter)},
 		{"POST /api/v1/dead-letters/{id}/replay", http.HandlerFunc(a.replayDeadLetter)},
+		{"GET /api/v1/journal", http.HandlerFunc(a.listJournal)},
 	}
 }
 
@@ -127,18 +128,27 @@ func (a *api) openAPI(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(openAPI)
 }
 
+// listLimit reads the limit query parameter; ok is false when the answer has been written.
+func (a *api) listLimit(w http.ResponseWriter, r *http.Request) (limit int, ok bool) {
+	q := r.URL.Query()
+	if !q.Has("limit") {
+		return defaultListLimit, true
+	}
+	s := q.Get("limit")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxListLimit {
+		a.writeError(w, r, http.StatusBadRequest,
+			fmt.Errorf("query parameter limit must be a whole number from 1 to %d, got %q", maxListLimit, s))
+		return 0, false
+	}
+	return n, true
+}
+
 func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := defaultListLimit
-	if q.Has("limit") {
-		s := q.Get("limit")
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxListLimit {
-			a.writeError(w, r, http.StatusBadRequest,
-				fmt.Errorf("query parameter limit must be a whole number from 1 to %d, got %q", maxListLimit, s))
-			return
-		}
-		limit = n
+	limit, ok := a.listLimit(w, r)
+	if !ok {
+		return
 	}
 	dls, err := a.b.Store().ListDeadLetters(r.Context(), store.Filter{Route: q.Get("route"), Limit: limit})
 	if err != nil {
@@ -148,6 +158,27 @@ func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	out := deadLetterList{DeadLetters: make([]deadLetterJSON, 0, len(dls))}
 	for _, d := range dls {
 		out.DeadLetters = append(out.DeadLetters, toJSON(d, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *api) listJournal(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, ok := a.listLimit(w, r)
+	if !ok {
+		return
+	}
+	es, err := a.b.Store().ListJournal(r.Context(), store.JournalFilter{
+		Kind: q.Get("kind"), Route: q.Get("route"), Dossier: q.Get("dossier"), Limit: limit,
+	})
+	if err != nil {
+		a.writeError(w, r, http.StatusInternalServerError, fmt.Errorf("listing the journal: %w", err))
+		return
+	}
+	out := journalList{Entries: make([]store.JournalEntry, 0, len(es))}
+	for _, e := range es {
+		e.Time = e.Time.UTC()
+		out.Entries = append(out.Entries, e)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -51,6 +51,14 @@ type apiCase struct {
 	after  func(*testing.T, *fixture)
 }
 
+const (
+	journal1 = `{"id":"j-1","time":"2025-03-14T09:30:00Z","kind":"regix.call","route":"register-lookups",` +
+		`"message_id":"m-5","dossier":"D-1","actor":"EMP-7","subject":"GRAO/PersonDataSearch",` +
+		`"legal_basis":"чл. 13 АПК","result":"ok","detail":{"egn":"******1234"}}`
+	journal2 = `{"id":"j-2","time":"2025-03-14T09:31:00Z","kind":"esoed.received","dossier":"D-2",` +
+		`"result":"DS_ALREADY_RECEIVED"}`
+)
+
 func brokenDisk(f *fixture) { f.backend.broken = errors.New("disk I/O error") }
 
 var apiCases = []apiCase{
@@ -87,6 +95,19 @@ var apiCases = []apiCase{
 		ctype: "application/json", json: strings.Replace(limitError, "%q", `\"\"`, 1)},
 	{name: "list store fails", method: "GET", target: "/api/v1/dead-letters", setup: brokenDisk, status: 500,
 		ctype: "application/json", json: `{"error":"listing dead letters: disk I/O error"}`},
+
+	{name: "journal newest first", method: "GET", target: "/api/v1/journal", status: 200, ctype: "application/json",
+		json: `{"entries":[` + journal2 + `,` + journal1 + `]}`},
+	{name: "journal by dossier", method: "GET", target: "/api/v1/journal?dossier=D-1", status: 200,
+		ctype: "application/json", json: `{"entries":[` + journal1 + `]}`},
+	{name: "journal by kind and limit", method: "GET", target: "/api/v1/journal?kind=regix.call&route=register-lookups&limit=1",
+		status: 200, ctype: "application/json", json: `{"entries":[` + journal1 + `]}`},
+	{name: "journal unknown kind is empty", method: "GET", target: "/api/v1/journal?kind=nothing", status: 200,
+		ctype: "application/json", json: `{"entries":[]}`},
+	{name: "journal limit too high", method: "GET", target: "/api/v1/journal?limit=5000", status: 400,
+		ctype: "application/json", json: strings.Replace(limitError, "%q", `\"5000\"`, 1)},
+	{name: "journal store fails", method: "GET", target: "/api/v1/journal", setup: brokenDisk, status: 500,
+		ctype: "application/json", json: `{"error":"listing the journal: disk I/O error"}`},
 
 	{name: "get UTF-8 payload as text", method: "GET", target: "/api/v1/dead-letters/{utf8}", status: 200,
 		ctype: "application/json", json: withPayload(listedUTF8, `"payload":"<Doc a=\"1\">Заявление & приложения</Doc>"`)},

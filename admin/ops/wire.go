@@ -31,6 +31,12 @@ type deadLetterList struct {
 	DeadLetters []deadLetterJSON `json:"dead_letters"`
 }
 
+// journalList is the body of GET /api/v1/journal; entries have the JSON shape of
+// store.JournalEntry, which openapi.yaml describes as JournalEntry.
+type journalList struct {
+	Entries []store.JournalEntry `json:"entries"`
+}
+
 // replayResult is the body of a successful POST /api/v1/dead-letters/{id}/replay.
 type replayResult struct {
 	ID        string `json:"id"`
