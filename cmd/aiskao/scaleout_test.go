@@ -34,6 +34,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/internal/bareloop"
 )
 
 // restartServicesVar opts in to the tests that restart the shared broker and database.
@@ -935,8 +936,45 @@ func BenchmarkScaleOut(b *testing.B) {
 	}
 	b.Run("bare", func(b *testing.B) {
 		amqpURL, _ := scaleServices(b)
-		benchBare(b, amqpURL, sample, clients)
+		benchBare(b, amqpURL, sample, clients, nil)
 	})
+	b.Run("bare+work", func(b *testing.B) {
+		amqpURL, _ := scaleServices(b)
+		l, err := bareloop.New(filepath.Join("..", "..", "configs", "schemas", "esoed-message.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchBare(b, amqpURL, sample, clients, &bareWork{loop: l, dir: b.TempDir()})
+	})
+}
+
+// bareWork is the demo route's work done by the bare loop's consumer: the same parsing, XPaths,
+// JSON and schema (internal/bareloop), and one file per message written and synced before the
+// acknowledgement, as the hub's file sink does.
+type bareWork struct {
+	loop *bareloop.Loop
+	dir  string
+	n    atomic.Int64
+}
+
+func (w *bareWork) do(payload []byte) error {
+	out, err := w.loop.Process(payload)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(w.dir, fmt.Sprintf("%d.json", w.n.Add(1))))
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(out); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // deliveredTotal sums the delivered counters of the processes.
@@ -961,8 +999,11 @@ func deliveredTotal(procs []*proc) int {
 	return total
 }
 
-// benchBare is the bare loop with the hub's guarantees and none of its work.
-func benchBare(b *testing.B, amqpURL string, payload []byte, publishers int) {
+// benchBare is the bare loop with the hub's guarantees (persistent messages, publisher confirms,
+// manual acknowledgements, a quorum queue): with work nil it does none of the hub's work; with
+// work, its consumer does the demo route's work on each message, on as many goroutines as the
+// prefetch allows, before acknowledging it.
+func benchBare(b *testing.B, amqpURL string, payload []byte, publishers int, work *bareWork) {
 	name := uniqueName("aiskao_e2e_bare_")
 	exchange, queue := name+".x", name+".q"
 	pc, err := amqp.Dial(amqpURL)
@@ -1020,13 +1061,30 @@ func benchBare(b *testing.B, amqpURL string, payload []byte, publishers int) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if work == nil {
+			for range b.N {
+				d, ok := <-deliveries
+				if !ok {
+					return
+				}
+				_ = d.Ack(false)
+			}
+			return
+		}
+		var wg sync.WaitGroup
 		for range b.N {
 			d, ok := <-deliveries
 			if !ok {
-				return
+				break
 			}
-			_ = d.Ack(false)
+			wg.Go(func() {
+				if err := work.do(d.Body); err != nil {
+					b.Errorf("bare work: %v", err)
+				}
+				_ = d.Ack(false)
+			})
 		}
+		wg.Wait()
 	}()
 	var next atomic.Int64
 	var wg sync.WaitGroup
