@@ -39,6 +39,7 @@ func TestSchemaValidatesSamples(t *testing.T) {
 		{"status-response.xml", true, ""},
 		{"error.xml", true, ""},
 		{"schema-violation.xml", true, ""},
+		{"document-uri.xml", true, ""},
 		{"no-guid.xml", false, "MessageGUID"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
