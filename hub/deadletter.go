@@ -24,6 +24,10 @@ func deadLetter(route string, st store.Store, keep bool, log *slog.Logger) messa
 			if err == nil {
 				return out, nil
 			}
+			// Handed back to the transport for a later retry: not failed yet.
+			if isHandedBack(err) {
+				return nil, err
+			}
 			// The transport ends a message's context when the hub stops: the message was cut
 			// off, not failed. Left unacknowledged, it is delivered again after the restart.
 			if msg.Context().Err() != nil {

@@ -228,12 +228,12 @@ func (e *Engine) caller(name string) (connectors.Caller, error) {
 
 func (e *Engine) buildRouter() error {
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second},
-		watermill.NewSlogLoggerWithLevelMapping(e.log.With("component", "router"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}))
+		routerLogger{watermill.NewSlogLoggerWithLevelMapping(e.log.With("component", "router"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})})
 	if err != nil {
 		return fmt.Errorf("hub: router: %w", err)
 	}
 	for _, r := range e.cfg.Routes {
-		sub, err := e.tr.Subscriber(r.Name)
+		sub, err := e.tr.Subscriber(r.Name, transport.WithPrefetch(r.Prefetch))
 		if err != nil {
 			return fmt.Errorf("hub: route %q: subscribe: %w", r.Name, err)
 		}
@@ -255,10 +255,11 @@ func (e *Engine) buildRouter() error {
 			deadLetter(r.Name, e.st, keep, log),
 			poison(r.OnError.MaxDeliveries),
 			retry(retryPolicy{
-				max:        r.OnError.Retry.Max,
-				backoff:    r.OnError.Retry.Backoff.D(),
-				maxBackoff: r.OnError.Retry.MaxBackoff.D(),
-				multiplier: r.OnError.Retry.Multiplier,
+				max:          r.OnError.Retry.Max,
+				backoff:      r.OnError.Retry.Backoff.D(),
+				maxBackoff:   r.OnError.Retry.MaxBackoff.D(),
+				multiplier:   r.OnError.Retry.Multiplier,
+				handBackFrom: handBackFrom,
 			}, p.metrics, log),
 			recoverer(log),
 		)
@@ -489,4 +490,20 @@ func (e *Engine) gauges(ctx context.Context) gaugeValues {
 		}
 	}
 	return v
+}
+
+// routerLogger is the router's logger, less the errors of messages handed back to the transport
+// for a later retry: the retry middleware has logged those already, and they are no failure.
+type routerLogger struct{ watermill.LoggerAdapter }
+
+func (l routerLogger) Error(msg string, err error, fields watermill.LogFields) {
+	if isHandedBack(err) {
+		l.LoggerAdapter.Debug(msg+": "+err.Error(), fields)
+		return
+	}
+	l.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (l routerLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return routerLogger{l.LoggerAdapter.With(fields)}
 }

@@ -45,7 +45,7 @@ func amqpURL(t *testing.T) string {
 func TestPoisonThroughTheBroker(t *testing.T) {
 	url := amqpURL(t)
 	prefix := fmt.Sprintf("hubpoison%d", time.Now().UnixNano())
-	t.Cleanup(func() { deleteAMQPObjects(t, url, prefix) })
+	t.Cleanup(func() { deleteAMQPObjects(t, url, prefix, "poison") })
 	text := `
 transport: { type: rabbitmq, url: "@URL@", exchange_prefix: "@P@", queue_prefix: "@P@", close_timeout: 2s }
 connectors:
@@ -110,20 +110,31 @@ routes:
 }
 
 // deleteAMQPObjects deletes the queues and exchanges whose names start with prefix, as far as
-// the test knows them: the route's queue, its dead-letter queue, and the exchanges.
-func deleteAMQPObjects(t *testing.T, url, prefix string) {
+// the test knows them: the routes' queues, their dead-letter queues, the delay queues, and the
+// exchanges.
+func deleteAMQPObjects(t *testing.T, url, prefix string, routeNames ...string) {
 	c, err := amqp.Dial(url)
 	if err != nil {
 		return
 	}
 	defer c.Close()
-	for _, q := range []string{prefix + ".poison." + Topic("poison"), prefix + ".poison." + Topic("poison") + ".dead", prefix + ".unrouted." + Topic("poison")} {
+	var queues, exchanges []string
+	for _, r := range routeNames {
+		q := prefix + "." + r + "." + Topic(r)
+		queues = append(queues, q, q+".dead", prefix+".unrouted."+Topic(r))
+		exchanges = append(exchanges, prefix+"."+Topic(r))
+	}
+	for _, tier := range []string{"1s", "5s", "15s", "1m", "5m", "15m", "1h", "4h", "24h"} {
+		queues = append(queues, prefix+".delay."+tier)
+	}
+	exchanges = append(exchanges, prefix+".dead", prefix+".unrouted", prefix+".delay", prefix+".redeliver")
+	for _, q := range queues {
 		if ch, err := c.Channel(); err == nil {
 			_, _ = ch.QueueDelete(q, false, false, false)
 			ch.Close()
 		}
 	}
-	for _, x := range []string{prefix + "." + Topic("poison"), prefix + ".dead", prefix + ".unrouted"} {
+	for _, x := range exchanges {
 		if ch, err := c.Channel(); err == nil {
 			_ = ch.ExchangeDelete(x, false, false)
 			ch.Close()

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/hub/transport"
 )
 
 func TestRetryPolicyWaitGrowsAndIsCapped(t *testing.T) {
@@ -107,6 +109,91 @@ func TestPoisonStopsAMessageThatKeepsComingBack(t *testing.T) {
 			if !fault.IsPermanent(err) || FailedStep(err) != "delivery" || !strings.Contains(err.Error(), "delivered "+tt.attempt+" times") {
 				t.Errorf("attempt %q: error %v", tt.attempt, err)
 			}
+		}
+	}
+}
+
+func TestRetryHandsLongWaitsToTheTransport(t *testing.T) {
+	long := retryPolicy{max: 3, backoff: time.Hour, maxBackoff: time.Hour, multiplier: 1, handBackFrom: time.Minute}
+	short := retryPolicy{max: 3, backoff: time.Millisecond, maxBackoff: time.Millisecond, multiplier: 1, handBackFrom: time.Minute}
+	tests := []struct {
+		name                 string
+		p                    retryPolicy
+		attempt              string // as the transport delivered it
+		deliveries, attempts int    // the transport's Delivery; -1: none
+		calls                int
+		wantAttempt          string
+		handedBack           bool
+	}{
+		{"first failure goes back to the transport", long, "", 1, 0, 1, "1", true},
+		{"retry after a delay goes back again", long, "2", 1, 1, 1, "2", true},
+		{"last retry after delays fails for good", long, "4", 1, 3, 1, "4", false},
+		{"a crash in this round spends no retry", long, "4", 2, 2, 1, "4", true},
+		{"short waits are waited in place", short, "", 1, 0, 4, "4", false},
+		{"no delays without the transport's help", short, "", -1, 0, 4, "4", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			h := retry(tt.p, nil, quietLogger())(func(msg *message.Message) ([]*message.Message, error) {
+				calls++
+				return nil, errors.New("down")
+			})
+			msg := message.NewMessage("m1", nil)
+			if tt.attempt != "" {
+				msg.Metadata.Set(envelope.Attempt, tt.attempt)
+			}
+			var del *transport.Delivery
+			if tt.deliveries >= 0 {
+				var ctx context.Context
+				ctx, del = transport.NewDelivery(context.Background(), tt.deliveries, tt.attempts)
+				msg.SetContext(ctx)
+			}
+			_, err := h(msg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if calls != tt.calls {
+				t.Errorf("handler called %d times, want %d", calls, tt.calls)
+			}
+			if got := msg.Metadata.Get(envelope.Attempt); got != tt.wantAttempt {
+				t.Errorf("attempt = %q, want %s", got, tt.wantAttempt)
+			}
+			if isHandedBack(err) != tt.handedBack {
+				t.Errorf("handed back = %v (error %v), want %v", isHandedBack(err), err, tt.handedBack)
+			}
+			if del != nil {
+				d, asked := del.Delay()
+				if asked != tt.handedBack {
+					t.Errorf("delay asked = %v, want %v", asked, tt.handedBack)
+				}
+				if asked && (d < 54*time.Minute || d > 66*time.Minute) {
+					t.Errorf("delay %s, want 1h ±10%%", d)
+				}
+			}
+		})
+	}
+}
+
+func TestPoisonCountsDeliveriesSinceTheLastDelay(t *testing.T) {
+	tests := []struct {
+		deliveries int
+		handled    bool
+	}{{1, true}, {3, true}, {4, false}}
+	for _, tt := range tests {
+		handled := false
+		h := poison(3)(func(msg *message.Message) ([]*message.Message, error) {
+			handled = true
+			return nil, nil
+		})
+		msg := message.NewMessage("m1", nil)
+		// Retried through the transport: many attempts, few deliveries since the last delay.
+		msg.Metadata.Set(envelope.Attempt, "9")
+		ctx, _ := transport.NewDelivery(context.Background(), tt.deliveries, 9-tt.deliveries)
+		msg.SetContext(ctx)
+		_, err := h(msg)
+		if handled != tt.handled {
+			t.Errorf("%d deliveries: handled %v, want %v (error %v)", tt.deliveries, handled, tt.handled, err)
 		}
 	}
 }

@@ -55,11 +55,11 @@ func TestGoodConfig(t *testing.T) {
 		t.Fatalf("%d routes, want 3", len(cfg.Routes))
 	}
 	in := cfg.Routes[0]
-	if in.Timeout.D() != time.Minute || in.OnError.Retry.Multiplier != 3 || in.BaseDir != "testdata" || len(in.To) != 2 {
+	if in.Timeout.D() != time.Minute || in.Prefetch != 8 || in.OnError.Retry.Multiplier != 3 || in.BaseDir != "testdata" || len(in.To) != 2 {
 		t.Errorf("route incoming-documents = %+v", in)
 	}
 	records := cfg.Routes[1]
-	if records.Timeout.D() != 30*time.Second || *records.OnError.DeadLetter || records.OnError.Retry.Max != 3 {
+	if records.Timeout.D() != 30*time.Second || records.Prefetch != 0 || *records.OnError.DeadLetter || records.OnError.Retry.Max != 3 {
 		t.Errorf("route register-records: timeout %v, on_error %+v", records.Timeout.D(), records.OnError)
 	}
 	sw := records.Steps[1].Config.(*routes.Switch)

@@ -28,12 +28,13 @@ type fileShape struct {
 
 // routeShape is one item of routes.
 type routeShape struct {
-	Name    string        `yaml:"name" required:"true" doc:"Name of the route, in metrics, logs and dead letters: lowercase letters, digits and hyphens, starting with a letter or digit." example:"incoming-documents"`
-	From    string        `yaml:"from" required:"true" doc:"Name of the connector the route reads from; its type must be able to be a source." example:"esoed"`
-	Steps   []yaml.Node   `yaml:"steps" doc:"Steps in order. Each item is a mapping of one key, the step's name, to its options."`
-	To      *yaml.Node    `yaml:"to" doc:"Connector name, or list of names, that every message surviving the steps is delivered to. Required unless the route has a switch step." example:"dossiers"`
-	Timeout spec.Duration `yaml:"timeout" doc:"Bound on each step and each delivery to a sink." default:"30s"`
-	OnError OnError       `yaml:"on_error" doc:"What happens when a step or a sink fails."`
+	Name     string        `yaml:"name" required:"true" doc:"Name of the route, in metrics, logs and dead letters: lowercase letters, digits and hyphens, starting with a letter or digit." example:"incoming-documents"`
+	From     string        `yaml:"from" required:"true" doc:"Name of the connector the route reads from; its type must be able to be a source." example:"esoed"`
+	Steps    []yaml.Node   `yaml:"steps" doc:"Steps in order. Each item is a mapping of one key, the step's name, to its options."`
+	To       *yaml.Node    `yaml:"to" doc:"Connector name, or list of names, that every message surviving the steps is delivered to. Required unless the route has a switch step." example:"dossiers"`
+	Timeout  spec.Duration `yaml:"timeout" doc:"Bound on each step and each delivery to a sink." default:"30s"`
+	OnError  OnError       `yaml:"on_error" doc:"What happens when a step or a sink fails."`
+	Prefetch int           `yaml:"prefetch" doc:"Most messages of this route that one hub process takes from the transport and handles at once, in place of the transport's prefetch: 1 handles the route's messages one at a time (in order, as far as the transport keeps it); a larger value lets a route whose steps and sinks wait on slow systems keep more in flight. Absent: the transport's prefetch." min:"1" max:"10000" example:"8"`
 }
 
 // switchShape is the options of the switch step.
@@ -375,7 +376,7 @@ func (l *loader) route(file, baseDir string, i int, n *yaml.Node) {
 	}
 	l.cfg.Routes = append(l.cfg.Routes, Route{
 		Name: r.Name, From: r.From, Steps: steps, To: to, OnError: r.OnError,
-		Timeout: r.Timeout, BaseDir: baseDir, Pos: pos(file, n),
+		Timeout: r.Timeout, Prefetch: r.Prefetch, BaseDir: baseDir, Pos: pos(file, n),
 	})
 }
 

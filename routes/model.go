@@ -55,8 +55,11 @@ type Route struct {
 	OnError OnError
 	// Timeout bounds each step and each delivery to a sink.
 	Timeout spec.Duration
-	BaseDir string // folder of the file that declares it
-	Pos     Pos
+	// Prefetch is the most messages of the route one process holds at once; 0 means the
+	// transport's prefetch.
+	Prefetch int
+	BaseDir  string // folder of the file that declares it
+	Pos      Pos
 }
 
 // Step is one configured step. Name is the step's key ("xpath", "switch", ...); Path is its place
@@ -100,11 +103,11 @@ type Condition struct {
 
 // OnError says what happens when a step or a sink fails.
 type OnError struct {
-	Retry      Retry `yaml:"retry" doc:"Retries of a failed message before it becomes a dead letter. Errors marked permanent (a malformed message, an HTTP 4xx answer) are not retried."`
+	Retry      Retry `yaml:"retry" doc:"Retries of a failed message before it becomes a dead letter. Errors marked permanent (a malformed message, an HTTP 4xx answer) are not retried. A wait of half a second or more is not spent holding the message: it goes back to the transport, which delivers it again after the wait (also after a restart), and the route takes other messages meanwhile; shorter waits are waited in place."`
 	DeadLetter *bool `yaml:"dead_letter" doc:"Keep a message that failed its last retry as a dead letter, to inspect and replay. When false it is logged and dropped." default:"true"`
 	// MaxDeliveries guards against poison: a message that takes a process down never fails
 	// its retries, it just comes back.
-	MaxDeliveries int `yaml:"max_deliveries" doc:"Deliveries of one message to the route, counted by transports that count them (RabbitMQ quorum queues), after which it becomes a dead letter without being processed again: a message that keeps coming back has likely stopped the processes that took it. Keep it below the transport's delivery_limit." default:"5" min:"1" max:"1000"`
+	MaxDeliveries int `yaml:"max_deliveries" doc:"Deliveries of one message to the route, counted by transports that count them (embedded, RabbitMQ quorum queues) since the message arrived or was last handed back for a retry after a wait, after which it becomes a dead letter without being processed again: a message that keeps coming back has likely stopped the processes that took it. Keep it below the transport's delivery_limit." default:"5" min:"1" max:"1000"`
 }
 
 // Retry is an exponential backoff with a cap.

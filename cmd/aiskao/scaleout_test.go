@@ -160,7 +160,10 @@ func (d *deployment) deleteBrokerObjects(routeNames []string) {
 	defer c.Close()
 	p := d.name
 	queues := []string{}
-	exchanges := []string{p + ".unrouted", p + ".dead"}
+	exchanges := []string{p + ".unrouted", p + ".dead", p + ".delay", p + ".redeliver"}
+	for _, tier := range []string{"1s", "5s", "15s", "1m", "5m", "15m", "1h", "4h", "24h"} {
+		queues = append(queues, p+".delay."+tier) // the delay queues of retries (rabbitmq/delay.go)
+	}
 	for _, r := range routeNames {
 		topic := "route." + r
 		queues = append(queues, p+"."+r+"."+topic, p+"."+r+"."+topic+".dead", p+".unrouted."+topic)

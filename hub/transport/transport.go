@@ -19,8 +19,10 @@ type Transport interface {
 	Publisher() message.Publisher
 	// Subscriber returns a subscriber for one consumer group: every group receives every message
 	// of a topic once, and the subscribers of one group compete for them. Unacknowledged
-	// messages are delivered again, also after a restart.
-	Subscriber(group string) (message.Subscriber, error)
+	// messages are delivered again, also after a restart. opts override the transport's
+	// configuration for this subscriber (per-route prefetch). Subscribers give every message a
+	// Delivery (see NewDelivery) when they can deliver it again after a delay.
+	Subscriber(group string, opts ...SubscriberOption) (message.Subscriber, error)
 	// Backlog returns how many messages of topic wait to be acknowledged by group.
 	Backlog(ctx context.Context, topic, group string) (int64, error)
 	// Ready reports whether the transport can carry messages now, for readiness.

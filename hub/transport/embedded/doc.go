@@ -6,8 +6,10 @@
 //
 //	transport_messages       seq (AUTOINCREMENT), topic, uuid, metadata (JSON), payload (BLOB)
 //	transport_subscriptions  id, grp, topic: one row per consumer group and topic
-//	transport_pending        (sub, seq, deliveries): message seq waits for subscription sub;
-//	                         deliveries counts the processes that were handed it
+//	transport_pending        (sub, seq, deliveries, not_before, attempts): message seq waits for
+//	                         subscription sub; deliveries counts the processes that were handed
+//	                         it; not_before (Unix ms) holds it back until a delayed retry is due;
+//	                         attempts counts the attempts made before it was delayed
 //
 // A publish inserts one row per message and, in the same transaction, one pending row for every
 // group subscribed to the topic at that moment. An acknowledgement deletes its pending row, and
@@ -36,8 +38,19 @@
 //
 // Every group gets every message of a topic. The consumers (Subscribe calls) of one group and topic
 // in one Transport compete: each message goes to one of them. Each consumer holds at most prefetch
-// unacknowledged messages; with prefetch 1 and one consumer, messages arrive in publish order, also
-// across Nack. Nack gives the message back at once for redelivery, ahead of later messages. Two
+// unacknowledged messages (the configured prefetch, or the subscriber's transport.WithPrefetch);
+// with prefetch 1 and one consumer, messages arrive in publish order, also across Nack. Nack
+// gives the message back at once for redelivery, ahead of later messages.
+//
+// # Delayed redelivery
+//
+// A handler that asked with transport.RedeliverAfter to have a message back after a delay, and
+// Nacks it, frees its consumer's slot at once: the pending row gets the due time in not_before
+// and the attempts made so far (the envelope's attempt when Nacked) in attempts, and its
+// delivery count starts again, in one committed statement; the message waits in memory until it
+// is due and is then delivered ahead of later messages. After a restart the row is read back
+// with its due time, so the delay holds across restarts and the envelope's attempt goes on from
+// attempts. Backlog counts a waiting message. Two
 // Transport values opened on the same file do not coordinate: each may deliver a message (at least
 // once, as always), which only tests do.
 //

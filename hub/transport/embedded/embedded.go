@@ -134,6 +134,8 @@ CREATE TABLE IF NOT EXISTS transport_pending (
 	sub        INTEGER NOT NULL,
 	seq        INTEGER NOT NULL,
 	deliveries INTEGER NOT NULL DEFAULT 0,
+	not_before INTEGER NOT NULL DEFAULT 0,
+	attempts   INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (sub, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS transport_pending_seq ON transport_pending (seq);
@@ -143,14 +145,17 @@ func createSchema(db *sql.DB) error {
 	if _, err := db.Exec(schema); err != nil {
 		return fmt.Errorf("embedded: create tables: %w", err)
 	}
-	// Files made before deliveries were counted get the column; their messages count from 0.
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('transport_pending') WHERE name = 'deliveries'`).Scan(&n); err != nil {
-		return fmt.Errorf("embedded: read tables: %w", err)
-	}
-	if n == 0 {
-		if _, err := db.Exec(`ALTER TABLE transport_pending ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0`); err != nil {
-			return fmt.Errorf("embedded: add delivery count: %w", err)
+	// Files made before deliveries were counted or redeliveries delayed get the columns; their
+	// messages count from 0 and are due at once.
+	for _, col := range []string{"deliveries", "not_before", "attempts"} {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('transport_pending') WHERE name = ?`, col).Scan(&n); err != nil {
+			return fmt.Errorf("embedded: read tables: %w", err)
+		}
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE transport_pending ADD COLUMN ` + col + ` INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return fmt.Errorf("embedded: add column %s: %w", col, err)
+			}
 		}
 	}
 	return nil
@@ -161,7 +166,12 @@ func createSchema(db *sql.DB) error {
 func (t *Transport) Publisher() message.Publisher { return &publisher{t: t} }
 
 // Subscriber returns a subscriber for group; see the package documentation for how groups work.
-func (t *Transport) Subscriber(group string) (message.Subscriber, error) {
+// A prefetch option overrides the configured prefetch for its consumers.
+func (t *Transport) Subscriber(group string, opts ...transport.SubscriberOption) (message.Subscriber, error) {
+	prefetch := t.cfg.Prefetch
+	if o := transport.Options(opts...); o.Prefetch > 0 {
+		prefetch = o.Prefetch
+	}
 	if group == "" {
 		return nil, errors.New("embedded: subscriber: empty consumer group")
 	}
@@ -170,7 +180,7 @@ func (t *Transport) Subscriber(group string) (message.Subscriber, error) {
 	if t.closed {
 		return nil, ErrClosed
 	}
-	s := &subscriber{t: t, group: group, closing: make(chan struct{})}
+	s := &subscriber{t: t, group: group, prefetch: prefetch, closing: make(chan struct{})}
 	t.subs[s] = struct{}{}
 	return s, nil
 }

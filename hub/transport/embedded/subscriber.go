@@ -13,18 +13,20 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/transport"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call starts a consumer;
 // consumers of one group and topic in one transport share a feed and so compete for messages.
 type subscriber struct {
-	t       *Transport
-	group   string
-	mu      sync.Mutex
-	closed  bool
-	closing chan struct{}
-	wg      sync.WaitGroup // consumers
-	once    sync.Once
+	t        *Transport
+	group    string
+	prefetch int // most unacknowledged messages per consumer
+	mu       sync.Mutex
+	closed   bool
+	closing  chan struct{}
+	wg       sync.WaitGroup // consumers
+	once     sync.Once
 }
 
 var (
@@ -93,7 +95,7 @@ func (s *subscriber) consume(ctx context.Context, f *feed, out chan *message.Mes
 	defer cancel()
 	mbase, abandonAll := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandonAll()
-	slots := make(chan struct{}, s.t.cfg.Prefetch)
+	slots := make(chan struct{}, s.prefetch)
 	abandon := make(chan struct{})
 	var inflight sync.WaitGroup
 loop:
@@ -114,7 +116,7 @@ loop:
 			break loop
 		}
 		mctx, mcancel := context.WithCancel(mbase)
-		msg := m.message(mctx)
+		msg, del := m.message(mctx)
 		select {
 		case out <- msg:
 		case <-cctx.Done():
@@ -133,7 +135,11 @@ loop:
 			case <-msg.Acked():
 				s.t.ack(f.sub, m.seq)
 			case <-msg.Nacked():
-				f.requeue(m) // before the slot is freed, so that order holds with prefetch 1
+				if after, ok := del.Delay(); ok {
+					f.later(m, after, msg.Metadata.Get(envelope.Attempt))
+				} else {
+					f.requeue(m) // before the slot is freed, so that order holds with prefetch 1
+				}
 			case <-abandon:
 				f.requeue(m)
 			}
@@ -166,25 +172,29 @@ type stored struct {
 	uuid       string
 	metadata   message.Metadata
 	payload    []byte
-	deliveries int  // processes that were handed the message, this one included once counted
-	counted    bool // this process's delivery is in the file
+	deliveries int   // processes that were handed the message, this one included once counted
+	counted    bool  // this process's delivery is in the file
+	notBefore  int64 // Unix milliseconds before which it is not delivered; 0: at once
+	attempts   int   // attempts made before it was last handed back with a delay
 }
 
 // message makes a delivery of m. Metadata is copied because handlers change it; the payload is
 // shared, as handlers treat it as read-only.
-func (m *stored) message(ctx context.Context) *message.Message {
+func (m *stored) message(ctx context.Context) (*message.Message, *transport.Delivery) {
 	msg := message.NewMessage(m.uuid, m.payload)
 	msg.Metadata = maps.Clone(m.metadata)
 	if msg.Metadata == nil {
 		msg.Metadata = message.Metadata{}
 	}
 	// A message handed before to processes that stopped without settling it says so, and the
-	// engine counts attempts on from there (poison); a first delivery is left as published.
-	if m.deliveries > 1 {
-		msg.Metadata[envelope.Attempt] = strconv.Itoa(m.deliveries)
+	// engine counts attempts on from there (poison); so does a message handed back with a delay.
+	// A first delivery is left as published.
+	if m.deliveries > 1 || m.attempts > 0 {
+		msg.Metadata[envelope.Attempt] = strconv.Itoa(m.attempts + m.deliveries)
 	}
+	ctx, del := transport.NewDelivery(ctx, m.deliveries, m.attempts)
 	msg.SetContext(ctx)
-	return msg
+	return msg, del
 }
 
 // loadBatch is how many pending messages a feed reads from the file at once.
@@ -197,10 +207,11 @@ type feed struct {
 	sub    int64
 	topic  string
 	out    chan *stored  // consumers receive here
-	back   chan *stored  // nacked or abandoned deliveries return here
+	back   chan *stored  // nacked, abandoned or delayed deliveries return here
 	wakeup chan struct{} // a publish to topic committed (capacity 1)
 	queue  seqHeap
-	cursor int64 // highest sequence read from the file
+	wait   dueHeap // delayed: not to be delivered before their notBefore
+	cursor int64   // highest sequence read from the file
 }
 
 func newFeed(t *Transport, sub int64, topic string) *feed {
@@ -223,13 +234,40 @@ func (f *feed) requeue(m *stored) {
 	}
 }
 
+// later keeps a Nacked delivery from redelivery until after has passed: the pending row gets its
+// due time and the attempts made so far, and its delivery count starts again, so that a restart
+// keeps the delay and the attempt count. The consumer's slot is free meanwhile. When the file
+// cannot be written, the delay still holds in this process; a restart would deliver the message
+// at once, as after a crash.
+func (f *feed) later(m *stored, after time.Duration, attempt string) {
+	n, err := strconv.Atoi(attempt)
+	if err != nil || n < m.attempts+m.deliveries {
+		n = m.attempts + m.deliveries
+	}
+	due := (time.Now().Add(after).UnixNano() + 999_999) / 1e6 // not before: rounded up to the ms
+	if _, err := f.t.db.Exec(`UPDATE transport_pending SET not_before = ?, attempts = ?, deliveries = 0 WHERE sub = ? AND seq = ?`,
+		due, n, f.sub, m.seq); err != nil {
+		f.t.log.Error("embedded transport: keep delayed message", "topic", f.topic, "message", m.uuid, "error", err)
+	}
+	m.notBefore, m.attempts, m.deliveries, m.counted = due, n, 0, false
+	f.requeue(m)
+}
+
 // run is the dispatcher. It reads from the file only when its queue is empty and the file may
 // hold more: after a publish in this process, on each poll tick, or when the last read was full.
 func (f *feed) run() {
 	tick := time.NewTicker(f.t.cfg.PollInterval.D())
 	defer tick.Stop()
+	due := time.NewTimer(time.Hour)
+	defer due.Stop()
 	more := true
 	for {
+		f.release()
+		var dueC <-chan time.Time
+		if len(f.wait) > 0 {
+			due.Reset(time.Until(time.UnixMilli(f.wait[0].notBefore)))
+			dueC = due.C
+		}
 		if len(f.queue) == 0 && more {
 			n, err := f.load()
 			switch {
@@ -256,7 +294,8 @@ func (f *feed) run() {
 		case out <- next:
 			heap.Pop(&f.queue)
 		case m := <-f.back:
-			heap.Push(&f.queue, m)
+			f.push(m)
+		case <-dueC:
 		case <-f.wakeup:
 			more = true
 		case <-tick.C:
@@ -264,6 +303,23 @@ func (f *feed) run() {
 		case <-f.t.stop:
 			return
 		}
+	}
+}
+
+// push queues m for delivery, or keeps it waiting while it is not due.
+func (f *feed) push(m *stored) {
+	if m.notBefore > time.Now().UnixMilli() {
+		heap.Push(&f.wait, m)
+		return
+	}
+	heap.Push(&f.queue, m)
+}
+
+// release queues the waiting messages that are due.
+func (f *feed) release() {
+	now := time.Now().UnixMilli()
+	for len(f.wait) > 0 && f.wait[0].notBefore <= now {
+		heap.Push(&f.queue, heap.Pop(&f.wait))
 	}
 }
 
@@ -306,7 +362,7 @@ func (f *feed) count() error {
 // load reads the next pending messages of the subscription after the cursor.
 func (f *feed) load() (int, error) {
 	rows, err := f.t.db.Query(`
-		SELECT p.seq, m.uuid, m.metadata, m.payload, p.deliveries
+		SELECT p.seq, m.uuid, m.metadata, m.payload, p.deliveries, p.not_before, p.attempts
 		FROM transport_pending p JOIN transport_messages m ON m.seq = p.seq
 		WHERE p.sub = ? AND p.seq > ?
 		ORDER BY p.seq LIMIT ?`, f.sub, f.cursor, loadBatch)
@@ -318,13 +374,13 @@ func (f *feed) load() (int, error) {
 	for rows.Next() {
 		m := &stored{}
 		var meta []byte
-		if err := rows.Scan(&m.seq, &m.uuid, &meta, &m.payload, &m.deliveries); err != nil {
+		if err := rows.Scan(&m.seq, &m.uuid, &meta, &m.payload, &m.deliveries, &m.notBefore, &m.attempts); err != nil {
 			return n, err
 		}
 		if err := json.Unmarshal(meta, &m.metadata); err != nil {
 			return n, fmt.Errorf("message %s: metadata: %w", m.uuid, err)
 		}
-		heap.Push(&f.queue, m)
+		f.push(m)
 		f.cursor = m.seq
 		n++
 	}
@@ -339,6 +395,26 @@ func (h seqHeap) Less(i, j int) bool { return h[i].seq < h[j].seq }
 func (h seqHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *seqHeap) Push(x any)        { *h = append(*h, x.(*stored)) }
 func (h *seqHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return m
+}
+
+// dueHeap orders delayed deliveries by due time.
+type dueHeap []*stored
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if h[i].notBefore != h[j].notBefore {
+		return h[i].notBefore < h[j].notBefore
+	}
+	return h[i].seq < h[j].seq
+}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(*stored)) }
+func (h *dueHeap) Pop() any {
 	old := *h
 	m := old[len(old)-1]
 	old[len(old)-1] = nil

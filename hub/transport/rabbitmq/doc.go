@@ -14,6 +14,10 @@
 //	aiskao.G.T.dead       dead-letter queue of aiskao.G.T
 //	aiskao.unrouted       direct exchange that takes what no group's queue takes
 //	aiskao.unrouted.T     queue of the messages of T published while no group was bound
+//	aiskao.delay          headers exchange of delayed redeliveries, by their aiskao-delay header
+//	aiskao.delay.D        classic queue of one delay tier D (1s, 5s, 15s, 1m, 5m, 15m, 1h, 4h,
+//	                      24h): x-message-ttl D, dead-lettering to aiskao.redeliver
+//	aiskao.redeliver      direct exchange; every group's queue is bound to it under its own name
 //
 // Every group gets every message of a topic, since each has its own queue. The consumers of a
 // group, in this process and in others, compete for the messages of its queue.
@@ -44,7 +48,25 @@
 //
 // Acknowledgement is manual: a message is acknowledged to the broker when the handler Acks it,
 // and given back (requeued) when it Nacks. Each consumer holds at most prefetch unacknowledged
-// messages (QoS). Messages a consumer held when its channel or connection closed, or its
+// messages (QoS); a subscriber made with transport.WithPrefetch (the route's prefetch) uses its
+// own.
+//
+// # Delayed redelivery
+//
+// A handler that asked with transport.RedeliverAfter to have a message back after a delay, and
+// Nacks it, frees the consumer at once: the message is republished, persistent and with a
+// publisher confirm, to aiskao.delay with the group's queue as routing key and the tier as
+// header, into the shortest tier that holds the delay, with the delay as its expiration; the
+// original delivery is acknowledged only once the broker confirmed the copy (should the copy
+// fail, the delivery is given back at once instead). When the copy expires, the broker
+// dead-letters it through aiskao.redeliver into the group's queue, where it is delivered like any
+// message. A queue expires messages from its head only, so a message waits at most the longest
+// delay of its tier; delays beyond 24h are cut to 24h. The copy carries the attempts made so
+// far in the x-aiskao-attempts header (the quorum queue's delivery count starts again with the
+// copy), and the envelope's attempt goes on from it. Per-message expiration in classic queues
+// works on every RabbitMQ version the transport supports (quorum queues have it from 3.10 only).
+// A crash between the confirm and the acknowledgement leaves both the copy and the original, to
+// be delivered twice; the hub's consumers are idempotent. Messages a consumer held when its channel or connection closed, or its
 // process died, are delivered again to a consumer of the group.
 //
 // A quorum queue counts the deliveries of each message. A message delivered more than

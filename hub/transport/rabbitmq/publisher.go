@@ -143,6 +143,11 @@ func (t *Transport) takeChannel() (*pubChannel, error) {
 			return pc, nil
 		}
 	}
+	return t.openChannel()
+}
+
+// openChannel opens a publishing channel in confirm mode on the current connection.
+func (t *Transport) openChannel() (*pubChannel, error) {
 	ch, c, err := t.pub.channel()
 	if err != nil {
 		return nil, err

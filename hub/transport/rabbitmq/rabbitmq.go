@@ -22,6 +22,7 @@ func init() {
 		Doc: "Carries messages through a RabbitMQ broker, so that several hub processes on several machines " +
 			"share the routes: durable quorum queues (one per route), persistent messages, publisher confirms, " +
 			"acknowledgement once a route has finished with a message, competing consumers across processes, " +
+			"retries that wait in delay queues rather than in a consumer, " +
 			"and a dead-letter queue per route for messages that keep failing. The connection is opened again " +
 			"by itself after it is lost; meanwhile the hub reports not ready.",
 		Config: &Config{},
@@ -51,6 +52,7 @@ type Transport struct {
 	subs     map[*subscriber]struct{}
 	free     []*pubChannel               // idle publishing channels
 	declared map[string]*amqp.Connection // topic → connection its exchange was declared on
+	delayOn  *amqp.Connection            // connection the delay queues were declared on
 	inflight map[string]*atomic.Int64    // queue → deliveries held by this process
 	tags     atomic.Int64                // consumer tag counter
 
@@ -92,8 +94,13 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 // Publisher returns a publisher whose Publish returns once the broker has confirmed every message.
 func (t *Transport) Publisher() message.Publisher { return &publisher{t: t} }
 
-// Subscriber returns the subscriber of a consumer group.
-func (t *Transport) Subscriber(group string) (message.Subscriber, error) {
+// Subscriber returns the subscriber of a consumer group. A prefetch option overrides the
+// configured prefetch for its consumers.
+func (t *Transport) Subscriber(group string, opts ...transport.SubscriberOption) (message.Subscriber, error) {
+	prefetch := t.cfg.Prefetch
+	if o := transport.Options(opts...); o.Prefetch > 0 {
+		prefetch = min(o.Prefetch, 65535)
+	}
 	if group == "" {
 		return nil, errors.New("rabbitmq: subscriber: empty group name")
 	}
@@ -102,7 +109,7 @@ func (t *Transport) Subscriber(group string) (message.Subscriber, error) {
 	if t.closed {
 		return nil, ErrClosed
 	}
-	s := &subscriber{t: t, group: group, closing: make(chan struct{})}
+	s := &subscriber{t: t, group: group, prefetch: prefetch, closing: make(chan struct{})}
 	t.subs[s] = struct{}{}
 	return s, nil
 }

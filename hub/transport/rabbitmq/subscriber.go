@@ -11,18 +11,20 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/transport"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call is one consumer on
 // the group's queue for the topic; the consumers of all processes compete for its messages.
 type subscriber struct {
-	t       *Transport
-	group   string
-	mu      sync.Mutex
-	closed  bool
-	closing chan struct{}
-	wg      sync.WaitGroup // consumers
-	once    sync.Once
+	t        *Transport
+	group    string
+	prefetch int // the consumers' QoS
+	mu       sync.Mutex
+	closed   bool
+	closing  chan struct{}
+	wg       sync.WaitGroup // consumers
+	once     sync.Once
 }
 
 var (
@@ -138,7 +140,7 @@ session:
 				continue session
 			}
 			mctx, mcancel := context.WithCancel(mbase)
-			msg, err := toMessage(d)
+			msg, deliveries, attempts, err := toMessage(d, s.t.cfg.QueueType == amqp.QueueTypeQuorum)
 			if err != nil {
 				// Not a message the hub can read: to the dead-letter queue, not round forever.
 				s.t.log.Error("rabbitmq: unreadable message sent to the dead-letter queue", "queue", queue, "error", err)
@@ -146,6 +148,7 @@ session:
 				mcancel()
 				continue
 			}
+			mctx, del := transport.NewDelivery(mctx, deliveries, attempts)
 			msg.SetContext(mctx)
 			select {
 			case out <- msg:
@@ -165,7 +168,7 @@ session:
 				case <-msg.Acked():
 					err = d.Ack(false)
 				case <-msg.Nacked():
-					err = d.Nack(false, true)
+					err = s.nacked(d, queue, msg, del)
 				case <-abandon:
 					err = d.Nack(false, true)
 				}
@@ -214,7 +217,7 @@ func (s *subscriber) open(ctx context.Context, topic, queue, tag string, first b
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := ch.Qos(s.t.cfg.Prefetch, 0, false); err != nil {
+	if err := ch.Qos(s.prefetch, 0, false); err != nil {
 		ch.Close()
 		return nil, nil, fmt.Errorf("set prefetch: %w", err)
 	}
@@ -226,16 +229,37 @@ func (s *subscriber) open(ctx context.Context, topic, queue, tag string, first b
 	return ch, deliveries, nil
 }
 
+// nacked settles a Nacked delivery: when the handler asked for a delay, the message goes to a
+// delay queue and the delivery is acknowledged once the broker confirmed that; otherwise, or when
+// the delay queue cannot take it, the delivery is given back for redelivery at once.
+func (s *subscriber) nacked(d amqp.Delivery, queue string, msg *message.Message, del *transport.Delivery) error {
+	after, ok := del.Delay()
+	if !ok {
+		return d.Nack(false, true)
+	}
+	attempt, err := strconv.Atoi(msg.Metadata.Get(envelope.Attempt))
+	if err != nil || attempt < 1 {
+		attempt = max(del.Deliveries, 1)
+	}
+	if err := s.t.redeliverLater(d, queue, after, attempt); err != nil {
+		s.t.log.Warn("rabbitmq: cannot delay the message, giving it back at once", "queue", queue, "message", msg.UUID, "delay", after, "error", err)
+		return d.Nack(false, true)
+	}
+	return d.Ack(false)
+}
+
 // toMessage reads a delivery written by the publisher (or by watermill-amqp). Header values
 // that are not strings, such as the x-delivery-count of quorum queues, become metadata in
-// their decimal form; the x-death tables of dead-lettered messages are left out.
-func toMessage(d amqp.Delivery) (*message.Message, error) {
+// their decimal form; the x-death tables and x-first-death headers of dead-lettered messages
+// are left out. It returns the deliveries since the message was published or delayed (0 when
+// the queue does not count them) and the attempts made before it was delayed (0 when it was not).
+func toMessage(d amqp.Delivery, quorum bool) (_ *message.Message, deliveries, attempts int, _ error) {
 	id, _ := d.Headers[wamqpUUIDHeader].(string)
 	if id == "" {
 		id = d.MessageId
 	}
 	if id == "" {
-		return nil, fmt.Errorf("message without id (no %s header and no message-id)", wamqpUUIDHeader)
+		return nil, 0, 0, fmt.Errorf("message without id (no %s header and no message-id)", wamqpUUIDHeader)
 	}
 	msg := message.NewMessage(id, d.Body)
 	for k, v := range d.Headers {
@@ -250,12 +274,25 @@ func toMessage(d amqp.Delivery) (*message.Message, error) {
 	}
 	delete(msg.Metadata, wamqpUUIDHeader)
 	// A quorum queue counts the earlier deliveries of a message; the envelope counts this one too,
-	// so that the engine can tell a message that keeps coming back (poison) from a new one.
+	// so that the engine can tell a message that keeps coming back (poison) from a new one. A
+	// message back from a delay queue counts on from the attempts made before it was delayed.
 	if n, err := strconv.Atoi(msg.Metadata[deliveryCountHeader]); err == nil {
-		msg.Metadata[envelope.Attempt] = strconv.Itoa(n + 1)
+		deliveries = n + 1
+	} else if quorum {
+		deliveries = 1
 	}
-	delete(msg.Metadata, deliveryCountHeader)
-	return msg, nil
+	if base, err := strconv.Atoi(msg.Metadata[attemptsHeader]); err == nil && base > 0 {
+		deliveries, attempts = max(deliveries, 1), base
+		msg.Metadata[envelope.Attempt] = strconv.Itoa(base + deliveries)
+	} else if deliveries > 1 {
+		msg.Metadata[envelope.Attempt] = strconv.Itoa(deliveries)
+	}
+	for k := range msg.Metadata {
+		if brokerHeader(k) || k == attemptsHeader || k == delayTierHeader {
+			delete(msg.Metadata, k)
+		}
+	}
+	return msg, deliveries, attempts, nil
 }
 
 // deliveryCountHeader is where quorum queues count the earlier deliveries of a message.

@@ -45,10 +45,10 @@ func (t *Transport) declareTopic(ch *amqp.Channel, topic string) error {
 }
 
 // declareGroup declares the queue of group on topic, bound to the topic's exchange, with its
-// dead-letter queue; then it moves the messages published while no group was bound from the
+// dead-letter queue and the delay queues it is redelivered from (delay.go); then it moves the messages published while no group was bound from the
 // unrouted queue into the exchange, so that the first group of a topic receives them.
 func (t *Transport) declareGroup(ctx context.Context, topic, group string) error {
-	ch, _, err := t.sub.channel()
+	ch, c, err := t.sub.channel()
 	if err != nil {
 		return err
 	}
@@ -82,6 +82,9 @@ func (t *Transport) declareGroup(ctx context.Context, topic, group string) error
 	}
 	if err := ch.QueueBind(q, "", t.exchange(topic), false, nil); err != nil {
 		return fmt.Errorf("bind queue %s: %w", q, err)
+	}
+	if err := t.declareDelay(ch, c, q); err != nil {
+		return err
 	}
 	return t.takeOver(ctx, ch, topic)
 }

@@ -15,6 +15,10 @@
 // broker do not see each other's messages; an implementation that keeps queues on a shared broker
 // should delete what it made in a t.Cleanup of its New.
 //
+// Every transport the hub runs on delivers a message again after a delay without holding a
+// consumer meanwhile (transport.RedeliverAfter), keeping the attempt count across the delay and
+// a restart, and honours a per-subscriber prefetch (transport.WithPrefetch).
+//
 // Transports that the suite gets are closed by the suite when the test ends; Close may therefore
 // be called on a transport that a test has already closed, and that second result is ignored.
 //
@@ -43,6 +47,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/hub/transport"
 )
 
@@ -89,6 +94,9 @@ func Run(t *testing.T, f Factory) {
 		{"ConcurrentPublishers", false, s.testConcurrentPublishers},
 		{"SubscribeContextEndClosesChannel", false, s.testContextEnd},
 		{"PublishAfterCloseFails", false, s.testPublishAfterClose},
+		{"PrefetchPerSubscriber", false, s.testPrefetch},
+		{"DelayedRedeliveryFreesTheConsumer", false, s.testDelayFreesConsumer},
+		{"DelayedRedeliverySurvivesRestart", true, s.testDelaySurvivesRestart},
 		{"PublishIsDurable", true, s.testPublishDurable},
 		{"UnacknowledgedRedeliveredAfterReopen", true, s.testRedeliveredAfterReopen},
 		{"CloseDrainsMessagesInFlight", true, s.testCloseDrains},
@@ -202,9 +210,9 @@ type consumer struct {
 }
 
 // consume subscribes a new consumer of group to topic. The consumer ends when the test does.
-func consume(t *testing.T, tr transport.Transport, group, topic string) *consumer {
+func consume(t *testing.T, tr transport.Transport, group, topic string, opts ...transport.SubscriberOption) *consumer {
 	t.Helper()
-	sub, err := tr.Subscriber(group)
+	sub, err := tr.Subscriber(group, opts...)
 	if err != nil {
 		t.Fatalf("Subscriber(%q): %v", group, err)
 	}
@@ -269,6 +277,19 @@ func (c *consumer) drain(t *testing.T) []*message.Message {
 		case <-timeout:
 			t.Fatalf("the subscription channel was not closed within %s of its context ending", wait)
 		}
+	}
+}
+
+// none fails the test when the consumer delivers a message within d.
+func (c *consumer) none(t *testing.T, d time.Duration, why string) {
+	t.Helper()
+	select {
+	case m, ok := <-c.ch:
+		if ok {
+			t.Fatalf("received %s: %s", m.UUID, why)
+		}
+		t.Fatalf("the subscription channel closed: %s", why)
+	case <-time.After(d):
 	}
 }
 
@@ -716,4 +737,118 @@ func (s *suite) testCloseDrains(t *testing.T) {
 		t.Fatalf("after reopening, a message acknowledged while Close drained was delivered again: %v", uuids(got))
 	}
 	backlogIs(t, tr, topic, groups[0], 0)
+}
+
+func (s *suite) testPrefetch(t *testing.T) {
+	tr := s.open(t)
+	topic, groups := names(t, 1)
+	register(t, tr, topic, groups...)
+	in := numbered("m", 5)
+	publish(t, tr, topic, in...)
+
+	// The transport's own prefetch is larger; the subscriber's option holds it to two.
+	c := consume(t, tr, groups[0], topic, transport.WithPrefetch(2))
+	held := c.receive(t, 2, false)
+	c.none(t, 500*time.Millisecond, "a third message while two are unacknowledged with prefetch 2")
+	held[0].Ack()
+	third := c.next(t, "a third message once one of two is acknowledged")
+	c.none(t, 300*time.Millisecond, "a fourth message while two are unacknowledged with prefetch 2")
+	held[1].Ack()
+	third.Ack()
+	got := append(held, third)
+	got = append(got, c.receive(t, 2, true)...)
+	got = append(got, c.drain(t)...)
+	sameMessages(t, "with prefetch 2", got, in)
+}
+
+// delay is how long the delayed-redelivery tests ask to wait: long enough to tell "after the
+// delay" from "at once" on a slow machine, short enough for a test.
+const delay = 1500 * time.Millisecond
+
+func (s *suite) testDelayFreesConsumer(t *testing.T) {
+	tr := s.open(t)
+	topic, groups := names(t, 1)
+	register(t, tr, topic, groups...)
+	in := message.NewMessage("delayed", []byte("заявление, чийто регистър не отговаря"))
+	in.Metadata.Set("subject", "Преписка № 94-00-12/2025")
+	publish(t, tr, topic, in)
+
+	// With prefetch 1 a consumer that held the delayed message would receive nothing else.
+	c := consume(t, tr, groups[0], topic, transport.WithPrefetch(1))
+	first := c.next(t, "the message to delay")
+	sameMessages(t, "first delivery", []*message.Message{first}, []*message.Message{in})
+	first.Metadata.Set(envelope.Attempt, "2") // the handler tried twice, as the hub's retries count
+	if !transport.RedeliverAfter(first, delay) {
+		t.Fatal("RedeliverAfter returned false: the subscriber cannot deliver a message again after a delay")
+	}
+	nacked := time.Now()
+	first.Nack()
+
+	others := numbered("other", 3)
+	publish(t, tr, topic, others...)
+	got := c.receive(t, len(others), true)
+	if since := time.Since(nacked); since >= delay {
+		t.Fatalf("the other messages took %s, not less than the delay of %s: was the consumer held?", since, delay)
+	}
+	sameMessages(t, "messages published during the delay", got, others)
+
+	again := c.next(t, "the delayed message")
+	at := time.Since(nacked)
+	if at < delay {
+		t.Fatalf("the delayed message came back after %s, before its delay of %s", at, delay)
+	}
+	again.Ack()
+	sameRedelivered(t, "after the delay", []*message.Message{again}, []*message.Message{withoutAttempt(first)})
+	if a := again.Metadata.Get(envelope.Attempt); a != "3" {
+		t.Errorf("attempt after the delay = %q, want 3: the count goes on from the 2 attempts made", a)
+	}
+	if extra := c.drain(t); len(extra) > 0 {
+		t.Fatalf("after the delayed message was acknowledged, %d more deliveries: %v", len(extra), uuids(extra))
+	}
+	backlogIs(t, tr, topic, groups[0], 0)
+}
+
+func (s *suite) testDelaySurvivesRestart(t *testing.T) {
+	tr := s.open(t)
+	topic, groups := names(t, 1)
+	register(t, tr, topic, groups...)
+	in := message.NewMessage("delayed", []byte("payload"))
+	in.Metadata.Set("n", "1")
+	publish(t, tr, topic, in)
+
+	c := consume(t, tr, groups[0], topic)
+	first := c.next(t, "the message to delay")
+	first.Metadata.Set(envelope.Attempt, "1")
+	if !transport.RedeliverAfter(first, delay) {
+		t.Fatal("RedeliverAfter returned false: the subscriber cannot deliver a message again after a delay")
+	}
+	nacked := time.Now()
+	first.Nack()
+	c.cancel()
+
+	tr = s.reopen(t, tr)
+	c = consume(t, tr, groups[0], topic)
+	again := c.next(t, "the delayed message after the restart")
+	if at := time.Since(nacked); at < delay {
+		t.Fatalf("after the restart the delayed message came back after %s, before its delay of %s", at, delay)
+	}
+	again.Ack()
+	sameRedelivered(t, "delayed across a restart", []*message.Message{again}, []*message.Message{in})
+	if a := again.Metadata.Get(envelope.Attempt); a != "2" {
+		t.Errorf("attempt after the delay and restart = %q, want 2", a)
+	}
+	end := marker()
+	publish(t, tr, topic, end)
+	if got := c.until(t, end.UUID); len(got) > 0 {
+		t.Fatalf("the delayed message was delivered more than once: %v", uuids(got))
+	}
+	backlogIs(t, tr, topic, groups[0], 0)
+}
+
+// withoutAttempt returns the metadata a handler's message had before the handler counted it.
+func withoutAttempt(m *message.Message) *message.Message {
+	c := message.NewMessage(m.UUID, m.Payload)
+	c.Metadata = maps.Clone(m.Metadata)
+	delete(c.Metadata, envelope.Attempt)
+	return c
 }
