@@ -132,7 +132,8 @@ func (p *pipeline) runNodes(ctx context.Context, nodes []node, msgs []*transform
 }
 
 // apply runs one step on one message within the route's step timeout. A step's own error is
-// permanent (steps are deterministic) unless the step returned a context error of the timeout.
+// permanent (steps are deterministic) unless the step returned a context error of the timeout or
+// marked it fault.Retryable (a call out of the hub that may succeed later).
 func (p *pipeline) apply(ctx context.Context, n *node, m *transforms.Message) ([]*transforms.Message, error) {
 	ctx, cancel := withStepTimeout(ctx, p.timeout)
 	defer cancel()
@@ -155,6 +156,9 @@ func classifyStepError(ctx context.Context, err error) error {
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+	}
+	if fault.IsRetryable(err) {
+		return err
 	}
 	return fault.Permanent(err)
 }

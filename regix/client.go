@@ -7,13 +7,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aiskao/aiskao/hub/fault"
 )
 
-// DefaultTimeout bounds a call when Client.Timeout is zero.
-const DefaultTimeout = 30 * time.Second
+// Defaults of the Client's durations.
+const (
+	// DefaultTimeout bounds a call when Client.Timeout is zero.
+	DefaultTimeout = 30 * time.Second
+	// DefaultPollInterval is the pause between CheckResult calls.
+	DefaultPollInterval = time.Second
+	// DefaultPollTimeout bounds the wait for a slow operation's result.
+	DefaultPollTimeout = 2 * time.Minute
+)
 
 // Client calls the RegiX entry point.
 //
@@ -34,6 +42,12 @@ type Client struct {
 	HTTP *http.Client
 	// Timeout bounds one call; zero means DefaultTimeout.
 	Timeout time.Duration
+	// PollInterval is the pause between CheckResult calls while Execute
+	// waits for a slow operation; zero means DefaultPollInterval.
+	PollInterval time.Duration
+	// PollTimeout bounds how long Execute waits for a slow operation's
+	// result; zero means DefaultPollTimeout.
+	PollTimeout time.Duration
 }
 
 // RegisterError is an error reported by RegiX or the register itself
@@ -54,18 +68,42 @@ func (e *RegisterError) Error() string {
 // document validated and turned into fields. With HasError set the result is
 // returned together with a *RegisterError.
 func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params map[string]string, rd RequestData) (*Result, error) {
-	if rd.CallContext.LawReason == "" {
+	env, err := requestEnvelope("ExecuteSynchronous", op, params, rd)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.roundTrip(ctx, op, "ExecuteSynchronous", env)
+	if err != nil {
+		return res, err
+	}
+	if !res.IsReady {
+		return res, fault.Permanent(fmt.Errorf("regix: %s: the result is not ready (ServiceCallID %s); call Execute for asynchronous operations", op.Code, res.ServiceCallID))
+	}
+	return res, op.complete(res)
+}
+
+// requestEnvelope checks the legal basis, builds and validates the request
+// document and wraps it in the envelope of method; nothing is sent.
+func requestEnvelope(method string, op *Operation, params map[string]string, rd RequestData) ([]byte, error) {
+	if strings.TrimSpace(rd.CallContext.LawReason) == "" {
 		return nil, fault.Permanent(ErrNoLawReason)
 	}
 	arg, err := op.BuildRequest(params)
 	if err != nil {
 		return nil, fault.Permanent(err)
 	}
-	env, err := BuildEnvelope(op.Name, arg, rd)
+	env, err := buildEnvelope(method, op.Name, arg, rd)
 	if err != nil {
 		return nil, fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
 	}
-	body, status, err := c.post(ctx, op, "ExecuteSynchronous", env)
+	return env, nil
+}
+
+// roundTrip posts env and reads ServiceResultData, classing what went wrong:
+// a SOAP fault, an HTTP error status, an answer that is no envelope, and the
+// register's HasError (returned with the result as a *RegisterError).
+func (c *Client) roundTrip(ctx context.Context, op *Operation, method string, env []byte) (*Result, error) {
+	body, status, err := c.post(ctx, op, method, env)
 	if err != nil {
 		return nil, err
 	}
@@ -92,16 +130,21 @@ func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params m
 		}
 		return res, &RegisterError{Operation: op.Code, Text: text}
 	}
-	if !res.IsReady {
-		return res, fault.Permanent(fmt.Errorf("regix: %s: the result is not ready (ServiceCallID %s); asynchronous calls are not supported", op.Code, res.ServiceCallID))
-	}
-	if len(res.Response) == 0 {
-		return res, fault.Permanent(fmt.Errorf("regix: %s: the answer has no response document (ServiceResultData/Data/Response is empty)", op.Code))
-	}
-	if res.Fields, err = op.ParseResponse(bytes.NewReader(res.Response)); err != nil {
-		return res, fault.Permanent(err)
-	}
 	return res, nil
+}
+
+// complete checks that a ready answer holds a response document and turns
+// it into res.Fields.
+func (op *Operation) complete(res *Result) error {
+	if len(res.Response) == 0 {
+		return fault.Permanent(fmt.Errorf("regix: %s: the answer has no response document (ServiceResultData/Data/Response is empty)", op.Code))
+	}
+	fields, err := op.ParseResponse(bytes.NewReader(res.Response))
+	if err != nil {
+		return fault.Permanent(err)
+	}
+	res.Fields = fields
+	return nil
 }
 
 // post sends a SOAP 1.1 request and reads the answer, whatever its status.

@@ -397,7 +397,9 @@ func TestSimulatorRefusesRequests(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"no law reason", `<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><ExecuteSynchronous xmlns="` + EntryPointNS + `"><request><ServiceRequestData xmlns="` + SignedDataNS + `"><Operation>PersonDataSearch</Operation><Argument/><CallContext/></ServiceRequestData></request></ExecuteSynchronous></s:Body></s:Envelope>`, "LawReason is required"},
 		{"unknown operation", `<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><ExecuteSynchronous><request><ServiceRequestData><Operation>Nope</Operation></ServiceRequestData></request></ExecuteSynchronous></s:Body></s:Envelope>`, `unknown operation \"Nope\"`},
-		{"other method", `<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><CheckResult/></s:Body></s:Envelope>`, "ExecuteSynchronous only"},
+		{"other method", `<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><AcknowledgeResultReceived/></s:Body></s:Envelope>`, `not \"AcknowledgeResultReceived\"`},
+		{"check without id", `<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><CheckResult/></s:Body></s:Envelope>`, "CheckResult needs"},
+		{"check unknown id", `<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><CheckResult><argument><ServiceCheckResultArgument><ServiceCallID>77</ServiceCallID></ServiceCheckResultArgument></argument></CheckResult></s:Body></s:Envelope>`, "no call in progress has ServiceCallID 77"},
 		{"not xml", `hello`, "not a SOAP envelope"},
 	}
 	for _, tt := range tests {
@@ -430,6 +432,10 @@ func FuzzParseResultData(f *testing.F) {
 	writeFault(rec, "s:Client", "x")
 	f.Add(rec.Body.Bytes())
 	f.Add([]byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><R><X><IsReady>1</IsReady><HasError>maybe</HasError></X></R></s:Body></s:Envelope>`))
+	rec = httptest.NewRecorder()
+	writePending(rec, "Execute", "42", "code-<&>")
+	f.Add(rec.Body.Bytes())
+	f.Add([]byte(`<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><CheckResultResponse><CheckResultResult><ServiceResultData><IsReady>true</IsReady><Data><Response><A/></Response></Data><ServiceResultData/></ServiceResultData></CheckResultResult></CheckResultResponse></s:Body></s:Envelope>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res, err := ParseResultData(body)
 		if (res == nil) == (err == nil) {

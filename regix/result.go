@@ -85,6 +85,9 @@ type resultData struct {
 	Error            string    `xml:"Error"`
 	ServiceCallID    string    `xml:"ServiceCallID"`
 	VerificationCode string    `xml:"VerificationCode"`
+	// Wrapped is ServiceResultData one level deeper, as answers of Execute
+	// and CheckResult may wrap it (ResultWrapper).
+	Wrapped *resultData `xml:"ServiceResultData"`
 }
 
 type dataContainer struct {
@@ -126,6 +129,9 @@ func ParseResultData(body []byte) (*Result, error) {
 		return nil, errors.New("regix: the SOAP answer has no ServiceResultData (Body/*Response/*Result)")
 	}
 	rd := mr.Result
+	if rd.IsReady == "" && rd.HasError == "" && rd.Wrapped != nil {
+		rd = rd.Wrapped
+	}
 	res := &Result{
 		Error:            strings.TrimSpace(rd.Error),
 		ServiceCallID:    strings.TrimSpace(rd.ServiceCallID),

@@ -19,7 +19,8 @@ type Mode string
 const (
 	// ModeNormal answers with the response document of the operation.
 	ModeNormal Mode = "normal"
-	// ModeSlow answers normally after the configured delay.
+	// ModeSlow answers normally after the configured delay (Execute: the
+	// result is ready to CheckResult after the delay).
 	ModeSlow Mode = "slow"
 	// ModeHasError answers with HasError and an error text.
 	ModeHasError Mode = "has_error"
@@ -53,26 +54,42 @@ const SimControlPath = "/_sim/mode"
 // response schema of a register allows it.
 const invalidElement = "SimulatorInvalidElement"
 
-// Simulator answers ExecuteSynchronous of the RegiX entry point from
-// response documents, so routes can be tried without the real RegiX. It
-// checks the call as RegiX would: a known operation, a request document
-// valid against its schema, a legal basis.
+// Simulator answers ExecuteSynchronous, Execute and CheckResult of the RegiX
+// entry point from response documents, so routes can be tried without the
+// real RegiX. It checks the call as RegiX would: a known operation, a
+// request document valid against its schema, a legal basis. In slow mode
+// ExecuteSynchronous answers after the delay, while Execute answers at once
+// that the call is in progress and CheckResult gives the result once the
+// delay has passed, as an asynchronous register does.
 type Simulator struct {
 	ops       *Operations
 	responses map[*Operation][]byte
 	loadErr   error
 
-	mu    sync.Mutex
-	mode  Mode
-	delay time.Duration
+	mu      sync.Mutex
+	mode    Mode
+	delay   time.Duration
+	calls   map[string]*simCall // Execute calls in progress, by ServiceCallID
+	callSeq int
 }
+
+// simCall is an Execute call answered "not ready" in slow mode.
+type simCall struct {
+	op      *Operation
+	arg     []byte
+	code    string
+	readyAt time.Time
+}
+
+// maxSimCalls bounds the calls in progress the simulator remembers.
+const maxSimCalls = 10000
 
 // NewSimulator makes a simulator answering from the response documents in
 // responses (any *.xml file whose root is the response of a catalogue
 // operation, at any depth); nil means the catalogue's bundled samples.
 // Problems loading them are reported by every answer and by Err.
 func NewSimulator(responses fs.FS) *Simulator {
-	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*Operation][]byte{}}
+	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*Operation][]byte{}, calls: map[string]*simCall{}}
 	s.ops, s.loadErr = Catalog()
 	if s.loadErr != nil {
 		return s
@@ -146,7 +163,13 @@ func (s *Simulator) Mode() (Mode, time.Duration) {
 type simRequest struct {
 	Body struct {
 		Method struct {
-			XMLName xml.Name
+			XMLName  xml.Name
+			Argument struct {
+				Check struct {
+					ServiceCallID    string `xml:"ServiceCallID"`
+					VerificationCode string `xml:"VerificationCode"`
+				} `xml:"ServiceCheckResultArgument"`
+			} `xml:"argument"`
 			Request struct {
 				Data struct {
 					Operation string   `xml:"Operation"`
@@ -186,8 +209,13 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := req.Body.Method.XMLName.Local
-	if method != "ExecuteSynchronous" {
-		writeFault(w, "s:Client", fmt.Sprintf("the simulator answers ExecuteSynchronous only, not %q", method))
+	switch method {
+	case "ExecuteSynchronous", "Execute":
+	case "CheckResult":
+		s.checkResult(w, r, req)
+		return
+	default:
+		writeFault(w, "s:Client", fmt.Sprintf("the simulator answers ExecuteSynchronous, Execute and CheckResult, not %q", method))
 		return
 	}
 	data := req.Body.Method.Request.Data
@@ -205,14 +233,19 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResult(w, method, arg, nil, err.Error())
 		return
 	}
-	doc, ok := s.responses[op]
-	if !ok {
+	if _, ok := s.responses[op]; !ok {
 		writeResult(w, method, arg, nil, fmt.Sprintf("the simulator has no response document for %s", op.Code))
 		return
 	}
 	mode, delay := s.Mode()
-	switch mode {
-	case ModeSlow:
+	if mode == ModeSlow && method == "Execute" {
+		// A slow register answers Execute at once with a call in progress;
+		// CheckResult gives the result once the delay has passed.
+		id, code := s.startCall(op, arg, delay)
+		writePending(w, method, id, code)
+		return
+	}
+	if mode == ModeSlow {
 		t := time.NewTimer(delay)
 		defer t.Stop()
 		select {
@@ -220,6 +253,16 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return // the caller gave up
 		}
+	}
+	s.answer(w, method, op, arg)
+}
+
+// answer writes the result of op as the current mode says (slow mode has
+// already waited).
+func (s *Simulator) answer(w http.ResponseWriter, method string, op *Operation, arg []byte) {
+	doc := s.responses[op]
+	mode, _ := s.Mode()
+	switch mode {
 	case ModeHasError:
 		writeResult(w, method, arg, nil, SimErrorText)
 		return
@@ -230,6 +273,62 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResult(w, method, arg, doc, "")
+}
+
+func (s *Simulator) startCall(op *Operation, arg []byte, delay time.Duration) (id, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) >= maxSimCalls {
+		clear(s.calls)
+	}
+	s.callSeq++
+	id = fmt.Sprint(s.callSeq)
+	code = fmt.Sprintf("sim-%08x", uint32(s.callSeq)*2654435761)
+	s.calls[id] = &simCall{op: op, arg: arg, code: code, readyAt: time.Now().Add(delay)}
+	return id, code
+}
+
+// checkResult answers CheckResult: not ready before the call's time, then
+// the result as the current mode says, once.
+func (s *Simulator) checkResult(w http.ResponseWriter, r *http.Request, req simRequest) {
+	const method = "CheckResult"
+	arg := req.Body.Method.Argument.Check
+	id := strings.TrimSpace(arg.ServiceCallID)
+	if id == "" {
+		writeFault(w, "s:Client", "CheckResult needs argument/ServiceCheckResultArgument/ServiceCallID")
+		return
+	}
+	s.mu.Lock()
+	call, ok := s.calls[id]
+	switch {
+	case !ok:
+		s.mu.Unlock()
+		writeFault(w, "s:Client", fmt.Sprintf("no call in progress has ServiceCallID %s", id))
+		return
+	case call.code != strings.TrimSpace(arg.VerificationCode):
+		s.mu.Unlock()
+		writeFault(w, "s:Client", fmt.Sprintf("wrong VerificationCode for ServiceCallID %s", id))
+		return
+	case time.Now().Before(call.readyAt):
+		s.mu.Unlock()
+		writePending(w, method, id, call.code)
+		return
+	}
+	delete(s.calls, id)
+	s.mu.Unlock()
+	s.answer(w, method, call.op, call.arg)
+}
+
+// writePending writes ServiceResultData of a call in progress.
+func writePending(w http.ResponseWriter, method, id, code string) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s"><s:Body><%sResponse xmlns="%s"><%sResult>`, SOAPNS, method, EntryPointNS, method)
+	fmt.Fprintf(&b, `<IsReady>false</IsReady><HasError>false</HasError><ServiceCallID>%s</ServiceCallID><VerificationCode>`, id)
+	xml.EscapeText(&b, []byte(code))
+	fmt.Fprintf(&b, `</VerificationCode></%sResult></%sResponse></s:Body></s:Envelope>`, method, method)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(b.Bytes())
 }
 
 func (s *Simulator) control(w http.ResponseWriter, r *http.Request) {

@@ -44,7 +44,7 @@ func runRegixSim(args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "", "address to listen on, e.g. 127.0.0.1:8089 (port 0 picks a free one)")
 	data := fs.String("data", "", "folder of response documents (default: the bundled samples of the catalogue)")
 	mode := fs.String("mode", string(regix.ModeNormal), "how to answer: normal, slow, has_error, invalid or fault; POST "+regix.SimControlPath+"?mode=… changes it while running")
-	delay := fs.Duration("delay", 5*time.Second, "how long slow mode waits before answering")
+	delay := fs.Duration("delay", 5*time.Second, "how long slow mode waits before answering (Execute: before CheckResult gives the result)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

@@ -49,6 +49,9 @@ var scaleConfig = filepath.Join("..", "..", "configs", "rabbitmq-postgres.yaml")
 // demoRoute is the route of configs/rabbitmq-postgres.yaml.
 const demoRoute = "esoed-inbox"
 
+// scaleRoutes are the routes of scaleConfig, whose broker objects the tests delete afterwards.
+var scaleRoutes = []string{demoRoute, "applications"}
+
 // envOr returns the environment variable name, or def when it is empty.
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -538,7 +541,7 @@ func TestScaleOutSigkill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four hub processes; skipped with -short")
 	}
-	d := newDeployment(t, scaleConfig, []string{demoRoute})
+	d := newDeployment(t, scaleConfig, scaleRoutes)
 	procs := []*proc{d.start("hub-1"), d.start("hub-2"), d.start("hub-3")}
 	tr := newTraffic(procs...)
 	tr.run(t, 20, readSample(t, "registration-request.xml"), 60*time.Second)
@@ -583,7 +586,7 @@ func runTool(t *testing.T, name string, args ...string) {
 // processes say not ready meanwhile, reconnect by themselves and lose nothing they accepted.
 func TestScaleOutBrokerRestart(t *testing.T) {
 	requireRestartOptIn(t, "rabbitmqctl")
-	d := newDeployment(t, scaleConfig, []string{demoRoute}, "AISKAO_AMQP_RECONNECT_MAX=1s")
+	d := newDeployment(t, scaleConfig, scaleRoutes, "AISKAO_AMQP_RECONNECT_MAX=1s")
 	procs := []*proc{d.start("hub-1"), d.start("hub-2"), d.start("hub-3")}
 	tr := newTraffic(procs...)
 	tr.run(t, 20, readSample(t, "registration-request.xml"), 2*time.Minute)
@@ -632,7 +635,7 @@ func postgresCluster(t *testing.T) string {
 func TestScaleOutPostgresRestart(t *testing.T) {
 	requireRestartOptIn(t, "pg_ctlcluster")
 	version := postgresCluster(t)
-	d := newDeployment(t, scaleConfig, []string{demoRoute})
+	d := newDeployment(t, scaleConfig, scaleRoutes)
 	procs := []*proc{d.start("hub-1"), d.start("hub-2"), d.start("hub-3")}
 
 	status, badID, err := procs[0].post("/esoed/documents", readSample(t, "schema-violation.xml"), "schema-violation-1")
@@ -896,7 +899,7 @@ func BenchmarkScaleOut(b *testing.B) {
 	var run atomic.Int64 // keeps GUIDs apart between the runs of a benchmark
 	for _, n := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("hub/processes=%d", n), func(b *testing.B) {
-			d := newDeployment(b, scaleConfig, []string{demoRoute})
+			d := newDeployment(b, scaleConfig, scaleRoutes)
 			procs := make([]*proc, n)
 			for i := range procs {
 				procs[i] = d.start(fmt.Sprintf("hub-%d", i+1))

@@ -2,6 +2,8 @@
 package all
 
 import (
-	_ "github.com/aiskao/aiskao/connectors/file" // registers "file"
-	_ "github.com/aiskao/aiskao/connectors/http" // registers "http"
+	_ "github.com/aiskao/aiskao/connectors/esoed" // registers "esoed"
+	_ "github.com/aiskao/aiskao/connectors/file"  // registers "file"
+	_ "github.com/aiskao/aiskao/connectors/http"  // registers "http"
+	_ "github.com/aiskao/aiskao/connectors/regix" // registers "regix"
 )

@@ -25,3 +25,25 @@ func IsPermanent(err error) bool {
 	var p permanent
 	return errors.As(err, &p)
 }
+
+type retryable struct{ err error }
+
+func (r retryable) Error() string { return r.err.Error() }
+func (r retryable) Unwrap() error { return r.err }
+
+// Retryable marks err, returned by a pipeline step, as one a later try may cure. Steps are
+// deterministic, so the engine treats their errors as permanent; a step that calls out of the hub
+// (enrich, calling a register) marks what depends on the other side instead. It returns nil for
+// nil and leaves an error marked permanent as it is.
+func Retryable(err error) error {
+	if err == nil || IsPermanent(err) {
+		return err
+	}
+	return retryable{err}
+}
+
+// IsRetryable reports whether err was marked with Retryable and not permanent.
+func IsRetryable(err error) bool {
+	var r retryable
+	return errors.As(err, &r) && !IsPermanent(err)
+}

@@ -2,6 +2,7 @@
 package all
 
 import (
+	_ "github.com/aiskao/aiskao/transforms/enrich"  // enrich
 	_ "github.com/aiskao/aiskao/transforms/mapping" // set, filter, log
 	_ "github.com/aiskao/aiskao/transforms/schema"  // json_schema
 	_ "github.com/aiskao/aiskao/transforms/xml"     // xpath, xml_to_json, json_to_xml, xml_template, split

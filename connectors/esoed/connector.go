@@ -1,0 +1,168 @@
+package esoedconn
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/esoed"
+	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/routes/spec"
+)
+
+func init() {
+	connectors.Register(connectors.Factory{
+		Type: "esoed",
+		Doc: "Exchanges documents with other administrations through ЕСОЕД (СЕОС, specification v1.1). " +
+			"As a source it is the participant endpoint (SOAP 1.1 Submit over HTTPS with client certificates, " +
+			"on its own listener): it runs the receiving checks П.1–П.9, hands registration requests, status " +
+			"responses and error notices to the routes once stored, answers status requests from its status " +
+			"table (ПС.1–ПС.7), and answers with a signed message, an empty result or a SOAP fault as the " +
+			"specification prescribes. As a sink it signs an ЕСОЕД message (the payload) when it is not " +
+			"signed, submits it to the recipient's endpoint from the participants registry with the sending " +
+			"checks И.1–И.15, records the document and its status, and retries only exceptions. Every " +
+			"message received, refused, sent or failed is journaled (esoed.received, esoed.refused, " +
+			"esoed.sent, esoed.send_failed).",
+		Config:    &Config{},
+		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) { return newSource(cfg, env) },
+		NewSink:   func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+	})
+}
+
+// Metadata names the connector sets on the messages it hands to the routes, besides the
+// envelope's type, subject and datacontenttype.
+const (
+	MetaSender         = "esoed_sender"          // ЕИК/БУЛСТАТ of the sender
+	MetaSenderGUID     = "esoed_sender_guid"     // GUID of the sender in the registry
+	MetaRecipient      = "esoed_recipient"       // ЕИК/БУЛСТАТ of the recipient
+	MetaRecipientGUID  = "esoed_recipient_guid"  // GUID of the recipient in the registry
+	MetaMessageGUID    = "esoed_message_guid"    // Header/MessageGUID
+	MetaDocumentGUID   = "esoed_document_guid"   // the document's DocumentGUID
+	MetaDocumentNumber = "esoed_document_number" // the document's number at the sender, when given
+)
+
+// TypePrefix starts the envelope type of received messages: "esoed." and the body's element,
+// for example esoed.DocumentRegistrationRequest.
+const TypePrefix = "esoed."
+
+// node is what the source and the sink of one connector share: the administration's
+// certificates, the registry and the status table.
+type node struct {
+	name   string
+	cfg    Config
+	pair   tls.Certificate
+	signer *esoed.Signer
+	roots  *x509.CertPool // nil: no CA configured
+	reg    esoed.Registry
+	self   []esoed.Participant
+	table  *table
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
+	c, err := spec.Options[Config](cfg)
+	if err != nil {
+		return nil, fmt.Errorf("esoed %s %s: %w", kind, env.Name, err)
+	}
+	if env.Store == nil {
+		return nil, fmt.Errorf("esoed %s %s: the hub offers no store for the journal and the status table", kind, env.Name)
+	}
+	path := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(env.BaseDir, p)
+	}
+	n := &node{name: env.Name, cfg: c, self: c.participants(), store: env.Store, now: time.Now}
+	n.log = slog.New(slog.DiscardHandler)
+	if env.Logger != nil {
+		n.log = env.Logger.With("connector", env.Name)
+	}
+	n.pair, err = tls.LoadX509KeyPair(path(c.Cert), path(c.Key))
+	if err != nil {
+		return nil, fmt.Errorf("esoed %s %s: cert, key: %w", kind, env.Name, err)
+	}
+	if c.SigningCert != "" {
+		n.signer, err = esoed.LoadSigner(path(c.SigningCert), path(c.SigningKey))
+	} else {
+		n.signer, err = esoed.SignerFromTLS(n.pair)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("esoed %s %s: %w", kind, env.Name, err)
+	}
+	if c.CA != "" {
+		raw, err := os.ReadFile(path(c.CA))
+		if err != nil {
+			return nil, fmt.Errorf("esoed %s %s: ca: %w", kind, env.Name, err)
+		}
+		n.roots = x509.NewCertPool()
+		if !n.roots.AppendCertsFromPEM(raw) {
+			return nil, fmt.Errorf("esoed %s %s: ca: %s holds no PEM certificate", kind, env.Name, c.CA)
+		}
+	}
+	if c.RegistryFile != "" {
+		n.reg, err = esoed.LoadRegistryFile(path(c.RegistryFile))
+		if err != nil {
+			return nil, fmt.Errorf("esoed %s %s: registry_file: %w", kind, env.Name, err)
+		}
+	} else {
+		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			Certificates: []tls.Certificate{n.pair}, RootCAs: n.roots, MinVersion: tls.VersionTLS12,
+		}}}
+		n.reg = esoed.NewCachedRegistry(&esoed.SOAPRegistry{URL: c.RegistryURL, Client: client}, c.RegistryCache.D(), nil)
+	}
+	n.table = &table{st: env.Store}
+	return n, nil
+}
+
+// checkPeer checks a certificate the other side of a connection presented, as the
+// specification requires of transport certificates: within its validity period and, when CAs
+// are configured, issued by one of them for the use given.
+func (n *node) checkPeer(chain []*x509.Certificate, usage x509.ExtKeyUsage) error {
+	if len(chain) == 0 {
+		return errors.New("no certificate")
+	}
+	leaf, now := chain[0], n.now()
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return fmt.Errorf("certificate %s (serial %s) is valid from %s to %s", leaf.Subject, leaf.SerialNumber.Text(16),
+			leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly))
+	}
+	if n.roots == nil {
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: n.roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
+		return fmt.Errorf("certificate %s (serial %s): %w", leaf.Subject, leaf.SerialNumber.Text(16), err)
+	}
+	return nil
+}
+
+// journal records an act; a journal that cannot be written is logged, never hidden.
+func (n *node) journal(ctx context.Context, e store.JournalEntry) {
+	if _, err := n.store.AppendJournal(context.WithoutCancel(ctx), e); err != nil {
+		n.log.Error("journal entry not written", "kind", e.Kind, "subject", e.Subject, "result", e.Result, "error", err)
+	}
+}
+
+// isSelf reports whether p is one of the participants this connector acts for.
+func (n *node) isSelf(p esoed.Participant) *esoed.Participant {
+	for i := range n.self {
+		if sameParticipant(n.self[i], p) {
+			return &n.self[i]
+		}
+	}
+	return nil
+}
