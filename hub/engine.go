@@ -259,6 +259,7 @@ func (e *Engine) buildRouter() error {
 				backoff:      r.OnError.Retry.Backoff.D(),
 				maxBackoff:   r.OnError.Retry.MaxBackoff.D(),
 				multiplier:   r.OnError.Retry.Multiplier,
+				jitter:       r.OnError.Retry.JitterShare(),
 				handBackFrom: handBackFrom,
 			}, p.metrics, log),
 			recoverer(log),

@@ -29,13 +29,14 @@ type retryPolicy struct {
 	backoff    time.Duration
 	maxBackoff time.Duration
 	multiplier float64
+	jitter     float64 // each wait varies at random by up to this share, up or down
 	// handBackFrom: waits at least this long are handed to the transport when it can delay a
 	// redelivery (transport.RedeliverAfter); shorter ones are waited in place.
 	handBackFrom time.Duration
 }
 
-// wait returns the pause before retry n (from 1), with ±10 % jitter so that messages failing
-// together do not retry in lockstep.
+// wait returns the pause before retry n (from 1), varied at random by the policy's jitter so that
+// messages failing together do not retry in lockstep.
 func (p retryPolicy) wait(n int) time.Duration {
 	d := float64(p.backoff)
 	for i := 1; i < n; i++ {
@@ -47,7 +48,10 @@ func (p retryPolicy) wait(n int) time.Duration {
 	if d > float64(p.maxBackoff) {
 		d = float64(p.maxBackoff)
 	}
-	return time.Duration(d * (0.9 + 0.2*rand.Float64()))
+	if p.jitter == 0 {
+		return time.Duration(d)
+	}
+	return time.Duration(d * (1 - p.jitter + 2*p.jitter*rand.Float64()))
 }
 
 // handedBack is the error of a failed attempt whose message went back to the transport to be

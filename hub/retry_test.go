@@ -18,7 +18,7 @@ import (
 )
 
 func TestRetryPolicyWaitGrowsAndIsCapped(t *testing.T) {
-	p := retryPolicy{max: 10, backoff: 100 * time.Millisecond, maxBackoff: time.Second, multiplier: 2}
+	p := retryPolicy{max: 10, backoff: 100 * time.Millisecond, maxBackoff: time.Second, multiplier: 2, jitter: 0.1}
 	tests := []struct {
 		n    int
 		want time.Duration
@@ -195,5 +195,27 @@ func TestPoisonCountsDeliveriesSinceTheLastDelay(t *testing.T) {
 		if handled != tt.handled {
 			t.Errorf("%d deliveries: handled %v, want %v (error %v)", tt.deliveries, handled, tt.handled, err)
 		}
+	}
+}
+
+func TestRetryJitter(t *testing.T) {
+	exact := retryPolicy{max: 10, backoff: 15 * time.Minute, maxBackoff: 128 * time.Hour, multiplier: 2}
+	for n, want := range []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour} {
+		if got := exact.wait(n + 1); got != want {
+			t.Errorf("jitter 0: wait(%d) = %v, want exactly %v", n+1, got, want)
+		}
+	}
+	wide := retryPolicy{max: 10, backoff: time.Second, maxBackoff: time.Minute, multiplier: 2, jitter: 0.5}
+	var low, high bool
+	for range 1000 {
+		got := wide.wait(1)
+		if got < 500*time.Millisecond || got > 1500*time.Millisecond {
+			t.Fatalf("jitter 0.5: wait(1) = %v, want within 0.5s..1.5s", got)
+		}
+		low = low || got < 800*time.Millisecond
+		high = high || got > 1200*time.Millisecond
+	}
+	if !low || !high {
+		t.Errorf("jitter 0.5: waits never went below 0.8s (%v) or above 1.2s (%v)", low, high)
 	}
 }

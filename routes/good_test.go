@@ -55,7 +55,7 @@ func TestGoodConfig(t *testing.T) {
 		t.Fatalf("%d routes, want 3", len(cfg.Routes))
 	}
 	in := cfg.Routes[0]
-	if in.Timeout.D() != time.Minute || in.Prefetch != 8 || in.OnError.Retry.Multiplier != 3 || in.BaseDir != "testdata" || len(in.To) != 2 {
+	if in.Timeout.D() != time.Minute || in.Prefetch != 8 || in.OnError.Retry.Multiplier != 3 || in.OnError.Retry.Jitter == nil || in.OnError.Retry.JitterShare() != 0 || in.BaseDir != "testdata" || len(in.To) != 2 {
 		t.Errorf("route incoming-documents = %+v", in)
 	}
 	records := cfg.Routes[1]

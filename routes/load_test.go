@@ -93,7 +93,8 @@ func TestFakeGoodConfig(t *testing.T) {
 		t.Errorf("route 0 step 2 = %+v %+v", in.Steps[2], set)
 	}
 	files := cfg.Routes[1]
-	if files.Timeout.D().Seconds() != 30 || *files.OnError.DeadLetter != true || files.OnError.Retry.Max != 3 {
+	if files.Timeout.D().Seconds() != 30 || *files.OnError.DeadLetter != true || files.OnError.Retry.Max != 3 ||
+		files.OnError.Retry.JitterShare() != 0.1 {
 		t.Errorf("route 1 defaults: timeout %v, on_error %+v", files.Timeout.D(), files.OnError)
 	}
 	sw := files.Steps[1].Config.(*routes.Switch)

@@ -116,6 +116,15 @@ type Retry struct {
 	Backoff    spec.Duration `yaml:"backoff" doc:"Wait before the first retry; each next wait is multiplied by multiplier." default:"100ms"`
 	MaxBackoff spec.Duration `yaml:"max_backoff" doc:"Longest wait between two retries." default:"10s"`
 	Multiplier float64       `yaml:"multiplier" doc:"Growth of the wait from one retry to the next." default:"2" min:"1"`
+	Jitter     *float64      `yaml:"jitter" doc:"Share by which each wait is varied at random, up or down, so that messages failing together do not retry in lockstep: 0.1 is ±10 %. 0 waits exactly as backoff and multiplier say, as the ЕСОЕД retry schedule asks." default:"0.1" min:"0" max:"1"`
+}
+
+// JitterShare returns Jitter, or its default 0.1 when it is not set.
+func (r Retry) JitterShare() float64 {
+	if r.Jitter == nil {
+		return 0.1
+	}
+	return *r.Jitter
 }
 
 // Pos is a place in a configuration file.
