@@ -22,7 +22,7 @@ import (
 )
 
 func TestConfigurationsLoad(t *testing.T) {
-	for _, f := range []string{"demo.yaml", "rabbitmq-postgres.yaml"} {
+	for _, f := range []string{"demo.yaml", "rabbitmq-postgres.yaml", "esoed-peer.yaml"} {
 		if _, err := routes.Load(routes.DefaultCatalog(), f); err != nil {
 			t.Errorf("%s:\n%v", f, err)
 		}

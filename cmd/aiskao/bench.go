@@ -169,7 +169,11 @@ func startServe(config, data string) (*served, error) {
 		return nil, err
 	}
 	s.cmd = exec.Command(self, "serve", "-config", config, "-data", data, "-log-level", "warn")
-	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr)
+	esoedAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		return nil, err

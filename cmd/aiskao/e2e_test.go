@@ -68,6 +68,10 @@ func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
 	h := &hubProc{t: t, httpAddr: httpAddr, opsAddr: opsAddr, log: &bytes.Buffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(binary, "serve", "-config", config, "-data", data)
 	h.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr)
+	if os.Getenv("AISKAO_ESOED_ADDR") == "" {
+		// The demo's ЕСОЕД endpoint, on a port of its own so that hubs started together do not clash.
+		h.cmd.Env = append(h.cmd.Env, "AISKAO_ESOED_ADDR="+freeAddr(t))
+	}
 	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -200,6 +204,7 @@ func copyDemo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	copyESOEDDemo(t, dir)
 	return filepath.Join(dir, "demo.yaml")
 }
 

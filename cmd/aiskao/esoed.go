@@ -12,7 +12,14 @@ import (
 	"github.com/aiskao/aiskao/xsd"
 )
 
-const esoedUsage = "Usage: aiskao esoed check FILE"
+const esoedUsage = "Usage: aiskao esoed check FILE\n       aiskao esoed peer [-config FILE] [-data DIR] [serve options]"
+
+// Defaults of `aiskao esoed peer`: the second administration of the demo, with a data folder of
+// its own.
+const (
+	peerConfig = "configs/esoed-peer.yaml"
+	peerData   = "data/peer"
+)
 
 func runESOED(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -22,9 +29,27 @@ func runESOED(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "check":
 		return runESOEDCheck(args[1:], stdout, stderr)
+	case "peer":
+		return runESOEDPeer(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "aiskao esoed: unknown subcommand %q\n%s\n", args[0], esoedUsage)
 	return errUsage
+}
+
+// runESOEDPeer runs a second administration of the exchange beside the hub: the hub itself,
+// serving the peer's configuration (its own key, certificate, registry entry, endpoint and
+// routes that answer with status changes) from a data folder of its own. The options are
+// serve's; later ones override the peer's defaults.
+func runESOEDPeer(args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprintf(stderr, "Usage: aiskao esoed peer [-config FILE] [-data DIR] [serve options]\n"+
+				"Runs a second ЕСОЕД administration (default %s, data in %s) with the options of\n"+
+				"'aiskao serve'; see 'aiskao serve -h'.\n", peerConfig, peerData)
+			return nil
+		}
+	}
+	return runServe(append([]string{"-config", peerConfig, "-data", peerData}, args...), stdout, stderr)
 }
 
 // runESOEDCheck shows what an ЕСОЕД message is and whether it is valid: against the bundled

@@ -55,7 +55,7 @@ func commands() []command {
 		{"journal", "list the journal of register calls and exchanged documents (through the operations API)", runJournal},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
 		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},
-		{"esoed", "check an ЕСОЕД message: type, parties, GUIDs, schema and signature", runESOED},
+		{"esoed", "check an ЕСОЕД message, or run a second administration to exchange with (esoed check, esoed peer)", runESOED},
 		{"bench", "measure the demo end to end under load, beside the bare loop of the same work", runBench},
 		{"version", "print the version", runVersion},
 	}

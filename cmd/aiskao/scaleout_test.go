@@ -50,7 +50,7 @@ var scaleConfig = filepath.Join("..", "..", "configs", "rabbitmq-postgres.yaml")
 const demoRoute = "esoed-inbox"
 
 // scaleRoutes are the routes of scaleConfig, whose broker objects the tests delete afterwards.
-var scaleRoutes = []string{demoRoute, "applications"}
+var scaleRoutes = []string{demoRoute, "applications", "esoed-outgoing", "esoed-received"}
 
 // envOr returns the environment variable name, or def when it is empty.
 func envOr(name, def string) string {
@@ -251,7 +251,7 @@ func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string
 	p := &proc{name: name, httpAddr: httpAddr, opsAddr: opsAddr, data: data, extra: extra, log: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, "serve", "-config", d.config, "-data", data)
 	p.cmd.Env = append(os.Environ(),
-		"AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr,
+		"AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+freeAddrFor(d.tb),
 		"AISKAO_AMQP_URL="+d.amqpURL, "AISKAO_AMQP_PREFIX="+d.name,
 		"AISKAO_POSTGRES_URL="+d.pgURL, "AISKAO_POSTGRES_SCHEMA="+d.name,
 		"AISKAO_OUT_DIR="+d.out)
@@ -772,6 +772,7 @@ func poisonConfig(t *testing.T, sinkURL string) string {
 	if err := os.WriteFile(filepath.Join(dir, "schemas", "esoed-message.json"), schema, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	copyESOEDDemo(t, dir)
 	path := filepath.Join(dir, "rabbitmq-postgres.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -795,7 +796,7 @@ func TestScaleOutPoisonAndReplayFromAnotherProcess(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(reg.release) }) // runs before srv.Close: let hanging requests end
 	config := poisonConfig(t, srv.URL+"/documents")
-	d := newDeployment(t, config, []string{demoRoute, "registry"})
+	d := newDeployment(t, config, append([]string{"registry"}, scaleRoutes...))
 	hubs := map[string]*proc{"A": d.start("A", "AISKAO_HUB_NAME=A"), "B": d.start("B", "AISKAO_HUB_NAME=B")}
 
 	// A schema violation at A is a dead letter that B lists.

@@ -30,7 +30,7 @@ type Config struct {
 
 	MaxMessageSize spec.ByteSize `yaml:"max_message_size" doc:"Source: largest request accepted, SOAP envelope included; a larger one is refused with a fault." default:"50MiB" min:"1" example:"20MiB"`
 	Timeout        spec.Duration `yaml:"timeout" doc:"Sink: how long one submission may take, answer included, before it counts as an exception (И.8)." default:"60s" example:"2m"`
-	RetryFirst     spec.Duration `yaml:"retry_first" doc:"Sink: the specification's retry strategy — interval before the first retry after an exception (И.7, И.8); each next one is doubled. 15 minutes as the specification requires; shorter only for tests. Give the routes to this sink on_error.retry {max: retries, backoff: retry_first, multiplier: 2, max_backoff: 128h}: the sink gives up after retries retries whatever the route says." default:"15m" example:"15m"`
+	RetryFirst     spec.Duration `yaml:"retry_first" doc:"Sink: the specification's retry strategy — interval before the first retry after an exception (И.7, И.8); each next one is doubled. 15 minutes as the specification requires; shorter only for tests. Give the routes to this sink on_error.retry {max: retries, backoff: retry_first, multiplier: 2, max_backoff: 128h, jitter: 0}, jitter 0 so that the waits are the schedule's exactly: the sink gives up after retries retries whatever the route says." default:"15m" example:"15m"`
 	Retries        int           `yaml:"retries" doc:"Sink: retries after the first attempt; the specification allows at most 10 (11 attempts)." default:"10" min:"1" max:"10"`
 }
 

@@ -109,7 +109,7 @@ func TestExchange(t *testing.T) {
 			if len(got) != before+1 || got[len(got)-1].Metadata.Get(envelope.Type) != "esoed.DocumentStatusResponse" {
 				t.Errorf("A's routes got %d messages, want %d", len(got), before+1)
 			}
-			if e := lastJournal(t, a.st, "esoed.received"); e.Detail["scenario"] != c.is || e.Result != "empty" {
+			if e := lastJournal(t, a.st, "esoed.received"); e.Detail["scenario"] != c.is || e.Result != c.status || e.Detail["answer"] != "empty" {
 				t.Errorf("A's journal %+v", e)
 			}
 		})

@@ -131,7 +131,7 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		case am.Body.StatusResponse != nil:
 			sr := am.Body.StatusResponse
 			result = sr.Status
-			if _, err := s.table.updateOut(ctx, self, sr.DocID.GUID, nil, func(d *outDoc) { applyStatus(d, sr, s.now()) }); err != nil {
+			if _, err := s.table.updateOut(ctx, self, sr.DocID.GUID, nil, func(d *outDoc) { applyAnswer(d, sum.Header.MessageType, sr, s.now()) }); err != nil {
 				return fmt.Errorf("esoed sink %s: %w", s.name, err)
 			}
 		case am.Body.Error != nil:
@@ -154,6 +154,18 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	s.journal(ctx, store.JournalEntry{Kind: "esoed.sent", MessageID: msg.UUID, Route: msg.Metadata.Get(envelope.Route), Dossier: sum.DocNumber,
 		Actor: sum.Header.Sender.Identifier, Subject: sum.Header.MessageType + " " + sum.Header.MessageGUID, Result: result, Detail: detail})
 	return nil
+}
+
+// applyAnswer records the status the synchronous answer to a message of type sent told. The
+// recipient may tell a change (registered, closed) on a connection of its own before the answer
+// to the registration request is read; its "awaiting registration" then comes late and must not
+// undo it. The answer to a status request is the recipient's current word and always counts.
+func applyAnswer(d *outDoc, sent string, sr *esoed.StatusResponse, now time.Time) {
+	if sent == esoed.TypeRegistrationRequest && sr.Status == esoed.StatusWaitRegistration &&
+		d.Status != outSent && d.Status != outFailed && d.Status != "" {
+		return
+	}
+	applyStatus(d, sr, now)
 }
 
 // recordOwnStatus keeps the status told in an outgoing status response in the record of the

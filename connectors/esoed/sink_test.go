@@ -340,3 +340,24 @@ func TestSendingServerCertificate(t *testing.T) {
 		}
 	})
 }
+
+// The recipient's status response on a connection of its own can overtake the synchronous
+// answer to the registration request: the late "awaiting registration" must not undo it.
+func TestLateAnswerDoesNotUndoAStatusChange(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct{ before, sent, answer, want string }{
+		{outSent, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
+		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusRegistered},
+		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusClosed},
+		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
+		{outSent, esoed.TypeRegistrationRequest, esoed.StatusRejected, esoed.StatusRejected},
+		// A status request's answer is the recipient's current word.
+		{esoed.StatusRegistered, esoed.TypeStatusRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
+	} {
+		d := &outDoc{Status: tc.before}
+		applyAnswer(d, tc.sent, &esoed.StatusResponse{DocID: esoed.DocID{GUID: newGUID()}, Status: tc.answer}, now)
+		if d.Status != tc.want {
+			t.Errorf("%s, then the answer %s to %s: %s, want %s", tc.before, tc.answer, tc.sent, d.Status, tc.want)
+		}
+	}
+}

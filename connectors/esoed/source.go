@@ -303,6 +303,10 @@ func (s *source) process(w http.ResponseWriter, r *http.Request, x *exchange, ra
 
 	e := store.JournalEntry{Kind: "esoed.received", Actor: x.actor(), Subject: x.subject(), Result: resultOf(res.answer),
 		Detail: map[string]string{"scenario": res.scenario, "recipient": x.sum.Header.Recipient.Identifier, "remote": r.RemoteAddr}}
+	if sr := m.Body.StatusResponse; sr != nil && res.answer.Type() == "" {
+		// What a status response accepted says is the status it tells; the answer was empty.
+		e.Result, e.Detail["answer"] = sr.Status, "empty"
+	}
 	if res.docGUID != "" {
 		e.Detail["document_guid"] = res.docGUID
 	}
@@ -325,7 +329,8 @@ func (s *source) process(w http.ResponseWriter, r *http.Request, x *exchange, ra
 }
 
 // resultOf is the journal's result of an accepted message: the status or the error kind
-// answered, or "empty" for an empty answer.
+// answered, or "empty" for an empty answer (a status response accepted is journaled with the
+// status it tells instead).
 func resultOf(b esoed.Body) string {
 	switch {
 	case b.StatusResponse != nil:

@@ -15,7 +15,7 @@ import (
 // Every step is registered, documented, and describes each option with the tags the configuration
 // schema and reference are made from.
 func TestRegistered(t *testing.T) {
-	want := []string{"enrich", "filter", "json_schema", "json_to_xml", "log", "set", "split", "xml_template", "xml_to_json", "xpath"}
+	want := []string{"enrich", "esoed_status", "filter", "json_schema", "json_to_xml", "log", "set", "split", "xml_template", "xml_to_json", "xpath"}
 	names := transforms.Default.Names()
 	for _, n := range want {
 		if !slices.Contains(names, n) {
@@ -64,6 +64,9 @@ func TestDecodedOptions(t *testing.T) {
 		{step: "log", yaml: "keys: [subject]"},
 		{step: "enrich", yaml: "connector: registers\noperation: PersonDataSearch\nparameters: {EGN: body.egn}\ncontext: {law_reason: '\"чл. 13\"'}\ninto: person"},
 		{step: "enrich", yaml: "connector: registers\noperation: X\nparameters: {EGN: body.}\ninto: a..b", wantErr: "route.yaml:3:19: steps[0].enrich.parameters.EGN: invalid expression"},
+		{step: "esoed_status", yaml: "status: DS_REGISTERED\nnumber: 'ПД-{{.number}}'\nexpect_close_days: 14\ndelay: 2s"},
+		{step: "esoed_status", yaml: "status: DS_DONE", wantErr: "route.yaml:1:9: steps[0].esoed_status.status: must be one of "},
+		{step: "esoed_status", yaml: "status: DS_REJECTED", wantErr: "route.yaml:1:1: steps[0].esoed_status.rejection_reason: required with DS_REJECTED"},
 		{step: "log", yaml: "level: loud", wantErr: "route.yaml:1:8: steps[0].log.level: "},
 	}
 	for _, tt := range tests {
