@@ -216,3 +216,39 @@ func TestOptionsFitTheStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistrationOutcomes: the status responses a route sends, through this step, when the
+// registration of a document received is decided (technical specification, ЗР.3 and ЗР.7–ЗР.9;
+// the endpoint itself answers ЗР.1 and ЗР.2).
+func TestRegistrationOutcomes(t *testing.T) {
+	raw := sample(t, "registration-request.xml")
+	const ours = "ПД-94-17"
+	for _, tc := range []struct {
+		code       string
+		opts       Options
+		wantNumber string // the number the response gives the document
+		wantReason string
+		wantClose  bool // DocExpectCloseDate set
+	}{
+		{"ЗР.3", Options{Status: esoed.StatusRejected, RejectionReason: "Непълен комплект документи"}, "СО-94-00-1234", "Непълен комплект документи", false},
+		{"ЗР.7", Options{Status: esoed.StatusRegistered, Number: ours, ExpectCloseDays: 30}, ours, "", true},
+		{"ЗР.8", Options{Status: esoed.StatusStopped, Number: ours}, ours, "", false},
+		{"ЗР.9", Options{Status: esoed.StatusClosed, Number: ours}, ours, "", false},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			sr := applyOK(t, newStep(t, tc.opts), message(raw)).Body.StatusResponse
+			if sr.Status != tc.opts.Status {
+				t.Errorf("DocRegStatus %s, want %s", sr.Status, tc.opts.Status)
+			}
+			if sr.DocID.Number == nil || sr.DocID.Number.Number != tc.wantNumber {
+				t.Errorf("DocumentNumber %+v, want %s", sr.DocID.Number, tc.wantNumber)
+			}
+			if sr.RejectionReason != tc.wantReason {
+				t.Errorf("RejectionReason %q, want %q", sr.RejectionReason, tc.wantReason)
+			}
+			if got := !sr.ExpectCloseDate.IsZero(); got != tc.wantClose {
+				t.Errorf("DocExpectCloseDate %v, want set: %v", sr.ExpectCloseDate, tc.wantClose)
+			}
+		})
+	}
+}
