@@ -762,8 +762,9 @@ func (s *suite) testPrefetch(t *testing.T) {
 }
 
 // delay is how long the delayed-redelivery tests ask to wait: long enough to tell "after the
-// delay" from "at once" on a slow machine, short enough for a test.
-const delay = 1500 * time.Millisecond
+// delay" from "at once", and for other messages to pass meanwhile, on a slow machine running
+// other tests beside these (1.5 s once proved too short there); short enough for a test.
+const delay = 3 * time.Second
 
 func (s *suite) testDelayFreesConsumer(t *testing.T) {
 	tr := s.open(t)
