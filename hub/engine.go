@@ -74,7 +74,10 @@ type Engine struct {
 
 	stopSources context.CancelFunc
 	sourcesDone sync.WaitGroup
-	routerDone  chan struct{}
+	// sourceErrs holds why a source stopped before the engine did, by connector name: the hub
+	// then reports not ready, since messages that source should take are refused.
+	sourceErrs sync.Map
+	routerDone chan struct{}
 }
 
 // Topic is the transport topic a route reads from.
@@ -350,6 +353,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		go func() {
 			defer e.sourcesDone.Done()
 			if err := src.Run(sctx, e.emit(name, e.topicsOf[name])); err != nil {
+				e.sourceErrs.Store(name, err)
 				e.log.Error("source stopped", "connector", name, "error", err)
 			}
 		}()
@@ -442,7 +446,12 @@ func (e *Engine) Ready(ctx context.Context) error {
 	if err := e.st.Ping(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	return nil
+	var failed error
+	e.sourceErrs.Range(func(name, err any) bool {
+		failed = fmt.Errorf("source %s stopped: %w", name, err.(error))
+		return false
+	})
+	return failed
 }
 
 // Replay puts a dead letter's message back on its route, with the same id and metadata (less the

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
 )
 
@@ -117,5 +119,41 @@ func TestTrySetsEnvelope(t *testing.T) {
 	}
 	if d.Message.ID != "m-1" || strings.Join(d.To, ",") != "files" {
 		t.Errorf("delivery = %s to %v, want m-1 to [files]", d.Message.ID, d.To)
+	}
+}
+
+// failingSource stops at once with err, as a source whose listener cannot bind does.
+type failingSource struct{ err error }
+
+func (s failingSource) Run(context.Context, connectors.Emit) error { return s.err }
+
+func TestSourceThatStopsMakesTheHubNotReady(t *testing.T) {
+	conns := registry.New[connectors.Factory]("connector type")
+	for _, name := range connectors.Default.Names() {
+		f, _ := connectors.Default.Lookup(name)
+		conns.Register(name, f)
+	}
+	conns.Register("failing", connectors.Factory{
+		Type: "failing", Doc: "A source that cannot run.", Config: &noOptions{},
+		NewSource: func(any, connectors.Env) (connectors.Source, error) {
+			return failingSource{errors.New("listen tcp 127.0.0.1:8443: bind: address already in use")}, nil
+		},
+	})
+	cat := testCatalog()
+	cat.Connectors = conns
+	r := newRig(t, `
+connectors:
+  endpoint: { type: failing }
+  files: { type: file, dir: out }
+routes:
+  - { name: received, from: endpoint, to: files }
+`, nil, &cat)
+	var err error
+	waitFor(t, "the hub to report the stopped source", func() bool {
+		err = r.eng.Ready(context.Background())
+		return err != nil
+	})
+	if want := "source endpoint stopped: listen tcp 127.0.0.1:8443: bind: address already in use"; err.Error() != want {
+		t.Errorf("Ready = %q, want %q", err, want)
 	}
 }
