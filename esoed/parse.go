@@ -466,9 +466,9 @@ func (p *parser) registration(r *RegistrationRequest) error {
 	return err
 }
 
-func (p *parser) document(d *Document) error {
-	order := []string{"DocID", "DocParentID", "DocKind", "DocCorrespondentList", "DocAttachmentList", "DocAbout", "DocService",
-		"DocComment", "DocAddData", "DocReqDateClose", "DocAttentionTo", "{" + dsig.Namespace + "}Signature"}
+// sequence reads the children of the current element, which come in the order of order, each at
+// most once and any of them missing, and hands each to f. It reports which came.
+func (p *parser) sequence(order []string, f func(name string, se xml.StartElement) error) (map[string]bool, error) {
 	i := 0
 	seen := map[string]bool{}
 	err := p.children(func(name string, se xml.StartElement) error {
@@ -480,6 +480,15 @@ func (p *parser) document(d *Document) error {
 		}
 		i++
 		seen[name] = true
+		return f(name, se)
+	})
+	return seen, err
+}
+
+func (p *parser) document(d *Document) error {
+	order := []string{"DocID", "DocParentID", "DocKind", "DocCorrespondentList", "DocAttachmentList", "DocAbout", "DocService",
+		"DocComment", "DocAddData", "DocReqDateClose", "DocAttentionTo", "{" + dsig.Namespace + "}Signature"}
+	seen, err := p.sequence(order, func(name string, se xml.StartElement) error {
 		switch name {
 		case "DocID":
 			return p.docID(&d.ID)
@@ -690,17 +699,7 @@ func stripSpace(t []byte) []byte {
 
 func (p *parser) statusResponse(r *StatusResponse) error {
 	order := []string{"DocID", "DocRegStatus", "RejectionReason", "DocExpectCloseDate", "DocAddData"}
-	i := 0
-	seen := map[string]bool{}
-	err := p.children(func(name string, se xml.StartElement) error {
-		for i < len(order) && order[i] != name {
-			i++
-		}
-		if i == len(order) {
-			return p.unexpected(se)
-		}
-		i++
-		seen[name] = true
+	seen, err := p.sequence(order, func(name string, se xml.StartElement) error {
 		switch name {
 		case "DocID":
 			return p.docID(&r.DocID)

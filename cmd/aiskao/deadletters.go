@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,11 +18,7 @@ import (
 
 func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dead-letters", "[-ops URL] list [-route R] [-limit N] | show ID | replay ID | delete ID", stderr)
-	def := "http://127.0.0.1:9090"
-	if a := os.Getenv("AISKAO_OPS_ADDR"); a != "" {
-		def = "http://" + a
-	}
-	base := fs.String("ops", def, "address of the hub's operations API")
+	base := opsFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -30,7 +27,7 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := &ops.Client{BaseURL: strings.TrimRight(*base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+	c := opsClient(*base)
 	ctx := context.Background()
 	rest := fs.Args()[1:]
 	switch fs.Arg(0) {
@@ -97,6 +94,20 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	}
 	fs.Usage()
 	return errUsage
+}
+
+// opsFlag adds -ops, the address of the hub's operations API: AISKAO_OPS_ADDR when set, as the
+// hub reads it, else the demo's.
+func opsFlag(fs *flag.FlagSet) *string {
+	def := "http://127.0.0.1:9090"
+	if a := os.Getenv("AISKAO_OPS_ADDR"); a != "" {
+		def = "http://" + a
+	}
+	return fs.String("ops", def, "address of the hub's operations API")
+}
+
+func opsClient(base string) *ops.Client {
+	return &ops.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 
 func writeJSON(w io.Writer, v any) error {

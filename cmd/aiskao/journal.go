@@ -4,24 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aiskao/aiskao/admin/ops"
 	"github.com/aiskao/aiskao/hub/store"
 )
 
 // runJournal lists the journal of accountable acts through the operations API.
 func runJournal(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("journal", "[-ops URL] [-kind K] [-route R] [-dossier D] [-limit N] [-json]", stderr)
-	def := "http://127.0.0.1:9090"
-	if a := os.Getenv("AISKAO_OPS_ADDR"); a != "" {
-		def = "http://" + a
-	}
-	base := fs.String("ops", def, "address of the hub's operations API")
+	base := opsFlag(fs)
 	kind := fs.String("kind", "", "only entries of this kind, for example regix.call")
 	route := fs.String("route", "", "only entries of this route")
 	dossier := fs.String("dossier", "", "only entries for this dossier")
@@ -33,8 +25,7 @@ func runJournal(args []string, stdout, stderr io.Writer) error {
 		}
 		return errUsage
 	}
-	c := &ops.Client{BaseURL: strings.TrimRight(*base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
-	es, err := c.Journal(context.Background(), store.JournalFilter{Kind: *kind, Route: *route, Dossier: *dossier, Limit: *limit})
+	es, err := opsClient(*base).Journal(context.Background(), store.JournalFilter{Kind: *kind, Route: *route, Dossier: *dossier, Limit: *limit})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func compile(o *Options) (*step, error) {
 	}
 	exprs := func(field string, m map[string]string) []namedExpr {
 		var out []namedExpr
-		for _, name := range sortedKeys(m) {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			if strings.TrimSpace(name) == "" {
 				errs = append(errs, spec.FieldErrorf(field, "a name is empty"))
 				continue
@@ -117,15 +118,6 @@ func compile(o *Options) (*step, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func newStep(cfg any, env transforms.Env) (transforms.Step, error) {
@@ -161,7 +153,7 @@ func (s *step) Apply(ctx context.Context, m *transforms.Message) error {
 		return err
 	}
 	if s.caller == nil {
-		return fmt.Errorf("%w: %s %s of connector %q", ErrDryRun, s.operation, sortedKeys(params), s.connector)
+		return fmt.Errorf("%w: %s %s of connector %q", ErrDryRun, s.operation, slices.Sorted(maps.Keys(params)), s.connector)
 	}
 	wm := message.NewMessage(m.ID, nil)
 	for k, v := range m.Metadata {

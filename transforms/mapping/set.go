@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -62,7 +63,7 @@ func compileSet(o *SetOptions) (*setStep, error) {
 	s := &setStep{}
 	compileMap := func(field string, m map[string]string) []namedExpr {
 		var out []namedExpr
-		for _, name := range sortedKeys(m) {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			e, err := transforms.CompileExpr(m[name])
 			if err != nil {
 				errs = append(errs, spec.FieldErrorf(field+"."+name, "%v", err))
@@ -88,15 +89,6 @@ func compileSet(o *SetOptions) (*setStep, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func newSet(cfg any, _ transforms.Env) (transforms.Step, error) {
