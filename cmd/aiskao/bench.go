@@ -27,15 +27,22 @@ import (
 // in memory. Phase one finds the throughput with clients posting as fast as they are answered;
 // phase two offers a fixed share of that rate and measures latency.
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "[-clients N] [-duration D] [-rate-share F]", stderr)
+	fs := newFlags("bench", "[-clients N] [-duration D] [-rate-share F] [-data DIR]", stderr)
 	clients := fs.Int("clients", 32, "concurrent HTTP clients")
 	duration := fs.Duration("duration", 10*time.Second, "how long each phase offers load")
 	share := fs.Float64("rate-share", 0.5, "phase two offers this share of phase one's throughput")
 	config := fs.String("config", defaultConfig, "configuration to serve (its esoed-inbox route is measured)")
 	sample := fs.String("sample", "testdata/esoed/registration-request.xml", "message to post, made unique per request")
 	schema := fs.String("schema", "configs/schemas/esoed-message.json", "schema for the bare loop")
+	root := fs.String("data", "data", "folder in which the bench makes its working folders (removed afterwards), on the disk the hub's data folder would use")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	// Not the system's temporary folder: builds and tests create and delete files there all the
+	// time, and on some file systems (ext4 without a journal) every new file then costs a scan
+	// past the inodes deleted in the last minutes: the bench would measure that churn.
+	if err := os.MkdirAll(*root, 0o755); err != nil {
+		return err
 	}
 	input, err := os.ReadFile(*sample)
 	if err != nil {
@@ -48,7 +55,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "bare loop (in memory, same work): %.0f msgs/s on 1 goroutine, %.0f msgs/s on %d\n",
 		bare[0], bare[1], runtime.GOMAXPROCS(0))
-	outDir, err := os.MkdirTemp("", "aiskao-bench-bare")
+	outDir, err := os.MkdirTemp(*root, "bench-bare-")
 	if err != nil {
 		return err
 	}
@@ -60,7 +67,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "bare loop writing one file per message (no queue, no fsync): %.0f msgs/s on 1 goroutine, %.0f msgs/s on %d\n",
 		bareFiles[0], bareFiles[1], runtime.GOMAXPROCS(0))
 
-	data, err := os.MkdirTemp("", "aiskao-bench")
+	data, err := os.MkdirTemp(*root, "bench-")
 	if err != nil {
 		return err
 	}
