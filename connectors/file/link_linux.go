@@ -43,3 +43,21 @@ func writeLinked(dir, target string, data []byte, mode os.FileMode, fsync bool) 
 	}
 	return false, &os.PathError{Op: "link", Path: target, Err: err}
 }
+
+// canSyncFS tells whether syncFS syncs a file system; elsewhere sync: filesystem falls back to
+// syncing each file and its folder.
+const canSyncFS = true
+
+// syncFS writes out everything of the file system that holds dir (syncfs(2)), and reports its
+// errors (since Linux 5.8).
+func syncFS(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Syncfs(int(d.Fd())); err != nil {
+		return &os.PathError{Op: "syncfs", Path: dir, Err: err}
+	}
+	return nil
+}

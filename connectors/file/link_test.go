@@ -1,10 +1,14 @@
 package fileconn
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 func TestWriteLinkedKeepsModeAndRefusesToReplace(t *testing.T) {
@@ -66,5 +70,35 @@ func TestDirSyncerSharesSyncs(t *testing.T) {
 	gone := newDirSyncer(filepath.Join(t.TempDir(), "missing"))
 	if err := gone.sync(); err == nil {
 		t.Error("sync of a missing folder succeeded")
+	}
+	if err := newFSSyncer(filepath.Join(t.TempDir(), "missing")).sync(); err == nil {
+		t.Error("sync of the file system of a missing folder succeeded")
+	}
+}
+
+// Files written at once by a sink with sync: filesystem share the file system's syncs.
+func TestSinkSharesFileSystemSyncs(t *testing.T) {
+	s := newTestSink(t, Config{Dir: t.TempDir(), Fsync: true, Sync: SyncFilesystem})
+	if s.fsSync == nil {
+		t.Skip("no syncfs on this system")
+	}
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			msg := message.NewMessage(fmt.Sprintf("m%02d", i), []byte("<x/>"))
+			if err := s.Send(context.Background(), msg); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if s.fsSync.done == 0 || s.fsSync.done > 64 {
+		t.Errorf("%d file system syncs for 64 files written at once, want 1 to 64", s.fsSync.done)
+	}
+	if s.dirSync.done != 0 {
+		t.Errorf("%d folder syncs besides, want none", s.dirSync.done)
+	}
+	if n := len(files(t, s.dir)); n != 64 {
+		t.Errorf("%d files, want 64", n)
 	}
 }

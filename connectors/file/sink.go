@@ -26,8 +26,11 @@ type sink struct {
 	tmpl     *template.Template // nil for the default template, which is built without it
 	mode     os.FileMode
 	fsync    bool
-	dirSync  *dirSyncer
-	closed   atomic.Bool
+	// fsSync, when set, makes files durable by syncs of the whole file system shared between
+	// the writes (sync: filesystem); otherwise each file is synced, then its folder (dirSync).
+	fsSync  *groupSyncer
+	dirSync *groupSyncer
+	closed  atomic.Bool
 }
 
 func newSink(cfg any, env connectors.Env) (*sink, error) {
@@ -41,6 +44,9 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
 	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
+	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
+		s.fsSync = newFSSyncer(c.Dir)
+	}
 	if c.Name != defaultName() {
 		s.tmpl, _ = parseName(c.Name) // checked by Validate
 	}
@@ -120,23 +126,27 @@ func (s *sink) fileName(msg *message.Message) (string, error) {
 // exists already is replaced through a temporary file and a rename.
 func (s *sink) write(name string, data []byte) error {
 	target := filepath.Join(s.dir, name)
-	linked, err := writeLinked(s.dir, target, data, s.mode, s.fsync)
+	fileSync := s.fsync && s.fsSync == nil
+	linked, err := writeLinked(s.dir, target, data, s.mode, fileSync)
 	if err != nil {
 		return err
 	}
 	if !linked {
-		if err := s.writeRenamed(target, data); err != nil {
+		if err := s.writeRenamed(target, data, fileSync); err != nil {
 			return err
 		}
 	}
-	if s.fsync {
+	switch {
+	case s.fsSync != nil:
+		return s.fsSync.sync()
+	case s.fsync:
 		return s.dirSync.sync()
 	}
 	return nil
 }
 
 // writeRenamed writes data to a temporary file and renames it over target.
-func (s *sink) writeRenamed(target string, data []byte) (err error) {
+func (s *sink) writeRenamed(target string, data []byte, fsync bool) (err error) {
 	f, err := os.CreateTemp(s.dir, ".aiskao-*.tmp")
 	if err != nil {
 		return err
@@ -154,7 +164,7 @@ func (s *sink) writeRenamed(target string, data []byte) (err error) {
 	if err = f.Chmod(s.mode); err != nil {
 		return err
 	}
-	if s.fsync {
+	if fsync {
 		if err = f.Sync(); err != nil {
 			return err
 		}
@@ -165,10 +175,11 @@ func (s *sink) writeRenamed(target string, data []byte) (err error) {
 	return os.Rename(tmp, target)
 }
 
-// dirSyncer makes folder entries durable, sharing one fsync of the folder among the writes that
-// wait for it at the same time: under load, one sync covers many files.
-type dirSyncer struct {
-	dir  string
+// groupSyncer runs a sync (of a folder, of a file system) for the writes that wait for it,
+// sharing one among the writes that wait at the same time: under load, one sync covers many
+// files.
+type groupSyncer struct {
+	do   func() error
 	mu   sync.Mutex
 	cond *sync.Cond
 	// done counts finished syncs; running tells whether one is under way. A write waits for a
@@ -178,13 +189,25 @@ type dirSyncer struct {
 	err     error
 }
 
-func newDirSyncer(dir string) *dirSyncer {
-	d := &dirSyncer{dir: dir}
+// newDirSyncer syncs the entries of dir.
+func newDirSyncer(dir string) *groupSyncer {
+	return newGroupSyncer(func() error { return syncDir(dir) })
+}
+
+// newFSSyncer syncs the whole file system that holds dir: every file written on it, with its
+// folder entry, is then on disk.
+func newFSSyncer(dir string) *groupSyncer {
+	return newGroupSyncer(func() error { return syncFS(dir) })
+}
+
+func newGroupSyncer(do func() error) *groupSyncer {
+	d := &groupSyncer{do: do}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
 
-func (d *dirSyncer) sync() error {
+// sync returns once a sync that started after the call has finished, with its error.
+func (d *groupSyncer) sync() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	target := d.done + 1
@@ -198,7 +221,7 @@ func (d *dirSyncer) sync() error {
 		}
 		d.running = true
 		d.mu.Unlock()
-		err := syncDir(d.dir)
+		err := d.do()
 		d.mu.Lock()
 		d.running = false
 		d.done++

@@ -53,14 +53,18 @@ func files(t testing.TB, dir string) map[string][]byte {
 }
 
 func TestSinkConformance(t *testing.T) {
-	for _, fsync := range []bool{true, false} {
-		t.Run(map[bool]string{true: "fsync", false: "nofsync"}[fsync], func(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		fsync bool
+		sync  string
+	}{{"fsync", true, SyncFile}, {"syncfs", true, SyncFilesystem}, {"nofsync", false, SyncFile}} {
+		t.Run(mode.name, func(t *testing.T) {
 			connectortest.RunSink(t, connectortest.SinkCase{
 				Metadata: map[string]string{envelope.ContentType: "application/xml"},
 				New: func(t *testing.T) connectortest.SinkFixture {
 					dir := t.TempDir()
 					return connectortest.SinkFixture{
-						Sink: newTestSink(t, Config{Dir: dir, Fsync: fsync}),
+						Sink: newTestSink(t, Config{Dir: dir, Fsync: mode.fsync, Sync: mode.sync}),
 						Delivered: func(t *testing.T) map[string][]byte {
 							out := map[string][]byte{}
 							for name, b := range files(t, dir) {
@@ -229,7 +233,7 @@ func TestConfig(t *testing.T) {
 	connectortest.CheckConfig(t, connectortest.ConfigCase{
 		Zero:     &Config{},
 		Defaults: func(c any) { _ = spec.FillDefaults(c) },
-		Valid:    &Config{Dir: "in", Pattern: "*.xml", PollInterval: 1, MaxSize: 1, Name: "{{id}}.xml", Mode: "0600"},
+		Valid:    &Config{Dir: "in", Pattern: "*.xml", PollInterval: 1, MaxSize: 1, Name: "{{id}}.xml", Mode: "0600", Sync: SyncFilesystem},
 	})
 }
 
@@ -247,6 +251,7 @@ func TestValidate(t *testing.T) {
 		{"unknown function", Config{Dir: "d", Name: "{{uuid}}"}, []string{`name: template "{{uuid}}": 1: function "uuid" not defined`}},
 		{"bad mode", Config{Dir: "d", Mode: "0999"}, []string{`mode: "0999" is not an octal mode that lets the owner read and write, such as 0640`}},
 		{"mode without write", Config{Dir: "d", Mode: "0444"}, []string{`mode: "0444" is not an octal mode that lets the owner read and write, such as 0640`}},
+		{"unknown sync", Config{Dir: "d", Sync: "fdatasync"}, []string{`sync: "fdatasync" is not file or filesystem`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,9 +285,13 @@ func TestRegistered(t *testing.T) {
 // BenchmarkFileSink writes 4 KiB messages, each under a new id, as deliveries do.
 func BenchmarkFileSink(b *testing.B) {
 	payload := bytes.Repeat([]byte("<x>данни</x>"), 4096/17+1)[:4096]
-	for _, fsync := range []bool{false, true} {
-		b.Run(map[bool]string{true: "fsync", false: "nofsync"}[fsync], func(b *testing.B) {
-			s := newTestSink(b, Config{Dir: b.TempDir(), Fsync: fsync})
+	for _, mode := range []struct {
+		name  string
+		fsync bool
+		sync  string
+	}{{"nofsync", false, SyncFile}, {"fsync", true, SyncFile}, {"syncfs", true, SyncFilesystem}} {
+		b.Run(mode.name, func(b *testing.B) {
+			s := newTestSink(b, Config{Dir: b.TempDir(), Fsync: mode.fsync, Sync: mode.sync})
 			msg := message.NewMessage("", payload)
 			msg.Metadata.Set(envelope.ContentType, "application/xml")
 			b.SetBytes(int64(len(payload)))
