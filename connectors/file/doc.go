@@ -25,5 +25,7 @@
 // are written atomically: into a temporary file in dir (named ".aiskao-*.tmp", so that a file
 // source on the same folder ignores it), synced when fsync is on, then renamed into place, and
 // the folder synced too. A message written twice with one id replaces its file: redeliveries do
-// not multiply files.
+// not multiply files. With sync: filesystem the files are not synced one by one: the writes that
+// wait at the same time share one syncfs of the file system, which makes the files and their
+// folder entries durable together.
 package fileconn
