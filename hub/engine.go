@@ -272,8 +272,8 @@ func (e *Engine) buildRouter() error {
 	return nil
 }
 
-// routeWorkers bounds how many messages an engine processes at once, across its routes. Steps
-// and sinks that wait on I/O hold a worker, so there are more than cores.
+// routeWorkers is how many goroutines with grown stacks an engine keeps for its routes' work
+// (see workers); work beyond them runs on the router's goroutines.
 const routeWorkers = 64
 
 // handler takes one message through a route's steps to its sinks.

@@ -3,15 +3,18 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/transforms"
 )
 
 func TestPanicBecomesDeadLetterAndHubGoesOn(t *testing.T) {
@@ -135,4 +138,51 @@ func TestDeadLetterLeavesCutOffMessageForRedelivery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A route whose steps wait on a slow system must not hold up the others: with more of its
+// messages in flight than the engine has workers, another route still delivers.
+func TestSlowRouteDoesNotStarveOthers(t *testing.T) {
+	var held atomic.Int32
+	release := make(chan struct{})
+	hold := transforms.Factory{
+		Name: "hold", Doc: "Waits until the test releases it.", Config: &noOptions{},
+		New: func(any, transforms.Env) (transforms.Step, error) {
+			return stepFunc(func(ctx context.Context, _ *transforms.Message) error {
+				held.Add(1)
+				select {
+				case <-release:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}), nil
+		},
+	}
+	cat := testCatalog(hold)
+	r := newRig(t, `
+transport: { type: embedded, prefetch: 200 }
+connectors:
+  slow-in: { type: http, listen: "@ADDR@", path: /slow }
+  fast-in: { type: http, listen: "@ADDR@", path: /fast }
+  files:   { type: file, dir: out, fsync: false }
+routes:
+  - name: slow
+    from: slow-in
+    timeout: 5m
+    steps:
+      - hold: {}
+    to: files
+  - name: fast
+    from: fast-in
+    to: files
+`, nil, &cat)
+	defer close(release)
+	n := routeWorkers + 8
+	for i := range n {
+		accept(t, r.addr, "/slow", "application/xml", fmt.Sprintf("<Doc n=\"%d\"/>", i))
+	}
+	waitFor(t, "the slow route to hold every worker", func() bool { return int(held.Load()) >= routeWorkers })
+	accept(t, r.addr, "/fast", "application/xml", "<Doc>urgent</Doc>")
+	waitFor(t, "the fast route's delivery", func() bool { return outcomes(t, r.metrics, "fast", OutcomeDelivered) == 1 })
 }

@@ -7,7 +7,10 @@ import (
 
 // workers runs route work on long-lived goroutines. The router starts a goroutine per message;
 // parsing XML and validating schemas need deep stacks, and a fresh goroutine grows and copies its
-// stack for every message. Workers keep theirs grown.
+// stack for every message. Workers keep theirs grown. They are a cache of stacks, not a limit:
+// when every worker is busy (a route waiting on a slow register holds them, say), the work runs
+// on the caller's goroutine, so that one route never holds up the others. How many messages run
+// at once is bounded by the routes' prefetch.
 type workers struct {
 	tasks chan *task
 	quit  chan struct{}
@@ -59,6 +62,10 @@ func (w *workers) do(fn func() error) error {
 		// Only a handler still running after the router's close timeout gets here; the message
 		// stays unacknowledged and is delivered again after the restart.
 		return errStopped
+	default:
+		t.fn = nil
+		taskPool.Put(t)
+		return fn()
 	}
 	err := <-t.done
 	t.fn = nil
