@@ -318,15 +318,29 @@ func (e *Engine) emit(name string, topics []string) connectors.Emit {
 			// sender does, instead of holding the request and the engine's stop.
 			m.SetContext(ctx)
 		}
-		for _, t := range topics {
-			if err := pub.Publish(t, msgs...); err != nil {
-				sm.failed.Add(float64(len(msgs)))
-				return fmt.Errorf("store message: %w", err)
-			}
+		if err := publishAll(pub, topics, msgs); err != nil {
+			sm.failed.Add(float64(len(msgs)))
+			return fmt.Errorf("store message: %w", err)
 		}
 		sm.accepted.Add(float64(len(msgs)))
 		return nil
 	}
+}
+
+// publishAll publishes msgs to every topic, to several at once: each publish waits for its
+// commit (or the broker's confirms), and waiting for them one after another would add up in the
+// answer to the sender of a source that feeds several routes. Publishers only read the messages.
+func publishAll(pub message.Publisher, topics []string, msgs []*message.Message) error {
+	if len(topics) == 1 {
+		return pub.Publish(topics[0], msgs...)
+	}
+	errs := make([]error, len(topics))
+	var wg sync.WaitGroup
+	for i, t := range topics {
+		wg.Go(func() { errs[i] = pub.Publish(t, msgs...) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Start runs the routes, then the sources, then the HTTP servers of the sources. It returns once

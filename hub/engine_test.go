@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -155,5 +156,33 @@ routes:
 	})
 	if want := "source endpoint stopped: listen tcp 127.0.0.1:8443: bind: address already in use"; err.Error() != want {
 		t.Errorf("Ready = %q, want %q", err, want)
+	}
+}
+
+// A source read by several routes stores each message for every one of them before it answers.
+func TestSourceFeedsEveryRoute(t *testing.T) {
+	r := newRig(t, `
+connectors:
+  in:      { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  archive: { type: file, dir: out/archive, fsync: false }
+  copies:  { type: file, dir: out/copies, fsync: false }
+  third:   { type: file, dir: out/third, fsync: false }
+routes:
+  - { name: archive, from: in, to: archive }
+  - { name: copies, from: in, to: copies }
+  - { name: third, from: in, to: third }
+`, nil, nil)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, accept(t, r.addr, "/in", "application/xml", fmt.Sprintf("<Doc n=\"%d\"/>", i)))
+	}
+	for _, dir := range []string{"archive", "copies", "third"} {
+		out := filepath.Join(r.dir, "out", dir)
+		waitFor(t, "five files in "+dir, func() bool { return len(files(t, out)) == 5 })
+		for _, id := range ids {
+			if _, err := os.Stat(filepath.Join(out, id+".xml")); err != nil {
+				t.Errorf("route %s: message %s not delivered: %v", dir, id, err)
+			}
+		}
 	}
 }
