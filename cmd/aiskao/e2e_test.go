@@ -44,7 +44,7 @@ type hubProc struct {
 	cmd      *exec.Cmd
 	httpAddr string
 	opsAddr  string
-	log      *bytes.Buffer
+	log      *lockedBuffer
 	done     chan struct{}
 }
 
@@ -65,7 +65,7 @@ func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
 	if httpAddr == "" {
 		httpAddr, opsAddr = freeAddr(t), freeAddr(t)
 	}
-	h := &hubProc{t: t, httpAddr: httpAddr, opsAddr: opsAddr, log: &bytes.Buffer{}, done: make(chan struct{})}
+	h := &hubProc{t: t, httpAddr: httpAddr, opsAddr: opsAddr, log: &lockedBuffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(binary, "serve", "-config", config, "-data", data)
 	h.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr)
 	if os.Getenv("AISKAO_ESOED_ADDR") == "" {

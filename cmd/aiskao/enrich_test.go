@@ -21,7 +21,7 @@ import (
 func startSim(t *testing.T) string {
 	t.Helper()
 	addr := freeAddr(t)
-	var log bytes.Buffer
+	var log lockedBuffer
 	cmd := exec.Command(binary, "regix", "sim", "-listen", addr)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

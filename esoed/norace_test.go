@@ -1,0 +1,5 @@
+//go:build !race
+
+package esoed
+
+const raceEnabled = false
