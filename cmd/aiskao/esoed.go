@@ -22,18 +22,9 @@ const (
 )
 
 func runESOED(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, esoedUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "check":
-		return runESOEDCheck(args[1:], stdout, stderr)
-	case "peer":
-		return runESOEDPeer(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "aiskao esoed: unknown subcommand %q\n%s\n", args[0], esoedUsage)
-	return errUsage
+	return runSub("esoed", esoedUsage, map[string]func([]string, io.Writer, io.Writer) error{
+		"check": runESOEDCheck, "peer": runESOEDPeer,
+	}, args, stdout, stderr)
 }
 
 // runESOEDPeer runs a second administration of the exchange beside the hub: the hub itself,

@@ -104,6 +104,20 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'aiskao COMMAND -h' for the options of a command.")
 }
 
+// runSub runs the subcommand of command (esoed, regix) that args name, or prints usage.
+func runSub(command, usage string, subs map[string]func(args []string, stdout, stderr io.Writer) error,
+	args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errUsage
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "aiskao %s: unknown subcommand %q\n%s\n", command, args[0], usage)
+	return errUsage
+}
+
 // newFlags returns a flag set that prints its usage to stderr and returns errors.
 func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

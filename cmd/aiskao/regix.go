@@ -24,18 +24,9 @@ const regixKeyFields = 8
 const regixUsage = "Usage: aiskao regix check FILE\n       aiskao regix sim -listen ADDR [-data DIR] [-mode MODE] [-delay D]"
 
 func runRegix(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, regixUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "check":
-		return runRegixCheck(args[1:], stdout, stderr)
-	case "sim":
-		return runRegixSim(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "aiskao regix: unknown subcommand %q\n%s\n", args[0], regixUsage)
-	return errUsage
+	return runSub("regix", regixUsage, map[string]func([]string, io.Writer, io.Writer) error{
+		"check": runRegixCheck, "sim": runRegixSim,
+	}, args, stdout, stderr)
 }
 
 // runRegixSim runs the RegiX simulator until SIGTERM or SIGINT.

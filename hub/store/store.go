@@ -95,6 +95,17 @@ type JournalFilter struct {
 	Limit   int // at most this many, newest first; 0 means 100
 }
 
+// Conditions returns the filter's equality conditions, column name to value, for the columns a
+// store's journal table shares with JournalEntry (kind, route, dossier); empty fields are left out.
+func (f JournalFilter) Conditions() (columns []string, values []any) {
+	for _, c := range [...]struct{ col, v string }{{"kind", f.Kind}, {"route", f.Route}, {"dossier", f.Dossier}} {
+		if c.v != "" {
+			columns, values = append(columns, c.col), append(values, c.v)
+		}
+	}
+	return columns, values
+}
+
 // Journal is where steps and connectors record accountable acts. Entries are never changed or
 // removed by the hub.
 type Journal interface {

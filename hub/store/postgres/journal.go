@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,19 +42,15 @@ func (s *Store) ListJournal(ctx context.Context, f store.JournalFilter) ([]store
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	var (
-		where []string
-		args  []any
-	)
-	for _, c := range []struct{ col, v string }{{"kind", f.Kind}, {"route", f.Route}, {"dossier", f.Dossier}} {
-		if c.v != "" {
-			args = append(args, c.v)
-			where = append(where, c.col+" = $"+strconv.Itoa(len(args)))
-		}
-	}
+	cols, args := f.Conditions()
 	q := s.q.listJournal
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	for i, c := range cols {
+		if i == 0 {
+			q += ` WHERE `
+		} else {
+			q += ` AND `
+		}
+		q += c + ` = $` + strconv.Itoa(i+1)
 	}
 	limit := f.Limit
 	if limit <= 0 {

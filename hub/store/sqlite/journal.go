@@ -42,19 +42,10 @@ func (s *Store) ListJournal(ctx context.Context, f store.JournalFilter) ([]store
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	var (
-		where []string
-		args  []any
-	)
-	for _, c := range []struct{ col, v string }{{"kind", f.Kind}, {"route", f.Route}, {"dossier", f.Dossier}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
+	cols, args := f.Conditions()
 	q := `SELECT id, time, kind, route, message_id, dossier, actor, subject, legal_basis, result, detail FROM store_journal`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	if len(cols) > 0 {
+		q += ` WHERE ` + strings.Join(cols, " = ? AND ") + ` = ?`
 	}
 	limit := f.Limit
 	if limit <= 0 {
