@@ -204,6 +204,7 @@ func files(t *testing.T, dir string) []string {
 // include labels; 0 when there is none.
 func metricValue(t *testing.T, m *Metrics, name string, labels map[string]string) float64 {
 	t.Helper()
+	m.expireGauges()
 	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)

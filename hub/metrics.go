@@ -37,7 +37,18 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	gauges func(ctx context.Context) gaugeValues
+
+	// The gauges' last reading, reused by scrapes within gaugeMaxAge of it: counting a large
+	// backlog or asking the broker for every route's queue is not free, and a scraper polling
+	// many times a second would otherwise take that from the routes. The vectors keep the values
+	// between readings; scrape serialises them.
+	scrape   sync.Mutex
+	lastRead time.Time
 }
+
+// gaugeMaxAge is how long one reading of the gauges serves scrapes; Prometheus scrapes every 15 s
+// or so, and a second is well under that.
+const gaugeMaxAge = time.Second
 
 // gaugeValues are the gauges read from the running engine when scraped, by route.
 type gaugeValues struct {
@@ -107,13 +118,16 @@ func (g gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
+	g.m.scrape.Lock()
+	defer g.m.scrape.Unlock()
 	g.m.mu.Lock()
 	read := g.m.gauges
 	g.m.mu.Unlock()
-	if read != nil {
+	if read != nil && time.Since(g.m.lastRead) >= gaugeMaxAge {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		v := read(ctx)
 		cancel()
+		g.m.lastRead = time.Now()
 		for _, x := range []struct {
 			vec  *prometheus.GaugeVec
 			vals map[string]float64
@@ -130,9 +144,17 @@ func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) setGauges(f func(ctx context.Context) gaugeValues) {
+	m.expireGauges() // a new engine is read afresh
 	m.mu.Lock()
 	m.gauges = f
 	m.mu.Unlock()
+}
+
+// expireGauges makes the next scrape read the gauges.
+func (m *Metrics) expireGauges() {
+	m.scrape.Lock()
+	m.lastRead = time.Time{}
+	m.scrape.Unlock()
 }
 
 // routeMetrics are one route's children of the vectors, looked up once at build time so that

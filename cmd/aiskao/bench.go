@@ -321,7 +321,7 @@ func (s *served) waitDelivered(want int, limit time.Duration) (int, time.Duratio
 		if got >= want {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // each look is a scrape, which takes from the hub
 	}
 	return got, time.Since(start)
 }
