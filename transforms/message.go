@@ -9,6 +9,7 @@ import (
 	"github.com/antchfx/xmlquery"
 
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/internal/jsonenc"
 )
 
 // Message is a hub message on its way through a route's steps. It keeps what the steps parsed, so
@@ -58,13 +59,11 @@ func (m *Message) Payload() ([]byte, error) {
 		}
 		m.payload = b
 	case m.valSet:
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(m.val); err != nil {
+		b, err := jsonenc.Append(make([]byte, 0, 1024), m.val)
+		if err != nil {
 			return nil, fmt.Errorf("encode JSON payload: %w", err)
 		}
-		m.payload = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+		m.payload = b
 	case m.docSet:
 		m.payload = []byte(m.doc.OutputXML(false))
 	}

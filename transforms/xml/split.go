@@ -3,7 +3,6 @@ package xml
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/antchfx/xpath"
 
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/internal/jsonenc"
 	"github.com/aiskao/aiskao/routes/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
@@ -149,13 +149,11 @@ func (s *splitStep) splitJSON(m *transforms.Message) ([]*transforms.Message, err
 	}
 	out := make([]*transforms.Message, 0, len(items))
 	for i, item := range items {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(item); err != nil {
+		b, err := jsonenc.Append(nil, item)
+		if err != nil {
 			return nil, fmt.Errorf("split: item %d: %w", i, err)
 		}
-		c := m.Child(i, bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+		c := m.Child(i, b)
 		c.Metadata[envelope.ContentType] = "application/json"
 		out = append(out, c)
 	}

@@ -3,13 +3,14 @@ package embedded
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/internal/jsonenc"
 )
 
 // publishReq is one Publish call waiting for its commit.
@@ -30,7 +31,7 @@ type row struct {
 func (t *Transport) publish(topic string, msgs []*message.Message) error {
 	req := &publishReq{topic: topic, rows: make([]row, len(msgs)), done: make(chan error, 1)}
 	for i, m := range msgs {
-		meta, err := json.Marshal(m.Metadata)
+		meta, err := jsonenc.Append(nil, map[string]string(m.Metadata))
 		if err != nil {
 			return fmt.Errorf("embedded: publish %s to %s: metadata: %w", m.UUID, topic, err)
 		}
