@@ -10,6 +10,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/internal/jsonenc"
+	"github.com/aiskao/aiskao/internal/xmltree"
 )
 
 // Message is a hub message on its way through a route's steps. It keeps what the steps parsed, so
@@ -85,7 +86,7 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.doc, m.docErr = xmlquery.Parse(bytes.NewReader(p))
+		m.doc, m.docErr = xmltree.Parse(p)
 		switch {
 		case m.docErr != nil:
 			m.docErr = fmt.Errorf("payload is not well-formed XML: %w", m.docErr)
