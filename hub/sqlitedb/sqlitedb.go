@@ -3,7 +3,9 @@
 package sqlitedb
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,4 +106,54 @@ func Release(db *sql.DB) error {
 		}
 	}
 	return nil
+}
+
+// Writer is a connection of the database reserved to one writing goroutine, which chooses for
+// each transaction whether its commit waits for the disk.
+//
+// A durable commit returns once the log is synced (synchronous=FULL). A relaxed one returns once
+// the log is written to the operating system (synchronous=NORMAL): it survives a crash of the
+// process, and a power cut once a later durable commit or the next checkpoint (checkpointEvery)
+// has synced the log. The log keeps commits in order, so a power cut can only take back the
+// latest relaxed commits, never one before a commit it keeps. Writers use relaxed commits for
+// what a power cut may safely undo (acknowledgements, which then mean a redelivery), so that
+// those cost no sync of their own.
+type Writer struct {
+	conn    *sql.Conn
+	relaxed bool
+}
+
+// NewWriter reserves a connection of db; Close gives it back.
+func NewWriter(db *sql.DB) (*Writer, error) {
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitedb: writer connection: %w", err)
+	}
+	return &Writer{conn: conn}, nil
+}
+
+// Begin starts a transaction whose commit is durable or relaxed (see Writer).
+func (w *Writer) Begin(ctx context.Context, durable bool) (*sql.Tx, error) {
+	if w.relaxed == durable {
+		level := "NORMAL"
+		if durable {
+			level = "FULL"
+		}
+		if _, err := w.conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
+			return nil, fmt.Errorf("sqlitedb: synchronous %s: %w", level, err)
+		}
+		w.relaxed = !durable
+	}
+	return w.conn.BeginTx(ctx, nil)
+}
+
+// Close gives the connection back to the pool, durable again, for other users.
+func (w *Writer) Close() error {
+	if w.relaxed {
+		if _, err := w.conn.ExecContext(context.Background(), "PRAGMA synchronous = FULL"); err != nil {
+			_ = w.conn.Raw(func(any) error { return driver.ErrBadConn }) // never reused relaxed
+			return fmt.Errorf("sqlitedb: writer connection: %w", err)
+		}
+	}
+	return w.conn.Close()
 }

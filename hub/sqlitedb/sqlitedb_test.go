@@ -1,6 +1,7 @@
 package sqlitedb
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +71,53 @@ func TestCheckpointerMovesTheWALIntoTheDatabase(t *testing.T) {
 			t.Fatalf("database file is %d bytes after 10s: the WAL was not checkpointed", st.Size())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A writer's transactions commit durably or relaxed as asked, what they write is there for the
+// other connections, and its connection goes back to the pool durable.
+func TestWriterChoosesSyncPerTransaction(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Release(db)
+	if _, err := db.Exec(`CREATE TABLE t (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1) // the writer's connection is the pool's only one once given back
+	w, err := NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, durable := range []bool{false, true, false, false, true, false} {
+		tx, err := w.Begin(ctx, durable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var level int
+		if err := tx.QueryRow(`PRAGMA synchronous`).Scan(&level); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 1, true: 2}[durable]; level != want {
+			t.Errorf("transaction %d (durable %v): synchronous = %d, want %d", i, durable, level, want)
+		}
+		if _, err := tx.Exec(`INSERT INTO t (v) VALUES (?)`, i); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var level, n int
+	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&level); err != nil || level != 2 {
+		t.Errorf("pool connection after the writer: synchronous = %d, %v; want 2 (FULL)", level, err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 6 {
+		t.Errorf("rows = %d, %v; want 6", n, err)
 	}
 }

@@ -23,10 +23,13 @@
 //
 // The file is in WAL mode with synchronous=FULL: every call that writes returns only after its
 // transaction is committed and synced, so what it reported as done survives a crash and a power
-// cut. A sync costs a fraction of a millisecond to several milliseconds, and the hub marks one
-// idempotency key per processed message, so Mark does not commit on its own: one writer
-// goroutine takes every mark waiting (up to mark_batch), writes them in one transaction, and
-// releases their callers when it has committed. While a commit syncs, the next marks gather for
-// the following one, so many callers share each sync and the throughput follows the disk rather
-// than the number of callers. Close commits the marks already queued before it returns.
+// cut. Idempotency marks are the exception, as the hub marks one key per processed message: one
+// writer goroutine takes every mark waiting (up to mark_batch), writes them in one relaxed
+// transaction (synchronous=NORMAL, see sqlitedb.Writer) and releases their callers when it has
+// committed. A mark then survives a crash of the process at once, and a power cut once the log
+// is next synced by a durable commit or the checkpoint (at most about half a second later).
+// A mark comes before the acknowledgement of its message and the log keeps commits in order,
+// so a power cut that takes a mark back takes the acknowledgement too: the message is delivered
+// again, as after a crash between its sink and its mark. Close commits the marks already
+// queued before it returns.
 package sqlite

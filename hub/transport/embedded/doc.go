@@ -63,15 +63,20 @@
 // Acknowledgements never make a publisher wait: they ride along with publish commits, or are
 // committed on their own after ack_interval.
 //
-// The database is in WAL mode with synchronous=FULL (set by hub/sqlitedb): a commit returns only
-// after the WAL is synced to the disk. Hence:
+// The database is in WAL mode (set by hub/sqlitedb). A commit that stores messages is durable
+// (synchronous=FULL): it returns only after the WAL is synced to the disk. A commit of
+// acknowledgements alone is relaxed (synchronous=NORMAL, see sqlitedb.Writer): it costs no sync
+// of its own and becomes durable with the next durable commit or checkpoint. Hence:
 //   - After Publish returned, the messages survive kill -9 and a power cut (given a disk that
 //     honours sync); a source may acknowledge them to their sender.
 //   - A publish that had not returned may or may not be stored; its sender, not having been
 //     answered, sends again.
-//   - An acknowledgement is durable once its commit ran, up to ack_interval later. An
-//     acknowledgement lost to a crash means the message is delivered again after the restart;
-//     the hub's consumers are idempotent, so this never applies a message twice.
+//   - An acknowledgement survives kill -9 once its commit ran, up to ack_interval later, and a
+//     power cut once the log was next synced (at most about half a second later). An
+//     acknowledgement lost means the message is delivered again after the restart; the hub's
+//     consumers are idempotent, so this never applies a message twice after a crash of the
+//     process. The log keeps commits in order, so a power cut never keeps an acknowledgement
+//     while taking back what was written before it.
 //   - Messages delivered but not acknowledged when the process ends are delivered again by the
 //     next process that opens the file, because their pending rows are still there.
 //

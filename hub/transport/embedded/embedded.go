@@ -45,6 +45,7 @@ var ErrClosed = errors.New("embedded: transport closed")
 type Transport struct {
 	cfg Config
 	db  *sql.DB
+	w   *sqlitedb.Writer // the writer goroutine's connection
 	log *slog.Logger
 
 	publishes  chan *publishReq // to the writer
@@ -98,9 +99,15 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 		sqlitedb.Release(db)
 		return nil, err
 	}
+	w, err := sqlitedb.NewWriter(db)
+	if err != nil {
+		sqlitedb.Release(db)
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
 	t := &Transport{
 		cfg:       cfg,
 		db:        db,
+		w:         w,
 		log:       log,
 		publishes: make(chan *publishReq, 4*cfg.BatchMax),
 		ackKick:   make(chan struct{}, 1),
@@ -235,6 +242,9 @@ func (t *Transport) Close() error {
 		close(t.stop) // stops the dispatchers; the writer commits the last acks and ends
 		<-t.writerEnd
 		t.wg.Wait()
+		if err := t.w.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("embedded: %w", err))
+		}
 		if err := sqlitedb.Release(t.db); err != nil {
 			errs = append(errs, fmt.Errorf("embedded: close database: %w", err))
 		}

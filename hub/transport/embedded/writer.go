@@ -145,10 +145,13 @@ func (t *Transport) write(batch []*publishReq) {
 }
 
 // commit writes one transaction: the messages with one pending row per subscribed group, then
-// the acknowledgements, deleting each message that no group waits for any more.
+// the acknowledgements, deleting each message that no group waits for any more. A commit with
+// messages is durable: publishers are told their messages are stored only once they are on the
+// disk. One with acknowledgements alone is relaxed: a power cut may take it back, and the
+// messages are delivered again, as after any crash before an acknowledgement.
 func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 	ctx := context.Background()
-	tx, err := t.db.BeginTx(ctx, nil)
+	tx, err := t.w.Begin(ctx, len(batch) > 0)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
