@@ -55,7 +55,10 @@ func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		s.wg.Done()
 		return nil, fmt.Errorf("embedded: subscribe %s to %s: %w", s.group, topic, err)
 	}
-	out := make(chan *message.Message)
+	// Buffered up to prefetch: the consumer hands a message over without waiting for the
+	// router's goroutines to come round, which under load kept most slots empty. A message in
+	// the buffer holds its slot and is settled, or put back, like any other in flight.
+	out := make(chan *message.Message, s.prefetch)
 	go s.consume(ctx, f, out)
 	return out, nil
 }
