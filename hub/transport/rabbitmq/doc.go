@@ -81,7 +81,10 @@
 //
 // Close stops the consumers: no new message is taken, and the messages in flight get
 // close_timeout to be acknowledged with their contexts intact (a drain); then the contexts of
-// those still unsettled are cancelled and the messages given back to the broker.
+// those still unsettled are cancelled and the messages given back to the broker. The broker's
+// consumer is cancelled after the drain, not before: acknowledgements sent after a basic.cancel
+// were seen lost (the messages delivered again), and what the broker sends during the drain
+// goes back to it when the channel closes.
 //
 // # Connection loss
 //

@@ -179,10 +179,10 @@ session:
 		}
 	}
 	// Take no more; give the handlers close_timeout to settle what they hold; then end their
-	// contexts and give back what is still unsettled, to be delivered again.
-	if ch != nil {
-		ch.Cancel(tag, false)
-	}
+	// contexts and give back what is still unsettled, to be delivered again. The consumer is
+	// cancelled only after the settling: the broker (quorum queues of RabbitMQ 3.x) was seen to
+	// forget acknowledgements that came after a basic.cancel, and to deliver those messages
+	// again. Meanwhile what it still sends waits in the channel and goes back at its close.
 	settled := make(chan struct{})
 	go func() {
 		inflight.Wait()
@@ -196,6 +196,9 @@ session:
 		abandonAll()
 		close(abandon)
 		<-settled
+	}
+	if ch != nil {
+		ch.Cancel(tag, false)
 	}
 	if ch != nil {
 		ch.Close() // gives back the deliveries received but not handed out
