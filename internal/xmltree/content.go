@@ -375,9 +375,7 @@ func (p *parser) text(parent *xmlquery.Node, i int) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	n := p.node(xmlquery.TextNode)
-	n.Data = data
-	appendChild(parent, n)
+	p.addText(parent, data)
 	return end, true
 }
 
@@ -392,10 +390,15 @@ func (p *parser) whitespace(parent *xmlquery.Node, i int) (int, bool) {
 	if strings.IndexByte(data, '\r') >= 0 {
 		data = p.normalize(i, j)
 	}
+	p.addText(parent, data)
+	return j, true
+}
+
+// addText adds a text node holding data as the last child of parent.
+func (p *parser) addText(parent *xmlquery.Node, data string) {
 	n := p.node(xmlquery.TextNode)
 	n.Data = data
 	appendChild(parent, n)
-	return j, true
 }
 
 // comment adds the comment at s[i:], kept raw as encoding/xml returns it.
