@@ -104,6 +104,8 @@ routes:
 	if got := files(t, filepath.Join(dir, "out")); len(got) != 0 {
 		t.Errorf("the poison message was processed: %v", got)
 	}
+	// The outcome is counted once the dead letter is stored, a moment after.
+	waitFor(t, "the dead_letter outcome counted", func() bool { return outcomes(t, m, "poison", OutcomeDeadLetter) >= 1 })
 	if got := outcomes(t, m, "poison", OutcomeDeadLetter); got != 1 {
 		t.Errorf("dead_letter outcome counted %v times, want 1", got)
 	}

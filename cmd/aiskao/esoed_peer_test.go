@@ -58,6 +58,9 @@ func TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges(t *testing.T) {
 	if cert, err := esoed.VerifySignature(raw); err != nil || !cert.Equal(demoCert(t, "demo-sofia.crt")) {
 		t.Errorf("document at the peer: signature %v, signer %v", err, cert)
 	}
+	// The peer journals the reception after storing and answering it, so its route may write
+	// the file first.
+	waitFor(t, "the reception in the peer's journal", 15*time.Second, func() bool { return lastEntry(t, peerOps, "esoed.received").Result != "" })
 	if e := lastEntry(t, peerOps, "esoed.received"); e.Result != esoed.StatusWaitRegistration || e.Detail["scenario"] != "ЗР.2" {
 		t.Errorf("peer's journal: %+v", e)
 	}
@@ -118,6 +121,10 @@ func TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges(t *testing.T) {
 		e := lastEntry(t, hubOps, "esoed.sent")
 		return strings.HasPrefix(e.Subject, esoed.TypeStatusRequest) && e.Result == esoed.StatusClosed
 	})
+	// The peer journals after answering: wait for it too.
+	waitFor(t, "the status request in the peer's journal", 15*time.Second, func() bool {
+		return lastEntry(t, peerOps, "esoed.received").Detail["scenario"] == "ПС.7"
+	})
 	if e := lastEntry(t, peerOps, "esoed.received"); e.Detail["scenario"] != "ПС.7" || e.Result != esoed.StatusClosed {
 		t.Errorf("peer's journal of the status request: %+v", e)
 	}
@@ -129,6 +136,9 @@ func TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges(t *testing.T) {
 	}
 	waitFor(t, "DS_ALREADY_RECEIVED", 15*time.Second, func() bool {
 		return lastEntry(t, hubOps, "esoed.sent").Result == esoed.StatusAlreadyReceived
+	})
+	waitFor(t, "the second copy in the peer's journal", 15*time.Second, func() bool {
+		return lastEntry(t, peerOps, "esoed.received").Detail["scenario"] == "ЗР.1"
 	})
 	if e := lastEntry(t, peerOps, "esoed.received"); e.Detail["scenario"] != "ЗР.1" {
 		t.Errorf("peer's journal of the second copy: %+v", e)
