@@ -23,8 +23,9 @@ func init() {
 	store.Register(store.Factory{
 		Type: "sqlite",
 		Doc: "Embedded store in one SQLite file, shared with the embedded transport: dead letters, " +
-			"idempotency keys and route state survive a crash and a power cut. Needs no service; " +
-			"for several hub processes use the PostgreSQL store.",
+			"route state and the journal survive a crash and a power cut; idempotency keys survive a " +
+			"crash at once and a power cut once the file is next synced, within about half a second. " +
+			"Needs no service; for several hub processes use the PostgreSQL store.",
 		Config: &Config{},
 		New: func(cfg any, env store.Env) (store.Store, error) {
 			var c Config

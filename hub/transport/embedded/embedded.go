@@ -22,7 +22,8 @@ func init() {
 		Type: "embedded",
 		Doc: "Durable transport inside the hub process, kept in an SQLite file in the data folder. " +
 			"A publish returns once its messages are on disk, so a message a source has acknowledged " +
-			"survives kill -9 and a power cut; unacknowledged messages are delivered again after a restart. " +
+			"survives kill -9 and a power cut; unacknowledged messages are delivered again after a restart " +
+			"(after a power cut, also those acknowledged in the last half second or so). " +
 			"Needs no service to install; for many hub processes use a broker transport instead.",
 		Config: &Config{},
 		New: func(cfg any, env transport.Env) (transport.Transport, error) {
