@@ -45,6 +45,10 @@ func Append(b []byte, v any) ([]byte, error) {
 	return b, nil
 }
 
+// AppendString appends s as a JSON string, as encoding/json's Encoder writes it with HTML
+// escaping turned off.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
 // encoder is the per-call state, reused through encoderPool.
 type encoder struct {
 	// entries and keys are stacks: each map being encoded owns the segment

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/antchfx/xmlquery"
+
+	"github.com/aiskao/aiskao/internal/jsonenc"
 )
 
 // writeJSON writes the document's root element as a JSON object by the package's convention, keys in
@@ -268,63 +269,8 @@ func (c *converter) element(n *xmlquery.Node) {
 	c.e.endObject()
 }
 
-const hexDigits = "0123456789abcdef"
-
-// writeJSONString writes s as a JSON string. HTML characters are not escaped, as with
-// json.Encoder.SetEscapeHTML(false).
+// writeJSONString writes s as a JSON string, as encoding/json's Encoder with HTML escaping off
+// writes it, straight into b's spare capacity.
 func writeJSONString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	writeJSONStringBody(b, s)
-	b.WriteByte('"')
-}
-
-func writeJSONStringBody(b *bytes.Buffer, s string) {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case '\n':
-				b.WriteString(`\n`)
-			case '\r':
-				b.WriteString(`\r`)
-			case '\t':
-				b.WriteString(`\t`)
-			default:
-				b.WriteString(`\u00`)
-				b.WriteByte(hexDigits[c>>4])
-				b.WriteByte(hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteString(s[start:i])
-			b.WriteString(`\ufffd`)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 end lines in JavaScript; escape them as encoding/json does.
-		if r == '\u2028' || r == '\u2029' {
-			b.WriteString(s[start:i])
-			b.WriteString(`\u202`)
-			b.WriteByte(hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b.WriteString(s[start:])
+	b.Write(jsonenc.AppendString(b.AvailableBuffer(), s))
 }
