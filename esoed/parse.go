@@ -572,12 +572,7 @@ func (p *parser) document(d *Document) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range []string{"DocID", "DocKind"} {
-		if !seen[n] {
-			return p.errf("%s is missing", n)
-		}
-	}
-	return nil
+	return p.present(seen, "DocID", "DocKind")
 }
 
 // list reads a list element whose children are all named item, at least one.
@@ -611,20 +606,9 @@ func (p *parser) anyContent(se xml.StartElement) (RawXML, error) {
 
 func (p *parser) attachment() (*Attachment, error) {
 	a := &Attachment{}
-	order := []string{"AttFileName", "AttBody", "AttComment", "AttMIMEType"}
-	i := 0
-	seen := map[string]bool{}
 	index := p.nAtt
 	p.nAtt++
-	err := p.children(func(name string, se xml.StartElement) error {
-		for i < len(order) && order[i] != name {
-			i++
-		}
-		if i == len(order) {
-			return p.unexpected(se)
-		}
-		i++
-		seen[name] = true
+	seen, err := p.sequence([]string{"AttFileName", "AttBody", "AttComment", "AttMIMEType"}, func(name string, se xml.StartElement) error {
 		if name == "AttBody" {
 			return p.attBody(index, a)
 		}
@@ -635,12 +619,20 @@ func (p *parser) attachment() (*Attachment, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range []string{"AttFileName", "AttBody", "AttMIMEType"} {
-		if !seen[n] {
-			return nil, p.errf("%s is missing", n)
-		}
+	if err := p.present(seen, "AttFileName", "AttBody", "AttMIMEType"); err != nil {
+		return nil, err
 	}
 	return a, nil
+}
+
+// present reports the first of names that seen lacks as missing.
+func (p *parser) present(seen map[string]bool, names ...string) error {
+	for _, n := range names {
+		if !seen[n] {
+			return p.errf("%s is missing", n)
+		}
+	}
+	return nil
 }
 
 // attBody decodes AttBody. encoding/xml hands a text node over whole, in its own buffer; the
@@ -730,12 +722,7 @@ func (p *parser) statusResponse(r *StatusResponse) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range []string{"DocID", "DocRegStatus"} {
-		if !seen[n] {
-			return p.errf("%s is missing", n)
-		}
-	}
-	return nil
+	return p.present(seen, "DocID", "DocRegStatus")
 }
 
 // parseDate reads an xsd:date, with or without a time zone; the date is returned at midnight
