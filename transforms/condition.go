@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // Condition decides something about a message: whether a filter keeps it, which case of a switch
@@ -170,6 +174,28 @@ func (f *bodyFinder) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == "body" {
 		f.found = true
 	}
+}
+
+// NamedExpr is an expression under a name: a field, a metadata key, a parameter.
+type NamedExpr struct {
+	Name string
+	Expr *Expr
+}
+
+// CompileNamed compiles the expressions of m in the order of their names, for the option field.
+// Each that does not compile is an error at field.name; the others are returned, with whether
+// any of them reads the JSON payload.
+func CompileNamed(field string, m map[string]string) (out []NamedExpr, usesBody bool, errs []error) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		e, err := CompileExpr(m[name])
+		if err != nil {
+			errs = append(errs, spec.FieldErrorf(field+"."+name, "%v", err))
+			continue
+		}
+		usesBody = usesBody || e.UsesBody()
+		out = append(out, NamedExpr{name, e})
+	}
+	return out, usesBody, errs
 }
 
 // String returns the expression as written.

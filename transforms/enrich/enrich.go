@@ -59,16 +59,11 @@ func (o *Options) Validate() error {
 	return err
 }
 
-type namedExpr struct {
-	name string
-	e    *transforms.Expr
-}
-
 type step struct {
 	connector string
 	operation string
-	params    []namedExpr
-	context   []namedExpr
+	params    []transforms.NamedExpr
+	context   []transforms.NamedExpr
 	into      []string
 	usesBody  bool
 	caller    connectors.Caller
@@ -87,21 +82,18 @@ func compile(o *Options) (*step, error) {
 	if len(o.Parameters) == 0 {
 		errs = append(errs, spec.FieldErrorf("parameters", "at least one parameter is needed"))
 	}
-	exprs := func(field string, m map[string]string) []namedExpr {
-		var out []namedExpr
+	exprs := func(field string, m map[string]string) []transforms.NamedExpr {
+		named := make(map[string]string, len(m))
 		for _, name := range slices.Sorted(maps.Keys(m)) {
 			if strings.TrimSpace(name) == "" {
 				errs = append(errs, spec.FieldErrorf(field, "a name is empty"))
 				continue
 			}
-			e, err := transforms.CompileExpr(m[name])
-			if err != nil {
-				errs = append(errs, spec.FieldErrorf(field+"."+name, "%v", err))
-				continue
-			}
-			s.usesBody = s.usesBody || e.UsesBody()
-			out = append(out, namedExpr{name, e})
+			named[name] = m[name]
 		}
+		out, usesBody, cerrs := transforms.CompileNamed(field, named)
+		s.usesBody = s.usesBody || usesBody
+		errs = append(errs, cerrs...)
 		return out
 	}
 	s.params = exprs("parameters", o.Parameters)
@@ -179,12 +171,12 @@ func (s *step) Apply(ctx context.Context, m *transforms.Message) error {
 }
 
 // values runs expressions and writes their results as text; null and "" leave the name out.
-func values(env transforms.ExprEnv, what string, exprs []namedExpr) (map[string]string, error) {
+func values(env transforms.ExprEnv, what string, exprs []transforms.NamedExpr) (map[string]string, error) {
 	out := make(map[string]string, len(exprs))
 	for _, ne := range exprs {
-		v, err := ne.e.Run(env)
+		v, err := ne.Expr.Run(env)
 		if err != nil {
-			return nil, fmt.Errorf("enrich: %s %s: %w", what, ne.name, err)
+			return nil, fmt.Errorf("enrich: %s %s: %w", what, ne.Name, err)
 		}
 		var t string
 		switch v := v.(type) {
@@ -201,10 +193,10 @@ func values(env transforms.ExprEnv, what string, exprs []namedExpr) (map[string]
 		case json.Number:
 			t = string(v)
 		default:
-			return nil, fmt.Errorf("enrich: %s %s: expr %q gives a %T, not text or a number", what, ne.name, ne.e, v)
+			return nil, fmt.Errorf("enrich: %s %s: expr %q gives a %T, not text or a number", what, ne.Name, ne.Expr, v)
 		}
 		if t != "" {
-			out[ne.name] = t
+			out[ne.Name] = t
 		}
 	}
 	return out, nil

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/aiskao/aiskao/routes/spec"
@@ -40,14 +38,9 @@ func (o *SetOptions) Validate() error {
 	return err
 }
 
-type namedExpr struct {
-	name string
-	e    *transforms.Expr
-}
-
 type setStep struct {
-	metadata []namedExpr
-	fields   []namedExpr
+	metadata []transforms.NamedExpr
+	fields   []transforms.NamedExpr
 	json     *transforms.Expr
 	usesBody bool
 }
@@ -61,21 +54,12 @@ func compileSet(o *SetOptions) (*setStep, error) {
 		errs = append(errs, spec.FieldErrorf("json", "set fields or json, not both"))
 	}
 	s := &setStep{}
-	compileMap := func(field string, m map[string]string) []namedExpr {
-		var out []namedExpr
-		for _, name := range slices.Sorted(maps.Keys(m)) {
-			e, err := transforms.CompileExpr(m[name])
-			if err != nil {
-				errs = append(errs, spec.FieldErrorf(field+"."+name, "%v", err))
-				continue
-			}
-			s.usesBody = s.usesBody || e.UsesBody()
-			out = append(out, namedExpr{name, e})
-		}
-		return out
-	}
-	s.metadata = compileMap("metadata", o.Metadata)
-	s.fields = compileMap("fields", o.Fields)
+	var metaBody, fieldsBody bool
+	var metaErrs, fieldErrs []error
+	s.metadata, metaBody, metaErrs = transforms.CompileNamed("metadata", o.Metadata)
+	s.fields, fieldsBody, fieldErrs = transforms.CompileNamed("fields", o.Fields)
+	s.usesBody = metaBody || fieldsBody
+	errs = append(append(errs, metaErrs...), fieldErrs...)
 	if o.JSON != "" {
 		e, err := transforms.CompileExpr(o.JSON)
 		if err != nil {
@@ -100,9 +84,9 @@ func (s *setStep) Apply(_ context.Context, m *transforms.Message) error {
 	env := transforms.NewExprEnv(m, s.usesBody)
 	meta := make([]any, len(s.metadata))
 	for i, ne := range s.metadata {
-		v, err := ne.e.Run(env)
+		v, err := ne.Expr.Run(env)
 		if err != nil {
-			return fmt.Errorf("set: metadata %q: %w", ne.name, err)
+			return fmt.Errorf("set: metadata %q: %w", ne.Name, err)
 		}
 		meta[i] = v
 	}
@@ -113,12 +97,12 @@ func (s *setStep) Apply(_ context.Context, m *transforms.Message) error {
 			return fmt.Errorf("set: fields: %w", err)
 		}
 		for _, ne := range s.fields {
-			v, err := ne.e.Run(env)
+			v, err := ne.Expr.Run(env)
 			if err != nil {
-				return fmt.Errorf("set: field %q: %w", ne.name, err)
+				return fmt.Errorf("set: field %q: %w", ne.Name, err)
 			}
-			if obj[ne.name], err = jsonValue(v); err != nil {
-				return fmt.Errorf("set: field %q: %w", ne.name, err)
+			if obj[ne.Name], err = jsonValue(v); err != nil {
+				return fmt.Errorf("set: field %q: %w", ne.Name, err)
 			}
 		}
 	}
@@ -134,14 +118,14 @@ func (s *setStep) Apply(_ context.Context, m *transforms.Message) error {
 	}
 	for i, ne := range s.metadata {
 		if meta[i] == nil {
-			delete(m.Metadata, ne.name)
+			delete(m.Metadata, ne.Name)
 			continue
 		}
 		t, err := text(meta[i])
 		if err != nil {
-			return fmt.Errorf("set: metadata %q: %w", ne.name, err)
+			return fmt.Errorf("set: metadata %q: %w", ne.Name, err)
 		}
-		m.Metadata[ne.name] = t
+		m.Metadata[ne.Name] = t
 	}
 	switch {
 	case obj != nil:
