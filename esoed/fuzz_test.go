@@ -13,14 +13,7 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzParseHeader -fuzztime 60s ./esoed/
 func FuzzParseHeader(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "esoed", "*.xml"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSamples(f)
 	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY x "x">]><Message xmlns="http://schemas.egov.bg/messaging/v1">&x;</Message>`))
 	f.Add([]byte(strings.Repeat("<a>", 10000)))
 	f.Add([]byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1"><Header><MessageGUID>{x}</MessageGUID></Header></Message>`))
@@ -38,14 +31,7 @@ func FuzzParseHeader(f *testing.F) {
 //
 //	go test -run '^$' -fuzz FuzzParseMessage -fuzztime 60s ./esoed/
 func FuzzParseMessage(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "esoed", "*.xml"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSamples(f)
 	f.Add([]byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1"><Header/><Body><Error><DocAddData>` + strings.Repeat("<a>", 100) + `</DocAddData></Error></Body></Message>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, _, err := ParseMessage(bytes.NewReader(data))
@@ -72,4 +58,16 @@ func FuzzParseSubmitRequest(f *testing.F) {
 		ParseSubmitRequest(bytes.NewReader(data))
 		ParseSubmitResponse(bytes.NewReader(data))
 	})
+}
+
+// addSamples seeds f with the ЕСОЕД samples of testdata.
+func addSamples(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "esoed", "*.xml"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }
