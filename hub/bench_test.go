@@ -94,13 +94,17 @@ func BenchmarkEngineDrain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, fsync := range []bool{true, false} {
-		b.Run(fmt.Sprintf("fsync=%v", fsync), func(b *testing.B) {
+	for _, mode := range []struct{ name, opts string }{
+		{"fsync=true", "fsync: true"},
+		{"fsync=false", "fsync: false"},
+		{"sync=filesystem", "sync: filesystem"},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
 			raw, err := os.ReadFile(filepath.Join("..", "configs", "demo.yaml"))
 			if err != nil {
 				b.Fatal(err)
 			}
-			text := strings.Replace(string(raw), "    dir: out/esoed-inbox", fmt.Sprintf("    dir: out/esoed-inbox\n    fsync: %v", fsync), 1)
+			text := strings.Replace(string(raw), "    dir: out/esoed-inbox", "    dir: out/esoed-inbox\n    "+mode.opts, 1)
 			b.Setenv("AISKAO_HTTP_ADDR", "127.0.0.1:0")
 			b.Setenv("AISKAO_OPS_ADDR", "")
 			cfg, err := routes.Parse(routes.DefaultCatalog(), filepath.Join("..", "configs", "demo.yaml"), []byte(text))

@@ -25,10 +25,38 @@ type shared struct {
 	refs int
 	stop chan struct{} // ends the checkpointer
 	done chan struct{}
+	// write is held by whoever writes through Writer or Exec. SQLite lets one connection write
+	// at a time and makes the others sleep 1, 2, 5, 10 ms... between attempts (the busy
+	// handler); waiting on a mutex instead hands the lock over at once. The busy handler still
+	// orders writers of other processes and the writes that do not go through this package.
+	write sync.Mutex
 }
 
-// Connection pool: SQLite connections are costly to open (and lose their prepared statements),
-// so the idle ones are kept; readers run side by side in WAL mode, the writer is one at a time.
+// writeLock returns the write lock of db, a database returned by Open.
+func writeLock(db *sql.DB) *sync.Mutex {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range open {
+		if s.db == db {
+			return &s.write
+		}
+	}
+	// Not opened here (a test's own database): a lock of its own still orders its writers.
+	return new(sync.Mutex)
+}
+
+// Exec runs one writing statement on db in its own transaction, holding the write lock.
+func Exec(ctx context.Context, db *sql.DB, query string, args ...any) (sql.Result, error) {
+	l := writeLock(db)
+	l.Lock()
+	defer l.Unlock()
+	return db.ExecContext(ctx, query, args...)
+}
+
+// Connection pool: SQLite connections are costly to open (each reads the schema again and loses
+// its prepared statements), so the idle ones are kept; readers run side by side in WAL mode, the
+// writers one at a time. The pool is not capped: every Writer holds a connection for as long as
+// it lives, and a process may have many (a test suite opens dozens of transports on one file).
 const (
 	maxIdleConns = 16
 	// checkpointEvery is how often the WAL is copied back into the database in the background.
@@ -118,8 +146,11 @@ func Release(db *sql.DB) error {
 // latest relaxed commits, never one before a commit it keeps. Writers use relaxed commits for
 // what a power cut may safely undo (acknowledgements, which then mean a redelivery), so that
 // those cost no sync of their own.
+//
+// A transaction holds the database's write lock from Begin to Commit or Rollback.
 type Writer struct {
 	conn    *sql.Conn
+	lock    *sync.Mutex
 	relaxed bool
 }
 
@@ -129,22 +160,57 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: writer connection: %w", err)
 	}
-	return &Writer{conn: conn}, nil
+	return &Writer{conn: conn, lock: writeLock(db)}, nil
+}
+
+// Tx is a Writer's transaction; Commit or Rollback releases the write lock, and a Rollback
+// after Commit does nothing, so that it can be deferred.
+type Tx struct {
+	*sql.Tx
+	lock *sync.Mutex
+	done bool
+}
+
+// Commit commits the transaction and releases the write lock.
+func (t *Tx) Commit() error {
+	if t.done {
+		return sql.ErrTxDone
+	}
+	t.done = true
+	defer t.lock.Unlock()
+	return t.Tx.Commit()
+}
+
+// Rollback undoes the transaction, unless it was committed, and releases the write lock.
+func (t *Tx) Rollback() error {
+	if t.done {
+		return sql.ErrTxDone
+	}
+	t.done = true
+	defer t.lock.Unlock()
+	return t.Tx.Rollback()
 }
 
 // Begin starts a transaction whose commit is durable or relaxed (see Writer).
-func (w *Writer) Begin(ctx context.Context, durable bool) (*sql.Tx, error) {
+func (w *Writer) Begin(ctx context.Context, durable bool) (*Tx, error) {
+	w.lock.Lock()
 	if w.relaxed == durable {
 		level := "NORMAL"
 		if durable {
 			level = "FULL"
 		}
 		if _, err := w.conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
+			w.lock.Unlock()
 			return nil, fmt.Errorf("sqlitedb: synchronous %s: %w", level, err)
 		}
 		w.relaxed = !durable
 	}
-	return w.conn.BeginTx(ctx, nil)
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		w.lock.Unlock()
+		return nil, err
+	}
+	return &Tx{Tx: tx, lock: w.lock}, nil
 }
 
 // Close gives the connection back to the pool, durable again, for other users.

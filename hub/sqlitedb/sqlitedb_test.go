@@ -121,3 +121,81 @@ func TestWriterChoosesSyncPerTransaction(t *testing.T) {
 		t.Errorf("rows = %d, %v; want 6", n, err)
 	}
 }
+
+// TestWriteLockIsReleased: every way out of a Writer's transaction gives the write lock back, so
+// that the next writer, through a Writer or Exec, gets it.
+func TestWriteLockIsReleased(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Release(db)
+	if _, err := Exec(context.Background(), db, `CREATE TABLE t (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	// within fails the test when fn does not return: a write lock left held would block it.
+	within := func(what string, fn func() error) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- fn() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: still waiting for the write lock after 5s", what)
+		}
+	}
+	insert := func(w *Writer, durable, commit bool) func() error {
+		return func() error {
+			tx, err := w.Begin(context.Background(), durable)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback() // after Commit: does nothing, releases nothing twice
+			if _, err := tx.Exec(`INSERT INTO t VALUES (1)`); err != nil {
+				return err
+			}
+			if commit {
+				return tx.Commit()
+			}
+			return tx.Rollback()
+		}
+	}
+	within("a commits", insert(a, true, true))
+	within("b commits relaxed", insert(b, false, true))
+	within("a rolls back", insert(a, false, false))
+	within("b commits after a's rollback", insert(b, true, true))
+	within("Exec after the writers", func() error {
+		_, err := Exec(context.Background(), db, `INSERT INTO t VALUES (2)`)
+		return err
+	})
+	within("a commits after Exec", insert(a, true, true))
+
+	tx, err := a.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err == nil {
+		t.Error("Rollback after Commit reports no error, want sql.ErrTxDone")
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 5 {
+		t.Errorf("rows = %d, %v; want 5 (four commits and one Exec)", n, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/store"
 )
 
@@ -26,7 +27,7 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO store_journal
+	_, err := sqlitedb.Exec(ctx, s.db, `INSERT INTO store_journal
 		(id, time, kind, route, message_id, dossier, actor, subject, legal_basis, result, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.Time.UnixNano(), e.Kind, e.Route, e.MessageID, e.Dossier, e.Actor, e.Subject, e.LegalBasis,

@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/batch"
+	"github.com/aiskao/aiskao/internal/jsonenc"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -52,15 +55,28 @@ type Store struct {
 	log  *slog.Logger
 	cfg  Config
 
-	seen      *sql.Stmt                 // prepared once: Seen runs for every message a route takes
-	marks     *batch.Committer[markReq] // Marks made at the same time, committed together
-	markConn  *sqlitedb.Writer          // the mark committer's connection
-	quit      chan struct{}             // closed by Close
-	sweepDone chan struct{}             // closed when the sweeper has stopped
+	seen      *sql.Stmt                  // prepared once: Seen runs for every message a route takes
+	seenOne   *sql.Stmt                  // for a key that JSON cannot carry unchanged
+	seens     *batch.Committer[*seenReq] // Seens made at the same time, looked up together
+	marks     *batch.Committer[markReq]  // Marks made at the same time, committed together
+	markConn  *sqlitedb.Writer           // the mark committer's connection
+	quit      chan struct{}              // closed by Close
+	sweepDone chan struct{}              // closed when the sweeper has stopped
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// seenReq is one Seen waiting for the lookup it shares with the others made at the same time;
+// the lookup fills seen.
+type seenReq struct {
+	scope, key string
+	seen       bool
+}
+
+// seenBatch bounds one lookup. Every message a route takes asks once; looked up one by one, 64
+// messages at once held 64 read transactions and queued for connections.
+const seenBatch = 256
 
 // markReq is one Mark waiting to be committed.
 type markReq struct {
@@ -92,19 +108,28 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		_ = sqlitedb.Release(db)
 		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
 	}
-	seen, err := db.PrepareContext(ctx, `SELECT 1 FROM store_keys WHERE scope = ? AND key = ? AND expires > ?`)
+	seen, err := db.PrepareContext(ctx, `SELECT j.value FROM json_each(?1) AS j
+		WHERE EXISTS (SELECT 1 FROM store_keys WHERE scope = ?2 AND key = j.value AND expires > ?3)`)
 	if err != nil {
+		_ = sqlitedb.Release(db)
+		return nil, fmt.Errorf("sqlite store: %s: prepare: %w", path, err)
+	}
+	seenOne, err := db.PrepareContext(ctx, `SELECT 1 FROM store_keys WHERE scope = ? AND key = ? AND expires > ?`)
+	if err != nil {
+		_ = seen.Close()
 		_ = sqlitedb.Release(db)
 		return nil, fmt.Errorf("sqlite store: %s: prepare: %w", path, err)
 	}
 	markConn, err := sqlitedb.NewWriter(db)
 	if err != nil {
 		_ = seen.Close()
+		_ = seenOne.Close()
 		_ = sqlitedb.Release(db)
 		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
 	}
 	s := &Store{
 		seen:      seen,
+		seenOne:   seenOne,
 		markConn:  markConn,
 		db:        db,
 		path:      path,
@@ -114,6 +139,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		sweepDone: make(chan struct{}),
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
+	s.seens = batch.New(seenBatch, s.lookup)
 	go s.sweeper()
 	return s, nil
 }
@@ -140,7 +166,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d store.DeadLetter) (string, 
 	if payload == nil {
 		payload = []byte{}
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO store_dead_letters
+	_, err := sqlitedb.Exec(ctx, s.db, `INSERT INTO store_dead_letters
 		(id, message_id, route, step, error, attempts, time, metadata, payload)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.MessageID, d.Route, d.Step, d.Error, d.Attempts, d.Time.UnixNano(), store.EncodeMetadata(d.Metadata), payload)
@@ -231,7 +257,7 @@ func (s *Store) DeleteDeadLetter(ctx context.Context, id string) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM store_dead_letters WHERE id = ?`, id)
+	res, err := sqlitedb.Exec(ctx, s.db, `DELETE FROM store_dead_letters WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite store: delete dead letter %q: %w", id, err)
 	}
@@ -277,15 +303,89 @@ func (s *Store) Seen(ctx context.Context, scope, key string) (bool, error) {
 	if s.closed.Load() {
 		return false, errClosed
 	}
-	var one int
-	err := s.seen.QueryRowContext(ctx, scope, key, time.Now().UnixNano()).Scan(&one)
+	r := &seenReq{scope: scope, key: key}
+	err := s.seens.Do(ctx, r)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
+	case errors.Is(err, batch.ErrClosed):
+		return false, errClosed
 	case err != nil:
 		return false, fmt.Errorf("sqlite store: seen %q in %q: %w", key, scope, err)
 	}
-	return true, nil
+	return r.seen, nil
+}
+
+// lookup answers the Seens made at the same time with one query per scope: the keys go in as a
+// JSON array, and the query returns those still marked.
+func (s *Store) lookup(reqs []*seenReq) error {
+	// Not the callers' contexts: the lookup is shared. It only reads, and never waits for a lock.
+	ctx := context.Background()
+	now := time.Now().UnixNano()
+	var keys []byte
+	for len(reqs) > 0 {
+		scope := reqs[0].scope
+		keys = append(keys[:0], '[')
+		for _, r := range reqs {
+			if r.scope != scope {
+				continue
+			}
+			if !jsonSafe(r.key) {
+				var one int
+				switch err := s.seenOne.QueryRowContext(ctx, scope, r.key, now).Scan(&one); {
+				case err == nil:
+					r.seen = true
+				case !errors.Is(err, sql.ErrNoRows):
+					return err
+				}
+				continue
+			}
+			if len(keys) > 1 {
+				keys = append(keys, ',')
+			}
+			keys = jsonenc.AppendString(keys, r.key)
+		}
+		keys = append(keys, ']')
+		if len(keys) > 2 {
+			if err := s.lookupScope(ctx, scope, string(keys), now, reqs); err != nil {
+				return err
+			}
+		}
+		rest := reqs[:0]
+		for _, r := range reqs {
+			if r.scope != scope {
+				rest = append(rest, r)
+			}
+		}
+		reqs = rest
+	}
+	return nil
+}
+
+// jsonSafe tells whether key comes back from a JSON string unchanged: JSON replaces invalid
+// UTF-8, and SQLite's text ends at a NUL.
+func jsonSafe(key string) bool {
+	return utf8.ValidString(key) && strings.IndexByte(key, 0) < 0
+}
+
+// lookupScope looks up keys, a JSON array, in scope and marks as seen the requests of scope
+// whose key the query returns.
+func (s *Store) lookupScope(ctx context.Context, scope, keys string, now int64, reqs []*seenReq) error {
+	rows, err := s.seen.QueryContext(ctx, keys, scope, now)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if r.scope == scope && r.key == key {
+				r.seen = true
+			}
+		}
+	}
+	return rows.Err()
 }
 
 // Mark records key in scope until ttl has passed; a later Mark of the same key sets a new expiry.
@@ -382,7 +482,7 @@ func (s *Store) sweep(now time.Time) (int64, error) {
 			return total, nil
 		default:
 		}
-		res, err := s.db.Exec(`DELETE FROM store_keys WHERE (scope, key) IN
+		res, err := sqlitedb.Exec(context.Background(), s.db, `DELETE FROM store_keys WHERE (scope, key) IN
 			(SELECT scope, key FROM store_keys WHERE expires <= ? LIMIT ?)`, now.UnixNano(), sweepChunk)
 		if err != nil {
 			return total, fmt.Errorf("sweep keys: %w", err)
@@ -425,7 +525,7 @@ func (s *Store) PutState(ctx context.Context, route, key string, value []byte) e
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO store_state (route, key, value, updated) VALUES (?, ?, ?, ?)
+	_, err := sqlitedb.Exec(ctx, s.db, `INSERT INTO store_state (route, key, value, updated) VALUES (?, ?, ?, ?)
 		ON CONFLICT (route, key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
 		route, key, value, time.Now().UnixNano())
 	if err != nil {
@@ -453,8 +553,10 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.quit)
 		s.marks.Close()
+		s.seens.Close()
 		<-s.sweepDone
 		_ = s.seen.Close()
+		_ = s.seenOne.Close()
 		_ = s.markConn.Close()
 		if err := sqlitedb.Release(s.db); err != nil {
 			s.closeErr = fmt.Errorf("sqlite store: close %s: %w", s.path, err)

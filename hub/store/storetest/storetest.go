@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SeenUnmarkedKey", testSeenUnmarked},
 		{"MarkThenSeen", testMarkThenSeen},
 		{"MarkScopesAreIndependent", testScopesIndependent},
+		{"SeenManyAtOnce", testSeenManyAtOnce},
 		{"MarkWithPastTTLIsNotSeen", testMarkPastTTL},
 		{"MarkExpires", testMarkExpires},
 		{"MarkIsIdempotent", testMarkIdempotent},
@@ -413,6 +414,44 @@ func testMarkThenSeen(t *testing.T, s store.Store) {
 	if seen(t, s, "route:a", "msg-2") {
 		t.Error("Seen is true for another key")
 	}
+}
+
+// testSeenManyAtOnce asks about marked and unmarked keys in two scopes at the same time, as a
+// route's messages do, with keys that need care in any encoding a store may batch them in.
+func testSeenManyAtOnce(t *testing.T, s store.Store) {
+	odd := []string{`"quoted"`, `back\slash`, "tab\tand\nnewline", "nul\x00inside", "\xff\xfenot UTF-8", "ключ", "", "[1,2]", "a'b"}
+	var keys []string
+	for i := range 60 {
+		keys = append(keys, fmt.Sprintf("msg-%d", i))
+	}
+	keys = append(keys, odd...)
+	scopes := []string{"route:a", "route:b"}
+	marked := func(scope string, i int) bool { return (i%3 == 0) == (scope == "route:a") }
+	for _, scope := range scopes {
+		for i, k := range keys {
+			if marked(scope, i) {
+				mark(t, s, scope, k, time.Hour)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for round := range 3 {
+		for _, scope := range scopes {
+			for i, k := range keys {
+				wg.Go(func() {
+					got, err := s.Seen(ctx(t), scope, k)
+					if err != nil {
+						t.Errorf("Seen(%q, %q): %v", scope, k, err)
+						return
+					}
+					if want := marked(scope, i); got != want {
+						t.Errorf("round %d: Seen(%q, %q) = %v, want %v", round, scope, k, got, want)
+					}
+				})
+			}
+		}
+	}
+	wg.Wait()
 }
 
 func testScopesIndependent(t *testing.T, s store.Store) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/transport"
 )
 
@@ -248,7 +249,7 @@ func (f *feed) later(m *stored, after time.Duration, attempt string) {
 		n = m.attempts + m.deliveries
 	}
 	due := (time.Now().Add(after).UnixNano() + 999_999) / 1e6 // not before: rounded up to the ms
-	if _, err := f.t.db.Exec(`UPDATE transport_pending SET not_before = ?, attempts = ?, deliveries = 0 WHERE sub = ? AND seq = ?`,
+	if _, err := sqlitedb.Exec(context.Background(), f.t.db, `UPDATE transport_pending SET not_before = ?, attempts = ?, deliveries = 0 WHERE sub = ? AND seq = ?`,
 		due, n, f.sub, m.seq); err != nil {
 		f.t.log.Error("embedded transport: keep delayed message", "topic", f.topic, "message", m.uuid, "error", err)
 	}
@@ -352,7 +353,7 @@ func (f *feed) count() error {
 		args = append(args, m.seq)
 	}
 	q = append(q, ')')
-	if _, err := f.t.db.Exec(string(q), args...); err != nil {
+	if _, err := sqlitedb.Exec(context.Background(), f.t.db, string(q), args...); err != nil {
 		return err
 	}
 	for _, m := range batch {

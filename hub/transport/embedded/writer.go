@@ -171,7 +171,7 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 		for _, r := range batch {
 			ids, ok := subs[r.topic]
 			if !ok {
-				if ids, err = subscriptions(ctx, tx, r.topic); err != nil {
+				if ids, err = subscriptions(ctx, tx.Tx, r.topic); err != nil {
 					return err
 				}
 				subs[r.topic] = ids
