@@ -46,8 +46,8 @@ var errClosed = errors.New("postgres store: closed")
 // defaultApplicationName is shown in pg_stat_activity unless the URL names another.
 const defaultApplicationName = "aiskao"
 
-// writeTimeout bounds one statement of the mark writer or the sweeper, which run on behalf of
-// many callers and so cannot use any one caller's context.
+// writeTimeout bounds one statement of the mark writer, the lookup or the sweeper, which run on
+// behalf of many callers and so cannot use any one caller's context.
 const writeTimeout = 30 * time.Second
 
 // sweepChunk bounds one delete of expired keys, so that the sweeper never holds many row locks.
@@ -61,13 +61,25 @@ type Store struct {
 	log   *slog.Logger
 	q     queries
 
-	sweepChunk int                       // keys per delete; a field so that tests can make it small
-	marks      *batch.Committer[markReq] // Marks made at the same time, committed together
-	quit       chan struct{}             // closed by Close
-	sweepDone  chan struct{}             // closed when the sweeper has stopped
+	sweepChunk int                        // keys per delete; a field so that tests can make it small
+	seens      *batch.Committer[*seenReq] // Seens made at the same time, looked up together
+	marks      *batch.Committer[markReq]  // Marks made at the same time, committed together
+	quit       chan struct{}              // closed by Close
+	sweepDone  chan struct{}              // closed when the sweeper has stopped
 	closed     atomic.Bool
 	closeOnce  sync.Once
 }
+
+// seenReq is one Seen waiting for the lookup it shares with the others made at the same time;
+// the lookup fills seen.
+type seenReq struct {
+	scope, key string
+	seen       bool
+}
+
+// seenBatch bounds one lookup. Every message a route takes asks once; one round trip for the
+// messages that ask at the same time instead of one each.
+const seenBatch = 256
 
 // markReq is one Mark waiting to be committed.
 type markReq struct {
@@ -121,6 +133,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		sweepDone:  make(chan struct{}),
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
+	s.seens = batch.New(seenBatch, s.lookup)
 	go s.sweeper()
 	return s, nil
 }
@@ -156,7 +169,9 @@ func newQueries(schema string) queries {
 		getLetter:    r.Replace(`SELECT ` + cols + `, payload FROM {s}.dead_letters WHERE id = $1`),
 		deleteLetter: r.Replace(`DELETE FROM {s}.dead_letters WHERE id = $1`),
 		countLetters: r.Replace(`SELECT route, count(*) FROM {s}.dead_letters GROUP BY route`),
-		seen:         r.Replace(`SELECT EXISTS (SELECT 1 FROM {s}.keys WHERE scope = $1 AND key = $2 AND expires > now())`),
+		// The pairs asked about, zipped by unnest; the answer lists those still marked.
+		seen: r.Replace(`SELECT b.scope, b.key FROM unnest($1::bytea[], $2::bytea[]) AS b(scope, key)
+			WHERE EXISTS (SELECT 1 FROM {s}.keys k WHERE k.scope = b.scope AND k.key = b.key AND k.expires > now())`),
 		// One statement for a whole batch: the arrays are zipped by unnest. now() is the
 		// statement's transaction start, on the server's clock, so that every process shares one
 		// clock for expiry.
@@ -336,11 +351,45 @@ func (s *Store) Seen(ctx context.Context, scope, key string) (bool, error) {
 	if s.closed.Load() {
 		return false, errClosed
 	}
-	var ok bool
-	if err := s.pool.QueryRow(ctx, s.q.seen, []byte(scope), []byte(key)).Scan(&ok); err != nil {
+	r := &seenReq{scope: scope, key: key}
+	err := s.seens.Do(ctx, r)
+	switch {
+	case errors.Is(err, batch.ErrClosed):
+		return false, errClosed
+	case err != nil:
 		return false, fmt.Errorf("postgres store: seen %q in %q: %w", key, scope, err)
 	}
-	return ok, nil
+	return r.seen, nil
+}
+
+// lookup answers the Seens made at the same time with one query.
+func (s *Store) lookup(reqs []*seenReq) error {
+	scopes := make([][]byte, len(reqs))
+	keys := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		scopes[i], keys[i] = []byte(r.scope), []byte(r.key)
+	}
+	// Not the callers' contexts: the lookup is shared, and one caller giving up must not fail
+	// the others.
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, s.q.seen, scopes, keys)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var scope, key []byte
+		if err := rows.Scan(&scope, &key); err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if r.scope == string(scope) && r.key == string(key) {
+				r.seen = true
+			}
+		}
+	}
+	return rows.Err()
 }
 
 // Mark records key in scope until ttl has passed (on the server's clock); a later Mark of the
@@ -492,6 +541,7 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.quit)
 		s.marks.Close()
+		s.seens.Close()
 		<-s.sweepDone
 		s.pool.Close()
 	})
