@@ -887,7 +887,9 @@ func TestScaleOutPoisonAndReplayFromAnotherProcess(t *testing.T) {
 
 // BenchmarkScaleOut measures messages delivered end to end per second (POST with an
 // Idempotency-Key, persistent publish with confirm, the demo route, file written, manual ack) by
-// 1, 2 and 3 hub processes under 32 clients, beside a bare amqp091-go loop on the same broker:
+// 1, 2 and 3 hub processes under 32 clients, and by one process whose route does no work
+// (hub-passthrough: straight to a file sink without sync), beside a bare amqp091-go loop on the
+// same broker:
 // 32 publishers each awaiting the confirm of its persistent message into a quorum queue behind a
 // fanout exchange, one consumer acknowledging each message (prefetch 64), same payload.
 // accepted/s is the rate of 202 answers alone. Give each run a few seconds: -benchtime 3000x.
@@ -898,9 +900,20 @@ func BenchmarkScaleOut(b *testing.B) {
 		b.Fatal(err)
 	}
 	var run atomic.Int64 // keeps GUIDs apart between the runs of a benchmark
-	for _, n := range []int{1, 2, 3} {
-		b.Run(fmt.Sprintf("hub/processes=%d", n), func(b *testing.B) {
-			d := newDeployment(b, scaleConfig, scaleRoutes)
+	passthrough := passthroughConfig(b)
+	for _, c := range []struct {
+		name, config string
+		routes       []string
+		n            int
+	}{
+		{"hub/processes=1", scaleConfig, scaleRoutes, 1},
+		{"hub/processes=2", scaleConfig, scaleRoutes, 2},
+		{"hub/processes=3", scaleConfig, scaleRoutes, 3},
+		{"hub-passthrough/processes=1", passthrough, []string{demoRoute}, 1},
+	} {
+		n := c.n
+		b.Run(c.name, func(b *testing.B) {
+			d := newDeployment(b, c.config, c.routes)
 			procs := make([]*proc, n)
 			for i := range procs {
 				procs[i] = d.start(fmt.Sprintf("hub-%d", i+1))
@@ -953,6 +966,41 @@ func BenchmarkScaleOut(b *testing.B) {
 		}
 		benchBare(b, amqpURL, sample, clients, &bareWork{loop: l, dir: b.TempDir()})
 	})
+}
+
+// passthroughConfig writes the deployment's transport, store and operations sections with one
+// route that does no work: the demo's HTTP source straight to a file sink that does not sync,
+// the hub's counterpart of the bare loop without work.
+func passthroughConfig(b *testing.B) string {
+	raw, err := os.ReadFile(scaleConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	head, _, ok := strings.Cut(string(raw), "\nconnectors:\n")
+	if !ok {
+		b.Fatalf("%s: no connectors section", scaleConfig)
+	}
+	cfg := head + `
+connectors:
+  esoed-http:
+    type: http
+    listen: ${AISKAO_HTTP_ADDR}
+    path: /esoed/documents
+    content_types: [application/xml]
+  esoed-inbox-files:
+    type: file
+    dir: ${AISKAO_OUT_DIR}
+    fsync: false
+routes:
+  - name: ` + demoRoute + `
+    from: esoed-http
+    to: esoed-inbox-files
+`
+	path := filepath.Join(b.TempDir(), "passthrough.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
 // bareWork is the demo route's work done by the bare loop's consumer: the same parsing, XPaths,

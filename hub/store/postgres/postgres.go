@@ -169,9 +169,13 @@ func newQueries(schema string) queries {
 		getLetter:    r.Replace(`SELECT ` + cols + `, payload FROM {s}.dead_letters WHERE id = $1`),
 		deleteLetter: r.Replace(`DELETE FROM {s}.dead_letters WHERE id = $1`),
 		countLetters: r.Replace(`SELECT route, count(*) FROM {s}.dead_letters GROUP BY route`),
-		// The pairs asked about, zipped by unnest; the answer lists those still marked.
+		// The pairs asked about, zipped by unnest; the answer lists those still marked. LATERAL
+		// with LIMIT makes each pair one probe of the primary key: written as EXISTS, a plan made
+		// while the table was small hashed every unexpired key for each lookup, and kept doing so
+		// as the table grew.
 		seen: r.Replace(`SELECT b.scope, b.key FROM unnest($1::bytea[], $2::bytea[]) AS b(scope, key)
-			WHERE EXISTS (SELECT 1 FROM {s}.keys k WHERE k.scope = b.scope AND k.key = b.key AND k.expires > now())`),
+			CROSS JOIN LATERAL (SELECT 1 FROM {s}.keys k
+				WHERE k.scope = b.scope AND k.key = b.key AND k.expires > now() LIMIT 1) AS hit`),
 		// One statement for a whole batch: the arrays are zipped by unnest. now() is the
 		// statement's transaction start, on the server's clock, so that every process shares one
 		// clock for expiry.
