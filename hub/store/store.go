@@ -1,6 +1,7 @@
 // Package store defines what the hub keeps besides messages in flight: dead letters, idempotency
-// keys, route state and the journal. Implementations register themselves by type name ("sqlite", later
-// "postgres"); the engine knows only the interface.
+// keys, route state and the journal. Implementations register themselves by type name ("sqlite",
+// "postgres"); the engine knows only the interface. Lookups helps them answer the idempotency
+// lookups made at the same time with one query.
 package store
 
 import (

@@ -61,20 +61,13 @@ type Store struct {
 	log   *slog.Logger
 	q     queries
 
-	sweepChunk int                        // keys per delete; a field so that tests can make it small
-	seens      *batch.Committer[*seenReq] // Seens made at the same time, looked up together
-	marks      *batch.Committer[markReq]  // Marks made at the same time, committed together
-	quit       chan struct{}              // closed by Close
-	sweepDone  chan struct{}              // closed when the sweeper has stopped
+	sweepChunk int                       // keys per delete; a field so that tests can make it small
+	seens      *store.Lookups            // Seens made at the same time, looked up together
+	marks      *batch.Committer[markReq] // Marks made at the same time, committed together
+	quit       chan struct{}             // closed by Close
+	sweepDone  chan struct{}             // closed when the sweeper has stopped
 	closed     atomic.Bool
 	closeOnce  sync.Once
-}
-
-// seenReq is one Seen waiting for the lookup it shares with the others made at the same time;
-// the lookup fills seen.
-type seenReq struct {
-	scope, key string
-	seen       bool
 }
 
 // seenBatch bounds one lookup. Every message a route takes asks once; one round trip for the
@@ -133,7 +126,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		sweepDone:  make(chan struct{}),
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
-	s.seens = batch.New(seenBatch, s.lookup)
+	s.seens = store.NewLookups(seenBatch, s.lookup)
 	go s.sweeper()
 	return s, nil
 }
@@ -355,23 +348,22 @@ func (s *Store) Seen(ctx context.Context, scope, key string) (bool, error) {
 	if s.closed.Load() {
 		return false, errClosed
 	}
-	r := &seenReq{scope: scope, key: key}
-	err := s.seens.Do(ctx, r)
+	seen, err := s.seens.Seen(ctx, scope, key)
 	switch {
 	case errors.Is(err, batch.ErrClosed):
 		return false, errClosed
 	case err != nil:
 		return false, fmt.Errorf("postgres store: seen %q in %q: %w", key, scope, err)
 	}
-	return r.seen, nil
+	return seen, nil
 }
 
 // lookup answers the Seens made at the same time with one query.
-func (s *Store) lookup(reqs []*seenReq) error {
+func (s *Store) lookup(reqs []*store.Lookup) error {
 	scopes := make([][]byte, len(reqs))
 	keys := make([][]byte, len(reqs))
 	for i, r := range reqs {
-		scopes[i], keys[i] = []byte(r.scope), []byte(r.key)
+		scopes[i], keys[i] = []byte(r.Scope), []byte(r.Key)
 	}
 	// Not the callers' contexts: the lookup is shared, and one caller giving up must not fail
 	// the others.
@@ -387,11 +379,7 @@ func (s *Store) lookup(reqs []*seenReq) error {
 		if err := rows.Scan(&scope, &key); err != nil {
 			return err
 		}
-		for _, r := range reqs {
-			if r.scope == string(scope) && r.key == string(key) {
-				r.seen = true
-			}
-		}
+		store.Found(reqs, string(scope), string(key))
 	}
 	return rows.Err()
 }

@@ -55,23 +55,16 @@ type Store struct {
 	log  *slog.Logger
 	cfg  Config
 
-	seen      *sql.Stmt                  // prepared once: Seen runs for every message a route takes
-	seenOne   *sql.Stmt                  // for a key that JSON cannot carry unchanged
-	seens     *batch.Committer[*seenReq] // Seens made at the same time, looked up together
-	marks     *batch.Committer[markReq]  // Marks made at the same time, committed together
-	markConn  *sqlitedb.Writer           // the mark committer's connection
-	quit      chan struct{}              // closed by Close
-	sweepDone chan struct{}              // closed when the sweeper has stopped
+	seen      *sql.Stmt                 // prepared once: Seen runs for every message a route takes
+	seenOne   *sql.Stmt                 // for a key that JSON cannot carry unchanged
+	seens     *store.Lookups            // Seens made at the same time, looked up together
+	marks     *batch.Committer[markReq] // Marks made at the same time, committed together
+	markConn  *sqlitedb.Writer          // the mark committer's connection
+	quit      chan struct{}             // closed by Close
+	sweepDone chan struct{}             // closed when the sweeper has stopped
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
-}
-
-// seenReq is one Seen waiting for the lookup it shares with the others made at the same time;
-// the lookup fills seen.
-type seenReq struct {
-	scope, key string
-	seen       bool
 }
 
 // seenBatch bounds one lookup. Every message a route takes asks once; looked up one by one, 64
@@ -139,7 +132,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		sweepDone: make(chan struct{}),
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
-	s.seens = batch.New(seenBatch, s.lookup)
+	s.seens = store.NewLookups(seenBatch, s.lookup)
 	go s.sweeper()
 	return s, nil
 }
@@ -303,36 +296,35 @@ func (s *Store) Seen(ctx context.Context, scope, key string) (bool, error) {
 	if s.closed.Load() {
 		return false, errClosed
 	}
-	r := &seenReq{scope: scope, key: key}
-	err := s.seens.Do(ctx, r)
+	seen, err := s.seens.Seen(ctx, scope, key)
 	switch {
 	case errors.Is(err, batch.ErrClosed):
 		return false, errClosed
 	case err != nil:
 		return false, fmt.Errorf("sqlite store: seen %q in %q: %w", key, scope, err)
 	}
-	return r.seen, nil
+	return seen, nil
 }
 
 // lookup answers the Seens made at the same time with one query per scope: the keys go in as a
 // JSON array, and the query returns those still marked.
-func (s *Store) lookup(reqs []*seenReq) error {
+func (s *Store) lookup(reqs []*store.Lookup) error {
 	// Not the callers' contexts: the lookup is shared. It only reads, and never waits for a lock.
 	ctx := context.Background()
 	now := time.Now().UnixNano()
 	var keys []byte
 	for len(reqs) > 0 {
-		scope := reqs[0].scope
+		scope := reqs[0].Scope
 		keys = append(keys[:0], '[')
 		for _, r := range reqs {
-			if r.scope != scope {
+			if r.Scope != scope {
 				continue
 			}
-			if !jsonSafe(r.key) {
+			if !jsonSafe(r.Key) {
 				var one int
-				switch err := s.seenOne.QueryRowContext(ctx, scope, r.key, now).Scan(&one); {
+				switch err := s.seenOne.QueryRowContext(ctx, scope, r.Key, now).Scan(&one); {
 				case err == nil:
-					r.seen = true
+					r.Seen = true
 				case !errors.Is(err, sql.ErrNoRows):
 					return err
 				}
@@ -341,7 +333,7 @@ func (s *Store) lookup(reqs []*seenReq) error {
 			if len(keys) > 1 {
 				keys = append(keys, ',')
 			}
-			keys = jsonenc.AppendString(keys, r.key)
+			keys = jsonenc.AppendString(keys, r.Key)
 		}
 		keys = append(keys, ']')
 		if len(keys) > 2 {
@@ -351,7 +343,7 @@ func (s *Store) lookup(reqs []*seenReq) error {
 		}
 		rest := reqs[:0]
 		for _, r := range reqs {
-			if r.scope != scope {
+			if r.Scope != scope {
 				rest = append(rest, r)
 			}
 		}
@@ -368,7 +360,7 @@ func jsonSafe(key string) bool {
 
 // lookupScope looks up keys, a JSON array, in scope and marks as seen the requests of scope
 // whose key the query returns.
-func (s *Store) lookupScope(ctx context.Context, scope, keys string, now int64, reqs []*seenReq) error {
+func (s *Store) lookupScope(ctx context.Context, scope, keys string, now int64, reqs []*store.Lookup) error {
 	rows, err := s.seen.QueryContext(ctx, keys, scope, now)
 	if err != nil {
 		return err
@@ -379,11 +371,7 @@ func (s *Store) lookupScope(ctx context.Context, scope, keys string, now int64, 
 		if err := rows.Scan(&key); err != nil {
 			return err
 		}
-		for _, r := range reqs {
-			if r.scope == scope && r.key == key {
-				r.seen = true
-			}
-		}
+		store.Found(reqs, scope, key)
 	}
 	return rows.Err()
 }
