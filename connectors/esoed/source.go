@@ -350,7 +350,7 @@ func (s *source) handOn(ctx context.Context, x *exchange, m *esoed.Message, raw 
 	// between the two) and sent again is the same hub message.
 	id := normGUID(m.Header.MessageGUID)
 	if _, err := uuid.Parse(id); err != nil {
-		id = uuid.NewString()
+		id = envelope.NewID()
 	}
 	msg := message.NewMessage(id, raw)
 	md := msg.Metadata

@@ -9,14 +9,16 @@
 // is taken only once its size and modification time are the same at two polls in a row, so that a
 // file still being written is left alone. Writers that can should still write under a temporary
 // name (".name" or "name.tmp") and rename the file into place when complete. Each file becomes one
-// message: a new random UUID as id, the file's bytes as payload, the file's base name in the
-// metadata "filename", datacontenttype from content_type or else from the extension (.xml
-// application/xml, .json application/json, anything else application/octet-stream), and type from
+// message: as id a name-based UUID (version 5) of the connector, the file's name, size and
+// modification time; the file's bytes as payload; the file's base name in the metadata
+// "filename"; datacontenttype from content_type or else from the extension (.xml
+// application/xml, .json application/json, anything else application/octet-stream); and type from
 // message_type when set. Once the hub has stored the message the file is moved to dir/done (with a
 // numbered suffix when that name is taken). A file that cannot be read, or is larger than max_size,
 // is moved to dir/failed with "<name>.error" beside it stating why. When the hub cannot store a
 // message the file stays where it is and is offered again at the next poll. Delivery is at least
-// once: a stop between storing and moving offers the file again, under a new id.
+// once: a stop between storing and moving offers the file again, under the same id, which the
+// routes' idempotency recognises.
 //
 // As a sink it writes each message to dir under the name made by the name template: {{id}} is
 // the message id, {{meta "key"}} a metadata value, {{ext}} the extension for the message's

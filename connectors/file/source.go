@@ -28,7 +28,6 @@ const (
 	failedDir = "failed"
 )
 
-// stat is what tells whether a file is still being written.
 // idSpace is the namespace of the ids of taken files.
 var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:file"))
 
@@ -40,6 +39,7 @@ func fileID(connector, name string, st stat) string {
 	return uuid.NewSHA1(idSpace, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, st.size, st.mod.UnixNano()))).String()
 }
 
+// stat is what tells whether a file is still being written.
 type stat struct {
 	size int64
 	mod  time.Time

@@ -13,7 +13,7 @@
 //	415  Content-Type missing, or not among content_types (parameters such as charset ignored)
 //	503  the hub is not accepting yet, is stopping, or could not store the message: try again
 //
-// Each message gets a new random UUID as its id. A client that retries can send an
+// Each message gets a new time-ordered UUID (version 7) as its id. A client that retries can send an
 // Idempotency-Key header (1 to 255 printable ASCII characters); the id is then a name-based UUID
 // (version 5) of the connector's name and the key, the same for every retry, so the hub's
 // de-duplication drops repeats. The payload is the body as sent; the envelope's datacontenttype is

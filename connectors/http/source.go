@@ -146,7 +146,7 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, text, http.StatusUnsupportedMediaType)
 		return
 	}
-	id := uuid.NewString()
+	id := envelope.NewID()
 	if key, ok := r.Header["Idempotency-Key"]; ok {
 		if len(key) != 1 || !validKey(key[0]) {
 			http.Error(w, textBadKey, http.StatusBadRequest)

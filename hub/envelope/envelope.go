@@ -1,10 +1,23 @@
-// Package envelope defines the metadata names every hub message carries.
+// Package envelope defines the metadata names every hub message carries, and the ids the hub gives
+// the messages it receives without one.
 //
 // A hub message is a Watermill message: a unique id, metadata and a payload. The names follow
 // CloudEvents attribute names where one fits, so that the flow of one dossier can be traced across
 // systems by its subject and correlation id. Connectors and transforms import this package; it
 // imports nothing of the hub.
 package envelope
+
+import "github.com/google/uuid"
+
+// NewID returns a new message id: a UUIDv7, ordered by time, or a random UUID should the clock
+// fail. The stores index the ids they remember (idempotency keys), and ids that follow each other
+// land on the same index pages instead of one random page each; operators can sort them too.
+func NewID() string {
+	if id, err := uuid.NewV7(); err == nil {
+		return id.String()
+	}
+	return uuid.NewString()
+}
 
 // Metadata names. They are defined here once; no other package spells them.
 const (
