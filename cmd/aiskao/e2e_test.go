@@ -50,12 +50,29 @@ type hubProc struct {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return freeAddrFor(t)
+}
+
+// handedOut holds every address freeAddrFor has returned. A hub killed and started again binds
+// its old addresses, which are free meanwhile: handed to another listener of the test, such an
+// address made the restart fail with "address already in use".
+var handedOut sync.Map
+
+// freeAddrFor is freeAddr for benchmarks too: a free port of the loopback that no earlier call
+// returned.
+func freeAddrFor(tb testing.TB) string {
+	tb.Helper()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if _, taken := handedOut.LoadOrStore(addr, true); !taken {
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startHub runs `aiskao serve -config config -data data` on free ports (or the given ones) and

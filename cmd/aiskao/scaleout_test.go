@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -233,17 +232,6 @@ func (d *deployment) start(name string, extra ...string) *proc {
 func (d *deployment) restart(p *proc) *proc {
 	d.tb.Helper()
 	return d.launch(p.name, p.httpAddr, p.opsAddr, p.data, p.extra)
-}
-
-// freeAddrFor is freeAddr for benchmarks too.
-func freeAddrFor(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string) *proc {
