@@ -27,29 +27,49 @@ type shared struct {
 	done chan struct{}
 	// write is held by whoever writes through Writer or Exec. SQLite lets one connection write
 	// at a time and makes the others sleep 1, 2, 5, 10 ms... between attempts (the busy
-	// handler); waiting on a mutex instead hands the lock over at once. The busy handler still
+	// handler); waiting on this lock instead hands it over at once. The busy handler still
 	// orders writers of other processes and the writes that do not go through this package.
-	write sync.Mutex
+	write *writeLock
 }
 
-// writeLock returns the write lock of db, a database returned by Open.
-func writeLock(db *sql.DB) *sync.Mutex {
+// writeLock is a lock whose waiters give up when their context ends, as they did in SQLite's
+// busy handler.
+type writeLock struct{ held chan struct{} }
+
+func newWriteLock() *writeLock { return &writeLock{held: make(chan struct{}, 1)} }
+
+// lock takes the lock, or returns ctx's error if ctx ends first.
+func (l *writeLock) lock(ctx context.Context) error {
+	select {
+	case l.held <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *writeLock) unlock() { <-l.held }
+
+// lockOf returns the write lock of db, a database returned by Open.
+func lockOf(db *sql.DB) *writeLock {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, s := range open {
 		if s.db == db {
-			return &s.write
+			return s.write
 		}
 	}
 	// Not opened here (a test's own database): a lock of its own still orders its writers.
-	return new(sync.Mutex)
+	return newWriteLock()
 }
 
 // Exec runs one writing statement on db in its own transaction, holding the write lock.
 func Exec(ctx context.Context, db *sql.DB, query string, args ...any) (sql.Result, error) {
-	l := writeLock(db)
-	l.Lock()
-	defer l.Unlock()
+	l := lockOf(db)
+	if err := l.lock(ctx); err != nil {
+		return nil, fmt.Errorf("sqlitedb: waiting to write: %w", err)
+	}
+	defer l.unlock()
 	return db.ExecContext(ctx, query, args...)
 }
 
@@ -94,7 +114,7 @@ func Open(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", abs, err)
 	}
 	db.SetMaxIdleConns(maxIdleConns)
-	sh := &shared{db: db, refs: 1, stop: make(chan struct{}), done: make(chan struct{})}
+	sh := &shared{db: db, refs: 1, stop: make(chan struct{}), done: make(chan struct{}), write: newWriteLock()}
 	go sh.checkpointer()
 	open[abs] = sh
 	return db, nil
@@ -150,7 +170,7 @@ func Release(db *sql.DB) error {
 // A transaction holds the database's write lock from Begin to Commit or Rollback.
 type Writer struct {
 	conn    *sql.Conn
-	lock    *sync.Mutex
+	lock    *writeLock
 	relaxed bool
 }
 
@@ -160,14 +180,14 @@ func NewWriter(db *sql.DB) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: writer connection: %w", err)
 	}
-	return &Writer{conn: conn, lock: writeLock(db)}, nil
+	return &Writer{conn: conn, lock: lockOf(db)}, nil
 }
 
 // Tx is a Writer's transaction; Commit or Rollback releases the write lock, and a Rollback
 // after Commit does nothing, so that it can be deferred.
 type Tx struct {
 	*sql.Tx
-	lock *sync.Mutex
+	lock *writeLock
 	done bool
 }
 
@@ -177,7 +197,7 @@ func (t *Tx) Commit() error {
 		return sql.ErrTxDone
 	}
 	t.done = true
-	defer t.lock.Unlock()
+	defer t.lock.unlock()
 	return t.Tx.Commit()
 }
 
@@ -187,27 +207,30 @@ func (t *Tx) Rollback() error {
 		return sql.ErrTxDone
 	}
 	t.done = true
-	defer t.lock.Unlock()
+	defer t.lock.unlock()
 	return t.Tx.Rollback()
 }
 
-// Begin starts a transaction whose commit is durable or relaxed (see Writer).
+// Begin starts a transaction whose commit is durable or relaxed (see Writer), once the write lock
+// is free or ctx has ended.
 func (w *Writer) Begin(ctx context.Context, durable bool) (*Tx, error) {
-	w.lock.Lock()
+	if err := w.lock.lock(ctx); err != nil {
+		return nil, fmt.Errorf("sqlitedb: waiting to write: %w", err)
+	}
 	if w.relaxed == durable {
 		level := "NORMAL"
 		if durable {
 			level = "FULL"
 		}
 		if _, err := w.conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
-			w.lock.Unlock()
+			w.lock.unlock()
 			return nil, fmt.Errorf("sqlitedb: synchronous %s: %w", level, err)
 		}
 		w.relaxed = !durable
 	}
 	tx, err := w.conn.BeginTx(ctx, nil)
 	if err != nil {
-		w.lock.Unlock()
+		w.lock.unlock()
 		return nil, err
 	}
 	return &Tx{Tx: tx, lock: w.lock}, nil

@@ -2,6 +2,7 @@ package sqlitedb
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,5 +198,47 @@ func TestWriteLockIsReleased(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 5 {
 		t.Errorf("rows = %d, %v; want 5 (four commits and one Exec)", n, err)
+	}
+}
+
+// TestWaitingWriterGivesUpWithItsContext: a writer waiting for the write lock returns its
+// context's error when the context ends, as it did in SQLite's busy handler, instead of waiting
+// for as long as the holder takes.
+func TestWaitingWriterGivesUpWithItsContext(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Release(db)
+	if _, err := Exec(context.Background(), db, `CREATE TABLE t (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewWriter(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tx, err := a.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := b.Begin(ctx, true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Begin while another writer holds the lock: %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := Exec(ctx, db, `INSERT INTO t VALUES (1)`); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Exec while a writer holds the lock: %v, want context.DeadlineExceeded", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Exec(context.Background(), db, `INSERT INTO t VALUES (1)`); err != nil {
+		t.Errorf("Exec after the holder committed: %v", err)
 	}
 }
