@@ -79,10 +79,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	defer srv.stop()
 
 	// Phase one: saturate.
+	cpu0 := srv.cpu()
 	res := srv.load(input, *clients, *duration, 0, 0)
 	delivered, took := srv.waitDelivered(res.accepted, time.Minute)
 	rate := float64(delivered) / (res.elapsed + took).Seconds()
 	rss := srv.rss()
+	cpu := srv.cpu().since(cpu0)
 	// The bare loop once more, the hub idle: a shared machine's speed drifts by tens of percent
 	// between minutes, so the figure is set against the mean of the runs before and after.
 	after, err := bareLoopRate(*schema, input, 3*time.Second, "")
@@ -97,6 +99,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		runtime.GOMAXPROCS(0), bare[1], after[1])
 	fmt.Fprintf(stdout, "  accept latency (202, durably stored) p50 %v  p99 %v\n", res.p(0.50), res.p(0.99))
 	fmt.Fprintf(stdout, "  hub RSS: %s\n", rss)
+	fmt.Fprintf(stdout, "  CPU: %s\n", cpu.describe(delivered))
 
 	// Phase two: a fixed rate below the maximum.
 	offered := rate * *share
@@ -238,6 +241,29 @@ func (s *served) rss() string {
 		}
 	}
 	return fmt.Sprintf("%s now, %s peak", now, peak)
+}
+
+// cpuUse is CPU time used so far, in seconds: by the hub, by this process (the clients and
+// the bare loops), and by the whole machine, busy and in all.
+type cpuUse struct {
+	hub, self, busy, total float64
+	ok                     bool
+}
+
+// since returns the CPU time used between start and u.
+func (u cpuUse) since(start cpuUse) cpuUse {
+	return cpuUse{hub: u.hub - start.hub, self: u.self - start.self, busy: u.busy - start.busy, total: u.total - start.total, ok: u.ok && start.ok}
+}
+
+// describe tells how many cores the hub and the clients kept busy, the hub's CPU time per
+// delivered message (steadier than the rate on a shared machine) and how busy the machine was.
+func (u cpuUse) describe(delivered int) string {
+	if !u.ok || u.total <= 0 || delivered == 0 {
+		return "unknown (no /proc)"
+	}
+	wall := u.total / float64(runtime.NumCPU())
+	return fmt.Sprintf("hub %.2f cores (%.0f µs per message delivered), clients %.2f cores, machine %.0f%% busy",
+		u.hub/wall, 1e6*u.hub/float64(delivered), u.self/wall, 100*u.busy/u.total)
 }
 
 type loadResult struct {
