@@ -148,6 +148,11 @@ func postOnce(t *testing.T, addr, path, contentType, body string, header map[str
 	return resp.StatusCode, string(b)
 }
 
+// forgetConnections drops the client's idle connections after a reload. The replaced engine's
+// server has closed them; a client learns so only when it sends on one, and Go's client sends a
+// POST again on a fresh connection only when it carries an Idempotency-Key.
+func forgetConnections() { http.DefaultClient.CloseIdleConnections() }
+
 // accept posts body and fails the test unless the hub answers 202; it returns the message id.
 func accept(t *testing.T, addr, path, contentType, body string) string {
 	t.Helper()

@@ -90,6 +90,7 @@ routes:
 	if err := s.Reload(ctx); err != nil {
 		t.Fatalf("Reload of a valid configuration: %v", err)
 	}
+	forgetConnections()
 	if got := reloads("applied"); got != 1 {
 		t.Errorf("applied reloads = %v, want 1", got)
 	}
