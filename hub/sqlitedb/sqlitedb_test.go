@@ -2,6 +2,7 @@ package sqlitedb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -126,24 +127,7 @@ func TestWriterChoosesSyncPerTransaction(t *testing.T) {
 // TestWriteLockIsReleased: every way out of a Writer's transaction gives the write lock back, so
 // that the next writer, through a Writer or Exec, gets it.
 func TestWriteLockIsReleased(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Release(db)
-	if _, err := Exec(context.Background(), db, `CREATE TABLE t (v INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
-	a, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	db, a, b := twoWriters(t)
 
 	// within fails the test when fn does not return: a write lock left held would block it.
 	within := func(what string, fn func() error) {
@@ -205,24 +189,7 @@ func TestWriteLockIsReleased(t *testing.T) {
 // context's error when the context ends, as it did in SQLite's busy handler, instead of waiting
 // for as long as the holder takes.
 func TestWaitingWriterGivesUpWithItsContext(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Release(db)
-	if _, err := Exec(context.Background(), db, `CREATE TABLE t (v INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
-	a, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := NewWriter(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	db, a, b := twoWriters(t)
 	tx, err := a.Begin(context.Background(), true)
 	if err != nil {
 		t.Fatal(err)
@@ -241,4 +208,26 @@ func TestWaitingWriterGivesUpWithItsContext(t *testing.T) {
 	if _, err := Exec(context.Background(), db, `INSERT INTO t VALUES (1)`); err != nil {
 		t.Errorf("Exec after the holder committed: %v", err)
 	}
+}
+
+// twoWriters opens a database with a table t (v INTEGER) and two writers of it, all closed when
+// the test ends.
+func twoWriters(t *testing.T) (*sql.DB, *Writer, *Writer) {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Release(db) })
+	if _, err := Exec(context.Background(), db, `CREATE TABLE t (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	var ws [2]*Writer
+	for i := range ws {
+		if ws[i], err = NewWriter(db); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws[i].Close() })
+	}
+	return db, ws[0], ws[1]
 }
