@@ -51,6 +51,7 @@ func (o *Options) Validate() error {
 // Step is a compiled json_schema step.
 type Step struct {
 	schema *jsonschema.Schema
+	fast   *checker // nil when the schema uses a keyword only the library checks
 }
 
 // New compiles the schema once; relative files are resolved against env.BaseDir.
@@ -82,7 +83,7 @@ func New(cfg any, env transforms.Env) (transforms.Step, error) {
 	if err != nil {
 		return nil, spec.FieldErrorf(field, "%s", schemaError(err, base))
 	}
-	return &Step{schema: s}, nil
+	return &Step{schema: s, fast: newChecker(s, c.AssertFormat)}, nil
 }
 
 // schemaError describes a schema that does not compile, with file names relative to base.
@@ -104,6 +105,9 @@ func (s *Step) Apply(_ context.Context, m *transforms.Message) error {
 	v, err := m.JSON()
 	if err != nil {
 		return fmt.Errorf("json_schema: %w", err)
+	}
+	if s.fast != nil && s.fast.valid(v) == valid {
+		return nil
 	}
 	err = s.schema.Validate(v)
 	var ve *jsonschema.ValidationError

@@ -147,17 +147,42 @@ func errString(err error) string {
 	return err.Error()
 }
 
+// BenchmarkJSONSchema validates a valid message as the step does (checker, then the library only
+// for a message the checker does not pass) and with the library alone, on the schema of these
+// tests and on the demo's.
 func BenchmarkJSONSchema(b *testing.B) {
-	s := newStep(b, &Options{Schema: "esoed-message.schema.json"})
-	m := transforms.NewMessage("1", nil, sample(b))
-	if _, err := m.JSON(); err != nil {
-		b.Fatal(err)
+	cases := []struct{ name, schema, sample string }{
+		{"testdata", "esoed-message.schema.json", filepath.Join("testdata", "esoed-document-status-response.json")},
+		// the schema's path is relative to testdata, the step's base folder
+		{"demo", filepath.Join("..", "..", "..", "configs", "schemas", "esoed-message.json"),
+			filepath.Join("..", "..", "testdata", "esoed", "registration-request.json")},
 	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.Apply(ctx, m); err != nil {
+	for _, c := range cases {
+		s := newStep(b, &Options{Schema: c.schema}).(*Step)
+		if s.fast == nil {
+			b.Fatalf("%s: no checker", c.name)
+		}
+		doc, err := os.ReadFile(c.sample)
+		if err != nil {
 			b.Fatal(err)
+		}
+		m := transforms.NewMessage("1", nil, doc)
+		if _, err := m.JSON(); err != nil {
+			b.Fatal(err)
+		}
+		for _, mode := range []struct {
+			name string
+			step *Step
+		}{{"step", s}, {"library", &Step{schema: s.schema}}} {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := mode.step.Apply(ctx, m); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -1,0 +1,655 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/big"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// A checker tells whether a value is valid, and nothing more. The library's validation builds, for
+// every value and every schema it visits, the instance location string and a map of the object's
+// property names (for unevaluatedProperties), which is most of its cost on a valid document; the
+// checker walks the same compiled schema without either. The step asks the checker first and the
+// library only for a value the checker does not pass, so every error still comes from the library,
+// and a value the checker wrongly refused would still be accepted: only a value wrongly passed
+// could matter, which the differential tests look for.
+//
+// A schema using a keyword the checker does not implement (unevaluated*, $dynamicRef,
+// $recursiveRef, contains, uniqueItems, content*, extensions) gets no checker: the library does
+// all the work, as before.
+type checker struct {
+	root *node
+}
+
+// typeMask holds one bit per JSON type.
+type typeMask uint8
+
+const (
+	tNull typeMask = 1 << iota
+	tBoolean
+	tNumber
+	tInteger // a number with an integral value; only in a schema's mask
+	tString
+	tArray
+	tObject
+)
+
+var typeBits = map[string]typeMask{
+	"null": tNull, "boolean": tBoolean, "number": tNumber, "integer": tInteger,
+	"string": tString, "array": tArray, "object": tObject,
+}
+
+// pattern is an entry of patternProperties.
+type pattern struct {
+	match func(string) bool
+	n     *node
+}
+
+// prop is an entry of properties, with the patternProperties its name matches, found once.
+type prop struct {
+	n    *node
+	also []*node
+}
+
+// node is one compiled schema, with the keywords that apply laid out for the walk.
+type node struct {
+	always   *bool
+	types    typeMask
+	constant []any // one element when const is set (it may be null)
+	enum     []any
+	format   func(any) bool
+
+	ref, not, ifs, then, els *node
+	allOf, anyOf, oneOf      []*node
+
+	minProps, maxProps int
+	required           []string
+	props              map[string]prop
+	patterns           []pattern
+	addlSet            bool  // additionalProperties is present
+	addlAllowed        bool  // its boolean value, when addl is nil
+	addl               *node // its schema
+	propertyNames      *node
+	depRequired        map[string][]string
+	depSchemas         map[string]*node
+
+	minItems, maxItems int
+	items              *node   // draft 2020-12 items, or the single items schema of earlier drafts
+	itemList           []*node // items as an array (drafts before 2020-12)
+	addlItems          *node
+	addlItemsSet       bool
+	addlItemsAllowed   bool
+	prefix             []*node
+
+	minLen, maxLen int
+	pattern        func(string) bool
+
+	min, exMin, max, exMax, multipleOf *big.Rat
+}
+
+// newChecker compiles s, or returns nil when s uses a keyword the checker leaves to the library.
+// assertFormat must be what the compiler of s was told: formats are then checked with the
+// library's own functions, as it does.
+func newChecker(s *jsonschema.Schema, assertFormat bool) *checker {
+	c := &compiler{nodes: map[*jsonschema.Schema]*node{}, assertFormat: assertFormat}
+	root := c.node(s)
+	if c.unsupported {
+		return nil
+	}
+	return &checker{root: root}
+}
+
+type compiler struct {
+	nodes        map[*jsonschema.Schema]*node
+	assertFormat bool
+	unsupported  bool
+}
+
+func (c *compiler) node(s *jsonschema.Schema) *node {
+	if s == nil {
+		return nil
+	}
+	if n, ok := c.nodes[s]; ok {
+		return n // schemas refer to each other, and to themselves
+	}
+	n := &node{}
+	c.nodes[s] = n
+	if s.RecursiveRef != nil || s.DynamicRef != nil || s.RegexProperties || s.UniqueItems ||
+		s.Contains != nil || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
+		s.ContentEncoding != "" || s.ContentMediaType != "" || s.ContentSchema != nil ||
+		len(s.Extensions) > 0 || (s.Format != "" && !c.assertFormat) {
+		c.unsupported = true
+		return n
+	}
+	n.always = s.Always
+	for _, t := range s.Types {
+		n.types |= typeBits[t]
+	}
+	n.constant, n.enum = s.Constant, s.Enum
+	if s.Format != "" {
+		n.format = jsonschema.Formats[s.Format] // nil for a format the library does not know, as there
+	}
+	n.ref, n.not = c.node(s.Ref), c.node(s.Not)
+	n.ifs, n.then, n.els = c.node(s.If), c.node(s.Then), c.node(s.Else)
+	n.allOf, n.anyOf, n.oneOf = c.list(s.AllOf), c.list(s.AnyOf), c.list(s.OneOf)
+
+	n.minProps, n.maxProps, n.required = s.MinProperties, s.MaxProperties, s.Required
+	for re, p := range s.PatternProperties {
+		n.patterns = append(n.patterns, pattern{match: matcher(re), n: c.node(p)})
+	}
+	if len(s.Properties) > 0 {
+		n.props = make(map[string]prop, len(s.Properties))
+		for name, p := range s.Properties {
+			pr := prop{n: c.node(p)}
+			for _, pp := range n.patterns {
+				if pp.match(name) {
+					pr.also = append(pr.also, pp.n)
+				}
+			}
+			n.props[name] = pr
+		}
+	}
+	switch a := s.AdditionalProperties.(type) {
+	case bool:
+		n.addlSet, n.addlAllowed = true, a
+	case *jsonschema.Schema:
+		n.addlSet, n.addl = true, c.node(a)
+	}
+	n.propertyNames = c.node(s.PropertyNames)
+	n.depRequired = s.DependentRequired
+	for name, d := range s.Dependencies {
+		switch d := d.(type) {
+		case []string:
+			if len(n.depRequired) == len(s.DependentRequired) {
+				n.depRequired = maps.Clone(s.DependentRequired) // the schema's own map stays as it is
+				if n.depRequired == nil {
+					n.depRequired = map[string][]string{}
+				}
+			}
+			n.depRequired[name] = append(slices.Clip(n.depRequired[name]), d...)
+		case *jsonschema.Schema:
+			c.addDepSchema(n, name, d)
+		}
+	}
+	for name, d := range s.DependentSchemas {
+		c.addDepSchema(n, name, d)
+	}
+
+	n.minItems, n.maxItems = s.MinItems, s.MaxItems
+	switch it := s.Items.(type) {
+	case *jsonschema.Schema:
+		n.items = c.node(it)
+	case []*jsonschema.Schema:
+		n.itemList = c.list(it)
+		if n.itemList == nil {
+			n.itemList = []*node{} // an empty list is still a list: additionalItems applies
+		}
+		switch a := s.AdditionalItems.(type) {
+		case bool:
+			n.addlItemsSet, n.addlItemsAllowed = true, a
+		case *jsonschema.Schema:
+			n.addlItems = c.node(a)
+		}
+	}
+	if s.Items2020 != nil {
+		if n.items != nil {
+			c.unsupported = true // both forms at once: not something a compiled schema holds
+		}
+		n.items = c.node(s.Items2020)
+	}
+	n.prefix = c.list(s.PrefixItems)
+
+	n.minLen, n.maxLen = s.MinLength, s.MaxLength
+	if s.Pattern != nil {
+		n.pattern = matcher(s.Pattern)
+	}
+	n.min, n.exMin, n.max, n.exMax, n.multipleOf = s.Minimum, s.ExclusiveMinimum, s.Maximum, s.ExclusiveMaximum, s.MultipleOf
+	return n
+}
+
+func (c *compiler) addDepSchema(n *node, name string, s *jsonschema.Schema) {
+	if n.depSchemas == nil {
+		n.depSchemas = map[string]*node{}
+	}
+	if _, dup := n.depSchemas[name]; dup {
+		c.unsupported = true // dependencies and dependentSchemas for one name: leave it to the library
+		return
+	}
+	n.depSchemas[name] = c.node(s)
+}
+
+func (c *compiler) list(ss []*jsonschema.Schema) []*node {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]*node, len(ss))
+	for i, s := range ss {
+		out[i] = c.node(s)
+	}
+	return out
+}
+
+// verdict is a checker's answer: valid, invalid, or unknown when it met something it leaves to
+// the library (a value of a type that is not JSON's, schemas that loop without consuming the value).
+type verdict int8
+
+const (
+	invalid verdict = iota
+	valid
+	unknown
+)
+
+// maxDepth bounds the walk: the library reports a schema that loops on one value as an error,
+// the checker hands such a case (and any very deep value) back to it.
+const maxDepth = 512
+
+// valid tells whether v is valid.
+func (c *checker) valid(v any) verdict { return c.root.check(v, 0) }
+
+func (n *node) check(v any, depth int) verdict {
+	if depth > maxDepth {
+		return unknown
+	}
+	depth++
+	if n.always != nil {
+		if *n.always {
+			return valid
+		}
+		return invalid
+	}
+	t := typeOf(v)
+	if t == 0 {
+		return unknown
+	}
+	if n.types != 0 && n.types&t == 0 {
+		if n.types&tInteger == 0 || t != tNumber {
+			return invalid
+		}
+		r, ok := rat(v)
+		if !ok {
+			return unknown
+		}
+		if !r.IsInt() {
+			return invalid
+		}
+	}
+	if len(n.constant) > 0 {
+		if eq, ok := equal(v, n.constant[0]); !ok {
+			return unknown
+		} else if !eq {
+			return invalid
+		}
+	}
+	if len(n.enum) > 0 {
+		found := false
+		for _, e := range n.enum {
+			eq, ok := equal(v, e)
+			if !ok {
+				return unknown
+			}
+			if eq {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return invalid
+		}
+	}
+	if n.format != nil && !n.format(v) {
+		return invalid
+	}
+	var r verdict
+	switch t {
+	case tObject:
+		r = n.object(v.(map[string]any), depth)
+	case tArray:
+		r = n.array(v.([]any), depth)
+	case tString:
+		r = n.string(v.(string))
+	case tNumber:
+		r = n.number(v)
+	default:
+		r = valid
+	}
+	if r != valid {
+		return r
+	}
+	return n.applicators(v, depth)
+}
+
+// all is the verdict of every check together: invalid if one is, else unknown if one is.
+func all(a, b verdict) verdict {
+	if a == invalid || b == invalid {
+		return invalid
+	}
+	if a == unknown || b == unknown {
+		return unknown
+	}
+	return valid
+}
+
+func (n *node) applicators(v any, depth int) verdict {
+	r := valid
+	if n.ref != nil {
+		if r = all(r, n.ref.check(v, depth)); r == invalid {
+			return r
+		}
+	}
+	if n.not != nil {
+		switch n.not.check(v, depth) {
+		case valid:
+			return invalid
+		case unknown:
+			r = unknown
+		}
+	}
+	for _, s := range n.allOf {
+		if r = all(r, s.check(v, depth)); r == invalid {
+			return r
+		}
+	}
+	if len(n.anyOf) > 0 {
+		got := invalid
+		for _, s := range n.anyOf {
+			switch s.check(v, depth) {
+			case valid:
+				got = valid
+			case unknown:
+				got = unknown
+			}
+			if got == valid {
+				break
+			}
+		}
+		if r = all(r, got); r == invalid {
+			return r
+		}
+	}
+	if len(n.oneOf) > 0 {
+		matched := 0
+		for _, s := range n.oneOf {
+			switch s.check(v, depth) {
+			case valid:
+				matched++
+			case unknown:
+				return unknown
+			}
+		}
+		if matched != 1 {
+			return invalid
+		}
+	}
+	if n.ifs != nil {
+		var next *node
+		switch n.ifs.check(v, depth) {
+		case valid:
+			next = n.then
+		case invalid:
+			next = n.els
+		default:
+			return unknown
+		}
+		if next != nil {
+			r = all(r, next.check(v, depth))
+		}
+	}
+	return r
+}
+
+func (n *node) object(obj map[string]any, depth int) verdict {
+	if n.minProps != -1 && len(obj) < n.minProps || n.maxProps != -1 && len(obj) > n.maxProps {
+		return invalid
+	}
+	for _, name := range n.required {
+		if _, ok := obj[name]; !ok {
+			return invalid
+		}
+	}
+	r := valid
+	for name, val := range obj {
+		if p, known := n.props[name]; known {
+			if r = all(r, p.n.check(val, depth)); r == invalid {
+				return r
+			}
+			for _, also := range p.also {
+				if r = all(r, also.check(val, depth)); r == invalid {
+					return r
+				}
+			}
+			if n.propertyNames != nil {
+				if r = all(r, n.propertyNames.check(name, depth)); r == invalid {
+					return r
+				}
+			}
+			continue
+		}
+		known := false
+		for _, pp := range n.patterns {
+			if pp.match(name) {
+				known = true
+				if r = all(r, pp.n.check(val, depth)); r == invalid {
+					return r
+				}
+			}
+		}
+		if !known && n.addlSet {
+			if n.addl == nil {
+				if !n.addlAllowed {
+					return invalid
+				}
+			} else if r = all(r, n.addl.check(val, depth)); r == invalid {
+				return r
+			}
+		}
+		if n.propertyNames != nil {
+			if r = all(r, n.propertyNames.check(name, depth)); r == invalid {
+				return r
+			}
+		}
+	}
+	for name, req := range n.depRequired {
+		if _, ok := obj[name]; ok {
+			for _, other := range req {
+				if _, ok := obj[other]; !ok {
+					return invalid
+				}
+			}
+		}
+	}
+	for name, s := range n.depSchemas {
+		if _, ok := obj[name]; ok {
+			if r = all(r, s.check(obj, depth)); r == invalid {
+				return r
+			}
+		}
+	}
+	return r
+}
+
+func (n *node) array(arr []any, depth int) verdict {
+	if n.minItems != -1 && len(arr) < n.minItems || n.maxItems != -1 && len(arr) > n.maxItems {
+		return invalid
+	}
+	r := valid
+	if n.itemList != nil {
+		if n.addlItemsSet && !n.addlItemsAllowed && len(arr) > len(n.itemList) {
+			return invalid
+		}
+		for i, item := range arr {
+			s := n.addlItems
+			if i < len(n.itemList) {
+				s = n.itemList[i]
+			}
+			if s == nil {
+				break
+			}
+			if r = all(r, s.check(item, depth)); r == invalid {
+				return r
+			}
+		}
+	}
+	for i, item := range arr {
+		var s *node
+		switch {
+		case i < len(n.prefix):
+			s = n.prefix[i]
+		case n.items != nil:
+			s = n.items
+		}
+		if s == nil {
+			break
+		}
+		if r = all(r, s.check(item, depth)); r == invalid {
+			return r
+		}
+	}
+	return r
+}
+
+func (n *node) string(s string) verdict {
+	if n.minLen != -1 || n.maxLen != -1 {
+		l := utf8.RuneCountInString(s)
+		if n.minLen != -1 && l < n.minLen || n.maxLen != -1 && l > n.maxLen {
+			return invalid
+		}
+	}
+	if n.pattern != nil && !n.pattern(s) {
+		return invalid
+	}
+	return valid
+}
+
+func (n *node) number(v any) verdict {
+	if n.min == nil && n.exMin == nil && n.max == nil && n.exMax == nil && n.multipleOf == nil {
+		return valid
+	}
+	num, ok := rat(v)
+	if !ok {
+		return unknown
+	}
+	switch {
+	case n.min != nil && num.Cmp(n.min) < 0,
+		n.exMin != nil && num.Cmp(n.exMin) <= 0,
+		n.max != nil && num.Cmp(n.max) > 0,
+		n.exMax != nil && num.Cmp(n.exMax) >= 0:
+		return invalid
+	}
+	if n.multipleOf != nil && !new(big.Rat).Quo(num, n.multipleOf).IsInt() {
+		return invalid
+	}
+	return valid
+}
+
+// matcher is re.MatchString, done without the regexp engine for the two shapes schemas use most:
+// a literal prefix ("^@") and a single character class anywhere ("\\S", a non-blank string).
+func matcher(re *regexp.Regexp) func(string) bool {
+	parsed, err := syntax.Parse(re.String(), syntax.Perl) // as regexp.Compile parses it
+	if err != nil {
+		return re.MatchString
+	}
+	parsed = parsed.Simplify()
+	switch {
+	case parsed.Op == syntax.OpConcat && len(parsed.Sub) == 2 &&
+		parsed.Sub[0].Op == syntax.OpBeginText &&
+		parsed.Sub[1].Op == syntax.OpLiteral && parsed.Sub[1].Flags&syntax.FoldCase == 0:
+		prefix := string(parsed.Sub[1].Rune)
+		return func(s string) bool { return strings.HasPrefix(s, prefix) }
+	case parsed.Op == syntax.OpCharClass:
+		ranges := parsed.Rune // pairs lo, hi; an invalid byte reads as U+FFFD in both
+		return func(s string) bool {
+			return strings.ContainsFunc(s, func(r rune) bool {
+				for i := 0; i < len(ranges); i += 2 {
+					if ranges[i] <= r && r <= ranges[i+1] {
+						return true
+					}
+				}
+				return false
+			})
+		}
+	}
+	return re.MatchString
+}
+
+// typeOf is the JSON type of v as the library sees it, 0 for a value JSON has no type for.
+func typeOf(v any) typeMask {
+	switch v.(type) {
+	case nil:
+		return tNull
+	case bool:
+		return tBoolean
+	case string:
+		return tString
+	case map[string]any:
+		return tObject
+	case []any:
+		return tArray
+	case json.Number, float32, float64, int, int8, int32, int64, uint, uint8, uint32, uint64:
+		return tNumber
+	}
+	return 0
+}
+
+// rat is the exact value of a number, read as the library reads it.
+func rat(v any) (*big.Rat, bool) {
+	return new(big.Rat).SetString(fmt.Sprint(v))
+}
+
+// equal compares two JSON values as the library does (numbers by value); ok is false for a value
+// that is not JSON.
+func equal(a, b any) (eq, ok bool) {
+	ta, tb := typeOf(a), typeOf(b)
+	if ta == 0 || tb == 0 {
+		return false, false
+	}
+	if ta != tb {
+		return false, true
+	}
+	switch ta {
+	case tString:
+		return a.(string) == b.(string), true
+	case tArray:
+		x, y := a.([]any), b.([]any)
+		if len(x) != len(y) {
+			return false, true
+		}
+		for i := range x {
+			if eq, ok := equal(x[i], y[i]); !ok || !eq {
+				return eq, ok
+			}
+		}
+		return true, true
+	case tObject:
+		x, y := a.(map[string]any), b.(map[string]any)
+		if len(x) != len(y) {
+			return false, true
+		}
+		for k, xv := range x {
+			yv, found := y[k]
+			if !found {
+				return false, true
+			}
+			if eq, ok := equal(xv, yv); !ok || !eq {
+				return eq, ok
+			}
+		}
+		return true, true
+	case tNumber:
+		x, okx := rat(a)
+		y, oky := rat(b)
+		if !okx || !oky {
+			return false, false
+		}
+		return x.Cmp(y) == 0, true
+	default:
+		return a == b, true
+	}
+}
