@@ -8,10 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeLinked creates an unnamed file in dir (O_TMPFILE), writes data, and links it in as target.
-// It reports false, with no error, when it cannot be done this way: the file system has no
-// unnamed files, or target exists (a link never replaces a name); the caller then renames.
-func writeLinked(dir, target string, data []byte, mode os.FileMode, fsync bool) (bool, error) {
+// writeLinked creates an unnamed file in dir (O_TMPFILE), writes data, syncs it with sync unless
+// that is nil, and links it in as target. It reports false, with no error, when it cannot be done
+// this way: the file system has no unnamed files, or target exists (a link never replaces a
+// name); the caller then renames.
+func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*os.File) error) (bool, error) {
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(mode.Perm()))
 	if err != nil {
 		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
@@ -28,8 +29,8 @@ func writeLinked(dir, target string, data []byte, mode os.FileMode, fsync bool) 
 	if err := f.Chmod(mode); err != nil {
 		return false, err
 	}
-	if fsync {
-		if err := f.Sync(); err != nil {
+	if sync != nil {
+		if err := sync(f); err != nil {
 			return false, err
 		}
 	}
@@ -42,6 +43,13 @@ func writeLinked(dir, target string, data []byte, mode os.FileMode, fsync bool) 
 		return false, nil
 	}
 	return false, &os.PathError{Op: "link", Path: target, Err: err}
+}
+
+// startWriteback asks the system to start writing f's data to the disk, without waiting
+// (sync_file_range(2)); a sync that follows then finds it under way. Only a hint: errors are the
+// sync's to report.
+func startWriteback(f *os.File) {
+	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 }
 
 // canSyncFS tells whether syncFS syncs a file system; elsewhere sync: filesystem falls back to

@@ -27,10 +27,12 @@ type sink struct {
 	mode     os.FileMode
 	fsync    bool
 	// fsSync, when set, makes files durable by syncs of the whole file system shared between
-	// the writes (sync: filesystem); otherwise each file is synced, then its folder (dirSync).
-	fsSync  *groupSyncer
-	dirSync *groupSyncer
-	closed  atomic.Bool
+	// the writes (sync: filesystem); otherwise each file is synced (fileSync, in groups), then
+	// its folder (dirSync).
+	fsSync   *groupSyncer
+	fileSync *fileSyncer
+	dirSync  *groupSyncer
+	closed   atomic.Bool
 }
 
 func newSink(cfg any, env connectors.Env) (*sink, error) {
@@ -43,7 +45,8 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
-	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
+	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync,
+		fileSync: newFileSyncer(), dirSync: newDirSyncer(c.Dir)}
 	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
 		s.fsSync = newFSSyncer(c.Dir)
 	}
@@ -126,7 +129,10 @@ func (s *sink) fileName(msg *message.Message) (string, error) {
 // exists already is replaced through a temporary file and a rename.
 func (s *sink) write(name string, data []byte) error {
 	target := filepath.Join(s.dir, name)
-	fileSync := s.fsync && s.fsSync == nil
+	var fileSync func(*os.File) error
+	if s.fsync && s.fsSync == nil {
+		fileSync = s.fileSync.do
+	}
 	linked, err := writeLinked(s.dir, target, data, s.mode, fileSync)
 	if err != nil {
 		return err
@@ -146,7 +152,7 @@ func (s *sink) write(name string, data []byte) error {
 }
 
 // writeRenamed writes data to a temporary file and renames it over target.
-func (s *sink) writeRenamed(target string, data []byte, fsync bool) (err error) {
+func (s *sink) writeRenamed(target string, data []byte, sync func(*os.File) error) (err error) {
 	f, err := os.CreateTemp(s.dir, ".aiskao-*.tmp")
 	if err != nil {
 		return err
@@ -164,8 +170,8 @@ func (s *sink) writeRenamed(target string, data []byte, fsync bool) (err error) 
 	if err = f.Chmod(s.mode); err != nil {
 		return err
 	}
-	if fsync {
-		if err = f.Sync(); err != nil {
+	if sync != nil {
+		if err = sync(f); err != nil {
 			return err
 		}
 	}
