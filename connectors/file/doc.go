@@ -27,7 +27,8 @@
 // are written atomically: into a temporary file in dir (named ".aiskao-*.tmp", so that a file
 // source on the same folder ignores it), synced when fsync is on, then renamed into place, and
 // the folder synced too. A message written twice with one id replaces its file: redeliveries do
-// not multiply files. With sync: filesystem the files are not synced one by one: the writes that
-// wait at the same time share one syncfs of the file system, which makes the files and their
-// folder entries durable together.
+// not multiply files. The files whose writes wait at the same time are synced as a group: each
+// is started, then they are synced in turn by one writer. With sync: filesystem the files are not
+// synced one by one: the writes that wait at the same time share one syncfs of the file system,
+// which makes the files and their folder entries durable together.
 package fileconn

@@ -192,23 +192,19 @@ type Tx struct {
 }
 
 // Commit commits the transaction and releases the write lock.
-func (t *Tx) Commit() error {
-	if t.done {
-		return sql.ErrTxDone
-	}
-	t.done = true
-	defer t.lock.unlock()
-	return t.Tx.Commit()
-}
+func (t *Tx) Commit() error { return t.end(t.Tx.Commit) }
 
 // Rollback undoes the transaction, unless it was committed, and releases the write lock.
-func (t *Tx) Rollback() error {
+func (t *Tx) Rollback() error { return t.end(t.Tx.Rollback) }
+
+// end runs the transaction's one ending and releases the write lock after it.
+func (t *Tx) end(f func() error) error {
 	if t.done {
 		return sql.ErrTxDone
 	}
 	t.done = true
 	defer t.lock.unlock()
-	return t.Tx.Rollback()
+	return f()
 }
 
 // Begin starts a transaction whose commit is durable or relaxed (see Writer), once the write lock

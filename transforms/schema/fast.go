@@ -165,11 +165,12 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 	}
 	n.propertyNames = c.node(s.PropertyNames)
 	n.depRequired = s.DependentRequired
+	merged := false // n.depRequired is a copy, not the schema's own map
 	for name, d := range s.Dependencies {
 		switch d := d.(type) {
 		case []string:
-			if len(n.depRequired) == len(s.DependentRequired) {
-				n.depRequired = maps.Clone(s.DependentRequired) // the schema's own map stays as it is
+			if !merged {
+				n.depRequired, merged = maps.Clone(s.DependentRequired), true
 				if n.depRequired == nil {
 					n.depRequired = map[string][]string{}
 				}
