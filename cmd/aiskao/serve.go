@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"syscall"
@@ -44,12 +45,34 @@ func gcTarget(flag int, env string) (int, string) {
 	return flag, "-gc-percent"
 }
 
+// defaultProcsPerCPU is how many processors for Go code (GOMAXPROCS) serve runs per CPU it may
+// use. A goroutine blocked in a file sync holds its processor until the runtime notices and
+// hands the processor on; a hub that syncs files and its database thousands of times a second
+// at one processor per CPU left a quarter of the CPU idle under the bench. With two per CPU the
+// system keeps the CPUs busy with the other threads meanwhile: 20 % more messages a second at
+// the same CPU per message.
+const defaultProcsPerCPU = 2
+
+// procsTarget returns the GOMAXPROCS serve runs with and where it comes from: GOMAXPROCS from
+// the environment wins, as the runtime has applied it (its value is current); otherwise
+// -procs, where 0 means defaultProcsPerCPU for each CPU the runtime found usable (current).
+func procsTarget(flag int, env string, current int) (int, string) {
+	switch {
+	case env != "":
+		return current, "GOMAXPROCS"
+	case flag > 0:
+		return flag, "-procs"
+	}
+	return defaultProcsPerCPU * current, "-procs"
+}
+
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "[-config FILE|DIR] [-data DIR]", stderr)
 	config := fs.String("config", defaultConfig, "configuration file or folder")
 	data := fs.String("data", "data", "data folder (embedded transport and store, file outputs)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "how long SIGTERM waits for messages in flight")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "garbage collector target, as GOGC, used when the environment sets no GOGC (GOMEMLIMIT caps memory as usual)")
+	procs := fs.Int("procs", 0, "processors running Go code, as GOMAXPROCS, used when the environment sets no GOMAXPROCS; 0: two per usable CPU")
 	newLogger := logFlags(fs, stderr)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -58,6 +81,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	n, from := procsTarget(*procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0))
+	if from == "-procs" {
+		runtime.GOMAXPROCS(n)
+	}
+	log.Info("processors", "gomaxprocs", n, "cpus", runtime.NumCPU(), "from", from)
 	gc, source := gcTarget(*gcPercent, os.Getenv("GOGC"))
 	if source == "-gc-percent" {
 		debug.SetGCPercent(gc)
