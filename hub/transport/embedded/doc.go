@@ -79,6 +79,9 @@
 //     while taking back what was written before it.
 //   - Messages delivered but not acknowledged when the process ends are delivered again by the
 //     next process that opens the file, because their pending rows are still there.
+//   - A delivery count is raised in a relaxed commit too: it survives kill -9, which is what the
+//     count is for (a message that keeps stopping processes); a power cut may take it back, and
+//     the message then runs once more before it becomes a dead letter.
 //
 // Close stops the subscriptions: no new message is taken, and the messages in flight get
 // close_timeout to be acknowledged with their contexts intact (a drain); only then are the

@@ -47,7 +47,9 @@ type Transport struct {
 	cfg Config
 	db  *sql.DB
 	w   *sqlitedb.Writer // the writer goroutine's connection
-	log *slog.Logger
+	// counts is the feeds' connection for delivery counts, used under the write lock.
+	counts *sqlitedb.Writer
+	log    *slog.Logger
 
 	publishes  chan *publishReq // to the writer
 	ackMu      sync.Mutex
@@ -105,10 +107,17 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 		sqlitedb.Release(db)
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
+	counts, err := sqlitedb.NewWriter(db)
+	if err != nil {
+		w.Close()
+		sqlitedb.Release(db)
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
 	t := &Transport{
 		cfg:       cfg,
 		db:        db,
 		w:         w,
+		counts:    counts,
 		log:       log,
 		publishes: make(chan *publishReq, 4*cfg.BatchMax),
 		ackKick:   make(chan struct{}, 1),
@@ -244,6 +253,9 @@ func (t *Transport) Close() error {
 		<-t.writerEnd
 		t.wg.Wait()
 		if err := t.w.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("embedded: %w", err))
+		}
+		if err := t.counts.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("embedded: %w", err))
 		}
 		if err := sqlitedb.Release(t.db); err != nil {

@@ -353,7 +353,18 @@ func (f *feed) count() error {
 		args = append(args, m.seq)
 	}
 	q = append(q, ')')
-	if _, err := sqlitedb.Exec(context.Background(), f.t.db, string(q), args...); err != nil {
+	// Relaxed, like an acknowledgement: a crash of the process keeps the count; a power cut may
+	// take it back, and the message is then delivered once more than counted.
+	ctx := context.Background()
+	tx, err := f.t.counts.Begin(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	for _, m := range batch {
