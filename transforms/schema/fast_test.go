@@ -360,3 +360,48 @@ func TestMatcher(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckerMergesBothDependencyForms: a compiled schema holding both draft-07 `dependencies`
+// (as required names) and `dependentRequired` is checked against the union of the two for each
+// name, and the schema's own map is left as it was. No draft's compiler fills both keywords, so
+// the schema is built by hand.
+func TestCheckerMergesBothDependencyForms(t *testing.T) {
+	s := &jsonschema.Schema{
+		Location: "mem:///hand.json#",
+		Types:    []string{"object"},
+		// The library's defaults for what a schema leaves unset (its newSchema).
+		MinProperties: -1, MaxProperties: -1, MinItems: -1, MaxItems: -1,
+		MinContains: 1, MaxContains: -1, MinLength: -1, MaxLength: -1,
+		DependentRequired: map[string][]string{"a": {"b"}, "x": {"y"}},
+		Dependencies:      map[string]any{"a": []string{"c"}, "d": []string{"e"}},
+	}
+	before := map[string][]string{"a": {"b"}, "x": {"y"}}
+	c := newChecker(s, true)
+	if c == nil {
+		t.Fatal("newChecker left the schema to the library")
+	}
+	for _, tc := range []struct {
+		value string
+		want  verdict
+	}{
+		{`{}`, valid},
+		{`{"a":1,"b":1,"c":1}`, valid},
+		{`{"a":1,"b":1}`, invalid}, // c, from dependencies
+		{`{"a":1,"c":1}`, invalid}, // b, from dependentRequired
+		{`{"d":1}`, invalid},
+		{`{"d":1,"e":1}`, valid},
+		{`{"x":1}`, invalid},
+		{`{"x":1,"y":1}`, valid},
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(tc.value), &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.valid(v); got != tc.want {
+			t.Errorf("%s: verdict %d, want %d", tc.value, got, tc.want)
+		}
+	}
+	if !maps.EqualFunc(s.DependentRequired, before, slices.Equal) {
+		t.Errorf("the schema's dependentRequired changed: %v, want %v", s.DependentRequired, before)
+	}
+}
