@@ -417,17 +417,17 @@ func (n *node) object(obj map[string]any, depth int) verdict {
 	}
 	r := valid
 	for name, val := range obj {
+		if n.propertyNames != nil {
+			if r = all(r, n.propertyNames.check(name, depth)); r == invalid {
+				return r
+			}
+		}
 		if p, known := n.props[name]; known {
 			if r = all(r, p.n.check(val, depth)); r == invalid {
 				return r
 			}
 			for _, also := range p.also {
 				if r = all(r, also.check(val, depth)); r == invalid {
-					return r
-				}
-			}
-			if n.propertyNames != nil {
-				if r = all(r, n.propertyNames.check(name, depth)); r == invalid {
 					return r
 				}
 			}
@@ -448,11 +448,6 @@ func (n *node) object(obj map[string]any, depth int) verdict {
 					return invalid
 				}
 			} else if r = all(r, n.addl.check(val, depth)); r == invalid {
-				return r
-			}
-		}
-		if n.propertyNames != nil {
-			if r = all(r, n.propertyNames.check(name, depth)); r == invalid {
 				return r
 			}
 		}
