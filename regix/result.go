@@ -81,8 +81,8 @@ type soapEnvelope struct {
 }
 
 type soapFault struct {
-	Code11   string `xml:"faultcode"`
-	String11 string `xml:"faultstring"`
+	Code11   string   `xml:"faultcode"`
+	String11 string   `xml:"faultstring"`
 	Code12   string   `xml:"Code>Value"`
 	Subcode  string   `xml:"Code>Subcode>Value"`
 	Reason12 []string `xml:"Reason>Text"`

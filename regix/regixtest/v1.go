@@ -95,9 +95,13 @@ func (s *V1Server) readWSDL(wsdl []byte) error {
 		TargetNamespace string `xml:"targetNamespace,attr"`
 		PortType        struct {
 			Operations []struct {
-				Name   string `xml:"name,attr"`
-				Input  struct{ Action string `xml:"http://www.w3.org/2006/05/addressing/wsdl Action,attr"` } `xml:"input"`
-				Output struct{ Action string `xml:"http://www.w3.org/2006/05/addressing/wsdl Action,attr"` } `xml:"output"`
+				Name  string `xml:"name,attr"`
+				Input struct {
+					Action string `xml:"http://www.w3.org/2006/05/addressing/wsdl Action,attr"`
+				} `xml:"input"`
+				Output struct {
+					Action string `xml:"http://www.w3.org/2006/05/addressing/wsdl Action,attr"`
+				} `xml:"output"`
 			} `xml:"operation"`
 		} `xml:"portType"`
 	}
