@@ -251,3 +251,95 @@ func TestV1Answers(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulatorV1: the simulator serves the V1 entry point beside V2 (by the media type), in
+// every mode.
+func TestSimulatorV1(t *testing.T) {
+	ops := catalogue(t)
+	sim, v2 := simServer(t)
+	c := *v2
+	c.EntryPoint, c.Endpoint = V1, v2.Endpoint+v1Path
+	c.PollInterval, c.PollTimeout = 10*time.Millisecond, 5*time.Second
+	params := sampleParams(t)
+	for _, op := range ops.All() {
+		res, err := c.ExecuteSynchronous(context.Background(), op, params[op.Code], testCall)
+		if err != nil || len(res.Fields) == 0 {
+			t.Errorf("%s: %+v, %v", op.Code, res, err)
+		}
+	}
+	op, _ := ops.Lookup("PersonDataSearch")
+	p := map[string]string{"EGN": "8506258485"}
+	res, err := c.Execute(context.Background(), op, p, testCall)
+	if err != nil || field(res.Fields, "PersonNames", "FirstName") != "Ивелина" || res.ServiceCallID == "" {
+		t.Fatalf("Execute: %+v, %v", res, err)
+	}
+	if _, err := v2.ExecuteSynchronous(context.Background(), op, p, testCall); err != nil {
+		t.Errorf("V2 beside V1: %v", err)
+	}
+
+	t.Run("slow", func(t *testing.T) {
+		sim.SetMode(ModeSlow, 50*time.Millisecond)
+		defer sim.SetMode(ModeNormal, 0)
+		res, err := c.Execute(context.Background(), op, p, testCall)
+		if err != nil || len(res.Fields) == 0 {
+			t.Fatalf("%+v, %v", res, err)
+		}
+	})
+	t.Run("has_error", func(t *testing.T) {
+		sim.SetMode(ModeHasError, 0)
+		defer sim.SetMode(ModeNormal, 0)
+		for _, call := range []func(context.Context, *Operation, map[string]string, RequestData) (*Result, error){c.ExecuteSynchronous, c.Execute} {
+			_, err := call(context.Background(), op, p, testCall)
+			var re *RegisterError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), SimErrorText) || fault.IsPermanent(err) {
+				t.Errorf("err = %v, want a retryable RegisterError", err)
+			}
+		}
+	})
+	t.Run("fault", func(t *testing.T) {
+		sim.SetMode(ModeFault, 0)
+		defer sim.SetMode(ModeNormal, 0)
+		_, err := c.ExecuteSynchronous(context.Background(), op, p, testCall)
+		var fe *FaultError
+		if !errors.As(err, &fe) || fe.Code != "s:Receiver" || fault.IsPermanent(err) {
+			t.Errorf("err = %v, want a retryable Receiver fault", err)
+		}
+	})
+	t.Run("invalid", func(t *testing.T) {
+		sim.SetMode(ModeInvalid, 0)
+		defer sim.SetMode(ModeNormal, 0)
+		_, err := c.ExecuteSynchronous(context.Background(), op, p, testCall)
+		if err == nil || !strings.Contains(err.Error(), invalidElement) || !fault.IsPermanent(err) {
+			t.Errorf("err = %v, want a permanent error naming %s", err, invalidElement)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		arg, _ := op.BuildRequest(p)
+		good, err := BuildV1Envelope("ExecuteSynchronous", c.Endpoint, "urn:uuid:1", op.Name, arg, testCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct := SOAP12ContentType + `; charset=utf-8; action="` + V1ActionPrefix + `ExecuteSynchronous"`
+		for name, tt := range map[string]struct {
+			ct  string
+			env []byte
+		}{
+			"SOAP 1.1 envelope":   {ct, bytes.Replace(good, []byte(SOAP12NS), []byte(SOAPNS), 1)},
+			"action differs":      {strings.Replace(ct, "ExecuteSynchronous", "Execute", 1), good},
+			"no MessageID":        {ct, bytes.Replace(good, []byte("<a:MessageID>urn:uuid:1</a:MessageID>"), nil, 1)},
+			"V2 namespace inside": {ct, bytes.Replace(good, []byte(`xmlns:tem="`+V1NS+`"`), []byte(`xmlns:tem="`+EntryPointNS+`"`), 1)},
+		} {
+			req, _ := http.NewRequest(http.MethodPost, c.Endpoint, bytes.NewReader(tt.env))
+			req.Header.Set("Content-Type", tt.ct)
+			resp, err := c.HTTP.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte("s:Sender")) {
+				t.Errorf("%s: HTTP %d, want 400 and a Sender fault:\n%s", name, resp.StatusCode, body)
+			}
+		}
+	})
+}
