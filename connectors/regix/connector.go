@@ -82,7 +82,7 @@ func New(cfg any, env connectors.Env) (*Caller, error) {
 	cl := &Caller{
 		cfg: c, ops: ops, opts: map[*regix.Operation]Operation{}, http: hc,
 		client: &regix.Client{Endpoint: c.URL, HTTP: hc, Timeout: c.Timeout.D(),
-			PollInterval: c.PollInterval.D(), PollTimeout: c.PollTimeout.D()},
+			PollInterval: c.PollInterval.D(), PollTimeout: c.PollTimeout.D(), EntryPoint: regix.EntryPoint(c.EntryPoint)},
 		breaker: regix.NewBreaker(c.BreakerFailures, c.BreakerPause.D()),
 		cache:   regix.NewCache(c.CacheSize),
 		log:     log.With("connector", env.Name),
