@@ -113,9 +113,10 @@ func newMessageID() string { return "urn:uuid:" + uuid.NewString() }
 var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
 
 // checkV1Answer checks what a V1 answer that is no fault says about itself:
-// a SOAP 1.2 envelope, the method's answer element in V1NS, and, when the
-// WS-Addressing headers are there, the method's output action and the
-// request's MessageID in RelatesTo (an answer to another message is refused).
+// a SOAP 1.2 envelope, the method's answer element in V1NS, the method's
+// output action and the request's MessageID in RelatesTo. WS-Addressing 1.0
+// requires both headers in a reply, and an answer that relates to another
+// message is not this call's.
 func checkV1Answer(method, messageID string, a *answer) error {
 	if a.envelope.Space != SOAP12NS {
 		return fmt.Errorf("the V1 entry point answers in SOAP 1.2 ({%s}Envelope), not {%s}%s", SOAP12NS, a.envelope.Space, a.envelope.Local)
@@ -126,10 +127,16 @@ func checkV1Answer(method, messageID string, a *answer) error {
 	if want := (xml.Name{Space: V1NS, Local: method + "Result"}); a.result != want {
 		return fmt.Errorf("the answer's %s holds {%s}%s, expected {%s}%s", a.method.Local, a.result.Space, a.result.Local, want.Space, want.Local)
 	}
-	if act := strings.TrimSpace(a.action); act != "" && act != V1ActionPrefix+method+"Response" {
-		return fmt.Errorf("the answer's WS-Addressing Action is %q, expected %q", act, V1ActionPrefix+method+"Response")
+	if act, want := strings.TrimSpace(a.action), V1ActionPrefix+method+"Response"; act != want {
+		if act == "" {
+			return fmt.Errorf("the answer has no WS-Addressing Action header (%s), expected %q", WSANS, want)
+		}
+		return fmt.Errorf("the answer's WS-Addressing Action is %q, expected %q", act, want)
 	}
-	if rel := strings.TrimSpace(a.relatesTo); rel != "" && rel != messageID {
+	if rel := strings.TrimSpace(a.relatesTo); rel != messageID {
+		if rel == "" {
+			return fmt.Errorf("the answer has no WS-Addressing RelatesTo header naming the request %q", messageID)
+		}
 		return fmt.Errorf("the answer relates to message %q, not to the request %q", rel, messageID)
 	}
 	return nil

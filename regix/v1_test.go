@@ -218,6 +218,12 @@ func TestV1Answers(t *testing.T) {
 	}{
 		{"proper", 200, func(id string) string { return ok(sync, id, V1NS, "ExecuteSynchronous") }, false, ""},
 		{"another message's answer", 200, func(string) string { return ok(sync, "urn:uuid:other", V1NS, "ExecuteSynchronous") }, true, "relates to message"},
+		{"no RelatesTo", 200, func(string) string {
+			return strings.Replace(ok(sync, "x", V1NS, "ExecuteSynchronous"), "<a:RelatesTo>x</a:RelatesTo>", "", 1)
+		}, true, "no WS-Addressing RelatesTo"},
+		{"no Action", 200, func(id string) string {
+			return strings.Replace(ok(sync, id, V1NS, "ExecuteSynchronous"), `<a:Action s:mustUnderstand="1">`+sync+`</a:Action>`, "", 1)
+		}, true, "no WS-Addressing Action"},
 		{"another action", 200, func(id string) string { return ok(V1ActionPrefix+"ExecuteResponse", id, V1NS, "ExecuteSynchronous") }, true, "Action"},
 		{"V2 namespace", 200, func(id string) string { return ok(sync, id, EntryPointNS, "ExecuteSynchronous") }, true, "expected {http://tempuri.org/}ExecuteSynchronousResponse"},
 		{"SOAP 1.1", 200, func(id string) string {

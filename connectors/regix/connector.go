@@ -21,7 +21,7 @@ import (
 func init() {
 	connectors.Register(connectors.Factory{
 		Type: "regix",
-		Doc: "Calls the central registers through the RegiX entry point, from the enrich step: builds the " +
+		Doc: "Calls the central registers through the RegiX entry point (V2, or V1 as its public WSDL describes it), from the enrich step: builds the " +
 			"operation's request from the step's parameters and validates it against the register's schema, " +
 			"refuses a call without a legal basis before anything leaves, validates the answer and gives its " +
 			"fields to the route. Mutual TLS, a circuit breaker per register and a cache per operation that " +

@@ -389,8 +389,11 @@ func (s *V1Server) answerFor(op string, el []byte) ([]byte, error) {
 		return s.checkResult(strings.TrimSpace(rd.Argument.ServiceCallID))
 	}
 	items := rd.Request.Argument.Items
-	if len(items) != 1 || items[0].XMLName.Space == "" {
-		return nil, refuse("", "Argument must hold one element qualified by its operation's namespace, not %d", len(items))
+	if len(items) != 1 {
+		return nil, refuse("", "Argument must hold one element, not %d", len(items))
+	}
+	if items[0].XMLName.Space == "" {
+		return nil, refuse("", "Argument's element %s must be qualified by its operation's namespace", items[0].XMLName.Local)
 	}
 	arg := argumentElement(el)
 	if op == "Execute" {
