@@ -3,6 +3,7 @@ package regix
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -348,4 +349,35 @@ func TestSimulatorV1(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestV1MutualTLS: the V1 binding's policy asks for HTTPS with a client certificate
+// (sp:HttpsToken RequireClientCertificate); the client calls the WSDL server so, with To the
+// https address.
+func TestV1MutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	pool, srvCert := certs(t, dir)
+	srv, err := regixtest.NewV1Server("testdata/wsdl.xml", func(string, []byte) ([]byte, string) {
+		return samples(t, "Response")["registers/grao-nbd/PersonDataSearchResponse.xml"], ""
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv)
+	hs.TLS = &tls.Config{Certificates: []tls.Certificate{srvCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	hs.StartTLS()
+	defer hs.Close()
+	hc, err := (&TLS{CertFile: "client.crt", KeyFile: "client.key", CAFile: "ca.crt"}).HTTPClient(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, _ := catalogue(t).Lookup("PersonDataSearch")
+	c := &Client{Endpoint: hs.URL + v1Path, HTTP: hc, EntryPoint: V1, Timeout: 5 * time.Second}
+	res, err := c.ExecuteSynchronous(context.Background(), op, map[string]string{"EGN": "8506258485"}, testCall)
+	if err != nil || field(res.Fields, "PersonNames", "FirstName") != "Ивелина" {
+		t.Fatalf("%v, %v", res, err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests reached the server, want 1", n)
+	}
 }
