@@ -381,3 +381,42 @@ func TestV1MutualTLS(t *testing.T) {
 		t.Errorf("%d requests reached the server, want 1", n)
 	}
 }
+
+// FuzzSimulatorV1 feeds the simulator V1 requests: whatever comes, it answers with a SOAP 1.2
+// envelope, and with a fault unless the request was a call it could read.
+func FuzzSimulatorV1(f *testing.F) {
+	sim := NewSimulator(nil)
+	if err := sim.Err(); err != nil {
+		f.Fatal(err)
+	}
+	ops := catalogue(f)
+	op, _ := ops.Lookup("PersonDataSearch")
+	arg, err := op.BuildRequest(map[string]string{"EGN": "8506258485"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, m := range []string{"ExecuteSynchronous", "Execute"} {
+		env, err := BuildV1Envelope(m, "http://sim"+v1Path, "urn:uuid:1", op.Name, arg, testCall)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(env, m)
+	}
+	f.Add(v1CheckEnvelope("http://sim"+v1Path, "urn:uuid:2", "1"), "CheckResult")
+	f.Add([]byte(`<s:Envelope xmlns:s="`+SOAP12NS+`"><s:Body/></s:Envelope>`), "")
+	f.Fuzz(func(t *testing.T, body []byte, action string) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, v1Path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", SOAP12ContentType+`; charset=utf-8; action="`+V1ActionPrefix+strings.ReplaceAll(action, `"`, "")+`"`)
+		sim.ServeHTTP(rec, req)
+		if _, a, err := parseAnswer(rec.Body.Bytes()); a != nil && a.envelope.Space != SOAP12NS {
+			t.Fatalf("HTTP %d, not a SOAP 1.2 answer (%v):\n%s", rec.Code, err, rec.Body.Bytes())
+		}
+		if !bytes.Contains(rec.Body.Bytes(), []byte(`<s:Envelope xmlns:s="`+SOAP12NS+`"`)) {
+			t.Fatalf("HTTP %d, not a SOAP 1.2 envelope:\n%s", rec.Code, rec.Body.Bytes())
+		}
+		if rec.Code != http.StatusOK && !bytes.Contains(rec.Body.Bytes(), []byte("<s:Fault>")) {
+			t.Fatalf("HTTP %d without a fault:\n%s", rec.Code, rec.Body.Bytes())
+		}
+	})
+}
