@@ -86,13 +86,11 @@ func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params m
 	return res, op.complete(res)
 }
 
-// requestEnvelope builds the request of method for the client's entry
-// point, and the WS-Addressing MessageID it carries (V1; empty for V2).
+// requestEnvelope checks the legal basis, builds and validates the request
+// document and wraps it in the envelope of method for the client's entry
+// point; nothing is sent. It returns the WS-Addressing MessageID the
+// envelope carries too (V1; empty for V2).
 func (c *Client) requestEnvelope(method string, op *Operation, params map[string]string, rd RequestData) ([]byte, string, error) {
-	if c.EntryPoint != V1 {
-		env, err := requestEnvelope(method, op, params, rd)
-		return env, "", err
-	}
 	if strings.TrimSpace(rd.CallContext.LawReason) == "" {
 		return nil, "", fault.Permanent(ErrNoLawReason)
 	}
@@ -100,29 +98,18 @@ func (c *Client) requestEnvelope(method string, op *Operation, params map[string
 	if err != nil {
 		return nil, "", fault.Permanent(err)
 	}
-	id := newMessageID()
-	env, err := BuildV1Envelope(method, c.Endpoint, id, op.Name, arg, rd)
+	var env []byte
+	var id string
+	if c.EntryPoint == V1 {
+		id = newMessageID()
+		env, err = BuildV1Envelope(method, c.Endpoint, id, op.Name, arg, rd)
+	} else {
+		env, err = buildEnvelope(method, op.Name, arg, rd)
+	}
 	if err != nil {
 		return nil, "", fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
 	}
 	return env, id, nil
-}
-
-// requestEnvelope checks the legal basis, builds and validates the request
-// document and wraps it in the V2 envelope of method; nothing is sent.
-func requestEnvelope(method string, op *Operation, params map[string]string, rd RequestData) ([]byte, error) {
-	if strings.TrimSpace(rd.CallContext.LawReason) == "" {
-		return nil, fault.Permanent(ErrNoLawReason)
-	}
-	arg, err := op.BuildRequest(params)
-	if err != nil {
-		return nil, fault.Permanent(err)
-	}
-	env, err := buildEnvelope(method, op.Name, arg, rd)
-	if err != nil {
-		return nil, fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
-	}
-	return env, nil
 }
 
 // roundTrip posts env and reads ServiceResultData, classing what went wrong:

@@ -108,7 +108,7 @@ func TestExecuteSlowOperationPolls(t *testing.T) {
 
 func mustEnvelope(t *testing.T, method string, op *Operation, p map[string]string) []byte {
 	t.Helper()
-	env, err := requestEnvelope(method, op, p, testCall)
+	env, _, err := (&Client{}).requestEnvelope(method, op, p, testCall)
 	if err != nil {
 		t.Fatal(err)
 	}

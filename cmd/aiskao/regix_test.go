@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/regix/regixtest"
@@ -238,30 +236,7 @@ func TestDemoApplicationThroughRegixV1(t *testing.T) {
 			t.Setenv("AISKAO_REGIX_ENTRY_POINT", "v1")
 			data := t.TempDir()
 			h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
-			id := postApplication(t, h, sample)
-			out := filepath.Join(data, "out", "applications", id+".json")
-			waitFor(t, out, 15*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
-			raw, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got struct {
-				Application struct {
-					Registers struct {
-						GRAO struct {
-							PersonNames struct{ FirstName, FamilyName string }
-						} `json:"grao"`
-						CommercialRegister struct{ Company string } `json:"commercial_register"`
-					} `json:"registers"`
-				} `json:"application"`
-			}
-			if err := json.Unmarshal(raw, &got); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, raw)
-			}
-			r := got.Application.Registers
-			if r.GRAO.PersonNames.FirstName != "Ивелина" || r.GRAO.PersonNames.FamilyName != "Димитрова" || r.CommercialRegister.Company != "ТехноЛогика" {
-				t.Errorf("registers in the output: %+v\n%s", r, raw)
-			}
+			checkEnrichedApplication(t, h, data, sample)
 		})
 	}
 	var ops []string
