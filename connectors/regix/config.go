@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/routes/spec"
@@ -89,8 +90,19 @@ func (c *Config) Validate() error {
 	if c.CacheSize < 1 {
 		add("cache_size", "must be at least 1")
 	}
-	if _, err := regix.ParseEntryPoint(c.EntryPoint); err != nil {
+	ep, err := regix.ParseEntryPoint(c.EntryPoint)
+	if err != nil {
 		add("entry_point", "%q is not one of v1, v2", c.EntryPoint)
+	}
+	// The two entry points speak different SOAP: a url that names the other one fails every
+	// call, so say so now.
+	if u != nil && err == nil {
+		switch p := strings.ToLower(u.Path); {
+		case ep == regix.V2 && strings.HasSuffix(p, "/regixentrypoint.svc"):
+			add("entry_point", "url %q is the V1 entry point (RegiXEntryPoint.svc): set entry_point: v1", c.URL)
+		case ep == regix.V1 && strings.HasSuffix(p, "/regixentrypointv2.svc"):
+			add("entry_point", "url %q is the V2 entry point (RegiXEntryPointV2.svc), but entry_point is v1", c.URL)
+		}
 	}
 	switch c.JournalPersonalData {
 	case "none", "masked", "full":

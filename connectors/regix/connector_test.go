@@ -142,6 +142,10 @@ func TestValidate(t *testing.T) {
 			c.Operations = map[string]Operation{"PersonDataSearch": {}, "TechnoLogica.RegiX.GraoNBDAdapter.APIService.INBDAPI.PersonDataSearch": {}}
 		}, []string{"the same operation as operations.PersonDataSearch"}},
 		{"entry point", func(c *Config) { c.EntryPoint = "v3" }, []string{`entry_point: "v3" is not one of v1, v2`}},
+		{"V1 url without entry_point v1", func(c *Config) { c.URL = "https://regix-service.egov.bg/RegiX/RegiXEntryPoint.svc" },
+			[]string{`entry_point: url "https://regix-service.egov.bg/RegiX/RegiXEntryPoint.svc" is the V1 entry point (RegiXEntryPoint.svc): set entry_point: v1`}},
+		{"V2 url with entry_point v1", func(c *Config) { c.URL, c.EntryPoint = "https://x/RegiX/regixentrypointv2.svc", "v1" },
+			[]string{"is the V2 entry point (RegiXEntryPointV2.svc), but entry_point is v1"}},
 		{"journal", func(c *Config) { c.JournalPersonalData = "some" }, []string{`journal_personal_data: "some" is not one of none, masked, full`}},
 		{"poll", func(c *Config) { c.PollTimeout = spec.Duration(time.Millisecond) }, []string{"poll_timeout: must be at least poll_interval"}},
 	}
