@@ -407,6 +407,11 @@ func (s *Simulator) checkResult(rp reply, req simCallRequest) {
 	s.answer(rp, method, call.op, call.arg)
 }
 
+// simV1Signature stands in V1's ServiceResultData/Signature, which the WSDL
+// requires with at least one element in it; the simulator signs nothing, so
+// its SignatureValue is empty.
+const simV1Signature = `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue/></Signature>`
+
 // reply writes answers in the shapes of the call's entry point.
 type reply struct {
 	w  http.ResponseWriter
@@ -435,7 +440,7 @@ func (rp reply) result(method string, arg, doc []byte, errText string) {
 	if errText == "" {
 		fmt.Fprintf(&b, `<Data><Request>%s</Request><Response>%s</Response></Data>`, arg, doc)
 	}
-	b.WriteString(`<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/>`)
+	b.WriteString(simV1Signature)
 	if errText == "" {
 		b.WriteString(`<HasError>false</HasError>`)
 	} else {
@@ -458,7 +463,7 @@ func (rp reply) pending(method, id, code string) {
 	if method == "Execute" {
 		fmt.Fprintf(&b, `<ExecuteResponse xmlns="%s"><ExecuteResult><ServiceCallID>%s</ServiceCallID><HasError>false</HasError></ExecuteResult></ExecuteResponse>`, V1NS, id)
 	} else {
-		fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>false</IsReady><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/><HasError>false</HasError></%sResult></%sResponse>`, method, V1NS, method, method, method)
+		fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>false</IsReady>%s<HasError>false</HasError></%sResult></%sResponse>`, method, V1NS, method, simV1Signature, method, method)
 	}
 	rp.writeV1(http.StatusOK, V1ActionPrefix+method+"Response", b.Bytes())
 }

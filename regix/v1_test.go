@@ -420,3 +420,61 @@ func FuzzSimulatorV1(f *testing.F) {
 		}
 	})
 }
+
+// TestSimulatorV1AnswersAsTheWSDL: what the simulator answers V1 calls, in each state of a call,
+// is what the public WSDL describes, judged by the WSDL server's checks.
+func TestSimulatorV1AnswersAsTheWSDL(t *testing.T) {
+	wsdl, _ := v1Server(t, 0)
+	sim := NewSimulator(nil)
+	if err := sim.Err(); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := catalogue(t).Lookup("PersonDataSearch")
+	arg, err := op.BuildRequest(map[string]string{"EGN": "8506258485"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method string, env []byte) []byte {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, v1Path, bytes.NewReader(env))
+		req.Header.Set("Content-Type", SOAP12ContentType+`; charset=utf-8; action="`+V1ActionPrefix+method+`"`)
+		sim.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: HTTP %d\n%s", method, rec.Code, rec.Body.Bytes())
+		}
+		if err := wsdl.CheckAnswer(method, rec.Body.Bytes()); err != nil {
+			t.Errorf("%s: the answer is not as the WSDL describes: %v\n%s", method, err, rec.Body.Bytes())
+		}
+		return rec.Body.Bytes()
+	}
+	request := func(method string) []byte {
+		env, err := BuildV1Envelope(method, "http://example"+v1Path, "urn:uuid:1", op.Name, arg, testCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	call("ExecuteSynchronous", request("ExecuteSynchronous"))
+	sim.SetMode(ModeHasError, 0)
+	call("ExecuteSynchronous", request("ExecuteSynchronous"))
+	sim.SetMode(ModeSlow, time.Hour)
+	res, err := ParseResultData(call("Execute", request("Execute")))
+	if err != nil || res.ServiceCallID == "" {
+		t.Fatalf("Execute: %+v, %v", res, err)
+	}
+	if res, err := ParseResultData(call("CheckResult", v1CheckEnvelope("http://example"+v1Path, "urn:uuid:2", res.ServiceCallID))); err != nil || res.IsReady {
+		t.Errorf("CheckResult of a slow call: %+v, %v; want not ready", res, err)
+	}
+	sim.SetMode(ModeNormal, 0)
+	bad, err := BuildV1Envelope("Execute", "http://example"+v1Path, "urn:uuid:4", op.Name, bytes.Replace(arg, []byte("8506258485"), []byte("1"), 1), testCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ParseResultData(call("Execute", bad)); err != nil || !res.HasError || !strings.Contains(res.Error, "EGN") {
+		t.Errorf("Execute with an invalid argument: %+v, %v; want HasError naming EGN", res, err)
+	}
+	res, _ = ParseResultData(call("Execute", request("Execute")))
+	if res, err := ParseResultData(call("CheckResult", v1CheckEnvelope("http://example"+v1Path, "urn:uuid:3", res.ServiceCallID))); err != nil || !res.IsReady || len(res.Response) == 0 {
+		t.Errorf("CheckResult: %+v, %v; want the result", res, err)
+	}
+}

@@ -360,6 +360,41 @@ func (s *V1Server) handle(body []byte, params map[string]string, to string) (mes
 	return messageID, s.outputs[op], resp, nil
 }
 
+// CheckAnswer checks an answer of another V1 server to a call of operation (Execute,
+// CheckResult or ExecuteSynchronous) as the WSDL describes it: a SOAP 1.2 envelope with the
+// operation's output action, and a body whose element the WSDL's schema finds valid.
+func (s *V1Server) CheckAnswer(operation string, answer []byte) error {
+	var env struct {
+		XMLName xml.Name
+		Header  struct {
+			Action string `xml:"http://www.w3.org/2005/08/addressing Action"`
+		} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
+	}
+	if err := xml.Unmarshal(answer, &env); err != nil {
+		return err
+	}
+	if env.XMLName != (xml.Name{Space: soap12NS, Local: "Envelope"}) {
+		return fmt.Errorf("the root is {%s}%s, not a SOAP 1.2 Envelope", env.XMLName.Space, env.XMLName.Local)
+	}
+	if want, ok := s.outputs[operation]; !ok || strings.TrimSpace(env.Header.Action) != want {
+		return fmt.Errorf("the WS-Addressing Action is %q, want %q", env.Header.Action, want)
+	}
+	els, err := extract(answer, func(path []xml.Name) bool {
+		return len(path) == 3 && path[1] == xml.Name{Space: soap12NS, Local: "Body"}
+	})
+	if err != nil || len(els) != 1 {
+		return fmt.Errorf("the Body must hold exactly one element (%d, %v)", len(els), err)
+	}
+	var el struct{ XMLName xml.Name }
+	if err := xml.Unmarshal(els[0], &el); err != nil {
+		return err
+	}
+	if want := (xml.Name{Space: s.tns, Local: operation + "Response"}); el.XMLName != want {
+		return fmt.Errorf("the Body holds {%s}%s, want {%s}%s", el.XMLName.Space, el.XMLName.Local, want.Space, want.Local)
+	}
+	return s.schema.Validate(bytes.NewReader(els[0]))
+}
+
 // requestData is ServiceRequestData as far as the server reads it.
 type requestData struct {
 	Request struct {
