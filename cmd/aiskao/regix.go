@@ -77,7 +77,7 @@ func runRegixSim(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("regix sim: %w", err)
+		return fmt.Errorf("regix sim: %w (another address: -listen ADDR)", err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "RegiX simulator listening on http://%s (mode %s; operations: %v)\n", ln.Addr(), m, sim.Operations())
