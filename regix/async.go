@@ -23,11 +23,11 @@ var ErrNotReady = errors.New("the result is not ready")
 // PollInterval until the result is ready, the register reports an error, or
 // PollTimeout passes (ErrNotReady, retryable).
 func (c *Client) Execute(ctx context.Context, op *Operation, params map[string]string, rd RequestData) (*Result, error) {
-	env, err := requestEnvelope("Execute", op, params, rd)
+	env, id, err := c.requestEnvelope("Execute", op, params, rd)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.roundTrip(ctx, op, "Execute", env)
+	res, err := c.roundTrip(ctx, op, "Execute", env, id)
 	if err != nil {
 		return res, err
 	}
@@ -65,7 +65,8 @@ func (c *Client) Execute(ctx context.Context, op *Operation, params map[string]s
 }
 
 // CheckResult asks once for the result of an earlier Execute of op, by the
-// ServiceCallID and VerificationCode of its answer. A result that is ready
+// ServiceCallID and VerificationCode of its answer (V1 has no
+// VerificationCode: it is ignored). A result that is ready
 // has its response document validated and turned into fields; one that is
 // not is returned as it is (IsReady false, or no data yet).
 func (c *Client) CheckResult(ctx context.Context, op *Operation, serviceCallID, verificationCode string) (*Result, error) {
@@ -80,7 +81,14 @@ func (c *Client) checkResult(ctx context.Context, op *Operation, serviceCallID, 
 	if strings.TrimSpace(serviceCallID) == "" {
 		return nil, fault.Permanent(fmt.Errorf("regix: %s: CheckResult needs a ServiceCallID", op.Code))
 	}
-	return c.roundTrip(ctx, op, "CheckResult", checkEnvelope(serviceCallID, verificationCode))
+	if c.EntryPoint != V1 {
+		return c.roundTrip(ctx, op, "CheckResult", checkEnvelope(serviceCallID, verificationCode), "")
+	}
+	if !decimalRE.MatchString(strings.TrimSpace(serviceCallID)) {
+		return nil, fault.Permanent(fmt.Errorf("regix: %s: ServiceCallID %q is not a decimal number, as the V1 entry point's are", op.Code, serviceCallID))
+	}
+	id := newMessageID()
+	return c.roundTrip(ctx, op, "CheckResult", v1CheckEnvelope(c.Endpoint, id, strings.TrimSpace(serviceCallID)), id)
 }
 
 // pending reports an answer that says the result is still being prepared:

@@ -1,7 +1,10 @@
 // Package regix knows the operations of the RegiX registers: it builds the
 // catalogue of operations from the registers' operation metadata, builds
 // request documents from parameters, and validates and reads response
-// documents, each against the register's own XML schemas.
+// documents, each against the register's own XML schemas. Its Client calls
+// the operations through either entry point of RegiX (EntryPoint): V2, and V1
+// as its public WSDL describes it (SOAP 1.2, WS-Addressing); its Simulator
+// serves both.
 //
 // The metadata, schemas and samples of the bundled registers live in
 // registers/ (one folder a register) and are compiled into the program.

@@ -23,7 +23,7 @@ const (
 	DefaultPollTimeout = 2 * time.Minute
 )
 
-// Client calls the RegiX entry point.
+// Client calls the RegiX entry point, V2 or V1 (EntryPoint).
 //
 // Errors are classified for the engine's retry policy (hub/fault): what a
 // second try cannot change is marked permanent — a missing legal basis, a
@@ -48,6 +48,10 @@ type Client struct {
 	// PollTimeout bounds how long Execute waits for a slow operation's
 	// result; zero means DefaultPollTimeout.
 	PollTimeout time.Duration
+	// EntryPoint is the version of the entry point at Endpoint; empty means
+	// V2. V1 speaks SOAP 1.2 with WS-Addressing in the namespace
+	// http://tempuri.org/, as the public RegiXEntryPoint WSDL describes.
+	EntryPoint EntryPoint
 }
 
 // RegisterError is an error reported by RegiX or the register itself
@@ -68,11 +72,11 @@ func (e *RegisterError) Error() string {
 // document validated and turned into fields. With HasError set the result is
 // returned together with a *RegisterError.
 func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params map[string]string, rd RequestData) (*Result, error) {
-	env, err := requestEnvelope("ExecuteSynchronous", op, params, rd)
+	env, id, err := c.requestEnvelope("ExecuteSynchronous", op, params, rd)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.roundTrip(ctx, op, "ExecuteSynchronous", env)
+	res, err := c.roundTrip(ctx, op, "ExecuteSynchronous", env, id)
 	if err != nil {
 		return res, err
 	}
@@ -83,31 +87,48 @@ func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params m
 }
 
 // requestEnvelope checks the legal basis, builds and validates the request
-// document and wraps it in the envelope of method; nothing is sent.
-func requestEnvelope(method string, op *Operation, params map[string]string, rd RequestData) ([]byte, error) {
+// document and wraps it in the envelope of method for the client's entry
+// point; nothing is sent. It returns the WS-Addressing MessageID the
+// envelope carries too (V1; empty for V2).
+func (c *Client) requestEnvelope(method string, op *Operation, params map[string]string, rd RequestData) ([]byte, string, error) {
 	if strings.TrimSpace(rd.CallContext.LawReason) == "" {
-		return nil, fault.Permanent(ErrNoLawReason)
+		return nil, "", fault.Permanent(ErrNoLawReason)
 	}
 	arg, err := op.BuildRequest(params)
 	if err != nil {
-		return nil, fault.Permanent(err)
+		return nil, "", fault.Permanent(err)
 	}
-	env, err := buildEnvelope(method, op.Name, arg, rd)
+	var env []byte
+	var id string
+	if c.EntryPoint == V1 {
+		id = newMessageID()
+		env, err = BuildV1Envelope(method, c.Endpoint, id, op.Name, arg, rd)
+	} else {
+		env, err = buildEnvelope(method, op.Name, arg, rd)
+	}
 	if err != nil {
-		return nil, fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
+		return nil, "", fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
 	}
-	return env, nil
+	return env, id, nil
 }
 
 // roundTrip posts env and reads ServiceResultData, classing what went wrong:
 // a SOAP fault, an HTTP error status, an answer that is no envelope, and the
 // register's HasError (returned with the result as a *RegisterError).
-func (c *Client) roundTrip(ctx context.Context, op *Operation, method string, env []byte) (*Result, error) {
+//
+// A V1 answer that is no fault must also be what the WSDL says it is
+// (checkV1Answer); messageID is the request's WS-Addressing MessageID.
+func (c *Client) roundTrip(ctx context.Context, op *Operation, method string, env []byte, messageID string) (*Result, error) {
 	body, status, err := c.post(ctx, op, method, env)
 	if err != nil {
 		return nil, err
 	}
-	res, err := ParseResultData(body)
+	res, a, err := parseAnswer(body)
+	if err == nil && c.EntryPoint == V1 {
+		if err = checkV1Answer(method, messageID, a); err != nil {
+			err = fmt.Errorf("regix: %w", err)
+		}
+	}
 	var fe *FaultError
 	switch {
 	case errors.As(err, &fe):
@@ -147,7 +168,8 @@ func (op *Operation) complete(res *Result) error {
 	return nil
 }
 
-// post sends a SOAP 1.1 request and reads the answer, whatever its status.
+// post sends a request (SOAP 1.1 to V2, SOAP 1.2 to V1) and reads the
+// answer, whatever its status.
 func (c *Client) post(ctx context.Context, op *Operation, method string, env []byte) ([]byte, int, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -159,8 +181,13 @@ func (c *Client) post(ctx context.Context, op *Operation, method string, env []b
 	if err != nil {
 		return nil, 0, fault.Permanent(fmt.Errorf("regix: %s: endpoint %q: %w", op.Code, c.Endpoint, err))
 	}
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header.Set("SOAPAction", `"`+ActionPrefix+method+`"`)
+	if c.EntryPoint == V1 {
+		// SOAP 1.2 carries the action in the media type, not in SOAPAction.
+		req.Header.Set("Content-Type", SOAP12ContentType+`; charset=utf-8; action="`+V1ActionPrefix+method+`"`)
+	} else {
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.Header.Set("SOAPAction", `"`+ActionPrefix+method+`"`)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient

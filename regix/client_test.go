@@ -436,6 +436,16 @@ func FuzzParseResultData(f *testing.F) {
 	writePending(rec, "Execute", "42", "code-<&>")
 	f.Add(rec.Body.Bytes())
 	f.Add([]byte(`<s:Envelope xmlns:s="` + SOAPNS + `"><s:Body><CheckResultResponse><CheckResultResult><ServiceResultData><IsReady>true</IsReady><Data><Response><A/></Response></Data><ServiceResultData/></ServiceResultData></CheckResultResult></CheckResultResponse></s:Body></s:Envelope>`))
+	for _, v1 := range []func(rp reply){
+		func(rp reply) { rp.result("ExecuteSynchronous", nil, documentBody(resp), "") },
+		func(rp reply) { rp.pending("Execute", "42", "") },
+		func(rp reply) { rp.pending("CheckResult", "42", "") },
+		func(rp reply) { rp.fault("s:Client", "x") },
+	} {
+		rec = httptest.NewRecorder()
+		v1(reply{w: rec, v1: true, messageID: "urn:uuid:1"})
+		f.Add(rec.Body.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res, err := ParseResultData(body)
 		if (res == nil) == (err == nil) {

@@ -83,43 +83,59 @@ func BuildEnvelope(operation string, argument []byte, rd RequestData) ([]byte, e
 }
 
 func buildEnvelope(method, operation string, argument []byte, rd RequestData) ([]byte, error) {
-	cc := rd.CallContext
-	if strings.TrimSpace(cc.LawReason) == "" {
-		return nil, ErrNoLawReason
+	if err := rd.check(); err != nil {
+		return nil, err
 	}
-	if cc.ServiceURI == "" || cc.ServiceType == "" {
-		return nil, errors.New("regix: CallContext.ServiceURI and CallContext.ServiceType are required")
-	}
-	arg := documentBody(argument)
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	fmt.Fprintf(&b, `<soapenv:Envelope xmlns:soapenv="%s" xmlns:reg="%s" xmlns:tem="%s">`, SOAPNS, EntryPointNS, SignedDataNS)
 	b.WriteString(`<soapenv:Header/><soapenv:Body>`)
 	fmt.Fprintf(&b, `<reg:%s><reg:request><tem:ServiceRequestData>`, method)
-	elem(&b, "Operation", operation, true)
-	b.WriteString(`<tem:Argument>`)
-	b.Write(arg)
-	b.WriteString(`</tem:Argument>`)
-	elem(&b, "EIDToken", rd.EIDToken, false)
-	b.WriteString(`<tem:CallContext>`)
-	elem(&b, "ServiceURI", cc.ServiceURI, true)
-	elem(&b, "ServiceType", cc.ServiceType, true)
-	elem(&b, "EmployeeIdentifier", cc.EmployeeIdentifier, false)
-	elem(&b, "EmployeeNames", cc.EmployeeNames, false)
-	elem(&b, "EmployeeAditionalIdentifier", cc.EmployeeAditionalIdentifier, false)
-	elem(&b, "EmployeePosition", cc.EmployeePosition, false)
-	elem(&b, "AdministrationOId", cc.AdministrationOId, false)
-	elem(&b, "AdministrationName", cc.AdministrationName, false)
-	elem(&b, "ResponsiblePersonIdentifier", cc.ResponsiblePersonIdentifier, false)
-	elem(&b, "LawReason", cc.LawReason, true)
-	elem(&b, "Remark", cc.Remark, false)
-	b.WriteString(`</tem:CallContext>`)
-	elem(&b, "EmployeeEGN", rd.EmployeeEGN, false)
-	elem(&b, "CitizenEGN", rd.CitizenEGN, false)
-	elem(&b, "SignResult", strconv.FormatBool(rd.SignResult), true)
-	elem(&b, "ReturnAccessMatrix", strconv.FormatBool(rd.ReturnAccessMatrix), true)
+	writeRequestData(&b, operation, argument, rd)
 	fmt.Fprintf(&b, `</tem:ServiceRequestData></reg:request></reg:%s></soapenv:Body></soapenv:Envelope>`, method)
 	return b.Bytes(), nil
+}
+
+// writeRequestData writes the elements of ServiceRequestData, in the order
+// both entry points' schemas give them, each with the prefix tem (bound by
+// the caller to the namespace of its entry point). CallbackURL, which only
+// the V1 schema has, is never sent: the hub polls.
+func writeRequestData(b *bytes.Buffer, operation string, argument []byte, rd RequestData) {
+	cc := rd.CallContext
+	elem(b, "Operation", operation, true)
+	b.WriteString(`<tem:Argument>`)
+	b.Write(documentBody(argument))
+	b.WriteString(`</tem:Argument>`)
+	elem(b, "EIDToken", rd.EIDToken, false)
+	b.WriteString(`<tem:CallContext>`)
+	elem(b, "ServiceURI", cc.ServiceURI, true)
+	elem(b, "ServiceType", cc.ServiceType, true)
+	elem(b, "EmployeeIdentifier", cc.EmployeeIdentifier, false)
+	elem(b, "EmployeeNames", cc.EmployeeNames, false)
+	elem(b, "EmployeeAditionalIdentifier", cc.EmployeeAditionalIdentifier, false)
+	elem(b, "EmployeePosition", cc.EmployeePosition, false)
+	elem(b, "AdministrationOId", cc.AdministrationOId, false)
+	elem(b, "AdministrationName", cc.AdministrationName, false)
+	elem(b, "ResponsiblePersonIdentifier", cc.ResponsiblePersonIdentifier, false)
+	elem(b, "LawReason", cc.LawReason, true)
+	elem(b, "Remark", cc.Remark, false)
+	b.WriteString(`</tem:CallContext>`)
+	elem(b, "EmployeeEGN", rd.EmployeeEGN, false)
+	elem(b, "CitizenEGN", rd.CitizenEGN, false)
+	elem(b, "SignResult", strconv.FormatBool(rd.SignResult), true)
+	elem(b, "ReturnAccessMatrix", strconv.FormatBool(rd.ReturnAccessMatrix), true)
+}
+
+// check refuses request data without the call context's required parts.
+func (rd RequestData) check() error {
+	cc := rd.CallContext
+	if strings.TrimSpace(cc.LawReason) == "" {
+		return ErrNoLawReason
+	}
+	if cc.ServiceURI == "" || cc.ServiceType == "" {
+		return errors.New("regix: CallContext.ServiceURI and CallContext.ServiceType are required")
+	}
+	return nil
 }
 
 // elem writes a SignedData element; an empty optional one is left out.

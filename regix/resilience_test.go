@@ -60,7 +60,7 @@ func TestExecuteSlowOperationPolls(t *testing.T) {
 	})
 	t.Run("register error after polling", func(t *testing.T) {
 		sim.SetMode(ModeSlow, 50*time.Millisecond)
-		res, err := c.roundTrip(context.Background(), op, "Execute", mustEnvelope(t, "Execute", op, p))
+		res, err := c.roundTrip(context.Background(), op, "Execute", mustEnvelope(t, "Execute", op, p), "")
 		if err != nil || !pending(res) {
 			t.Fatalf("Execute: %+v, %v; want a call in progress", res, err)
 		}
@@ -82,7 +82,7 @@ func TestExecuteSlowOperationPolls(t *testing.T) {
 	t.Run("wrong verification code", func(t *testing.T) {
 		sim.SetMode(ModeSlow, time.Minute)
 		defer sim.SetMode(ModeNormal, 0)
-		res, err := c.roundTrip(context.Background(), op, "Execute", mustEnvelope(t, "Execute", op, p))
+		res, err := c.roundTrip(context.Background(), op, "Execute", mustEnvelope(t, "Execute", op, p), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestExecuteSlowOperationPolls(t *testing.T) {
 
 func mustEnvelope(t *testing.T, method string, op *Operation, p map[string]string) []byte {
 	t.Helper()
-	env, err := requestEnvelope(method, op, p, testCall)
+	env, _, err := (&Client{}).requestEnvelope(method, op, p, testCall)
 	if err != nil {
 		t.Fatal(err)
 	}

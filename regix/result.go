@@ -38,37 +38,54 @@ type Result struct {
 type FaultError struct {
 	// Code is the fault code (faultcode or Code/Value), e.g. "s:Client".
 	Code string
-	// String is the fault text (faultstring or Reason/Text).
+	// Subcode is the first SOAP 1.2 subcode (Code/Subcode/Value), e.g.
+	// "a:ActionNotSupported"; empty in SOAP 1.1.
+	Subcode string
+	// String is the fault text (faultstring or the first Reason/Text).
 	String string
 }
 
 func (e *FaultError) Error() string {
+	if e.Subcode != "" {
+		return fmt.Sprintf("regix: SOAP fault %s (%s): %s", e.Code, e.Subcode, e.String)
+	}
 	return fmt.Sprintf("regix: SOAP fault %s: %s", e.Code, e.String)
 }
 
-// sender reports a fault blamed on the request, which a retry repeats.
+// sender reports a fault that a retry repeats: one blamed on the request
+// (SOAP 1.1 Client, SOAP 1.2 Sender) and the SOAP 1.2 codes that say the
+// request's envelope or headers were not understood.
 func (e *FaultError) sender() bool {
 	c := e.Code
 	if i := strings.LastIndexByte(c, ':'); i >= 0 {
 		c = c[i+1:]
 	}
-	return c == "Client" || c == "Sender"
+	switch c {
+	case "Client", "Sender", "VersionMismatch", "MustUnderstand", "DataEncodingUnknown":
+		return true
+	}
+	return false
 }
 
 // soap elements are matched by local name: answers come as SOAP 1.1 or 1.2.
 type soapEnvelope struct {
 	XMLName xml.Name
-	Body    *struct {
+	Header  *struct {
+		Action    string `xml:"http://www.w3.org/2005/08/addressing Action"`
+		RelatesTo string `xml:"http://www.w3.org/2005/08/addressing RelatesTo"`
+	} `xml:"Header"`
+	Body *struct {
 		Fault    *soapFault      `xml:"Fault"`
 		Response *methodResponse `xml:",any"`
 	} `xml:"Body"`
 }
 
 type soapFault struct {
-	Code11   string `xml:"faultcode"`
-	String11 string `xml:"faultstring"`
-	Code12   string `xml:"Code>Value"`
-	Reason12 string `xml:"Reason>Text"`
+	Code11   string   `xml:"faultcode"`
+	String11 string   `xml:"faultstring"`
+	Code12   string   `xml:"Code>Value"`
+	Subcode  string   `xml:"Code>Subcode>Value"`
+	Reason12 []string `xml:"Reason>Text"`
 }
 
 type methodResponse struct {
@@ -104,29 +121,46 @@ type innerXML struct {
 // *FaultError; otherwise the ServiceResultData in the body is returned. It
 // does not judge HasError or the response document; the client does.
 func ParseResultData(body []byte) (*Result, error) {
+	res, _, err := parseAnswer(body)
+	return res, err
+}
+
+// answer is what an answer says about itself, beside ServiceResultData.
+type answer struct {
+	envelope, method, result xml.Name
+	// action and relatesTo are its WS-Addressing headers, when present.
+	action, relatesTo string
+}
+
+func parseAnswer(body []byte) (*Result, *answer, error) {
 	var env soapEnvelope
 	if err := xml.Unmarshal(trimBOM(body), &env); err != nil {
-		return nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)
+		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)
 	}
 	if env.XMLName.Local != "Envelope" || (env.XMLName.Space != SOAPNS && env.XMLName.Space != soap12NS) {
-		return nil, fmt.Errorf("regix: the answer is not a SOAP envelope: root element {%s}%s", env.XMLName.Space, env.XMLName.Local)
+		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: root element {%s}%s", env.XMLName.Space, env.XMLName.Local)
 	}
 	if env.Body == nil {
-		return nil, errors.New("regix: the SOAP answer has no Body")
+		return nil, nil, errors.New("regix: the SOAP answer has no Body")
 	}
 	if f := env.Body.Fault; f != nil {
 		fe := &FaultError{Code: strings.TrimSpace(f.Code11), String: strings.TrimSpace(f.String11)}
 		if fe.Code == "" {
 			fe.Code = strings.TrimSpace(f.Code12)
+			fe.Subcode = strings.TrimSpace(f.Subcode)
 		}
-		if fe.String == "" {
-			fe.String = strings.TrimSpace(f.Reason12)
+		if fe.String == "" && len(f.Reason12) > 0 {
+			fe.String = strings.TrimSpace(f.Reason12[0])
 		}
-		return nil, fe
+		return nil, nil, fe
 	}
 	mr := env.Body.Response
 	if mr == nil || mr.Result == nil {
-		return nil, errors.New("regix: the SOAP answer has no ServiceResultData (Body/*Response/*Result)")
+		return nil, nil, errors.New("regix: the SOAP answer has no ServiceResultData (Body/*Response/*Result)")
+	}
+	a := &answer{envelope: env.XMLName, method: mr.XMLName, result: mr.Result.XMLName}
+	if env.Header != nil {
+		a.action, a.relatesTo = env.Header.Action, env.Header.RelatesTo
 	}
 	rd := mr.Result
 	if rd.IsReady == "" && rd.HasError == "" && rd.Wrapped != nil {
@@ -140,10 +174,10 @@ func ParseResultData(body []byte) (*Result, error) {
 	}
 	var err error
 	if res.IsReady, err = parseBool("IsReady", rd.IsReady); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if res.HasError, err = parseBool("HasError", rd.HasError); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rd.Data != nil {
 		res.Request = bytes.TrimSpace(rd.Data.Request.XML)
@@ -152,7 +186,7 @@ func ParseResultData(body []byte) (*Result, error) {
 			res.Matrix = bytes.TrimSpace(rd.Data.Matrix.XML)
 		}
 	}
-	return res, nil
+	return res, a, nil
 }
 
 // parseBool reads an xs:boolean; an absent element is false.

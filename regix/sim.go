@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -55,7 +56,7 @@ const SimControlPath = "/_sim/mode"
 const invalidElement = "SimulatorInvalidElement"
 
 // Simulator answers ExecuteSynchronous, Execute and CheckResult of the RegiX
-// entry point from response documents, so routes can be tried without the
+// entry points V1 and V2 (see ServeHTTP) from response documents, so routes can be tried without the
 // real RegiX. It checks the call as RegiX would: a known operation, a
 // request document valid against its schema, a legal basis. In slow mode
 // ExecuteSynchronous answers after the delay, while Execute answers at once
@@ -159,7 +160,7 @@ func (s *Simulator) Mode() (Mode, time.Duration) {
 	return s.mode, s.delay
 }
 
-// simRequest is what the simulator reads of a call.
+// simRequest is what the simulator reads of a V2 call.
 type simRequest struct {
 	Body struct {
 		Method struct {
@@ -171,19 +172,57 @@ type simRequest struct {
 				} `xml:"ServiceCheckResultArgument"`
 			} `xml:"argument"`
 			Request struct {
-				Data struct {
-					Operation string   `xml:"Operation"`
-					Argument  innerXML `xml:"Argument"`
-					Context   struct {
-						LawReason string `xml:"LawReason"`
-					} `xml:"CallContext"`
-				} `xml:"ServiceRequestData"`
+				Data simRequestData `xml:"ServiceRequestData"`
 			} `xml:"request"`
 		} `xml:",any"`
 	} `xml:"Body"`
 }
 
+// simRequestData is what the simulator reads of ServiceRequestData.
+type simRequestData struct {
+	Operation string   `xml:"Operation"`
+	Argument  innerXML `xml:"Argument"`
+	Context   struct {
+		LawReason string `xml:"LawReason"`
+	} `xml:"CallContext"`
+}
+
+// simV1Request is what the simulator reads of a V1 call: SOAP 1.2, WS-Addressing, everything
+// in the body qualified by V1NS.
+type simV1Request struct {
+	XMLName xml.Name
+	Header  struct {
+		Action    string `xml:"http://www.w3.org/2005/08/addressing Action"`
+		MessageID string `xml:"http://www.w3.org/2005/08/addressing MessageID"`
+	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
+	Body struct {
+		Method struct {
+			XMLName  xml.Name
+			Argument struct {
+				ServiceCallID string `xml:"http://tempuri.org/ ServiceCallID"`
+			} `xml:"http://tempuri.org/ argument"`
+			Request struct {
+				Operation string   `xml:"http://tempuri.org/ Operation"`
+				Argument  innerXML `xml:"http://tempuri.org/ Argument"`
+				Context   struct {
+					LawReason string `xml:"http://tempuri.org/ LawReason"`
+				} `xml:"http://tempuri.org/ CallContext"`
+			} `xml:"http://tempuri.org/ request"`
+		} `xml:",any"`
+	} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
+}
+
+// simCallRequest is a call of either entry point.
+type simCallRequest struct {
+	method                          string
+	data                            simRequestData
+	serviceCallID, verificationCode string
+}
+
 // ServeHTTP answers one call, or reads or sets the mode at SimControlPath.
+// Both entry points are served at any path: a request whose media type is
+// application/soap+xml (SOAP 1.2) is a V1 call, any other a V2 call, and each
+// is answered in its entry point's shapes.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == SimControlPath {
 		s.control(w, r)
@@ -194,55 +233,66 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "RegiX simulator: POST a SOAP envelope", http.StatusMethodNotAllowed)
 		return
 	}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	rp := reply{w: w, v1: mt == SOAP12ContentType}
 	if s.loadErr != nil {
-		writeFault(w, "s:Server", s.loadErr.Error())
+		rp.fault("s:Server", s.loadErr.Error())
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxDocument))
 	if err != nil {
-		writeFault(w, "s:Client", "reading the request: "+err.Error())
+		rp.fault("s:Client", "reading the request: "+err.Error())
 		return
 	}
-	var req simRequest
-	if err := xml.Unmarshal(trimBOM(body), &req); err != nil {
-		writeFault(w, "s:Client", "the request is not a SOAP envelope: "+err.Error())
+	var req simCallRequest
+	if rp.v1 {
+		req, err = rp.readV1(body, params["action"])
+	} else {
+		req, err = readV2(body)
+	}
+	if err != nil {
+		rp.fault("s:Client", err.Error())
 		return
 	}
-	method := req.Body.Method.XMLName.Local
+	method := req.method
 	switch method {
 	case "ExecuteSynchronous", "Execute":
 	case "CheckResult":
-		s.checkResult(w, r, req)
+		s.checkResult(rp, req)
 		return
 	default:
-		writeFault(w, "s:Client", fmt.Sprintf("the simulator answers ExecuteSynchronous, Execute and CheckResult, not %q", method))
+		rp.fault("s:Client", fmt.Sprintf("the simulator answers ExecuteSynchronous, Execute and CheckResult, not %q", method))
 		return
 	}
-	data := req.Body.Method.Request.Data
+	data := req.data
 	op, ok := s.ops.Lookup(strings.TrimSpace(data.Operation))
 	if !ok {
-		writeFault(w, "s:Client", fmt.Sprintf("unknown operation %q", data.Operation))
+		rp.fault("s:Client", fmt.Sprintf("unknown operation %q", data.Operation))
 		return
 	}
 	if strings.TrimSpace(data.Context.LawReason) == "" {
-		writeFault(w, "s:Client", "CallContext.LawReason is required")
+		rp.fault("s:Client", "CallContext.LawReason is required")
 		return
 	}
 	arg := bytes.TrimSpace(data.Argument.XML)
 	if err := op.ValidateRequest(bytes.NewReader(arg)); err != nil {
-		writeResult(w, method, arg, nil, err.Error())
+		rp.result(method, arg, nil, err.Error())
 		return
 	}
 	if _, ok := s.responses[op]; !ok {
-		writeResult(w, method, arg, nil, fmt.Sprintf("the simulator has no response document for %s", op.Code))
+		rp.result(method, arg, nil, fmt.Sprintf("the simulator has no response document for %s", op.Code))
 		return
 	}
 	mode, delay := s.Mode()
-	if mode == ModeSlow && method == "Execute" {
+	if method == "Execute" && (mode == ModeSlow || rp.v1) {
 		// A slow register answers Execute at once with a call in progress;
-		// CheckResult gives the result once the delay has passed.
+		// CheckResult gives the result once the delay has passed. V1's
+		// Execute answers a ServiceCallID alone, whatever the register.
+		if mode != ModeSlow {
+			delay = 0
+		}
 		id, code := s.startCall(op, arg, delay)
-		writePending(w, method, id, code)
+		rp.pending(method, id, code)
 		return
 	}
 	if mode == ModeSlow {
@@ -254,25 +304,63 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return // the caller gave up
 		}
 	}
-	s.answer(w, method, op, arg)
+	s.answer(rp, method, op, arg)
+}
+
+// readV2 reads a V2 call (SOAP 1.1; elements matched by local name).
+func readV2(body []byte) (simCallRequest, error) {
+	var req simRequest
+	if err := xml.Unmarshal(trimBOM(body), &req); err != nil {
+		return simCallRequest{}, fmt.Errorf("the request is not a SOAP envelope: %w", err)
+	}
+	m := req.Body.Method
+	return simCallRequest{method: m.XMLName.Local, data: m.Request.Data,
+		serviceCallID: m.Argument.Check.ServiceCallID, verificationCode: m.Argument.Check.VerificationCode}, nil
+}
+
+// readV1 reads a V1 call and checks its binding: a SOAP 1.2 envelope, the
+// WS-Addressing Action and MessageID, the action of the media type (when
+// given) the same, and the body's method that action's, in V1NS. The
+// MessageID is kept for the answer's RelatesTo.
+func (rp *reply) readV1(body []byte, ctAction string) (simCallRequest, error) {
+	var req simV1Request
+	if err := xml.Unmarshal(trimBOM(body), &req); err != nil {
+		return simCallRequest{}, fmt.Errorf("the request is not a SOAP envelope: %w", err)
+	}
+	rp.messageID = strings.TrimSpace(req.Header.MessageID)
+	m := req.Body.Method
+	action := strings.TrimSpace(req.Header.Action)
+	switch {
+	case req.XMLName != xml.Name{Space: SOAP12NS, Local: "Envelope"}:
+		return simCallRequest{}, fmt.Errorf("the V1 entry point takes a SOAP 1.2 envelope, not {%s}%s", req.XMLName.Space, req.XMLName.Local)
+	case action == "" || rp.messageID == "":
+		return simCallRequest{}, fmt.Errorf("the WS-Addressing headers Action and MessageID (%s) are required", WSANS)
+	case ctAction != "" && ctAction != action:
+		return simCallRequest{}, fmt.Errorf("the media type's action %q is not the WS-Addressing Action %q", ctAction, action)
+	case action != V1ActionPrefix+m.XMLName.Local || m.XMLName.Space != V1NS:
+		return simCallRequest{}, fmt.Errorf("the action %q does not go with the body's {%s}%s", action, m.XMLName.Space, m.XMLName.Local)
+	}
+	d := simRequestData{Operation: m.Request.Operation, Argument: m.Request.Argument}
+	d.Context.LawReason = m.Request.Context.LawReason
+	return simCallRequest{method: m.XMLName.Local, data: d, serviceCallID: m.Argument.ServiceCallID}, nil
 }
 
 // answer writes the result of op as the current mode says (slow mode has
 // already waited).
-func (s *Simulator) answer(w http.ResponseWriter, method string, op *Operation, arg []byte) {
+func (s *Simulator) answer(rp reply, method string, op *Operation, arg []byte) {
 	doc := s.responses[op]
 	mode, _ := s.Mode()
 	switch mode {
 	case ModeHasError:
-		writeResult(w, method, arg, nil, SimErrorText)
+		rp.result(method, arg, nil, SimErrorText)
 		return
 	case ModeInvalid:
 		doc = invalidate(doc)
 	case ModeFault:
-		writeFault(w, "s:Server", "RegiX simulator: the service is unavailable")
+		rp.fault("s:Server", "RegiX simulator: the service is unavailable")
 		return
 	}
-	writeResult(w, method, arg, doc, "")
+	rp.result(method, arg, doc, "")
 }
 
 func (s *Simulator) startCall(op *Operation, arg []byte, delay time.Duration) (id, code string) {
@@ -289,13 +377,13 @@ func (s *Simulator) startCall(op *Operation, arg []byte, delay time.Duration) (i
 }
 
 // checkResult answers CheckResult: not ready before the call's time, then
-// the result as the current mode says, once.
-func (s *Simulator) checkResult(w http.ResponseWriter, r *http.Request, req simRequest) {
+// the result as the current mode says, once. V1 calls have no
+// VerificationCode.
+func (s *Simulator) checkResult(rp reply, req simCallRequest) {
 	const method = "CheckResult"
-	arg := req.Body.Method.Argument.Check
-	id := strings.TrimSpace(arg.ServiceCallID)
+	id := strings.TrimSpace(req.serviceCallID)
 	if id == "" {
-		writeFault(w, "s:Client", "CheckResult needs argument/ServiceCheckResultArgument/ServiceCallID")
+		rp.fault("s:Client", "CheckResult needs argument/ServiceCheckResultArgument/ServiceCallID")
 		return
 	}
 	s.mu.Lock()
@@ -303,23 +391,121 @@ func (s *Simulator) checkResult(w http.ResponseWriter, r *http.Request, req simR
 	switch {
 	case !ok:
 		s.mu.Unlock()
-		writeFault(w, "s:Client", fmt.Sprintf("no call in progress has ServiceCallID %s", id))
+		rp.fault("s:Client", fmt.Sprintf("no call in progress has ServiceCallID %s", id))
 		return
-	case call.code != strings.TrimSpace(arg.VerificationCode):
+	case !rp.v1 && call.code != strings.TrimSpace(req.verificationCode):
 		s.mu.Unlock()
-		writeFault(w, "s:Client", fmt.Sprintf("wrong VerificationCode for ServiceCallID %s", id))
+		rp.fault("s:Client", fmt.Sprintf("wrong VerificationCode for ServiceCallID %s", id))
 		return
 	case time.Now().Before(call.readyAt):
 		s.mu.Unlock()
-		writePending(w, method, id, call.code)
+		rp.pending(method, id, call.code)
 		return
 	}
 	delete(s.calls, id)
 	s.mu.Unlock()
-	s.answer(w, method, call.op, call.arg)
+	s.answer(rp, method, call.op, call.arg)
 }
 
-// writePending writes ServiceResultData of a call in progress.
+// simV1Signature stands in V1's ServiceResultData/Signature, which the WSDL
+// requires with at least one element in it; the simulator signs nothing, so
+// its SignatureValue is empty.
+const simV1Signature = `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue/></Signature>`
+
+// reply writes answers in the shapes of the call's entry point.
+type reply struct {
+	w  http.ResponseWriter
+	v1 bool
+	// messageID is the V1 call's WS-Addressing MessageID, for RelatesTo.
+	messageID string
+}
+
+func (rp reply) result(method string, arg, doc []byte, errText string) {
+	if !rp.v1 {
+		writeResult(rp.w, method, arg, doc, errText)
+		return
+	}
+	if method == "Execute" {
+		// ServiceExecuteResult: a refused call has no ServiceCallID to ask for; 0 stands in
+		// for the required one.
+		var b bytes.Buffer
+		b.WriteString(`<ExecuteResponse xmlns="` + V1NS + `"><ExecuteResult><ServiceCallID>0</ServiceCallID><HasError>true</HasError><Error>`)
+		xml.EscapeText(&b, []byte(errText))
+		b.WriteString(`</Error></ExecuteResult></ExecuteResponse>`)
+		rp.writeV1(http.StatusOK, V1ActionPrefix+"ExecuteResponse", b.Bytes())
+		return
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>true</IsReady>`, method, V1NS, method)
+	if errText == "" {
+		fmt.Fprintf(&b, `<Data><Request>%s</Request><Response>%s</Response></Data>`, arg, doc)
+	}
+	b.WriteString(simV1Signature)
+	if errText == "" {
+		b.WriteString(`<HasError>false</HasError>`)
+	} else {
+		b.WriteString(`<HasError>true</HasError><Error>`)
+		xml.EscapeText(&b, []byte(errText))
+		b.WriteString(`</Error>`)
+	}
+	fmt.Fprintf(&b, `</%sResult></%sResponse>`, method, method)
+	rp.writeV1(http.StatusOK, V1ActionPrefix+method+"Response", b.Bytes())
+}
+
+// pending answers a call in progress: V1's Execute with its ServiceCallID,
+// V1's CheckResult with IsReady false.
+func (rp reply) pending(method, id, code string) {
+	if !rp.v1 {
+		writePending(rp.w, method, id, code)
+		return
+	}
+	var b bytes.Buffer
+	if method == "Execute" {
+		fmt.Fprintf(&b, `<ExecuteResponse xmlns="%s"><ExecuteResult><ServiceCallID>%s</ServiceCallID><HasError>false</HasError></ExecuteResult></ExecuteResponse>`, V1NS, id)
+	} else {
+		fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>false</IsReady>%s<HasError>false</HasError></%sResult></%sResponse>`, method, V1NS, method, simV1Signature, method, method)
+	}
+	rp.writeV1(http.StatusOK, V1ActionPrefix+method+"Response", b.Bytes())
+}
+
+// fault writes a SOAP fault; code is s:Client or s:Server, which V1 (SOAP
+// 1.2) calls s:Sender (HTTP 400) and s:Receiver (HTTP 500).
+func (rp reply) fault(code, text string) {
+	if !rp.v1 {
+		writeFault(rp.w, code, text)
+		return
+	}
+	code12, status := "s:Receiver", http.StatusInternalServerError
+	if code == "s:Client" {
+		code12, status = "s:Sender", http.StatusBadRequest
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<s:Fault><s:Code><s:Value>%s</s:Value></s:Code><s:Reason><s:Text xml:lang="en">`, code12)
+	xml.EscapeText(&b, []byte(text))
+	b.WriteString(`</s:Text></s:Reason></s:Fault>`)
+	rp.writeV1(status, WSANS+"/fault", b.Bytes())
+}
+
+// writeV1 writes a SOAP 1.2 envelope with the WS-Addressing Action and
+// RelatesTo headers around the body's element el.
+func (rp reply) writeV1(status int, action string, el []byte) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s" xmlns:a="%s"><s:Header><a:Action s:mustUnderstand="1">%s</a:Action>`, SOAP12NS, WSANS, action)
+	if rp.messageID != "" {
+		b.WriteString(`<a:RelatesTo>`)
+		xml.EscapeText(&b, []byte(rp.messageID))
+		b.WriteString(`</a:RelatesTo>`)
+	}
+	b.WriteString(`</s:Header><s:Body>`)
+	b.Write(el)
+	b.WriteString(`</s:Body></s:Envelope>`)
+	rp.w.Header().Set("Content-Type", SOAP12ContentType+"; charset=utf-8")
+	rp.w.WriteHeader(status)
+	rp.w.Write(b.Bytes())
+}
+
+// writePending writes V2 ServiceResultData of a call in progress.
 func writePending(w http.ResponseWriter, method, id, code string) {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)

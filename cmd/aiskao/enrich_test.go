@@ -102,40 +102,7 @@ func TestDemoEnrichesApplicationsFromTheRegisters(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	id := postApplication(t, h, sample)
-	out := filepath.Join(data, "out", "applications", id+".json")
-	waitFor(t, out, 15*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Application struct {
-			Number    string `json:"number"`
-			Registers struct {
-				GRAO struct {
-					PersonNames struct{ FirstName, SurName, FamilyName string }
-				} `json:"grao"`
-				CommercialRegister struct {
-					Company string
-					UIC     string
-				} `json:"commercial_register"`
-			} `json:"registers"`
-		} `json:"application"`
-	}
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, raw)
-	}
-	a := got.Application
-	if n := a.Registers.GRAO.PersonNames; n.FirstName != "Ивелина" || n.SurName != "Георгиева" || n.FamilyName != "Димитрова" {
-		t.Errorf("names from ГРАО = %+v\n%s", n, raw)
-	}
-	if c := a.Registers.CommercialRegister; c.Company != "ТехноЛогика" || c.UIC != "201593301" {
-		t.Errorf("company from the Търговски регистър = %+v\n%s", c, raw)
-	}
-	if a.Number != "94-00-17" {
-		t.Errorf("the application's own data is lost: number %q", a.Number)
-	}
+	checkEnrichedApplication(t, h, data, sample)
 
 	// The registers fail: retried, then a dead letter with the register's error text.
 	setSimMode(t, sim, regix.ModeHasError)
@@ -192,5 +159,46 @@ func TestDemoEnrichesApplicationsFromTheRegisters(t *testing.T) {
 	}
 	if strings.Contains(h.log.String(), "8506258485") {
 		t.Error("the hub's log holds the ЕГН in the clear")
+	}
+}
+
+// checkEnrichedApplication posts the sample application to the demo's applications route and
+// checks what the route writes out: the applicant's names from ГРАО, the company from the
+// Търговски регистър, and the application's own data.
+func checkEnrichedApplication(t *testing.T, h *hubProc, data string, sample []byte) {
+	t.Helper()
+	id := postApplication(t, h, sample)
+	out := filepath.Join(data, "out", "applications", id+".json")
+	waitFor(t, out, 15*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Application struct {
+			Number    string `json:"number"`
+			Registers struct {
+				GRAO struct {
+					PersonNames struct{ FirstName, SurName, FamilyName string }
+				} `json:"grao"`
+				CommercialRegister struct {
+					Company string
+					UIC     string
+				} `json:"commercial_register"`
+			} `json:"registers"`
+		} `json:"application"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, raw)
+	}
+	a := got.Application
+	if n := a.Registers.GRAO.PersonNames; n.FirstName != "Ивелина" || n.SurName != "Георгиева" || n.FamilyName != "Димитрова" {
+		t.Errorf("names from ГРАО = %+v\n%s", n, raw)
+	}
+	if c := a.Registers.CommercialRegister; c.Company != "ТехноЛогика" || c.UIC != "201593301" {
+		t.Errorf("company from the Търговски регистър = %+v\n%s", c, raw)
+	}
+	if a.Number != "94-00-17" {
+		t.Errorf("the application's own data is lost: number %q", a.Number)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -20,8 +21,13 @@ import (
 // regixKeyFields is how many leaf values of a response check shows.
 const regixKeyFields = 8
 
+// regixSimAddr is where `aiskao regix sim` listens by default: where the demo's regix
+// connector looks for it, clear of the demo's and the peer's ports (8080, 8081, 8443, 8444,
+// 9090, 9091).
+const regixSimAddr = "127.0.0.1:8089"
+
 // regixUsage lists the regix subcommands.
-const regixUsage = "Usage: aiskao regix check FILE\n       aiskao regix sim -listen ADDR [-data DIR] [-mode MODE] [-delay D]"
+const regixUsage = "Usage: aiskao regix check FILE\n       aiskao regix sim [-listen ADDR] [-data DIR] [-mode MODE] [-delay D]"
 
 func runRegix(args []string, stdout, stderr io.Writer) error {
 	return runSub("regix", regixUsage, map[string]func([]string, io.Writer, io.Writer) error{
@@ -31,12 +37,18 @@ func runRegix(args []string, stdout, stderr io.Writer) error {
 
 // runRegixSim runs the RegiX simulator until SIGTERM or SIGINT.
 func runRegixSim(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("regix sim", "-listen ADDR [-data DIR] [-mode normal|slow|has_error|invalid|fault] [-delay D]", stderr)
-	listen := fs.String("listen", "", "address to listen on, e.g. 127.0.0.1:8089 (port 0 picks a free one)")
+	fs := newFlags("regix sim", "[-listen ADDR] [-data DIR] [-mode normal|slow|has_error|invalid|fault] [-delay D]\n\n"+
+		"Симулатор на входната точка на RegiX (V1 и V2) / RegiX entry point simulator (V1 and V2):\n"+
+		"a SOAP 1.2 request (application/soap+xml) is answered as the V1 entry point (RegiXEntryPoint.svc,\n"+
+		"WS-Addressing, http://tempuri.org/), any other as V2 (RegiXEntryPointV2.svc), at any path.", stderr)
+	listen := fs.String("listen", regixSimAddr, "address to listen on (port 0 picks a free one)")
 	data := fs.String("data", "", "folder of response documents (default: the bundled samples of the catalogue)")
 	mode := fs.String("mode", string(regix.ModeNormal), "how to answer: normal, slow, has_error, invalid or fault; POST "+regix.SimControlPath+"?mode=… changes it while running")
 	delay := fs.Duration("delay", 5*time.Second, "how long slow mode waits before answering (Execute: before CheckResult gives the result)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h asked for the usage, which is shown
+		}
 		return errUsage
 	}
 	if *listen == "" || fs.NArg() != 0 || *delay <= 0 {
@@ -60,14 +72,16 @@ func runRegixSim(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sim.SetMode(m, *delay)
+	// Signals are caught before the address is announced: whoever reads it may stop us at once.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return fmt.Errorf("regix sim: %w", err)
+		return fmt.Errorf("regix sim: %w (another address: -listen ADDR)", err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "RegiX simulator listening on http://%s (mode %s; operations: %v)\n", ln.Addr(), m, sim.Operations())
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	fmt.Fprintf(stdout, "  V2: http://%s/RegiX/RegiXEntryPointV2.svc (SOAP 1.1)\n  V1: http://%s/RegiX/RegiXEntryPoint.svc (SOAP 1.2, WS-Addressing)\n", ln.Addr(), ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -90,6 +104,9 @@ func runRegixSim(args []string, stdout, stderr io.Writer) error {
 func runRegixCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("regix check", "FILE", stderr)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h asked for the usage, which is shown
+		}
 		return errUsage
 	}
 	if fs.NArg() != 1 {

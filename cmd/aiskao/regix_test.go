@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/aiskao/aiskao/regix"
+	"github.com/aiskao/aiskao/regix/regixtest"
 )
 
 func TestRegixCheckSamples(t *testing.T) {
@@ -133,5 +137,113 @@ func TestRegixSimServesAndStops(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("after SIGTERM: %v", err)
+	}
+}
+
+// TestRegixSimHelpAndDefaultAddress: `regix sim -h` exits 0 and shows the flags; without
+// -listen the simulator listens where the demo's regix connector looks for it.
+func TestRegixSimHelpAndDefaultAddress(t *testing.T) {
+	out, code := cli(t, "regix", "sim", "-h")
+	if code != 0 || !strings.Contains(out, "-listen") || !strings.Contains(out, "127.0.0.1:8089") || !strings.Contains(out, "V1") {
+		t.Errorf("regix sim -h: exit %d, want 0 and the flags with -listen's default:\n%s", code, out)
+	}
+	if out, code := cli(t, "regix", "check", "-h"); code != 0 || !strings.Contains(out, "FILE") {
+		t.Errorf("regix check -h: exit %d, want 0 and the usage:\n%s", code, out)
+	}
+
+	cmd := exec.Command(binary, "regix", "sim")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		cmd.Wait()
+		if strings.Contains(stderr.String(), "address already in use") {
+			t.Skipf("127.0.0.1:8089 is taken on this machine: %s", stderr.String())
+		}
+		t.Fatalf("regix sim without -listen: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(line, "listening on http://127.0.0.1:8089 ") {
+		t.Errorf("regix sim without -listen: %q, want it on 127.0.0.1:8089", line)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v", err)
+	}
+}
+
+// v1Responses returns the bundled response samples by full operation name.
+func v1Responses(t *testing.T) map[string][]byte {
+	t.Helper()
+	ops, err := regix.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("../../regix/registers/*/*Response*.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, resp, err := ops.Identify(doc)
+		if err != nil || !resp {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[op.Name] = doc
+	}
+	return out
+}
+
+// TestDemoApplicationThroughRegixV1: with entry_point v1 the demo's applications route completes
+// the sample application against the V1 entry point, both against a server built from the
+// public WSDL (which refuses anything the WSDL does not describe) and against the simulator.
+func TestDemoApplicationThroughRegixV1(t *testing.T) {
+	responses := v1Responses(t)
+	srv, err := regixtest.NewV1Server("../../regix/testdata/wsdl.xml", func(operation string, _ []byte) ([]byte, string) {
+		if doc, ok := responses[operation]; ok {
+			return doc, ""
+		}
+		return nil, "unknown operation " + operation
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsdlServer := httptest.NewServer(srv)
+	defer wsdlServer.Close()
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "applications", "trade-permit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, server := range []struct{ name, url string }{
+		{"WSDL server", wsdlServer.URL},
+		{"simulator", "http://" + startSim(t)},
+	} {
+		t.Run(server.name, func(t *testing.T) {
+			t.Setenv("AISKAO_REGIX_URL", server.url+"/RegiX/RegiXEntryPoint.svc")
+			t.Setenv("AISKAO_REGIX_ENTRY_POINT", "v1")
+			data := t.TempDir()
+			h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
+			checkEnrichedApplication(t, h, data, sample)
+		})
+	}
+	var ops []string
+	for _, r := range srv.Requests() {
+		ops = append(ops, r.Operation[strings.LastIndexByte(r.Operation, '.')+1:])
+	}
+	if got := strings.Join(ops, " "); got != "PersonDataSearch GetActualState" && got != "GetActualState PersonDataSearch" {
+		t.Errorf("calls at the WSDL server: %q, want PersonDataSearch and GetActualState", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/routes/spec"
@@ -11,7 +12,8 @@ import (
 
 // Config is the options of a regix connector.
 type Config struct {
-	URL                 string               `yaml:"url" doc:"Address of the RegiX entry point (RegiXEntryPointV2.svc), http or https; for trials, the simulator's (aiskao regix sim)." required:"true" example:"https://service-regix.egov.bg/RegiX/RegiXEntryPointV2.svc"`
+	URL                 string               `yaml:"url" doc:"Address of the RegiX entry point (RegiXEntryPointV2.svc, or RegiXEntryPoint.svc with entry_point v1), http or https; for trials, the simulator's (aiskao regix sim), which serves both." required:"true" example:"https://service-regix.egov.bg/RegiX/RegiXEntryPointV2.svc"`
+	EntryPoint          string               `yaml:"entry_point" doc:"Which entry point url is: v2 (RegiXEntryPointV2.svc, SOAP 1.1) or v1 (RegiXEntryPoint.svc as its public WSDL describes it: SOAP 1.2 with WS-Addressing, namespace http://tempuri.org/). Administrations use both." enum:"v1,v2" default:"v2" example:"v1"`
 	TLS                 regix.TLS            `yaml:"tls" doc:"Mutual TLS: the client certificate RegiX issued to the administration, its key, and the CA of the entry point."`
 	Timeout             spec.Duration        `yaml:"timeout" doc:"How long one call to the entry point may take, answer included." default:"30s" example:"10s"`
 	Attempts            int                  `yaml:"attempts" doc:"How many times a call is tried at once when it failed for a reason a retry may cure and the register did not answer (no answer in time, a broken connection, an HTTP 5xx answer, a server's SOAP fault). The register's own errors and refused requests are not tried again here; the route's retry policy decides." default:"2" min:"1" max:"10"`
@@ -87,6 +89,20 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheSize < 1 {
 		add("cache_size", "must be at least 1")
+	}
+	ep, err := regix.ParseEntryPoint(c.EntryPoint)
+	if err != nil {
+		add("entry_point", "%q is not one of v1, v2", c.EntryPoint)
+	}
+	// The two entry points speak different SOAP: a url that names the other one fails every
+	// call, so say so now.
+	if u != nil && err == nil {
+		switch p := strings.ToLower(u.Path); {
+		case ep == regix.V2 && strings.HasSuffix(p, "/regixentrypoint.svc"):
+			add("entry_point", "url %q is the V1 entry point (RegiXEntryPoint.svc): set entry_point: v1", c.URL)
+		case ep == regix.V1 && strings.HasSuffix(p, "/regixentrypointv2.svc"):
+			add("entry_point", "url %q is the V2 entry point (RegiXEntryPointV2.svc), but entry_point is v1", c.URL)
+		}
 	}
 	switch c.JournalPersonalData {
 	case "none", "masked", "full":

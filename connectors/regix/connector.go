@@ -21,7 +21,7 @@ import (
 func init() {
 	connectors.Register(connectors.Factory{
 		Type: "regix",
-		Doc: "Calls the central registers through the RegiX entry point, from the enrich step: builds the " +
+		Doc: "Calls the central registers through the RegiX entry point (V2, or V1 as its public WSDL describes it), from the enrich step: builds the " +
 			"operation's request from the step's parameters and validates it against the register's schema, " +
 			"refuses a call without a legal basis before anything leaves, validates the answer and gives its " +
 			"fields to the route. Mutual TLS, a circuit breaker per register and a cache per operation that " +
@@ -82,7 +82,7 @@ func New(cfg any, env connectors.Env) (*Caller, error) {
 	cl := &Caller{
 		cfg: c, ops: ops, opts: map[*regix.Operation]Operation{}, http: hc,
 		client: &regix.Client{Endpoint: c.URL, HTTP: hc, Timeout: c.Timeout.D(),
-			PollInterval: c.PollInterval.D(), PollTimeout: c.PollTimeout.D()},
+			PollInterval: c.PollInterval.D(), PollTimeout: c.PollTimeout.D(), EntryPoint: regix.EntryPoint(c.EntryPoint)},
 		breaker: regix.NewBreaker(c.BreakerFailures, c.BreakerPause.D()),
 		cache:   regix.NewCache(c.CacheSize),
 		log:     log.With("connector", env.Name),

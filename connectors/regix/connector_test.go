@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/aiskao/aiskao/hub/fault"
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/regix"
+	"github.com/aiskao/aiskao/regix/regixtest"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -139,6 +141,11 @@ func TestValidate(t *testing.T) {
 		{"operation twice", func(c *Config) {
 			c.Operations = map[string]Operation{"PersonDataSearch": {}, "TechnoLogica.RegiX.GraoNBDAdapter.APIService.INBDAPI.PersonDataSearch": {}}
 		}, []string{"the same operation as operations.PersonDataSearch"}},
+		{"entry point", func(c *Config) { c.EntryPoint = "v3" }, []string{`entry_point: "v3" is not one of v1, v2`}},
+		{"V1 url without entry_point v1", func(c *Config) { c.URL = "https://regix-service.egov.bg/RegiX/RegiXEntryPoint.svc" },
+			[]string{`entry_point: url "https://regix-service.egov.bg/RegiX/RegiXEntryPoint.svc" is the V1 entry point (RegiXEntryPoint.svc): set entry_point: v1`}},
+		{"V2 url with entry_point v1", func(c *Config) { c.URL, c.EntryPoint = "https://x/RegiX/regixentrypointv2.svc", "v1" },
+			[]string{"is the V2 entry point (RegiXEntryPointV2.svc), but entry_point is v1"}},
 		{"journal", func(c *Config) { c.JournalPersonalData = "some" }, []string{`journal_personal_data: "some" is not one of none, masked, full`}},
 		{"poll", func(c *Config) { c.PollTimeout = spec.Duration(time.Millisecond) }, []string{"poll_timeout: must be at least poll_interval"}},
 	}
@@ -415,5 +422,67 @@ func TestAsynchronousOperation(t *testing.T) {
 	}
 	if e := f.journal.last(t); e.Detail["service_call_id"] == "" {
 		t.Errorf("journal: %+v, want the ServiceCallID", e)
+	}
+}
+
+// TestEntryPointV1: with entry_point v1 the connector calls a server built from the public V1
+// WSDL, synchronously and through Execute and CheckResult, and journals the register's errors
+// as it does for V2.
+func TestEntryPointV1(t *testing.T) {
+	ops, err := regix.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../regix/registers/grao-nbd/PersonDataSearchResponse.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	person, _ := ops.Lookup("PersonDataSearch")
+	var failing atomic.Bool
+	srv, err := regixtest.NewV1Server("../../regix/testdata/wsdl.xml", func(operation string, _ []byte) ([]byte, string) {
+		if operation != person.Name || failing.Load() {
+			return nil, "Регистърът не отговаря"
+		}
+		return doc, ""
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	for _, async := range []bool{false, true} {
+		cfg := Config{URL: hs.URL + "/RegiX/RegiXEntryPoint.svc", EntryPoint: "v1"}
+		_ = spec.FillDefaults(&cfg)
+		cfg.PollInterval = spec.Duration(10 * time.Millisecond)
+		cfg.Attempts = 1
+		cfg.Operations = map[string]Operation{"PersonDataSearch": {Asynchronous: async}}
+		cfg.CallContext.ServiceType = "За административна услуга"
+		j := &journal{}
+		c, err := New(&cfg, connectors.Env{Name: "registers", Store: journalStore{journal: j}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		failing.Store(false)
+		res, err := c.Call(context.Background(), personRequest("1"))
+		if err != nil {
+			t.Fatalf("async %v: %v", async, err)
+		}
+		if res.Data.(map[string]any)["PersonNames"].(map[string]any)["FirstName"] != "Ивелина" {
+			t.Errorf("async %v: Data = %v", async, res.Data)
+		}
+		if e := j.last(t); e.Result != ResultOK || (async && e.Detail["service_call_id"] == "") {
+			t.Errorf("async %v: journal %+v", async, e)
+		}
+		failing.Store(true)
+		_, err = c.Call(context.Background(), personRequest("2"))
+		var re *regix.RegisterError
+		if !errors.As(err, &re) || fault.IsPermanent(err) || j.last(t).Result != ResultRegisterError {
+			t.Errorf("async %v: err = %v, journal %q; want a retryable register error", async, err, j.last(t).Result)
+		}
+	}
+	// Two ExecuteSynchronous; two Execute, each followed by a CheckResult not ready and one ready.
+	if got := len(srv.Requests()); got != 8 {
+		t.Errorf("%d requests reached the server, want 8", got)
 	}
 }
