@@ -719,6 +719,7 @@ func (r *registry) deliveries(id string) int {
 const registryConnectors = `connectors:
   registry-in:
     type: http
+    auth: { type: none }
     listen: ${AISKAO_HTTP_ADDR:-127.0.0.1:8080}
     path: /registry/documents
     content_types: [application/xml]
@@ -972,6 +973,7 @@ func passthroughConfig(b *testing.B) string {
 connectors:
   esoed-http:
     type: http
+    auth: { type: none }
     listen: ${AISKAO_HTTP_ADDR}
     path: /esoed/documents
     content_types: [application/xml]
