@@ -19,6 +19,7 @@ import (
 func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dead-letters", "[-ops URL] list [-route R] [-limit N] | show ID | replay ID | delete ID", stderr)
 	base := opsFlag(fs)
+	token := tokenFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -27,7 +28,7 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := opsClient(*base)
+	c := opsClient(*base, token())
 	ctx := context.Background()
 	rest := fs.Args()[1:]
 	switch fs.Arg(0) {
@@ -106,8 +107,21 @@ func opsFlag(fs *flag.FlagSet) *string {
 	return fs.String("ops", def, "address of the hub's operations API")
 }
 
-func opsClient(base string) *ops.Client {
-	return &ops.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+// tokenFlag adds -token and returns a function giving the API token sent to the operations API:
+// the flag's, else AISKAO_TOKEN. The environment's value is not the flag's default, so that -h
+// never prints it.
+func tokenFlag(fs *flag.FlagSet) func() string {
+	t := fs.String("token", "", "API token for the operations API; empty: $AISKAO_TOKEN (aiskao tokens create makes one)")
+	return func() string {
+		if *t != "" {
+			return *t
+		}
+		return os.Getenv("AISKAO_TOKEN")
+	}
+}
+
+func opsClient(base, token string) *ops.Client {
+	return &ops.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}, Token: token}
 }
 
 func writeJSON(w io.Writer, v any) error {
