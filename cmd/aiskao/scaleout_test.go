@@ -244,6 +244,7 @@ func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string
 		"AISKAO_POSTGRES_URL="+d.pgURL, "AISKAO_POSTGRES_SCHEMA="+d.name,
 		"AISKAO_OUT_DIR="+d.out)
 	p.cmd.Env = append(append(p.cmd.Env, d.env...), extra...)
+	opsTokens.Store("http://"+opsAddr, createToken(d.tb, "", d.config, data, p.cmd.Env, "operator"))
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		d.tb.Fatal(err)
