@@ -463,7 +463,7 @@ func TestCrashSafety(t *testing.T) {
 func TestValidateNamesUnknownKeyAndLine(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	cfg := "connectors:\n  in:\n    type: http\n    auth: { type: none }\n    listen: 127.0.0.1:0\n    path: /x\n    lisen: oops\n  out:\n    type: file\n    dir: out\nroutes:\n  - name: r\n    from: in\n    to: out\n"
+	cfg := "connectors:\n  in:\n    type: http\n    listen: 127.0.0.1:0\n    path: /x\n    lisen: oops\n  out:\n    type: file\n    dir: out\nroutes:\n  - name: r\n    from: in\n    to: out\n"
 	if err := os.WriteFile(bad, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
