@@ -1,64 +1,29 @@
 package ops
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/internal/testpki"
 )
-
-// certFiles makes a CA and a certificate it issues for cn with usage, writes them as PEM into
-// dir (name.pem, name.key, ca-name.pem) and returns the certificate.
-func certFiles(t *testing.T, dir, name, cn string, usage x509.ExtKeyUsage, ip bool) tls.Certificate {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn}, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	if ip {
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	for file, b := range map[string]*pem.Block{
-		name + ".pem": {Type: "CERTIFICATE", Bytes: der}, name + ".key": {Type: "PRIVATE KEY", Bytes: keyDER},
-		"ca-" + name + ".pem": {Type: "CERTIFICATE", Bytes: caDER},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, file), pem.EncodeToMemory(b), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // The API over HTTPS takes an API token or a client certificate whose subject is given a role.
 func TestSecurityTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFiles(t, dir, "server", "ops", x509.ExtKeyUsageServerAuth, true)
-	monitor := certFiles(t, dir, "clients", "monitoring", x509.ExtKeyUsageClientAuth, false)
-	foreignDir := t.TempDir()
-	forged := certFiles(t, foreignDir, "clients", "monitoring", x509.ExtKeyUsageClientAuth, false)
+	serverCA, clientCA := testpki.New(t, "server CA"), testpki.New(t, "clients CA")
+	certFile, keyFile := testpki.WritePair(t, serverCA.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: "ops"},
+		Usage: x509.ExtKeyUsageServerAuth, IPs: []net.IP{net.ParseIP("127.0.0.1")}}), dir, "server")
+	monitoring := testpki.Leaf{Subject: pkix.Name{CommonName: "monitoring"}, Usage: x509.ExtKeyUsageClientAuth}
+	monitor, forged := clientCA.Issue(t, monitoring), testpki.New(t, "clients CA").Issue(t, monitoring)
 
 	f := newFixture(t)
-	sec := Security{CertFile: filepath.Join(dir, "server.pem"), KeyFile: filepath.Join(dir, "server.key"),
-		ClientCAFile: filepath.Join(dir, "ca-clients.pem"), Clients: map[string]identity.Role{"CN=monitoring": identity.Auditor}}
+	sec := Security{CertFile: certFile, KeyFile: keyFile, ClientCAFile: clientCA.WriteCA(t, dir, "clients-ca.pem"), Clients: map[string]identity.Role{"CN=monitoring": identity.Auditor}}
 	tc, err := sec.TLSConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -72,9 +37,8 @@ func TestSecurityTLS(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 
-	serverCA, _ := os.ReadFile(filepath.Join(dir, "ca-server.pem"))
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(serverCA)
+	roots.AddCert(serverCA.Cert)
 	client := func(cert *tls.Certificate) *http.Client {
 		c := &tls.Config{RootCAs: roots}
 		if cert != nil {

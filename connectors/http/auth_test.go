@@ -9,8 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,6 +25,7 @@ import (
 	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
+	"github.com/aiskao/aiskao/internal/testpki"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -122,35 +121,10 @@ func TestAPIKey(t *testing.T) {
 	}
 }
 
-func writePEM(t *testing.T, dir, name, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// newCA returns a CA and a function issuing client certificates from it.
-func newCA(t *testing.T, name string) (*x509.Certificate, func(cn string) tls.Certificate) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	ca, _ := x509.ParseCertificate(der)
-	return ca, func(cn string) tls.Certificate {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		ct := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn},
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-		d, _ := x509.CreateCertificate(rand.Reader, ct, ca, &k.PublicKey, key)
-		return tls.Certificate{Certificate: [][]byte{d}, PrivateKey: k}
-	}
-}
-
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, issue := newCA(t, "clients")
-	_, foreign := newCA(t, "someone else")
-	writePEM(t, dir, "clients-ca.pem", "CERTIFICATE", ca.Raw)
+	ca, foreign := testpki.New(t, "clients"), testpki.New(t, "someone else")
+	ca.WriteCA(t, dir, "clients-ca.pem")
 	srv, got := authServer(t, nil, Auth{Type: "mtls", Role: "integrator", CA: "clients-ca.pem", Subjects: []string{"CN=back-office"}}, true, dir)
 	client := func(cert *tls.Certificate) *http.Client {
 		c := srv.Client()
@@ -161,7 +135,10 @@ func TestMutualTLS(t *testing.T) {
 		c.Transport = tr
 		return c
 	}
-	good, stranger, forged := issue("back-office"), issue("stranger"), foreign("back-office")
+	issue := func(ca *testpki.CA, cn string) tls.Certificate {
+		return ca.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: cn}, Usage: x509.ExtKeyUsageClientAuth})
+	}
+	good, stranger, forged := issue(ca, "back-office"), issue(ca, "stranger"), issue(foreign, "back-office")
 	for _, c := range []struct {
 		name   string
 		cert   *tls.Certificate

@@ -1,14 +1,10 @@
 package httpauth
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/internal/testpki"
 )
 
 func TestBearer(t *testing.T) {
@@ -105,42 +102,13 @@ func TestGuardRefusals(t *testing.T) {
 	}
 }
 
-// pki is a CA and certificates it issues, for client-certificate tests.
-type pki struct {
-	ca    *x509.Certificate
-	caKey *ecdsa.PrivateKey
-}
-
-func newPKI(t *testing.T, name string) pki {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(der)
-	return pki{ca: ca, caKey: key}
-}
-
-func (p pki) issue(t *testing.T, cn string, usage x509.ExtKeyUsage, notAfter time.Time) *x509.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn, Organization: []string{"Община Примерно"}},
-		ExtKeyUsage: []x509.ExtKeyUsage{usage}, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return c
-}
-
 func TestCertificate(t *testing.T) {
-	trusted, foreign := newPKI(t, "clients CA"), newPKI(t, "someone else's CA")
+	trusted, foreign := testpki.New(t, "clients CA"), testpki.New(t, "someone else's CA")
 	roots := x509.NewCertPool()
-	roots.AddCert(trusted.ca)
+	roots.AddCert(trusted.Cert)
+	issue := func(ca *testpki.CA, cn string, usage x509.ExtKeyUsage, notAfter time.Time) *x509.Certificate {
+		return ca.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: cn, Organization: []string{"Община Примерно"}}, Usage: usage, NotAfter: notAfter}).Leaf
+	}
 	later := time.Now().Add(time.Hour)
 	auth := Certificate{Roots: roots, Roles: map[string]identity.Role{"CN=back-office,O=Община Примерно": identity.Integrator}}
 	for _, c := range []struct {
@@ -148,12 +116,12 @@ func TestCertificate(t *testing.T) {
 		cert   *x509.Certificate
 		reason string
 	}{
-		{"trusted", trusted.issue(t, "back-office", x509.ExtKeyUsageClientAuth, later), ""},
-		{"untrusted CA", foreign.issue(t, "back-office", x509.ExtKeyUsageClientAuth, later), ReasonUntrusted},
-		{"self-signed copy of the subject", foreign.ca, ReasonUntrusted},
-		{"subject not allowed", trusted.issue(t, "intruder", x509.ExtKeyUsageClientAuth, later), ReasonUntrusted},
-		{"server certificate", trusted.issue(t, "back-office", x509.ExtKeyUsageServerAuth, later), ReasonUntrusted},
-		{"expired", trusted.issue(t, "back-office", x509.ExtKeyUsageClientAuth, time.Now().Add(-time.Minute)), ReasonExpired},
+		{"trusted", issue(trusted, "back-office", x509.ExtKeyUsageClientAuth, later), ""},
+		{"untrusted CA", issue(foreign, "back-office", x509.ExtKeyUsageClientAuth, later), ReasonUntrusted},
+		{"self-signed copy of the subject", foreign.Cert, ReasonUntrusted},
+		{"subject not allowed", issue(trusted, "intruder", x509.ExtKeyUsageClientAuth, later), ReasonUntrusted},
+		{"server certificate", issue(trusted, "back-office", x509.ExtKeyUsageServerAuth, later), ReasonUntrusted},
+		{"expired", issue(trusted, "back-office", x509.ExtKeyUsageClientAuth, time.Now().Add(-time.Minute)), ReasonExpired},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/", nil)

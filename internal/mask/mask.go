@@ -7,32 +7,26 @@ package mask
 
 // PersonalNumbers returns s with every ЕГН and ЛНЧ masked.
 func PersonalNumbers(s string) string {
-	if !hasRun(s) {
-		return s
+	found := false
+	runs(s, func(int) { found = true })
+	if !found {
+		return s // nothing to copy
 	}
 	return string(Bytes([]byte(s)))
 }
 
 // Bytes masks every ЕГН and ЛНЧ in b, in place, and returns b.
 func Bytes(b []byte) []byte {
-	run := 0
-	for i := 0; i <= len(b); i++ {
-		if i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			run++
-			continue
+	runs(b, func(end int) {
+		for j := end - 10; j < end-4; j++ {
+			b[j] = '*'
 		}
-		if run == 10 {
-			for j := i - 10; j < i-4; j++ {
-				b[j] = '*'
-			}
-		}
-		run = 0
-	}
+	})
 	return b
 }
 
-// hasRun reports whether s holds a run of ten digits, so that strings without one are not copied.
-func hasRun(s string) bool {
+// runs calls found with the end of every run of exactly ten ASCII digits in s.
+func runs[T string | []byte](s T, found func(end int)) {
 	run := 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
@@ -40,11 +34,10 @@ func hasRun(s string) bool {
 			continue
 		}
 		if run == 10 {
-			return true
+			found(i)
 		}
 		run = 0
 	}
-	return false
 }
 
 // Map returns a copy of m with every value masked; nil stays nil.
