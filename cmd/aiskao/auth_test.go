@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/admin/ops"
+	"github.com/aiskao/aiskao/internal/testpki"
 )
 
 // opsTokens maps the address of a running hub's operations API ("http://127.0.0.1:N") to an
@@ -227,5 +232,97 @@ func TestDemoRefusesAnonymousCalls(t *testing.T) {
 	}
 	if status, _, p := problemOf(t, do(t, "GET", api+"/journal", auditor, "", nil)); status != http.StatusUnauthorized || p["detail"] != "the API token has been revoked" {
 		t.Errorf("GET /journal with a revoked token: %d %v, want 401", status, p)
+	}
+}
+
+// The operations API over HTTPS, through the real binary: a client certificate that ops.tls.clients
+// names reads as its role, an anonymous caller is refused, and the CLI reaches it with -ops-ca and
+// a token. Without tls, serve refuses to listen beyond loopback.
+func TestOpsOverTLS(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	serverCA, clientCA := testpki.New(t, "ops CA"), testpki.New(t, "clients CA")
+	testpki.WritePair(t, serverCA.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: "ops"}, Usage: x509.ExtKeyUsageServerAuth,
+		IPs: []net.IP{net.ParseIP("127.0.0.1")}}), dir, "ops")
+	caFile := serverCA.WriteCA(t, dir, "ops-ca.pem")
+	clientCA.WriteCA(t, dir, "clients-ca.pem")
+	monitor := clientCA.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: "monitoring"}, Usage: x509.ExtKeyUsageClientAuth})
+	addr := freeAddr(t)
+	config := filepath.Join(dir, "hub.yaml")
+	body := `ops:
+  listen: ` + addr + `
+  tls: { cert: ops.pem, key: ops.key, client_ca: clients-ca.pem, clients: { "CN=monitoring": auditor } }
+connectors:
+  in: { type: file, dir: in }
+  out: { type: file, dir: out }
+routes:
+  - { name: r, from: in, to: out }
+`
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	operator := createToken(t, "", config, data, os.Environ(), "operator")
+	log := &lockedBuffer{}
+	cmd := exec.Command(binary, "serve", "-config", config, "-data", data)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("hub log:\n%s", log.String())
+		}
+	})
+	roots := x509.NewCertPool()
+	roots.AddCert(serverCA.Cert)
+	client := func(cert *tls.Certificate) *http.Client {
+		c := &tls.Config{RootCAs: roots}
+		if cert != nil {
+			c.Certificates = []tls.Certificate{*cert}
+		}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 5 * time.Second}
+	}
+	waitFor(t, "the hub ready over HTTPS", 30*time.Second, func() bool {
+		resp, err := client(nil).Get("https://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	get := func(c *http.Client) int {
+		resp, err := c.Get("https://" + addr + "/api/v1/journal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(client(nil)); s != http.StatusUnauthorized {
+		t.Errorf("anonymous over HTTPS: %d, want 401", s)
+	}
+	if s := get(client(&monitor)); s != http.StatusOK {
+		t.Errorf("the monitoring certificate: %d, want 200", s)
+	}
+	if out, code := cli(t, "journal", "-ops", "https://"+addr, "-ops-ca", caFile, "-token", operator); code != 0 {
+		t.Errorf("aiskao journal over HTTPS: exit %d\n%s", code, out)
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("plain HTTP to the HTTPS listener: %d, want 400 from the TLS server", resp.StatusCode)
+		}
+	}
+
+	// Without tls, not beyond loopback.
+	open := filepath.Join(dir, "open.yaml")
+	if err := os.WriteFile(open, []byte(strings.Replace(strings.Replace(body, addr, "0.0.0.0:"+strings.Split(freeAddr(t), ":")[1], 1),
+		"  tls: { cert: ops.pem, key: ops.key, client_ca: clients-ca.pem, clients: { \"CN=monitoring\": auditor } }\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := cli(t, "serve", "-config", open, "-data", t.TempDir())
+	if code == 0 || !strings.Contains(out, "is not a loopback address and ops.tls has no cert") {
+		t.Errorf("serve with ops on 0.0.0.0 without tls: exit %d\n%s", code, out)
 	}
 }

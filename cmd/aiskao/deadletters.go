@@ -6,20 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
-
-	"github.com/aiskao/aiskao/admin/ops"
 )
 
 func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dead-letters", "[-ops URL] list [-route R] [-limit N] | show ID | replay ID | delete ID", stderr)
 	base := opsFlag(fs)
-	token := tokenFlag(fs)
+	access := opsAccess(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -28,7 +25,10 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := opsClient(*base, token())
+	c, err := access(*base)
+	if err != nil {
+		return err
+	}
 	ctx := context.Background()
 	rest := fs.Args()[1:]
 	switch fs.Arg(0) {
@@ -105,23 +105,6 @@ func opsFlag(fs *flag.FlagSet) *string {
 		def = "http://" + a
 	}
 	return fs.String("ops", def, "address of the hub's operations API")
-}
-
-// tokenFlag adds -token and returns a function giving the API token sent to the operations API:
-// the flag's, else AISKAO_TOKEN. The environment's value is not the flag's default, so that -h
-// never prints it.
-func tokenFlag(fs *flag.FlagSet) func() string {
-	t := fs.String("token", "", "API token for the operations API; empty: $AISKAO_TOKEN (aiskao tokens create makes one)")
-	return func() string {
-		if *t != "" {
-			return *t
-		}
-		return os.Getenv("AISKAO_TOKEN")
-	}
-}
-
-func opsClient(base, token string) *ops.Client {
-	return &ops.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}, Token: token}
 }
 
 func writeJSON(w io.Writer, v any) error {
