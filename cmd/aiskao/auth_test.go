@@ -326,3 +326,31 @@ routes:
 		t.Errorf("serve with ops on 0.0.0.0 without tls: exit %d\n%s", code, out)
 	}
 }
+
+// aiskao tokens says what is wrong: an unknown role, a name in use, a token that is not there.
+func TestTokensCLI(t *testing.T) {
+	config, data := filepath.Join("..", "..", "configs", "demo.yaml"), t.TempDir()
+	run := func(args ...string) (string, int) {
+		return cli(t, append([]string{"tokens", "-config", config, "-data", data}, args...)...)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"create", "ci", "-role", "admin"}, 1, `role "admin" is not one of auditor, integrator, operator`},
+		{[]string{"create", "c i", "-role", "auditor"}, 1, "only letters, digits and . - _ @ are allowed"},
+		{[]string{"create", "ci", "-role", "integrator"}, 0, "aiskao_"},
+		{[]string{"create", "ci", "-role", "auditor"}, 1, "an active token named ci exists"},
+		{[]string{"revoke", "nobody"}, 1, "no active token named nobody"},
+		{[]string{"revoke", "ci", "-role", "auditor"}, 1, "-role is only for create"},
+		{[]string{"revoke", "ci"}, 0, "revoked token ci"},
+		{[]string{"list"}, 0, "ci    integrator"},
+		{[]string{"rotate"}, 2, "Usage: aiskao tokens"},
+	} {
+		out, code := run(c.args...)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("tokens %v: exit %d\n%s\nwant exit %d and %q", c.args, code, out, c.code, c.want)
+		}
+	}
+}
