@@ -79,6 +79,12 @@ type Env struct {
 	// Mux returns the request multiplexer of the HTTP server listening on addr, shared by every
 	// connector that listens there. The engine starts the servers once all connectors are built.
 	Mux func(addr string) (*http.ServeMux, error)
+	// ListenerTLS sets whether the HTTP server on addr serves HTTPS, with the PEM certificate chain
+	// and key in certFile and keyFile, or plain HTTP when both are empty. An HTTPS server asks
+	// clients for a certificate without checking it, since the connectors sharing it may trust
+	// different CAs: each checks its own. Every connector on addr must ask for the same, or it
+	// gets an error.
+	ListenerTLS func(addr, certFile, keyFile string) error
 	// Store is the hub's store: route state, idempotency keys and the journal of accountable acts.
 	Store store.Store
 }

@@ -72,7 +72,7 @@ func TestRetryThroughTheTransport(t *testing.T) {
 			text := `
 transport: ` + tc.transport + `
 connectors:
-  in:  { type: http, listen: "@ADDR@", path: /in }
+  in:  { type: http, auth: { type: none }, listen: "@ADDR@", path: /in }
   out: { type: http, url: "@URL@" }
 routes:
   - name: retried
@@ -183,7 +183,7 @@ func TestRoutePrefetch(t *testing.T) {
 			r := newRig(t, `
 transport: `+tc.transport+`
 connectors:
-  in:  { type: http, listen: "@ADDR@", path: /in }
+  in:  { type: http, auth: { type: none }, listen: "@ADDR@", path: /in }
   out: { type: http, url: "@URL@" }
 routes:
   - name: slow

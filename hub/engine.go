@@ -6,6 +6,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,6 +69,7 @@ type Engine struct {
 	pipes     map[string]*pipeline
 	topicsOf  map[string][]string // source connector → topics of the routes reading from it
 	servers   map[string]*http.ServeMux
+	serverTLS map[string][2]string // certificate and key files of the servers, by address; "" for plain HTTP
 	listeners []*http.Server
 
 	work *workers // runs the routes' steps and deliveries
@@ -90,12 +92,13 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 	opts.defaults()
 	e := &Engine{
 		cfg: cfg, opts: opts, log: opts.Logger,
-		sources:  map[string]connectors.Source{},
-		sinks:    map[string]connectors.Sink{},
-		callers:  map[string]connectors.Caller{},
-		pipes:    map[string]*pipeline{},
-		topicsOf: map[string][]string{},
-		servers:  map[string]*http.ServeMux{},
+		sources:   map[string]connectors.Source{},
+		sinks:     map[string]connectors.Sink{},
+		callers:   map[string]connectors.Caller{},
+		pipes:     map[string]*pipeline{},
+		topicsOf:  map[string][]string{},
+		servers:   map[string]*http.ServeMux{},
+		serverTLS: map[string][2]string{},
 	}
 	defer func() {
 		if err != nil {
@@ -148,12 +151,13 @@ func (e *Engine) openTransportAndStore() error {
 
 func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
 	return connectors.Env{
-		Name:    c.Name,
-		BaseDir: c.BaseDir,
-		DataDir: e.opts.DataDir,
-		Logger:  e.log, // connectors name themselves in their log lines
-		Mux:     e.mux,
-		Store:   e.st,
+		Name:        c.Name,
+		BaseDir:     c.BaseDir,
+		DataDir:     e.opts.DataDir,
+		Logger:      e.log, // connectors name themselves in their log lines
+		Mux:         e.mux,
+		ListenerTLS: e.listenerTLS,
+		Store:       e.st,
 	}
 }
 
@@ -165,6 +169,23 @@ func (e *Engine) mux(addr string) (*http.ServeMux, error) {
 	m := http.NewServeMux()
 	e.servers[addr] = m
 	return m, nil
+}
+
+// listenerTLS records the certificate of the server on addr, refusing a second connector that
+// asks for another.
+func (e *Engine) listenerTLS(addr, certFile, keyFile string) error {
+	want := [2]string{certFile, keyFile}
+	if got, ok := e.serverTLS[addr]; ok && got != want {
+		describe := func(f [2]string) string {
+			if f[0] == "" {
+				return "plain HTTP"
+			}
+			return "HTTPS with " + f[0]
+		}
+		return fmt.Errorf("the server on %s serves %s for another connector, not %s: give every connector on one address the same tls", addr, describe(got), describe(want))
+	}
+	e.serverTLS[addr] = want
+	return nil
 }
 
 func (e *Engine) buildSource(name string) error {
@@ -377,6 +398,16 @@ func (e *Engine) Start(ctx context.Context) error {
 		if err != nil {
 			_ = e.Stop(ctx)
 			return fmt.Errorf("hub: listen on %s: %w", addr, err)
+		}
+		if f := e.serverTLS[addr]; f[0] != "" {
+			cert, err := tls.LoadX509KeyPair(f[0], f[1])
+			if err != nil {
+				_ = ln.Close()
+				_ = e.Stop(ctx)
+				return fmt.Errorf("hub: HTTPS on %s: %w", addr, err)
+			}
+			ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+				ClientAuth: tls.RequestClientCert})
 		}
 		// A client that sends slowly or holds a connection open must not hold it for ever: a
 		// whole request (body within its size limit) is read within ReadTimeout.

@@ -18,7 +18,7 @@ import (
 
 const passThrough = `
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   files: { type: file, dir: out, fsync: false }
 routes:
   - name: pass
@@ -69,7 +69,7 @@ func TestBuildFailsOnConfigurationThatCannotRun(t *testing.T) {
 	// The schema file does not exist: loading does not read it, building must.
 	cfg := parse(t, routes.DefaultCatalog(), `
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in }
   files: { type: file, dir: out }
 routes:
   - name: checked
@@ -163,7 +163,7 @@ routes:
 func TestSourceFeedsEveryRoute(t *testing.T) {
 	r := newRig(t, `
 connectors:
-  in:      { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:      { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   archive: { type: file, dir: out/archive, fsync: false }
   copies:  { type: file, dir: out/copies, fsync: false }
   third:   { type: file, dir: out/third, fsync: false }

@@ -12,7 +12,7 @@ import (
 // failConfig delivers to an HTTP system at @URL@ after checking that JSON messages have a number.
 const failConfig = `
 connectors:
-  in:     { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml, application/json], message_type: test.Doc }
+  in:     { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml, application/json], message_type: test.Doc }
   remote: { type: http, url: "@URL@" }
 routes:
   - name: deliver

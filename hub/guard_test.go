@@ -21,7 +21,7 @@ func TestPanicBecomesDeadLetterAndHubGoesOn(t *testing.T) {
 	cat := testCatalog(panicStep)
 	r := newRig(t, `
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   files: { type: file, dir: out, fsync: false }
 routes:
   - name: fragile
@@ -54,7 +54,7 @@ routes:
 
 const blockConfig = `
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   files: { type: file, dir: out, fsync: false }
 routes:
   - name: slow
@@ -163,8 +163,8 @@ func TestSlowRouteDoesNotStarveOthers(t *testing.T) {
 	r := newRig(t, `
 transport: { type: embedded, prefetch: 200 }
 connectors:
-  slow-in: { type: http, listen: "@ADDR@", path: /slow }
-  fast-in: { type: http, listen: "@ADDR@", path: /fast }
+  slow-in: { type: http, auth: { type: none }, listen: "@ADDR@", path: /slow }
+  fast-in: { type: http, auth: { type: none }, listen: "@ADDR@", path: /fast }
   files:   { type: file, dir: out, fsync: false }
 routes:
   - name: slow

@@ -18,7 +18,7 @@ func TestSupervisorReload(t *testing.T) {
 	vars := map[string]string{"ADDR": addr}
 	first := parse(t, cat, `
 connectors:
-  in: { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in: { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   a:  { type: file, dir: out/a, fsync: false }
 routes:
   - name: first
@@ -27,7 +27,7 @@ routes:
 `, vars)
 	second := parse(t, cat, `
 connectors:
-  in: { type: http, listen: "@ADDR@", path: /v2, content_types: [application/xml] }
+  in: { type: http, auth: { type: none }, listen: "@ADDR@", path: /v2, content_types: [application/xml] }
   b:  { type: file, dir: out/b, fsync: false }
 routes:
   - name: second
@@ -36,7 +36,7 @@ routes:
 `, vars)
 	unbuildable := parse(t, cat, `
 connectors:
-  in: { type: http, listen: "@ADDR@", path: /v3, content_types: [application/json] }
+  in: { type: http, auth: { type: none }, listen: "@ADDR@", path: /v3, content_types: [application/json] }
   b:  { type: file, dir: out/b, fsync: false }
 routes:
   - name: third
@@ -120,7 +120,7 @@ func TestStopFinishesMessagesInFlight(t *testing.T) {
 	text := `
 transport: { type: embedded, prefetch: 1 }
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   slow:  { type: http, url: "@URL@" }
   files: { type: file, dir: out, fsync: false }
 routes:
@@ -164,7 +164,7 @@ func TestStopCutsOffAfterCloseTimeoutAndRestartDelivers(t *testing.T) {
 	text := `
 transport: { type: embedded, prefetch: 1, close_timeout: 500ms }
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   slow:  { type: http, url: "@URL@" }
   files: { type: file, dir: out, fsync: false }
 routes:

@@ -49,7 +49,7 @@ func TestPoisonThroughTheBroker(t *testing.T) {
 	text := `
 transport: { type: rabbitmq, url: "@URL@", exchange_prefix: "@P@", queue_prefix: "@P@", close_timeout: 2s }
 connectors:
-  in:  { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:  { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   out: { type: file, dir: out, fsync: false }
 routes:
   - name: poison
@@ -150,7 +150,7 @@ func TestPoisonThroughTheEmbeddedTransport(t *testing.T) {
 	text := `
 transport: { type: embedded, close_timeout: 1ms }
 connectors:
-  in:  { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:  { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   out: { type: file, dir: out, fsync: false }
 routes:
   - name: poison

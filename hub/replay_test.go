@@ -52,7 +52,7 @@ func TestReplayAfterFixedConfiguration(t *testing.T) {
 	addr := freeAddr(t)
 	text := `
 connectors:
-  in:     { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:     { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   remote: { type: http, url: "@URL@" }
 routes:
   - name: forward

@@ -14,7 +14,7 @@ import (
 
 const splitConfig = `
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   items: { type: file, dir: out, fsync: false, name: '{{id}}~{{meta "causation_id"}}~{{meta "correlation_id"}}{{ext}}' }
 routes:
   - name: items
@@ -78,7 +78,7 @@ func TestSplitThroughEngine(t *testing.T) {
 func TestFilterDropsMessage(t *testing.T) {
 	r := newRig(t, `
 connectors:
-  in:    { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:    { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   files: { type: file, dir: out, fsync: false }
 routes:
   - name: only-urgent

@@ -14,7 +14,7 @@ import (
 // is shadowed for urgent documents by the first, since the first matching case wins.
 const switchConfig = `
 connectors:
-  in:      { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:      { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   urgent:  { type: file, dir: out/urgent, fsync: false }
   normal:  { type: file, dir: out/normal, fsync: false }
   other:   { type: file, dir: out/other, fsync: false }
@@ -128,7 +128,7 @@ func TestSwitchThroughTry(t *testing.T) {
 func TestSwitchRoutesToFileSinks(t *testing.T) {
 	cfg := `
 connectors:
-  in:      { type: http, listen: "@ADDR@", path: /in, content_types: [application/xml] }
+  in:      { type: http, auth: { type: none }, listen: "@ADDR@", path: /in, content_types: [application/xml] }
   urgent:  { type: file, dir: out/urgent, fsync: false }
   normal:  { type: file, dir: out/normal, fsync: false }
   other:   { type: file, dir: out/other, fsync: false }

@@ -204,6 +204,7 @@ func (l *loader) file(file string, data []byte) {
 	}
 	if f.Ops != nil && l.once(file, root, "ops", &l.opsAt) {
 		l.cfg.Ops = *f.Ops
+		l.cfg.Ops.BaseDir = baseDir
 	}
 	if f.Connectors != nil && f.Connectors.Kind != yaml.MappingNode {
 		l.errorf(file, f.Connectors, "connectors", "want a mapping of connector names to connectors, got %s", spec.Describe(f.Connectors))

@@ -6,6 +6,7 @@
 package routes
 
 import (
+	"errors"
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/transport"
@@ -34,7 +35,38 @@ type Plugin struct {
 
 // Ops configures the operations API.
 type Ops struct {
-	Listen string `yaml:"listen" doc:"Address of the operations API (metrics, health, dead letters). Empty turns it off." example:"127.0.0.1:9090"`
+	Listen string `yaml:"listen" doc:"Address of the operations API (metrics, health, dead letters). Empty turns it off. Without tls it must be a loopback address, since API tokens would cross the network in clear." example:"127.0.0.1:9090"`
+	TLS    OpsTLS `yaml:"tls" doc:"HTTPS on the operations API, and client certificates as a second way to authenticate beside API tokens."`
+	// BaseDir is the folder of the file that sets ops; relative file names resolve against it.
+	BaseDir string `yaml:"-"`
+}
+
+// OpsTLS is the operations API's HTTPS.
+type OpsTLS struct {
+	Cert     string            `yaml:"cert" doc:"File of the server's PEM certificate chain; relative to the configuration's folder." example:"certs/ops.pem"`
+	Key      string            `yaml:"key" doc:"File of its PEM private key." example:"certs/ops.key"`
+	ClientCA string            `yaml:"client_ca" doc:"File of the PEM CA certificates that client certificates must chain to; empty accepts API tokens only." example:"certs/ops-clients-ca.pem"`
+	Clients  map[string]string `yaml:"clients" doc:"Client certificate subjects (as Go writes them, CN=...,O=...) and the role each is given: operator or auditor. A trusted certificate whose subject is not here is refused." example:"{CN=monitoring: auditor}"`
+}
+
+// Validate checks that cert and key come together and that client certificates have a CA.
+func (t OpsTLS) Validate() error {
+	var errs []error
+	if (t.Cert == "") != (t.Key == "") {
+		errs = append(errs, spec.FieldErrorf("cert", "set both cert and key, or neither"))
+	}
+	if t.ClientCA != "" && t.Cert == "" {
+		errs = append(errs, spec.FieldErrorf("client_ca", "client certificates need HTTPS: set cert and key too"))
+	}
+	if len(t.Clients) > 0 && t.ClientCA == "" {
+		errs = append(errs, spec.FieldErrorf("clients", "set client_ca, the CA the certificates must chain to"))
+	}
+	for subject, role := range t.Clients {
+		if role != "operator" && role != "auditor" {
+			errs = append(errs, spec.FieldErrorf("clients", "%s: role %q is not operator or auditor", subject, role))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Connector is one configured connector.

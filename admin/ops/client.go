@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/identity/httpauth"
 )
 
 // Client calls the operations API of a running hub.
@@ -20,8 +21,11 @@ type Client struct {
 	// BaseURL is the address of the API without a trailing path, for example
 	// "http://127.0.0.1:9090".
 	BaseURL string
-	// HTTP sends the requests; nil means http.DefaultClient, which has no timeout.
+	// HTTP sends the requests; nil means http.DefaultClient, which has no timeout. Give it a
+	// tls.Config with the API's CA (and a client certificate, for mutual TLS) for an https BaseURL.
 	HTTP *http.Client
+	// Token is the API token sent as Authorization: Bearer; empty sends none.
+	Token string
 }
 
 // Error is an error answer of the API: its HTTP status and the server's error text. It matches
@@ -150,6 +154,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, want
 		return fmt.Errorf("operations API: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -180,10 +187,20 @@ func readError(resp *http.Response) error {
 		e.Message = fmt.Sprintf("reading the error answer: %v", err)
 		return e
 	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/json" {
+	switch mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt {
+	case "application/json":
 		var ej errorJSON
 		if json.Unmarshal(body, &ej) == nil && ej.Error != "" {
 			e.Message = ej.Error
+			return e
+		}
+	case "application/problem+json":
+		var p httpauth.Problem
+		if json.Unmarshal(body, &p) == nil && p.Title != "" {
+			e.Message = p.Title
+			if p.Detail != "" {
+				e.Message += ": " + p.Detail
+			}
 			return e
 		}
 	}

@@ -19,7 +19,25 @@ func newClient(t *testing.T) (*fixture, *Client) {
 	f := newFixture(t)
 	srv := httptest.NewServer(f.handler())
 	t.Cleanup(srv.Close)
-	return f, &Client{BaseURL: srv.URL + "/", HTTP: srv.Client()}
+	return f, &Client{BaseURL: srv.URL + "/", HTTP: srv.Client(), Token: f.tokens["operator"]}
+}
+
+// A client without a token, or with one of the wrong role, gets the server's problem details.
+func TestClientRefused(t *testing.T) {
+	f, c := newClient(t)
+	c.Token = ""
+	_, err := c.List(context.Background(), "", 0)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusUnauthorized ||
+		e.Message != "Unauthorized: an API token (Authorization: Bearer) or a client certificate is required" {
+		t.Errorf("List without a token: error %v, want 401 with the problem's title and detail", err)
+	}
+	c.Token = f.tokens["auditor"]
+	err = c.Delete(context.Background(), f.ids["utf8"])
+	if !errors.As(err, &e) || e.Status != http.StatusForbidden {
+		t.Errorf("Delete as auditor: error %v, want 403", err)
+	}
+	f.mustKept(t, "utf8")
 }
 
 func TestClientList(t *testing.T) {

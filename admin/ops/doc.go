@@ -6,6 +6,12 @@
 // it in both directions. Client is the Go client the aiskao command uses for its dead-letters
 // subcommand.
 //
+// Every endpoint under /api/v1 needs a principal (identity.Principal) proved by an API token or a
+// client certificate (Security), whose role grants the endpoint's permission: dead letters are
+// read by operators and auditors, replayed and deleted by operators only, and the journal read by
+// both; an auditor sees every ЕГН and ЛНЧ masked. Replays and deletions are journaled with the
+// principal as actor. Metrics and the probes are open.
+//
 // The engine provides a Backend: the store of dead letters, replay, and readiness. The package
 // knows nothing else of the engine.
 //

@@ -14,6 +14,9 @@ import (
 
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/apitoken"
+	"github.com/aiskao/aiskao/identity/httpauth"
 )
 
 // brokenStore fails every dead-letter call with err, as a store with a broken disk would.
@@ -86,11 +89,14 @@ func newStore(t *testing.T) store.Store {
 	return st
 }
 
-// fixture is a backend holding four dead letters, a registry with one metric, and the handler.
+// fixture is a backend holding four dead letters, a registry with one metric, API tokens of each
+// role, and the handler.
 type fixture struct {
 	backend *fakeBackend
 	reg     *prometheus.Registry
 	ids     map[string]string // fixture name -> dead-letter id
+	tokens  map[string]string // operator, auditor, integrator, revoked -> token
+	t       *testing.T
 }
 
 // fixtureTime is when the oldest fixture dead letter was made; the others follow a minute apart.
@@ -102,6 +108,26 @@ func newFixture(t *testing.T) *fixture {
 		backend: &fakeBackend{st: newStore(t), routes: map[string]bool{"incoming-documents": true, "register-lookups": true}},
 		reg:     prometheus.NewRegistry(),
 		ids:     map[string]string{},
+		tokens:  map[string]string{},
+		t:       t,
+	}
+	ts := f.backend.st.(apitoken.Store)
+	for _, r := range []identity.Role{identity.Operator, identity.Auditor, identity.Integrator, identity.Operator} {
+		name := string(r)
+		if _, ok := f.tokens[name]; ok {
+			name = "revoked"
+		}
+		tok, rec, err := apitoken.New(name, r, fixtureTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.CreateToken(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[name] = tok
+	}
+	if err := ts.RevokeToken(context.Background(), "revoked", fixtureTime); err != nil {
+		t.Fatal(err)
 	}
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "aiskao_test_messages_total", Help: "Messages seen by the test."})
 	f.reg.MustRegister(c)
@@ -164,7 +190,36 @@ func (f *fixture) expand(s string) string {
 	return strings.NewReplacer(pairs...).Replace(s)
 }
 
-func (f *fixture) handler() http.Handler { return Handler(f.backend, f.reg, nil) }
+func (f *fixture) handler() http.Handler {
+	return Handler(f.backend, f.reg, httpauth.Token{Auth: apitoken.Authenticator{Store: f.backend.st.(apitoken.Store)}}, nil)
+}
+
+// addPerson stores a dead letter whose payload, error and metadata hold an ЕГН, as "person".
+func (f *fixture) addPerson(t *testing.T) {
+	id, err := f.backend.st.AddDeadLetter(context.Background(), store.DeadLetter{
+		MessageID: "m-9", Route: "register-lookups", Step: "steps[1].enrich", Attempts: 1, Time: fixtureTime.Add(10 * time.Minute),
+		Error:    "register answered: no person with ЕГН 8506258485",
+		Metadata: map[string]string{"subject": "D-9", "egn": "8506258485"},
+		Payload:  []byte(`{"application":{"applicant":{"egn":"8506258485"}}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ids["person"] = id
+}
+
+// mustJournal fails t unless the newest journal entry is of kind, about the fixture dead letter
+// name, by actor.
+func (f *fixture) mustJournal(t *testing.T, kind, name, actor string) {
+	t.Helper()
+	es, err := f.backend.st.ListJournal(context.Background(), store.JournalFilter{Kind: kind})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("journal of kind %s: %v, %v; want one entry", kind, es, err)
+	}
+	if e := es[0]; e.Actor != actor || e.Subject != "dead letter "+f.ids[name] || e.MessageID == "" || e.Route == "" {
+		t.Errorf("journal entry %+v, want actor %s about dead letter %s", e, actor, f.ids[name])
+	}
+}
 
 // mustGone fails t unless the fixture dead letter name is deleted.
 func (f *fixture) mustGone(t *testing.T, name string) {

@@ -14,7 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/httpauth"
 )
 
 // ErrUnknownRoute is returned by Backend.Replay, wrapped with the route's name, when the dead
@@ -49,45 +52,67 @@ var openAPI []byte
 type endpoint struct {
 	pattern string // net/http ServeMux pattern: "METHOD /path/{wildcard}"
 	handler http.Handler
+	// perm is the permission a caller needs; open endpoints (probes, metrics) have none and
+	// authenticated ones with no particular permission have anyPrincipal.
+	perm identity.Permission
 }
+
+// Permissions of endpoints beside identity's.
+const (
+	open         identity.Permission = ""  // anyone who reaches the listener
+	anyPrincipal identity.Permission = "*" // anyone who proves who they are
+)
 
 // api holds what the handlers share.
 type api struct {
 	b       Backend
 	log     *slog.Logger
 	metrics http.Handler
+	guard   httpauth.Guard
 }
 
 // endpoints is the one list of what the API serves: Handler registers it and the tests compare it
 // with openapi.yaml.
 func (a *api) endpoints() []endpoint {
 	return []endpoint{
-		{"GET /metrics", a.metrics},
-		{"GET /healthz", http.HandlerFunc(a.healthz)},
-		{"GET /readyz", http.HandlerFunc(a.readyz)},
-		{"GET /api/v1/openapi.yaml", http.HandlerFunc(a.openAPI)},
-		{"GET /api/v1/dead-letters", http.HandlerFunc(a.listDeadLetters)},
-		{"GET /api/v1/dead-letters/{id}", http.HandlerFunc(a.getDeadLetter)},
-		{"DELETE /api/v1/dead-letters/{id}", http.HandlerFunc(a.deleteDeadLetter)},
-		{"POST /api/v1/dead-letters/{id}/replay", http.HandlerFunc(a.replayDeadLetter)},
-		{"GET /api/v1/journal", http.HandlerFunc(a.listJournal)},
+		{"GET /metrics", a.metrics, open},
+		{"GET /healthz", http.HandlerFunc(a.healthz), open},
+		{"GET /readyz", http.HandlerFunc(a.readyz), open},
+		{"GET /api/v1/openapi.yaml", http.HandlerFunc(a.openAPI), anyPrincipal},
+		{"GET /api/v1/dead-letters", http.HandlerFunc(a.listDeadLetters), identity.DeadLettersRead},
+		{"GET /api/v1/dead-letters/{id}", http.HandlerFunc(a.getDeadLetter), identity.DeadLettersRead},
+		{"DELETE /api/v1/dead-letters/{id}", http.HandlerFunc(a.deleteDeadLetter), identity.DeadLettersDelete},
+		{"POST /api/v1/dead-letters/{id}/replay", http.HandlerFunc(a.replayDeadLetter), identity.DeadLettersReplay},
+		{"GET /api/v1/journal", http.HandlerFunc(a.listJournal), identity.JournalRead},
 	}
 }
 
 // Handler returns the operations API: metrics gathered from g, health probes, and dead letters
-// kept in b's store. A nil logger discards. Requests with a method that a path does not serve get
-// 405 Method Not Allowed with an Allow header, and unknown paths 404, both from net/http.
-func Handler(b Backend, g prometheus.Gatherer, logger *slog.Logger) http.Handler {
-	return newAPI(b, g, logger).mux()
+// kept in b's store. Metrics and the probes are open to whoever reaches the listener (they name
+// routes and count messages, nothing about people); every endpoint under /api/v1 needs a
+// principal that auth proves and whose roles grant the endpoint's permission, and refuses others
+// with 401 or 403 (see identity/httpauth). A principal without personal_data.read sees every ЕГН
+// and ЛНЧ masked. A nil auth refuses every /api/v1 request. A nil logger discards. Requests with a
+// method that a path does not serve get 405 Method Not Allowed with an Allow header, and unknown
+// paths 404, both from net/http.
+func Handler(b Backend, g prometheus.Gatherer, auth httpauth.Authenticator, logger *slog.Logger) http.Handler {
+	return newAPI(b, g, auth, logger).mux()
 }
 
-func newAPI(b Backend, g prometheus.Gatherer, logger *slog.Logger) *api {
+func newAPI(b Backend, g prometheus.Gatherer, auth httpauth.Authenticator, logger *slog.Logger) *api {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if auth == nil {
+		auth = httpauth.Any{} // finds no credentials: every request is refused with 401
+	}
+	if g == nil {
+		g = prometheus.NewRegistry()
+	}
 	return &api{
-		b:   b,
-		log: logger,
+		b:     b,
+		log:   logger,
+		guard: httpauth.Guard{Listener: "ops", Auth: auth},
 		metrics: promhttp.HandlerFor(g, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
 			// One failing collector must not hide every other metric.
@@ -104,9 +129,44 @@ func newAPI(b Backend, g prometheus.Gatherer, logger *slog.Logger) *api {
 func (a *api) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, e := range a.endpoints() {
-		mux.Handle(e.pattern, e.handler)
+		mux.Handle(e.pattern, a.protect(e))
 	}
 	return mux
+}
+
+// protect puts e behind the guard for its permission.
+func (a *api) protect(e endpoint) http.Handler {
+	if e.perm == open {
+		return e.handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ref := a.guard.Auth.Authenticate(r)
+		switch {
+		case ref != nil:
+			a.guard.Refuse(w, ref)
+			return
+		case p == nil:
+			a.guard.Refuse(w, httpauth.Unauthorized(httpauth.ReasonMissing, "an API token (Authorization: Bearer) or a client certificate is required"))
+			return
+		case e.perm != anyPrincipal && !p.Can(e.perm):
+			a.guard.Refuse(w, &httpauth.Refusal{Status: http.StatusForbidden, Reason: httpauth.ReasonForbidden,
+				Detail: "principal " + p.String() + " lacks permission " + string(e.perm)})
+			return
+		}
+		e.handler.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), *p)))
+	})
+}
+
+// seesPersonalData reports whether the request's principal may see ЕГН and ЛНЧ unmasked.
+func seesPersonalData(r *http.Request) bool {
+	p, ok := identity.FromContext(r.Context())
+	return ok && p.Can(identity.PersonalDataRead)
+}
+
+// actor names the request's principal for the journal.
+func actor(r *http.Request) string {
+	p, _ := identity.FromContext(r.Context())
+	return p.String()
 }
 
 func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -156,7 +216,11 @@ func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := deadLetterList{DeadLetters: make([]deadLetterJSON, 0, len(dls))}
+	see := seesPersonalData(r)
 	for _, d := range dls {
+		if !see {
+			d = maskDeadLetter(d)
+		}
 		out.DeadLetters = append(out.DeadLetters, toJSON(d, false))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -176,8 +240,12 @@ func (a *api) listJournal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := journalList{Entries: make([]store.JournalEntry, 0, len(es))}
+	see := seesPersonalData(r)
 	for _, e := range es {
 		e.Time = e.Time.UTC()
+		if !see {
+			e = maskJournalEntry(e)
+		}
 		out.Entries = append(out.Entries, e)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -190,21 +258,36 @@ func (a *api) getDeadLetter(w http.ResponseWriter, r *http.Request) {
 		a.writeStoreError(w, r, id, "reading", err)
 		return
 	}
+	if !seesPersonalData(r) {
+		d = maskDeadLetter(d)
+	}
 	writeJSON(w, http.StatusOK, toJSON(d, true))
 }
 
 func (a *api) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := a.b.Store().DeleteDeadLetter(r.Context(), id); err != nil {
+	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
+	if err == nil {
+		err = a.b.Store().DeleteDeadLetter(r.Context(), id)
+	}
+	if err != nil {
 		a.writeStoreError(w, r, id, "deleting", err)
 		return
 	}
-	a.log.Info("dead letter deleted", "dead_letter", id)
+	a.log.Info("dead letter deleted", "dead_letter", id, "actor", actor(r))
+	if !a.journal(w, r, d, "deadletter.deleted", "", "deleted") {
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *api) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
+	if err != nil {
+		a.writeStoreError(w, r, id, "replaying", err)
+		return
+	}
 	mid, err := a.b.Replay(r.Context(), id)
 	if errors.Is(err, ErrUnknownRoute) {
 		a.writeError(w, r, http.StatusConflict, fmt.Errorf("dead letter %q cannot be replayed: %w", id, err))
@@ -214,7 +297,29 @@ func (a *api) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 		a.writeStoreError(w, r, id, "replaying", err)
 		return
 	}
+	a.log.Info("dead letter replayed", "dead_letter", id, "message", mid, "actor", actor(r))
+	if !a.journal(w, r, d, "deadletter.replayed", mid, "replayed") {
+		return
+	}
 	writeJSON(w, http.StatusAccepted, replayResult{ID: id, MessageID: mid, Status: "replayed"})
+}
+
+// journal records that the request's principal replayed or deleted d. The act is done when this
+// is called; if it cannot be journaled the caller is told so with 500, and the log keeps it.
+func (a *api) journal(w http.ResponseWriter, r *http.Request, d store.DeadLetter, kind, newMessage, result string) bool {
+	e := store.JournalEntry{Kind: kind, Route: d.Route, MessageID: d.MessageID, Actor: actor(r),
+		Subject: "dead letter " + d.ID, Dossier: d.Metadata[envelope.Subject], Result: result}
+	if newMessage != "" {
+		e.Detail = map[string]string{"replayed_as": newMessage}
+	}
+	// Not the request's context: a client that hangs up must not leave the act unrecorded.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
+	if _, err := a.b.Store().AppendJournal(ctx, e); err != nil {
+		a.writeError(w, r, http.StatusInternalServerError, fmt.Errorf("dead letter %q was %s but the journal did not record it: %w", d.ID, result, err))
+		return false
+	}
+	return true
 }
 
 // writeStoreError answers 404 for store.ErrNotFound and 500 for anything else.

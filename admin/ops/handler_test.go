@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aiskao/aiskao/hub/store"
 )
 
 // The fixture's dead letters as GET /api/v1/dead-letters shows them (no payload).
@@ -35,6 +38,12 @@ func list(items ...string) string {
 	return `{"dead_letters":[` + strings.Join(items, ",") + `]}`
 }
 
+// problem is a problem-details body of status with detail.
+func problem(status int, detail string) string {
+	b, _ := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
+	return string(b)
+}
+
 const limitError = `{"error":"query parameter limit must be a whole number from 1 to 1000, got %q"}`
 
 // apiCase is one request to the handler and what it must answer. The OpenAPI test runs the same
@@ -49,6 +58,9 @@ type apiCase struct {
 	json   string         // wanted JSON body (compared as values), with the same placeholders
 	text   string         // wanted substring of a text body
 	after  func(*testing.T, *fixture)
+	// token names the fixture's token sent as Authorization: Bearer: "" the operator's, "-" none,
+	// "bad" one this hub never made; any other value is sent as the whole header.
+	token string
 }
 
 const (
@@ -126,6 +138,7 @@ var apiCases = []apiCase{
 		ctype: "application/json", json: `{"id":"{utf8}","message_id":"replay-of-m-1","status":"replayed"}`,
 		after: func(t *testing.T, f *fixture) {
 			f.mustGone(t, "utf8")
+			f.mustJournal(t, "deadletter.replayed", "utf8", "token:operator")
 			if want := []string{f.ids["utf8"]}; !slices.Equal(f.backend.replayed, want) {
 				t.Errorf("replayed %v, want %v", f.backend.replayed, want)
 			}
@@ -140,11 +153,75 @@ var apiCases = []apiCase{
 		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
 
 	{name: "delete", method: "DELETE", target: "/api/v1/dead-letters/{binary}", status: 204,
-		after: func(t *testing.T, f *fixture) { f.mustGone(t, "binary"); f.mustKept(t, "utf8") }},
+		after: func(t *testing.T, f *fixture) {
+			f.mustGone(t, "binary")
+			f.mustKept(t, "utf8")
+			f.mustJournal(t, "deadletter.deleted", "binary", "token:operator")
+		}},
 	{name: "delete unknown", method: "DELETE", target: "/api/v1/dead-letters/nope", status: 404,
 		ctype: "application/json", json: `{"error":"dead letter \"nope\" not found"}`},
 	{name: "delete store fails", method: "DELETE", target: "/api/v1/dead-letters/{binary}", setup: brokenDisk,
 		status: 500, ctype: "application/json", json: `{"error":"deleting dead letter \"{binary}\": disk I/O error"}`},
+
+	// Refusals: every operation under /api/v1 refuses a caller without credentials (401), and
+	// one whose role lacks the permission (403), with a problem-details body.
+	{name: "openapi anonymous", method: "GET", target: "/api/v1/openapi.yaml", token: "-", status: 401,
+		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
+	{name: "list anonymous", method: "GET", target: "/api/v1/dead-letters", token: "-", status: 401,
+		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
+	{name: "list unknown token", method: "GET", target: "/api/v1/dead-letters", token: "bad", status: 401,
+		ctype: "application/problem+json", json: problem(401, "unknown API token")},
+	{name: "list revoked token", method: "GET", target: "/api/v1/dead-letters", token: "revoked", status: 401,
+		ctype: "application/problem+json", json: problem(401, "the API token has been revoked")},
+	{name: "list basic auth", method: "GET", target: "/api/v1/dead-letters", token: "Basic YWRtaW46YWRtaW4=", status: 401,
+		ctype: "application/problem+json", json: problem(401, "the Authorization header must read: Bearer <token>")},
+	{name: "list not a token", method: "GET", target: "/api/v1/dead-letters", token: "Bearer secret", status: 401,
+		ctype: "application/problem+json", json: problem(401, "the bearer token is not an API token of this hub")},
+	{name: "list as integrator", method: "GET", target: "/api/v1/dead-letters", token: "integrator", status: 403,
+		ctype: "application/problem+json", json: problem(403, "principal token:integrator lacks permission deadletters.read")},
+	{name: "list as auditor", method: "GET", target: "/api/v1/dead-letters?route=incoming-documents", token: "auditor", status: 200,
+		ctype: "application/json", json: list(listedBinary, listedUTF8)},
+	{name: "get anonymous", method: "GET", target: "/api/v1/dead-letters/{utf8}", token: "-", status: 401,
+		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
+	{name: "get as integrator", method: "GET", target: "/api/v1/dead-letters/{utf8}", token: "integrator", status: 403,
+		ctype: "application/problem+json", json: problem(403, "principal token:integrator lacks permission deadletters.read")},
+	{name: "get as auditor is masked", method: "GET", target: "/api/v1/dead-letters/{person}", token: "auditor",
+		setup: func(f *fixture) { f.addPerson(f.t) }, status: 200, ctype: "application/json",
+		json: `{"id":"{person}","message_id":"m-9","route":"register-lookups","step":"steps[1].enrich",
+			"error":"register answered: no person with ЕГН ******8485","attempts":1,"time":"2025-03-14T09:40:00Z",
+			"metadata":{"subject":"D-9","egn":"******8485"},"payload":"{\"application\":{\"applicant\":{\"egn\":\"******8485\"}}}"}`},
+	{name: "get as operator is not masked", method: "GET", target: "/api/v1/dead-letters/{person}",
+		setup: func(f *fixture) { f.addPerson(f.t) }, status: 200, ctype: "application/json",
+		text: `"egn\":\"8506258485\"`},
+	{name: "list as auditor is masked", method: "GET", target: "/api/v1/dead-letters?route=register-lookups&limit=1", token: "auditor",
+		setup: func(f *fixture) { f.addPerson(f.t) }, status: 200, ctype: "application/json",
+		text: `"error":"register answered: no person with ЕГН ******8485"`},
+	{name: "replay anonymous", method: "POST", target: "/api/v1/dead-letters/{utf8}/replay", token: "-", status: 401,
+		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required"),
+		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
+	{name: "replay as auditor", method: "POST", target: "/api/v1/dead-letters/{utf8}/replay", token: "auditor", status: 403,
+		ctype: "application/problem+json", json: problem(403, "principal token:auditor lacks permission deadletters.replay"),
+		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
+	{name: "delete anonymous", method: "DELETE", target: "/api/v1/dead-letters/{utf8}", token: "-", status: 401,
+		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required"),
+		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
+	{name: "delete as auditor", method: "DELETE", target: "/api/v1/dead-letters/{utf8}", token: "auditor", status: 403,
+		ctype: "application/problem+json", json: problem(403, "principal token:auditor lacks permission deadletters.delete"),
+		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
+	{name: "journal anonymous", method: "GET", target: "/api/v1/journal", token: "-", status: 401,
+		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
+	{name: "journal as integrator", method: "GET", target: "/api/v1/journal", token: "integrator", status: 403,
+		ctype: "application/problem+json", json: problem(403, "principal token:integrator lacks permission journal.read")},
+	{name: "journal as auditor is masked", method: "GET", target: "/api/v1/journal?dossier=D-9", token: "auditor",
+		setup: func(f *fixture) {
+			_, _ = f.backend.st.AppendJournal(context.Background(), store.JournalEntry{ID: "j-9", Time: fixtureTime, Kind: "regix.call",
+				Dossier: "D-9", Subject: "GRAO/PersonDataSearch 8506258485", Result: "ok", Detail: map[string]string{"egn": "8506258485"}})
+		}, status: 200, ctype: "application/json",
+		json: `{"entries":[{"id":"j-9","time":"2025-03-14T09:30:00Z","kind":"regix.call","dossier":"D-9",
+			"subject":"GRAO/PersonDataSearch ******8485","result":"ok","detail":{"egn":"******8485"}}]}`},
+	{name: "metrics open", method: "GET", target: "/metrics", token: "-", status: 200, ctype: "text/plain",
+		text: "\naiskao_test_messages_total 3\n"},
+	{name: "readyz open", method: "GET", target: "/readyz", token: "-", status: 200, ctype: "text/plain", text: "ok"},
 
 	// Not in the document: net/http answers these.
 	{name: "wrong method", method: "POST", target: "/healthz", status: 405, ctype: "text/plain"},
@@ -160,7 +237,19 @@ func (c apiCase) serve(t *testing.T) (*fixture, *httptest.ResponseRecorder) {
 		c.setup(f)
 	}
 	rec := httptest.NewRecorder()
-	f.handler().ServeHTTP(rec, httptest.NewRequest(c.method, f.expand(c.target), nil))
+	req := httptest.NewRequest(c.method, f.expand(c.target), nil)
+	switch tok, ok := f.tokens[c.token]; {
+	case c.token == "":
+		req.Header.Set("Authorization", "Bearer "+f.tokens["operator"])
+	case c.token == "-":
+	case c.token == "bad":
+		req.Header.Set("Authorization", "Bearer aiskao_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	case ok:
+		req.Header.Set("Authorization", "Bearer "+tok)
+	default:
+		req.Header.Set("Authorization", c.token)
+	}
+	f.handler().ServeHTTP(rec, req)
 	return f, rec
 }
 
@@ -221,7 +310,9 @@ func assertJSON(t *testing.T, got []byte, want string) {
 func TestPayloadIsReadable(t *testing.T) {
 	f := newFixture(t)
 	rec := httptest.NewRecorder()
-	f.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/dead-letters/"+f.ids["utf8"], nil))
+	req := httptest.NewRequest("GET", "/api/v1/dead-letters/"+f.ids["utf8"], nil)
+	req.Header.Set("Authorization", "Bearer "+f.tokens["operator"])
+	f.handler().ServeHTTP(rec, req)
 	if want := `<Doc a=\"1\">Заявление & приложения</Doc>`; !strings.Contains(rec.Body.String(), want) {
 		t.Errorf("body does not contain %s:\n%s", want, rec.Body)
 	}

@@ -126,7 +126,7 @@ func (d *openAPIDoc) schemaFor(t *testing.T, op operation, code, mt string) *jso
 // documented status of every operation is produced by at least one case.
 func TestOpenAPIMatchesHandler(t *testing.T) {
 	doc := loadOpenAPI(t)
-	mux := newAPI(&fakeBackend{}, nil, nil).mux()
+	mux := newAPI(&fakeBackend{}, nil, nil, nil).mux()
 	covered := map[string]bool{} // "GET /path 200"
 
 	for _, c := range apiCases {
@@ -156,7 +156,7 @@ func TestOpenAPIMatchesHandler(t *testing.T) {
 			if _, ok := content[mt]; !ok {
 				t.Fatalf("%s %s: Content-Type %q, openapi.yaml lists %v", op, code, mt, keys(content))
 			}
-			if mt != "application/json" {
+			if mt != "application/json" && mt != "application/problem+json" {
 				return
 			}
 			var body any
@@ -183,7 +183,7 @@ func TestOpenAPIMatchesHandler(t *testing.T) {
 func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 	doc := loadOpenAPI(t)
 	var registered, documented []string
-	for _, e := range newAPI(&fakeBackend{}, nil, nil).endpoints() {
+	for _, e := range newAPI(&fakeBackend{}, nil, nil, nil).endpoints() {
 		registered = append(registered, e.pattern)
 	}
 	for _, op := range doc.operations(t) {

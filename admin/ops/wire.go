@@ -1,12 +1,14 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/internal/mask"
 )
 
 // deadLetterJSON is a dead letter as the API shows it. openapi.yaml describes the same shape
@@ -74,6 +76,25 @@ func toJSON(d store.DeadLetter, withPayload bool) deadLetterJSON {
 		}
 	}
 	return j
+}
+
+// maskDeadLetter returns d with every ЕГН and ЛНЧ masked in its payload, error and metadata.
+func maskDeadLetter(d store.DeadLetter) store.DeadLetter {
+	d.Error = mask.PersonalNumbers(d.Error)
+	d.Metadata = mask.Map(d.Metadata)
+	if d.Payload != nil {
+		d.Payload = mask.Bytes(bytes.Clone(d.Payload))
+	}
+	return d
+}
+
+// maskJournalEntry returns e with every ЕГН and ЛНЧ masked in its text and details.
+func maskJournalEntry(e store.JournalEntry) store.JournalEntry {
+	for _, f := range []*string{&e.Route, &e.MessageID, &e.Dossier, &e.Actor, &e.Subject, &e.LegalBasis, &e.Result} {
+		*f = mask.PersonalNumbers(*f)
+	}
+	e.Detail = mask.Map(e.Detail)
+	return e
 }
 
 // fromJSON converts an API dead letter back into the store's type.

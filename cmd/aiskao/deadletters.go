@@ -6,19 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
-
-	"github.com/aiskao/aiskao/admin/ops"
 )
 
 func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dead-letters", "[-ops URL] list [-route R] [-limit N] | show ID | replay ID | delete ID", stderr)
 	base := opsFlag(fs)
+	access := opsAccess(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -27,7 +25,10 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := opsClient(*base)
+	c, err := access(*base)
+	if err != nil {
+		return err
+	}
 	ctx := context.Background()
 	rest := fs.Args()[1:]
 	switch fs.Arg(0) {
@@ -104,10 +105,6 @@ func opsFlag(fs *flag.FlagSet) *string {
 		def = "http://" + a
 	}
 	return fs.String("ops", def, "address of the hub's operations API")
-}
-
-func opsClient(base string) *ops.Client {
-	return &ops.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -46,6 +46,9 @@ type hubProc struct {
 	opsAddr  string
 	log      *lockedBuffer
 	done     chan struct{}
+	// opsToken is an operator's API token for the operations API (cli sends it), sendToken an
+	// integrator's for the ingress.
+	opsToken, sendToken string
 }
 
 func freeAddr(t *testing.T) string {
@@ -89,6 +92,9 @@ func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
 		// The demo's ЕСОЕД endpoint, on a port of its own so that hubs started together do not clash.
 		h.cmd.Env = append(h.cmd.Env, "AISKAO_ESOED_ADDR="+freeAddr(t))
 	}
+	h.opsToken = createToken(t, "", config, data, h.cmd.Env, "operator")
+	h.sendToken = createToken(t, "", config, data, h.cmd.Env, "integrator")
+	opsTokens.Store("http://"+opsAddr, h.opsToken)
 	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -168,7 +174,9 @@ func (h *hubProc) post(body []byte, idempotencyKey ...string) (int, string, erro
 // cli runs the binary with args and returns its output and exit code.
 func cli(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	out, err := exec.Command(binary, args...).CombinedOutput()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = withOpsToken(os.Environ(), args)
+	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

@@ -211,6 +211,7 @@ func startPeer(t *testing.T, esoedAddr, data string) string {
 	cmd := exec.Command(binary, "esoed", "peer", "-data", data)
 	cmd.Dir = filepath.Join("..", "..")
 	cmd.Env = append(os.Environ(), "AISKAO_PEER_ESOED_ADDR="+esoedAddr, "AISKAO_PEER_OPS_ADDR="+ops, "AISKAO_PEER_HTTP_ADDR="+freeAddr(t))
+	opsTokens.Store("http://"+ops, createToken(t, cmd.Dir, "configs/esoed-peer.yaml", data, cmd.Env, "operator"))
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -243,7 +244,13 @@ func startPeer(t *testing.T, esoedAddr, data string) string {
 // postOutgoing posts an unsigned ЕСОЕД message to the hub's /esoed/outgoing.
 func postOutgoing(t *testing.T, h *hubProc, body []byte) int {
 	t.Helper()
-	resp, err := http.Post("http://"+h.httpAddr+"/esoed/outgoing", "application/xml", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, "http://"+h.httpAddr+"/esoed/outgoing", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/xml")
+	req.Header.Set("Authorization", "Bearer "+h.sendToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 func runJournal(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("journal", "[-ops URL] [-kind K] [-route R] [-dossier D] [-limit N] [-json]", stderr)
 	base := opsFlag(fs)
+	access := opsAccess(fs)
 	kind := fs.String("kind", "", "only entries of this kind, for example regix.call")
 	route := fs.String("route", "", "only entries of this route")
 	dossier := fs.String("dossier", "", "only entries for this dossier")
@@ -25,7 +26,11 @@ func runJournal(args []string, stdout, stderr io.Writer) error {
 		}
 		return errUsage
 	}
-	es, err := opsClient(*base).Journal(context.Background(), store.JournalFilter{Kind: *kind, Route: *route, Dossier: *dossier, Limit: *limit})
+	c, err := access(*base)
+	if err != nil {
+		return err
+	}
+	es, err := c.Journal(context.Background(), store.JournalFilter{Kind: *kind, Route: *route, Dossier: *dossier, Limit: *limit})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@
 //	aiskao test [DIR]                                run route tests (default configs/tests)
 //	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
 //	aiskao journal                                   list register calls and exchanged documents
+//	aiskao tokens create NAME -role ROLE|revoke|list  manage API tokens
 //	aiskao schema                                    print the JSON Schema of the configuration
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
 //	aiskao version                                   print the version
@@ -52,6 +53,7 @@ func commands() []command {
 		{"try", "push one message through one route and show every step", runTry},
 		{"test", "run route tests", runTest},
 		{"dead-letters", "list, show, replay or delete dead letters (through the operations API)", runDeadLetters},
+		{"tokens", "create, revoke or list API tokens (tokens create NAME -role ROLE)", runTokens},
 		{"journal", "list the journal of register calls and exchanged documents (through the operations API)", runJournal},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
 		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},

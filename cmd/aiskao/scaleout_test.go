@@ -244,6 +244,7 @@ func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string
 		"AISKAO_POSTGRES_URL="+d.pgURL, "AISKAO_POSTGRES_SCHEMA="+d.name,
 		"AISKAO_OUT_DIR="+d.out)
 	p.cmd.Env = append(append(p.cmd.Env, d.env...), extra...)
+	opsTokens.Store("http://"+opsAddr, createToken(d.tb, "", d.config, data, p.cmd.Env, "operator"))
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		d.tb.Fatal(err)
@@ -719,6 +720,7 @@ func (r *registry) deliveries(id string) int {
 const registryConnectors = `connectors:
   registry-in:
     type: http
+    auth: { type: none }
     listen: ${AISKAO_HTTP_ADDR:-127.0.0.1:8080}
     path: /registry/documents
     content_types: [application/xml]
@@ -972,6 +974,7 @@ func passthroughConfig(b *testing.B) string {
 connectors:
   esoed-http:
     type: http
+    auth: { type: none }
     listen: ${AISKAO_HTTP_ADDR}
     path: /esoed/documents
     content_types: [application/xml]

@@ -2,21 +2,28 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/aiskao/aiskao/admin/ops"
 	"github.com/aiskao/aiskao/hub"
+	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/httpauth"
 	"github.com/aiskao/aiskao/routes"
 )
 
@@ -113,12 +120,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 
 	var opsSrv *http.Server
 	if cfg.Ops.Listen != "" {
-		ln, err := net.Listen("tcp", cfg.Ops.Listen)
+		ln, handler, err := opsListener(cfg.Ops, opsBackend{sup}, sup.Metrics().Registry, log)
 		if err != nil {
 			_ = sup.Stop(ctx)
-			return fmt.Errorf("operations API: %w", err)
+			return err
 		}
-		opsSrv = &http.Server{Handler: ops.Handler(opsBackend{sup}, sup.Metrics().Registry, log), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		opsSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 		go func() {
 			if err := opsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("operations API stopped", "error", err)
@@ -147,6 +154,46 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		_ = opsSrv.Shutdown(sctx)
 	}
 	return err
+}
+
+// opsListener opens the operations API's listener, with TLS when ops.tls has a certificate, and
+// its handler with the API's authentication. aiskao_auth_refused_total joins the hub's metrics.
+func opsListener(o routes.Ops, b ops.Backend, reg *prometheus.Registry, log *slog.Logger) (net.Listener, http.Handler, error) {
+	sec := ops.Security{CertFile: resolvePath(o.BaseDir, o.TLS.Cert), KeyFile: resolvePath(o.BaseDir, o.TLS.Key),
+		ClientCAFile: resolvePath(o.BaseDir, o.TLS.ClientCA), Clients: map[string]identity.Role{}}
+	for subject, role := range o.TLS.Clients {
+		sec.Clients[subject] = identity.Role(role)
+	}
+	if err := sec.CheckListen(o.Listen); err != nil {
+		return nil, nil, err
+	}
+	tc, err := sec.TLSConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	auth, err := sec.Authenticator(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := reg.Register(httpauth.Collector()); err != nil {
+		return nil, nil, fmt.Errorf("operations API: metrics: %w", err)
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("operations API: %w", err)
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+	}
+	return ln, ops.Handler(b, reg, auth, log), nil
+}
+
+// resolvePath makes a relative file name relative to the configuration's folder.
+func resolvePath(base, name string) string {
+	if name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(base, name)
 }
 
 // opsBackend adapts the supervisor to the operations API.

@@ -102,7 +102,7 @@ func TestValidateSeveralPaths(t *testing.T) {
 	}
 }
 
-const goodLine = "routes/testdata/good.yaml: ok (5 connectors, 3 routes)\n"
+const goodLine = "routes/testdata/good.yaml: ok (7 connectors, 3 routes)\n"
 
 func TestValidateGood(t *testing.T) {
 	stdout, stderr, code := runFromRoot(t, "validate", "routes/testdata/good.yaml")

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/jwtauth"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -18,6 +20,8 @@ type Config struct {
 	MaxBody      spec.ByteSize `yaml:"max_body" doc:"Largest request body accepted; larger ones get 413." default:"10MiB" min:"1" example:"512KiB"`
 	ContentTypes []string      `yaml:"content_types" doc:"Media types accepted in Content-Type; parameters such as charset are ignored; others get 415." default:"[application/xml, text/xml, application/json]" min:"1" example:"[application/xml]"`
 	MessageType  string        `yaml:"message_type" doc:"Value of the envelope's type for received messages; empty leaves it unset." example:"esoed.DocumentRegistrationRequest"`
+	Auth         Auth          `yaml:"auth" doc:"Who may send (required for a source): type none accepts anyone and must be written out; api_key, mtls and jwt refuse everyone else with 401 or 403."`
+	TLS          ServerTLS     `yaml:"tls" doc:"Serve HTTPS on listen with this certificate. Every source on the same listen address must give the same files; required for auth type mtls."`
 
 	URL     string            `yaml:"url" doc:"Address that messages are delivered to, http or https (required for a sink)." example:"https://registry.example.bg/api/documents"`
 	Method  string            `yaml:"method" doc:"HTTP method of deliveries." enum:"POST,PUT,PATCH" default:"POST"`
@@ -45,6 +49,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Path != "" && (!strings.HasPrefix(c.Path, "/") || strings.ContainsAny(c.Path, " \t{}?#")) {
 		add("path", "%q must start with / and hold no spaces, braces, ? or #", c.Path)
+	}
+	if c.Listen != "" {
+		c.Auth.validate(add, c.TLS.Cert != "")
+		if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+			add("tls", "set both cert and key, or neither")
+		}
+	} else if c.Auth.Type != "" || c.TLS.Cert != "" || c.TLS.Key != "" {
+		add("auth", "auth and tls are options of a source; set listen and path too")
 	}
 	if c.MaxBody < 1 {
 		add("max_body", "must be at least 1 byte")
@@ -83,6 +95,76 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Auth says who may send to a source.
+type Auth struct {
+	Type string `yaml:"type" doc:"none: anyone who reaches the listener (write it out to mean it); api_key: an API token from the hub's store (aiskao tokens create) sent as Authorization: Bearer; mtls: a TLS client certificate chained to ca; jwt: an OAuth2 bearer JWT from issuer, checked with its keys." enum:"none,api_key,mtls,jwt" example:"api_key"`
+	Role string `yaml:"role" doc:"api_key: the role a token must have; mtls and jwt: the role an accepted caller is given. It must grant routes.send." default:"integrator" example:"integrator"`
+
+	CA       string   `yaml:"ca" doc:"mtls: file of the PEM CA certificates that client certificates must chain to; relative to the configuration's folder." example:"certs/clients-ca.pem"`
+	Subjects []string `yaml:"subjects" doc:"mtls: the only client certificate subjects accepted, as Go writes them (CN=...,O=...); jwt: the only sub claims accepted. Empty accepts any." example:"[CN=back-office,O=Община Примерно]"`
+
+	Issuer     string        `yaml:"issuer" doc:"jwt: the issuer (iss) tokens must name." example:"https://login.example.bg/realms/aiskao"`
+	Audience   string        `yaml:"audience" doc:"jwt: the audience (aud) tokens must name." example:"aiskao-hub"`
+	JWKSURL    string        `yaml:"jwks_url" doc:"jwt: address of the issuer's JWK Set, https (http only to a loopback address)." example:"https://login.example.bg/realms/aiskao/protocol/openid-connect/certs"`
+	JWKSFile   string        `yaml:"jwks_file" doc:"jwt: file of the issuer's JWK Set, instead of jwks_url; relative to the configuration's folder." example:"keys/issuer.jwks.json"`
+	Algorithms []string      `yaml:"algorithms" doc:"jwt: the signature algorithms accepted; never none or HMAC." default:"[RS256, ES256]" example:"[RS256]"`
+	Leeway     spec.Duration `yaml:"leeway" doc:"jwt: clock difference tolerated on exp, nbf and iat." default:"30s" example:"1m"`
+}
+
+// ServerTLS is a listener's certificate.
+type ServerTLS struct {
+	Cert string `yaml:"cert" doc:"File of the server's PEM certificate chain; relative to the configuration's folder." example:"certs/hub.pem"`
+	Key  string `yaml:"key" doc:"File of its PEM private key." example:"certs/hub.key"`
+}
+
+func (a *Auth) validate(add func(field, format string, args ...any), hasTLS bool) {
+	switch a.Type {
+	case "":
+		add("auth", "required for a source: write auth: {type: none} to accept anyone who reaches %s, or type api_key, mtls or jwt", "the listener")
+		return
+	case "none", "api_key", "mtls", "jwt":
+	default:
+		add("auth.type", "%q is not one of none, api_key, mtls, jwt", a.Type)
+		return
+	}
+	if a.Type != "none" {
+		r, err := identity.ParseRole(a.Role)
+		switch {
+		case err != nil:
+			add("auth.role", "%v", err)
+		case !r.Grants(identity.RoutesSend):
+			add("auth.role", "role %s does not grant %s; use integrator", r, identity.RoutesSend)
+		}
+	}
+	switch a.Type {
+	case "mtls":
+		if a.CA == "" {
+			add("auth.ca", "required with type mtls: the CA certificates client certificates must chain to")
+		}
+		if !hasTLS {
+			add("tls", "required with auth type mtls: the listener must serve HTTPS to ask for client certificates")
+		}
+	case "jwt":
+		if a.Issuer == "" {
+			add("auth.issuer", "required with type jwt")
+		}
+		if a.Audience == "" {
+			add("auth.audience", "required with type jwt")
+		}
+		if (a.JWKSURL == "") == (a.JWKSFile == "") {
+			add("auth.jwks_url", "set one of jwks_url and jwks_file with type jwt")
+		}
+		if a.JWKSURL != "" {
+			if err := jwtauth.CheckURL(a.JWKSURL); err != nil {
+				add("auth.jwks_url", "%v", err)
+			}
+		}
+		if _, err := jwtauth.ParseAlgorithms(a.Algorithms); err != nil {
+			add("auth.algorithms", "%v", err)
+		}
+	}
 }
 
 func isToken(s string) bool {

@@ -2,10 +2,21 @@
 // endpoint of the hub, and a sink that delivers messages with an HTTP request.
 //
 // As a source (options listen and path) it mounts "POST <path>" on the hub's HTTP server for the
-// listen address, which it shares with every connector listening there. A request whose body is
-// stored is answered 202 Accepted with {"id": "<message id>"}; the answer comes only once the hub
-// has durably stored the message, so a client that got 202 may forget it. Every refusal is a plain
-// text, Bulgarian first and English second:
+// listen address, which it shares with every connector listening there. Who may send is the
+// option auth, which a source must state, so that an open ingress is a decision written in the
+// configuration and never a default: none (anyone who reaches the listener), api_key (an API token
+// of the hub's store with the role given, integrator by default, sent as Authorization: Bearer),
+// mtls (a TLS client certificate chained to the CA in ca, its subject among subjects when given;
+// the listener then serves HTTPS with tls, and connectors sharing an address must give the same
+// tls), or jwt (an OAuth2 bearer JWT signed by issuer's keys, for audience, unexpired, with an
+// allowed asymmetric algorithm; see identity/jwtauth). Credentials are checked before the body is
+// read. A caller without credentials, or whose credentials prove nothing, gets 401 with a
+// WWW-Authenticate challenge; one whose role may not send gets 403; both with an RFC 9457
+// problem-details body, counted in aiskao_auth_refused_total{listener=<connector>}.
+//
+// A request whose body is stored is answered 202 Accepted with {"id": "<message id>"}; the answer
+// comes only once the hub has durably stored the message, so a client that got 202 may forget it.
+// Every other refusal is a plain text, Bulgarian first and English second:
 //
 //	400  empty body, unreadable body, malformed Idempotency-Key
 //	405  any method but POST (with Allow: POST)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/httpauth"
 )
 
 // Texts of the answers that carry no data; the others are built in the handler.
@@ -39,6 +42,8 @@ type source struct {
 	allowedText string
 	tooLarge    string
 	log         *slog.Logger
+	guard       *httpauth.Guard // nil for auth type none
+	role        identity.Role   // the role an api_key token must have
 
 	mu       sync.RWMutex
 	emit     connectors.Emit // nil while not running
@@ -71,6 +76,18 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	size := formatSize(int64(c.MaxBody))
 	s.tooLarge = fmt.Sprintf("Тялото е по-голямо от %s / body larger than %s", size, size)
 
+	if s.guard, err = newGuard(env, c); err != nil {
+		return nil, fmt.Errorf("http source %s: auth: %w", env.Name, err)
+	}
+	s.role = identity.Role(c.Auth.Role)
+	if env.ListenerTLS == nil && c.TLS.Cert != "" {
+		return nil, fmt.Errorf("http source %s: the hub offers no HTTPS server", env.Name)
+	}
+	if env.ListenerTLS != nil {
+		if err := env.ListenerTLS(c.Listen, resolve(env.BaseDir, c.TLS.Cert), resolve(env.BaseDir, c.TLS.Key)); err != nil {
+			return nil, fmt.Errorf("http source %s: tls: %w", env.Name, err)
+		}
+	}
 	mux, err := env.Mux(c.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("http source %s: server for %s: %w", env.Name, c.Listen, err)
@@ -140,6 +157,17 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, fmt.Sprintf("Методът %s не е разрешен, използвайте POST / method %s not allowed, use POST", r.Method, r.Method), http.StatusMethodNotAllowed)
 		return
+	}
+	if s.guard != nil {
+		p, ok := s.guard.Check(w, r)
+		if !ok {
+			return
+		}
+		if p.Kind == identity.KindToken && !slices.Contains(p.Roles, s.role) {
+			s.guard.Refuse(w, &httpauth.Refusal{Status: http.StatusForbidden, Reason: httpauth.ReasonForbidden,
+				Detail: "principal " + p.String() + " does not have role " + string(s.role)})
+			return
+		}
 	}
 	ct := r.Header.Get("Content-Type")
 	if text := s.checkType(ct); text != "" {

@@ -44,6 +44,9 @@ func (ts *testServer) source(t testing.TB, name string, c Config) *source {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:0"
 	}
+	if c.Auth.Type == "" {
+		c.Auth.Type = "none"
+	}
 	src, err := newSource(&c, ts.env(name))
 	if err != nil {
 		t.Fatalf("newSource: %v", err)
@@ -252,7 +255,7 @@ func TestSourcePaths(t *testing.T) {
 	if resp, _ := post(t, ts.srv.URL+"/in/x", "POST", "text/xml", strings.NewReader("<a/>"), nil); resp.StatusCode != 404 {
 		t.Errorf("POST /in/x: %d; want 404: a path ending in / is not a tree", resp.StatusCode)
 	}
-	_, err := newSource(&Config{Listen: ":1", Path: "/in/"}, ts.env("b"))
+	_, err := newSource(&Config{Listen: ":1", Path: "/in/", Auth: Auth{Type: "none"}}, ts.env("b"))
 	if err == nil || !strings.Contains(err.Error(), "http source b: path /in/ on :1") {
 		t.Errorf("second source on one path: %v; want an error naming it", err)
 	}
@@ -306,7 +309,7 @@ func TestConfig(t *testing.T) {
 	connectortest.CheckConfig(t, connectortest.ConfigCase{
 		Zero:     &Config{},
 		Defaults: func(c any) { _ = spec.FillDefaults(c) },
-		Valid:    &Config{Listen: ":8080", Path: "/in", MaxBody: 1, ContentTypes: []string{"text/xml"}, URL: "https://x.example", Method: "PUT", Timeout: 1},
+		Valid:    &Config{Listen: ":8080", Path: "/in", Auth: Auth{Type: "none"}, MaxBody: 1, ContentTypes: []string{"text/xml"}, URL: "https://x.example", Method: "PUT", Timeout: 1},
 	})
 }
 
@@ -317,12 +320,12 @@ func TestValidate(t *testing.T) {
 		want []string // "field: message"
 	}{
 		{"nothing", Config{}, []string{"listen: set listen and path to receive messages, or url to deliver them"}},
-		{"listen without path", Config{Listen: ":8080"}, []string{"path: required with listen: the path of the POST endpoint, such as /in"}},
+		{"listen without path", Config{Listen: ":8080", Auth: Auth{Type: "none"}}, []string{"path: required with listen: the path of the POST endpoint, such as /in"}},
 		{"path without listen", Config{Path: "/in", URL: "http://x"}, []string{"path: only used with listen; set listen too"}},
-		{"bad listen and path", Config{Listen: "8080", Path: "in"}, []string{
+		{"bad listen and path", Config{Listen: "8080", Path: "in", Auth: Auth{Type: "none"}}, []string{
 			`listen: "8080" is not an address such as 127.0.0.1:8080 or :8080`,
 			`path: "in" must start with / and hold no spaces, braces, ? or #`}},
-		{"bad content type", Config{Listen: ":1", Path: "/", ContentTypes: []string{"xml", "text/xml; charset=utf-8"}}, []string{
+		{"bad content type", Config{Listen: ":1", Path: "/", Auth: Auth{Type: "none"}, ContentTypes: []string{"xml", "text/xml; charset=utf-8"}}, []string{
 			`content_types[0]: "xml" is not a media type such as application/xml (without parameters)`,
 			`content_types[1]: "text/xml; charset=utf-8" is not a media type such as application/xml (without parameters)`}},
 		{"ftp url", Config{URL: "ftp://x/y"}, []string{`url: "ftp://x/y" must start with http:// or https://`}},

@@ -1,0 +1,71 @@
+package httpconn
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/apitoken"
+	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/identity/jwtauth"
+)
+
+// newGuard builds the check of the source's auth option; nil for type none.
+func newGuard(env connectors.Env, c Config) (*httpauth.Guard, error) {
+	role := identity.Role(c.Auth.Role)
+	g := &httpauth.Guard{Listener: env.Name, Permission: identity.RoutesSend}
+	switch c.Auth.Type {
+	case "none":
+		return nil, nil
+	case "api_key":
+		ts, ok := env.Store.(apitoken.Store)
+		if !ok {
+			return nil, errors.New("api_key needs a store that keeps API tokens (sqlite or postgres)")
+		}
+		g.Auth = httpauth.Token{Auth: apitoken.Authenticator{Store: ts}}
+	case "mtls":
+		pem, err := os.ReadFile(resolve(env.BaseDir, c.Auth.CA))
+		if err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca: %s holds no PEM certificate", c.Auth.CA)
+		}
+		cert := httpauth.Certificate{Roots: roots}
+		if len(c.Auth.Subjects) == 0 {
+			cert.Default = role
+		} else {
+			cert.Roles = map[string]identity.Role{}
+			for _, s := range c.Auth.Subjects {
+				cert.Roles[s] = role
+			}
+		}
+		g.Auth = cert
+	case "jwt":
+		v, err := jwtauth.New(jwtauth.Config{
+			Issuer: c.Auth.Issuer, Audience: c.Auth.Audience, JWKSURL: c.Auth.JWKSURL,
+			JWKSFile: resolve(env.BaseDir, c.Auth.JWKSFile), Algorithms: c.Auth.Algorithms,
+			Leeway: c.Auth.Leeway.D(), Role: role, Subjects: c.Auth.Subjects,
+		})
+		if err != nil {
+			return nil, err
+		}
+		g.Auth = v
+	default:
+		return nil, fmt.Errorf("type %q is not one of none, api_key, mtls, jwt", c.Auth.Type)
+	}
+	return g, nil
+}
+
+// resolve makes a relative file name relative to the configuration's folder.
+func resolve(base, name string) string {
+	if name == "" || filepath.IsAbs(name) || base == "" {
+		return name
+	}
+	return filepath.Join(base, name)
+}

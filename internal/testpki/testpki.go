@@ -1,0 +1,98 @@
+// Package testpki makes certificate authorities and the certificates they issue, for tests of
+// TLS servers and client-certificate checks.
+package testpki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var serial atomic.Int64
+
+// CA is a certificate authority valid from an hour ago for a day.
+type CA struct {
+	Cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+// New makes a CA named cn.
+func New(t testing.TB, cn string) *CA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: cn}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &CA{Cert: cert, key: key}
+}
+
+// Leaf describes a certificate to issue.
+type Leaf struct {
+	Subject  pkix.Name
+	Usage    x509.ExtKeyUsage // client or server authentication
+	NotAfter time.Time        // zero: in an hour
+	IPs      []net.IP         // subject alternative names of a server
+}
+
+// Issue makes a certificate for l signed by the CA.
+func (ca *CA) Issue(t testing.TB, l Leaf) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.NotAfter.IsZero() {
+		l.NotAfter = time.Now().Add(time.Hour)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: l.Subject, ExtKeyUsage: []x509.ExtKeyUsage{l.Usage},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: l.NotAfter, IPAddresses: l.IPs}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
+// WriteCA writes the CA's certificate as PEM into dir/name and returns the path.
+func (ca *CA) WriteCA(t testing.TB, dir, name string) string {
+	t.Helper()
+	return write(t, filepath.Join(dir, name), &pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})
+}
+
+// WritePair writes c's certificate and key as PEM into dir/name.pem and dir/name.key.
+func WritePair(t testing.TB, c tls.Certificate, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	k, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return write(t, filepath.Join(dir, name+".pem"), &pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
+		write(t, filepath.Join(dir, name+".key"), &pem.Block{Type: "PRIVATE KEY", Bytes: k})
+}
+
+func write(t testing.TB, file string, b *pem.Block) string {
+	t.Helper()
+	if err := os.WriteFile(file, pem.EncodeToMemory(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
