@@ -75,7 +75,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	procs := fs.Int("procs", 0, "processors running Go code, as GOMAXPROCS, used when the environment sets no GOMAXPROCS; 0: two per usable CPU")
 	newLogger := logFlags(fs, stderr)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	log, err := newLogger()
 	if err != nil {

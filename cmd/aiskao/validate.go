@@ -10,7 +10,7 @@ import (
 func runValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("validate", "FILE|DIR...", stderr)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -36,7 +36,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 func runSchema(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("schema", "", stderr)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	b, err := routes.Schema(routes.DefaultCatalog())
 	if err != nil {
