@@ -72,6 +72,8 @@ type Engine struct {
 
 	work *workers // runs the routes' steps and deliveries
 
+	check bool // only built to be checked (Check): connectors create nothing
+
 	stopSources context.CancelFunc
 	sourcesDone sync.WaitGroup
 	// sourceErrs holds why a source stopped before the engine did, by connector name: the hub
@@ -105,17 +107,8 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 	if err := e.openTransportAndStore(); err != nil {
 		return nil, err
 	}
-	for _, r := range cfg.Routes {
-		if err := e.buildSource(r.From); err != nil {
-			return nil, err
-		}
-		p, err := newPipeline(r, opts, e.sink, e.caller, e.st)
-		if err != nil {
-			return nil, err
-		}
-		p.metrics = opts.Metrics.forRoute(r.Name)
-		e.pipes[r.Name] = p
-		e.topicsOf[r.From] = append(e.topicsOf[r.From], Topic(r.Name))
+	if errs := e.buildRoutes(); len(errs) > 0 {
+		return nil, errs
 	}
 	if err := e.buildRouter(); err != nil {
 		return nil, err
@@ -154,6 +147,7 @@ func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
 		Logger:  e.log, // connectors name themselves in their log lines
 		Mux:     e.mux,
 		Store:   e.st,
+		Check:   e.check,
 	}
 }
 

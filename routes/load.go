@@ -393,7 +393,7 @@ func (l *loader) route(file, baseDir string, i int, n *yaml.Node) {
 	}
 	l.cfg.Routes = append(l.cfg.Routes, Route{
 		Name: r.Name, From: r.From, Steps: steps, To: to, OnError: r.OnError,
-		Timeout: r.Timeout, Prefetch: r.Prefetch, BaseDir: baseDir, Pos: pos(file, n),
+		Timeout: r.Timeout, Prefetch: r.Prefetch, BaseDir: baseDir, Path: path, Pos: pos(file, n),
 	})
 }
 

@@ -59,6 +59,7 @@ type Route struct {
 	// transport's prefetch.
 	Prefetch int
 	BaseDir  string // folder of the file that declares it
+	Path     string // its place in its file, "routes[2]", for errors found when it is built
 	Pos      Pos
 }
 
