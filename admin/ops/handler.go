@@ -184,7 +184,7 @@ func (a *api) listJournal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) getDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := a.deadLetterID(r.Context(), r.PathValue("id"))
 	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
 	if err != nil {
 		a.writeStoreError(w, r, id, "reading", err)
@@ -194,7 +194,7 @@ func (a *api) getDeadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := a.deadLetterID(r.Context(), r.PathValue("id"))
 	if err := a.b.Store().DeleteDeadLetter(r.Context(), id); err != nil {
 		a.writeStoreError(w, r, id, "deleting", err)
 		return
@@ -204,7 +204,7 @@ func (a *api) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := a.deadLetterID(r.Context(), r.PathValue("id"))
 	mid, err := a.b.Replay(r.Context(), id)
 	if errors.Is(err, ErrUnknownRoute) {
 		a.writeError(w, r, http.StatusConflict, fmt.Errorf("dead letter %q cannot be replayed: %w", id, err))

@@ -17,7 +17,7 @@ import (
 
 func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dead-letters", "list [-route R] [-limit N] | show ID | replay ID | delete ID  [-ops URL] [-json]\n"+
-		"  ID is a dead letter's id or the id of the message it holds (the id a POST answered with)", stderr)
+		"  ID is a dead letter's id, or the id of the message it holds (the id a POST was answered with)", stderr)
 	base := opsFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	route := fs.String("route", "", "list: only this route")
