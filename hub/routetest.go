@@ -124,7 +124,7 @@ func ReadRouteTest(file string) (*RouteTest, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, spec.Errors{{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, spec.Errors{routes.SyntaxError(file, raw, err)}
 	}
 	var root *yaml.Node
 	if len(doc.Content) > 0 {

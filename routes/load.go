@@ -170,11 +170,11 @@ func where(p Pos) string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError turns the YAML parser's error for data into a positioned error. The parser names
+// SyntaxError turns yaml.v3's error for data into a positioned error. The parser names
 // the line where the enclosing block began (line 1 for a mistake anywhere in a top-level
 // mapping), so the place of the mistake itself is taken from a second parser that reports it
 // exactly; its own message is kept only when the first parser gave no line.
-func syntaxError(file string, data []byte, err error) spec.Error {
+func SyntaxError(file string, data []byte, err error) spec.Error {
 	e := spec.Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
@@ -200,7 +200,7 @@ func (l *loader) file(file string, data []byte) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		l.errs = append(l.errs, syntaxError(file, data, err))
+		l.errs = append(l.errs, SyntaxError(file, data, err))
 		return
 	}
 	if len(doc.Content) == 0 {

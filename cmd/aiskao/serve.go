@@ -23,6 +23,7 @@ import (
 	"github.com/aiskao/aiskao/admin/ops"
 	"github.com/aiskao/aiskao/hub"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // defaultConfig is the embedded demo, so that `go run ./cmd/aiskao serve` works from a clone.
@@ -114,6 +115,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	})
 	ctx := context.Background()
 	if err := sup.Start(ctx); err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return fmt.Errorf("configuration %s cannot run:\n%w", *config, err)
+		}
 		return err
 	}
 
