@@ -1,7 +1,7 @@
 // Command aiskao runs the АИСКАО integration hub and the tools integrators use with it.
 //
 //	aiskao serve [-config FILE|DIR] [-data DIR]     run the hub (default: the embedded demo)
-//	aiskao validate FILE|DIR...                      check configurations without running them
+//	aiskao validate [-config F|DIR] FILE|DIR...      check configurations and route tests as serve builds them
 //	aiskao try -config F -route NAME INPUT           push one message through one route, step by step
 //	aiskao test [DIR]                                run route tests (default configs/tests)
 //	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
@@ -9,6 +9,10 @@
 //	aiskao schema                                    print the JSON Schema of the configuration
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
 //	aiskao version                                   print the version
+//	aiskao help [COMMAND [SUBCOMMAND]]               the commands, or a command's options (as -h)
+//
+// Options may come before or after a command's words (dead-letters list -json); -h, -help and
+// --help print the usage and exit 0 at every level.
 package main
 
 import (
