@@ -3,11 +3,9 @@ package hub
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 
-	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/routes/spec"
@@ -112,16 +110,8 @@ func Check(cfg *routes.Config, opts Options) (err error) {
 	}
 	defer os.RemoveAll(dir)
 	opts.DataDir = dir
-	e := &Engine{
-		cfg: cfg, opts: opts, log: opts.Logger, check: true,
-		st:       checkStore{},
-		sources:  map[string]connectors.Source{},
-		sinks:    map[string]connectors.Sink{},
-		callers:  map[string]connectors.Caller{},
-		pipes:    map[string]*pipeline{},
-		topicsOf: map[string][]string{},
-		servers:  map[string]*http.ServeMux{},
-	}
+	e := newEngine(cfg, opts)
+	e.check, e.st = true, checkStore{}
 	defer e.closeResources()
 	defer func() {
 		// A connector that uses the store while it is built is a mistake of that connector;

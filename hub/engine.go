@@ -85,12 +85,9 @@ type Engine struct {
 // Topic is the transport topic a route reads from.
 func Topic(route string) string { return "route." + route }
 
-// Build makes an engine from a loaded configuration: it opens the transport and the store and
-// builds every connector and step, so that a configuration that cannot run fails here, before
-// anything starts. Nothing listens or flows until Start.
-func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
-	opts.defaults()
-	e := &Engine{
+// newEngine returns an engine of cfg with nothing built yet.
+func newEngine(cfg *routes.Config, opts Options) *Engine {
+	return &Engine{
 		cfg: cfg, opts: opts, log: opts.Logger,
 		sources:  map[string]connectors.Source{},
 		sinks:    map[string]connectors.Sink{},
@@ -99,6 +96,14 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 		topicsOf: map[string][]string{},
 		servers:  map[string]*http.ServeMux{},
 	}
+}
+
+// Build makes an engine from a loaded configuration: it opens the transport and the store and
+// builds every connector and step, so that a configuration that cannot run fails here, before
+// anything starts. Nothing listens or flows until Start.
+func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
+	opts.defaults()
+	e := newEngine(cfg, opts)
 	defer func() {
 		if err != nil {
 			e.closeResources()

@@ -40,6 +40,12 @@ func jsonValue(t *testing.T, file string, data []byte) any {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
+	return yamlAsJSON(t, data)
+}
+
+// yamlAsJSON reads YAML as it stands as the JSON value a schema validates.
+func yamlAsJSON(t *testing.T, data []byte) any {
+	t.Helper()
 	var v any
 	if err := yaml.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
@@ -119,14 +125,7 @@ func TestSchemaAcceptsEnvRefsAsWritten(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var v any
-		if err := yaml.Unmarshal(data, &v); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(v)
-		var doc any
-		_ = json.Unmarshal(b, &doc)
-		if err := s.Validate(doc); err != nil {
+		if err := s.Validate(yamlAsJSON(t, data)); err != nil {
 			t.Errorf("%s as written fails the schema: %#v", f, err)
 		}
 	}
@@ -141,14 +140,7 @@ func TestSchemaAcceptsEnvRefsAsWritten(t *testing.T) {
 		{"routes: [{name: a, from: in, to: in, prefetch: '${8}'}]", false},
 		{"routes: [{name: a, from: in, to: in, timeout: 'ten seconds'}]", false},
 	} {
-		var v any
-		if err := yaml.Unmarshal([]byte(tc.yaml), &v); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(v)
-		var doc any
-		_ = json.Unmarshal(b, &doc)
-		if err := s.Validate(doc); (err == nil) != tc.ok {
+		if err := s.Validate(yamlAsJSON(t, []byte(tc.yaml))); (err == nil) != tc.ok {
 			t.Errorf("%s: schema error %v, want accepted=%v", tc.yaml, err, tc.ok)
 		}
 	}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,34 +10,12 @@ import (
 	"time"
 )
 
-// runIn runs the binary in dir and returns its stdout, stderr and exit status.
+// runIn runs the binary in dir, bounded to 30 s, and returns its stdout, stderr and exit status.
 func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	bin, err := filepath.Abs(binary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("aiskao %v did not end in 30 s:\n%s%s", args, &out, &errOut)
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errOut.String(), code
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return runBinary(t, exec.CommandContext(ctx, binary), dir, nil, args...)
 }
 
 // validateHead is the start of a configuration whose connectors build, on ports nothing binds

@@ -19,17 +19,24 @@ const repoRoot = "../.."
 // needs unset, and returns its stdout, stderr and exit status.
 func runFromRoot(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AISKAO_TEST_UNSET_") {
+			env = append(env, kv)
+		}
+	}
+	return runBinary(t, exec.Command(binary), repoRoot, env, args...)
+}
+
+// runBinary runs cmd, the built binary, with args in dir and env (nil: this process's), and
+// returns its stdout, stderr and exit status.
+func runBinary(t *testing.T, cmd *exec.Cmd, dir string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	bin, err := filepath.Abs(binary)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = repoRoot
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AISKAO_TEST_UNSET_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Path, cmd.Args, cmd.Dir, cmd.Env = bin, append([]string{bin}, args...), dir, env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
