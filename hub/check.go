@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -50,8 +51,43 @@ func (e *Engine) buildRoutes() spec.Errors {
 		e.pipes[r.Name] = p
 		e.topicsOf[r.From] = append(e.topicsOf[r.From], Topic(r.Name))
 	}
+	if err := e.opsClash(); err != nil {
+		errs = append(errs, *err)
+	}
 	errs.Sort()
 	return errs
+}
+
+// opsClash reports an operations API set on the address of the sources' HTTP server: serve
+// binds them separately, so the second would fail once the hub had started.
+func (e *Engine) opsClash() *spec.Error {
+	ops := e.cfg.Ops.Listen
+	if ops == "" {
+		return nil
+	}
+	for addr := range e.servers {
+		if sameAddress(ops, addr) {
+			p := e.cfg.Ops.Pos
+			return &spec.Error{File: p.File, Line: p.Line, Col: p.Col, Path: "ops.listen",
+				Msg: fmt.Sprintf("%s is also where http sources listen (%s); give the operations API an address of its own", ops, addr)}
+		}
+	}
+	return nil
+}
+
+// sameAddress reports whether two listen addresses bind one port: the same host, or a wildcard
+// host on either side.
+func sameAddress(a, b string) bool {
+	ha, pa, erra := net.SplitHostPort(a)
+	hb, pb, errb := net.SplitHostPort(b)
+	if erra != nil || errb != nil {
+		return a == b
+	}
+	if pa != pb || pa == "0" {
+		return false
+	}
+	wild := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wild(ha) || wild(hb)
 }
 
 // connectorErr is a connector that could not be built as a sink, from a route's pipeline.

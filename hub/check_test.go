@@ -66,3 +66,30 @@ routes:
 		}
 	}
 }
+
+// TestCheckOpsOnTheSourcesAddress checks that an operations API on the address of the http
+// sources is refused where ops.listen is written, as serve would fail to bind it.
+func TestCheckOpsOnTheSourcesAddress(t *testing.T) {
+	for _, tc := range []struct {
+		ops, in string
+		clash   bool
+	}{
+		{"127.0.0.1:7001", "127.0.0.1:7001", true},
+		{":7001", "127.0.0.1:7001", true},
+		{"127.0.0.1:7001", "127.0.0.1:7002", false},
+		{"127.0.0.1:0", "127.0.0.1:0", false}, // port 0: each bind gets a port of its own
+	} {
+		cfg := parse(t, routes.DefaultCatalog(), `
+ops: { listen: "@OPS@" }
+connectors:
+  in:  { type: http, listen: "@IN@", path: /in }
+  out: { type: http, url: "http://127.0.0.1:1/" }
+routes:
+  - { name: r, from: in, to: out }
+`, map[string]string{"OPS": tc.ops, "IN": tc.in})
+		err := Check(cfg, Options{Logger: quietLogger()})
+		if tc.clash != (err != nil) || (tc.clash && !strings.Contains(err.Error(), "hub.yaml:2:16: ops.listen: ")) {
+			t.Errorf("ops %s, source %s: Check = %v, want a clash: %v", tc.ops, tc.in, err, tc.clash)
+		}
+	}
+}

@@ -221,6 +221,11 @@ func (l *loader) file(file string, data []byte) {
 	}
 	if f.Ops != nil && l.once(file, root, "ops", &l.opsAt) {
 		l.cfg.Ops = *f.Ops
+		if n := spec.Lookup(root, "ops"); n != nil {
+			if ln := spec.Lookup(n, "listen"); ln != nil {
+				l.cfg.Ops.Pos = pos(file, ln)
+			}
+		}
 	}
 	if f.Connectors != nil && f.Connectors.Kind != yaml.MappingNode {
 		l.errorf(file, f.Connectors, "connectors", "want a mapping of connector names to connectors, got %s", spec.Describe(f.Connectors))

@@ -35,6 +35,7 @@ type Plugin struct {
 // Ops configures the operations API.
 type Ops struct {
 	Listen string `yaml:"listen" doc:"Address of the operations API (metrics, health, dead letters). Empty turns it off." example:"127.0.0.1:9090"`
+	Pos    Pos    `yaml:"-"` // where listen is written, for errors found when the hub is built
 }
 
 // Connector is one configured connector.
