@@ -87,6 +87,10 @@ type Env struct {
 	ListenerTLS func(addr, certFile, keyFile string) error
 	// Store is the hub's store: route state, idempotency keys and the journal of accountable acts.
 	Store store.Store
+	// Check is set when the connector is built only to check the configuration (aiskao
+	// validate): it loads and checks what it would use, but creates nothing (no folders) and
+	// uses no store.
+	Check bool
 }
 
 // Factory makes one type of connector.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aiskao/aiskao/connectors"
@@ -40,7 +41,10 @@ func (c compiler) nodes(steps []routes.Step) ([]node, error) {
 		if sw, ok := s.Config.(*routes.Switch); ok {
 			compiled, err := c.switchNode(s.Path+".switch", sw)
 			if err != nil {
-				return nil, err
+				if errors.As(err, new(stepErr)) || errors.As(err, new(connectorErr)) {
+					return nil, err
+				}
+				return nil, stepErr{s, err}
 			}
 			n.sw = compiled
 			out = append(out, n)
@@ -52,7 +56,7 @@ func (c compiler) nodes(steps []routes.Step) ([]node, error) {
 		}
 		st, err := f.New(s.Config, c.env)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n.path, err)
+			return nil, stepErr{s, err}
 		}
 		n.step = st
 		if sp, ok := st.(transforms.Splitter); ok {
@@ -105,7 +109,7 @@ func (c compiler) sinks(prefix string, names []string) ([]sinkRef, error) {
 		if c.sinkFor != nil {
 			s, err := c.sinkFor(name)
 			if err != nil {
-				return nil, err
+				return nil, connectorErr{name, err}
 			}
 			ref.sink = s
 		}

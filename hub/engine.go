@@ -74,6 +74,8 @@ type Engine struct {
 
 	work *workers // runs the routes' steps and deliveries
 
+	check bool // only built to be checked (Check): connectors create nothing
+
 	stopSources context.CancelFunc
 	sourcesDone sync.WaitGroup
 	// sourceErrs holds why a source stopped before the engine did, by connector name: the hub
@@ -85,12 +87,9 @@ type Engine struct {
 // Topic is the transport topic a route reads from.
 func Topic(route string) string { return "route." + route }
 
-// Build makes an engine from a loaded configuration: it opens the transport and the store and
-// builds every connector and step, so that a configuration that cannot run fails here, before
-// anything starts. Nothing listens or flows until Start.
-func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
-	opts.defaults()
-	e := &Engine{
+// newEngine returns an engine of cfg with nothing built yet.
+func newEngine(cfg *routes.Config, opts Options) *Engine {
+	return &Engine{
 		cfg: cfg, opts: opts, log: opts.Logger,
 		sources:   map[string]connectors.Source{},
 		sinks:     map[string]connectors.Sink{},
@@ -100,6 +99,14 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 		servers:   map[string]*http.ServeMux{},
 		serverTLS: map[string][2]string{},
 	}
+}
+
+// Build makes an engine from a loaded configuration: it opens the transport and the store and
+// builds every connector and step, so that a configuration that cannot run fails here, before
+// anything starts. Nothing listens or flows until Start.
+func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
+	opts.defaults()
+	e := newEngine(cfg, opts)
 	defer func() {
 		if err != nil {
 			e.closeResources()
@@ -108,17 +115,8 @@ func Build(cfg *routes.Config, opts Options) (_ *Engine, err error) {
 	if err := e.openTransportAndStore(); err != nil {
 		return nil, err
 	}
-	for _, r := range cfg.Routes {
-		if err := e.buildSource(r.From); err != nil {
-			return nil, err
-		}
-		p, err := newPipeline(r, opts, e.sink, e.caller, e.st)
-		if err != nil {
-			return nil, err
-		}
-		p.metrics = opts.Metrics.forRoute(r.Name)
-		e.pipes[r.Name] = p
-		e.topicsOf[r.From] = append(e.topicsOf[r.From], Topic(r.Name))
+	if errs := e.buildRoutes(); len(errs) > 0 {
+		return nil, errs
 	}
 	if err := e.buildRouter(); err != nil {
 		return nil, err
@@ -158,6 +156,7 @@ func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
 		Mux:         e.mux,
 		ListenerTLS: e.listenerTLS,
 		Store:       e.st,
+		Check:       e.check,
 	}
 }
 

@@ -82,7 +82,8 @@ routes:
 	if err == nil {
 		t.Fatal("Build succeeded with a missing schema file")
 	}
-	for _, s := range []string{`route "checked"`, "steps[0].json_schema"} {
+	// It is placed at the step, in the file, as the loader places its errors.
+	for _, s := range []string{"hub.yaml:9:9: routes[0].steps[0].json_schema: ", "missing/schema.json"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q does not name %s", err, s)
 		}

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // RouteTest is a file of route tests: cases that push an input through a route and state what
@@ -35,35 +36,35 @@ import (
 //	    expect:
 //	      dead_letter: {step: steps[0].xpath, error: MessageGUID}
 type RouteTest struct {
-	Config string     `yaml:"config"`
-	Route  string     `yaml:"route"`
-	Cases  []TestCase `yaml:"cases"`
+	Config string     `yaml:"config" required:"true" doc:"Configuration file or folder, relative to this file."`
+	Route  string     `yaml:"route" required:"true" doc:"Route the cases go through."`
+	Cases  []TestCase `yaml:"cases" required:"true" min:"1" doc:"The cases."`
 }
 
 // TestCase is one input and what must come of it.
 type TestCase struct {
-	Name     string            `yaml:"name"`
-	Input    string            `yaml:"input"`
-	Metadata map[string]string `yaml:"metadata"`
-	Expect   Expectation       `yaml:"expect"`
+	Name     string            `yaml:"name" doc:"What the case shows."`
+	Input    string            `yaml:"input" required:"true" doc:"File whose content is the message's payload, relative to this file."`
+	Metadata map[string]string `yaml:"metadata" doc:"Metadata given to the message."`
+	Expect   Expectation       `yaml:"expect" doc:"What must come of it."`
 }
 
 // Expectation is what a case must produce: deliveries (the first delivery's output, metadata
 // and sinks), or a dead letter. Output files ending in .json compare as JSON values; others
 // compare byte for byte.
 type Expectation struct {
-	Output     string            `yaml:"output"`
-	Metadata   map[string]string `yaml:"metadata"`
-	To         []string          `yaml:"to"`
-	Count      *int              `yaml:"count"` // number of deliveries, when stated
-	Dropped    bool              `yaml:"dropped"`
-	DeadLetter *ExpectedFailure  `yaml:"dead_letter"`
+	Output     string            `yaml:"output" doc:"File the first delivery's payload must equal, relative to this file."`
+	Metadata   map[string]string `yaml:"metadata" doc:"Metadata the first delivery must have."`
+	To         []string          `yaml:"to" doc:"Sinks of the first delivery."`
+	Count      *int              `yaml:"count" doc:"Number of deliveries."` // when stated
+	Dropped    bool              `yaml:"dropped" doc:"The message is dropped."`
+	DeadLetter *ExpectedFailure  `yaml:"dead_letter" doc:"The message becomes a dead letter."`
 }
 
 // ExpectedFailure says at which step a case must fail and what the error must contain.
 type ExpectedFailure struct {
-	Step  string `yaml:"step"`
-	Error string `yaml:"error"`
+	Step  string `yaml:"step" doc:"Step it fails at, as in dead letters: steps[0].xpath."`
+	Error string `yaml:"error" doc:"Text the error contains."`
 }
 
 // TestResult is the verdict on one case.
@@ -114,23 +115,94 @@ func testFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-func runTestFile(ctx context.Context, file string, opts Options) ([]TestResult, error) {
+// ReadRouteTest reads a route-test file. Problems are returned as spec.Errors at their
+// file:line:col, such as a misspelt key with the keys allowed there.
+func ReadRouteTest(file string) (*RouteTest, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("route tests: %w", err)
 	}
-	var rt RouteTest
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&rt); err != nil {
-		return nil, fmt.Errorf("route tests: %s: %w", file, err)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, spec.Errors{routes.SyntaxError(file, raw, err)}
 	}
-	if rt.Config == "" || rt.Route == "" || len(rt.Cases) == 0 {
-		return nil, fmt.Errorf("route tests: %s: config, route and at least one case are required", file)
+	var root *yaml.Node
+	if len(doc.Content) > 0 {
+		root = doc.Content[0]
+	}
+	var rt RouteTest
+	if errs := spec.Decode(file, root, "", &rt); len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
+	return &rt, nil
+}
+
+// IsRouteTest reports whether YAML with these top-level keys is a route-test file: it has cases.
+func IsRouteTest(keys []string) bool {
+	for _, k := range keys {
+		if k == "cases" {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve gives a path written in the file of folder base: absolute as it is, else from base.
+func resolve(base, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// CheckRouteTest checks a route-test file without running its cases: its keys, its
+// configuration (as Check does), its route, and the files its cases name. It returns the test
+// and every problem found.
+func CheckRouteTest(file string, opts Options) (*RouteTest, error) {
+	rt, err := ReadRouteTest(file)
+	if err != nil {
+		return nil, err
+	}
+	opts.defaults()
+	base := filepath.Dir(file)
+	cfgPath := resolve(base, rt.Config)
+	cfg, err := routes.Load(opts.Catalog, cfgPath)
+	if err != nil {
+		return rt, fmt.Errorf("route tests: %s: configuration %s is invalid:\n%w", file, rt.Config, err)
+	}
+	if err := Check(cfg, opts); err != nil {
+		return rt, fmt.Errorf("route tests: %s: configuration %s is invalid:\n%w", file, rt.Config, err)
+	}
+	var errs []error
+	found := false
+	for _, r := range cfg.Routes {
+		found = found || r.Name == rt.Route
+	}
+	if !found {
+		errs = append(errs, fmt.Errorf("route tests: %s: route %q is not in %s", file, rt.Route, rt.Config))
+	}
+	for i, c := range rt.Cases {
+		for _, p := range []string{c.Input, c.Expect.Output} {
+			if p == "" {
+				continue
+			}
+			if _, err := os.Stat(resolve(base, p)); err != nil {
+				errs = append(errs, fmt.Errorf("route tests: %s: cases[%d]: %w", file, i, err))
+			}
+		}
+	}
+	return rt, errors.Join(errs...)
+}
+
+func runTestFile(ctx context.Context, file string, opts Options) ([]TestResult, error) {
+	rt, err := ReadRouteTest(file)
+	if err != nil {
+		return nil, err
 	}
 	base := filepath.Dir(file)
 	opts.defaults()
-	cfg, err := routes.Load(opts.Catalog, filepath.Join(base, rt.Config))
+	cfg, err := routes.Load(opts.Catalog, resolve(base, rt.Config))
 	if err != nil {
 		return nil, fmt.Errorf("route tests: %s: configuration %s is invalid:\n%w", file, rt.Config, err)
 	}
@@ -151,7 +223,7 @@ func runTestFile(ctx context.Context, file string, opts Options) ([]TestResult, 
 }
 
 func runCase(ctx context.Context, cfg *routes.Config, route, base string, c TestCase, opts Options) ([]string, error) {
-	input, err := os.ReadFile(filepath.Join(base, c.Input))
+	input, err := os.ReadFile(resolve(base, c.Input))
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +279,7 @@ func runCase(ctx context.Context, cfg *routes.Config, route, base string, c Test
 		}
 	}
 	if x.Output != "" {
-		want, err := os.ReadFile(filepath.Join(base, x.Output))
+		want, err := os.ReadFile(resolve(base, x.Output))
 		if err != nil {
 			return nil, err
 		}

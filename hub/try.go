@@ -63,7 +63,7 @@ func Try(ctx context.Context, cfg *routes.Config, route string, payload []byte, 
 	}
 	p, err := newPipeline(*r, opts, nil, nil, nil)
 	if err != nil {
-		return nil, err
+		return nil, positioned(err, *r) // at the step, as serve and validate report it
 	}
 	md := maps.Clone(metadata)
 	if md == nil {

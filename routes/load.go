@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	goyaml "github.com/goccy/go-yaml"
+	goyamlparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
 
 	"github.com/aiskao/aiskao/internal/registry"
@@ -168,6 +170,26 @@ func where(p Pos) string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// SyntaxError turns yaml.v3's error for data into a positioned error. The parser names
+// the line where the enclosing block began (line 1 for a mistake anywhere in a top-level
+// mapping), so the place of the mistake itself is taken from a second parser that reports it
+// exactly; its own message is kept only when the first parser gave no line.
+func SyntaxError(file string, data []byte, err error) spec.Error {
+	e := spec.Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Col, e.Msg = 1, "invalid YAML: "+m[2]
+	}
+	var se *goyaml.SyntaxError
+	if _, perr := goyamlparser.ParseBytes(data, 0); errors.As(perr, &se) && se.Token != nil && se.Token.Position != nil {
+		e.Line, e.Col = se.Token.Position.Line, se.Token.Position.Column
+		if e.Msg == "invalid YAML: "+strings.TrimPrefix(err.Error(), "yaml: ") {
+			e.Msg = "invalid YAML: " + se.Message
+		}
+	}
+	return e
+}
+
 // file reads one file into the configuration being gathered.
 func (l *loader) file(file string, data []byte) {
 	l.cfg.Files = append(l.cfg.Files, file)
@@ -178,12 +200,7 @@ func (l *loader) file(file string, data []byte) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := spec.Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Col, e.Msg = 1, "invalid YAML: "+m[2]
-		}
-		l.errs = append(l.errs, e)
+		l.errs = append(l.errs, SyntaxError(file, data, err))
 		return
 	}
 	if len(doc.Content) == 0 {
@@ -205,6 +222,11 @@ func (l *loader) file(file string, data []byte) {
 	if f.Ops != nil && l.once(file, root, "ops", &l.opsAt) {
 		l.cfg.Ops = *f.Ops
 		l.cfg.Ops.BaseDir = baseDir
+		if n := spec.Lookup(root, "ops"); n != nil {
+			if ln := spec.Lookup(n, "listen"); ln != nil {
+				l.cfg.Ops.Pos = pos(file, ln)
+			}
+		}
 	}
 	if f.Connectors != nil && f.Connectors.Kind != yaml.MappingNode {
 		l.errorf(file, f.Connectors, "connectors", "want a mapping of connector names to connectors, got %s", spec.Describe(f.Connectors))
@@ -377,7 +399,7 @@ func (l *loader) route(file, baseDir string, i int, n *yaml.Node) {
 	}
 	l.cfg.Routes = append(l.cfg.Routes, Route{
 		Name: r.Name, From: r.From, Steps: steps, To: to, OnError: r.OnError,
-		Timeout: r.Timeout, Prefetch: r.Prefetch, BaseDir: baseDir, Pos: pos(file, n),
+		Timeout: r.Timeout, Prefetch: r.Prefetch, BaseDir: baseDir, Path: path, Pos: pos(file, n),
 	})
 }
 

@@ -39,6 +39,7 @@ type Ops struct {
 	TLS    OpsTLS `yaml:"tls" doc:"HTTPS on the operations API, and client certificates as a second way to authenticate beside API tokens."`
 	// BaseDir is the folder of the file that sets ops; relative file names resolve against it.
 	BaseDir string `yaml:"-"`
+	Pos     Pos    `yaml:"-"` // where listen is written, for errors found when the hub is built
 }
 
 // OpsTLS is the operations API's HTTPS.
@@ -91,6 +92,7 @@ type Route struct {
 	// transport's prefetch.
 	Prefetch int
 	BaseDir  string // folder of the file that declares it
+	Path     string // its place in its file, "routes[2]", for errors found when it is built
 	Pos      Pos
 }
 

@@ -26,7 +26,13 @@ problem is reported at once as ` + "`file:line:col: path.to.field: what is wrong
 Before the YAML is read, ` + "`${NAME}`" + ` is replaced by the value of the environment variable NAME (an
 unset variable is an error) and ` + "`${NAME:-default}`" + ` by its value or, when it is unset or empty, by
 default; ` + "`$$`" + ` stands for a literal ` + "`$`" + `. Lines that start with ` + "`#`" + ` are comments and are left as
-they are.
+they are. The JSON Schema that ` + "`aiskao schema`" + ` prints for editors accepts such a reference in place of
+any number, boolean, duration, size or value from a list.
+
+` + "`aiskao validate`" + ` checks a configuration as ` + "`aiskao serve`" + ` builds it, without starting anything: besides
+the keys and values, the files that options name must exist and compile (JSON schemas, XSDs,
+templates, certificates), and each connector must be able to be what the routes make it (a
+source, a sink, called from a step).
 
 Durations are written like ` + "`500ms`, `10s`, `5m`" + `; sizes as a number of bytes or with a unit, like
 ` + "`512KiB`, `10MiB`, `1GiB`" + `. Route and connector names use ` + nameRule + `.

@@ -18,7 +18,14 @@ import (
 // steps of cat, indented. It is derived from the same field descriptions that Parse checks
 // against, so an editor that knows it completes and checks what the loader accepts.
 func Schema(cat Catalog) ([]byte, error) {
-	b, err := json.MarshalIndent(schemaOf(cat), "", "  ")
+	root := schemaOf(cat)
+	acceptEnvRefs(root, false)
+	root["$defs"].(map[string]any)["env"] = map[string]any{
+		"type":        "string",
+		"pattern":     envRefPattern,
+		"description": "A value given by the environment when the hub loads the file: ${NAME}, or ${NAME:-default} when NAME may be unset or empty.",
+	}
+	b, err := json.MarshalIndent(root, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("routes: schema: %w", err)
 	}
@@ -82,6 +89,81 @@ func schemaOf(cat Catalog) map[string]any {
 		},
 	}
 	return root
+}
+
+// envRefPattern matches a value holding ${NAME} or ${NAME:-default}, which the loader replaces
+// before it reads the YAML (expandEnv), so that any value may come from the environment.
+const envRefPattern = `\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}`
+
+// annotations are the keywords that describe a value rather than constrain it; they stay on the
+// outside when a schema is wrapped.
+var annotations = []string{"description", "default", "examples", "title"}
+
+// acceptEnvRefs lets every scalar whose schema constrains it beyond a plain string (numbers,
+// booleans, durations, sizes, enums, names) be written as a string with an environment
+// reference instead, as the loader accepts it: s becomes {anyOf: [s, #/$defs/env]} when wrap is
+// set. The alternatives of a oneOf and the definitions are not wrapped themselves (the value that
+// holds or refers to them is), nor are type names (const), which select the options, nor the
+// names of keys.
+func acceptEnvRefs(s map[string]any, wrap bool) {
+	for _, k := range []string{"additionalProperties", "items"} {
+		if sub, ok := s[k].(map[string]any); ok {
+			acceptEnvRefs(sub, true)
+		}
+	}
+	for k, w := range map[string]bool{"properties": true, "$defs": false} {
+		if m, ok := s[k].(map[string]any); ok {
+			for _, v := range m {
+				if sub, ok := v.(map[string]any); ok {
+					acceptEnvRefs(sub, w)
+				}
+			}
+		}
+	}
+	for _, k := range []string{"oneOf", "anyOf"} {
+		if list, ok := s[k].([]any); ok {
+			for _, v := range list {
+				if sub, ok := v.(map[string]any); ok {
+					acceptEnvRefs(sub, false)
+				}
+			}
+		}
+	}
+	if _, isConst := s["const"]; isConst || !wrap || !constrained(s) {
+		return
+	}
+	inner := make(map[string]any, len(s))
+	for k, v := range s {
+		inner[k] = v
+		delete(s, k)
+	}
+	for _, k := range annotations {
+		if v, ok := inner[k]; ok {
+			s[k] = v
+			delete(inner, k)
+		}
+	}
+	s["anyOf"] = []any{inner, map[string]any{"$ref": "#/$defs/env"}}
+}
+
+// constrained reports whether s is the schema of a scalar that refuses some string holding an
+// environment reference: a number, a boolean, a string with a pattern or an enum. Lists and
+// mappings keep their shape, so that an editor's messages about them stay readable.
+func constrained(s map[string]any) bool {
+	switch t := s["type"].(type) {
+	case string:
+		switch t {
+		case "integer", "number", "boolean":
+			return true
+		case "string":
+			return s["pattern"] != nil || s["enum"] != nil
+		}
+	case []any: // a byte size: an integer or a string with a unit
+		return true
+	case nil:
+		return s["enum"] != nil
+	}
+	return false
 }
 
 // switchDoc describes the switch step in the schema and the reference.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,6 +40,12 @@ func jsonValue(t *testing.T, file string, data []byte) any {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
+	return yamlAsJSON(t, data)
+}
+
+// yamlAsJSON reads YAML as it stands as the JSON value a schema validates.
+func yamlAsJSON(t *testing.T, data []byte) any {
+	t.Helper()
 	var v any
 	if err := yaml.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
@@ -82,9 +89,9 @@ func TestSchemaRejectsBad(t *testing.T) {
 		{"unknown connector key", "connectors: {in: {type: http, listen: ':1', lisen: ':1'}}", "additionalProperties 'lisen' not allowed"},
 		{"unknown connector type", "connectors: {in: {type: htp}}", `value must be "http"`},
 		{"missing required option", "connectors: {in: {type: http}}", "missing properties: 'listen'"},
-		{"bad enum", "connectors: {in: {type: http, listen: ':1', mode: xml}}", `[I#/connectors/in/mode] [S#/properties/connectors/additionalProperties/oneOf/1/properties/mode/enum] value must be one of "metadata", "json"`},
-		{"bad duration", "routes: [{name: a, from: in, to: in, timeout: 10 seconds}]", "[I#/routes/0/timeout] [S#/properties/routes/items/properties/timeout/pattern] does not match pattern"},
-		{"bad route name", "routes: [{name: A_b, from: in, to: in}]", "[I#/routes/0/name] [S#/properties/routes/items/properties/name/pattern] does not match pattern"},
+		{"bad enum", "connectors: {in: {type: http, listen: ':1', mode: xml}}", `[I#/connectors/in/mode] [S#/properties/connectors/additionalProperties/oneOf/1/properties/mode/anyOf/0/enum] value must be one of "metadata", "json"`},
+		{"bad duration", "routes: [{name: a, from: in, to: in, timeout: 10 seconds}]", "[I#/routes/0/timeout] [S#/properties/routes/items/properties/timeout/anyOf/0/pattern] does not match pattern"},
+		{"bad route name", "routes: [{name: A_b, from: in, to: in}]", "[I#/routes/0/name] [S#/properties/routes/items/properties/name/anyOf/0/pattern] does not match pattern"},
 		{"unknown step", "routes: [{name: a, from: in, to: in, steps: [{xml_to_jsn: {}}]}]", "additionalProperties 'xml_to_jsn' not allowed"},
 		{"two keys in a step", "routes: [{name: a, from: in, steps: [{xml_to_json: {}, set: {}}]}]", "additionalProperties 'set' not allowed"},
 		{"unknown key in a nested step", "routes: [{name: a, from: in, steps: [{switch: {cases: [{when: {expr: x}, steps: [{set: {prio: 1}}]}]}}]}]", "additionalProperties 'prio' not allowed"},
@@ -100,5 +107,41 @@ func TestSchemaRejectsBad(t *testing.T) {
 				t.Errorf("error does not say %q:\n%s", tc.want, got)
 			}
 		})
+	}
+}
+
+// TestSchemaAcceptsEnvRefsAsWritten checks the shipped configurations as an editor sees them,
+// before the environment is expanded: ${NAME:-default} stands in integer, duration and address
+// fields, and the published schema must accept it wherever the loader does.
+func TestSchemaAcceptsEnvRefsAsWritten(t *testing.T) {
+	s := compileSchema(t, routes.DefaultCatalog())
+	files, _ := filepath.Glob("../configs/*.yaml")
+	files = append(files, "testdata/good.yaml")
+	if len(files) < 4 {
+		t.Fatalf("found %v, want the shipped configurations", files)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(yamlAsJSON(t, data)); err != nil {
+			t.Errorf("%s as written fails the schema: %#v", f, err)
+		}
+	}
+	for _, tc := range []struct {
+		yaml string
+		ok   bool
+	}{
+		{"routes: [{name: a, from: in, to: in, prefetch: '${P:-8}'}]", true},
+		{"routes: [{name: a, from: in, to: in, timeout: '${T:-5}s'}]", true},
+		{"routes: [{name: a, from: in, to: in, on_error: {retry: {max: '${M}'}}}]", true},
+		{"routes: [{name: a, from: in, to: in, prefetch: eight}]", false},
+		{"routes: [{name: a, from: in, to: in, prefetch: '${8}'}]", false},
+		{"routes: [{name: a, from: in, to: in, timeout: 'ten seconds'}]", false},
+	} {
+		if err := s.Validate(yamlAsJSON(t, []byte(tc.yaml))); (err == nil) != tc.ok {
+			t.Errorf("%s: schema error %v, want accepted=%v", tc.yaml, err, tc.ok)
+		}
 	}
 }

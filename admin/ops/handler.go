@@ -252,7 +252,7 @@ func (a *api) listJournal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) getDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := a.deadLetterID(r.Context(), r.PathValue("id"))
 	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
 	if err != nil {
 		a.writeStoreError(w, r, id, "reading", err)
@@ -265,7 +265,7 @@ func (a *api) getDeadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := a.deadLetterID(r.Context(), r.PathValue("id"))
 	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
 	if err == nil {
 		err = a.b.Store().DeleteDeadLetter(r.Context(), id)
@@ -282,7 +282,7 @@ func (a *api) deleteDeadLetter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id := a.deadLetterID(r.Context(), r.PathValue("id"))
 	d, err := a.b.Store().GetDeadLetter(r.Context(), id)
 	if err != nil {
 		a.writeStoreError(w, r, id, "replaying", err)

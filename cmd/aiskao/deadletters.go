@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,12 +13,15 @@ import (
 )
 
 func runDeadLetters(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("dead-letters", "[-ops URL] list [-route R] [-limit N] | show ID | replay ID | delete ID", stderr)
+	fs := newFlags("dead-letters", "list [-route R] [-limit N] | show ID | replay ID | delete ID  [-ops URL] [-json]\n"+
+		"  ID is a dead letter's id, or the id of the message it holds (the id a POST was answered with)", stderr)
 	base := opsFlag(fs)
 	access := opsAccess(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	route := fs.String("route", "", "list: only this route")
+	limit := fs.Int("limit", 100, "list: at most this many, newest first")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -33,10 +35,8 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 	rest := fs.Args()[1:]
 	switch fs.Arg(0) {
 	case "list":
-		lf := newFlags("dead-letters list", "[-route R] [-limit N]", stderr)
-		route := lf.String("route", "", "only this route")
-		limit := lf.Int("limit", 100, "at most this many, newest first")
-		if err := lf.Parse(rest); err != nil {
+		if len(rest) != 0 {
+			fs.Usage()
 			return errUsage
 		}
 		dls, err := c.List(ctx, *route, *limit)
@@ -99,7 +99,7 @@ func runDeadLetters(args []string, stdout, stderr io.Writer) error {
 
 // opsFlag adds -ops, the address of the hub's operations API: AISKAO_OPS_ADDR when set, as the
 // hub reads it, else the demo's.
-func opsFlag(fs *flag.FlagSet) *string {
+func opsFlag(fs flagSet) *string {
 	def := "http://127.0.0.1:9090"
 	if a := os.Getenv("AISKAO_OPS_ADDR"); a != "" {
 		def = "http://" + a

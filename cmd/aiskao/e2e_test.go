@@ -320,6 +320,10 @@ func TestDeadLetterIsListedAndReplayedAfterTheRouteIsFixed(t *testing.T) {
 	}
 	fields := strings.Fields(strings.Split(strings.TrimSpace(list), "\n")[1])
 	dlID := fields[0]
+	// The id the POST was answered with names the dead letter too; flags may follow the words.
+	if out, code := cli(t, "dead-letters", "show", id, "-ops", ops, "-json"); code != 0 || !strings.Contains(out, `"id": "`+dlID+`"`) {
+		t.Errorf("dead-letters show %s (the message id) -json: exit %d:\n%s", id, code, out)
+	}
 
 	// An invalid configuration is refused on SIGHUP; the hub goes on with the old one.
 	good, _ := os.ReadFile(config)

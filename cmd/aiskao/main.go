@@ -1,7 +1,7 @@
 // Command aiskao runs the АИСКАО integration hub and the tools integrators use with it.
 //
 //	aiskao serve [-config FILE|DIR] [-data DIR]     run the hub (default: the embedded demo)
-//	aiskao validate FILE|DIR...                      check configurations without running them
+//	aiskao validate [-config F|DIR] FILE|DIR...      check configurations and route tests as serve builds them
 //	aiskao try -config F -route NAME INPUT           push one message through one route, step by step
 //	aiskao test [DIR]                                run route tests (default configs/tests)
 //	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
@@ -10,6 +10,10 @@
 //	aiskao schema                                    print the JSON Schema of the configuration
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
 //	aiskao version                                   print the version
+//	aiskao help [COMMAND [SUBCOMMAND]]               the commands, or a command's options (as -h)
+//
+// Options may come before or after a command's words (dead-letters list -json); -h, -help and
+// --help print the usage and exit 0 at every level.
 package main
 
 import (
@@ -40,6 +44,9 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// command is one entry of the command table. A new command is one line in commands(); its run
+// function parses its flags with newFlags (which accepts flags before and after its words and
+// answers -h, -help and --help) and returns errUsage for a command line it cannot understand.
 type command struct {
 	name    string
 	summary string
@@ -67,12 +74,35 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
+// isHelp reports whether arg asks for help, as the flag package understands it.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" || arg == "--h" }
+
+// asksHelp reports whether a command line asks for help: -h, -help or --help before any "--".
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
 		}
+		if isHelp(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// run runs the command line args and returns the exit status: 0 done (and for help asked for),
+// 1 failed, 2 a command line that cannot be understood.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		if args[0] == "help" && len(args) > 1 {
+			// aiskao help CMD [SUB]: the command's own help.
+			return run(append(args[1:len(args):len(args)], "-h"), stdout, stderr)
+		}
+		usage(stdout)
 		return 0
 	}
 	for _, c := range commands() {
@@ -84,7 +114,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 0
 			case errors.As(err, &code):
 				return int(code)
-			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				// A command that printed its usage for -h asked for it, not for a mistake.
+				if asksHelp(args[1:]) {
+					return 0
+				}
 				return 2
 			default:
 				fmt.Fprintf(stderr, "aiskao %s: %v\n", c.name, err)
@@ -103,15 +139,25 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'aiskao COMMAND -h' for the options of a command.")
+	fmt.Fprintln(w, "\nRun 'aiskao COMMAND -h' or 'aiskao help COMMAND' for the options of a command.")
 }
 
-// runSub runs the subcommand of command (esoed, regix) that args name, or prints usage.
+// runSub runs the subcommand of command (esoed, regix) that args name, or prints usage: to stdout
+// with no error for -h, -help, --help or help, to stderr with errUsage otherwise.
 func runSub(command, usage string, subs map[string]func(args []string, stdout, stderr io.Writer) error,
 	args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return errUsage
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		if args[0] == "help" && len(args) > 1 {
+			if run, ok := subs[args[1]]; ok {
+				return run([]string{"-h"}, stdout, stderr)
+			}
+		}
+		fmt.Fprintln(stdout, usage)
+		return nil
 	}
 	if run, ok := subs[args[0]]; ok {
 		return run(args[1:], stdout, stderr)
@@ -120,19 +166,52 @@ func runSub(command, usage string, subs map[string]func(args []string, stdout, s
 	return errUsage
 }
 
-// newFlags returns a flag set that prints its usage to stderr and returns errors.
-func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
+// flagSet is a flag.FlagSet whose Parse accepts flags before and after the command's words, so
+// that `dead-letters list -json` means `dead-letters -json list`. A "--" ends the flags.
+type flagSet struct{ *flag.FlagSet }
+
+// Parse parses the flags among args; Args then returns the other arguments in order. It returns
+// flag.ErrHelp for -h, -help and --help, and an error wrapping errUsage for a flag it cannot
+// read, after printing the usage; a command returns either as it is.
+func (fs flagSet) Parse(args []string) error {
+	var words []string
+	for {
+		if err := fs.FlagSet.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest := fs.FlagSet.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// The flag package stops at the first word, or after "--": a "--" it consumed leaves
+		// len(args) - len(rest) pointing just past it.
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			words = append(words, rest...)
+			break
+		}
+		words, args = append(words, rest[0]), rest[1:]
+	}
+	// Leave the words as Args: parse them again behind a "--" so none is read as a flag.
+	return fs.FlagSet.Parse(append([]string{"--"}, words...))
+}
+
+// newFlags returns a flag set that prints its usage to stderr, returns errors, and accepts flags
+// before and after the command's words.
+func newFlags(name, args string, stderr io.Writer) flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: aiskao %s %s\n", name, args)
 		fs.PrintDefaults()
 	}
-	return fs
+	return flagSet{fs}
 }
 
 // logFlags adds -log-format and -log-level and returns a function making the logger.
-func logFlags(fs *flag.FlagSet, stderr io.Writer) func() (*slog.Logger, error) {
+func logFlags(fs flagSet, stderr io.Writer) func() (*slog.Logger, error) {
 	format := fs.String("log-format", "text", "log format: text or json")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return func() (*slog.Logger, error) {

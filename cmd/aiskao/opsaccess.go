@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,7 +15,7 @@ import (
 // opsAccess adds -token and -ops-ca, and returns a function making the client of the operations
 // API at base. The token is -token's, else AISKAO_TOKEN's: the environment's value is not the
 // flag's default, so that -h never prints it.
-func opsAccess(fs *flag.FlagSet) func(base string) (*ops.Client, error) {
+func opsAccess(fs flagSet) func(base string) (*ops.Client, error) {
 	token := fs.String("token", "", "API token for the operations API; empty: $AISKAO_TOKEN (aiskao tokens create makes one)")
 	ca := fs.String("ops-ca", "", "PEM file of the CA of an https operations API's certificate; empty: the system's CAs")
 	return func(base string) (*ops.Client, error) {

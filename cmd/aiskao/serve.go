@@ -12,9 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +28,7 @@ import (
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // defaultConfig is the embedded demo, so that `go run ./cmd/aiskao serve` works from a clone.
@@ -82,12 +86,19 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	procs := fs.Int("procs", 0, "processors running Go code, as GOMAXPROCS, used when the environment sets no GOMAXPROCS; 0: two per usable CPU")
 	newLogger := logFlags(fs, stderr)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	log, err := newLogger()
 	if err != nil {
 		return err
 	}
+	cat := routes.DefaultCatalog()
+	load := func() (*routes.Config, error) { return routes.Load(cat, *config) }
+	cfg, err := load()
+	if err != nil {
+		return fmt.Errorf("configuration %s is invalid:\n%w", *config, err)
+	}
+	logServing(log, *config, *data, cfg)
 	n, from := procsTarget(*procs, os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0))
 	if from == "-procs" {
 		runtime.GOMAXPROCS(n)
@@ -101,12 +112,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
-	cat := routes.DefaultCatalog()
-	load := func() (*routes.Config, error) { return routes.Load(cat, *config) }
-	cfg, err := load()
-	if err != nil {
-		return fmt.Errorf("configuration %s is invalid:\n%w", *config, err)
-	}
 	sup := hub.NewSupervisor(load, hub.Options{
 		DataDir: *data,
 		Logger:  log,
@@ -115,6 +120,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	})
 	ctx := context.Background()
 	if err := sup.Start(ctx); err != nil {
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			return fmt.Errorf("configuration %s cannot run:\n%w", *config, err)
+		}
 		return err
 	}
 
@@ -194,6 +203,62 @@ func resolvePath(base, name string) string {
 		return name
 	}
 	return filepath.Join(base, name)
+}
+
+// logServing says first what the hub serves: the configuration and its files, the data folder,
+// the transport and the store, and the endpoints it listens on (sources with an address, the
+// operations API). Connection strings are not logged: they may hold passwords.
+func logServing(log *slog.Logger, config, data string, cfg *routes.Config) {
+	abs, err := filepath.Abs(data)
+	if err != nil {
+		abs = data
+	}
+	log.Info("serving configuration", "config", config, "files", strings.Join(cfg.Files, ","), "data", abs,
+		"transport", cfg.Transport.Type, "store", cfg.Store.Type, "connectors", len(cfg.Connectors), "routes", len(cfg.Routes))
+	routesOf := map[string][]string{}
+	for _, r := range cfg.Routes {
+		routesOf[r.From] = append(routesOf[r.From], r.Name)
+	}
+	names := make([]string, 0, len(routesOf))
+	for name := range routesOf {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := cfg.Connectors[name]
+		addr, path := option(c.Config, "Listen"), option(c.Config, "Path")
+		if addr == "" {
+			continue // a source that listens on nothing (a folder, a queue)
+		}
+		attrs := []any{"connector", name, "type", c.Type, "addr", addr}
+		if path != "" {
+			attrs = append(attrs, "path", path)
+		}
+		log.Info("endpoint", append(attrs, "routes", strings.Join(routesOf[name], ","))...)
+	}
+	if cfg.Ops.Listen != "" {
+		log.Info("endpoint", "connector", "ops", "type", "operations API", "addr", cfg.Ops.Listen, "path", "/api/v1/, /metrics, /healthz, /readyz")
+	} else {
+		log.Info("operations API off: ops.listen is not set")
+	}
+}
+
+// option returns the string option of a connector's decoded options by its Go field name, or ""
+// when its type has no such option: the listening sources name their address Listen and their
+// path Path.
+func option(cfg any, field string) string {
+	v := reflect.ValueOf(cfg)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.FieldByName(field)
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
 }
 
 // opsBackend adapts the supervisor to the operations API.

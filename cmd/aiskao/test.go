@@ -14,7 +14,7 @@ func runTest(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("test", "[DIR|FILE]", stderr)
 	verbose := fs.Bool("v", false, "list passing cases too")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	dir := "configs/tests"
 	if fs.NArg() > 0 {

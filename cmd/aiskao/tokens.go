@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,10 +30,10 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 	config := fs.String("config", defaultConfig, "configuration file or folder: its store keeps the tokens")
 	data := fs.String("data", "data", "data folder, as given to serve")
 	role := fs.String("role", "", "create: the token's role: operator, auditor or integrator")
-	words, err := parseInterleaved(fs, args)
-	if err != nil {
-		return errUsage
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
+	words := fs.Args()
 	if len(words) == 0 {
 		fs.Usage()
 		return errUsage
@@ -50,6 +49,7 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-role is only for create")
 	}
 	var r identity.Role
+	var err error
 	if cmd == "create" {
 		if r, err = identity.ParseRole(*role); err != nil {
 			return fmt.Errorf("-role: %w", err)
@@ -105,22 +105,6 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, t.ID, t.Created.Local().Format(time.DateTime), revoked)
 	}
 	return tw.Flush()
-}
-
-// parseInterleaved parses flags that may stand before, between and after the words, as the Go
-// tools accept them, and returns the words.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var words []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return words, nil
-		}
-		words = append(words, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // openTokenStore opens the store of the configuration at config, with data as its data folder.

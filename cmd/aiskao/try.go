@@ -36,7 +36,7 @@ func runTry(args []string, stdout, stderr io.Writer) error {
 	meta := metaFlag{}
 	fs.Var(meta, "meta", "metadata key=value given to the message (repeatable); id=... sets its id")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return err
 	}
 	if *route == "" || fs.NArg() != 1 {
 		fs.Usage()

@@ -41,6 +41,9 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
 	c.Dir = dirOf(c, env)
+	if env.Check {
+		return &sink{name: env.Name, dir: c.Dir}, nil // a check creates no folder
+	}
 	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}

@@ -66,6 +66,9 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 		return nil, fmt.Errorf("file source %s: %w", env.Name, err)
 	}
 	c.Dir = dirOf(c, env)
+	if env.Check {
+		return &source{name: env.Name, cfg: c, dir: c.Dir, log: logger(env)}, nil // a check creates no folder
+	}
 	for _, d := range []string{c.Dir, filepath.Join(c.Dir, doneDir), filepath.Join(c.Dir, failedDir)} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("file source %s: %w", env.Name, err)
