@@ -118,6 +118,9 @@ func (c *compiler) load(file string, includer *schemaDoc) (*schemaDoc, error) {
 	if includer != nil && doc.targetNS == "" && includer.targetNS != "" {
 		doc.targetNS = includer.targetNS // chameleon include
 	}
+	if err := checkSchemaDoc(doc); err != nil {
+		return nil, err
+	}
 	c.docs[file] = doc
 	c.loaded[doc.targetNS] = true
 	for _, ch := range doc.root.children {
@@ -169,10 +172,10 @@ func (c *compiler) load(file string, includer *schemaDoc) (*schemaDoc, error) {
 			if _, seen := c.missing[ns]; !seen {
 				c.missing[ns] = ch.pos()
 			}
-		case "include", "redefine":
+		case "include":
 			loc, ok := ch.attr("schemaLocation")
 			if !ok {
-				return nil, ch.errorf("%s without schemaLocation", ch.name)
+				return nil, ch.errorf("include without schemaLocation")
 			}
 			if _, err := c.load(path.Join(path.Dir(file), loc), doc); err != nil {
 				return nil, err
@@ -228,6 +231,9 @@ func (c *compiler) typeRef(n *node, v string) (*typeDef, error) {
 		if q.local == "anyType" {
 			return anyTypeDef, nil
 		}
+		if why, ok := unchecked[q.local]; ok {
+			return nil, n.errorf("type %s is refused: %s", v, why)
+		}
 		if b, ok := builtins[q.local]; ok {
 			return &typeDef{name: q, simple: b}, nil
 		}
@@ -238,6 +244,13 @@ func (c *compiler) typeRef(n *node, v string) (*typeDef, error) {
 		return nil, c.notFound(n, "type", q)
 	}
 	return c.typeNamed(q, raw)
+}
+
+// unchecked are the built-in types whose values the validator cannot judge.
+var unchecked = map[string]string{
+	"NOTATION": "its values must name notations declared in the schema, which are not implemented",
+	"ENTITY":   "its values must name unparsed entities declared in a DTD, which instances may not have",
+	"ENTITIES": "its values must name unparsed entities declared in a DTD, which instances may not have",
 }
 
 // simpleRef resolves a QName that must name a simple type.
@@ -478,8 +491,8 @@ var anyTypeDef = func() *typeDef {
 // fillComplex builds a complex type from its node.
 func (c *compiler) fillComplex(n *node, ct *complexType, td *typeDef) error {
 	ct.attrs = map[qname]*attrUse{}
-	ct.abstract = n.attrs["abstract"] == "true"
-	mixed := n.attrs["mixed"] == "true"
+	ct.abstract = n.flag("abstract")
+	mixed := n.flag("mixed")
 	ct.base = anyTypeDef
 	var own *particle
 	var err error
@@ -488,8 +501,8 @@ func (c *compiler) fillComplex(n *node, ct *complexType, td *typeDef) error {
 		case "simpleContent":
 			return c.fillSimpleContent(ch, ct)
 		case "complexContent":
-			if v, ok := ch.attr("mixed"); ok {
-				mixed = v == "true"
+			if _, ok := ch.attr("mixed"); ok {
+				mixed = ch.flag("mixed")
 			}
 			return c.fillComplexContent(ch, ct, mixed)
 		case "sequence", "choice", "all", "group":
@@ -718,7 +731,7 @@ func (c *compiler) addAttrs(n *node, ct *complexType) error {
 
 func (c *compiler) attrUseFrom(n *node) (*attrUse, error) {
 	u := &attrUse{}
-	switch n.attrs["use"] {
+	switch use, _ := n.attr("use"); use {
 	case "required":
 		u.required = true
 	case "prohibited":
@@ -777,7 +790,7 @@ func (c *compiler) attrDeclFrom(n *node, global bool) (*attrDecl, error) {
 		return nil, n.errorf("attribute without name or ref")
 	}
 	q := qname{local: name}
-	if global || n.attrs["form"] == "qualified" || (n.attrs["form"] == "" && n.doc.attrQual) {
+	if global || n.qualified(n.doc.attrQual) {
 		q.ns = n.doc.targetNS
 	}
 	d := &attrDecl{name: q, typ: anySimple}
@@ -805,7 +818,7 @@ func (c *compiler) attrDeclFrom(n *node, global bool) (*attrDecl, error) {
 
 func wildcardFrom(n *node) *wildcard {
 	w := &wildcard{}
-	switch n.attrs["processContents"] {
+	switch pc, _ := n.attr("processContents"); pc {
 	case "lax":
 		w.process = processLax
 	case "skip":
@@ -849,8 +862,8 @@ func (c *compiler) elemNamed(q qname, n *node) (*elemDecl, error) {
 }
 
 func (c *compiler) fillElem(n *node, d *elemDecl) error {
-	d.nillable = n.attrs["nillable"] == "true"
-	d.abstract = n.attrs["abstract"] == "true"
+	d.nillable = n.flag("nillable")
+	d.abstract = n.flag("abstract")
 	if v, ok := n.attr("default"); ok {
 		d.def = &v
 	}
@@ -864,23 +877,7 @@ func (c *compiler) fillElem(n *node, d *elemDecl) error {
 		d.typ, err = c.typeFromNode(inner, qname{})
 	} else if inner := child(n, "simpleType"); inner != nil {
 		d.typ, err = c.typeFromNode(inner, qname{})
-	} else if sg, ok := n.attr("substitutionGroup"); ok {
-		var q qname
-		if q, err = n.qname(sg); err == nil {
-			if raw, ok := c.rawElems[q]; ok {
-				var head *elemDecl
-				if head, err = c.elemNamed(q, raw); err == nil {
-					d.typ = head.typ
-				}
-			} else {
-				err = c.notFound(n, "element", q)
-			}
-		}
 	} else {
-		d.typ = anyTypeDef
-	}
-	if err == nil && d.typ == nil {
-		// Head still being built: fall back to anyType.
 		d.typ = anyTypeDef
 	}
 	return err
@@ -920,7 +917,7 @@ func (c *compiler) particleFrom(n *node) (*particle, error) {
 			return nil, n.errorf("element without name or ref")
 		}
 		q := qname{local: name}
-		if n.attrs["form"] == "qualified" || (n.attrs["form"] == "" && n.doc.elemQual) {
+		if n.qualified(n.doc.elemQual) {
 			q.ns = n.doc.targetNS
 		}
 		d := &elemDecl{name: q}

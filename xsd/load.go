@@ -19,6 +19,7 @@ const (
 // they are read into a tree; instance documents never are.
 type node struct {
 	name     string // local name in the XSD namespace; "" for foreign elements
+	foreign  string // a foreign element's name as written, for messages
 	attrs    map[string]string
 	children []*node
 	scope    map[string]string // prefix → namespace in scope ("" = default)
@@ -47,7 +48,24 @@ func (n *node) attr(name string) (string, bool) {
 }
 
 // collapsed lists the schema attributes whose values are names.
-var collapsed = map[string]bool{"name": true, "ref": true, "type": true, "base": true, "itemType": true, "substitutionGroup": true}
+var collapsed = map[string]bool{"name": true, "ref": true, "type": true, "base": true, "itemType": true,
+	"use": true, "form": true, "elementFormDefault": true, "attributeFormDefault": true,
+	"processContents": true, "mixed": true, "abstract": true, "nillable": true}
+
+// flag reads a boolean attribute (checkShape has refused any value but xs:boolean's).
+func (n *node) flag(name string) bool {
+	v, _ := n.attr(name)
+	return v == "true" || v == "1"
+}
+
+// qualified tells whether a local element or attribute declaration's name is in the target
+// namespace: its form, or the schema's default for its kind.
+func (n *node) qualified(qualByDefault bool) bool {
+	if form, ok := n.attr("form"); ok {
+		return form == "qualified"
+	}
+	return qualByDefault
+}
 
 // pos names the node's place for compile errors.
 func (n *node) pos() string { return fmt.Sprintf("%s:%d", n.doc.file, n.line) }
@@ -122,6 +140,10 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 			n := &node{attrs: map[string]string{}, scope: scope, line: line, doc: doc}
 			if scope[t.Name.Space] == nsXSD {
 				n.name = t.Name.Local
+			} else if t.Name.Space != "" {
+				n.foreign = t.Name.Space + ":" + t.Name.Local
+			} else {
+				n.foreign = t.Name.Local
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space == "" && a.Name.Local != "xmlns" {
@@ -146,8 +168,9 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 		return nil, fmt.Errorf("xsd: %s: no schema element", file)
 	}
 	doc.targetNS = doc.root.attrs["targetNamespace"]
-	doc.elemQual = doc.root.attrs["elementFormDefault"] == "qualified"
-	doc.attrQual = doc.root.attrs["attributeFormDefault"] == "qualified"
+	elemForm, _ := doc.root.attr("elementFormDefault")
+	attrForm, _ := doc.root.attr("attributeFormDefault")
+	doc.elemQual, doc.attrQual = elemForm == "qualified", attrForm == "qualified"
 	return doc, nil
 }
 

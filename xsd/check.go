@@ -1,0 +1,170 @@
+package xsd
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// The compiler implements part of XML Schema 1.0. A schema using anything else must not be
+// compiled into a validator that quietly checks less than the schema says, so every schema
+// document is first held against an allow-list: for each kind of schema element the compiler
+// handles, the attributes it reads and the children it builds. Anything else — a feature it does
+// not implement, an XSD 1.1 addition, a misspelt name, an element in the wrong place — is refused
+// with its file and line.
+
+// shape is what one kind of schema element may carry: its attributes, and its children with the
+// kind each becomes there.
+type shape struct {
+	attrs    map[string]bool
+	children map[string]string
+	opaque   bool // its content is not schema (appinfo, documentation)
+}
+
+// sh builds a shape from space-separated attribute names and children written "name" (the child
+// is of the kind of that name) or "name=kind".
+func sh(attrs string, children ...string) shape {
+	s := shape{attrs: map[string]bool{}, children: map[string]string{}}
+	for _, a := range strings.Fields(attrs) {
+		s.attrs[a] = true
+	}
+	for _, list := range children {
+		for _, c := range strings.Fields(list) {
+			name, kind, ok := strings.Cut(c, "=")
+			if !ok {
+				kind = name
+			}
+			s.children[name] = kind
+		}
+	}
+	return s
+}
+
+const (
+	facetNames   = "minExclusive=facet minInclusive=facet maxExclusive=facet maxInclusive=facet totalDigits=facet fractionDigits=facet length=facet minLength=facet maxLength=facet enumeration=facet whiteSpace=facet pattern=facet"
+	attrChildren = "attribute=localAttribute attributeGroup=attributeGroupRef anyAttribute"
+	particles    = "group=groupRef all choice sequence"
+	typeChildren = "annotation simpleContent complexContent " + particles + " " + attrChildren
+)
+
+// shapes are the schema elements the compiler implements, by kind. The root is "schema".
+var shapes = map[string]shape{
+	"schema": sh("targetNamespace elementFormDefault attributeFormDefault version id",
+		"annotation include import element=topElement attribute=topAttribute complexType=topComplexType",
+		"simpleType=topSimpleType group=topGroup attributeGroup=topAttributeGroup"),
+	"annotation":    sh("id", "appinfo documentation"),
+	"appinfo":       {opaque: true},
+	"documentation": {opaque: true},
+	"include":       sh("schemaLocation id", "annotation"),
+	"import":        sh("namespace schemaLocation id", "annotation"),
+
+	"topElement":   sh("name type default fixed nillable abstract id", "annotation simpleType=localSimpleType complexType=localComplexType"),
+	"localElement": sh("name ref type minOccurs maxOccurs default fixed nillable form id", "annotation simpleType=localSimpleType complexType=localComplexType"),
+
+	"topAttribute":   sh("name type default fixed id", "annotation simpleType=localSimpleType"),
+	"localAttribute": sh("name ref type use default fixed form id", "annotation simpleType=localSimpleType"),
+
+	"topComplexType":           sh("name mixed abstract id", typeChildren),
+	"localComplexType":         sh("mixed id", typeChildren),
+	"simpleContent":            sh("id", "annotation restriction=simpleContentRestriction extension=simpleExtension"),
+	"simpleContentRestriction": sh("base id", "annotation simpleType=localSimpleType", facetNames, attrChildren),
+	"simpleExtension":          sh("base id", "annotation", attrChildren),
+	"complexContent":           sh("mixed id", "annotation restriction=complexDerivation extension=complexDerivation"),
+	"complexDerivation":        sh("base id", "annotation", particles, attrChildren),
+
+	"topSimpleType":     sh("name id", "annotation restriction=simpleRestriction list union"),
+	"localSimpleType":   sh("id", "annotation restriction=simpleRestriction list union"),
+	"simpleRestriction": sh("base id", "annotation simpleType=localSimpleType", facetNames),
+	"facet":             sh("value fixed id", "annotation"),
+	"list":              sh("itemType id", "annotation simpleType=localSimpleType"),
+	"union":             sh("memberTypes id", "annotation simpleType=localSimpleType"),
+
+	"topGroup":          sh("name id", "annotation all choice sequence"),
+	"groupRef":          sh("ref minOccurs maxOccurs id", "annotation"),
+	"all":               sh("minOccurs maxOccurs id", "annotation element=localElement"),
+	"choice":            sh("minOccurs maxOccurs id", "annotation element=localElement group=groupRef choice sequence any"),
+	"sequence":          sh("minOccurs maxOccurs id", "annotation element=localElement group=groupRef choice sequence any"),
+	"any":               sh("namespace processContents minOccurs maxOccurs id", "annotation"),
+	"anyAttribute":      sh("namespace processContents id", "annotation"),
+	"topAttributeGroup": sh("name id", "annotation", attrChildren),
+	"attributeGroupRef": sh("ref id", "annotation"),
+}
+
+// unimplemented says why a schema feature the compiler knows of is refused.
+var unimplemented = map[string]string{
+	"redefine":           "redefine is not implemented (its redefinitions would be lost)",
+	"override":           "override (XSD 1.1) is not implemented",
+	"key":                "identity constraints (key, unique, keyref) are not implemented",
+	"unique":             "identity constraints (key, unique, keyref) are not implemented",
+	"keyref":             "identity constraints (key, unique, keyref) are not implemented",
+	"notation":           "notation declarations are not implemented",
+	"assert":             "assertions (XSD 1.1) are not implemented",
+	"assertion":          "assertions (XSD 1.1) are not implemented",
+	"openContent":        "open content (XSD 1.1) is not implemented",
+	"defaultOpenContent": "open content (XSD 1.1) is not implemented",
+	"alternative":        "type alternatives (XSD 1.1) are not implemented",
+	"explicitTimezone":   "the explicitTimezone facet (XSD 1.1) is not implemented",
+	"block":              "derivation controls (block, final) are not implemented",
+	"final":              "derivation controls (block, final) are not implemented",
+	"blockDefault":       "derivation controls (block, final) are not implemented",
+	"finalDefault":       "derivation controls (block, final) are not implemented",
+	"substitutionGroup":  "substitution groups are not implemented",
+}
+
+// choices are the values attributes with a fixed set of meanings may take (whitespace collapsed).
+var choices = map[string][]string{
+	"use":                  {"optional", "required", "prohibited"},
+	"form":                 {"qualified", "unqualified"},
+	"elementFormDefault":   {"qualified", "unqualified"},
+	"attributeFormDefault": {"qualified", "unqualified"},
+	"processContents":      {"strict", "lax", "skip"},
+	"mixed":                booleans,
+	"abstract":             booleans,
+	"nillable":             booleans,
+}
+
+// booleans are xs:boolean's lexical forms.
+var booleans = []string{"true", "false", "1", "0"}
+
+// checkSchemaDoc refuses a schema document that uses anything the compiler does not implement.
+func checkSchemaDoc(doc *schemaDoc) error {
+	return checkShape(doc.root, "schema")
+}
+
+func checkShape(n *node, kind string) error {
+	s := shapes[kind]
+	if s.opaque {
+		return nil
+	}
+	for _, a := range slices.Sorted(maps.Keys(n.attrs)) { // the same first problem on every run
+		if !s.attrs[a] {
+			if why, ok := unimplemented[a]; ok {
+				return n.errorf("attribute %s on xs:%s is refused: %s", a, n.name, why)
+			}
+			return n.errorf("attribute %s is not allowed on xs:%s", a, n.name)
+		}
+		want := choices[a]
+		if a == "fixed" && kind == "facet" {
+			want = booleans // on elements and attributes it is a value, on facets a boolean
+		}
+		if want != nil && !slices.Contains(want, strings.TrimSpace(n.attrs[a])) {
+			return n.errorf("attribute %s on xs:%s is %q; it must be one of %s", a, n.name, n.attrs[a], strings.Join(want, ", "))
+		}
+	}
+	for _, ch := range n.children {
+		if ch.name == "" {
+			return ch.errorf("element %s is not in the XML Schema namespace; only xs:appinfo and xs:documentation may hold such elements", ch.foreign)
+		}
+		next, ok := s.children[ch.name]
+		if !ok {
+			if why, known := unimplemented[ch.name]; known {
+				return ch.errorf("xs:%s in xs:%s is refused: %s", ch.name, n.name, why)
+			}
+			return ch.errorf("xs:%s is not allowed in xs:%s", ch.name, n.name)
+		}
+		if err := checkShape(ch, next); err != nil {
+			return err
+		}
+	}
+	return nil
+}

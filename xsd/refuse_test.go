@@ -1,0 +1,207 @@
+package xsd
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+const xsHead = `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">` + "\n"
+
+// compileFiles compiles entry from schema files held in memory.
+func compileFiles(files map[string]string, entry string) (*Schema, error) {
+	fsys := fstest.MapFS{}
+	for name, text := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(text)}
+	}
+	return Compile(NewCatalog(fsys), entry)
+}
+
+// Each feature the compiler does not implement is refused, named, at its file and line, instead of
+// being compiled into a validator that checks less than the schema says. Before, every one of
+// these schemas compiled, and the instance beside it — invalid by the schema — was valid.
+func TestCompileRefusesUnimplemented(t *testing.T) {
+	cases := []struct {
+		name     string
+		files    map[string]string // the entry is bad.xsd
+		instance string            // invalid by the schema; "" when none is needed to make the point
+		want     string
+	}{
+		{"redefine read as include", map[string]string{
+			"base.xsd": xsHead + `<xs:simpleType name="Code"><xs:restriction base="xs:string"><xs:maxLength value="10"/></xs:restriction></xs:simpleType>
+<xs:element name="code" type="Code"/></xs:schema>`,
+			"bad.xsd": xsHead + `<xs:redefine schemaLocation="base.xsd">
+<xs:simpleType name="Code"><xs:restriction base="Code"><xs:maxLength value="3"/></xs:restriction></xs:simpleType>
+</xs:redefine></xs:schema>`},
+			`<code>ABCDEFG</code>`, "bad.xsd:2: xs:redefine in xs:schema is refused: redefine is not implemented"},
+		{"unique", map[string]string{"bad.xsd": xsHead + `<xs:element name="list"><xs:complexType><xs:sequence>
+<xs:element name="item" type="xs:string" maxOccurs="unbounded"/></xs:sequence></xs:complexType>
+<xs:unique name="one"><xs:selector xpath="item"/><xs:field xpath="."/></xs:unique>
+</xs:element></xs:schema>`}, `<list><item>a</item><item>a</item></list>`,
+			"bad.xsd:4: xs:unique in xs:element is refused: identity constraints (key, unique, keyref) are not implemented"},
+		{"key", map[string]string{"bad.xsd": xsHead + `<xs:element name="list"><xs:complexType><xs:sequence>
+<xs:element name="item" maxOccurs="unbounded"><xs:complexType><xs:attribute name="id" type="xs:string"/></xs:complexType></xs:element>
+</xs:sequence></xs:complexType>
+<xs:key name="k"><xs:selector xpath="item"/><xs:field xpath="@id"/></xs:key>
+</xs:element></xs:schema>`}, `<list><item/><item id="a"/></list>`,
+			"bad.xsd:5: xs:key in xs:element is refused: identity constraints"},
+		{"keyref", map[string]string{"bad.xsd": xsHead + `<xs:element name="list"><xs:complexType><xs:sequence>
+<xs:element name="ref" type="xs:string" maxOccurs="unbounded"/></xs:sequence></xs:complexType>
+<xs:keyref name="r" refer="k"><xs:selector xpath="ref"/><xs:field xpath="."/></xs:keyref>
+</xs:element></xs:schema>`}, "", "bad.xsd:4: xs:keyref in xs:element is refused: identity constraints"},
+		{"block on a type", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<xs:complexType name="Base" block="extension"><xs:sequence><xs:element name="a" type="xs:string"/></xs:sequence></xs:complexType>
+<xs:complexType name="More"><xs:complexContent><xs:extension base="Base"><xs:sequence><xs:element name="b" type="xs:string"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType>
+<xs:element name="doc" type="Base"/></xs:schema>`},
+			`<doc xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="More"><a/><b/></doc>`,
+			"bad.xsd:2: attribute block on xs:complexType is refused: derivation controls (block, final) are not implemented"},
+		{"final on a type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T" final="restriction"><xs:restriction base="xs:string"/></xs:simpleType>
+<xs:simpleType name="U"><xs:restriction base="T"><xs:maxLength value="2"/></xs:restriction></xs:simpleType></xs:schema>`}, "",
+			"bad.xsd:2: attribute final on xs:simpleType is refused: derivation controls"},
+		{"block on an element", map[string]string{"bad.xsd": xsHead + `<xs:element name="doc" type="xs:anyType" block="#all"/></xs:schema>`}, "",
+			"bad.xsd:2: attribute block on xs:element is refused"},
+		{"blockDefault", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" blockDefault="#all">
+<xs:element name="doc" type="xs:string"/></xs:schema>`}, "", "bad.xsd:1: attribute blockDefault on xs:schema is refused"},
+		{"finalDefault", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" finalDefault="extension">
+<xs:element name="doc" type="xs:string"/></xs:schema>`}, "", "bad.xsd:1: attribute finalDefault on xs:schema is refused"},
+		{"substitution group", map[string]string{"bad.xsd": xsHead + `<xs:element name="head" type="xs:string"/>
+<xs:element name="member" substitutionGroup="head"/></xs:schema>`}, "",
+			"bad.xsd:3: attribute substitutionGroup on xs:element is refused: substitution groups are not implemented"},
+		{"notation", map[string]string{"bad.xsd": xsHead + `<xs:notation name="png" public="image/png"/></xs:schema>`}, "",
+			"bad.xsd:2: xs:notation in xs:schema is refused"},
+		{"NOTATION type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="N"><xs:restriction base="xs:NOTATION"><xs:enumeration value="png"/></xs:restriction></xs:simpleType></xs:schema>`}, "",
+			"bad.xsd:2: type xs:NOTATION is refused"},
+		{"ENTITY type", map[string]string{"bad.xsd": xsHead + `<xs:element name="e" type="xs:ENTITY"/></xs:schema>`}, `<e>anything</e>`,
+			"bad.xsd:2: type xs:ENTITY is refused"},
+		{"override (1.1)", map[string]string{"base.xsd": xsHead + `</xs:schema>`,
+			"bad.xsd": xsHead + `<xs:override schemaLocation="base.xsd"/></xs:schema>`}, "", "bad.xsd:2: xs:override in xs:schema is refused"},
+		{"assert (1.1)", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType>
+<xs:attribute name="min" type="xs:int"/><xs:attribute name="max" type="xs:int"/>
+<xs:assert test="@min le @max"/></xs:complexType></xs:element></xs:schema>`}, `<r min="2" max="1"/>`, "bad.xsd:4: xs:assert in xs:complexType is refused"},
+		{"assertion facet (1.1)", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"><xs:restriction base="xs:int">
+<xs:assertion test="$value mod 2 = 0"/></xs:restriction></xs:simpleType></xs:schema>`}, "", "bad.xsd:3: xs:assertion in xs:restriction is refused"},
+		{"openContent (1.1)", map[string]string{"bad.xsd": xsHead + `<xs:complexType name="T"><xs:openContent><xs:any/></xs:openContent><xs:sequence/></xs:complexType></xs:schema>`}, "",
+			"bad.xsd:2: xs:openContent in xs:complexType is refused"},
+		{"alternative (1.1)", map[string]string{"bad.xsd": xsHead + `<xs:element name="e"><xs:alternative type="xs:int"/></xs:element></xs:schema>`}, "",
+			"bad.xsd:2: xs:alternative in xs:element is refused"},
+		{"misspelt element", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
+<xs:elment name="must" type="xs:string"/></xs:sequence></xs:complexType></xs:element></xs:schema>`}, `<r/>`, "bad.xsd:3: xs:elment is not allowed in xs:sequence"},
+		{"attribute in a sequence", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
+<xs:attribute name="id" use="required"/></xs:sequence></xs:complexType></xs:element></xs:schema>`}, `<r/>`, "bad.xsd:3: xs:attribute is not allowed in xs:sequence"},
+		{"misspelt use", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType>
+<xs:attribute name="id" use="requried"/></xs:complexType></xs:element></xs:schema>`}, `<r/>`, `bad.xsd:3: attribute use on xs:attribute is "requried"; it must be one of optional, required, prohibited`},
+		{"abstract not a boolean", map[string]string{"bad.xsd": xsHead + `<xs:element name="r" abstract="yes"/></xs:schema>`}, `<r/>`,
+			`bad.xsd:2: attribute abstract on xs:element is "yes"`},
+		{"processContents misspelt", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
+<xs:any processContents="strikt"/></xs:sequence></xs:complexType></xs:element></xs:schema>`}, "", `bad.xsd:3: attribute processContents on xs:any is "strikt"`},
+		{"form misspelt", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualifed"/>`}, "",
+			`bad.xsd:1: attribute elementFormDefault on xs:schema is "qualifed"`},
+		{"foreign element", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:x="urn:x">
+<xs:element name="r"><xs:complexType><xs:sequence><x:rule/></xs:sequence></xs:complexType></xs:element></xs:schema>`}, "",
+			"bad.xsd:2: element x:rule is not in the XML Schema namespace"},
+		{"1.1 attribute on any", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
+<xs:any notNamespace="urn:secret"/></xs:sequence></xs:complexType></xs:element></xs:schema>`}, "",
+			"bad.xsd:3: attribute notNamespace is not allowed on xs:any"},
+		{"refused in an included file", map[string]string{
+			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
+			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := compileFiles(tc.files, "bad.xsd")
+			if err == nil {
+				verdict := "no instance tried"
+				if tc.instance != "" {
+					verdict = "the invalid instance " + tc.instance + " is "
+					if verr := s.Validate(strings.NewReader(tc.instance)); verr == nil {
+						verdict += "valid"
+					} else {
+						verdict += "invalid: " + verr.Error()
+					}
+				}
+				t.Fatalf("compiled (%s); want an error containing %q", verdict, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// What the compiler implements still compiles with every attribute XSD 1.0 gives it, and
+// xs:boolean's other forms mean what they say: abstract="1" is abstract.
+func TestCompileAcceptsImplemented(t *testing.T) {
+	s, err := compileFiles(map[string]string{
+		"part.xsd": xsHead + `<xs:attributeGroup name="common" id="g1"><xs:attribute name="lang" type="xs:language" form="unqualified"/><xs:anyAttribute namespace="##other" processContents="skip"/></xs:attributeGroup></xs:schema>`,
+		"ok.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" version="1" id="s" elementFormDefault=" unqualified " attributeFormDefault="unqualified">
+<xs:annotation id="a"><xs:appinfo><anything xmlns="urn:x" at="all"/></xs:appinfo><xs:documentation xml:lang="bg">Описание</xs:documentation></xs:annotation>
+<xs:include schemaLocation="part.xsd"/>
+<xs:simpleType name="Code" id="t1"><xs:restriction base="xs:string"><xs:maxLength value="3" fixed="true"/><xs:whiteSpace value="collapse"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="Codes"><xs:list itemType="Code"/></xs:simpleType>
+<xs:simpleType name="CodeOrInt"><xs:union memberTypes="Code xs:int"/></xs:simpleType>
+<xs:element name="abstract" type="xs:string" abstract="1"/>
+<xs:element name="doc">
+  <xs:complexType mixed="0">
+    <xs:sequence minOccurs="1" maxOccurs="1">
+      <xs:element name="code" type="Code" nillable="1" form="unqualified"/>
+      <xs:element name="codes" type="Codes" minOccurs="0" fixed="a b"/>
+      <xs:choice minOccurs="0"><xs:element ref="abstract"/><xs:any namespace="##other" processContents="lax"/></xs:choice>
+    </xs:sequence>
+    <xs:attributeGroup ref="common"/>
+    <xs:attribute name="n" type="CodeOrInt" use=" required " default="1"/>
+  </xs:complexType>
+</xs:element>
+</xs:schema>`}, "ok.xsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for doc, want := range map[string]string{
+		`<doc n="7"><code>ab</code></doc>`:                 "",
+		`<doc n="7"><code>abcd</code></doc>`:               "maxLength",
+		`<doc n="7"><code>ab</code><abstract/></doc>`:      "abstract",
+		`<doc><code>ab</code></doc>`:                       "n",
+		`<doc n="7"><code>ab</code><codes>a</codes></doc>`: "fixed",
+		`<doc n="7" lang="bg" xmlns:o="urn:o" o:x="1"><code xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/></doc>`: "",
+	} {
+		err := s.Validate(strings.NewReader(doc))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", doc, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: got %v, want an error about %s", doc, err, want)
+		}
+	}
+}
+
+// The schemas the product ships — ЕСОЕД and every RegiX register — use nothing refused.
+func TestShippedSchemasCompile(t *testing.T) {
+	esoed, err := DirCatalog(filepath.Join("..", "esoed", "schemas"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compile(esoed, "EGovMessaging.xsd"); err != nil {
+		t.Errorf("esoed: %v", err)
+	}
+	registers, _ := filepath.Glob(filepath.Join("..", "regix", "registers", "*"))
+	n := 0
+	for _, dir := range registers {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.xsd"))
+		if len(files) == 0 {
+			continue
+		}
+		cat, err := DirCatalog(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			n++
+			if _, err := Compile(cat, filepath.Base(f)); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("found %d register schemas; the folders have moved?", n)
+	}
+}
