@@ -96,7 +96,34 @@ func Compile(cat *Catalog, entry ...string) (*Schema, error) {
 			}
 		}
 	}
+	for q, d := range c.elems {
+		if err := fixedNeedsSimple(c.rawElems[q], d); err != nil {
+			return nil, err
+		}
+	}
+	for n, d := range c.local {
+		if err := fixedNeedsSimple(n, d); err != nil {
+			return nil, err
+		}
+	}
 	return &Schema{elements: c.elems, types: c.types, attrs: c.attrs, MaxDepth: 256, MaxProblems: 100}, nil
+}
+
+// fixedNeedsSimple refuses a fixed value on an element whose content is not simple: the validator
+// compares a fixed value only with simple content, so on mixed content it would go unchecked.
+func fixedNeedsSimple(n *node, d *elemDecl) error {
+	if d.fixed == nil || d.typ.simple != nil || d.typ.ct != nil && d.typ.ct.content == contentSimple {
+		return nil
+	}
+	return n.errorf("fixed value on element %s, whose type %s has no simple content, is refused: a fixed value is checked only on simple content", d.name.local, typeName(d.typ))
+}
+
+// typeName names a type for messages.
+func typeName(td *typeDef) string {
+	if td.name.local == "" {
+		return "(anonymous)"
+	}
+	return td.name.String()
 }
 
 // load reads a schema file once, registers its global components under

@@ -103,6 +103,11 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 		{"1.1 attribute on any", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
 <xs:any notNamespace="urn:secret"/></xs:sequence></xs:complexType></xs:element></xs:schema>`}, "",
 			"bad.xsd:3: attribute notNamespace is not allowed on xs:any"},
+		{"fixed on mixed content", map[string]string{"bad.xsd": xsHead + `<xs:element name="r" fixed="exact"><xs:complexType mixed="true"><xs:sequence/></xs:complexType></xs:element></xs:schema>`},
+			`<r>other</r>`, "bad.xsd:2: fixed value on element r, whose type (anonymous) has no simple content, is refused"},
+		{"fixed on anyType", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
+<xs:element name="x" fixed="exact"/></xs:sequence></xs:complexType></xs:element></xs:schema>`},
+			`<r><x>other</x></r>`, "bad.xsd:3: fixed value on element x, whose type {http://www.w3.org/2001/XMLSchema}anyType has no simple content"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
