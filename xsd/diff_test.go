@@ -57,13 +57,6 @@ func parseTree(t testing.TB, data []byte) *tnode {
 	return root
 }
 
-func rawName(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return n.Space + ":" + n.Local
-}
-
 func (n *tnode) write(b *bytes.Buffer) {
 	b.WriteString("<" + rawName(n.name))
 	for _, a := range n.attrs {

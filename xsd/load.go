@@ -103,6 +103,7 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 	d := xml.NewDecoder(r)
 	d.Entity = map[string]string{}
 	var stack []*node
+	var names []xml.Name // the raw names of the open elements, to match their end tags
 	rootScope := map[string]string{"xml": nsXML}
 	for {
 		t, err := d.RawToken()
@@ -151,6 +152,9 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 				}
 			}
 			if len(stack) == 0 {
+				if doc.root != nil {
+					return nil, fmt.Errorf("xsd: %s:%d: a second root element after xs:schema", file, line)
+				}
 				if n.name != "schema" {
 					return nil, fmt.Errorf("xsd: %s:%d: root element is not xs:schema", file, line)
 				}
@@ -160,9 +164,21 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 				p.children = append(p.children, n)
 			}
 			stack = append(stack, n)
+			names = append(names, t.Name)
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
+			line, _ := d.InputPos()
+			if len(stack) == 0 {
+				return nil, fmt.Errorf("xsd: %s:%d: end tag </%s> without a start tag", file, line, rawName(t.Name))
+			}
+			if open := names[len(names)-1]; open != t.Name {
+				return nil, fmt.Errorf("xsd: %s:%d: end tag </%s> does not match <%s> of line %d", file, line, rawName(t.Name), rawName(open), stack[len(stack)-1].line)
+			}
+			stack, names = stack[:len(stack)-1], names[:len(names)-1]
 		}
+	}
+	if len(stack) > 0 {
+		n := stack[len(stack)-1]
+		return nil, fmt.Errorf("xsd: %s:%d: <%s> is not closed", file, n.line, rawName(names[len(names)-1]))
 	}
 	if doc.root == nil {
 		return nil, fmt.Errorf("xsd: %s: no schema element", file)
@@ -172,6 +188,14 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 	attrForm, _ := doc.root.attr("attributeFormDefault")
 	doc.elemQual, doc.attrQual = elemForm == "qualified", attrForm == "qualified"
 	return doc, nil
+}
+
+// rawName writes a name read with RawToken as it was in the document, prefix:local.
+func rawName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
 }
 
 func copyMap(m map[string]string) map[string]string {

@@ -210,3 +210,19 @@ func TestShippedSchemasCompile(t *testing.T) {
 		t.Errorf("found %d register schemas; the folders have moved?", n)
 	}
 }
+
+// A schema file that is not well-formed is refused where it goes wrong; a stray end tag used to
+// make the compiler panic.
+func TestCompileMalformedSchemaFile(t *testing.T) {
+	for doc, want := range map[string]string{
+		`</A>`: "bad.xsd:1: end tag </A> without a start tag",
+		xsHead + `<xs:element name="a"></xs:elemen></xs:schema>`:                        "bad.xsd:2: end tag </xs:elemen> does not match <xs:element> of line 2",
+		xsHead + `<xs:element name="a">`:                                                "bad.xsd:2: <xs:element> is not closed",
+		xsHead + `</xs:schema><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>`: "bad.xsd:2: a second root element after xs:schema",
+	} {
+		_, err := compileFiles(map[string]string{"bad.xsd": doc}, "bad.xsd")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error containing %q", doc, err, want)
+		}
+	}
+}
