@@ -1,6 +1,7 @@
 package xsd
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -95,13 +96,29 @@ func (n *node) qname(v string) (qname, error) {
 // entityDecl matches simple internal general entities in a DOCTYPE.
 var entityDecl = regexp.MustCompile(`<!ENTITY\s+([A-Za-z_][-A-Za-z0-9_.]*)\s+(?:'([^']*)'|"([^"]*)")\s*>`)
 
+// Bounds on a schema file, far above what schemas in use need (the largest is 64 KB, nested 20
+// deep), so that a hostile one costs no more than a large one.
+const (
+	maxSchemaBytes = 16 << 20
+	maxSchemaDepth = 256
+	maxEntityText  = 1 << 20
+)
+
 // parseSchemaDoc reads a schema file into a node tree. A DOCTYPE is allowed
 // in schema files (the W3C XML-DSig schema has one); its simple internal
 // entities are honoured and nothing external is fetched.
 func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 	doc := &schemaDoc{file: file}
-	d := xml.NewDecoder(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxSchemaBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("xsd: read %s: %w", file, err)
+	}
+	if len(data) > maxSchemaBytes {
+		return nil, fmt.Errorf("xsd: %s: larger than %d MB", file, maxSchemaBytes>>20)
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Entity = map[string]string{}
+	entityText := 0 // what the entity references in the file add to it, at most
 	var stack []*node
 	var names []xml.Name // the raw names of the open elements, to match their end tags
 	rootScope := map[string]string{"xml": nsXML}
@@ -118,9 +135,19 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 		case xml.Directive:
 			for _, m := range entityDecl.FindAllStringSubmatch(string(t), -1) {
 				d.Entity[m[1]] = m[2] + m[3]
+				// Each reference is replaced by the value: counted on the raw text, which
+				// holds every reference the decoder will expand.
+				entityText += bytes.Count(data, []byte("&"+m[1]+";")) * len(d.Entity[m[1]])
+				if entityText > maxEntityText {
+					line, _ := d.InputPos()
+					return nil, fmt.Errorf("xsd: %s:%d: entity references would add more than %d KB of text", file, line, maxEntityText>>10)
+				}
 			}
 		case xml.StartElement:
 			line, _ := d.InputPos()
+			if len(stack) == maxSchemaDepth {
+				return nil, fmt.Errorf("xsd: %s:%d: elements nested deeper than %d", file, line, maxSchemaDepth)
+			}
 			parentScope := rootScope
 			if len(stack) > 0 {
 				parentScope = stack[len(stack)-1].scope

@@ -211,14 +211,17 @@ func TestShippedSchemasCompile(t *testing.T) {
 	}
 }
 
-// A schema file that is not well-formed is refused where it goes wrong; a stray end tag used to
-// make the compiler panic.
+// A schema file that is not well-formed, or that would cost far more than any schema in use, is
+// refused where it goes wrong; a stray end tag used to make the compiler panic.
 func TestCompileMalformedSchemaFile(t *testing.T) {
 	for doc, want := range map[string]string{
 		`</A>`: "bad.xsd:1: end tag </A> without a start tag",
 		xsHead + `<xs:element name="a"></xs:elemen></xs:schema>`:                        "bad.xsd:2: end tag </xs:elemen> does not match <xs:element> of line 2",
 		xsHead + `<xs:element name="a">`:                                                "bad.xsd:2: <xs:element> is not closed",
 		xsHead + `</xs:schema><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>`: "bad.xsd:2: a second root element after xs:schema",
+		xsHead + strings.Repeat(`<xs:annotation>`, 300):                                 "bad.xsd:2: elements nested deeper than 256",
+		`<!DOCTYPE s [<!ENTITY big "` + strings.Repeat("x", 4096) + `">]>` + "\n" + xsHead +
+			`<xs:annotation><xs:documentation>` + strings.Repeat("&big;", 300) + `</xs:documentation></xs:annotation></xs:schema>`: "bad.xsd:1: entity references would add more than 1024 KB of text",
 	} {
 		_, err := compileFiles(map[string]string{"bad.xsd": doc}, "bad.xsd")
 		if err == nil || !strings.Contains(err.Error(), want) {
