@@ -79,7 +79,11 @@ var shapes = map[string]shape{
 	"list":              sh("itemType id", "annotation simpleType=localSimpleType"),
 	"union":             sh("memberTypes id", "annotation simpleType=localSimpleType"),
 
-	"topGroup":          sh("name id", "annotation all choice sequence"),
+	"topGroup": sh("name id", "annotation all=groupAll choice=groupChoice sequence=groupSequence"),
+	// A group definition's compositor takes its occurrences from each reference to the group.
+	"groupAll":          sh("id", "annotation element=localElement"),
+	"groupChoice":       sh("id", "annotation element=localElement group=groupRef choice sequence any"),
+	"groupSequence":     sh("id", "annotation element=localElement group=groupRef choice sequence any"),
 	"groupRef":          sh("ref minOccurs maxOccurs id", "annotation"),
 	"all":               sh("minOccurs maxOccurs id", "annotation element=localElement"),
 	"choice":            sh("minOccurs maxOccurs id", "annotation element=localElement group=groupRef choice sequence any"),

@@ -712,8 +712,54 @@ func (ct *complexType) indexAttrs() {
 	}
 }
 
-// addAttrs adds attribute, attributeGroup and anyAttribute children of n.
+// addAttrs adds attribute, attributeGroup and anyAttribute children of n. The attribute
+// wildcard is what every wildcard there — n's own and its attribute groups' — allows (their
+// intersection), processed as n's own says, or else as the first group's.
 func (c *compiler) addAttrs(n *node, ct *complexType) error {
+	var wcs []*wildcard
+	if err := c.collectAttrs(n, ct, &wcs); err != nil {
+		return err
+	}
+	if len(wcs) > 0 {
+		w := wcs[0]
+		for _, o := range wcs[1:] {
+			w = intersect(w, o)
+		}
+		if own := child(n, "anyAttribute"); own != nil {
+			w.process = wildcardFrom(own).process
+		}
+		ct.anyAttr = w
+	}
+	ct.indexAttrs()
+	return nil
+}
+
+// intersect is the namespace constraint allowing what both a and b allow, processed as a.
+func intersect(a, b *wildcard) *wildcard {
+	switch {
+	case a.anyNS:
+		return &wildcard{anyNS: b.anyNS, not: b.not, allowed: b.allowed, process: a.process}
+	case b.anyNS:
+		return &wildcard{not: a.not, allowed: a.allowed, process: a.process}
+	case a.not != nil && b.not != nil:
+		return &wildcard{not: append(append([]string{}, a.not...), b.not...), process: a.process}
+	}
+	w := &wildcard{allowed: map[string]bool{}, process: a.process}
+	set, other := a, b
+	if set.not != nil {
+		set, other = b, a
+	}
+	for ns := range set.allowed {
+		if other.allows(ns) {
+			w.allowed[ns] = true
+		}
+	}
+	return w
+}
+
+// collectAttrs adds the attributes of n and of the attribute groups it refers to, and gathers
+// their wildcards.
+func (c *compiler) collectAttrs(n *node, ct *complexType, wcs *[]*wildcard) error {
 	for _, ch := range n.children {
 		switch ch.name {
 		case "attribute":
@@ -743,16 +789,15 @@ func (c *compiler) addAttrs(n *node, ct *complexType) error {
 				return ch.errorf("attribute group %s refers to itself", q)
 			}
 			c.inFlight[g] = true
-			err = c.addAttrs(g, ct)
+			err = c.collectAttrs(g, ct, wcs)
 			delete(c.inFlight, g)
 			if err != nil {
 				return err
 			}
 		case "anyAttribute":
-			ct.anyAttr = wildcardFrom(ch)
+			*wcs = append(*wcs, wildcardFrom(ch))
 		}
 	}
-	ct.indexAttrs()
 	return nil
 }
 

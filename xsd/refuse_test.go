@@ -108,6 +108,9 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 		{"fixed on anyType", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType><xs:sequence>
 <xs:element name="x" fixed="exact"/></xs:sequence></xs:complexType></xs:element></xs:schema>`},
 			`<r><x>other</x></r>`, "bad.xsd:3: fixed value on element x, whose type {http://www.w3.org/2001/XMLSchema}anyType has no simple content"},
+		{"occurrences inside a group definition", map[string]string{"bad.xsd": xsHead + `<xs:group name="g"><xs:sequence minOccurs="2"><xs:element name="a"/></xs:sequence></xs:group>
+<xs:element name="r"><xs:complexType><xs:group ref="g"/></xs:complexType></xs:element></xs:schema>`},
+			`<r><a/></r>`, "bad.xsd:2: attribute minOccurs is not allowed on xs:sequence"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
@@ -226,6 +229,35 @@ func TestCompileMalformedSchemaFile(t *testing.T) {
 		_, err := compileFiles(map[string]string{"bad.xsd": doc}, "bad.xsd")
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error containing %q", doc, err, want)
+		}
+	}
+}
+
+// A type's attribute wildcard allows only what all of its wildcards allow — its own and its
+// attribute groups'. Before, the last one read replaced the others.
+func TestAttributeWildcardsIntersect(t *testing.T) {
+	s, err := compileFiles(map[string]string{"w.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t" xmlns:t="urn:t">
+<xs:attributeGroup name="ab"><xs:anyAttribute namespace="urn:a urn:b" processContents="skip"/></xs:attributeGroup>
+<xs:attributeGroup name="bc"><xs:anyAttribute namespace="urn:b urn:c" processContents="skip"/></xs:attributeGroup>
+<xs:attributeGroup name="notB"><xs:anyAttribute namespace="##other" processContents="skip"/></xs:attributeGroup>
+<xs:element name="two"><xs:complexType><xs:attributeGroup ref="t:ab"/><xs:attributeGroup ref="t:bc"/></xs:complexType></xs:element>
+<xs:element name="own"><xs:complexType><xs:attributeGroup ref="t:ab"/><xs:anyAttribute namespace="##any" processContents="skip"/></xs:complexType></xs:element>
+<xs:element name="negated"><xs:complexType><xs:attributeGroup ref="t:notB"/><xs:anyAttribute namespace="urn:t urn:b" processContents="skip"/></xs:complexType></xs:element>
+</xs:schema>`}, "w.xsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		elem, ns string
+		valid    bool
+	}{
+		{"two", "urn:b", true}, {"two", "urn:a", false}, {"two", "urn:c", false},
+		{"own", "urn:a", true}, {"own", "urn:c", false},
+		{"negated", "urn:b", true}, {"negated", "urn:t", false}, {"negated", "urn:c", false},
+	} {
+		doc := `<t:` + tc.elem + ` xmlns:t="urn:t" xmlns:x="` + tc.ns + `" x:at="1"/>`
+		if err := s.Validate(strings.NewReader(doc)); (err == nil) != tc.valid {
+			t.Errorf("%s: got %v, want valid=%v", doc, err, tc.valid)
 		}
 	}
 }
