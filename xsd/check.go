@@ -49,7 +49,7 @@ const (
 
 // shapes are the schema elements the compiler implements, by kind. The root is "schema".
 var shapes = map[string]shape{
-	"schema": sh("targetNamespace elementFormDefault attributeFormDefault version id",
+	"schema": sh("targetNamespace elementFormDefault attributeFormDefault finalDefault version id",
 		"annotation include import element=topElement attribute=topAttribute complexType=topComplexType",
 		"simpleType=topSimpleType group=topGroup attributeGroup=topAttributeGroup"),
 	"annotation":    sh("id", "appinfo documentation"),
@@ -58,13 +58,14 @@ var shapes = map[string]shape{
 	"include":       sh("schemaLocation id", "annotation"),
 	"import":        sh("namespace schemaLocation id", "annotation"),
 
-	"topElement":   sh("name type default fixed nillable abstract id", "annotation simpleType=localSimpleType complexType=localComplexType"),
+	// An element's final limits only substitution groups, which are refused: it changes nothing.
+	"topElement":   sh("name type default fixed nillable abstract final id", "annotation simpleType=localSimpleType complexType=localComplexType"),
 	"localElement": sh("name ref type minOccurs maxOccurs default fixed nillable form id", "annotation simpleType=localSimpleType complexType=localComplexType"),
 
 	"topAttribute":   sh("name type default fixed id", "annotation simpleType=localSimpleType"),
 	"localAttribute": sh("name ref type use default fixed form id", "annotation simpleType=localSimpleType"),
 
-	"topComplexType":           sh("name mixed abstract id", typeChildren),
+	"topComplexType":           sh("name mixed abstract final id", typeChildren),
 	"localComplexType":         sh("mixed id", typeChildren),
 	"simpleContent":            sh("id", "annotation restriction=simpleContentRestriction extension=simpleExtension"),
 	"simpleContentRestriction": sh("base id", "annotation simpleType=localSimpleType", facetNames, attrChildren),
@@ -72,7 +73,7 @@ var shapes = map[string]shape{
 	"complexContent":           sh("mixed id", "annotation restriction=complexDerivation extension=complexDerivation"),
 	"complexDerivation":        sh("base id", "annotation", particles, attrChildren),
 
-	"topSimpleType":     sh("name id", "annotation restriction=simpleRestriction list union"),
+	"topSimpleType":     sh("name final id", "annotation restriction=simpleRestriction list union"),
 	"localSimpleType":   sh("id", "annotation restriction=simpleRestriction list union"),
 	"simpleRestriction": sh("base id", "annotation simpleType=localSimpleType", facetNames),
 	"facet":             sh("value fixed id", "annotation"),
@@ -108,10 +109,8 @@ var unimplemented = map[string]string{
 	"defaultOpenContent": "open content (XSD 1.1) is not implemented",
 	"alternative":        "type alternatives (XSD 1.1) are not implemented",
 	"explicitTimezone":   "the explicitTimezone facet (XSD 1.1) is not implemented",
-	"block":              "derivation controls (block, final) are not implemented",
-	"final":              "derivation controls (block, final) are not implemented",
-	"blockDefault":       "derivation controls (block, final) are not implemented",
-	"finalDefault":       "derivation controls (block, final) are not implemented",
+	"block":              "block is not implemented (xsi:type would not be limited by it)",
+	"blockDefault":       "block is not implemented (xsi:type would not be limited by it)",
 	"substitutionGroup":  "substitution groups are not implemented",
 }
 

@@ -336,8 +336,56 @@ func (c *compiler) typeFromNode(n *node, q qname) (*typeDef, error) {
 	return td, nil
 }
 
-// simpleFromNode builds a simple type definition.
+// finalSet reads a named type's final, or the schema's finalDefault when it has none.
+func finalSet(n *node) (derivation, error) {
+	v, ok := n.attr("final")
+	at := n
+	if !ok {
+		v, _ = n.doc.root.attr("finalDefault")
+		at = n.doc.root
+	}
+	var set derivation
+	for _, m := range strings.Fields(v) {
+		switch m {
+		case "#all":
+			set |= byExtension | byRestriction | byList | byUnion
+		case "extension":
+			set |= byExtension
+		case "restriction":
+			set |= byRestriction
+		case "list":
+			set |= byList
+		case "union":
+			set |= byUnion
+		default:
+			return 0, at.errorf("final %q: %q is not #all, extension, restriction, list or union", v, m)
+		}
+	}
+	return set, nil
+}
+
+// notFinal refuses a derivation its base's final forbids, at n where the schema derives.
+func notFinal(n *node, base qname, final, by derivation) error {
+	if final&by == 0 {
+		return nil
+	}
+	how := map[derivation]string{byExtension: "extension", byRestriction: "restriction", byList: "list", byUnion: "union"}[by]
+	return n.errorf("type %s is final for %s: it may not be derived by %s here", base, how, how)
+}
+
+// simpleFromNode builds a simple type definition; a named one takes its final.
 func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
+	st, err := c.simpleBody(n, q)
+	if err != nil || q.local == "" {
+		return st, err
+	}
+	if st.final, err = finalSet(n); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (c *compiler) simpleBody(n *node, q qname) (*simpleType, error) {
 	for _, ch := range n.children {
 		switch ch.name {
 		case "restriction":
@@ -353,6 +401,9 @@ func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := notFinal(ch, base.name, base.final, byRestriction); err != nil {
+				return nil, err
+			}
 			return c.restrict(ch, q, base)
 		case "list":
 			var item *simpleType
@@ -365,6 +416,9 @@ func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
 				err = ch.errorf("list without itemType")
 			}
 			if err != nil {
+				return nil, err
+			}
+			if err := notFinal(ch, item.name, item.final, byList); err != nil {
 				return nil, err
 			}
 			return &simpleType{name: q, variety: list, base: anySimple, prim: "list", item: item, ws: wsCollapse}, nil
@@ -388,6 +442,11 @@ func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
 			}
 			if len(st.members) == 0 {
 				return nil, ch.errorf("union without member types")
+			}
+			for _, m := range st.members {
+				if err := notFinal(ch, m.name, m.final, byUnion); err != nil {
+					return nil, err
+				}
 			}
 			return st, nil
 		}
@@ -518,6 +577,12 @@ var anyTypeDef = func() *typeDef {
 // fillComplex builds a complex type from its node.
 func (c *compiler) fillComplex(n *node, ct *complexType, td *typeDef) error {
 	ct.attrs = map[qname]*attrUse{}
+	if td.name.local != "" {
+		var err error
+		if ct.final, err = finalSet(n); err != nil {
+			return err
+		}
+	}
 	ct.abstract = n.flag("abstract")
 	mixed := n.flag("mixed")
 	ct.base = anyTypeDef
@@ -595,6 +660,9 @@ func (c *compiler) fillComplexContent(n *node, ct *complexType, mixed bool) erro
 	if c.inFlightType(base) {
 		return der.errorf("type is derived from itself through %s", der.attrs["base"])
 	}
+	if err := notFinal(der, base.name, base.ct.final, derivedBy(der)); err != nil {
+		return err
+	}
 	ct.base = base
 	var own *particle
 	for _, ch := range der.children {
@@ -637,6 +705,22 @@ func (c *compiler) fillComplexContent(n *node, ct *complexType, mixed bool) erro
 	return nil
 }
 
+// derivedBy is how an extension or restriction element derives.
+func derivedBy(der *node) derivation {
+	if der.name == "extension" {
+		return byExtension
+	}
+	return byRestriction
+}
+
+// finalOrZero is ct's final, none for a nil ct.
+func (ct *complexType) finalOrZero() derivation {
+	if ct == nil {
+		return 0
+	}
+	return ct.final
+}
+
 // inFlightType reports whether a type is still being built (a cycle).
 func (c *compiler) inFlightType(td *typeDef) bool {
 	for n, t := range c.anon {
@@ -661,6 +745,13 @@ func (c *compiler) fillSimpleContent(n *node, ct *complexType) error {
 	}
 	if base.ct != nil && c.inFlightType(base) {
 		return der.errorf("type is derived from itself through %s", der.attrs["base"])
+	}
+	baseFinal := base.ct.finalOrZero()
+	if base.simple != nil {
+		baseFinal = base.simple.final
+	}
+	if err := notFinal(der, base.name, baseFinal, derivedBy(der)); err != nil {
+		return err
 	}
 	ct.base = base
 	ct.content = contentSimple

@@ -55,16 +55,29 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 <xs:complexType name="More"><xs:complexContent><xs:extension base="Base"><xs:sequence><xs:element name="b" type="xs:string"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType>
 <xs:element name="doc" type="Base"/></xs:schema>`},
 			`<doc xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="More"><a/><b/></doc>`,
-			"bad.xsd:2: attribute block on xs:complexType is refused: derivation controls (block, final) are not implemented"},
-		{"final on a type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T" final="restriction"><xs:restriction base="xs:string"/></xs:simpleType>
+			"bad.xsd:2: attribute block on xs:complexType is refused: block is not implemented"},
+		{"final on a simple type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T" final="restriction"><xs:restriction base="xs:string"/></xs:simpleType>
 <xs:simpleType name="U"><xs:restriction base="T"><xs:maxLength value="2"/></xs:restriction></xs:simpleType></xs:schema>`}, "",
-			"bad.xsd:2: attribute final on xs:simpleType is refused: derivation controls"},
+			"bad.xsd:3: type T is final for restriction"},
+		{"final on a list item", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T" final="list union"><xs:restriction base="xs:string"/></xs:simpleType>
+<xs:simpleType name="U"><xs:list itemType="T"/></xs:simpleType></xs:schema>`}, "", "bad.xsd:3: type T is final for list"},
+		{"final on a union member", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T" final="#all"><xs:restriction base="xs:string"/></xs:simpleType>
+<xs:simpleType name="U"><xs:union memberTypes="xs:int T"/></xs:simpleType></xs:schema>`}, "", "bad.xsd:3: type T is final for union"},
+		{"final on a complex type", map[string]string{"bad.xsd": xsHead + `<xs:complexType name="B" final="extension"><xs:sequence><xs:element name="a"/></xs:sequence></xs:complexType>
+<xs:complexType name="D"><xs:complexContent><xs:extension base="B"><xs:sequence><xs:element name="b"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType></xs:schema>`}, "",
+			"bad.xsd:3: type B is final for extension"},
+		{"final on simple content", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="S" final="#all"><xs:restriction base="xs:string"/></xs:simpleType>
+<xs:complexType name="D"><xs:simpleContent><xs:extension base="S"><xs:attribute name="x"/></xs:extension></xs:simpleContent></xs:complexType></xs:schema>`}, "",
+			"bad.xsd:3: type S is final for extension"},
+		{"final misspelt", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="S" final="restrict"><xs:restriction base="xs:string"/></xs:simpleType></xs:schema>`}, "",
+			`bad.xsd:2: final "restrict": "restrict" is not #all, extension, restriction, list or union`},
 		{"block on an element", map[string]string{"bad.xsd": xsHead + `<xs:element name="doc" type="xs:anyType" block="#all"/></xs:schema>`}, "",
 			"bad.xsd:2: attribute block on xs:element is refused"},
 		{"blockDefault", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" blockDefault="#all">
 <xs:element name="doc" type="xs:string"/></xs:schema>`}, "", "bad.xsd:1: attribute blockDefault on xs:schema is refused"},
-		{"finalDefault", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" finalDefault="extension">
-<xs:element name="doc" type="xs:string"/></xs:schema>`}, "", "bad.xsd:1: attribute finalDefault on xs:schema is refused"},
+		{"finalDefault", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" finalDefault="restriction">
+<xs:simpleType name="T"><xs:restriction base="xs:string"/></xs:simpleType>
+<xs:simpleType name="U"><xs:restriction base="T"/></xs:simpleType></xs:schema>`}, "", "bad.xsd:3: type T is final for restriction"},
 		{"substitution group", map[string]string{"bad.xsd": xsHead + `<xs:element name="head" type="xs:string"/>
 <xs:element name="member" substitutionGroup="head"/></xs:schema>`}, "",
 			"bad.xsd:3: attribute substitutionGroup on xs:element is refused: substitution groups are not implemented"},
@@ -259,5 +272,25 @@ func TestAttributeWildcardsIntersect(t *testing.T) {
 		if err := s.Validate(strings.NewReader(doc)); (err == nil) != tc.valid {
 			t.Errorf("%s: got %v, want valid=%v", doc, err, tc.valid)
 		}
+	}
+}
+
+// final forbids only the derivations it names: the others, and a final type used as it is, compile.
+func TestFinalAllowsOtherDerivations(t *testing.T) {
+	s, err := compileFiles(map[string]string{"ok.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" finalDefault="list">
+<xs:simpleType name="T" final="extension union"><xs:restriction base="xs:string"><xs:maxLength value="3"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="U"><xs:restriction base="T"><xs:minLength value="2"/></xs:restriction></xs:simpleType>
+<xs:complexType name="B" final="restriction"><xs:sequence><xs:element name="a" type="U"/></xs:sequence></xs:complexType>
+<xs:complexType name="D"><xs:complexContent><xs:extension base="B"><xs:sequence><xs:element name="b" type="T"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType>
+<xs:element name="d" type="D" final="#all"/>
+</xs:schema>`}, "ok.xsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(strings.NewReader(`<d><a>ab</a><b>c</b></d>`)); err != nil {
+		t.Error(err)
+	}
+	if err := s.Validate(strings.NewReader(`<d><a>a</a><b>c</b></d>`)); err == nil {
+		t.Error("a value too short for U is valid")
 	}
 }
