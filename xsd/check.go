@@ -126,6 +126,19 @@ var choices = map[string][]string{
 	"nillable":             booleans,
 }
 
+// exclusive are the pairs one kind of element may not carry together, attributes by name and
+// children as xs:name: the compiler reads one of each pair, so the other would be lost.
+var exclusive = map[string][][2]string{
+	"topElement": {{"type", "xs:simpleType"}, {"type", "xs:complexType"}, {"xs:simpleType", "xs:complexType"}, {"default", "fixed"}},
+	"localElement": {{"ref", "name"}, {"ref", "type"}, {"ref", "form"}, {"ref", "nillable"}, {"ref", "default"},
+		{"ref", "fixed"}, {"ref", "xs:simpleType"}, {"ref", "xs:complexType"},
+		{"type", "xs:simpleType"}, {"type", "xs:complexType"}, {"xs:simpleType", "xs:complexType"}, {"default", "fixed"}},
+	"topAttribute":      {{"type", "xs:simpleType"}, {"default", "fixed"}},
+	"localAttribute":    {{"ref", "name"}, {"ref", "type"}, {"ref", "form"}, {"ref", "xs:simpleType"}, {"type", "xs:simpleType"}, {"default", "fixed"}},
+	"simpleRestriction": {{"base", "xs:simpleType"}},
+	"list":              {{"itemType", "xs:simpleType"}},
+}
+
 // booleans are xs:boolean's lexical forms.
 var booleans = []string{"true", "false", "1", "0"}
 
@@ -154,6 +167,11 @@ func checkShape(n *node, kind string) error {
 			return n.errorf("attribute %s on xs:%s is %q; it must be one of %s", a, n.name, n.attrs[a], strings.Join(want, ", "))
 		}
 	}
+	for _, pair := range exclusive[kind] {
+		if has(n, pair[0]) && has(n, pair[1]) {
+			return n.errorf("xs:%s may not have both %s and %s", n.name, pair[0], pair[1])
+		}
+	}
 	for _, ch := range n.children {
 		if ch.name == "" {
 			return ch.errorf("element %s is not in the XML Schema namespace; only xs:appinfo and xs:documentation may hold such elements", ch.foreign)
@@ -170,4 +188,13 @@ func checkShape(n *node, kind string) error {
 		}
 	}
 	return nil
+}
+
+// has tells whether n carries the attribute name, or the child xs:name.
+func has(n *node, name string) bool {
+	if local, ok := strings.CutPrefix(name, "xs:"); ok {
+		return child(n, local) != nil
+	}
+	_, ok := n.attrs[name]
+	return ok
 }

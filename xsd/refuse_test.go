@@ -124,6 +124,18 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 		{"occurrences inside a group definition", map[string]string{"bad.xsd": xsHead + `<xs:group name="g"><xs:sequence minOccurs="2"><xs:element name="a"/></xs:sequence></xs:group>
 <xs:element name="r"><xs:complexType><xs:group ref="g"/></xs:complexType></xs:element></xs:schema>`},
 			`<r><a/></r>`, "bad.xsd:2: attribute minOccurs is not allowed on xs:sequence"},
+		{"element with a type and an anonymous type", map[string]string{"bad.xsd": xsHead + `<xs:element name="r" type="xs:anyType">
+<xs:complexType><xs:sequence><xs:element name="must"/></xs:sequence></xs:complexType></xs:element></xs:schema>`},
+			`<r/>`, "bad.xsd:2: xs:element may not have both type and xs:complexType"},
+		{"element reference with a fixed value", map[string]string{"bad.xsd": xsHead + `<xs:element name="v" type="xs:string"/>
+<xs:element name="r"><xs:complexType><xs:sequence><xs:element ref="v" fixed="only"/></xs:sequence></xs:complexType></xs:element></xs:schema>`},
+			`<r><v>other</v></r>`, "bad.xsd:3: xs:element may not have both ref and fixed"},
+		{"restriction with a base and an anonymous base", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"><xs:restriction base="xs:string">
+<xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="1"/></xs:restriction></xs:simpleType></xs:restriction></xs:simpleType>
+<xs:element name="e" type="T"/></xs:schema>`},
+			`<e>long</e>`, "bad.xsd:2: xs:restriction may not have both base and xs:simpleType"},
+		{"attribute with default and fixed", map[string]string{"bad.xsd": xsHead + `<xs:attribute name="a" default="x" fixed="y"/></xs:schema>`}, "",
+			"bad.xsd:2: xs:attribute may not have both default and fixed"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
