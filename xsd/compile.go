@@ -538,6 +538,11 @@ func (c *compiler) restrict(n *node, q qname, base *simpleType) (*simpleType, er
 		}
 		hasFacet = true
 	}
+	if len(f.enum) > 0 && st.variety == atomic && st.prim == "QName" {
+		// The validator would compare the values as written, prefix and all, not as names in
+		// their namespaces: a value with the right prefix bound to another namespace would pass.
+		return nil, n.errorf("an enumeration of QNames is refused: QName values are not compared by namespace")
+	}
 	for _, e := range f.enum {
 		v := normalizeWS(e, st.ws)
 		var val any = v

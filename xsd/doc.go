@@ -24,8 +24,8 @@
 // file and the line, rather than compile a validator that checks less than
 // the schema says): identity constraints (key, unique, keyref), substitution
 // groups, redefine, block and blockDefault, notations and the NOTATION,
-// ENTITY and ENTITIES types, fixed values on elements without simple
-// content, the XSD 1.1 additions (override,
+// ENTITY and ENTITIES types, enumerations of QNames, fixed values on
+// elements without simple content, the XSD 1.1 additions (override,
 // assert, openContent, alternative, ...). Any element or attribute of the
 // XML Schema namespace not listed above is refused the same way. Chameleon
 // includes of schemas without a target namespace are not supported. Ordering

@@ -136,6 +136,9 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 			`<e>long</e>`, "bad.xsd:2: xs:restriction may not have both base and xs:simpleType"},
 		{"attribute with default and fixed", map[string]string{"bad.xsd": xsHead + `<xs:attribute name="a" default="x" fixed="y"/></xs:schema>`}, "",
 			"bad.xsd:2: xs:attribute may not have both default and fixed"},
+		{"enumeration of QNames", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:s="urn:safe">
+<xs:element name="code"><xs:simpleType><xs:restriction base="xs:QName"><xs:enumeration value="s:ok"/></xs:restriction></xs:simpleType></xs:element></xs:schema>`},
+			`<code xmlns:s="urn:evil">s:ok</code>`, "bad.xsd:2: an enumeration of QNames is refused"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
