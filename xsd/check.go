@@ -139,6 +139,14 @@ var exclusive = map[string][][2]string{
 	"list":              {{"itemType", "xs:simpleType"}},
 }
 
+// required are the attributes a kind of element must carry; without them it would be skipped.
+var required = map[string][]string{
+	"topElement": {"name"}, "topAttribute": {"name"}, "topComplexType": {"name"}, "topSimpleType": {"name"},
+	"topGroup": {"name"}, "topAttributeGroup": {"name"}, "groupRef": {"ref"}, "attributeGroupRef": {"ref"},
+	"include": {"schemaLocation"}, "complexDerivation": {"base"}, "simpleExtension": {"base"},
+	"simpleContentRestriction": {"base"}, "facet": {"value"},
+}
+
 // booleans are xs:boolean's lexical forms.
 var booleans = []string{"true", "false", "1", "0"}
 
@@ -165,6 +173,11 @@ func checkShape(n *node, kind string) error {
 		}
 		if want != nil && !slices.Contains(want, strings.TrimSpace(n.attrs[a])) {
 			return n.errorf("attribute %s on xs:%s is %q; it must be one of %s", a, n.name, n.attrs[a], strings.Join(want, ", "))
+		}
+	}
+	for _, a := range required[kind] {
+		if _, ok := n.attrs[a]; !ok {
+			return n.errorf("xs:%s without %s", n.name, a)
 		}
 	}
 	for _, pair := range exclusive[kind] {

@@ -139,6 +139,10 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 		{"enumeration of QNames", map[string]string{"bad.xsd": `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:s="urn:safe">
 <xs:element name="code"><xs:simpleType><xs:restriction base="xs:QName"><xs:enumeration value="s:ok"/></xs:restriction></xs:simpleType></xs:element></xs:schema>`},
 			`<code xmlns:s="urn:evil">s:ok</code>`, "bad.xsd:2: an enumeration of QNames is refused"},
+		{"global declaration without a name", map[string]string{"bad.xsd": xsHead + `<xs:complexType><xs:sequence/></xs:complexType></xs:schema>`}, "",
+			"bad.xsd:2: xs:complexType without name"},
+		{"facet without a value", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"><xs:restriction base="xs:string"><xs:pattern/></xs:restriction></xs:simpleType></xs:schema>`}, "",
+			"bad.xsd:2: xs:pattern without value"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
