@@ -145,8 +145,8 @@ var schemaFields = map[string]fieldUse{
 // Go's zero value (the library's newSchema).
 var unsetValues = map[string]int64{"MinContains": 1, "MaxContains": -1}
 
-// fieldLeftToLibrary names the first field set in s that uses does not call checked or inert, ""
-// when there is none.
+// fieldLeftToLibrary names the first field set in s that uses classifies neither as checked nor
+// as inert, "" when there is none.
 func fieldLeftToLibrary(s *jsonschema.Schema, uses map[string]fieldUse) string {
 	v := reflect.ValueOf(s).Elem()
 	t := v.Type()
@@ -241,10 +241,13 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 		}
 	}
 	switch a := s.AdditionalProperties.(type) {
+	case nil:
 	case bool:
 		n.addlSet, n.addlAllowed = true, a
 	case *jsonschema.Schema:
 		n.addlSet, n.addl = true, c.node(a)
+	default:
+		c.unsupported = true // a form the checker does not know
 	}
 	n.propertyNames = c.node(s.PropertyNames)
 	n.depRequired = s.DependentRequired
@@ -261,6 +264,8 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 			n.depRequired[name] = append(slices.Clip(n.depRequired[name]), d...)
 		case *jsonschema.Schema:
 			c.addDepSchema(n, name, d)
+		default:
+			c.unsupported = true
 		}
 	}
 	for name, d := range s.DependentSchemas {
@@ -277,11 +282,17 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 			n.itemList = []*node{} // an empty list is still a list: additionalItems applies
 		}
 		switch a := s.AdditionalItems.(type) {
+		case nil:
 		case bool:
 			n.addlItemsSet, n.addlItemsAllowed = true, a
 		case *jsonschema.Schema:
 			n.addlItems = c.node(a)
+		default:
+			c.unsupported = true
 		}
+	case nil:
+	default:
+		c.unsupported = true
 	}
 	if s.Items2020 != nil {
 		if n.items != nil {

@@ -182,3 +182,22 @@ func someValue(t reflect.Type, depth int) reflect.Value {
 	}
 	return v
 }
+
+// A field the checker implements, holding a form of value it does not know (as a newer library
+// might put there), leaves the schema to the library too.
+func TestCheckerRefusesUnknownForms(t *testing.T) {
+	for name, set := range map[string]func(s *jsonschema.Schema){
+		"additionalProperties": func(s *jsonschema.Schema) { s.AdditionalProperties = "no" },
+		"items":                func(s *jsonschema.Schema) { s.Items = map[string]any{} },
+		"additionalItems": func(s *jsonschema.Schema) {
+			s.Items, s.AdditionalItems = []*jsonschema.Schema{}, 0
+		},
+		"dependencies": func(s *jsonschema.Schema) { s.Dependencies = map[string]any{"a": "b"} },
+	} {
+		s := compile(t, `{}`)
+		set(s)
+		if newChecker(s) != nil {
+			t.Errorf("%s of an unknown form: got a checker", name)
+		}
+	}
+}
