@@ -139,6 +139,35 @@ var exclusive = map[string][][2]string{
 	"list":              {{"itemType", "xs:simpleType"}},
 }
 
+// single are the children of which a kind of element may hold at most one from each group: the
+// compiler builds one, and another would be dropped.
+var single = map[string][]string{
+	"topElement":               {"simpleType complexType"},
+	"localElement":             {"simpleType complexType"},
+	"topAttribute":             {"simpleType"},
+	"localAttribute":           {"simpleType"},
+	"topComplexType":           {"simpleContent complexContent group all choice sequence", "anyAttribute"},
+	"localComplexType":         {"simpleContent complexContent group all choice sequence", "anyAttribute"},
+	"simpleContent":            {"restriction extension"},
+	"complexContent":           {"restriction extension"},
+	"simpleContentRestriction": {"simpleType", "anyAttribute"},
+	"simpleExtension":          {"anyAttribute"},
+	"complexDerivation":        {"group all choice sequence", "anyAttribute"},
+	"topSimpleType":            {"restriction list union"},
+	"localSimpleType":          {"restriction list union"},
+	"simpleRestriction":        {"simpleType"},
+	"list":                     {"simpleType"},
+	"topGroup":                 {"all choice sequence"},
+	"topAttributeGroup":        {"anyAttribute"},
+}
+
+// needOne are the groups of children of which a kind of element must hold one.
+var needOne = map[string]string{
+	"simpleContent": "restriction extension", "complexContent": "restriction extension",
+	"topSimpleType": "restriction list union", "localSimpleType": "restriction list union",
+	"topGroup": "all choice sequence",
+}
+
 // required are the attributes a kind of element must carry; without them it would be skipped.
 var required = map[string][]string{
 	"topElement": {"name"}, "topAttribute": {"name"}, "topComplexType": {"name"}, "topSimpleType": {"name"},
@@ -179,6 +208,20 @@ func checkShape(n *node, kind string) error {
 		if _, ok := n.attrs[a]; !ok {
 			return n.errorf("xs:%s without %s", n.name, a)
 		}
+	}
+	for _, group := range single[kind] {
+		var first *node
+		for _, ch := range n.children {
+			if ch.name != "" && slices.Contains(strings.Fields(group), ch.name) {
+				if first != nil {
+					return ch.errorf("xs:%s may hold only one of %s: xs:%s follows xs:%s of line %d", n.name, group, ch.name, first.name, first.line)
+				}
+				first = ch
+			}
+		}
+	}
+	if group, ok := needOne[kind]; ok && !slices.ContainsFunc(n.children, func(ch *node) bool { return slices.Contains(strings.Fields(group), ch.name) }) {
+		return n.errorf("xs:%s needs one of %s", n.name, group)
 	}
 	for _, pair := range exclusive[kind] {
 		if has(n, pair[0]) && has(n, pair[1]) {

@@ -143,6 +143,20 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 			"bad.xsd:2: xs:complexType without name"},
 		{"facet without a value", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"><xs:restriction base="xs:string"><xs:pattern/></xs:restriction></xs:simpleType></xs:schema>`}, "",
 			"bad.xsd:2: xs:pattern without value"},
+		{"two content models", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType>
+<xs:sequence><xs:element name="must"/></xs:sequence>
+<xs:choice minOccurs="0"><xs:element name="may"/></xs:choice></xs:complexType></xs:element></xs:schema>`},
+			`<r/>`, "bad.xsd:4: xs:complexType may hold only one of simpleContent complexContent group all choice sequence: xs:choice follows xs:sequence of line 3"},
+		{"simple content and a sequence", map[string]string{"bad.xsd": xsHead + `<xs:element name="r"><xs:complexType>
+<xs:simpleContent><xs:extension base="xs:string"/></xs:simpleContent>
+<xs:sequence><xs:element name="must"/></xs:sequence></xs:complexType></xs:element></xs:schema>`},
+			`<r>text</r>`, "bad.xsd:4: xs:complexType may hold only one of"},
+		{"two restrictions in a simple type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T">
+<xs:restriction base="xs:string"/><xs:restriction base="xs:int"/></xs:simpleType>
+<xs:element name="e" type="T"/></xs:schema>`}, `<e>x</e>`, "bad.xsd:3: xs:simpleType may hold only one of restriction list union"},
+		{"two anonymous types", map[string]string{"bad.xsd": xsHead + `<xs:element name="e"><xs:simpleType><xs:restriction base="xs:string"/></xs:simpleType>
+<xs:simpleType><xs:restriction base="xs:int"/></xs:simpleType></xs:element></xs:schema>`}, `<e>x</e>`, "bad.xsd:3: xs:element may hold only one of simpleType complexType"},
+		{"empty simple type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"/></xs:schema>`}, "", "bad.xsd:2: xs:simpleType needs one of restriction list union"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
