@@ -150,16 +150,20 @@ var single = map[string][]string{
 	"localComplexType":         {"simpleContent complexContent group all choice sequence", "anyAttribute"},
 	"simpleContent":            {"restriction extension"},
 	"complexContent":           {"restriction extension"},
-	"simpleContentRestriction": {"simpleType", "anyAttribute"},
+	"simpleContentRestriction": append([]string{"simpleType", "anyAttribute"}, singleFacets...),
 	"simpleExtension":          {"anyAttribute"},
 	"complexDerivation":        {"group all choice sequence", "anyAttribute"},
 	"topSimpleType":            {"restriction list union"},
 	"localSimpleType":          {"restriction list union"},
-	"simpleRestriction":        {"simpleType"},
+	"simpleRestriction":        append([]string{"simpleType"}, singleFacets...),
 	"list":                     {"simpleType"},
 	"topGroup":                 {"all choice sequence"},
 	"topAttributeGroup":        {"anyAttribute"},
 }
+
+// singleFacets are the facets a restriction gives once (pattern and enumeration may repeat): the
+// compiler keeps the last, so a stricter first one would be lost.
+var singleFacets = strings.Fields("length minLength maxLength totalDigits fractionDigits minInclusive maxInclusive minExclusive maxExclusive whiteSpace")
 
 // needOne are the groups of children of which a kind of element must hold one.
 var needOne = map[string]string{

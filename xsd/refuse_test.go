@@ -157,6 +157,9 @@ func TestCompileRefusesUnimplemented(t *testing.T) {
 		{"two anonymous types", map[string]string{"bad.xsd": xsHead + `<xs:element name="e"><xs:simpleType><xs:restriction base="xs:string"/></xs:simpleType>
 <xs:simpleType><xs:restriction base="xs:int"/></xs:simpleType></xs:element></xs:schema>`}, `<e>x</e>`, "bad.xsd:3: xs:element may hold only one of simpleType complexType"},
 		{"empty simple type", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"/></xs:schema>`}, "", "bad.xsd:2: xs:simpleType needs one of restriction list union"},
+		{"a facet given twice", map[string]string{"bad.xsd": xsHead + `<xs:simpleType name="T"><xs:restriction base="xs:string">
+<xs:maxLength value="2"/><xs:maxLength value="20"/></xs:restriction></xs:simpleType>
+<xs:element name="e" type="T"/></xs:schema>`}, `<e>too long</e>`, "bad.xsd:3: xs:restriction may hold only one of maxLength: xs:maxLength follows xs:maxLength of line 3"},
 		{"refused in an included file", map[string]string{
 			"part.xsd": xsHead + `<xs:element name="r" block="#all"/></xs:schema>`,
 			"bad.xsd":  xsHead + `<xs:include schemaLocation="part.xsd"/></xs:schema>`}, "", "part.xsd:2: attribute block on xs:element is refused"},
