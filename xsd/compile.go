@@ -96,7 +96,34 @@ func Compile(cat *Catalog, entry ...string) (*Schema, error) {
 			}
 		}
 	}
+	for q, d := range c.elems {
+		if err := fixedNeedsSimple(c.rawElems[q], d); err != nil {
+			return nil, err
+		}
+	}
+	for n, d := range c.local {
+		if err := fixedNeedsSimple(n, d); err != nil {
+			return nil, err
+		}
+	}
 	return &Schema{elements: c.elems, types: c.types, attrs: c.attrs, MaxDepth: 256, MaxProblems: 100}, nil
+}
+
+// fixedNeedsSimple refuses a fixed value on an element whose content is not simple: the validator
+// compares a fixed value only with simple content, so on mixed content it would go unchecked.
+func fixedNeedsSimple(n *node, d *elemDecl) error {
+	if d.fixed == nil || d.typ.simple != nil || d.typ.ct != nil && d.typ.ct.content == contentSimple {
+		return nil
+	}
+	return n.errorf("fixed value on element %s, whose type %s has no simple content, is refused: a fixed value is checked only on simple content", d.name.local, typeName(d.typ))
+}
+
+// typeName names a type for messages.
+func typeName(td *typeDef) string {
+	if td.name.local == "" {
+		return "(anonymous)"
+	}
+	return td.name.String()
 }
 
 // load reads a schema file once, registers its global components under
@@ -117,6 +144,9 @@ func (c *compiler) load(file string, includer *schemaDoc) (*schemaDoc, error) {
 	}
 	if includer != nil && doc.targetNS == "" && includer.targetNS != "" {
 		doc.targetNS = includer.targetNS // chameleon include
+	}
+	if err := checkSchemaDoc(doc); err != nil {
+		return nil, err
 	}
 	c.docs[file] = doc
 	c.loaded[doc.targetNS] = true
@@ -169,10 +199,10 @@ func (c *compiler) load(file string, includer *schemaDoc) (*schemaDoc, error) {
 			if _, seen := c.missing[ns]; !seen {
 				c.missing[ns] = ch.pos()
 			}
-		case "include", "redefine":
+		case "include":
 			loc, ok := ch.attr("schemaLocation")
 			if !ok {
-				return nil, ch.errorf("%s without schemaLocation", ch.name)
+				return nil, ch.errorf("include without schemaLocation")
 			}
 			if _, err := c.load(path.Join(path.Dir(file), loc), doc); err != nil {
 				return nil, err
@@ -228,6 +258,9 @@ func (c *compiler) typeRef(n *node, v string) (*typeDef, error) {
 		if q.local == "anyType" {
 			return anyTypeDef, nil
 		}
+		if why, ok := unchecked[q.local]; ok {
+			return nil, n.errorf("type %s is refused: %s", v, why)
+		}
 		if b, ok := builtins[q.local]; ok {
 			return &typeDef{name: q, simple: b}, nil
 		}
@@ -238,6 +271,13 @@ func (c *compiler) typeRef(n *node, v string) (*typeDef, error) {
 		return nil, c.notFound(n, "type", q)
 	}
 	return c.typeNamed(q, raw)
+}
+
+// unchecked are the built-in types whose values the validator cannot judge.
+var unchecked = map[string]string{
+	"NOTATION": "its values must name notations declared in the schema, which are not implemented",
+	"ENTITY":   "its values must name unparsed entities declared in a DTD, which instances may not have",
+	"ENTITIES": "its values must name unparsed entities declared in a DTD, which instances may not have",
 }
 
 // simpleRef resolves a QName that must name a simple type.
@@ -296,8 +336,56 @@ func (c *compiler) typeFromNode(n *node, q qname) (*typeDef, error) {
 	return td, nil
 }
 
-// simpleFromNode builds a simple type definition.
+// finalSet reads a named type's final, or the schema's finalDefault when it has none.
+func finalSet(n *node) (derivation, error) {
+	v, ok := n.attr("final")
+	at := n
+	if !ok {
+		v, _ = n.doc.root.attr("finalDefault")
+		at = n.doc.root
+	}
+	var set derivation
+	for _, m := range strings.Fields(v) {
+		switch m {
+		case "#all":
+			set |= byExtension | byRestriction | byList | byUnion
+		case "extension":
+			set |= byExtension
+		case "restriction":
+			set |= byRestriction
+		case "list":
+			set |= byList
+		case "union":
+			set |= byUnion
+		default:
+			return 0, at.errorf("final %q: %q is not #all, extension, restriction, list or union", v, m)
+		}
+	}
+	return set, nil
+}
+
+// notFinal refuses a derivation its base's final forbids, at n where the schema derives.
+func notFinal(n *node, base qname, final, by derivation) error {
+	if final&by == 0 {
+		return nil
+	}
+	how := map[derivation]string{byExtension: "extension", byRestriction: "restriction", byList: "list", byUnion: "union"}[by]
+	return n.errorf("type %s is final for %s: it may not be derived by %s here", base, how, how)
+}
+
+// simpleFromNode builds a simple type definition; a named one takes its final.
 func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
+	st, err := c.simpleBody(n, q)
+	if err != nil || q.local == "" {
+		return st, err
+	}
+	if st.final, err = finalSet(n); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (c *compiler) simpleBody(n *node, q qname) (*simpleType, error) {
 	for _, ch := range n.children {
 		switch ch.name {
 		case "restriction":
@@ -313,6 +401,9 @@ func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := notFinal(ch, base.name, base.final, byRestriction); err != nil {
+				return nil, err
+			}
 			return c.restrict(ch, q, base)
 		case "list":
 			var item *simpleType
@@ -325,6 +416,9 @@ func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
 				err = ch.errorf("list without itemType")
 			}
 			if err != nil {
+				return nil, err
+			}
+			if err := notFinal(ch, item.name, item.final, byList); err != nil {
 				return nil, err
 			}
 			return &simpleType{name: q, variety: list, base: anySimple, prim: "list", item: item, ws: wsCollapse}, nil
@@ -348,6 +442,11 @@ func (c *compiler) simpleFromNode(n *node, q qname) (*simpleType, error) {
 			}
 			if len(st.members) == 0 {
 				return nil, ch.errorf("union without member types")
+			}
+			for _, m := range st.members {
+				if err := notFinal(ch, m.name, m.final, byUnion); err != nil {
+					return nil, err
+				}
 			}
 			return st, nil
 		}
@@ -439,6 +538,11 @@ func (c *compiler) restrict(n *node, q qname, base *simpleType) (*simpleType, er
 		}
 		hasFacet = true
 	}
+	if len(f.enum) > 0 && st.variety == atomic && st.prim == "QName" {
+		// The validator would compare the values as written, prefix and all, not as names in
+		// their namespaces: a value with the right prefix bound to another namespace would pass.
+		return nil, n.errorf("an enumeration of QNames is refused: QName values are not compared by namespace")
+	}
 	for _, e := range f.enum {
 		v := normalizeWS(e, st.ws)
 		var val any = v
@@ -478,8 +582,14 @@ var anyTypeDef = func() *typeDef {
 // fillComplex builds a complex type from its node.
 func (c *compiler) fillComplex(n *node, ct *complexType, td *typeDef) error {
 	ct.attrs = map[qname]*attrUse{}
-	ct.abstract = n.attrs["abstract"] == "true"
-	mixed := n.attrs["mixed"] == "true"
+	if td.name.local != "" {
+		var err error
+		if ct.final, err = finalSet(n); err != nil {
+			return err
+		}
+	}
+	ct.abstract = n.flag("abstract")
+	mixed := n.flag("mixed")
 	ct.base = anyTypeDef
 	var own *particle
 	var err error
@@ -488,8 +598,8 @@ func (c *compiler) fillComplex(n *node, ct *complexType, td *typeDef) error {
 		case "simpleContent":
 			return c.fillSimpleContent(ch, ct)
 		case "complexContent":
-			if v, ok := ch.attr("mixed"); ok {
-				mixed = v == "true"
+			if _, ok := ch.attr("mixed"); ok {
+				mixed = ch.flag("mixed")
 			}
 			return c.fillComplexContent(ch, ct, mixed)
 		case "sequence", "choice", "all", "group":
@@ -555,6 +665,9 @@ func (c *compiler) fillComplexContent(n *node, ct *complexType, mixed bool) erro
 	if c.inFlightType(base) {
 		return der.errorf("type is derived from itself through %s", der.attrs["base"])
 	}
+	if err := notFinal(der, base.name, base.ct.final, derivedBy(der)); err != nil {
+		return err
+	}
 	ct.base = base
 	var own *particle
 	for _, ch := range der.children {
@@ -597,6 +710,22 @@ func (c *compiler) fillComplexContent(n *node, ct *complexType, mixed bool) erro
 	return nil
 }
 
+// derivedBy is how an extension or restriction element derives.
+func derivedBy(der *node) derivation {
+	if der.name == "extension" {
+		return byExtension
+	}
+	return byRestriction
+}
+
+// finalOrZero is ct's final, none for a nil ct.
+func (ct *complexType) finalOrZero() derivation {
+	if ct == nil {
+		return 0
+	}
+	return ct.final
+}
+
 // inFlightType reports whether a type is still being built (a cycle).
 func (c *compiler) inFlightType(td *typeDef) bool {
 	for n, t := range c.anon {
@@ -621,6 +750,13 @@ func (c *compiler) fillSimpleContent(n *node, ct *complexType) error {
 	}
 	if base.ct != nil && c.inFlightType(base) {
 		return der.errorf("type is derived from itself through %s", der.attrs["base"])
+	}
+	baseFinal := base.ct.finalOrZero()
+	if base.simple != nil {
+		baseFinal = base.simple.final
+	}
+	if err := notFinal(der, base.name, baseFinal, derivedBy(der)); err != nil {
+		return err
 	}
 	ct.base = base
 	ct.content = contentSimple
@@ -672,8 +808,54 @@ func (ct *complexType) indexAttrs() {
 	}
 }
 
-// addAttrs adds attribute, attributeGroup and anyAttribute children of n.
+// addAttrs adds attribute, attributeGroup and anyAttribute children of n. The attribute
+// wildcard is what every wildcard there — n's own and its attribute groups' — allows (their
+// intersection), processed as n's own says, or else as the first group's.
 func (c *compiler) addAttrs(n *node, ct *complexType) error {
+	var wcs []*wildcard
+	if err := c.collectAttrs(n, ct, &wcs); err != nil {
+		return err
+	}
+	if len(wcs) > 0 {
+		w := wcs[0]
+		for _, o := range wcs[1:] {
+			w = intersect(w, o)
+		}
+		if own := child(n, "anyAttribute"); own != nil {
+			w.process = wildcardFrom(own).process
+		}
+		ct.anyAttr = w
+	}
+	ct.indexAttrs()
+	return nil
+}
+
+// intersect is the namespace constraint allowing what both a and b allow, processed as a.
+func intersect(a, b *wildcard) *wildcard {
+	switch {
+	case a.anyNS:
+		return &wildcard{anyNS: b.anyNS, not: b.not, allowed: b.allowed, process: a.process}
+	case b.anyNS:
+		return &wildcard{not: a.not, allowed: a.allowed, process: a.process}
+	case a.not != nil && b.not != nil:
+		return &wildcard{not: append(append([]string{}, a.not...), b.not...), process: a.process}
+	}
+	w := &wildcard{allowed: map[string]bool{}, process: a.process}
+	set, other := a, b
+	if set.not != nil {
+		set, other = b, a
+	}
+	for ns := range set.allowed {
+		if other.allows(ns) {
+			w.allowed[ns] = true
+		}
+	}
+	return w
+}
+
+// collectAttrs adds the attributes of n and of the attribute groups it refers to, and gathers
+// their wildcards.
+func (c *compiler) collectAttrs(n *node, ct *complexType, wcs *[]*wildcard) error {
 	for _, ch := range n.children {
 		switch ch.name {
 		case "attribute":
@@ -703,22 +885,21 @@ func (c *compiler) addAttrs(n *node, ct *complexType) error {
 				return ch.errorf("attribute group %s refers to itself", q)
 			}
 			c.inFlight[g] = true
-			err = c.addAttrs(g, ct)
+			err = c.collectAttrs(g, ct, wcs)
 			delete(c.inFlight, g)
 			if err != nil {
 				return err
 			}
 		case "anyAttribute":
-			ct.anyAttr = wildcardFrom(ch)
+			*wcs = append(*wcs, wildcardFrom(ch))
 		}
 	}
-	ct.indexAttrs()
 	return nil
 }
 
 func (c *compiler) attrUseFrom(n *node) (*attrUse, error) {
 	u := &attrUse{}
-	switch n.attrs["use"] {
+	switch use, _ := n.attr("use"); use {
 	case "required":
 		u.required = true
 	case "prohibited":
@@ -777,7 +958,7 @@ func (c *compiler) attrDeclFrom(n *node, global bool) (*attrDecl, error) {
 		return nil, n.errorf("attribute without name or ref")
 	}
 	q := qname{local: name}
-	if global || n.attrs["form"] == "qualified" || (n.attrs["form"] == "" && n.doc.attrQual) {
+	if global || n.qualified(n.doc.attrQual) {
 		q.ns = n.doc.targetNS
 	}
 	d := &attrDecl{name: q, typ: anySimple}
@@ -805,7 +986,7 @@ func (c *compiler) attrDeclFrom(n *node, global bool) (*attrDecl, error) {
 
 func wildcardFrom(n *node) *wildcard {
 	w := &wildcard{}
-	switch n.attrs["processContents"] {
+	switch pc, _ := n.attr("processContents"); pc {
 	case "lax":
 		w.process = processLax
 	case "skip":
@@ -849,8 +1030,8 @@ func (c *compiler) elemNamed(q qname, n *node) (*elemDecl, error) {
 }
 
 func (c *compiler) fillElem(n *node, d *elemDecl) error {
-	d.nillable = n.attrs["nillable"] == "true"
-	d.abstract = n.attrs["abstract"] == "true"
+	d.nillable = n.flag("nillable")
+	d.abstract = n.flag("abstract")
 	if v, ok := n.attr("default"); ok {
 		d.def = &v
 	}
@@ -864,23 +1045,7 @@ func (c *compiler) fillElem(n *node, d *elemDecl) error {
 		d.typ, err = c.typeFromNode(inner, qname{})
 	} else if inner := child(n, "simpleType"); inner != nil {
 		d.typ, err = c.typeFromNode(inner, qname{})
-	} else if sg, ok := n.attr("substitutionGroup"); ok {
-		var q qname
-		if q, err = n.qname(sg); err == nil {
-			if raw, ok := c.rawElems[q]; ok {
-				var head *elemDecl
-				if head, err = c.elemNamed(q, raw); err == nil {
-					d.typ = head.typ
-				}
-			} else {
-				err = c.notFound(n, "element", q)
-			}
-		}
 	} else {
-		d.typ = anyTypeDef
-	}
-	if err == nil && d.typ == nil {
-		// Head still being built: fall back to anyType.
 		d.typ = anyTypeDef
 	}
 	return err
@@ -920,7 +1085,7 @@ func (c *compiler) particleFrom(n *node) (*particle, error) {
 			return nil, n.errorf("element without name or ref")
 		}
 		q := qname{local: name}
-		if n.attrs["form"] == "qualified" || (n.attrs["form"] == "" && n.doc.elemQual) {
+		if n.qualified(n.doc.elemQual) {
 			q.ns = n.doc.targetNS
 		}
 		d := &elemDecl{name: q}

@@ -57,13 +57,6 @@ func parseTree(t testing.TB, data []byte) *tnode {
 	return root
 }
 
-func rawName(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return n.Space + ":" + n.Local
-}
-
 func (n *tnode) write(b *bytes.Buffer) {
 	b.WriteString("<" + rawName(n.name))
 	for _, a := range n.attrs {
@@ -230,15 +223,38 @@ type suite struct {
 	docs  map[string][]byte
 }
 
+// requireXmllint finds xmllint. Without it the differential test skips on a developer's machine
+// and fails when CI is set (.ci/run installs it), so that it never goes unrun there.
 func requireXmllint(t *testing.T) string {
 	p, err := exec.LookPath("xmllint")
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint is not on PATH; install Debian package libxml2-utils")
+			t.Fatal("xmllint is not on PATH and CI is set: install Debian package libxml2-utils; the differential test must run in CI")
 		}
 		t.Skip("xmllint is not on PATH; install Debian package libxml2-utils to run the differential test")
 	}
 	return p
+}
+
+// The differential test, run in a child process without xmllint on PATH, fails when CI is set and
+// skips when it is not.
+func TestDifferentialNeverSkipsUnderCI(t *testing.T) {
+	for _, ci := range []string{"true", ""} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDifferentialXmllint$", "-test.count=1", "-test.v")
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "CI=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		cmd.Env = append(cmd.Env, "PATH="+t.TempDir(), "CI="+ci)
+		out, err := cmd.CombinedOutput()
+		switch {
+		case ci != "" && (err == nil || !strings.Contains(string(out), "--- FAIL: TestDifferentialXmllint")):
+			t.Errorf("CI set, no xmllint: want the test to fail; err %v, output:\n%s", err, out)
+		case ci == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: TestDifferentialXmllint")):
+			t.Errorf("CI not set, no xmllint: want the test to skip; err %v, output:\n%s", err, out)
+		}
+	}
 }
 
 // rootNamespace reads the namespace of a document's root element.

@@ -12,17 +12,23 @@
 // complexContent and simpleContent extension and restriction; import (by
 // catalogue or schemaLocation) and include; elementFormDefault,
 // attributeFormDefault and form; default and fixed values; nillable and
-// xsi:nil; xsi:type; any and anyAttribute with namespace constraints and
+// xsi:nil; xsi:type; final and finalDefault (on elements they change
+// nothing, as substitution groups are refused); any and anyAttribute with namespace constraints and
 // processContents strict, lax and skip; simple type restriction with the
 // facets pattern, enumeration, length, minLength, maxLength, minInclusive,
 // maxInclusive, minExclusive, maxExclusive, totalDigits, fractionDigits and
-// whiteSpace; list and union; all built-in primitive and derived types; ID
-// uniqueness and IDREF resolution.
+// whiteSpace; list and union; the built-in primitive and derived types but
+// NOTATION, ENTITY and ENTITIES; ID uniqueness and IDREF resolution.
 //
-// Not supported (ignored when present): identity constraints (key, unique,
-// keyref), substitution groups (an element is matched only by its own
-// name), redefine, block/final derivation controls, chameleon includes of
-// schemas without a target namespace, the XSD 1.1 additions. Ordering
+// Not supported, and refused when present (Compile names the feature, the
+// file and the line, rather than compile a validator that checks less than
+// the schema says): identity constraints (key, unique, keyref), substitution
+// groups, redefine, block and blockDefault, notations and the NOTATION,
+// ENTITY and ENTITIES types, enumerations of QNames, fixed values on
+// elements without simple content, the XSD 1.1 additions (override,
+// assert, openContent, alternative, ...). Any element or attribute of the
+// XML Schema namespace not listed above is refused the same way. Chameleon
+// includes of schemas without a target namespace are not supported. Ordering
 // facets on duration are not checked. Dates without a time zone are
 // compared as if in UTC.
 //

@@ -1,6 +1,7 @@
 package xsd
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ const (
 // they are read into a tree; instance documents never are.
 type node struct {
 	name     string // local name in the XSD namespace; "" for foreign elements
+	foreign  string // a foreign element's name as written, for messages
 	attrs    map[string]string
 	children []*node
 	scope    map[string]string // prefix → namespace in scope ("" = default)
@@ -47,7 +49,24 @@ func (n *node) attr(name string) (string, bool) {
 }
 
 // collapsed lists the schema attributes whose values are names.
-var collapsed = map[string]bool{"name": true, "ref": true, "type": true, "base": true, "itemType": true, "substitutionGroup": true}
+var collapsed = map[string]bool{"name": true, "ref": true, "type": true, "base": true, "itemType": true,
+	"use": true, "form": true, "elementFormDefault": true, "attributeFormDefault": true,
+	"processContents": true, "mixed": true, "abstract": true, "nillable": true}
+
+// flag reads a boolean attribute (checkShape has refused any value but xs:boolean's).
+func (n *node) flag(name string) bool {
+	v, _ := n.attr(name)
+	return v == "true" || v == "1"
+}
+
+// qualified tells whether a local element or attribute declaration's name is in the target
+// namespace: its form, or the schema's default for its kind.
+func (n *node) qualified(qualByDefault bool) bool {
+	if form, ok := n.attr("form"); ok {
+		return form == "qualified"
+	}
+	return qualByDefault
+}
 
 // pos names the node's place for compile errors.
 func (n *node) pos() string { return fmt.Sprintf("%s:%d", n.doc.file, n.line) }
@@ -77,14 +96,31 @@ func (n *node) qname(v string) (qname, error) {
 // entityDecl matches simple internal general entities in a DOCTYPE.
 var entityDecl = regexp.MustCompile(`<!ENTITY\s+([A-Za-z_][-A-Za-z0-9_.]*)\s+(?:'([^']*)'|"([^"]*)")\s*>`)
 
+// Bounds on a schema file, far above what schemas in use need (the largest is 64 KB, nested 20
+// deep), so that a hostile one costs no more than a large one.
+const (
+	maxSchemaBytes = 16 << 20
+	maxSchemaDepth = 256
+	maxEntityText  = 1 << 20
+)
+
 // parseSchemaDoc reads a schema file into a node tree. A DOCTYPE is allowed
 // in schema files (the W3C XML-DSig schema has one); its simple internal
 // entities are honoured and nothing external is fetched.
 func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 	doc := &schemaDoc{file: file}
-	d := xml.NewDecoder(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxSchemaBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("xsd: read %s: %w", file, err)
+	}
+	if len(data) > maxSchemaBytes {
+		return nil, fmt.Errorf("xsd: %s: larger than %d MB", file, maxSchemaBytes>>20)
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Entity = map[string]string{}
+	entityText := 0 // what the entity references in the file add to it, at most
 	var stack []*node
+	var names []xml.Name // the raw names of the open elements, to match their end tags
 	rootScope := map[string]string{"xml": nsXML}
 	for {
 		t, err := d.RawToken()
@@ -99,9 +135,19 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 		case xml.Directive:
 			for _, m := range entityDecl.FindAllStringSubmatch(string(t), -1) {
 				d.Entity[m[1]] = m[2] + m[3]
+				// Each reference is replaced by the value: counted on the raw text, which
+				// holds every reference the decoder will expand.
+				entityText += bytes.Count(data, []byte("&"+m[1]+";")) * len(d.Entity[m[1]])
+				if entityText > maxEntityText {
+					line, _ := d.InputPos()
+					return nil, fmt.Errorf("xsd: %s:%d: entity references would add more than %d KB of text", file, line, maxEntityText>>10)
+				}
 			}
 		case xml.StartElement:
 			line, _ := d.InputPos()
+			if len(stack) == maxSchemaDepth {
+				return nil, fmt.Errorf("xsd: %s:%d: elements nested deeper than %d", file, line, maxSchemaDepth)
+			}
 			parentScope := rootScope
 			if len(stack) > 0 {
 				parentScope = stack[len(stack)-1].scope
@@ -122,6 +168,10 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 			n := &node{attrs: map[string]string{}, scope: scope, line: line, doc: doc}
 			if scope[t.Name.Space] == nsXSD {
 				n.name = t.Name.Local
+			} else if t.Name.Space != "" {
+				n.foreign = t.Name.Space + ":" + t.Name.Local
+			} else {
+				n.foreign = t.Name.Local
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space == "" && a.Name.Local != "xmlns" {
@@ -129,6 +179,9 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 				}
 			}
 			if len(stack) == 0 {
+				if doc.root != nil {
+					return nil, fmt.Errorf("xsd: %s:%d: a second root element after xs:schema", file, line)
+				}
 				if n.name != "schema" {
 					return nil, fmt.Errorf("xsd: %s:%d: root element is not xs:schema", file, line)
 				}
@@ -138,17 +191,38 @@ func parseSchemaDoc(file string, r io.Reader) (*schemaDoc, error) {
 				p.children = append(p.children, n)
 			}
 			stack = append(stack, n)
+			names = append(names, t.Name)
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
+			line, _ := d.InputPos()
+			if len(stack) == 0 {
+				return nil, fmt.Errorf("xsd: %s:%d: end tag </%s> without a start tag", file, line, rawName(t.Name))
+			}
+			if open := names[len(names)-1]; open != t.Name {
+				return nil, fmt.Errorf("xsd: %s:%d: end tag </%s> does not match <%s> of line %d", file, line, rawName(t.Name), rawName(open), stack[len(stack)-1].line)
+			}
+			stack, names = stack[:len(stack)-1], names[:len(names)-1]
 		}
+	}
+	if len(stack) > 0 {
+		n := stack[len(stack)-1]
+		return nil, fmt.Errorf("xsd: %s:%d: <%s> is not closed", file, n.line, rawName(names[len(names)-1]))
 	}
 	if doc.root == nil {
 		return nil, fmt.Errorf("xsd: %s: no schema element", file)
 	}
 	doc.targetNS = doc.root.attrs["targetNamespace"]
-	doc.elemQual = doc.root.attrs["elementFormDefault"] == "qualified"
-	doc.attrQual = doc.root.attrs["attributeFormDefault"] == "qualified"
+	elemForm, _ := doc.root.attr("elementFormDefault")
+	attrForm, _ := doc.root.attr("attributeFormDefault")
+	doc.elemQual, doc.attrQual = elemForm == "qualified", attrForm == "qualified"
 	return doc, nil
+}
+
+// rawName writes a name read with RawToken as it was in the document, prefix:local.
+func rawName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
 }
 
 func copyMap(m map[string]string) map[string]string {

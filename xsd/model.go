@@ -39,6 +39,16 @@ const (
 	union
 )
 
+// derivation is a set of ways of deriving a type, as final names them.
+type derivation uint8
+
+const (
+	byExtension derivation = 1 << iota
+	byRestriction
+	byList
+	byUnion
+)
+
 // simpleType is a simple type definition, built-in or user-defined.
 type simpleType struct {
 	name    qname
@@ -55,6 +65,7 @@ type simpleType struct {
 	item    *simpleType
 	members []*simpleType
 	builtin bool
+	final   derivation // how other types may not derive from it
 }
 
 // facets are the constraining facets given in one restriction step.
@@ -102,6 +113,7 @@ type complexType struct {
 	required []*attrUse // attrs with use="required", in declaration order
 	defaults []*attrUse // attrs with a default or fixed value
 	anyAttr  *wildcard
+	final    derivation // how other types may not derive from it
 }
 
 // elemDecl is an element declaration, global or local.

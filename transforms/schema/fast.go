@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"reflect"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -20,11 +21,13 @@ import (
 // checker walks the same compiled schema without either. The step asks the checker first and the
 // library only for a value the checker does not pass, so every error still comes from the library,
 // and a value the checker wrongly refused would still be accepted: only a value wrongly passed
-// could matter, which the differential tests look for.
+// could matter, which the differential tests and FuzzCheckerAgainstLibrary look for.
 //
-// A schema using a keyword the checker does not implement (unevaluated*, $dynamicRef,
-// $recursiveRef, contains, uniqueItems, content*, extensions) gets no checker: the library does
-// all the work, as before.
+// The checker is built only for a schema whose every set field, in every schema it reaches, is one
+// the checker implements or one that cannot change a verdict (schemaFields, an allow-list). Any
+// other field — a keyword only the library checks (unevaluated*, $dynamicRef, $recursiveRef,
+// contains, uniqueItems, content*, extensions) or one a newer library adds — leaves the whole
+// schema to the library, as before the checker existed.
 type checker struct {
 	root *node
 }
@@ -95,11 +98,96 @@ type node struct {
 	min, exMin, max, exMax, multipleOf *big.Rat
 }
 
-// newChecker compiles s, or returns nil when s uses a keyword the checker leaves to the library.
-// assertFormat must be what the compiler of s was told: formats are then checked with the
-// library's own functions, as it does.
-func newChecker(s *jsonschema.Schema, assertFormat bool) *checker {
-	c := &compiler{nodes: map[*jsonschema.Schema]*node{}, assertFormat: assertFormat}
+// fieldUse is what the checker makes of one field of the library's compiled schema.
+type fieldUse int8
+
+const (
+	checked fieldUse = iota + 1 // the checker implements it
+	inert                       // it cannot change a verdict (see schemaFields)
+	library                     // only the library checks it: a schema where it is set gets no checker
+)
+
+// schemaFields classifies every field of jsonschema.Schema (v5.3.1), exported or not, as the
+// library's validate reads it. It is an allow-list: a field it does not name, such as one a newer
+// library adds, leaves any schema where that field is set to the library, and
+// TestSchemaFieldsClassified fails until the field is classified here.
+var schemaFields = map[string]fieldUse{
+	// Where the schema is and what it was compiled with, annotations, and the text of a message:
+	// validate never reads them to decide.
+	"Location": inert, "Draft": inert, "meta": inert, "vocab": inert, "enumError": inert,
+	"Title": inert, "Description": inert, "Default": inert, "Comment": inert, "ReadOnly": inert,
+	"WriteOnly": inert, "Examples": inert, "Deprecated": inert,
+	// Read only through $recursiveRef, $dynamicRef and contains, which the checker leaves to the
+	// library: with those absent from every schema it reaches, they change nothing.
+	"RecursiveAnchor": inert, "DynamicAnchor": inert, "dynamicAnchors": inert,
+	"dynamicRefAnchor": inert, "ContainsEval": inert,
+
+	"Format": checked, "format": checked, "Always": checked, "Ref": checked, "Types": checked,
+	"Constant": checked, "Enum": checked, "Not": checked, "AllOf": checked, "AnyOf": checked,
+	"OneOf": checked, "If": checked, "Then": checked, "Else": checked,
+	"MinProperties": checked, "MaxProperties": checked, "Required": checked, "Properties": checked,
+	"PropertyNames": checked, "PatternProperties": checked, "AdditionalProperties": checked,
+	"Dependencies": checked, "DependentRequired": checked, "DependentSchemas": checked,
+	"MinItems": checked, "MaxItems": checked, "Items": checked, "AdditionalItems": checked,
+	"PrefixItems": checked, "Items2020": checked,
+	"MinLength": checked, "MaxLength": checked, "Pattern": checked,
+	"Minimum": checked, "ExclusiveMinimum": checked, "Maximum": checked, "ExclusiveMaximum": checked,
+	"MultipleOf": checked,
+
+	"RecursiveRef": library, "DynamicRef": library, "RegexProperties": library,
+	"UnevaluatedProperties": library, "UniqueItems": library, "Contains": library,
+	"MinContains": library, "MaxContains": library, "UnevaluatedItems": library,
+	"ContentEncoding": library, "decoder": library, "ContentMediaType": library,
+	"mediaType": library, "ContentSchema": library, "Extensions": library,
+}
+
+// unsetValues are the values fields have in a schema that does not use them, where that is not
+// Go's zero value (the library's newSchema).
+var unsetValues = map[string]int64{"MinContains": 1, "MaxContains": -1}
+
+// fieldLeftToLibrary names the first field set in s that uses classifies neither as checked nor
+// as inert, "" when there is none.
+func fieldLeftToLibrary(s *jsonschema.Schema, uses map[string]fieldUse) string {
+	v := reflect.ValueOf(s).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		name := t.Field(i).Name
+		if use := uses[name]; use == checked || use == inert {
+			continue
+		}
+		f := v.Field(i)
+		if unset, ok := unsetValues[name]; ok && f.CanInt() && f.Int() == unset {
+			continue
+		}
+		if !f.IsZero() {
+			return name
+		}
+	}
+	return ""
+}
+
+// formatOf is the function the library checks s's format with, nil when it checks none. It is
+// taken from the package's Formats, the one the library holds compared by its code: ok is false
+// when the library's is another (a format a Compiler was given), which the checker cannot call.
+func formatOf(s *jsonschema.Schema) (fn func(any) bool, ok bool) {
+	held := reflect.ValueOf(s).Elem().FieldByName("format")
+	if !held.IsValid() || held.Kind() != reflect.Func {
+		return nil, false
+	}
+	if held.IsNil() {
+		return nil, true // the schema has no format, or its draft does not assert it
+	}
+	fn = jsonschema.Formats[s.Format]
+	if fn == nil || reflect.ValueOf(fn).Pointer() != held.Pointer() {
+		return nil, false
+	}
+	return fn, true
+}
+
+// newChecker compiles s, or returns nil when s, or a schema it reaches, sets a field the checker
+// leaves to the library.
+func newChecker(s *jsonschema.Schema) *checker {
+	c := &compiler{nodes: map[*jsonschema.Schema]*node{}}
 	root := c.node(s)
 	if c.unsupported {
 		return nil
@@ -108,9 +196,8 @@ func newChecker(s *jsonschema.Schema, assertFormat bool) *checker {
 }
 
 type compiler struct {
-	nodes        map[*jsonschema.Schema]*node
-	assertFormat bool
-	unsupported  bool
+	nodes       map[*jsonschema.Schema]*node
+	unsupported bool
 }
 
 func (c *compiler) node(s *jsonschema.Schema) *node {
@@ -122,21 +209,17 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 	}
 	n := &node{}
 	c.nodes[s] = n
-	if s.RecursiveRef != nil || s.DynamicRef != nil || s.RegexProperties || s.UniqueItems ||
-		s.Contains != nil || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil ||
-		s.ContentEncoding != "" || s.ContentMediaType != "" || s.ContentSchema != nil ||
-		len(s.Extensions) > 0 || (s.Format != "" && !c.assertFormat) {
+	format, ok := formatOf(s)
+	if !ok || fieldLeftToLibrary(s, schemaFields) != "" {
 		c.unsupported = true
 		return n
 	}
+	n.format = format
 	n.always = s.Always
 	for _, t := range s.Types {
 		n.types |= typeBits[t]
 	}
 	n.constant, n.enum = s.Constant, s.Enum
-	if s.Format != "" {
-		n.format = jsonschema.Formats[s.Format] // nil for a format the library does not know, as there
-	}
 	n.ref, n.not = c.node(s.Ref), c.node(s.Not)
 	n.ifs, n.then, n.els = c.node(s.If), c.node(s.Then), c.node(s.Else)
 	n.allOf, n.anyOf, n.oneOf = c.list(s.AllOf), c.list(s.AnyOf), c.list(s.OneOf)
@@ -158,10 +241,13 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 		}
 	}
 	switch a := s.AdditionalProperties.(type) {
+	case nil:
 	case bool:
 		n.addlSet, n.addlAllowed = true, a
 	case *jsonschema.Schema:
 		n.addlSet, n.addl = true, c.node(a)
+	default:
+		c.unsupported = true // a form the checker does not know
 	}
 	n.propertyNames = c.node(s.PropertyNames)
 	n.depRequired = s.DependentRequired
@@ -178,6 +264,8 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 			n.depRequired[name] = append(slices.Clip(n.depRequired[name]), d...)
 		case *jsonschema.Schema:
 			c.addDepSchema(n, name, d)
+		default:
+			c.unsupported = true
 		}
 	}
 	for name, d := range s.DependentSchemas {
@@ -194,11 +282,17 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 			n.itemList = []*node{} // an empty list is still a list: additionalItems applies
 		}
 		switch a := s.AdditionalItems.(type) {
+		case nil:
 		case bool:
 			n.addlItemsSet, n.addlItemsAllowed = true, a
 		case *jsonschema.Schema:
 			n.addlItems = c.node(a)
+		default:
+			c.unsupported = true
 		}
+	case nil:
+	default:
+		c.unsupported = true
 	}
 	if s.Items2020 != nil {
 		if n.items != nil {

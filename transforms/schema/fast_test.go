@@ -132,7 +132,7 @@ func TestCheckerAgreesWithLibrary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := compile(t, tt.schema)
-		c := newChecker(s, true)
+		c := newChecker(s)
 		if c == nil {
 			t.Errorf("%s: no checker", tt.schema)
 			continue
@@ -159,12 +159,9 @@ func TestCheckerLeavesKeywordsToLibrary(t *testing.T) {
 		`{"$dynamicAnchor": "node", "properties": {"kids": {"items": {"$dynamicRef": "#node"}}}}`,
 		`{"properties": {"deep": {"items": {"uniqueItems": true}}}}`,
 	} {
-		if newChecker(compile(t, schema), true) != nil {
+		if newChecker(compile(t, schema)) != nil {
 			t.Errorf("%s: got a checker", schema)
 		}
-	}
-	if newChecker(compile(t, `{"format": "date"}`), false) != nil {
-		t.Error("format without assertion: got a checker")
 	}
 }
 
@@ -172,7 +169,7 @@ func TestCheckerLeavesKeywordsToLibrary(t *testing.T) {
 // give up; the library then has the last word.
 func TestCheckerDeepValue(t *testing.T) {
 	s := compile(t, `{"$defs": {"n": {"items": {"$ref": "#/$defs/n"}}}, "$ref": "#/$defs/n"}`)
-	c := newChecker(s, true)
+	c := newChecker(s)
 	deep := strings.Repeat("[", 2*maxDepth) + strings.Repeat("]", 2*maxDepth)
 	if got := c.valid(decode(t, deep)); got != unknown {
 		t.Fatalf("verdict %s, want unknown", name(got))
@@ -210,7 +207,7 @@ func TestCheckerOnChangedSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := newChecker(s, true)
+		c := newChecker(s)
 		if c == nil {
 			t.Fatalf("%s: no checker", sname)
 		}
@@ -376,7 +373,7 @@ func TestCheckerMergesBothDependencyForms(t *testing.T) {
 		Dependencies:      map[string]any{"a": []string{"c"}, "d": []string{"e"}},
 	}
 	before := map[string][]string{"a": {"b"}, "x": {"y"}}
-	c := newChecker(s, true)
+	c := newChecker(s)
 	if c == nil {
 		t.Fatal("newChecker left the schema to the library")
 	}

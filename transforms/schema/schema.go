@@ -83,7 +83,7 @@ func New(cfg any, env transforms.Env) (transforms.Step, error) {
 	if err != nil {
 		return nil, spec.FieldErrorf(field, "%s", schemaError(err, base))
 	}
-	return &Step{schema: s, fast: newChecker(s, c.AssertFormat)}, nil
+	return &Step{schema: s, fast: newChecker(s)}, nil
 }
 
 // schemaError describes a schema that does not compile, with file names relative to base.
