@@ -14,10 +14,12 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,7 @@ type admin struct {
 	keyFile        string
 	status         string // registry status; "" is Active
 	endpoint       string // registry URI of the endpoint
+	bySerial       bool   // the registry names the certificate by serial number only, as the central registry does
 }
 
 func (a *admin) participant() esoed.Participant {
@@ -52,6 +55,12 @@ type world struct {
 	ca     *x509.Certificate
 	caKey  *rsa.PrivateKey
 	serial int64
+
+	// The CA's CRL, served in the test; every certificate it issues names it.
+	crl     *httptest.Server
+	crlHits atomic.Int32
+	mu      sync.Mutex
+	revoked []x509.RevocationListEntry
 }
 
 var keys = struct {
@@ -77,7 +86,7 @@ func newWorld(t testing.TB) *world {
 	w := &world{dir: t.TempDir(), caKey: key(t, 0), serial: 100}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test transport CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &w.caKey.PublicKey, w.caKey)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +94,37 @@ func newWorld(t testing.TB) *world {
 	w.ca, _ = x509.ParseCertificate(der)
 	w.caFile = filepath.Join(w.dir, "ca.pem")
 	writePEM(t, w.caFile, "CERTIFICATE", der)
+	w.crl = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		w.crlHits.Add(1)
+		w.mu.Lock()
+		tmpl := &x509.RevocationList{Number: big.NewInt(int64(w.crlHits.Load())), ThisUpdate: time.Now().Add(-time.Minute),
+			NextUpdate: time.Now().Add(time.Hour), RevokedCertificateEntries: w.revoked}
+		w.mu.Unlock()
+		der, err := x509.CreateRevocationList(rand.Reader, tmpl, w.ca, w.caKey)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		rw.Write(der)
+	}))
+	t.Cleanup(w.crl.Close)
 	return w
+}
+
+// trust is a trust in the world's CA, without revocation.
+func (w *world) trust(t testing.TB) *esoed.Trust {
+	tr, err := esoed.NewTrust([]*x509.Certificate{w.ca}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// revoke lists cert in the CA's CRL.
+func (w *world) revoke(cert *x509.Certificate) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.revoked = append(w.revoked, x509.RevocationListEntry{SerialNumber: cert.SerialNumber, RevocationTime: time.Now().Add(-time.Minute), ReasonCode: 1})
 }
 
 func writePEM(t testing.TB, path, typ string, der []byte) {
@@ -104,8 +143,9 @@ func (w *world) admin(t testing.TB, keyIndex int, id, guid, name string, selfSig
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(w.serial<<20 + int64(keyIndex)), Subject: pkix.Name{CommonName: name, SerialNumber: id},
 		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, DNSNames: []string{"localhost"},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		CRLDistributionPoints: []string{w.crl.URL + "/ca.crl"}}
 	parent, pkey := w.ca, w.caKey
 	if selfSigned {
 		parent, pkey = tmpl, k
@@ -127,6 +167,26 @@ func (w *world) admin(t testing.TB, keyIndex int, id, guid, name string, selfSig
 	return a
 }
 
+// forge makes a self-signed certificate that copies victim's subject, issuer name and serial
+// number, with key keyIndex: what anyone can make without the CA.
+func (w *world) forge(t testing.TB, victim *admin, keyIndex int) *admin {
+	k := key(t, keyIndex)
+	tmpl := *victim.cert
+	tmpl.PublicKey, tmpl.Raw, tmpl.RawTBSCertificate, tmpl.Signature = nil, nil, nil, nil
+	fakeCA := &x509.Certificate{Subject: w.ca.Subject, PublicKey: &k.PublicKey}
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, fakeCA, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &admin{id: victim.id, guid: victim.guid, name: victim.name}
+	f.cert, _ = x509.ParseCertificate(der)
+	f.pair = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: f.cert}
+	if f.signer, err = esoed.SignerFromTLS(f.pair); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // registry writes a registry file listing the administrations and returns its path.
 func (w *world) registry(t testing.TB, name string, admins ...*admin) string {
 	var b strings.Builder
@@ -136,8 +196,12 @@ func (w *world) registry(t testing.TB, name string, admins ...*admin) string {
 		if status == "" {
 			status = "Active"
 		}
-		fmt.Fprintf(&b, "  - identifier: %q\n    guid: %q\n    name: %q\n    status: %s\n    certificate_file: %s\n",
-			a.id, a.guid, a.name, status, filepath.Base(a.certFile))
+		fmt.Fprintf(&b, "  - identifier: %q\n    guid: %q\n    name: %q\n    status: %s\n", a.id, a.guid, a.name, status)
+		if a.bySerial {
+			fmt.Fprintf(&b, "    certificate_sn: %s\n", a.cert.SerialNumber.Text(16))
+		} else {
+			fmt.Fprintf(&b, "    certificate_file: %s\n", filepath.Base(a.certFile))
+		}
 		if a.endpoint != "" {
 			fmt.Fprintf(&b, "    services:\n      - { guid: %s, type: service, status: Active, uri: %q }\n", esoed.DocumentServiceGUID, a.endpoint)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -58,14 +57,15 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	attempt = max(attempt, 1)
 	raw := msg.Payload
 	if h, err := esoed.ParseHeader(bytes.NewReader(raw)); err == nil && !h.Signed {
-		signed, err := s.signer.Sign(raw)
+		// Dated now: the time of signing is the time receivers judge the certificate at.
+		signed, err := s.signer.SignDated(raw, s.now())
 		if err != nil {
 			return s.failed(ctx, msg, h, attempt, &esoed.CheckError{Code: "И.5", Outcome: esoed.SenderError,
 				Reason: "съобщението не може да бъде подписано / the message cannot be signed", Err: err})
 		}
 		raw = signed
 	}
-	checks := &esoed.SendChecks{Registry: s.reg}
+	checks := s.sendChecks(nil)
 	sum, _, recipient, err := checks.Outgoing(ctx, raw)
 	if err != nil {
 		return s.failed(ctx, msg, sum, attempt, err)
@@ -103,10 +103,10 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	if err != nil {
 		return s.failed(ctx, msg, sum, attempt, checks.SubmitFailed(err))
 	}
-	answerChecks := &esoed.SendChecks{Registry: s.reg, Seen: func(guid string) bool {
+	answerChecks := s.sendChecks(func(guid string) bool {
 		m, err := s.table.msg(ctx, self, guid)
 		return err == nil && m != nil
-	}}
+	})
 	ans, err := answerChecks.Answer(ctx, answer, sum)
 	if err != nil {
 		return s.failed(ctx, msg, sum, attempt, err)
@@ -266,12 +266,12 @@ func (s *sink) client(recipient *esoed.Entity) *http.Client {
 			// The server is identified by the certificate the registry names for the recipient,
 			// checked in VerifyConnection (И.7), not by a host name under a public CA.
 			InsecureSkipVerify: true,
+			// The chain must verify to the configured anchors, now, for server use, unrevoked,
+			// and be the recipient's transport certificate.
 			VerifyConnection: func(cs tls.ConnectionState) error {
-				if err := s.checkPeer(cs.PeerCertificates, x509.ExtKeyUsageServerAuth); err != nil {
-					return &esoed.CheckError{Code: "И.7", Outcome: esoed.Exception,
-						Reason: "невалиден сървърен сертификат / invalid server certificate", Err: err}
-				}
-				return (&esoed.SendChecks{}).ServerCertificate(cs.PeerCertificates[0], &rec)
+				ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Revocation.Timeout.D()*2)
+				defer cancel()
+				return s.sendChecks(nil).ServerCertificate(ctx, cs.PeerCertificates, &rec)
 			},
 		},
 	}

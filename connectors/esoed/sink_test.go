@@ -335,7 +335,7 @@ func TestSendingServerCertificate(t *testing.T) {
 		if d := s.outDoc(t, doc); d.Status != outSent || d.NextAttempt.IsZero() {
 			t.Errorf("record %+v", d)
 		}
-		if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "registry has serial "+s.b.cert.SerialNumber.Text(16)) {
+		if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "the registry names "+s.b.cert.Subject.String()+" serial "+s.b.cert.SerialNumber.Text(16)) {
 			t.Errorf("journal %+v", e.Detail)
 		}
 	})
@@ -359,5 +359,20 @@ func TestLateAnswerDoesNotUndoAStatusChange(t *testing.T) {
 		if d.Status != tc.want {
 			t.Errorf("%s, then the answer %s to %s: %s, want %s", tc.before, tc.answer, tc.sent, d.Status, tc.want)
 		}
+	}
+}
+
+// TestSendingToARevokedServer is finding 12's outgoing half: the recipient's server certificate
+// is checked against its CA's CRL too, and a revoked one is not sent to (И.7).
+func TestSendingToARevokedServer(t *testing.T) {
+	s := newSending(t, false)
+	s.w.revoke(s.b.cert)
+	doc := newGUID()
+	s.failed(t, s.send(marshal(t, registration(s.a, s.b, doc), s.a.signer), 1), "И.7", false)
+	if s.calls.Load() != 0 {
+		t.Error("the message reached a server whose certificate is revoked")
+	}
+	if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "revoked") {
+		t.Errorf("journal %+v", e.Detail)
 	}
 }
