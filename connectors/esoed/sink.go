@@ -134,6 +134,12 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 			if _, err := s.table.updateOut(ctx, self, sr.DocID.GUID, nil, func(d *outDoc) { applyAnswer(d, sum.Header.MessageType, sr, s.now()) }); err != nil {
 				return fmt.Errorf("esoed sink %s: %w", s.name, err)
 			}
+		case am.Body.Error != nil && normGUID(am.Body.Error.MessageGUID) != normGUID(sum.Header.MessageGUID):
+			// An error notice about another message (ИГ.1) does not fail this one: the
+			// recipient took the message, and what the notice is about is journaled.
+			en := am.Body.Error
+			result = "ИГ.1"
+			detail["error_notice"] = fmt.Sprintf("about message %q, not this one: %s: %s", en.MessageGUID, en.Type, en.Description)
 		case am.Body.Error != nil:
 			en := am.Body.Error
 			side := esoed.SenderError
@@ -159,13 +165,30 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 // applyAnswer records the status the synchronous answer to a message of type sent told. The
 // recipient may tell a change (registered, closed) on a connection of its own before the answer
 // to the registration request is read; its "awaiting registration" then comes late and must not
-// undo it. The answer to a status request is the recipient's current word and always counts.
+// undo it. A registration request sent again is answered "already received" (ЗР.1) whatever
+// became of the document: a state recorded since (registered, stopped, closed, rejected) is
+// kept. The answer to a status request is the recipient's current word and always counts.
 func applyAnswer(d *outDoc, sent string, sr *esoed.StatusResponse, now time.Time) {
-	if sent == esoed.TypeRegistrationRequest && sr.Status == esoed.StatusWaitRegistration &&
-		d.Status != outSent && d.Status != outFailed && d.Status != "" {
-		return
+	if sent == esoed.TypeRegistrationRequest {
+		switch {
+		case sr.Status == esoed.StatusWaitRegistration && d.Status != outSent && d.Status != outFailed && d.Status != "":
+			return
+		case sr.Status == esoed.StatusAlreadyReceived && settled(d.Status):
+			id := sr.DocID
+			d.Remote, d.Updated = &id, now
+			return
+		}
 	}
 	applyStatus(d, sr, now)
+}
+
+// settled reports whether a status is one the document reaches after it is received.
+func settled(status string) bool {
+	switch status {
+	case esoed.StatusRegistered, esoed.StatusStopped, esoed.StatusClosed, esoed.StatusRejected:
+		return true
+	}
+	return false
 }
 
 // recordOwnStatus keeps the status told in an outgoing status response in the record of the
@@ -178,6 +201,7 @@ func (s *sink) recordOwnStatus(ctx context.Context, sum *esoed.Summary, raw []by
 	sr := m.Body.StatusResponse
 	_, err = s.table.updateIn(ctx, sum.Header.Sender.GUID, sr.DocID.GUID, func(d *inDoc) {
 		d.Status, d.Updated = sr.Status, s.now()
+		d.RejectionReason, d.ExpectCloseDate = "", time.Time{} // an earlier status's, not this one's
 		switch sr.Status {
 		case esoed.StatusRejected:
 			d.RejectionReason = sr.RejectionReason

@@ -349,7 +349,12 @@ func TestLateAnswerDoesNotUndoAStatusChange(t *testing.T) {
 		{outSent, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
 		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusRegistered},
 		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusClosed},
-		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
+		// A registration request sent again is "already received" whatever became of it.
+		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusRegistered},
+		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusClosed},
+		{esoed.StatusRejected, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusRejected},
+		{esoed.StatusWaitRegistration, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
+		{outSent, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
 		{outSent, esoed.TypeRegistrationRequest, esoed.StatusRejected, esoed.StatusRejected},
 		// A status request's answer is the recipient's current word.
 		{esoed.StatusRegistered, esoed.TypeStatusRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},

@@ -488,6 +488,11 @@ func (s *source) statusResponse(ctx context.Context, self *esoed.Participant, x 
 		return res, err
 	}
 	res.scenario = statusScenario[sr.Status]
+	if sr.Status == esoed.StatusNotFound {
+		// "Not found" answers a status request (ПС.1); sent unasked it says nothing of the
+		// document's state, and the status recorded stands.
+		return res, nil
+	}
 	_, err = s.table.updateOut(ctx, self.GUID, sr.DocID.GUID, nil, func(d *outDoc) { applyStatus(d, sr, s.now()) })
 	return res, err
 }
@@ -503,9 +508,12 @@ var statusScenario = map[string]string{
 	esoed.StatusNotFound:         "ИС.2-7",
 }
 
-// applyStatus records a status the recipient told of a document sent to it.
+// applyStatus records a status the recipient told of a document sent to it. What an earlier
+// status said (a rejection reason, an expected close date) does not outlive it; the number at
+// the recipient does.
 func applyStatus(d *outDoc, sr *esoed.StatusResponse, now time.Time) {
 	d.Status, d.Updated = sr.Status, now
+	d.RejectionReason, d.ExpectCloseDate = "", time.Time{}
 	switch sr.Status {
 	case esoed.StatusAlreadyReceived, esoed.StatusRegistered, esoed.StatusStopped, esoed.StatusClosed:
 		id := sr.DocID
