@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+	"golang.org/x/sync/singleflight"
 )
 
 // ErrRevoked is wrapped by the refusal of a revoked certificate.
@@ -65,6 +66,10 @@ type Revocation struct {
 	MaxCRLSize int64
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+
+	// One fetch per URL or certificate at a time: requests that need the same answer wait
+	// for it rather than each asking the server.
+	flight singleflight.Group
 
 	mu    sync.Mutex
 	crls  map[string]*crlEntry  // by URL
@@ -203,23 +208,29 @@ func (r *Revocation) crl(ctx context.Context, u string, issuer *x509.Certificate
 	e, ok := r.crls[u]
 	r.mu.Unlock()
 	if !ok || !now.Before(e.expires) {
-		e = &crlEntry{}
-		e.list, e.err = r.fetchCRL(ctx, u)
-		if e.err == nil && !now.Before(e.list.NextUpdate) && !e.list.NextUpdate.IsZero() {
-			e.err = fmt.Errorf("the list is out of date (next update was due %s)", e.list.NextUpdate.UTC().Format(time.RFC3339))
-		}
-		if e.err != nil {
-			e.list, e.expires = nil, now.Add(failureTTL)
-		} else {
-			e.expires = r.expiry(now, e.list.NextUpdate, time.Hour)
-		}
-		r.mu.Lock()
-		if r.crls == nil {
-			r.crls = map[string]*crlEntry{}
-		}
-		r.room()
-		r.crls[u] = e
-		r.mu.Unlock()
+		v, _, _ := r.flight.Do("crl|"+u, func() (any, error) {
+			e := &crlEntry{}
+			// Not the caller's context: the answer is shared and cached, and one caller going
+			// away must not make it a failure for everyone. The client's timeout bounds it.
+			e.list, e.err = r.fetchCRL(context.WithoutCancel(ctx), u)
+			if e.err == nil && !now.Before(e.list.NextUpdate) && !e.list.NextUpdate.IsZero() {
+				e.err = fmt.Errorf("the list is out of date (next update was due %s)", e.list.NextUpdate.UTC().Format(time.RFC3339))
+			}
+			if e.err != nil {
+				e.list, e.expires = nil, now.Add(failureTTL)
+			} else {
+				e.expires = r.expiry(now, e.list.NextUpdate, time.Hour)
+			}
+			r.mu.Lock()
+			if r.crls == nil {
+				r.crls = map[string]*crlEntry{}
+			}
+			r.room()
+			r.crls[u] = e
+			r.mu.Unlock()
+			return e, nil
+		})
+		e = v.(*crlEntry)
 	}
 	if e.err != nil {
 		return nil, e.err
@@ -286,20 +297,24 @@ func (r *Revocation) ocsp(ctx context.Context, u string, cert, issuer *x509.Cert
 	if ok && now.Before(e.expires) {
 		return e.resp, e.err
 	}
-	e = &ocspEntry{}
-	e.resp, e.err = r.askOCSP(ctx, u, cert, issuer, now)
-	if e.err != nil {
-		e.expires = now.Add(failureTTL)
-	} else {
-		e.expires = r.expiry(now, e.resp.NextUpdate, 5*time.Minute)
-	}
-	r.mu.Lock()
-	if r.ocsps == nil {
-		r.ocsps = map[string]*ocspEntry{}
-	}
-	r.room()
-	r.ocsps[key] = e
-	r.mu.Unlock()
+	v, _, _ := r.flight.Do("ocsp|"+key, func() (any, error) {
+		e := &ocspEntry{}
+		e.resp, e.err = r.askOCSP(context.WithoutCancel(ctx), u, cert, issuer, now)
+		if e.err != nil {
+			e.expires = now.Add(failureTTL)
+		} else {
+			e.expires = r.expiry(now, e.resp.NextUpdate, 5*time.Minute)
+		}
+		r.mu.Lock()
+		if r.ocsps == nil {
+			r.ocsps = map[string]*ocspEntry{}
+		}
+		r.room()
+		r.ocsps[key] = e
+		r.mu.Unlock()
+		return e, nil
+	})
+	e = v.(*ocspEntry)
 	return e.resp, e.err
 }
 
