@@ -49,8 +49,11 @@ type testPKI struct {
 	crlDown  bool                                // the distribution point answers 503
 	crlStale bool                                // the list's nextUpdate is past
 	crlKey   *rsa.PrivateKey                     // signs the CRL instead of the CA's key
-	crlHits  atomic.Int32
-	ocspHits atomic.Int32
+	// responder signs OCSP answers instead of the CA, with responderKey.
+	responder    *x509.Certificate
+	responderKey *rsa.PrivateKey
+	crlHits      atomic.Int32
+	ocspHits     atomic.Int32
 }
 
 // newPKI makes a CA (key index keyIndex) named name.
@@ -114,7 +117,12 @@ func (p *testPKI) serveOCSP(w http.ResponseWriter, r *http.Request) {
 	if revoked {
 		tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, e.RevocationTime, e.ReasonCode
 	}
-	der, err := ocsp.CreateResponse(p.ca, p.ca, tmpl, p.key)
+	responder, key := p.ca, p.key
+	if p.responder != nil {
+		responder, key = p.responder, p.responderKey
+		tmpl.Certificate = p.responder // carried in the answer, as delegated responders do
+	}
+	der, err := ocsp.CreateResponse(p.ca, responder, tmpl, key)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -174,6 +182,26 @@ func (p *testPKI) issue(cn string, keyIndex int, o certOpts) *Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// delegate makes the OCSP answers come from a responder the CA certified, for OCSP signing
+// (forOCSP) or for something else.
+func (p *testPKI) delegate(forOCSP bool) {
+	k := testKey(p.t, 6)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(99), Subject: pkix.Name{CommonName: "Test OCSP responder"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if forOCSP {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &k.PublicKey, p.key)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.responder, _ = x509.ParseCertificate(der)
+	p.responderKey = k
 }
 
 // revoke lists cert as revoked at when for reason.

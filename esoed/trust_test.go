@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +213,14 @@ func TestRevocation(t *testing.T) {
 		{"no distribution point, prefer", RevocationPrefer, certOpts{}, nil, nil, 0, 0},
 		{"CRL not signed by the issuer", RevocationRequire, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlKey = testKey(t, 3) }, ErrRevocationUnknown, 1, 0},
 		{"CRL out of date", RevocationRequire, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlStale = true }, ErrRevocationUnknown, 1, 0},
+		{"OCSP from a delegated responder", RevocationRequire, certOpts{ocsp: true}, func(p *testPKI, c *x509.Certificate) {
+			p.delegate(true)
+			p.revoke(c, now.Add(-time.Hour), 1)
+		}, ErrRevoked, 0, 1},
+		{"OCSP from a responder not certified for it", RevocationRequire, certOpts{ocsp: true}, func(p *testPKI, c *x509.Certificate) {
+			p.delegate(false)
+			p.revoke(c, now.Add(-time.Hour), 1) // even a true answer is not taken from it
+		}, ErrRevocationUnknown, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pki := newPKI(t, "Test transport CA", 0)
@@ -277,4 +287,40 @@ func TestSignDated(t *testing.T) {
 	if _, err := s.SignDated(noDate, at); err == nil || !strings.Contains(err.Error(), "MessageDate") {
 		t.Errorf("no MessageDate: %v", err)
 	}
+}
+
+// TestRevocationCacheBounded: the cache holds at most MaxEntries answers; past that it starts
+// again rather than grow.
+func TestRevocationCacheBounded(t *testing.T) {
+	pki := newPKI(t, "Test transport CA", 0)
+	rev := &Revocation{Mode: RevocationRequire, MaxEntries: 2}
+	for i := range 5 {
+		s := pki.issue("sofia", 1, certOpts{ocsp: true})
+		if err := rev.Check(context.Background(), s.Certificate(), pki.ca, time.Now()); err != nil {
+			t.Fatalf("certificate %d: %v", i, err)
+		}
+		rev.mu.Lock()
+		n := len(rev.ocsps) + len(rev.crls)
+		rev.mu.Unlock()
+		if n > 2 {
+			t.Fatalf("%d answers cached, bound 2", n)
+		}
+	}
+}
+
+// FuzzVerifySignatureIntegrity: any input gives an answer or an error, never a panic.
+func FuzzVerifySignatureIntegrity(f *testing.F) {
+	for _, s := range []string{"status-response.xml", "registration-request.xml", "error.xml"} {
+		raw, err := os.ReadFile(filepath.Join(samples, s))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := VerifySignatureIntegrity(raw)
+		if err == nil && s.Certificate == nil {
+			t.Error("verified without a certificate")
+		}
+	})
 }
