@@ -295,8 +295,8 @@ type ReceiveChecks struct {
 
 // Incoming checks a message an endpoint received (П.1–П.9), given the client certificate chain
 // of the connection (leaf first; empty when none): the chain must verify to a trust anchor now,
-// for client use, and be the sender's transport certificate (П.6). It returns the message's summary and its sender from the
-// registry. Every failure is answered with [CheckError.Fault]; all are the sender's errors,
+// for client use, and be the sender's transport certificate (П.6). It returns the message's
+// summary and its sender from the registry. Every failure is answered with [CheckError.Fault]; all are the sender's errors,
 // except a registry that does not answer.
 func (c *ReceiveChecks) Incoming(ctx context.Context, raw []byte, clientChain []*x509.Certificate) (*Summary, *Entity, error) {
 	if len(clientChain) == 0 || clientChain[0] == nil {
