@@ -133,6 +133,9 @@ func (s *Signer) sign(raw []byte, at time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("esoed: sign: not XML: %w", err)
 	}
 	root := doc.Root()
+	if n := len(doc.ChildElements()); n > 1 {
+		return nil, fmt.Errorf("esoed: sign: not one message: %d root elements", n)
+	}
 	if root == nil || root.Tag != "Message" || root.NamespaceURI() != Namespace {
 		return nil, fmt.Errorf("esoed: sign: not an ЕСОЕД message (root {%s}Message expected)", Namespace)
 	}

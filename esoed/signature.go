@@ -86,6 +86,10 @@ func VerifySignatureIntegrity(raw []byte) (*Signed, error) {
 	if root == nil {
 		return nil, errors.New("esoed: signature: not XML: no root element")
 	}
+	if n := len(doc.ChildElements()); n != 1 {
+		// A signed message followed by another: what verifies must be all there is.
+		return nil, fmt.Errorf("esoed: signature: not one message: %d root elements", n)
+	}
 	var sig *etree.Element
 	for _, c := range root.ChildElements() {
 		if c.Tag == "Signature" && c.NamespaceURI() == dsig.Namespace {

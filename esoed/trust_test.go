@@ -324,3 +324,18 @@ func FuzzVerifySignatureIntegrity(f *testing.F) {
 		}
 	})
 }
+
+// TestSignatureOfOneMessageOnly: a signed message followed by a second root element (the
+// wrapped forgery of finding 5) does not verify, and is not signed either.
+func TestSignatureOfOneMessageOnly(t *testing.T) {
+	pki := newPKI(t, "Test transport CA", 0)
+	s := pki.issue("sofia", 1, certOpts{})
+	signed := signedAt(t, s, time.Now())
+	wrapped := append(bytes.Clone(signed), sample(t, "registration-request.xml")[len(`<?xml version="1.0" encoding="utf-8"?>`):]...)
+	if _, err := VerifySignature(context.Background(), wrapped, pki.trust("")); err == nil || !strings.Contains(err.Error(), "2 root elements") {
+		t.Errorf("wrapped: %v", err)
+	}
+	if _, err := s.Sign(wrapped); err == nil || !strings.Contains(err.Error(), "2 root elements") {
+		t.Errorf("sign wrapped: %v", err)
+	}
+}
