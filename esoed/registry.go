@@ -171,6 +171,7 @@ type registryFile struct {
 //	    name: Община Пловдив
 //	    status: Active
 //	    certificate_file: plovdiv.crt      # or certificate_sn: 115bb578aa583303
+//	                                       # (with certificate_issuer: "CN=…,O=…,C=BG")
 //	    services:
 //	      - { guid: 7060efa8-f1fa-4938-8b2b-12a78c86988f, type: service, status: Active, uri: "https://seos.plovdiv.example/EGovExchange" }
 func LoadRegistryFile(path string) (*FileRegistry, error) {

@@ -26,7 +26,7 @@ type Config struct {
 	SigningCert string `yaml:"signing_cert" doc:"PEM file of the certificate outgoing messages and answers are signed with, when not the transport certificate. The specification asks for the transport certificate: receivers check the signature against the certificate the registry names (П.8)." example:"tls/signing.crt"`
 	SigningKey  string `yaml:"signing_key" doc:"PEM file of the private key of signing_cert; set both or neither." example:"tls/signing.key"`
 
-	RegistryFile  string        `yaml:"registry_file" doc:"File of the participants registry (YAML: participants with identifier, guid, name, status, certificate_file or certificate_sn, services), for tests, the demo and participants the central registry does not reach. Relative to the configuration file. Set this or registry_url." example:"esoed/registry.yaml"`
+	RegistryFile  string        `yaml:"registry_file" doc:"File of the participants registry (YAML: participants with identifier, guid, name, status, certificate_file or certificate_sn and optionally certificate_issuer, services), for tests, the demo and participants the central registry does not reach. Relative to the configuration file. Set this or registry_url." example:"esoed/registry.yaml"`
 	RegistryURL   string        `yaml:"registry_url" doc:"Address of the participants registry's SOAP service (EGovRegistry.wsdl), asked over HTTPS with the transport certificate. Set this or registry_file." example:"https://registry.egov.bg/EGovRegistry"`
 	RegistryCache spec.Duration `yaml:"registry_cache" doc:"How long an answer of the registry at registry_url is used before it is asked again (offline mode of the specification)." default:"1h" example:"15m"`
 
