@@ -218,3 +218,33 @@ func writeTrustFile(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestESOEDCheckRevocation: `aiskao esoed check` fetches the signer's CRL; a revoked signer is
+// invalid, and says so.
+func TestESOEDCheckRevocation(t *testing.T) {
+	dir := t.TempDir()
+	pki := newTestCA(t, dir)
+	good := pki.issue(t, dir, "good", "Столична община", nil)
+	bad := pki.issue(t, dir, "bad", "Столична община", nil)
+	pki.revoked.Store(bad.cert.SerialNumber.Text(16))
+	sign := func(name string, c *testCert) string {
+		out, err := c.signer.SignDated(readSample(t, "registration-request.xml"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".xml")
+		writeTrustFile(t, p, string(out))
+		return p
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	if out, code := cli(t, "esoed", "check", "-ca", ca, sign("good", good)); code != 0 || !strings.Contains(out, "signature: verified") {
+		t.Errorf("good signer: exit %d\n%s", code, out)
+	}
+	out, code := cli(t, "esoed", "check", "-ca", ca, sign("bad", bad))
+	if code != 1 || !strings.Contains(out, "signer not trusted: the signer's certificate is revoked") || !strings.Contains(out, "invalid: the signer is not trusted") {
+		t.Errorf("revoked signer: exit %d\n%s", code, out)
+	}
+	if pki.crlHits.Load() == 0 {
+		t.Error("the CRL was never fetched")
+	}
+}
