@@ -77,9 +77,10 @@ type Revocation struct {
 }
 
 type crlEntry struct {
-	list    *x509.RevocationList
-	err     error // the source did not answer; retried after expires
-	expires time.Time
+	list     *x509.RevocationList
+	bySerial map[string]*x509.RevocationListEntry // the entries by serial number's bytes
+	err      error                                // the source did not answer; retried after expires
+	expires  time.Time
 }
 
 type ocspEntry struct {
@@ -128,13 +129,8 @@ func (r *Revocation) Check(ctx context.Context, cert, issuer *x509.Certificate, 
 			tried = append(tried, "CRL "+u+": "+err.Error())
 			continue
 		}
-		for _, e := range list.RevokedCertificateEntries {
-			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				if revokedBy(e.RevocationTime, e.ReasonCode, at) {
-					return revoked(cert, "CRL "+u, e.RevocationTime, e.ReasonCode)
-				}
-				return nil
-			}
+		if e, ok := list.bySerial[string(cert.SerialNumber.Bytes())]; ok && revokedBy(e.RevocationTime, e.ReasonCode, at) {
+			return revoked(cert, "CRL "+u, e.RevocationTime, e.ReasonCode)
 		}
 		return nil
 	}
@@ -202,7 +198,7 @@ func (r *Revocation) room() {
 }
 
 // crl returns the current CRL at u, signed by issuer.
-func (r *Revocation) crl(ctx context.Context, u string, issuer *x509.Certificate) (*x509.RevocationList, error) {
+func (r *Revocation) crl(ctx context.Context, u string, issuer *x509.Certificate) (*crlEntry, error) {
 	now := r.now()
 	r.mu.Lock()
 	e, ok := r.crls[u]
@@ -220,6 +216,11 @@ func (r *Revocation) crl(ctx context.Context, u string, issuer *x509.Certificate
 				e.list, e.expires = nil, now.Add(failureTTL)
 			} else {
 				e.expires = r.expiry(now, e.list.NextUpdate, time.Hour)
+				e.bySerial = make(map[string]*x509.RevocationListEntry, len(e.list.RevokedCertificateEntries))
+				for i := range e.list.RevokedCertificateEntries {
+					re := &e.list.RevokedCertificateEntries[i]
+					e.bySerial[string(re.SerialNumber.Bytes())] = re
+				}
 			}
 			r.mu.Lock()
 			if r.crls == nil {
@@ -243,7 +244,7 @@ func (r *Revocation) crl(ctx context.Context, u string, issuer *x509.Certificate
 	if err := e.list.CheckSignatureFrom(issuer); err != nil {
 		return nil, fmt.Errorf("the list's signature is not the issuer's: %w", err)
 	}
-	return e.list, nil
+	return e, nil
 }
 
 func (r *Revocation) fetchCRL(ctx context.Context, u string) (*x509.RevocationList, error) {
