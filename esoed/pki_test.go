@@ -136,7 +136,8 @@ type certOpts struct {
 	crl, ocsp           bool     // name the distribution point, the responder
 	serial              *big.Int // nil: the next one
 	notBefore, notAfter time.Time
-	selfSigned          bool // not issued by the CA at all: signed with its own key
+	selfSigned          bool          // not issued by the CA at all: signed with its own key
+	keyUsage            x509.KeyUsage // 0: digital signature and key encipherment
 }
 
 // issue makes a transport certificate for cn with key keyIndex and returns its signer.
@@ -158,6 +159,9 @@ func (p *testPKI) issue(cn string, keyIndex int, o certOpts) *Signer {
 		NotBefore: o.notBefore, NotAfter: o.notAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}}
+	if o.keyUsage != 0 {
+		tmpl.KeyUsage = o.keyUsage
+	}
 	if o.crl {
 		tmpl.CRLDistributionPoints = []string{p.srv.URL + "/crl"}
 	}

@@ -62,6 +62,10 @@ func VerifySignature(ctx context.Context, raw []byte, trust *Trust) (*Signed, er
 	if at.IsZero() {
 		return nil, errors.New("esoed: signature: the message has no MessageDate to judge the signer's certificate at")
 	}
+	if ku := s.Certificate.KeyUsage; ku != 0 && ku&x509.KeyUsageDigitalSignature == 0 {
+		return nil, fmt.Errorf("esoed: signer: %w: %s (serial %s) is not for digital signatures", ErrUntrusted,
+			s.Certificate.Subject, s.Certificate.SerialNumber.Text(16))
+	}
 	chain, err := trust.Verify(ctx, append([]*x509.Certificate{s.Certificate}, s.Presented...), at, x509.ExtKeyUsageAny)
 	if err != nil {
 		return nil, fmt.Errorf("esoed: signer: %w", err)

@@ -134,6 +134,7 @@ func TestVerifySignatureBuildsChain(t *testing.T) {
 		{"no trust anchors", genuine, nil, 0},
 		{"intermediate in KeyInfo", withChain, trust, 3},
 		{"intermediate not presented", leaf, trust, 0},
+		{"not for signatures", pki.issue("sofia", 1, certOpts{keyUsage: x509.KeyUsageKeyEncipherment}), trust, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := VerifySignature(ctx, signedAt(t, tc.s, now), tc.trust)
