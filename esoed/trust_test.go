@@ -3,15 +3,15 @@ package esoed
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aiskao/aiskao/internal/testpki"
 )
 
 // signedAt builds the sample registration request from Sofia to Plovdiv dated at, signed by s.
@@ -36,14 +36,14 @@ func TestImpersonationBySerial(t *testing.T) {
 	ctx := context.Background()
 	pki := newPKI(t, "Test transport CA", 0)
 	victim := pki.issue("Столична община", 1, certOpts{})
-	forger := pki.issue("Столична община", 3, certOpts{serial: victim.Certificate().SerialNumber, selfSigned: true})
+	forger := pki.issue("Столична община", 3, certOpts{Serial: victim.Certificate().SerialNumber, Forged: true})
 	if forger.Certificate().SerialNumber.Cmp(victim.Certificate().SerialNumber) != 0 || forger.Certificate().Issuer.String() != victim.Certificate().Issuer.String() {
 		t.Fatal("the forgery does not copy the serial number and issuer")
 	}
 	// Another CA the endpoint trusts too, which issues the same serial number to someone else.
 	other := newPKI(t, "Other transport CA", 4)
-	sameSerial := other.issue("Столична община", 3, certOpts{serial: victim.Certificate().SerialNumber})
-	both, err := NewTrust([]*x509.Certificate{pki.ca, other.ca}, nil, nil)
+	sameSerial := other.issue("Столична община", 3, certOpts{Serial: victim.Certificate().SerialNumber})
+	both, err := NewTrust([]*x509.Certificate{pki.Cert, other.Cert}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +72,8 @@ func TestImpersonationBySerial(t *testing.T) {
 		{"genuine client, forged signature, ca set", pki.trust(""), "", victim, forged, "П.8", true},
 		{"genuine client and signature, no ca", nil, "", victim, genuine, "П.6", true},
 		{"genuine", pki.trust(""), "", victim, genuine, "", false},
-		{"genuine, issuer in the registry", pki.trust(""), pki.ca.Subject.String(), victim, genuine, "", false},
-		{"same serial from another trusted CA, issuer in the registry", both, pki.ca.Subject.String(), sameSerial, genuine, "П.6", false},
+		{"genuine, issuer in the registry", pki.trust(""), pki.Cert.Subject.String(), victim, genuine, "", false},
+		{"same serial from another trusted CA, issuer in the registry", both, pki.Cert.Subject.String(), sameSerial, genuine, "П.6", false},
 		{"registry names another issuer", pki.trust(""), "CN=Someone else", victim, genuine, "П.6", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,20 +103,14 @@ func TestVerifySignatureBuildsChain(t *testing.T) {
 	pki := newPKI(t, "Test root CA", 0)
 	trust := pki.trust("")
 	genuine := pki.issue("sofia", 1, certOpts{})
-	selfSigned := pki.issue("sofia", 3, certOpts{selfSigned: true, serial: genuine.Certificate().SerialNumber})
+	selfSigned := pki.issue("sofia", 3, certOpts{Forged: true, Serial: genuine.Certificate().SerialNumber})
 	stranger := newPKI(t, "Unknown CA", 4).issue("sofia", 1, certOpts{})
 
 	// An intermediate CA under the root, whose certificate the signer carries in KeyInfo.
 	inter := newPKI(t, "Test issuing CA", 5)
-	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(7), Subject: inter.ca.Subject,
-		NotBefore: inter.ca.NotBefore, NotAfter: inter.ca.NotAfter, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}, pki.ca, &inter.key.PublicKey, pki.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inter.ca, _ = x509.ParseCertificate(der)
+	inter.IssuedBy(pki.CA)
 	leaf := inter.issue("sofia", 2, certOpts{})
-	withChain, err := NewSigner(leaf.key, leaf.Certificate(), inter.ca)
+	withChain, err := NewSigner(leaf.key, leaf.Certificate(), inter.Cert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +128,7 @@ func TestVerifySignatureBuildsChain(t *testing.T) {
 		{"no trust anchors", genuine, nil, 0},
 		{"intermediate in KeyInfo", withChain, trust, 3},
 		{"intermediate not presented", leaf, trust, 0},
-		{"not for signatures", pki.issue("sofia", 1, certOpts{keyUsage: x509.KeyUsageKeyEncipherment}), trust, 0},
+		{"not for signatures", pki.issue("sofia", 1, certOpts{KeyUsage: x509.KeyUsageKeyEncipherment}), trust, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := VerifySignature(ctx, signedAt(t, tc.s, now), tc.trust)
@@ -161,7 +155,7 @@ func TestSigningTime(t *testing.T) {
 	ctx := context.Background()
 	pki := newPKI(t, "Test transport CA", 0)
 	now := time.Now()
-	expired := pki.issue("sofia", 1, certOpts{notBefore: now.AddDate(0, 0, -10), notAfter: now.AddDate(0, 0, -5), crl: true})
+	expired := pki.issue("sofia", 1, certOpts{NotBefore: now.AddDate(0, 0, -10), NotAfter: now.AddDate(0, 0, -5), CRL: true})
 	trust := pki.trust(RevocationRequire)
 	if _, err := VerifySignature(ctx, signedAt(t, expired, now.AddDate(0, 0, -7)), trust); err != nil {
 		t.Errorf("archived message: %v", err)
@@ -174,14 +168,14 @@ func TestSigningTime(t *testing.T) {
 	}
 	// Revoked after the message was signed, for a reason that does not put the key in doubt:
 	// the archived message still verifies. A compromised key puts every date in doubt.
-	pki.revoke(expired.Certificate(), now.AddDate(0, 0, -6), 4) // superseded
+	pki.Revoke(expired.Certificate(), now.AddDate(0, 0, -6), 4) // superseded
 	if _, err := VerifySignature(ctx, signedAt(t, expired, now.AddDate(0, 0, -7)), pki.trust(RevocationRequire)); err != nil {
 		t.Errorf("revoked (superseded) after signing: %v", err)
 	}
 	if _, err := VerifySignature(ctx, signedAt(t, expired, now.AddDate(0, 0, -5).Add(-time.Hour)), pki.trust(RevocationRequire)); !errors.Is(err, ErrRevoked) {
 		t.Errorf("signed after revocation: %v", err)
 	}
-	pki.revoke(expired.Certificate(), now.AddDate(0, 0, -6), 1) // key compromise
+	pki.Revoke(expired.Certificate(), now.AddDate(0, 0, -6), 1) // key compromise
 	if _, err := VerifySignature(ctx, signedAt(t, expired, now.AddDate(0, 0, -7)), pki.trust(RevocationRequire)); !errors.Is(err, ErrRevoked) {
 		t.Errorf("key compromised after signing: %v", err)
 	}
@@ -202,25 +196,25 @@ func TestRevocation(t *testing.T) {
 		crl   int32 // fetches of the CRL expected over two checks
 		ocsp  int32
 	}{
-		{"CRL lists it", RevocationRequire, certOpts{crl: true}, func(p *testPKI, c *x509.Certificate) { p.revoke(c, now.Add(-time.Hour), 0) }, ErrRevoked, 1, 0},
-		{"CRL lists it, prefer", RevocationPrefer, certOpts{crl: true}, func(p *testPKI, c *x509.Certificate) { p.revoke(c, now.Add(-time.Hour), 0) }, ErrRevoked, 1, 0},
-		{"CRL does not list it, cached", RevocationRequire, certOpts{crl: true}, nil, nil, 1, 0},
-		{"OCSP revoked", RevocationRequire, certOpts{ocsp: true, crl: true}, func(p *testPKI, c *x509.Certificate) { p.revoke(c, now.Add(-time.Hour), 1) }, ErrRevoked, 0, 1},
-		{"OCSP good, cached", RevocationRequire, certOpts{ocsp: true}, nil, nil, 0, 1},
-		{"CRL down, require", RevocationRequire, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlDown = true }, ErrRevocationUnknown, 1, 0},
-		{"CRL down, prefer", RevocationPrefer, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlDown = true }, nil, 1, 0},
-		{"CRL down, off", RevocationOff, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlDown = true }, nil, 0, 0},
+		{"CRL lists it", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, c *x509.Certificate) { p.Revoke(c, now.Add(-time.Hour), 0) }, ErrRevoked, 1, 0},
+		{"CRL lists it, prefer", RevocationPrefer, certOpts{CRL: true}, func(p *testPKI, c *x509.Certificate) { p.Revoke(c, now.Add(-time.Hour), 0) }, ErrRevoked, 1, 0},
+		{"CRL does not list it, cached", RevocationRequire, certOpts{CRL: true}, nil, nil, 1, 0},
+		{"OCSP revoked", RevocationRequire, certOpts{OCSP: true, CRL: true}, func(p *testPKI, c *x509.Certificate) { p.Revoke(c, now.Add(-time.Hour), 1) }, ErrRevoked, 0, 1},
+		{"OCSP good, cached", RevocationRequire, certOpts{OCSP: true}, nil, nil, 0, 1},
+		{"CRL down, require", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.CRLDown() }, ErrRevocationUnknown, 1, 0},
+		{"CRL down, prefer", RevocationPrefer, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.CRLDown() }, nil, 1, 0},
+		{"CRL down, off", RevocationOff, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.CRLDown() }, nil, 0, 0},
 		{"no distribution point, require", RevocationRequire, certOpts{}, nil, ErrRevocationUnknown, 0, 0},
 		{"no distribution point, prefer", RevocationPrefer, certOpts{}, nil, nil, 0, 0},
-		{"CRL not signed by the issuer", RevocationRequire, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlKey = testKey(t, 3) }, ErrRevocationUnknown, 1, 0},
-		{"CRL out of date", RevocationRequire, certOpts{crl: true}, func(p *testPKI, _ *x509.Certificate) { p.crlStale = true }, ErrRevocationUnknown, 1, 0},
-		{"OCSP from a delegated responder", RevocationRequire, certOpts{ocsp: true}, func(p *testPKI, c *x509.Certificate) {
-			p.delegate(true)
-			p.revoke(c, now.Add(-time.Hour), 1)
+		{"CRL not signed by the issuer", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.SignCRLWith(testpki.Key(t, 3)) }, ErrRevocationUnknown, 1, 0},
+		{"CRL out of date", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.CRLStale() }, ErrRevocationUnknown, 1, 0},
+		{"OCSP from a delegated responder", RevocationRequire, certOpts{OCSP: true}, func(p *testPKI, c *x509.Certificate) {
+			p.Delegate(6, true)
+			p.Revoke(c, now.Add(-time.Hour), 1)
 		}, ErrRevoked, 0, 1},
-		{"OCSP from a responder not certified for it", RevocationRequire, certOpts{ocsp: true}, func(p *testPKI, c *x509.Certificate) {
-			p.delegate(false)
-			p.revoke(c, now.Add(-time.Hour), 1) // even a true answer is not taken from it
+		{"OCSP from a responder not certified for it", RevocationRequire, certOpts{OCSP: true}, func(p *testPKI, c *x509.Certificate) {
+			p.Delegate(6, false)
+			p.Revoke(c, now.Add(-time.Hour), 1) // even a true answer is not taken from it
 		}, ErrRevocationUnknown, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,8 +230,8 @@ func TestRevocation(t *testing.T) {
 					t.Fatalf("check %d: got %v, want %v", i+1, err, tc.want)
 				}
 			}
-			if pki.crlHits.Load() != tc.crl || pki.ocspHits.Load() != tc.ocsp {
-				t.Errorf("CRL fetched %d times, OCSP asked %d times; want %d, %d", pki.crlHits.Load(), pki.ocspHits.Load(), tc.crl, tc.ocsp)
+			if pki.CRLHits.Load() != tc.crl || pki.OCSPHits.Load() != tc.ocsp {
+				t.Errorf("CRL fetched %d times, OCSP asked %d times; want %d, %d", pki.CRLHits.Load(), pki.OCSPHits.Load(), tc.crl, tc.ocsp)
 			}
 		})
 	}
@@ -246,10 +240,10 @@ func TestRevocation(t *testing.T) {
 // TestRevocationErrorsSay: the refusal names the certificate and where its status was learnt.
 func TestRevocationErrorsSay(t *testing.T) {
 	pki := newPKI(t, "Test transport CA", 0)
-	s := pki.issue("Община Пловдив", 1, certOpts{crl: true})
-	pki.revoke(s.Certificate(), time.Now().Add(-time.Hour), 1)
+	s := pki.issue("Община Пловдив", 1, certOpts{CRL: true})
+	pki.Revoke(s.Certificate(), time.Now().Add(-time.Hour), 1)
 	_, err := pki.trust(RevocationRequire).Verify(context.Background(), chainOf(s.Certificate()), time.Now(), x509.ExtKeyUsageClientAuth)
-	for _, w := range []string{"revoked", "Община Пловдив", s.Certificate().SerialNumber.Text(16), "CRL " + pki.srv.URL + "/crl"} {
+	for _, w := range []string{"revoked", "Община Пловдив", s.Certificate().SerialNumber.Text(16), "CRL " + pki.URL + "/crl"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("%v lacks %q", err, w)
 		}
@@ -296,8 +290,8 @@ func TestRevocationCacheBounded(t *testing.T) {
 	pki := newPKI(t, "Test transport CA", 0)
 	rev := &Revocation{Mode: RevocationRequire, MaxEntries: 2}
 	for i := range 5 {
-		s := pki.issue("sofia", 1, certOpts{ocsp: true})
-		if err := rev.Check(context.Background(), s.Certificate(), pki.ca, time.Now()); err != nil {
+		s := pki.issue("sofia", 1, certOpts{OCSP: true})
+		if err := rev.Check(context.Background(), s.Certificate(), pki.Cert, time.Now()); err != nil {
 			t.Fatalf("certificate %d: %v", i, err)
 		}
 		rev.mu.Lock()

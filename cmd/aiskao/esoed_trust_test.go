@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/esoed"
+	"github.com/aiskao/aiskao/internal/testpki"
 )
 
 // TestESOEDEndpointRefusesImpersonationAndRevokedCertificates is the acceptance of findings 2
@@ -32,11 +28,11 @@ import (
 func TestESOEDEndpointRefusesImpersonationAndRevokedCertificates(t *testing.T) {
 	dir := t.TempDir()
 	pki := newTestCA(t, dir)
-	sofia := pki.issue(t, dir, "sofia", "Столична община", nil)
-	pki.issue(t, dir, "plovdiv", "Община Пловдив", nil) // the hub's
-	varna := pki.issue(t, dir, "varna", "Община Варна", nil)
-	pki.revoked.Store(varna.cert.SerialNumber.Text(16))
-	forged := pki.issue(t, dir, "forged", "Столична община", sofia.cert)
+	sofia := issueTo(t, pki, dir, "sofia", "Столична община", 1, nil)
+	issueTo(t, pki, dir, "plovdiv", "Община Пловдив", 2, nil) // the hub's
+	varna := issueTo(t, pki, dir, "varna", "Община Варна", 3, nil)
+	pki.Revoke(varna.cert, time.Now().Add(-time.Minute), 1)
+	forged := issueTo(t, pki, dir, "forged", "Столична община", 4, sofia.cert)
 
 	sofiaP := esoed.Participant{Identifier: "000696327", AdministrativeBodyName: "Столична община", GUID: "{676150f9-dfb5-4723-a236-fb007f3eb046}"}
 	plovdivP := esoed.Participant{Identifier: "000471504", AdministrativeBodyName: "Община Пловдив", GUID: "{805fd26b-4b64-4823-a7b5-d40315c4b783}"}
@@ -112,7 +108,7 @@ routes:
 	refused("signed with a copied serial number", f, "П.8", "does not chain to a configured trust anchor")
 	_, f = submit(varna, message(varnaP, varna.signer))
 	refused("revoked", f, "П.1-невалиден-сертификат", "revoked")
-	if pki.crlHits.Load() == 0 {
+	if pki.CRLHits.Load() == 0 {
 		t.Error("the CRL was never fetched")
 	}
 	answer, f := submit(sofia, message(sofiaP, sofia.signer))
@@ -129,86 +125,36 @@ routes:
 	}
 }
 
-// testCA is a certification authority whose CRL a server in the test serves.
-type testCA struct {
-	cert    *x509.Certificate
-	key     *rsa.PrivateKey
-	crl     *httptest.Server
-	crlHits atomic.Int32
-	revoked atomic.Value // serial (hex) of the one certificate revoked
-}
-
+// testCert is a transport certificate of the tests, its key and its signer.
 type testCert struct {
 	cert   *x509.Certificate
 	pair   tls.Certificate
 	signer *esoed.Signer
 }
 
-func newTestCA(t *testing.T, dir string) *testCA {
+// newTestCA makes a CA whose CRL the test serves, written to dir/ca.pem.
+func newTestCA(t *testing.T, dir string) *testpki.CA {
 	t.Helper()
-	ca := &testCA{}
-	var err error
-	if ca.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test transport CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ca.key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca.cert, _ = x509.ParseCertificate(der)
-	writeTrustFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	ca.crl = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		ca.crlHits.Add(1)
-		list := &x509.RevocationList{Number: big.NewInt(int64(ca.crlHits.Load())), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)}
-		if s, ok := ca.revoked.Load().(string); ok {
-			serial, _ := new(big.Int).SetString(s, 16)
-			list.RevokedCertificateEntries = []x509.RevocationListEntry{{SerialNumber: serial, RevocationTime: time.Now().Add(-time.Minute), ReasonCode: 1}}
-		}
-		der, err := x509.CreateRevocationList(rand.Reader, list, ca.cert, ca.key)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Write(der)
-	}))
-	t.Cleanup(ca.crl.Close)
+	ca := testpki.New(t, "Test transport CA", 0)
+	testpki.WritePEM(t, filepath.Join(dir, "ca.pem"), "CERTIFICATE", ca.Cert.Raw)
 	return ca
 }
 
-// issue makes a transport certificate naming the CRL, written to dir/name.crt and .key; with
-// copy set it is instead a self-signed one that copies copy's subject, issuer and serial.
-func (ca *testCA) issue(t *testing.T, dir, name, cn string, copy *x509.Certificate) *testCert {
+// issueTo makes a transport certificate naming the CA's CRL, written to dir/name.crt and .key;
+// with copy set it is instead a forgery that copies copy's subject, issuer and serial.
+func issueTo(t *testing.T, ca *testpki.CA, dir, name, cn string, keyIndex int, copy *x509.Certificate) *testCert {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, DNSNames: []string{"localhost"},
-		IPAddresses: nil, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		CRLDistributionPoints: []string{ca.crl.URL + "/ca.crl"}}
-	parent, signKey := ca.cert, ca.key
+	o, subject := testpki.Options{CRL: true}, pkix.Name{CommonName: cn}
 	if copy != nil {
-		tmpl.SerialNumber, tmpl.Subject = copy.SerialNumber, copy.Subject
-		parent, signKey = &x509.Certificate{Subject: ca.cert.Subject, PublicKey: &key.PublicKey}, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signKey)
-	if err != nil {
-		t.Fatal(err)
+		o.Serial, o.Forged, subject = copy.SerialNumber, true, copy.Subject
 	}
 	c := &testCert{}
-	c.cert, _ = x509.ParseCertificate(der)
-	c.pair = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: c.cert}
+	c.cert, c.pair = ca.Issue(subject, keyIndex, o)
+	var err error
 	if c.signer, err = esoed.SignerFromTLS(c.pair); err != nil {
 		t.Fatal(err)
 	}
-	writeTrustFile(t, filepath.Join(dir, name+".crt"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	writeTrustFile(t, filepath.Join(dir, name+".key"), string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})))
+	testpki.WritePair(t, c.pair, filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key"))
 	return c
 }
 
@@ -224,9 +170,9 @@ func writeTrustFile(t *testing.T, path, s string) {
 func TestESOEDCheckRevocation(t *testing.T) {
 	dir := t.TempDir()
 	pki := newTestCA(t, dir)
-	good := pki.issue(t, dir, "good", "Столична община", nil)
-	bad := pki.issue(t, dir, "bad", "Столична община", nil)
-	pki.revoked.Store(bad.cert.SerialNumber.Text(16))
+	good := issueTo(t, pki, dir, "good", "Столична община", 1, nil)
+	bad := issueTo(t, pki, dir, "bad", "Столична община", 2, nil)
+	pki.Revoke(bad.cert, time.Now().Add(-time.Minute), 1)
 	sign := func(name string, c *testCert) string {
 		out, err := c.signer.SignDated(readSample(t, "registration-request.xml"), time.Now())
 		if err != nil {
@@ -244,7 +190,7 @@ func TestESOEDCheckRevocation(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "signer not trusted: the signer's certificate is revoked") || !strings.Contains(out, "invalid: the signer is not trusted") {
 		t.Errorf("revoked signer: exit %d\n%s", code, out)
 	}
-	if pki.crlHits.Load() == 0 {
+	if pki.CRLHits.Load() == 0 {
 		t.Error("the CRL was never fetched")
 	}
 }

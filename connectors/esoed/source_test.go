@@ -401,7 +401,7 @@ func TestRevokedAndImpersonatingClientsRefused(t *testing.T) {
 		if e := lastJournal(t, ep.st, "esoed.refused"); !strings.Contains(e.Detail["error"], "revoked") {
 			t.Errorf("journal %+v", e.Detail)
 		}
-		if w.crlHits.Load() == 0 {
+		if w.CRLHits.Load() == 0 {
 			t.Error("the CRL was never fetched")
 		}
 	})
