@@ -11,15 +11,15 @@ import (
 
 // testPKI is a certification authority with its CRL and OCSP responder served in-process.
 type testPKI struct {
-	*testpki.CA
+	*testpki.Authority
 	t testing.TB
 }
 
 // certOpts shape a certificate the CA issues.
-type certOpts = testpki.Options
+type certOpts = testpki.IssueOptions
 
 func newPKI(t testing.TB, name string, keyIndex int) *testPKI {
-	return &testPKI{CA: testpki.New(t, name, keyIndex), t: t}
+	return &testPKI{Authority: testpki.NewAuthority(t, name, keyIndex), t: t}
 }
 
 // issue makes a transport certificate for cn with key keyIndex and returns its signer.

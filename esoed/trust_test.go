@@ -108,7 +108,7 @@ func TestVerifySignatureBuildsChain(t *testing.T) {
 
 	// An intermediate CA under the root, whose certificate the signer carries in KeyInfo.
 	inter := newPKI(t, "Test issuing CA", 5)
-	inter.IssuedBy(pki.CA)
+	inter.IssuedBy(pki.Authority)
 	leaf := inter.issue("sofia", 2, certOpts{})
 	withChain, err := NewSigner(leaf.key, leaf.Certificate(), inter.Cert)
 	if err != nil {
@@ -206,7 +206,7 @@ func TestRevocation(t *testing.T) {
 		{"CRL down, off", RevocationOff, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.CRLDown() }, nil, 0, 0},
 		{"no distribution point, require", RevocationRequire, certOpts{}, nil, ErrRevocationUnknown, 0, 0},
 		{"no distribution point, prefer", RevocationPrefer, certOpts{}, nil, nil, 0, 0},
-		{"CRL not signed by the issuer", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.SignCRLWith(testpki.Key(t, 3)) }, ErrRevocationUnknown, 1, 0},
+		{"CRL not signed by the issuer", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.SignCRLWith(testpki.RSAKey(t, 3)) }, ErrRevocationUnknown, 1, 0},
 		{"CRL out of date", RevocationRequire, certOpts{CRL: true}, func(p *testPKI, _ *x509.Certificate) { p.CRLStale() }, ErrRevocationUnknown, 1, 0},
 		{"OCSP from a delegated responder", RevocationRequire, certOpts{OCSP: true}, func(p *testPKI, c *x509.Certificate) {
 			p.Delegate(6, true)

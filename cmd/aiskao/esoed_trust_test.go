@@ -40,8 +40,8 @@ func TestESOEDEndpointRefusesImpersonationAndRevokedCertificates(t *testing.T) {
 	addr := freeAddr(t)
 	writeTrustFile(t, filepath.Join(dir, "registry.yaml"), fmt.Sprintf(`participants:
   - { identifier: "000696327", guid: "%s", name: Столична община, status: Active, certificate_sn: %s }
-  - { identifier: "000471504", guid: "%s", name: Община Пловдив, status: Active, certificate_file: plovdiv.crt }
-  - { identifier: "000093442", guid: "%s", name: Община Варна, status: Active, certificate_file: varna.crt }
+  - { identifier: "000471504", guid: "%s", name: Община Пловдив, status: Active, certificate_file: plovdiv.pem }
+  - { identifier: "000093442", guid: "%s", name: Община Варна, status: Active, certificate_file: varna.pem }
 `, sofiaP.GUID, sofia.cert.SerialNumber.Text(16), plovdivP.GUID, varnaP.GUID))
 	config := filepath.Join(dir, "hub.yaml")
 	writeTrustFile(t, config, `transport: { type: embedded }
@@ -53,7 +53,7 @@ connectors:
     participants:
       - { identifier: "000471504", guid: "{805fd26b-4b64-4823-a7b5-d40315c4b783}", name: Община Пловдив }
     listen: `+addr+`
-    cert: plovdiv.crt
+    cert: plovdiv.pem
     key: plovdiv.key
     ca: ca.pem
     registry_file: registry.yaml
@@ -133,18 +133,18 @@ type testCert struct {
 }
 
 // newTestCA makes a CA whose CRL the test serves, written to dir/ca.pem.
-func newTestCA(t *testing.T, dir string) *testpki.CA {
+func newTestCA(t *testing.T, dir string) *testpki.Authority {
 	t.Helper()
-	ca := testpki.New(t, "Test transport CA", 0)
+	ca := testpki.NewAuthority(t, "Test transport CA", 0)
 	testpki.WritePEM(t, filepath.Join(dir, "ca.pem"), "CERTIFICATE", ca.Cert.Raw)
 	return ca
 }
 
-// issueTo makes a transport certificate naming the CA's CRL, written to dir/name.crt and .key;
+// issueTo makes a transport certificate naming the CA's CRL, written to dir/name.pem and .key;
 // with copy set it is instead a forgery that copies copy's subject, issuer and serial.
-func issueTo(t *testing.T, ca *testpki.CA, dir, name, cn string, keyIndex int, copy *x509.Certificate) *testCert {
+func issueTo(t *testing.T, ca *testpki.Authority, dir, name, cn string, keyIndex int, copy *x509.Certificate) *testCert {
 	t.Helper()
-	o, subject := testpki.Options{CRL: true}, pkix.Name{CommonName: cn}
+	o, subject := testpki.IssueOptions{CRL: true}, pkix.Name{CommonName: cn}
 	if copy != nil {
 		o.Serial, o.Forged, subject = copy.SerialNumber, true, copy.Subject
 	}
@@ -154,7 +154,7 @@ func issueTo(t *testing.T, ca *testpki.CA, dir, name, cn string, keyIndex int, c
 	if c.signer, err = esoed.SignerFromTLS(c.pair); err != nil {
 		t.Fatal(err)
 	}
-	testpki.WritePair(t, c.pair, filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key"))
+	testpki.WritePair(t, c.pair, dir, name)
 	return c
 }
 

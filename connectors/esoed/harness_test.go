@@ -48,12 +48,12 @@ func (a *admin) participant() esoed.Participant {
 type world struct {
 	dir    string
 	caFile string
-	*testpki.CA
+	*testpki.Authority
 	files int
 }
 
 func newWorld(t testing.TB) *world {
-	w := &world{dir: t.TempDir(), CA: testpki.New(t, "Test transport CA", 0)}
+	w := &world{dir: t.TempDir(), Authority: testpki.NewAuthority(t, "Test transport CA", 0)}
 	w.caFile = filepath.Join(w.dir, "ca.pem")
 	testpki.WritePEM(t, w.caFile, "CERTIFICATE", w.Cert.Raw)
 	return w
@@ -75,14 +75,14 @@ func (w *world) revoke(cert *x509.Certificate) { w.Revoke(cert, time.Now().Add(-
 // the CA as its issuer) valid until notAfter (zero: for a day).
 func (w *world) admin(t testing.TB, keyIndex int, id, guid, name string, forged bool, notAfter time.Time) *admin {
 	c, pair := w.Issue(pkix.Name{CommonName: name, SerialNumber: id}, keyIndex,
-		testpki.Options{CRL: true, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, Forged: forged})
+		testpki.IssueOptions{CRL: true, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, Forged: forged})
 	return w.holder(t, id, guid, name, c, pair)
 }
 
 // forge makes a certificate that copies victim's subject, issuer name and serial number, with
 // key keyIndex: what anyone can make without the CA.
 func (w *world) forge(t testing.TB, victim *admin, keyIndex int) *admin {
-	c, pair := w.Issue(victim.cert.Subject, keyIndex, testpki.Options{Serial: victim.cert.SerialNumber, Forged: true})
+	c, pair := w.Issue(victim.cert.Subject, keyIndex, testpki.IssueOptions{Serial: victim.cert.SerialNumber, Forged: true})
 	return w.holder(t, victim.id, victim.guid, victim.name, c, pair)
 }
 
@@ -90,9 +90,7 @@ func (w *world) forge(t testing.TB, victim *admin, keyIndex int) *admin {
 func (w *world) holder(t testing.TB, id, guid, name string, c *x509.Certificate, pair tls.Certificate) *admin {
 	w.files++
 	a := &admin{id: id, guid: guid, name: name, cert: c, pair: pair}
-	base := fmt.Sprintf("%s-%d", id, w.files)
-	a.certFile, a.keyFile = filepath.Join(w.dir, base+".crt"), filepath.Join(w.dir, base+".key")
-	testpki.WritePair(t, pair, a.certFile, a.keyFile)
+	a.certFile, a.keyFile = testpki.WritePair(t, pair, w.dir, fmt.Sprintf("%s-%d", id, w.files))
 	var err error
 	if a.signer, err = esoed.SignerFromTLS(pair); err != nil {
 		t.Fatal(err)
