@@ -129,6 +129,13 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 	} else {
 		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 			Certificates: []tls.Certificate{n.pair}, RootCAs: n.roots, MinVersion: tls.VersionTLS12,
+			// The registry's certificate is a transport certificate too: not revoked (the
+			// chain and the host name are checked by the handshake itself).
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*c.Revocation.Timeout.D())
+				defer cancel()
+				return n.checkPeer(ctx, cs.PeerCertificates, x509.ExtKeyUsageServerAuth)
+			},
 		}}}
 		n.reg = esoed.NewCachedRegistry(&esoed.SOAPRegistry{URL: c.RegistryURL, Client: client}, c.RegistryCache.D(), nil)
 	}
