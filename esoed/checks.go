@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aiskao/aiskao/xsd"
 )
@@ -121,25 +122,52 @@ func lookup(ctx context.Context, reg Registry, p Participant, code string, o Out
 }
 
 // signedBy checks that raw carries a signature (code1) made with the transport certificate of
-// e (code2).
-func signedBy(raw []byte, e *Entity, code1, code2 string, o Outcome) *CheckError {
-	cert, err := VerifySignature(raw)
+// e (code2), whose chain trust verifies at the message's signing time.
+func signedBy(ctx context.Context, trust *Trust, raw []byte, e *Entity, code1, code2 string, o Outcome) *CheckError {
+	s, err := VerifySignature(ctx, raw, trust)
 	if errors.Is(err, ErrNoSignature) {
 		return fail(code1, o, "съобщението не е електронно подписано / the message is not signed", nil)
 	}
 	if err != nil {
-		return fail(code2, o, "подписът на съобщението не е валиден / the message's signature does not verify", err)
+		return certFailure(code2, o, "подписът на съобщението не е валиден или подписващият сертификат не е доверен / the message's signature does not verify or its certificate is not trusted", err)
 	}
-	if !e.HasCertificate(cert) {
-		return fail(code2, o, "съобщението не е подписано с транспортния сертификат на "+e.Name+" / the message is not signed with the participant's transport certificate",
-			fmt.Errorf("signed by %s (serial %s), registry has serial %s", cert.Subject, cert.SerialNumber.Text(16), e.CertificateSN))
+	if err := e.Identifies(s.Chain, trust); err != nil {
+		return fail(code2, o, "съобщението не е подписано с транспортния сертификат на "+e.Name+" / the message is not signed with the participant's transport certificate", err)
 	}
 	return nil
+}
+
+// certFailure is the failure of a certificate check: an exception (to be tried again) when
+// only the revocation status could not be learnt, the outcome o otherwise.
+func certFailure(code string, o Outcome, reason string, err error) *CheckError {
+	if errors.Is(err, ErrRevocationUnknown) {
+		return fail(code, Exception, "статусът на сертификата не може да бъде проверен (списък с отменени сертификати, OCSP) / the certificate's revocation status cannot be learnt now", err)
+	}
+	return fail(code, o, reason, err)
+}
+
+// peerCertificate verifies the certificate chain a connection's other side presented, at now,
+// for the use given, and that it is e's transport certificate.
+func peerCertificate(ctx context.Context, trust *Trust, now func() time.Time, chain []*x509.Certificate, usage x509.ExtKeyUsage, e *Entity) error {
+	at := time.Now()
+	if now != nil {
+		at = now()
+	}
+	verified, err := trust.Verify(ctx, chain, at, usage)
+	if err != nil {
+		return err
+	}
+	return e.Identifies(verified, trust)
 }
 
 // SendChecks are the checks of the sending procedure (И.1–И.15).
 type SendChecks struct {
 	Registry Registry
+	// Trust verifies the certificates of signatures and of the recipient's endpoint; nil
+	// trusts no one.
+	Trust *Trust
+	// Now is the clock for the server certificate (И.7); nil is time.Now.
+	Now func() time.Time
 	// Seen reports whether a message with this MessageGUID was already received or sent (И.15).
 	Seen func(messageGUID string) bool
 }
@@ -166,23 +194,22 @@ func (c *SendChecks) Outgoing(ctx context.Context, raw []byte) (sum *Summary, se
 	if recipient, ce = lookup(ctx, c.Registry, sum.Header.Recipient, "И.4", SenderError, "получателят не е в Регистъра на участниците / the recipient is not in the participants registry"); ce != nil {
 		return sum, sender, nil, ce
 	}
-	if ce := signedBy(raw, sender, "И.5", "И.6", SenderError); ce != nil {
+	if ce := signedBy(ctx, c.Trust, raw, sender, "И.5", "И.6", SenderError); ce != nil {
 		return sum, sender, recipient, ce
 	}
 	return sum, sender, recipient, nil
 }
 
-// ServerCertificate checks the certificate the recipient's endpoint presented (И.7): it must
-// be the recipient's transport certificate in the registry. A mismatch stops the sending as an
-// exception. Call it from tls.Config.VerifyConnection or on the response's TLS state.
-func (c *SendChecks) ServerCertificate(cert *x509.Certificate, recipient *Entity) error {
-	if !recipient.HasCertificate(cert) {
-		got := "none"
-		if cert != nil {
-			got = cert.Subject.String() + " serial " + cert.SerialNumber.Text(16)
-		}
-		return fail("И.7", Exception, "сървърният сертификат не е транспортният сертификат на получателя / the server certificate is not the recipient's transport certificate",
-			fmt.Errorf("server presented %s, registry has serial %s", got, recipient.CertificateSN))
+// ServerCertificate checks the certificate chain the recipient's endpoint presented (И.7): it
+// must chain to a trust anchor, be valid now for TLS server use, not be revoked, and be the
+// recipient's transport certificate in the registry. A failure stops the sending as an
+// exception. Call it from tls.Config.VerifyConnection with the peer certificates.
+func (c *SendChecks) ServerCertificate(ctx context.Context, chain []*x509.Certificate, recipient *Entity) error {
+	if len(chain) == 0 {
+		return fail("И.7", Exception, "сървърът не представи сертификат / the server presented no certificate", nil)
+	}
+	if err := peerCertificate(ctx, c.Trust, c.Now, chain, x509.ExtKeyUsageServerAuth, recipient); err != nil {
+		return fail("И.7", Exception, "сървърният сертификат не е доверен транспортен сертификат на получателя / the server certificate is not the recipient's trusted transport certificate", err)
 	}
 	return nil
 }
@@ -237,7 +264,7 @@ func (c *SendChecks) Answer(ctx context.Context, answer []byte, sent *Summary) (
 	if ce != nil {
 		return sum, ce
 	}
-	if ce := signedBy(answer, recipient, "И.13", "И.14", RecipientError); ce != nil {
+	if ce := signedBy(ctx, c.Trust, answer, recipient, "И.13", "И.14", RecipientError); ce != nil {
 		return sum, ce
 	}
 	if sum.Header.MessageGUID == sent.Header.MessageGUID || (c.Seen != nil && c.Seen(sum.Header.MessageGUID)) {
@@ -258,16 +285,21 @@ type ReceiveChecks struct {
 	// Self are the participants this endpoint answers for (П.4).
 	Self     []Participant
 	Registry Registry
+	// Trust verifies the certificates of the client and of signatures; nil trusts no one.
+	Trust *Trust
+	// Now is the clock for the client certificate (П.6); nil is time.Now.
+	Now func() time.Time
 	// Seen reports whether a message with this MessageGUID was already received or sent (П.9).
 	Seen func(messageGUID string) bool
 }
 
-// Incoming checks a message an endpoint received (П.1–П.9), given the client certificate of the
-// connection (nil when none). It returns the message's summary and its sender from the
-// registry. Every failure is answered with [CheckError.Fault]; all are the sender's errors,
+// Incoming checks a message an endpoint received (П.1–П.9), given the client certificate chain
+// of the connection (leaf first; empty when none): the chain must verify to a trust anchor now,
+// for client use, and be the sender's transport certificate (П.6). It returns the message's
+// summary and its sender from the registry. Every failure is answered with [CheckError.Fault]; all are the sender's errors,
 // except a registry that does not answer.
-func (c *ReceiveChecks) Incoming(ctx context.Context, raw []byte, clientCert *x509.Certificate) (*Summary, *Entity, error) {
-	if clientCert == nil {
+func (c *ReceiveChecks) Incoming(ctx context.Context, raw []byte, clientChain []*x509.Certificate) (*Summary, *Entity, error) {
+	if len(clientChain) == 0 || clientChain[0] == nil {
 		return nil, nil, fail("П.1", SenderError, "липсва клиентски сертификат / no client certificate", nil)
 	}
 	notXML, invalid := validate(raw)
@@ -297,11 +329,10 @@ func (c *ReceiveChecks) Incoming(ctx context.Context, raw []byte, clientCert *x5
 		return sum, sender, fail("П.5", SenderError, "подателят не е активен участник в Регистъра / the sender is not an active participant in the registry",
 			fmt.Errorf("%s is %s", sender.Name, sender.Status))
 	}
-	if !sender.HasCertificate(clientCert) {
-		return sum, sender, fail("П.6", SenderError, "клиентският сертификат не е транспортният сертификат на подателя / the client certificate is not the sender's transport certificate",
-			fmt.Errorf("client presented %s serial %s, registry has serial %s", clientCert.Subject, clientCert.SerialNumber.Text(16), sender.CertificateSN))
+	if err := peerCertificate(ctx, c.Trust, c.Now, clientChain, x509.ExtKeyUsageClientAuth, sender); err != nil {
+		return sum, sender, certFailure("П.6", SenderError, "клиентският сертификат не е доверен транспортен сертификат на подателя / the client certificate is not the sender's trusted transport certificate", err)
 	}
-	if ce := signedBy(raw, sender, "П.7", "П.8", SenderError); ce != nil {
+	if ce := signedBy(ctx, c.Trust, raw, sender, "П.7", "П.8", SenderError); ce != nil {
 		return sum, sender, ce
 	}
 	if c.Seen != nil && c.Seen(sum.Header.MessageGUID) {
@@ -339,7 +370,7 @@ func (c *ReceiveChecks) Reply(ctx context.Context, reply []byte, incoming *Summa
 	if ce != nil {
 		return ce
 	}
-	if ce := signedBy(reply, self, "П.14", "П.15", RecipientError); ce != nil {
+	if ce := signedBy(ctx, c.Trust, reply, self, "П.14", "П.15", RecipientError); ce != nil {
 		return ce
 	}
 	return nil

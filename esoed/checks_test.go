@@ -3,6 +3,7 @@ package esoed
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,12 +19,17 @@ var (
 
 type exchange struct {
 	t                      *testing.T
+	pki                    *testPKI
+	trust                  *Trust
 	sofiaKey, plovdivKey   *Signer
 	reg, noSofia, inactive Registry
 }
 
+// newExchange makes Sofia and Plovdiv with transport certificates of one CA, and registries
+// holding their certificates.
 func newExchange(t *testing.T) *exchange {
-	x := &exchange{t: t, sofiaKey: testSigner(t, "sofia"), plovdivKey: testSigner(t, "plovdiv")}
+	pki := newPKI(t, "Test transport CA", 0)
+	x := &exchange{t: t, pki: pki, trust: pki.trust(""), sofiaKey: pki.issue("sofia", 1, certOpts{}), plovdivKey: pki.issue("plovdiv", 2, certOpts{})}
 	ent := func(p Participant, s *Signer, status string) Entity {
 		return Entity{Identifier: p.Identifier, GUID: p.GUID, Name: p.AdministrativeBodyName, Status: status, Certificate: s.Certificate(),
 			CertificateSN: s.Certificate().SerialNumber.Text(16)}
@@ -46,7 +52,7 @@ func (x *exchange) msg(file string, from, to Participant, guid string, s *Signer
 	if err != nil {
 		x.t.Fatal(err)
 	}
-	m.Header.Sender, m.Header.Recipient, m.Header.MessageGUID = from, to, guid
+	m.Header.Sender, m.Header.Recipient, m.Header.MessageGUID, m.Header.MessageDate = from, to, guid, time.Now()
 	out, err := Marshal(m, s)
 	if err != nil {
 		x.t.Fatal(err)
@@ -77,8 +83,9 @@ func TestChecks(t *testing.T) {
 		return x.msg("status-response.xml", from, to, guid, s)
 	}
 	seen := func(g string) bool { return g == guid2 }
-	send := &SendChecks{Registry: x.reg, Seen: seen}
-	recv := &ReceiveChecks{Self: []Participant{plovdiv}, Registry: x.reg, Seen: seen}
+	send := &SendChecks{Registry: x.reg, Seen: seen, Trust: x.trust}
+	recv := &ReceiveChecks{Self: []Participant{plovdiv}, Registry: x.reg, Seen: seen, Trust: x.trust}
+	sofiaChain, plovdivChain := chainOf(sofiaCert), chainOf(plovdivCert)
 
 	for _, tc := range []struct {
 		code    string
@@ -88,7 +95,7 @@ func TestChecks(t *testing.T) {
 		{"И.1", SenderError, func() error { _, _, _, err := send.Outgoing(ctx, []byte("<Message")); return err }},
 		{"И.2", SenderError, func() error { _, _, _, err := send.Outgoing(ctx, sample(t, "no-guid.xml")); return err }},
 		{"И.3", SenderError, func() error {
-			_, _, _, err := (&SendChecks{Registry: x.noSofia}).Outgoing(ctx, good)
+			_, _, _, err := (&SendChecks{Registry: x.noSofia, Trust: x.trust}).Outgoing(ctx, good)
 			return err
 		}},
 		{"И.4", SenderError, func() error {
@@ -105,7 +112,7 @@ func TestChecks(t *testing.T) {
 		}},
 		{"И.7", Exception, func() error {
 			e, _ := x.reg.Lookup(ctx, plovdiv.GUID)
-			return send.ServerCertificate(sofiaCert, e)
+			return send.ServerCertificate(ctx, sofiaChain, e)
 		}},
 		{"И.8", Exception, func() error { return send.SubmitFailed(&Fault{Code: FaultServer, String: "database down"}) }},
 		{"И.9", RecipientError, func() error { _, err := send.Answer(ctx, []byte("not XML"), sent); return err }},
@@ -127,43 +134,43 @@ func TestChecks(t *testing.T) {
 		}},
 
 		{"П.1", SenderError, func() error { _, _, err := recv.Incoming(ctx, good, nil); return err }},
-		{"П.2", SenderError, func() error { _, _, err := recv.Incoming(ctx, []byte("<Message><Header>"), sofiaCert); return err }},
+		{"П.2", SenderError, func() error { _, _, err := recv.Incoming(ctx, []byte("<Message><Header>"), sofiaChain); return err }},
 		{"П.2", SenderError, func() error {
-			_, _, err := recv.Incoming(ctx, []byte(`<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]><Message xmlns="`+Namespace+`">&x;</Message>`), sofiaCert)
+			_, _, err := recv.Incoming(ctx, []byte(`<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]><Message xmlns="`+Namespace+`">&x;</Message>`), sofiaChain)
 			return err
 		}},
-		{"П.3", SenderError, func() error { _, _, err := recv.Incoming(ctx, sample(t, "no-guid.xml"), sofiaCert); return err }},
+		{"П.3", SenderError, func() error { _, _, err := recv.Incoming(ctx, sample(t, "no-guid.xml"), sofiaChain); return err }},
 		{"П.3", SenderError, func() error {
-			_, _, err := recv.Incoming(ctx, []byte(`<Message xmlns="urn:other"/>`), sofiaCert)
+			_, _, err := recv.Incoming(ctx, []byte(`<Message xmlns="urn:other"/>`), sofiaChain)
 			return err
 		}},
 		{"П.4", SenderError, func() error {
-			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, varna, guid1, x.sofiaKey), sofiaCert)
+			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, varna, guid1, x.sofiaKey), sofiaChain)
 			return err
 		}},
 		{"П.5", SenderError, func() error {
-			_, _, err := (&ReceiveChecks{Self: recv.Self, Registry: x.noSofia}).Incoming(ctx, good, sofiaCert)
+			_, _, err := (&ReceiveChecks{Self: recv.Self, Registry: x.noSofia, Trust: x.trust}).Incoming(ctx, good, sofiaChain)
 			return err
 		}},
 		{"П.5", SenderError, func() error { // inactive
-			_, _, err := (&ReceiveChecks{Self: recv.Self, Registry: x.inactive}).Incoming(ctx, good, sofiaCert)
+			_, _, err := (&ReceiveChecks{Self: recv.Self, Registry: x.inactive, Trust: x.trust}).Incoming(ctx, good, sofiaChain)
 			return err
 		}},
-		{"П.6", SenderError, func() error { _, _, err := recv.Incoming(ctx, good, plovdivCert); return err }},
+		{"П.6", SenderError, func() error { _, _, err := recv.Incoming(ctx, good, plovdivChain); return err }},
 		{"П.7", SenderError, func() error {
-			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, plovdiv, guid1, nil), sofiaCert)
+			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, plovdiv, guid1, nil), sofiaChain)
 			return err
 		}},
 		{"П.8", SenderError, func() error {
-			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, plovdiv, guid1, x.plovdivKey), sofiaCert)
+			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, plovdiv, guid1, x.plovdivKey), sofiaChain)
 			return err
 		}},
 		{"П.8", SenderError, func() error { // altered after signing
-			_, _, err := recv.Incoming(ctx, bytes.Replace(good, []byte("СО-94-00-1234"), []byte("СО-94-00-1235"), 1), sofiaCert)
+			_, _, err := recv.Incoming(ctx, bytes.Replace(good, []byte("СО-94-00-1234"), []byte("СО-94-00-1235"), 1), sofiaChain)
 			return err
 		}},
 		{"П.9", SenderError, func() error {
-			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, plovdiv, guid2, x.sofiaKey), sofiaCert)
+			_, _, err := recv.Incoming(ctx, x.msg("registration-request.xml", sofia, plovdiv, guid2, x.sofiaKey), sofiaChain)
 			return err
 		}},
 		{"П.10", RecipientError, func() error { return recv.Reply(ctx, []byte("not XML"), sent) }},
@@ -197,7 +204,7 @@ func TestChecks(t *testing.T) {
 			t.Fatalf("outgoing: %v", err)
 		}
 		e, _ := x.reg.Lookup(ctx, plovdiv.Identifier)
-		if err := send.ServerCertificate(plovdivCert, e); err != nil {
+		if err := send.ServerCertificate(ctx, plovdivChain, e); err != nil {
 			t.Error(err)
 		}
 		if sum, err := send.Answer(ctx, nil, sent); sum != nil || err != nil {
@@ -206,7 +213,7 @@ func TestChecks(t *testing.T) {
 		if sum, err := send.Answer(ctx, answer(plovdiv, sofia, guid1[:1]+"3"+guid1[2:], x.plovdivKey), sent); err != nil || sum.Body != "DocumentStatusResponse" {
 			t.Errorf("answer: %v", err)
 		}
-		if _, s, err := recv.Incoming(ctx, good, sofiaCert); err != nil || s.Identifier != sofia.Identifier {
+		if _, s, err := recv.Incoming(ctx, good, sofiaChain); err != nil || s.Identifier != sofia.Identifier {
 			t.Errorf("incoming: %v", err)
 		}
 		if err := recv.Reply(ctx, answer(plovdiv, sofia, guid2, x.plovdivKey), sent); err != nil {
@@ -224,7 +231,7 @@ func TestChecks(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Outcome != Exception || !ce.Retry() {
 			t.Errorf("got %v, want an exception", err)
 		}
-		_, _, err = (&ReceiveChecks{Self: recv.Self, Registry: down}).Incoming(ctx, good, sofiaCert)
+		_, _, err = (&ReceiveChecks{Self: recv.Self, Registry: down, Trust: x.trust}).Incoming(ctx, good, sofiaChain)
 		if !errors.As(err, &ce) || ce.Outcome != Exception || ce.Fault().Code != FaultServer {
 			t.Errorf("got %v, want an exception", err)
 		}
@@ -235,25 +242,48 @@ type registryFunc func(context.Context, string) (*Entity, error)
 
 func (f registryFunc) Lookup(ctx context.Context, k string) (*Entity, error) { return f(ctx, k) }
 
+// ssevIssuer is the issuer of the ССЕВ test node's certificate, as Go prints it.
+const ssevIssuer = "CN=StampIT eDoc Exchange CA,O=Information Services JSC,L=Sofia,C=BG,2.5.4.97=#130f4e545242472d383331363431373931"
+
+// ssevTrust trusts the ССЕВ test node's certificate itself (its CA's certificate is not
+// published with the sample): pinning a certificate as its own anchor.
+func ssevTrust(t *testing.T) (*Trust, *x509.Certificate) {
+	s, err := VerifySignatureIntegrity(sample(t, "status-response.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrust([]*x509.Certificate{s.Certificate}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, s.Certificate
+}
+
 // TestChecksRealMessage runs the receiving checks on the real ССЕВ message with a registry
-// that holds its sender's certificate by serial number, as the central registry publishes it.
+// that holds its sender's certificate by serial number and issuer. The certificate expired in
+// 2024: the message, of 2021, still verifies at its signing time, while the same certificate
+// as a client certificate today does not.
 func TestChecksRealMessage(t *testing.T) {
 	real := sample(t, "status-response.xml")
-	cert, err := VerifySignature(real)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trust, cert := ssevTrust(t)
 	sum := summary(t, real)
-	reg, err := NewFileRegistry(Entity{Identifier: "1770988091003", GUID: sum.Header.Sender.GUID, Name: "ССЕВ тест", CertificateSN: "115bb578aa583303"})
+	reg, err := NewFileRegistry(Entity{Identifier: "1770988091003", GUID: sum.Header.Sender.GUID, Name: "ССЕВ тест", CertificateSN: "115bb578aa583303",
+		CertificateIssuer: ssevIssuer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	recv := &ReceiveChecks{Self: []Participant{sum.Header.Recipient}, Registry: reg}
-	if _, _, err := recv.Incoming(context.Background(), real, cert); err != nil {
+	at := sum.Header.MessageDate.Add(time.Minute)
+	recv := &ReceiveChecks{Self: []Participant{sum.Header.Recipient}, Registry: reg, Trust: trust, Now: func() time.Time { return at }}
+	if _, _, err := recv.Incoming(context.Background(), real, chainOf(cert)); err != nil {
 		t.Fatal(err)
 	}
+	recv.Now = nil
+	if _, _, err := recv.Incoming(context.Background(), real, chainOf(cert)); err == nil || !strings.Contains(err.Error(), "П.6") || !errors.Is(err, ErrUntrusted) {
+		t.Errorf("the expired certificate as a client certificate today: %v", err)
+	}
+	recv.Now = func() time.Time { return at }
 	other := testSigner(t, "x").Certificate()
-	if _, _, err := recv.Incoming(context.Background(), real, other); err == nil || !strings.Contains(err.Error(), "П.6") {
+	if _, _, err := recv.Incoming(context.Background(), real, chainOf(other)); err == nil || !strings.Contains(err.Error(), "П.6") {
 		t.Errorf("other client certificate: %v", err)
 	}
 }

@@ -9,8 +9,14 @@
 //   - Writing: [Write] and [Marshal] produce XSD-valid, already canonical XML, base64-encoding
 //     attachments from their readers as they go; with a [Signer] they add the enveloped
 //     XML-DSig signature in the same pass. [Signer.Sign] signs a message that is already XML.
-//   - Verifying: [VerifySignature] checks a message's signature and returns the signer's
-//     certificate.
+//   - Verifying: [VerifySignature] checks a message's signature and that its signer's
+//     certificate chains to a [Trust] at the message's date (MessageDate, the signing time the
+//     format carries) and is not revoked; [VerifySignatureIntegrity] checks integrity alone.
+//   - Trust: [Trust] builds chains to configured anchors for TLS peers and signers alike;
+//     [Revocation] asks the OCSP responder a certificate names, else fetches the CRL at its
+//     distribution point (signed by the issuer, current), caches the answers, and applies a
+//     [RevocationMode] when neither answers. A registry entry that names a certificate by serial
+//     number only is matched with its issuer ([Entity.Identifies]).
 //   - Transport: [WriteSubmitRequest], [ParseSubmitRequest], [WriteSubmitResponse],
 //     [ParseSubmitResponse], [WriteFault] and [Submit] speak the Submit operation of
 //     EGovEndpoint.wsdl (SOAP 1.1); a refusal is a [Fault].
@@ -39,9 +45,14 @@
 //
 // A registry that cannot answer makes any check that needs it an exception, not a verdict.
 //
+// Every certificate check goes through the checks' Trust: the client certificate (П.6) and the
+// server certificate (И.7) are judged now, the signers (И.6, И.14, П.8, П.15) at the message's
+// date. A certificate whose revocation status cannot be learnt under [RevocationRequire] makes
+// the check an exception (to be tried again), not the sender's error.
+//
 // What the connector must supply, because it is not a pure function of the message: the client
-// certificate of the connection (П.1, П.6) and the server certificate (И.7, for example from
-// tls.Config.VerifyConnection), the record of MessageGUIDs already received or sent (П.9,
+// certificate chain of the connection (П.1, П.6) and the server certificate chain (И.7, for
+// example from tls.Config.VerifyConnection), the record of MessageGUIDs already received or sent (П.9,
 // И.15: the Seen functions), the participants this endpoint serves (П.4), and the message
 // size limit (the procedure's unnumbered "message too large" scenario: read the request
 // through an io.LimitReader and answer a fault). The application-level codes (ЗР.1–ЗР.9,

@@ -2,6 +2,7 @@ package esoed
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -152,14 +153,18 @@ func TestParseHeaderSkipsAttachments(t *testing.T) {
 	}
 }
 
+// TestVerifySignature checks the real ССЕВ message's signature: its integrity, and its signer
+// at the message's date with the signer's certificate pinned as the anchor.
 func TestVerifySignature(t *testing.T) {
 	real := sample(t, "status-response.xml")
-	cert, err := VerifySignature(real)
+	trust, _ := ssevTrust(t)
+	s, err := VerifySignature(context.Background(), real, trust)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(cert.Subject.CommonName, "edelivery-test") {
-		t.Errorf("signer %s", cert.Subject)
+	if !strings.Contains(s.Certificate.Subject.CommonName, "edelivery-test") || len(s.Chain) != 1 ||
+		!s.At.Equal(time.Date(2021, 8, 23, 22, 2, 54, 243287200, time.UTC)) {
+		t.Errorf("signer %s, chain %d, at %s", s.Certificate.Subject, len(s.Chain), s.At)
 	}
 	for name, doc := range map[string][]byte{
 		"body altered":   bytes.Replace(real, []byte("<DocNumber>97-0056<"), []byte("<DocNumber>97-0057<"), 1),
@@ -170,16 +175,16 @@ func TestVerifySignature(t *testing.T) {
 			if bytes.Equal(doc, real) {
 				t.Fatal("the alteration did not apply")
 			}
-			_, err := VerifySignature(doc)
+			_, err := VerifySignature(context.Background(), doc, trust)
 			if err == nil || !strings.Contains(err.Error(), "signature") {
 				t.Fatalf("got %v, want a signature error", err)
 			}
 		})
 	}
-	if _, err := VerifySignature(sample(t, "registration-request.xml")); !errors.Is(err, ErrNoSignature) {
+	if _, err := VerifySignature(context.Background(), sample(t, "registration-request.xml"), trust); !errors.Is(err, ErrNoSignature) {
 		t.Errorf("unsigned: got %v", err)
 	}
-	if _, err := VerifySignature([]byte("not XML")); err == nil || !strings.Contains(err.Error(), "signature") {
+	if _, err := VerifySignature(context.Background(), []byte("not XML"), trust); err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Errorf("not XML: got %v", err)
 	}
 }

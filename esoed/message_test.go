@@ -172,18 +172,18 @@ func TestSignedWriteVerifies(t *testing.T) {
 			if err := schema.Validate(bytes.NewReader(out)); err != nil {
 				t.Fatalf("signed message is not valid: %v", err)
 			}
-			cert, err := VerifySignature(out)
+			got, err := VerifySignatureIntegrity(out)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
-			if !cert.Equal(s.Certificate()) {
+			if !got.Certificate.Equal(s.Certificate()) {
 				t.Error("verified with another certificate")
 			}
 			// One character changed anywhere in the content breaks it.
 			i := bytes.Index(out, []byte("<MessageGUID>{")) + len("<MessageGUID>{")
 			bad := bytes.Clone(out)
 			bad[i] ^= 1 // a hex digit becomes another
-			if _, err := VerifySignature(bad); err == nil || !strings.Contains(err.Error(), "signature") {
+			if _, err := VerifySignatureIntegrity(bad); err == nil || !strings.Contains(err.Error(), "signature") {
 				t.Errorf("altered message: got %v, want a signature error", err)
 			}
 		})
@@ -229,7 +229,7 @@ func TestSignBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifySignature(out); err != nil {
+	if _, err := VerifySignatureIntegrity(out); err != nil {
 		t.Fatal(err)
 	}
 	// Re-signing the real message replaces its signature.
@@ -237,8 +237,8 @@ func TestSignBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cert, err := VerifySignature(out); err != nil || !cert.Equal(s.Certificate()) {
-		t.Fatalf("%v %v", cert, err)
+	if got, err := VerifySignatureIntegrity(out); err != nil || !got.Certificate.Equal(s.Certificate()) {
+		t.Fatalf("%v %v", got, err)
 	}
 	if bytes.Count(out, []byte("<SignatureValue>")) != 1 {
 		t.Error("old signature kept")
@@ -407,7 +407,7 @@ func TestAddDataCanonical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifySignature(out); err != nil {
+	if _, err := VerifySignatureIntegrity(out); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	want := `<DocAddData><Data xmlns="urn:x" xmlns:x="urn:x" xmlns:y="urn:y" a="1&#xD;" b="2" y:c="3"><Item xml:lang="bg">едно &amp; &lt;две&gt;</Item><Plain xmlns="http://schemas.egov.bg/messaging/v1"></Plain><?pi data?></Data></DocAddData>`

@@ -44,6 +44,10 @@ type Entity struct {
 	// CertificateSN is the serial number of the transport certificate, lower-case hexadecimal,
 	// as the registry publishes it.
 	CertificateSN string `json:"certificate_sn,omitempty" yaml:"certificate_sn,omitempty"`
+	// CertificateIssuer is the distinguished name of the transport certificate's issuer, when
+	// the source gives it (a registry file may; the central registry does not), as Go prints
+	// it (pkix.Name.String, RFC 2253 order: "CN=…,O=…,C=BG").
+	CertificateIssuer string `json:"certificate_issuer,omitempty" yaml:"certificate_issuer,omitempty"`
 	// Endpoints are the entity's services (kind, type, URI, status).
 	Endpoints  []EntityService `json:"services,omitempty" yaml:"services,omitempty"`
 	LastChange time.Time       `json:"last_change,omitzero" yaml:"last_change,omitempty"`
@@ -88,8 +92,10 @@ func (e *Entity) Matches(p Participant) bool {
 	return strings.EqualFold(strings.Trim(e.GUID, "{}"), strings.Trim(p.GUID, "{}")) && e.Identifier == p.Identifier
 }
 
-// HasCertificate reports whether cert is the participant's transport certificate: the same
-// certificate when the registry holds it, otherwise the same serial number.
+// HasCertificate reports whether cert is the participant's transport certificate by what the
+// registry says of it: the same certificate when the registry holds it, otherwise the same
+// serial number and, when the registry names it, the same issuer. A serial number alone names
+// nothing (anyone can make a certificate with it): use [Entity.Identifies] on a verified chain.
 func (e *Entity) HasCertificate(cert *x509.Certificate) bool {
 	if cert == nil {
 		return false
@@ -97,7 +103,36 @@ func (e *Entity) HasCertificate(cert *x509.Certificate) bool {
 	if e.Certificate != nil {
 		return e.Certificate.Equal(cert)
 	}
+	if e.CertificateIssuer != "" && !strings.EqualFold(e.CertificateIssuer, cert.Issuer.String()) {
+		return false
+	}
 	return e.CertificateSN != "" && strings.EqualFold(strings.TrimLeft(e.CertificateSN, "0"), strings.TrimLeft(cert.SerialNumber.Text(16), "0"))
+}
+
+// Identifies checks that a chain trust verified (leaf first) is the participant's transport
+// certificate: [Entity.HasCertificate], and, when the registry gives only a serial number and no
+// issuer, an issuer configured in the trust, so that the (issuer, serial) pair names one
+// certificate.
+func (e *Entity) Identifies(verified []*x509.Certificate, trust *Trust) error {
+	if len(verified) == 0 {
+		return errors.New("no certificate")
+	}
+	cert := verified[0]
+	if !e.HasCertificate(cert) {
+		want := "serial " + e.CertificateSN
+		if e.Certificate != nil {
+			want = e.Certificate.Subject.String() + " serial " + e.Certificate.SerialNumber.Text(16) + " issued by " + e.Certificate.Issuer.String()
+		} else if e.CertificateIssuer != "" {
+			want += " issued by " + e.CertificateIssuer
+		}
+		return fmt.Errorf("the certificate is %s serial %s issued by %s; the registry names %s for %s",
+			cert.Subject, cert.SerialNumber.Text(16), cert.Issuer, want, e.Identifier)
+	}
+	if e.Certificate == nil && e.CertificateIssuer == "" && !trust.Issued(verified) {
+		return fmt.Errorf("the registry names %s only by serial %s, and the certificate's issuer %s is not one of the configured authorities",
+			e.Identifier, e.CertificateSN, cert.Issuer)
+	}
+	return nil
 }
 
 // normalGUID returns a GUID in braces, lower case, or "" when key is not a GUID.
@@ -136,6 +171,7 @@ type registryFile struct {
 //	    name: Община Пловдив
 //	    status: Active
 //	    certificate_file: plovdiv.crt      # or certificate_sn: 115bb578aa583303
+//	                                       # (with certificate_issuer: "CN=…,O=…,C=BG")
 //	    services:
 //	      - { guid: 7060efa8-f1fa-4938-8b2b-12a78c86988f, type: service, status: Active, uri: "https://seos.plovdiv.example/EGovExchange" }
 func LoadRegistryFile(path string) (*FileRegistry, error) {
@@ -164,6 +200,7 @@ func LoadRegistryFile(path string) (*FileRegistry, error) {
 			}
 			e.Certificate = c
 			e.CertificateSN = c.SerialNumber.Text(16)
+			e.CertificateIssuer = c.Issuer.String()
 		}
 		es = append(es, e)
 	}

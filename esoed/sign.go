@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -110,7 +111,20 @@ func (s *Signer) signature(digest []byte) (string, error) {
 // built), in the same form as [Write] with a signer. A Signature the message already carries
 // is replaced. Unlike Write it holds the message as a tree: for messages with large
 // attachments, parse and write instead.
-func (s *Signer) Sign(raw []byte) ([]byte, error) {
+func (s *Signer) Sign(raw []byte) ([]byte, error) { return s.sign(raw, time.Time{}) }
+
+// SignDated sets the message's Header/MessageDate to at (the time of signing) and signs it as
+// [Signer.Sign] does. The MessageDate is the signing time receivers judge the certificate at;
+// a message signed long after the date it carries would claim a time its signer did not sign
+// at, and fail at receivers when the certificate was not yet valid then.
+func (s *Signer) SignDated(raw []byte, at time.Time) ([]byte, error) {
+	if at.IsZero() {
+		return nil, errors.New("esoed: sign: no signing time")
+	}
+	return s.sign(raw, at)
+}
+
+func (s *Signer) sign(raw []byte, at time.Time) ([]byte, error) {
 	if containsDoctype(raw) {
 		return nil, errors.New("esoed: sign: a DOCTYPE is not allowed in a message")
 	}
@@ -119,6 +133,9 @@ func (s *Signer) Sign(raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("esoed: sign: not XML: %w", err)
 	}
 	root := doc.Root()
+	if n := len(doc.ChildElements()); n > 1 {
+		return nil, fmt.Errorf("esoed: sign: not one message: %d root elements", n)
+	}
 	if root == nil || root.Tag != "Message" || root.NamespaceURI() != Namespace {
 		return nil, fmt.Errorf("esoed: sign: not an ЕСОЕД message (root {%s}Message expected)", Namespace)
 	}
@@ -126,6 +143,13 @@ func (s *Signer) Sign(raw []byte) ([]byte, error) {
 		if c.Tag == "Signature" && c.NamespaceURI() == dsig.Namespace {
 			root.RemoveChild(c)
 		}
+	}
+	if !at.IsZero() {
+		md := root.FindElement("./Header/MessageDate")
+		if md == nil || md.NamespaceURI() != Namespace {
+			return nil, errors.New("esoed: sign: the message has no Header/MessageDate to date")
+		}
+		md.SetText(at.Format(dateTimeLayout))
 	}
 	ders := make([][]byte, len(s.certs))
 	for i, c := range s.certs {

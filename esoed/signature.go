@@ -2,11 +2,13 @@ package esoed
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -24,19 +26,59 @@ var verifyMethods = map[string]bool{
 	dsig.RSASHA512SignatureMethod: true,
 }
 
+// Signed is what a verified signature tells of its signer.
+type Signed struct {
+	// Certificate is the signer's: the first certificate of KeyInfo.
+	Certificate *x509.Certificate
+	// Presented are the other certificates KeyInfo carries, candidates for the chain.
+	Presented []*x509.Certificate
+	// Chain is the chain verified to a trust anchor, signer first, anchor last; nil from
+	// [VerifySignatureIntegrity].
+	Chain []*x509.Certificate
+	// At is the signing time the certificate is judged at: the message's Header/MessageDate,
+	// the only time the ЕСОЕД format carries (the network's signatures have no signed
+	// properties); zero when the message has none.
+	At time.Time
+}
+
 // VerifySignature checks the XML-DSig enveloped signature of a message (Signature as the last
 // child of Message, Reference URI="" with the enveloped-signature transform, c14n 1.0 or
-// exclusive c14n) against the first certificate in its KeyInfo, and returns that certificate.
+// exclusive c14n) and that its signer's certificate (the first in KeyInfo, the others being
+// candidate intermediates) chains to a trust anchor of trust, was valid at the message's signing
+// time (Header/MessageDate) and is not revoked, so that an archived message still verifies
+// after its certificate expired. Whether the signer is who the header claims — the
+// certificate the registry names for the sender — is for the caller (the checks П.8, И.6,
+// И.14, П.15 do it).
 //
-// It checks integrity only: that the message is unchanged since the holder of the certificate's
-// key signed it. Whether the signer is who the header claims — the certificate belongs to the
-// sender in the participants registry — and whether the certificate is within its validity
-// period are for the caller to decide with the returned certificate; the period is not checked
-// here because archived messages stay verifiable after their certificate expires.
-//
-// A message without a Signature gives [ErrNoSignature]; every other failure mentions the word
-// "signature" and what does not match.
-func VerifySignature(raw []byte) (*x509.Certificate, error) {
+// A message without a Signature gives [ErrNoSignature]; a signer that does not chain gives an
+// error wrapping [ErrUntrusted] (or [ErrRevoked], [ErrRevocationUnknown]); every other failure
+// mentions the word "signature" and what does not match. A nil trust trusts no one.
+func VerifySignature(ctx context.Context, raw []byte, trust *Trust) (*Signed, error) {
+	s, err := VerifySignatureIntegrity(raw)
+	if err != nil {
+		return nil, err
+	}
+	at := s.At
+	if at.IsZero() {
+		return nil, errors.New("esoed: signature: the message has no MessageDate to judge the signer's certificate at")
+	}
+	if ku := s.Certificate.KeyUsage; ku != 0 && ku&x509.KeyUsageDigitalSignature == 0 {
+		return nil, fmt.Errorf("esoed: signer: %w: %s (serial %s) is not for digital signatures", ErrUntrusted,
+			s.Certificate.Subject, s.Certificate.SerialNumber.Text(16))
+	}
+	chain, err := trust.Verify(ctx, append([]*x509.Certificate{s.Certificate}, s.Presented...), at, x509.ExtKeyUsageAny)
+	if err != nil {
+		return nil, fmt.Errorf("esoed: signer: %w", err)
+	}
+	s.Chain = chain
+	return s, nil
+}
+
+// VerifySignatureIntegrity checks only that the message is unchanged since the holder of the
+// key of the first KeyInfo certificate signed it. It says nothing of who that is: anyone can
+// make a certificate with any name and serial number. Use [VerifySignature] to decide whether
+// to believe a message; this is for tools that show an untrusted signature for what it is.
+func VerifySignatureIntegrity(raw []byte) (*Signed, error) {
 	if bytes.Contains(raw, []byte("<!DOCTYPE")) {
 		return nil, errors.New("esoed: signature: a DOCTYPE is not allowed in a message")
 	}
@@ -47,6 +89,10 @@ func VerifySignature(raw []byte) (*x509.Certificate, error) {
 	root := doc.Root()
 	if root == nil {
 		return nil, errors.New("esoed: signature: not XML: no root element")
+	}
+	if n := len(doc.ChildElements()); n != 1 {
+		// A signed message followed by another: what verifies must be all there is.
+		return nil, fmt.Errorf("esoed: signature: not one message: %d root elements", n)
 	}
 	var sig *etree.Element
 	for _, c := range root.ChildElements() {
@@ -64,24 +110,46 @@ func VerifySignature(raw []byte) (*x509.Certificate, error) {
 	if !verifyMethods[method] {
 		return nil, fmt.Errorf("esoed: signature: method %q is not accepted (want rsa-sha1, rsa-sha256 or rsa-sha512)", method)
 	}
-	certEl := sig.FindElement("./KeyInfo/X509Data/X509Certificate")
-	if certEl == nil {
+	s := &Signed{}
+	for i, el := range sig.FindElements("./KeyInfo/X509Data/X509Certificate") {
+		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(el.Text()), ""))
+		if err != nil {
+			return nil, fmt.Errorf("esoed: signature: X509Certificate %d is not base64: %w", i+1, err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("esoed: signature: X509Certificate %d: %w", i+1, err)
+		}
+		if s.Certificate == nil {
+			s.Certificate = c
+		} else {
+			s.Presented = append(s.Presented, c)
+		}
+	}
+	if s.Certificate == nil {
 		return nil, errors.New("esoed: signature: KeyInfo has no X509Certificate")
 	}
-	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(certEl.Text()), ""))
-	if err != nil {
-		return nil, fmt.Errorf("esoed: signature: X509Certificate is not base64: %w", err)
+	if md := root.FindElement("./Header/MessageDate"); md != nil {
+		s.At = signingTime(md.Text())
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("esoed: signature: X509Certificate: %w", err)
-	}
+	cert := s.Certificate
 	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}})
-	// The library refuses certificates outside their validity period; verification is done as
-	// of the certificate's first valid instant so that the period is left to the caller.
+	// The library refuses certificates outside their validity period; integrity is checked as
+	// of the certificate's first valid instant, the period is judged by VerifySignature.
 	ctx.Clock = dsig.NewFakeClockAt(cert.NotBefore)
 	if _, err := ctx.Validate(root); err != nil {
 		return nil, fmt.Errorf("esoed: signature does not verify: %w", err)
 	}
-	return cert, nil
+	return s, nil
+}
+
+// signingTime reads Header/MessageDate (xsd:dateTime, UTC when it has no zone); zero when it
+// is not one.
+func signingTime(v string) time.Time {
+	v = strings.TrimSpace(v)
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t
+	}
+	t, _ := time.Parse("2006-01-02T15:04:05.999999999", v)
+	return t
 }

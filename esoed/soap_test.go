@@ -247,6 +247,7 @@ func TestFileRegistry(t *testing.T) {
     name: Столична община
     status: Inactive
     certificate_sn: 115bb578aa583303
+    certificate_issuer: "`+ssevIssuer+`"
 `), 0o600)
 	reg, err := LoadRegistryFile(file)
 	if err != nil {
@@ -260,8 +261,18 @@ func TestFileRegistry(t *testing.T) {
 	if u, _ := e.Endpoint(); u != "https://127.0.0.1:8443/EGovExchange" {
 		t.Errorf("endpoint %q", u)
 	}
-	if e, err := reg.Lookup(ctx, "000696327"); err != nil || e.Active() || e.Certificate != nil {
+	if e, err := reg.Lookup(ctx, "000696327"); err != nil || e.Active() || e.Certificate != nil || e.CertificateIssuer != ssevIssuer {
 		t.Errorf("%+v %v", e, err)
+	}
+	// The serial number and the issuer name the ССЕВ certificate; another issuer does not.
+	_, ssev := ssevTrust(t)
+	e2, _ := reg.Lookup(ctx, "000696327")
+	if !e2.HasCertificate(ssev) {
+		t.Error("serial and issuer do not name the ССЕВ certificate")
+	}
+	e2.CertificateIssuer = "CN=Other CA"
+	if e2.HasCertificate(ssev) {
+		t.Error("another issuer names the ССЕВ certificate")
 	}
 	if _, err := reg.Lookup(ctx, "000093442"); !errors.Is(err, ErrUnknownParticipant) {
 		t.Errorf("unknown: %v", err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +14,7 @@ import (
 	"github.com/aiskao/aiskao/xsd"
 )
 
-const esoedUsage = "Usage: aiskao esoed check FILE\n       aiskao esoed peer [-config FILE] [-data DIR] [serve options]"
+const esoedUsage = "Usage: aiskao esoed check [-ca FILE] [-intermediates FILE] [-revocation MODE] [-unsigned-ok] [-untrusted-ok] FILE\n       aiskao esoed peer [-config FILE] [-data DIR] [serve options]"
 
 // Defaults of `aiskao esoed peer`: the second administration of the demo, with a data folder of
 // its own.
@@ -44,16 +46,52 @@ func runESOEDPeer(args []string, stdout, stderr io.Writer) error {
 }
 
 // runESOEDCheck shows what an ЕСОЕД message is and whether it is valid: against the bundled
-// schema and, when it is signed, against its own signature. An unsigned message is valid (the
-// verdict says it is unsigned); the signer's trust is not judged here.
+// schema, against its own signature, and whether the signer's certificate chains to the -ca
+// certificates at the message's date and is not revoked. An unsigned message and an untrusted
+// signer are invalid, as the specification has them, unless -unsigned-ok or -untrusted-ok.
 func runESOEDCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("esoed check", "FILE", stderr)
+	fs := newFlags("esoed check", "FILE [options]", stderr)
+	var caFiles []string
+	fs.Func("ca", "PEM file of trust anchors: the authorities that issue transport certificates (repeatable). Without it no signer is trusted", func(v string) error {
+		caFiles = append(caFiles, v)
+		return nil
+	})
+	interFile := fs.String("intermediates", "", "PEM file of intermediate authorities, for signatures that do not carry them")
+	revocation := fs.String("revocation", string(esoed.RevocationRequire), "when the signer's revocation status cannot be learnt (CRL, OCSP): require (invalid), prefer (accept) or off (do not check)")
+	unsignedOK := fs.Bool("unsigned-ok", false, "accept a message without a signature (the specification requires one on every exchanged message)")
+	untrustedOK := fs.Bool("untrusted-ok", false, "accept an intact signature whose signer does not chain to the -ca certificates")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return errUsage
+	}
+	mode := esoed.RevocationMode(*revocation)
+	if mode != esoed.RevocationRequire && mode != esoed.RevocationPrefer && mode != esoed.RevocationOff {
+		return fmt.Errorf("-revocation: %q is not one of require, prefer, off", *revocation)
+	}
+	var trust *esoed.Trust
+	if len(caFiles) > 0 {
+		var anchors, inters []*x509.Certificate
+		for _, f := range caFiles {
+			cs, err := esoed.ReadCertificates(f)
+			if err != nil {
+				return fmt.Errorf("-ca: %w", err)
+			}
+			anchors = append(anchors, cs...)
+		}
+		if *interFile != "" {
+			cs, err := esoed.ReadCertificates(*interFile)
+			if err != nil {
+				return fmt.Errorf("-intermediates: %w", err)
+			}
+			inters = cs
+		}
+		var err error
+		if trust, err = esoed.NewTrust(anchors, inters, &esoed.Revocation{Mode: mode}); err != nil {
+			return err
+		}
 	}
 	file := fs.Arg(0)
 	raw, err := os.ReadFile(file)
@@ -107,17 +145,7 @@ func runESOEDCheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "  xsd: valid")
 	}
 
-	cert, err := esoed.VerifySignature(raw)
-	switch {
-	case errors.Is(err, esoed.ErrNoSignature):
-		fmt.Fprintln(stdout, "  signature: absent (the specification requires one on exchanged messages)")
-	case err != nil:
-		fmt.Fprintf(stdout, "  signature: invalid: %v\n", err)
-		reasons = append(reasons, err.Error())
-	default:
-		fmt.Fprintf(stdout, "  signature: verified, signer %s (valid %s to %s; trust not checked)\n",
-			cert.Subject, cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"))
-	}
+	reasons = append(reasons, checkSignature(stdout, raw, trust, *unsignedOK, *untrustedOK)...)
 
 	if len(reasons) > 0 {
 		fmt.Fprintf(stdout, "invalid: %s\n", strings.Join(reasons, "; "))
@@ -125,6 +153,50 @@ func runESOEDCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "valid")
 	return nil
+}
+
+// checkSignature prints the verdict on the message's signature and returns why it makes the
+// message invalid, if it does.
+func checkSignature(stdout io.Writer, raw []byte, trust *esoed.Trust, unsignedOK, untrustedOK bool) []string {
+	signed, err := esoed.VerifySignatureIntegrity(raw)
+	switch {
+	case errors.Is(err, esoed.ErrNoSignature):
+		if unsignedOK {
+			fmt.Fprintln(stdout, "  signature: absent, accepted (-unsigned-ok); the specification requires one on every exchanged message")
+			return nil
+		}
+		fmt.Fprintln(stdout, "  signature: absent: the specification requires every exchanged message to be signed with the sender's transport certificate (-unsigned-ok accepts it)")
+		return []string{"the message is not signed"}
+	case err != nil:
+		fmt.Fprintf(stdout, "  signature: invalid: %v\n", err)
+		return []string{err.Error()}
+	}
+	c := signed.Certificate
+	fmt.Fprintf(stdout, "  signer: %s, serial %s, issued by %s, valid %s to %s\n", c.Subject, c.SerialNumber.Text(16), c.Issuer,
+		c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02"))
+	var why string
+	if trust == nil {
+		why = "no -ca was given, so the signer's certificate cannot be checked: anyone can make a certificate with any name and serial number"
+	} else if v, err := esoed.VerifySignature(context.Background(), raw, trust); err != nil {
+		switch {
+		case errors.Is(err, esoed.ErrRevoked):
+			why = "the signer's certificate is revoked: " + err.Error()
+		case errors.Is(err, esoed.ErrRevocationUnknown):
+			why = "the signer's revocation status cannot be learnt (-revocation prefer accepts it): " + err.Error()
+		default:
+			why = "the signer's certificate does not chain to the -ca certificates at the message's date " + signed.At.Format("2006-01-02") + ": " + err.Error()
+		}
+	} else {
+		fmt.Fprintf(stdout, "  signature: verified, signer trusted at the message's date %s (chain to %s)\n",
+			v.At.Format("2006-01-02 15:04:05 -07:00"), v.Chain[len(v.Chain)-1].Subject)
+		return nil
+	}
+	if untrustedOK {
+		fmt.Fprintf(stdout, "  signature: intact, signer not trusted, accepted (-untrusted-ok): %s\n", why)
+		return nil
+	}
+	fmt.Fprintf(stdout, "  signature: intact, but signer not trusted: %s (-ca FILE names the authorities to trust; -untrusted-ok accepts it)\n", why)
+	return []string{"the signer is not trusted"}
 }
 
 func participant(p esoed.Participant) string {

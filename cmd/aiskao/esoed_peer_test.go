@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -55,8 +56,8 @@ func TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cert, err := esoed.VerifySignature(raw); err != nil || !cert.Equal(demoCert(t, "demo-sofia.crt")) {
-		t.Errorf("document at the peer: signature %v, signer %v", err, cert)
+	if s, err := demoVerify(t, raw); err != nil || !s.Certificate.Equal(demoCert(t, "demo-sofia.crt")) {
+		t.Errorf("document at the peer: signature %v, signer %v", err, s)
 	}
 	// The peer journals the reception after storing and answering it, so its route may write
 	// the file first.
@@ -95,7 +96,7 @@ func TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cert, err := esoed.VerifySignature(raw); err != nil || !cert.Equal(demoCert(t, "demo-plovdiv.crt")) {
+		if s, err := demoVerify(t, raw); err != nil || !s.Certificate.Equal(demoCert(t, "demo-plovdiv.crt")) {
 			t.Errorf("%s: signature %v", filepath.Base(f), err)
 		}
 		m, _, err := esoed.ParseMessage(bytes.NewReader(raw))
@@ -297,6 +298,16 @@ func demoCert(t *testing.T, name string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// demoVerify verifies a message's signature with the demo CA as the trust anchor.
+func demoVerify(t *testing.T, raw []byte) (*esoed.Signed, error) {
+	t.Helper()
+	trust, err := esoed.NewTrust([]*x509.Certificate{demoCert(t, "demo-ca.crt")}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return esoed.VerifySignature(context.Background(), raw, trust)
 }
 
 func files(t *testing.T, dir string) []string {

@@ -96,11 +96,15 @@ func TestDemoPKI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			signed, err := signer.Sign(raw)
+			signed, err := signer.SignDated(raw, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := esoed.VerifySignature(signed); err != nil || !got.Equal(cert) {
+			trust, err := esoed.NewTrust([]*x509.Certificate{caCert}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := esoed.VerifySignature(t.Context(), signed, trust); err != nil || !got.Certificate.Equal(cert) {
 				t.Errorf("signature: %v (signer %v)", err, got)
 			}
 		})

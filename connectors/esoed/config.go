@@ -17,14 +17,16 @@ type Config struct {
 
 	Listen string `yaml:"listen" doc:"Source: address of the participant endpoint (SOAP 1.1 Submit of EGovEndpoint.wsdl over HTTPS with client certificates), on its own listener; every path answers. Empty: the connector only sends." example:"0.0.0.0:8443"`
 
-	Cert string `yaml:"cert" doc:"PEM file of the transport certificate (its chain may follow): the server certificate of the endpoint, the client certificate when sending and when asking the registry, and the certificate messages are signed with unless signing_cert is set. Relative to the configuration file." required:"true" example:"tls/administration.crt"`
-	Key  string `yaml:"key" doc:"PEM file of the transport certificate's private key (RSA). Relative to the configuration file." required:"true" example:"tls/administration.key"`
-	CA   string `yaml:"ca" doc:"PEM file of the certificate authorities that issue other participants' transport certificates. When set, client certificates (endpoint) and server certificates (sending) must chain to one of them; either way they must be within their validity period and be the certificate the registry names for the participant (П.6, И.7)." example:"tls/transport-ca.pem"`
+	Cert          string     `yaml:"cert" doc:"PEM file of the transport certificate (its chain may follow): the server certificate of the endpoint, the client certificate when sending and when asking the registry, and the certificate messages are signed with unless signing_cert is set. Relative to the configuration file." required:"true" example:"tls/administration.crt"`
+	Key           string     `yaml:"key" doc:"PEM file of the transport certificate's private key (RSA). Relative to the configuration file." required:"true" example:"tls/administration.key"`
+	CA            string     `yaml:"ca" doc:"PEM file of the trust anchors: the certificates of the authorities that issue the participants' transport certificates. Client certificates (endpoint, П.6), server certificates (sending, И.7) and the certificates messages are signed with (П.8, И.6, И.14, П.15) must chain to one of them, be within their validity period (for a signature: at the message's date) and not be revoked. A participant the registry names only by serial number must have a certificate issued by one of the authorities in ca or intermediates. Relative to the configuration file." required:"true" example:"tls/transport-ca.pem"`
+	Intermediates string     `yaml:"intermediates" doc:"PEM file of intermediate authorities between the anchors in ca and the transport certificates, for peers that do not present them. Relative to the configuration file." example:"tls/transport-intermediates.pem"`
+	Revocation    Revocation `yaml:"revocation" doc:"How revocation of the certificates is checked: OCSP where a certificate names a responder, else the CRL at its distribution point; answers are cached until their next update."`
 
 	SigningCert string `yaml:"signing_cert" doc:"PEM file of the certificate outgoing messages and answers are signed with, when not the transport certificate. The specification asks for the transport certificate: receivers check the signature against the certificate the registry names (П.8)." example:"tls/signing.crt"`
 	SigningKey  string `yaml:"signing_key" doc:"PEM file of the private key of signing_cert; set both or neither." example:"tls/signing.key"`
 
-	RegistryFile  string        `yaml:"registry_file" doc:"File of the participants registry (YAML: participants with identifier, guid, name, status, certificate_file or certificate_sn, services), for tests, the demo and participants the central registry does not reach. Relative to the configuration file. Set this or registry_url." example:"esoed/registry.yaml"`
+	RegistryFile  string        `yaml:"registry_file" doc:"File of the participants registry (YAML: participants with identifier, guid, name, status, certificate_file or certificate_sn and optionally certificate_issuer, services), for tests, the demo and participants the central registry does not reach. Relative to the configuration file. Set this or registry_url." example:"esoed/registry.yaml"`
 	RegistryURL   string        `yaml:"registry_url" doc:"Address of the participants registry's SOAP service (EGovRegistry.wsdl), asked over HTTPS with the transport certificate. Set this or registry_file." example:"https://registry.egov.bg/EGovRegistry"`
 	RegistryCache spec.Duration `yaml:"registry_cache" doc:"How long an answer of the registry at registry_url is used before it is asked again (offline mode of the specification)." default:"1h" example:"15m"`
 
@@ -32,6 +34,13 @@ type Config struct {
 	Timeout        spec.Duration `yaml:"timeout" doc:"Sink: how long one submission may take, answer included, before it counts as an exception (И.8)." default:"60s" example:"2m"`
 	RetryFirst     spec.Duration `yaml:"retry_first" doc:"Sink: the specification's retry strategy — interval before the first retry after an exception (И.7, И.8); each next one is doubled. 15 minutes as the specification requires; shorter only for tests. Give the routes to this sink on_error.retry {max: retries, backoff: retry_first, multiplier: 2, max_backoff: 128h, jitter: 0}, jitter 0 so that the waits are the schedule's exactly: the sink gives up after retries retries whatever the route says." default:"15m" example:"15m"`
 	Retries        int           `yaml:"retries" doc:"Sink: retries after the first attempt; the specification allows at most 10 (11 attempts)." default:"10" min:"1" max:"10"`
+}
+
+// Revocation is the revocation policy of a connector.
+type Revocation struct {
+	Mode    string        `yaml:"mode" doc:"What to do with a certificate whose revocation status cannot be learnt (no distribution point or responder, or none answers): require refuses it (the specification makes the check mandatory, so the default fails closed; a message refused so is answered as an exception, to be sent again later), prefer accepts it, off checks nothing. A certificate found revoked is refused under require and prefer." enum:"require,prefer,off" default:"require"`
+	Timeout spec.Duration `yaml:"timeout" doc:"How long fetching a CRL or asking an OCSP responder may take." default:"10s" example:"5s"`
+	MaxAge  spec.Duration `yaml:"max_age" doc:"Longest an answer is kept, whatever its next update says." default:"24h" example:"1h"`
 }
 
 // Participant is one participant of the exchange this connector acts for.
@@ -73,6 +82,20 @@ func (c *Config) Validate() error {
 	}
 	if c.Key == "" {
 		add("key", "required: the PEM file of the transport certificate's key")
+	}
+	if c.CA == "" {
+		add("ca", "required: the PEM file of the authorities that issue transport certificates; without it no certificate and no signature can be trusted")
+	}
+	switch esoed.RevocationMode(c.Revocation.Mode) {
+	case esoed.RevocationRequire, esoed.RevocationPrefer, esoed.RevocationOff:
+	default:
+		add("revocation.mode", "%q is not one of require, prefer, off", c.Revocation.Mode)
+	}
+	if c.Revocation.Timeout <= 0 {
+		add("revocation.timeout", "must be more than 0, such as 10s")
+	}
+	if c.Revocation.MaxAge <= 0 {
+		add("revocation.max_age", "must be more than 0, such as 24h")
 	}
 	if (c.SigningCert == "") != (c.SigningKey == "") {
 		add("signing_cert", "set signing_cert and signing_key together, or neither to sign with the transport certificate")

@@ -10,7 +10,7 @@ import (
 func TestConfigValidate(t *testing.T) {
 	good := func() Config {
 		return Config{Participants: []Participant{{Identifier: "000471504", GUID: "{805fd26b-4b64-4823-a7b5-d40315c4b783}"}},
-			Cert: "a.crt", Key: "a.key", RegistryFile: "registry.yaml"}
+			Cert: "a.crt", Key: "a.key", CA: "ca.pem", RegistryFile: "registry.yaml"}
 	}
 	if _, err := spec.Options[Config](good()); err != nil {
 		t.Fatalf("good options: %v", err)
@@ -27,6 +27,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bad listen", func(c *Config) { c.Listen = "8443" }, "listen:"},
 		{"no cert", func(c *Config) { c.Cert = "" }, "cert:"},
 		{"no key", func(c *Config) { c.Key = "" }, "key:"},
+		{"no ca", func(c *Config) { c.CA = "" }, "ca: required"},
+		{"revocation mode", func(c *Config) { c.Revocation.Mode = "sometimes" }, "revocation.mode"},
 		{"signing cert alone", func(c *Config) { c.SigningCert = "s.crt" }, "signing_cert:"},
 		{"no registry", func(c *Config) { c.RegistryFile = "" }, "registry_file:"},
 		{"two registries", func(c *Config) { c.RegistryURL = "https://registry.egov.bg/" }, "registry_url: set registry_file or registry_url, not both"},

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -26,8 +24,10 @@ func init() {
 			"on its own listener): it runs the receiving checks П.1–П.9, hands registration requests, status " +
 			"responses and error notices to the routes once stored, answers status requests from its status " +
 			"table (ПС.1–ПС.7), and answers with a signed message, an empty result or a SOAP fault as the " +
-			"specification prescribes. As a sink it signs an ЕСОЕД message (the payload) when it is not " +
-			"signed, submits it to the recipient's endpoint from the participants registry with the sending " +
+			"specification prescribes. Every certificate, of a connection or of a signature, must chain to the " +
+			"authorities in ca, be valid (a signature's at the message's date) and not be revoked (OCSP, CRL; " +
+			"revocation.mode decides when neither answers). As a sink it signs an ЕСОЕД message (the payload) " +
+			"when it is not signed, dated the time of signing, submits it to the recipient's endpoint from the participants registry with the sending " +
 			"checks И.1–И.15, records the document and its status, and retries only exceptions. Every " +
 			"message received, refused, sent or failed is journaled (esoed.received, esoed.refused, " +
 			"esoed.sent, esoed.send_failed).",
@@ -60,7 +60,8 @@ type node struct {
 	cfg    Config
 	pair   tls.Certificate
 	signer *esoed.Signer
-	roots  *x509.CertPool // nil: no CA configured
+	roots  *x509.CertPool // the anchors, for the registry's server certificate
+	trust  *esoed.Trust
 	reg    esoed.Registry
 	self   []esoed.Participant
 	table  *table
@@ -100,15 +101,25 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esoed %s %s: %w", kind, env.Name, err)
 	}
-	if c.CA != "" {
-		raw, err := os.ReadFile(path(c.CA))
-		if err != nil {
-			return nil, fmt.Errorf("esoed %s %s: ca: %w", kind, env.Name, err)
+	anchors, err := esoed.ReadCertificates(path(c.CA))
+	if err != nil {
+		return nil, fmt.Errorf("esoed %s %s: ca: %w", kind, env.Name, err)
+	}
+	var inters []*x509.Certificate
+	if c.Intermediates != "" {
+		if inters, err = esoed.ReadCertificates(path(c.Intermediates)); err != nil {
+			return nil, fmt.Errorf("esoed %s %s: intermediates: %w", kind, env.Name, err)
 		}
-		n.roots = x509.NewCertPool()
-		if !n.roots.AppendCertsFromPEM(raw) {
-			return nil, fmt.Errorf("esoed %s %s: ca: %s holds no PEM certificate", kind, env.Name, c.CA)
-		}
+	}
+	n.roots = x509.NewCertPool()
+	for _, a := range anchors {
+		n.roots.AddCert(a)
+	}
+	rev := &esoed.Revocation{Mode: esoed.RevocationMode(c.Revocation.Mode), MaxAge: c.Revocation.MaxAge.D(),
+		Client: &http.Client{Timeout: c.Revocation.Timeout.D(), Transport: &http.Transport{Proxy: http.ProxyFromEnvironment}},
+		Now:    func() time.Time { return n.now() }}
+	if n.trust, err = esoed.NewTrust(anchors, inters, rev); err != nil {
+		return nil, fmt.Errorf("esoed %s %s: ca: %w", kind, env.Name, err)
 	}
 	if c.RegistryFile != "" {
 		n.reg, err = esoed.LoadRegistryFile(path(c.RegistryFile))
@@ -118,6 +129,13 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 	} else {
 		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 			Certificates: []tls.Certificate{n.pair}, RootCAs: n.roots, MinVersion: tls.VersionTLS12,
+			// The registry's certificate is a transport certificate too: not revoked (the
+			// chain and the host name are checked by the handshake itself).
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*c.Revocation.Timeout.D())
+				defer cancel()
+				return n.checkPeer(ctx, cs.PeerCertificates, x509.ExtKeyUsageServerAuth)
+			},
 		}}}
 		n.reg = esoed.NewCachedRegistry(&esoed.SOAPRegistry{URL: c.RegistryURL, Client: client}, c.RegistryCache.D(), nil)
 	}
@@ -125,29 +143,23 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 	return n, nil
 }
 
-// checkPeer checks a certificate the other side of a connection presented, as the
-// specification requires of transport certificates: within its validity period and, when CAs
-// are configured, issued by one of them for the use given.
-func (n *node) checkPeer(chain []*x509.Certificate, usage x509.ExtKeyUsage) error {
-	if len(chain) == 0 {
-		return errors.New("no certificate")
-	}
-	leaf, now := chain[0], n.now()
-	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-		return fmt.Errorf("certificate %s (serial %s) is valid from %s to %s", leaf.Subject, leaf.SerialNumber.Text(16),
-			leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly))
-	}
-	if n.roots == nil {
-		return nil
-	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: n.roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
-		return fmt.Errorf("certificate %s (serial %s): %w", leaf.Subject, leaf.SerialNumber.Text(16), err)
-	}
-	return nil
+// checkPeer checks a certificate chain the other side of a connection presented, as the
+// specification requires of transport certificates: issued by a configured authority for the
+// use given, within its validity period, not revoked. Whose certificate it is, the checks
+// decide (П.6, И.7).
+func (n *node) checkPeer(ctx context.Context, chain []*x509.Certificate, usage x509.ExtKeyUsage) error {
+	_, err := n.trust.Verify(ctx, chain, n.now(), usage)
+	return err
+}
+
+// sendChecks and receiveChecks are the library's checks with this connector's registry,
+// trust and clock.
+func (n *node) sendChecks(seen func(string) bool) *esoed.SendChecks {
+	return &esoed.SendChecks{Registry: n.reg, Trust: n.trust, Now: n.now, Seen: seen}
+}
+
+func (n *node) receiveChecks(seen func(string) bool) *esoed.ReceiveChecks {
+	return &esoed.ReceiveChecks{Self: n.self, Registry: n.reg, Trust: n.trust, Now: n.now, Seen: seen}
 }
 
 // journal records an act; a journal that cannot be written is logged, never hidden.

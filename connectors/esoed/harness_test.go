@@ -3,16 +3,12 @@ package esoedconn
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,6 +23,7 @@ import (
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/internal/testpki"
 )
 
 // admin is a participant of the test exchange with its transport certificate.
@@ -39,89 +36,63 @@ type admin struct {
 	keyFile        string
 	status         string // registry status; "" is Active
 	endpoint       string // registry URI of the endpoint
+	bySerial       bool   // the registry names the certificate by serial number only, as the central registry does
 }
 
 func (a *admin) participant() esoed.Participant {
 	return esoed.Participant{Identifier: a.id, AdministrativeBodyName: a.name, GUID: a.guid}
 }
 
-// world is a set of administrations whose transport certificates one test CA issued.
+// world is a set of administrations whose transport certificates one test CA issued; every
+// certificate names the CA's CRL, served in the test.
 type world struct {
 	dir    string
 	caFile string
-	ca     *x509.Certificate
-	caKey  *rsa.PrivateKey
-	serial int64
-}
-
-var keys = struct {
-	sync.Mutex
-	pool []*rsa.PrivateKey
-}{}
-
-// key returns an RSA key; keys are shared between tests, generating them is slow.
-func key(t testing.TB, i int) *rsa.PrivateKey {
-	keys.Lock()
-	defer keys.Unlock()
-	for len(keys.pool) <= i {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys.pool = append(keys.pool, k)
-	}
-	return keys.pool[i]
+	*testpki.Authority
+	files int
 }
 
 func newWorld(t testing.TB) *world {
-	w := &world{dir: t.TempDir(), caKey: key(t, 0), serial: 100}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test transport CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &w.caKey.PublicKey, w.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.ca, _ = x509.ParseCertificate(der)
+	w := &world{dir: t.TempDir(), Authority: testpki.NewAuthority(t, "Test transport CA", 0)}
 	w.caFile = filepath.Join(w.dir, "ca.pem")
-	writePEM(t, w.caFile, "CERTIFICATE", der)
+	testpki.WritePEM(t, w.caFile, "CERTIFICATE", w.Cert.Raw)
 	return w
 }
 
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// admin makes an administration with a certificate from the CA (selfSigned: its own) valid
-// from notBefore to notAfter (zero: from an hour ago for a day).
-func (w *world) admin(t testing.TB, keyIndex int, id, guid, name string, selfSigned bool, notAfter time.Time) *admin {
-	w.serial++
-	k := key(t, keyIndex)
-	if notAfter.IsZero() {
-		notAfter = time.Now().Add(24 * time.Hour)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(w.serial<<20 + int64(keyIndex)), Subject: pkix.Name{CommonName: name, SerialNumber: id},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, DNSNames: []string{"localhost"},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	parent, pkey := w.ca, w.caKey
-	if selfSigned {
-		parent, pkey = tmpl, k
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &k.PublicKey, pkey)
+// trust is a trust in the world's CA, without revocation.
+func (w *world) trust(t testing.TB) *esoed.Trust {
+	tr, err := esoed.NewTrust([]*x509.Certificate{w.Cert}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &admin{id: id, guid: guid, name: name}
-	a.cert, _ = x509.ParseCertificate(der)
-	base := fmt.Sprintf("%s-%d", id, w.serial)
-	a.certFile, a.keyFile = filepath.Join(w.dir, base+".crt"), filepath.Join(w.dir, base+".key")
-	writePEM(t, a.certFile, "CERTIFICATE", der)
-	writePEM(t, a.keyFile, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k))
-	a.pair = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: a.cert}
-	if a.signer, err = esoed.SignerFromTLS(a.pair); err != nil {
+	return tr
+}
+
+// revoke lists cert in the CA's CRL, for a compromised key.
+func (w *world) revoke(cert *x509.Certificate) { w.Revoke(cert, time.Now().Add(-time.Minute), 1) }
+
+// admin makes an administration with a certificate from the CA (forged: one that only names
+// the CA as its issuer) valid until notAfter (zero: for a day).
+func (w *world) admin(t testing.TB, keyIndex int, id, guid, name string, forged bool, notAfter time.Time) *admin {
+	c, pair := w.Issue(pkix.Name{CommonName: name, SerialNumber: id}, keyIndex,
+		testpki.IssueOptions{CRL: true, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, Forged: forged})
+	return w.holder(t, id, guid, name, c, pair)
+}
+
+// forge makes a certificate that copies victim's subject, issuer name and serial number, with
+// key keyIndex: what anyone can make without the CA.
+func (w *world) forge(t testing.TB, victim *admin, keyIndex int) *admin {
+	c, pair := w.Issue(victim.cert.Subject, keyIndex, testpki.IssueOptions{Serial: victim.cert.SerialNumber, Forged: true})
+	return w.holder(t, victim.id, victim.guid, victim.name, c, pair)
+}
+
+// holder is the administration holding the key pair, its files written.
+func (w *world) holder(t testing.TB, id, guid, name string, c *x509.Certificate, pair tls.Certificate) *admin {
+	w.files++
+	a := &admin{id: id, guid: guid, name: name, cert: c, pair: pair}
+	a.certFile, a.keyFile = testpki.WritePair(t, pair, w.dir, fmt.Sprintf("%s-%d", id, w.files))
+	var err error
+	if a.signer, err = esoed.SignerFromTLS(pair); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -136,8 +107,12 @@ func (w *world) registry(t testing.TB, name string, admins ...*admin) string {
 		if status == "" {
 			status = "Active"
 		}
-		fmt.Fprintf(&b, "  - identifier: %q\n    guid: %q\n    name: %q\n    status: %s\n    certificate_file: %s\n",
-			a.id, a.guid, a.name, status, filepath.Base(a.certFile))
+		fmt.Fprintf(&b, "  - identifier: %q\n    guid: %q\n    name: %q\n    status: %s\n", a.id, a.guid, a.name, status)
+		if a.bySerial {
+			fmt.Fprintf(&b, "    certificate_sn: %s\n", a.cert.SerialNumber.Text(16))
+		} else {
+			fmt.Fprintf(&b, "    certificate_file: %s\n", filepath.Base(a.certFile))
+		}
 		if a.endpoint != "" {
 			fmt.Fprintf(&b, "    services:\n      - { guid: %s, type: service, status: Active, uri: %q }\n", esoed.DocumentServiceGUID, a.endpoint)
 		}

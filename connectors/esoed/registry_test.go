@@ -120,3 +120,28 @@ func TestSendingWithTheRegistryService(t *testing.T) {
 	stranger := s.w.admin(t, 4, "000123456", "{0b6f3c1e-8a2d-4c5b-9e7f-1a2b3c4d5e6f}", "Община Непозната", false, time.Time{})
 	s.failed(t, s.send(marshal(t, registration(s.a, stranger, newGUID()), nil), 1), "И.4", true)
 }
+
+// TestRegistryServiceWithARevokedCertificate: the registry's server certificate is checked for
+// revocation too; a registry whose certificate is revoked is not believed, and the sending is
+// an exception, retried.
+func TestRegistryServiceWithARevokedCertificate(t *testing.T) {
+	s := newSending(t, false)
+	reg := startRegistry(t, s.c.pair, s.a, s.b)
+	s.w.revoke(s.c.cert)
+	cfg := s.w.config(s.a, "unused")
+	cfg.Listen, cfg.RegistryFile, cfg.RegistryURL = "", "", reg.url
+	cfg.RetryFirst, cfg.Retries = spec.Duration(time.Second), 3
+	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, Store: s.st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sk.Close() })
+	s.sink = sk
+	e := s.failed(t, s.send(marshal(t, registration(s.a, s.b, newGUID()), nil), 1), "И.3", false)
+	if !strings.Contains(e.Detail["error"], "revoked") {
+		t.Errorf("journal %+v", e.Detail)
+	}
+	if calls, _ := reg.seen(); calls != 0 {
+		t.Errorf("the registry answered %d lookups over a revoked certificate", calls)
+	}
+}

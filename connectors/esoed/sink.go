@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -58,14 +57,15 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	attempt = max(attempt, 1)
 	raw := msg.Payload
 	if h, err := esoed.ParseHeader(bytes.NewReader(raw)); err == nil && !h.Signed {
-		signed, err := s.signer.Sign(raw)
+		// Dated now: the time of signing is the time receivers judge the certificate at.
+		signed, err := s.signer.SignDated(raw, s.now())
 		if err != nil {
 			return s.failed(ctx, msg, h, attempt, &esoed.CheckError{Code: "И.5", Outcome: esoed.SenderError,
 				Reason: "съобщението не може да бъде подписано / the message cannot be signed", Err: err})
 		}
 		raw = signed
 	}
-	checks := &esoed.SendChecks{Registry: s.reg}
+	checks := s.sendChecks(nil)
 	sum, _, recipient, err := checks.Outgoing(ctx, raw)
 	if err != nil {
 		return s.failed(ctx, msg, sum, attempt, err)
@@ -103,10 +103,10 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	if err != nil {
 		return s.failed(ctx, msg, sum, attempt, checks.SubmitFailed(err))
 	}
-	answerChecks := &esoed.SendChecks{Registry: s.reg, Seen: func(guid string) bool {
+	answerChecks := s.sendChecks(func(guid string) bool {
 		m, err := s.table.msg(ctx, self, guid)
 		return err == nil && m != nil
-	}}
+	})
 	ans, err := answerChecks.Answer(ctx, answer, sum)
 	if err != nil {
 		return s.failed(ctx, msg, sum, attempt, err)
@@ -134,6 +134,12 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 			if _, err := s.table.updateOut(ctx, self, sr.DocID.GUID, nil, func(d *outDoc) { applyAnswer(d, sum.Header.MessageType, sr, s.now()) }); err != nil {
 				return fmt.Errorf("esoed sink %s: %w", s.name, err)
 			}
+		case am.Body.Error != nil && normGUID(am.Body.Error.MessageGUID) != normGUID(sum.Header.MessageGUID):
+			// An error notice about another message (ИГ.1) does not fail this one: the
+			// recipient took the message, and what the notice is about is journaled.
+			en := am.Body.Error
+			result = "ИГ.1"
+			detail["error_notice"] = fmt.Sprintf("about message %q, not this one: %s: %s", en.MessageGUID, en.Type, en.Description)
 		case am.Body.Error != nil:
 			en := am.Body.Error
 			side := esoed.SenderError
@@ -159,13 +165,30 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 // applyAnswer records the status the synchronous answer to a message of type sent told. The
 // recipient may tell a change (registered, closed) on a connection of its own before the answer
 // to the registration request is read; its "awaiting registration" then comes late and must not
-// undo it. The answer to a status request is the recipient's current word and always counts.
+// undo it. A registration request sent again is answered "already received" (ЗР.1) whatever
+// became of the document: a state recorded since (registered, stopped, closed, rejected) is
+// kept. The answer to a status request is the recipient's current word and always counts.
 func applyAnswer(d *outDoc, sent string, sr *esoed.StatusResponse, now time.Time) {
-	if sent == esoed.TypeRegistrationRequest && sr.Status == esoed.StatusWaitRegistration &&
-		d.Status != outSent && d.Status != outFailed && d.Status != "" {
-		return
+	if sent == esoed.TypeRegistrationRequest {
+		switch {
+		case sr.Status == esoed.StatusWaitRegistration && d.Status != outSent && d.Status != outFailed && d.Status != "":
+			return
+		case sr.Status == esoed.StatusAlreadyReceived && settled(d.Status):
+			id := sr.DocID
+			d.Remote, d.Updated = &id, now
+			return
+		}
 	}
 	applyStatus(d, sr, now)
+}
+
+// settled reports whether a status is one the document reaches after it is received.
+func settled(status string) bool {
+	switch status {
+	case esoed.StatusRegistered, esoed.StatusStopped, esoed.StatusClosed, esoed.StatusRejected:
+		return true
+	}
+	return false
 }
 
 // recordOwnStatus keeps the status told in an outgoing status response in the record of the
@@ -178,6 +201,7 @@ func (s *sink) recordOwnStatus(ctx context.Context, sum *esoed.Summary, raw []by
 	sr := m.Body.StatusResponse
 	_, err = s.table.updateIn(ctx, sum.Header.Sender.GUID, sr.DocID.GUID, func(d *inDoc) {
 		d.Status, d.Updated = sr.Status, s.now()
+		d.RejectionReason, d.ExpectCloseDate = "", time.Time{} // an earlier status's, not this one's
 		switch sr.Status {
 		case esoed.StatusRejected:
 			d.RejectionReason = sr.RejectionReason
@@ -266,12 +290,12 @@ func (s *sink) client(recipient *esoed.Entity) *http.Client {
 			// The server is identified by the certificate the registry names for the recipient,
 			// checked in VerifyConnection (И.7), not by a host name under a public CA.
 			InsecureSkipVerify: true,
+			// The chain must verify to the configured anchors, now, for server use, unrevoked,
+			// and be the recipient's transport certificate.
 			VerifyConnection: func(cs tls.ConnectionState) error {
-				if err := s.checkPeer(cs.PeerCertificates, x509.ExtKeyUsageServerAuth); err != nil {
-					return &esoed.CheckError{Code: "И.7", Outcome: esoed.Exception,
-						Reason: "невалиден сървърен сертификат / invalid server certificate", Err: err}
-				}
-				return (&esoed.SendChecks{}).ServerCertificate(cs.PeerCertificates[0], &rec)
+				ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Revocation.Timeout.D()*2)
+				defer cancel()
+				return s.sendChecks(nil).ServerCertificate(ctx, cs.PeerCertificates, &rec)
 			},
 		},
 	}

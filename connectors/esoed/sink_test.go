@@ -335,7 +335,7 @@ func TestSendingServerCertificate(t *testing.T) {
 		if d := s.outDoc(t, doc); d.Status != outSent || d.NextAttempt.IsZero() {
 			t.Errorf("record %+v", d)
 		}
-		if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "registry has serial "+s.b.cert.SerialNumber.Text(16)) {
+		if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "the registry names "+s.b.cert.Subject.String()+" serial "+s.b.cert.SerialNumber.Text(16)) {
 			t.Errorf("journal %+v", e.Detail)
 		}
 	})
@@ -349,7 +349,12 @@ func TestLateAnswerDoesNotUndoAStatusChange(t *testing.T) {
 		{outSent, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
 		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusRegistered},
 		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusClosed},
-		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
+		// A registration request sent again is "already received" whatever became of it.
+		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusRegistered},
+		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusClosed},
+		{esoed.StatusRejected, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusRejected},
+		{esoed.StatusWaitRegistration, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
+		{outSent, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
 		{outSent, esoed.TypeRegistrationRequest, esoed.StatusRejected, esoed.StatusRejected},
 		// A status request's answer is the recipient's current word.
 		{esoed.StatusRegistered, esoed.TypeStatusRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
@@ -359,5 +364,20 @@ func TestLateAnswerDoesNotUndoAStatusChange(t *testing.T) {
 		if d.Status != tc.want {
 			t.Errorf("%s, then the answer %s to %s: %s, want %s", tc.before, tc.answer, tc.sent, d.Status, tc.want)
 		}
+	}
+}
+
+// TestSendingToARevokedServer is finding 12's outgoing half: the recipient's server certificate
+// is checked against its CA's CRL too, and a revoked one is not sent to (И.7).
+func TestSendingToARevokedServer(t *testing.T) {
+	s := newSending(t, false)
+	s.w.revoke(s.b.cert)
+	doc := newGUID()
+	s.failed(t, s.send(marshal(t, registration(s.a, s.b, doc), s.a.signer), 1), "И.7", false)
+	if s.calls.Load() != 0 {
+		t.Error("the message reached a server whose certificate is revoked")
+	}
+	if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "revoked") {
+		t.Errorf("journal %+v", e.Detail)
 	}
 }

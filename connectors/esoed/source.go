@@ -27,7 +27,7 @@ import (
 // Codes of the refusals that the specification lists without a number; journaled as the
 // result and written at the start of the fault string, like the numbered ones.
 const (
-	codeInvalidCert = "П.1-невалиден-сертификат" // a client certificate that is expired or not issued by a configured CA
+	codeInvalidCert = "П.1-невалиден-сертификат" // a client certificate that is expired, revoked or not issued by a configured CA
 	codeTooLarge    = "размер"                   // a request larger than max_message_size
 	codeInternal    = "вътрешна-грешка"          // the message could not be stored: step 11 of the receiving procedure
 )
@@ -113,9 +113,10 @@ func (s *source) Addr(ctx context.Context) (net.Addr, error) {
 // exchange is what is known of one request while it is processed, for the answer and the
 // journal.
 type exchange struct {
-	clientCert *x509.Certificate
-	sum        *esoed.Summary
-	sender     *esoed.Entity
+	clientCert  *x509.Certificate
+	clientChain []*x509.Certificate
+	sum         *esoed.Summary
+	sender      *esoed.Entity
 }
 
 func (x *exchange) actor() string {
@@ -145,20 +146,25 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	x := &exchange{}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		x.clientCert = r.TLS.PeerCertificates[0]
-		if err := s.checkPeer(r.TLS.PeerCertificates, x509.ExtKeyUsageClientAuth); err != nil {
-			s.refuse(w, r, x, &esoed.CheckError{Code: codeInvalidCert, Outcome: esoed.SenderError,
+		x.clientCert, x.clientChain = r.TLS.PeerCertificates[0], r.TLS.PeerCertificates
+		// Refused before the request is read: a certificate no configured authority issued,
+		// expired or revoked.
+		if err := s.checkPeer(ctx, r.TLS.PeerCertificates, x509.ExtKeyUsageClientAuth); err != nil {
+			outcome := esoed.SenderError
+			if errors.Is(err, esoed.ErrRevocationUnknown) {
+				outcome = esoed.Exception // the sender may try again when the CRL answers
+			}
+			s.refuse(w, r, x, &esoed.CheckError{Code: codeInvalidCert, Outcome: outcome,
 				Reason: "невалиден клиентски сертификат / invalid client certificate", Err: err})
 			return
 		}
 	}
-	checks := &esoed.ReceiveChecks{Self: s.self, Registry: s.reg}
 	var seenErr error
-	checks.Seen = func(guid string) bool {
+	checks := s.receiveChecks(func(guid string) bool {
 		seen, err := s.table.seen(ctx, s.self, guid)
 		seenErr = errors.Join(seenErr, err)
 		return seen
-	}
+	})
 	if x.clientCert == nil {
 		// П.1 before anything is read: the checks say so without looking at the message.
 		_, _, err := checks.Incoming(ctx, nil, nil)
@@ -192,7 +198,7 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body = nil
 
-	x.sum, x.sender, err = checks.Incoming(ctx, raw, x.clientCert)
+	x.sum, x.sender, err = checks.Incoming(ctx, raw, x.clientChain)
 	if seenErr != nil {
 		s.fail(w, r, x, seenErr)
 		return
@@ -281,7 +287,7 @@ func (s *source) process(w http.ResponseWriter, r *http.Request, x *exchange, ra
 			Body: res.answer,
 		}, s.signer)
 		if err == nil {
-			err = (&esoed.ReceiveChecks{Self: s.self, Registry: s.reg}).Reply(ctx, answer, x.sum)
+			err = s.receiveChecks(nil).Reply(ctx, answer, x.sum)
 		}
 		if err != nil {
 			s.fail(w, r, x, err)
@@ -482,6 +488,11 @@ func (s *source) statusResponse(ctx context.Context, self *esoed.Participant, x 
 		return res, err
 	}
 	res.scenario = statusScenario[sr.Status]
+	if sr.Status == esoed.StatusNotFound {
+		// "Not found" answers a status request (ПС.1); sent unasked it says nothing of the
+		// document's state, and the status recorded stands.
+		return res, nil
+	}
 	_, err = s.table.updateOut(ctx, self.GUID, sr.DocID.GUID, nil, func(d *outDoc) { applyStatus(d, sr, s.now()) })
 	return res, err
 }
@@ -497,9 +508,12 @@ var statusScenario = map[string]string{
 	esoed.StatusNotFound:         "ИС.2-7",
 }
 
-// applyStatus records a status the recipient told of a document sent to it.
+// applyStatus records a status the recipient told of a document sent to it. What an earlier
+// status said (a rejection reason, an expected close date) does not outlive it; the number at
+// the recipient does.
 func applyStatus(d *outDoc, sr *esoed.StatusResponse, now time.Time) {
 	d.Status, d.Updated = sr.Status, now
+	d.RejectionReason, d.ExpectCloseDate = "", time.Time{}
 	switch sr.Status {
 	case esoed.StatusAlreadyReceived, esoed.StatusRegistered, esoed.StatusStopped, esoed.StatusClosed:
 		id := sr.DocID

@@ -66,8 +66,8 @@ func (r *receiving) status(t *testing.T, answer []byte, f *esoed.Fault, want str
 	if answer == nil {
 		t.Fatalf("empty answer, want %s", want)
 	}
-	cert, err := esoed.VerifySignature(answer)
-	if err != nil || !cert.Equal(r.b.cert) {
+	signed, err := esoed.VerifySignature(t.Context(), answer, r.w.trust(t))
+	if err != nil || !signed.Certificate.Equal(r.b.cert) {
 		t.Fatalf("answer not signed by B: %v", err)
 	}
 	m := parse(t, answer)
@@ -97,7 +97,7 @@ func TestReceivingChecks(t *testing.T) {
 		for name, adm := range map[string]*admin{"not issued by the CA": r.x, "expired": r.e} {
 			_, f := submit(t, url, &adm.pair, marshal(t, registration(a, b, newGUID()), a.signer))
 			r.refused(t, f, codeInvalidCert)
-			if !strings.Contains(lastJournal(t, r.ep.st, "esoed.refused").Detail["error"], map[string]string{"not issued by the CA": "unknown authority", "expired": "valid from"}[name]) {
+			if !strings.Contains(lastJournal(t, r.ep.st, "esoed.refused").Detail["error"], map[string]string{"not issued by the CA": "unknown authority", "expired": "expired"}[name]) {
 				t.Errorf("%s: journal %+v", name, lastJournal(t, r.ep.st, "esoed.refused").Detail)
 			}
 		}
@@ -374,5 +374,53 @@ func TestDuplicatesAtOnce(t *testing.T) {
 	}
 	if got := countJournal(t, r.ep.st, "esoed.refused"); got != n-1 {
 		t.Errorf("%d refusals journaled, want %d", got, n-1)
+	}
+}
+
+// TestRevokedAndImpersonatingClientsRefused is findings 2 and 12 of issue 17 at the endpoint: a
+// client certificate the CA's CRL lists was accepted without the CRL being fetched, and where
+// the registry names the sender's certificate only by serial number (as the central registry
+// does), a self-signed certificate copying that serial number passed П.6 and П.8.
+func TestRevokedAndImpersonatingClientsRefused(t *testing.T) {
+	w := newWorld(t)
+	a := w.admin(t, 1, "000696327", "{676150f9-dfb5-4723-a236-fb007f3eb046}", "Столична община", false, time.Time{})
+	a.bySerial = true
+	b := w.admin(t, 2, "000471504", "{805fd26b-4b64-4823-a7b5-d40315c4b783}", "Община Пловдив", false, time.Time{})
+	c := w.admin(t, 3, "000695089", "{1b0c9a5e-3d4f-4a8b-9c2d-7e6f5a4b3c2d}", "Община Варна", false, time.Time{})
+	w.revoke(c.cert)
+	forger := w.forge(t, a, 4)
+	if forger.cert.SerialNumber.Cmp(a.cert.SerialNumber) != 0 || forger.cert.Issuer.String() != a.cert.Issuer.String() {
+		t.Fatal("the forgery does not copy the serial number and the issuer")
+	}
+	ep := w.startSource(t, b, w.config(b, w.registry(t, "registry.yaml", a, b, c)), newStore(t))
+	r := &receiving{w: w, a: a, b: b, ep: ep}
+
+	t.Run("revoked", func(t *testing.T) {
+		_, f := submit(t, ep.url, &c.pair, marshal(t, registration(c, b, newGUID()), c.signer))
+		r.refused(t, f, codeInvalidCert)
+		if e := lastJournal(t, ep.st, "esoed.refused"); !strings.Contains(e.Detail["error"], "revoked") {
+			t.Errorf("journal %+v", e.Detail)
+		}
+		if w.CRLHits.Load() == 0 {
+			t.Error("the CRL was never fetched")
+		}
+	})
+	t.Run("serial number copied", func(t *testing.T) {
+		_, f := submit(t, ep.url, &forger.pair, marshal(t, registration(a, b, newGUID()), forger.signer))
+		r.refused(t, f, codeInvalidCert)
+		if e := lastJournal(t, ep.st, "esoed.refused"); !strings.Contains(e.Detail["error"], "does not chain to a configured trust anchor") {
+			t.Errorf("journal %+v", e.Detail)
+		}
+	})
+	t.Run("signature with a copied serial number", func(t *testing.T) {
+		_, f := submit(t, ep.url, &a.pair, marshal(t, registration(a, b, newGUID()), forger.signer))
+		r.refused(t, f, "П.8")
+	})
+	t.Run("genuine, named by serial number", func(t *testing.T) {
+		answer, f := submit(t, ep.url, &a.pair, marshal(t, registration(a, b, newGUID()), a.signer))
+		r.status(t, answer, f, esoed.StatusWaitRegistration)
+	})
+	if n := len(ep.hub.all()); n != 1 {
+		t.Errorf("%d messages handed on, want the genuine one", n)
 	}
 }
