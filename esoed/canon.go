@@ -42,7 +42,7 @@ func canonicalFragment(x RawXML) ([]byte, error) {
 // including its end, and returns that content in XML c14n 1.0 form (without comments), with
 // elements written unprefixed under default namespace declarations. The parent is taken to be
 // in the messaging namespace with no prefixes in scope.
-func canonicalContent(d *xml.Decoder) ([]byte, error) {
+func canonicalContent(d interface{ Token() (xml.Token, error) }) ([]byte, error) {
 	type scope struct {
 		def string
 		pre map[string]string // prefix → namespace, as rendered

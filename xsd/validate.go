@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // Problem is one way an instance document breaks the schema.
@@ -96,16 +98,15 @@ type nameCount struct {
 type binding struct{ prefix, ns string }
 
 type validator struct {
-	s       *Schema
-	d       *xml.Decoder
-	probs   []Problem
-	full    bool
-	stack   []*frame
-	ns      []binding
-	ids     map[string]bool
-	idrefs  []Problem // pending IDREF checks, as problems to report
-	sawRoot bool
-	rd      *errReader
+	s      *Schema
+	d      *xmllimit.Decoder
+	probs  []Problem
+	full   bool
+	stack  []*frame
+	ns     []binding
+	ids    map[string]bool
+	idrefs []Problem // pending IDREF checks, as problems to report
+	rd     *errReader
 }
 
 // errReader remembers a read failure, to tell it apart from a document
@@ -130,9 +131,22 @@ var errStop = errors.New("stop")
 // It returns nil when the document is valid, a *ValidationError listing
 // the problems (up to MaxProblems) when it is not, and another error when
 // reading fails. The document is read in one pass; no tree is built.
+//
+// The document is bounded by xmllimit.Default, with the schema's MaxDepth:
+// a document beyond a limit, with a second root element, text after the
+// root or a DOCTYPE is not valid, with one problem saying what and where.
 func (s *Schema) Validate(r io.Reader) error {
+	return s.ValidateWith(r, xmllimit.Limits{MaxDepth: s.MaxDepth})
+}
+
+// ValidateWith is [Schema.Validate] under the given limits (zero fields from
+// xmllimit.Default; MaxDepth from the schema's, then the default).
+func (s *Schema) ValidateWith(r io.Reader, lim xmllimit.Limits) error {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = s.MaxDepth
+	}
 	er := &errReader{r: r}
-	v := &validator{s: s, d: xml.NewDecoder(er), rd: er}
+	v := &validator{s: s, d: xmllimit.NewDecoder(er, lim), rd: er}
 	err := v.run()
 	if err != nil && err != errStop {
 		return err
@@ -186,6 +200,10 @@ func (v *validator) run() error {
 			break
 		}
 		if err != nil {
+			var le *xmllimit.Error
+			if errors.As(err, &le) {
+				return v.refused(le)
+			}
 			if v.rd.err != nil {
 				return fmt.Errorf("xsd: validate: %w", v.rd.err)
 			}
@@ -204,18 +222,10 @@ func (v *validator) run() error {
 			err = v.end()
 		case xml.CharData:
 			err = v.chars(t)
-		case xml.Directive:
-			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
-				v.report("doctype", "a DOCTYPE is not allowed; DTDs and entities are not processed")
-				return errStop
-			}
 		}
 		if err != nil {
 			return err
 		}
-	}
-	if !v.sawRoot {
-		return v.reportAt("", v.line(), "syntax", "the document has no root element")
 	}
 	for _, p := range v.idrefs {
 		if !v.ids[p.Message] {
@@ -239,16 +249,27 @@ func (v *validator) resolvePrefix(prefix string) (string, bool) {
 	return "", prefix == ""
 }
 
+// refused reports the decoder's refusal of the document (a limit, a second
+// root, a DOCTYPE) as its one last problem.
+func (v *validator) refused(le *xmllimit.Error) error {
+	rule := "syntax"
+	switch {
+	case le.What == "element depth":
+		rule = "depth"
+	case strings.HasPrefix(le.What, "DOCTYPE"):
+		rule = "doctype"
+	case le.Limit > 0:
+		rule = "limit"
+	}
+	msg := strings.TrimPrefix(le.Error(), "xml: ")
+	if rule == "doctype" {
+		msg = "a DOCTYPE is not allowed; DTDs and entities are not processed (" + msg + ")"
+	}
+	v.reportAt(v.path(), le.Line, rule, msg)
+	return errStop
+}
+
 func (v *validator) start(t xml.StartElement) error {
-	max := v.s.MaxDepth
-	if max <= 0 {
-		max = 256
-	}
-	if len(v.stack) >= max {
-		v.report("depth", "elements are nested deeper than %d", max)
-		return errStop
-	}
-	v.sawRoot = true
 	name := qname{t.Name.Space, t.Name.Local}
 	f := &frame{name: name, seg: name.local, nsMark: len(v.ns), line: v.line()}
 	for _, a := range t.Attr {
