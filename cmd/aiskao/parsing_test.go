@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deadLetter is what the tests read of a dead letter from the operations API.
+type deadLetter struct {
+	MessageID string `json:"message_id"`
+	Route     string `json:"route"`
+	Step      string `json:"step"`
+	Error     string `json:"error"`
+	Attempts  int    `json:"attempts"`
+}
+
+// deadLetters lists the hub's dead letters through its operations API.
+func (h *hubProc) deadLetters() ([]deadLetter, error) {
+	resp, err := http.Get("http://" + h.opsAddr + "/api/v1/dead-letters")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("dead letters: %s", resp.Status)
+	}
+	var out struct {
+		DeadLetters []deadLetter `json:"dead_letters"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	return out.DeadLetters, err
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM) in bytes.
+func peakRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc to read the peak RSS from: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+// TestDeepPostDeadLetteredAtOnce is finding 3 of issue 17 through the real binary: a 700 KB
+// message of 100,000 nested elements took 7.5 GB and a core and was never dead-lettered. Posted
+// to the demo's inbound it must become a dead letter within a second, at the first delivery, with
+// the hub's peak RSS under 200 MB; the hub goes on with the next message.
+func TestDeepPostDeadLetteredAtOnce(t *testing.T) {
+	data := t.TempDir()
+	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
+	const depth = 100000
+	deep := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</Message>`)
+	start := time.Now()
+	status, id, err := h.post(deep)
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("post: status %d, err %v", status, err)
+	}
+	var dl []deadLetter
+	for {
+		if dl, err = h.deadLetters(); err != nil {
+			t.Fatal(err)
+		}
+		if len(dl) > 0 || time.Since(start) > 5*time.Second {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(start)
+	if len(dl) != 1 {
+		t.Fatalf("dead letters after %v: %+v", took, dl)
+	}
+	t.Logf("%d-byte message of %d nested elements dead-lettered %v after the POST began", len(deep), depth, took)
+	if took > time.Second {
+		t.Errorf("dead-lettered after %v, want under a second", took)
+	}
+	d := dl[0]
+	if d.MessageID != id || d.Route != "esoed-inbox" || d.Attempts != 1 || !strings.Contains(d.Error, "element depth exceeds the limit of 256 at line 1, column") {
+		t.Errorf("dead letter %+v, want message %s at its first attempt, naming the depth limit and where", d, id)
+	}
+	rss := peakRSS(t, h.cmd.Process.Pid)
+	t.Logf("hub peak RSS %d MiB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
+	}
+	status, id, err = h.post(readSample(t, "registration-request.xml"))
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("the hub did not take the next message: status %d, err %v", status, err)
+	}
+	out := filepath.Join(data, "out", "esoed-inbox", id+".json")
+	waitFor(t, "the next message delivered", 10*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+}
+
+// wrappedForgery is finding 5 of issue 17: the real signed status response followed by an
+// unsigned forged message.
+func wrappedForgery(t *testing.T) []byte {
+	t.Helper()
+	signed := readSample(t, "status-response.xml")
+	forged := string(readSample(t, "registration-request.xml"))
+	forged = forged[strings.Index(forged, "<Message"):]
+	return append(append(bytes.TrimSpace(signed), '\n'), forged...)
+}
+
+// TestWrappedForgeryRefused: `aiskao esoed check` reported the forgery "xsd: valid, signature:
+// verified" and exited 0; the demo's inbound delivered the first message and dropped the second
+// without a word. Now check exits non-zero naming the second root, and the inbound dead-letters it.
+func TestWrappedForgeryRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "forgery.xml")
+	if err := os.WriteFile(file, wrappedForgery(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := cli(t, "esoed", "check", file)
+	if code == 0 || !strings.Contains(out, "element after the root element at line") {
+		t.Errorf("esoed check: exit %d, want non-zero naming the second root:\n%s", code, out)
+	}
+
+	data := t.TempDir()
+	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
+	status, id, err := h.post(wrappedForgery(t))
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("post: status %d, err %v", status, err)
+	}
+	var dl []deadLetter
+	waitFor(t, "the forgery as a dead letter", 10*time.Second, func() bool {
+		dl, err = h.deadLetters()
+		return err == nil && len(dl) == 1
+	})
+	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element after the root element") {
+		t.Errorf("dead letter %+v", d)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(data, "out", "esoed-inbox")); len(entries) != 0 {
+		t.Errorf("the forgery was delivered: %d files", len(entries))
+	}
+}
+
+// outgoingConfig is the demo's ЕСОЕД sending route on an inbound of its own with no
+// authentication (the demo's /esoed/outgoing asks for a token), at /esoed/documents so that
+// hubProc.post reaches it.
+const outgoingConfig = `
+transport: { type: embedded }
+store: { type: sqlite }
+ops: { listen: "${AISKAO_OPS_ADDR}" }
+connectors:
+  outgoing-http:
+    type: http
+    listen: "${AISKAO_HTTP_ADDR}"
+    path: /esoed/documents
+    content_types: [application/xml]
+  esoed:
+    type: esoed
+    participants:
+      - { identifier: "000696327", guid: "{676150f9-dfb5-4723-a236-fb007f3eb046}", name: Столична община }
+    listen: "${AISKAO_ESOED_ADDR}"
+    cert: @ESOED@/demo-sofia.crt
+    key: @ESOED@/demo-sofia.key
+    ca: @ESOED@/demo-ca.crt
+    registry_file: @ESOED@/registry.yaml
+    retry_first: 15m
+    retries: 10
+routes:
+  - name: esoed-outgoing
+    from: outgoing-http
+    to: esoed
+    on_error:
+      retry: { max: 10, backoff: 15m, multiplier: 2, max_backoff: 128h, jitter: 0 }
+`
+
+// TestDeepPostToTheESOEDSinkDeadLetteredAtOnce is finding 3 as it was found: the ЕСОЕД sink
+// read the header of the 100,000-deep message (quadratic, 7.5 GB) and the message was never
+// dead-lettered. It must become a dead letter at its first attempt, within a second.
+func TestDeepPostToTheESOEDSinkDeadLetteredAtOnce(t *testing.T) {
+	esoedDir, err := filepath.Abs(filepath.Join("..", "..", "configs", "esoed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	config := filepath.Join(dir, "outgoing.yaml")
+	if err := os.WriteFile(config, []byte(strings.ReplaceAll(outgoingConfig, "@ESOED@", esoedDir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHub(t, config, filepath.Join(dir, "data"), "", "")
+	const depth = 100000
+	deep := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</Message>`)
+	start := time.Now()
+	status, id, err := h.post(deep)
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("post: status %d, err %v", status, err)
+	}
+	var dl []deadLetter
+	for {
+		if dl, err = h.deadLetters(); err != nil {
+			t.Fatal(err)
+		}
+		if len(dl) > 0 || time.Since(start) > 5*time.Second {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(start)
+	if len(dl) != 1 {
+		t.Fatalf("dead letters after %v: %+v", took, dl)
+	}
+	t.Logf("dead-lettered by the ЕСОЕД sink %v after the POST began", took)
+	if took > time.Second {
+		t.Errorf("dead-lettered after %v, want under a second", took)
+	}
+	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element depth exceeds the limit of 256") {
+		t.Errorf("dead letter %+v, want message %s at its first attempt, naming the depth limit", d, id)
+	}
+	rss := peakRSS(t, h.cmd.Process.Pid)
+	t.Logf("hub peak RSS %d MiB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
+	}
+}
