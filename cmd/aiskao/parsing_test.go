@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -231,5 +232,111 @@ func TestDeepPostToTheESOEDSinkDeadLetteredAtOnce(t *testing.T) {
 	t.Logf("hub peak RSS %d MiB", rss>>20)
 	if rss > 200<<20 {
 		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
+	}
+}
+
+// crashConfig delivers what /esoed/documents receives to an HTTP server that never answers: a
+// message the process is busy with when it is killed, as when a message brings a process down.
+const crashConfig = `
+transport: @TRANSPORT@
+store: @STORE@
+ops: { listen: "${AISKAO_OPS_ADDR}" }
+connectors:
+  in: { type: http, listen: "${AISKAO_HTTP_ADDR}", path: /esoed/documents, content_types: [application/xml] }
+  hang: { type: http, url: "@URL@", timeout: 1h }
+routes:
+  - name: crash
+    from: in
+    to: hang
+    timeout: 1h
+    on_error: { max_deliveries: 2 }
+`
+
+// TestMessageThatKillsTheProcessIsDeadLettered: a message whose processing the process never
+// survives (here: killed with SIGKILL while it is delivering the message) comes back after each
+// restart; after max_deliveries (2) deliveries without an outcome the next start dead-letters it
+// as poison without processing it again. On both transports: the embedded one counts deliveries
+// in its SQLite file, a RabbitMQ quorum queue in the broker.
+func TestMessageThatKillsTheProcessIsDeadLettered(t *testing.T) {
+	for _, tr := range []struct {
+		name, transport, store string
+	}{
+		{"embedded", "{ type: embedded }", "{ type: sqlite }"},
+		{"rabbitmq", `{ type: rabbitmq, url: "${AISKAO_AMQP_URL}", queue_type: quorum, exchange_prefix: "${AISKAO_AMQP_PREFIX}", queue_prefix: "${AISKAO_AMQP_PREFIX}" }`,
+			`{ type: postgres, url: "${AISKAO_POSTGRES_URL}", schema: "${AISKAO_POSTGRES_SCHEMA}" }`},
+	} {
+		t.Run(tr.name, func(t *testing.T) {
+			received := make(chan struct{}, 16)
+			stop := make(chan struct{})
+			sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				received <- struct{}{}
+				select { // never answers: the hub is killed meanwhile
+				case <-r.Context().Done():
+				case <-stop:
+				}
+			}))
+			t.Cleanup(sink.Close)
+			t.Cleanup(func() { close(stop) })
+			config := filepath.Join(t.TempDir(), "crash.yaml")
+			text := strings.NewReplacer("@TRANSPORT@", tr.transport, "@STORE@", tr.store, "@URL@", sink.URL).Replace(crashConfig)
+			if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			// start runs the hub (again) and returns how to post to it, kill it and list its dead letters.
+			var start func() (post func([]byte) (int, string, error), kill func(), deadLetters func() ([]deadLetter, error))
+			if tr.name == "embedded" {
+				data, httpAddr, opsAddr := t.TempDir(), freeAddr(t), freeAddr(t)
+				start = func() (func([]byte) (int, string, error), func(), func() ([]deadLetter, error)) {
+					h := startHub(t, config, data, httpAddr, opsAddr)
+					return func(b []byte) (int, string, error) { return h.post(b) },
+						func() { _ = h.cmd.Process.Kill(); h.wait(10 * time.Second) },
+						h.deadLetters
+				}
+			} else {
+				d := newDeployment(t, config, []string{"crash"})
+				var p *proc
+				start = func() (func([]byte) (int, string, error), func(), func() ([]deadLetter, error)) {
+					if p == nil {
+						p = d.start("hub")
+					} else {
+						p = d.restart(p)
+					}
+					h := &hubProc{t: t, httpAddr: p.httpAddr, opsAddr: p.opsAddr}
+					return func(b []byte) (int, string, error) { return h.post(b) }, func() { p.kill(t) }, h.deadLetters
+				}
+			}
+
+			post, kill, _ := start()
+			status, id, err := post(readSample(t, "registration-request.xml"))
+			if err != nil || status != http.StatusAccepted {
+				t.Fatalf("post: status %d, err %v", status, err)
+			}
+			for i := range 2 {
+				select {
+				case <-received:
+				case <-time.After(30 * time.Second):
+					t.Fatalf("delivery %d did not reach the sink", i+1)
+				}
+				kill()
+				if i == 0 {
+					_, kill, _ = start()
+				}
+			}
+			_, _, deadLetters := start()
+			var dl []deadLetter
+			waitFor(t, "the message as a dead letter", 30*time.Second, func() bool {
+				dl, err = deadLetters()
+				return err == nil && len(dl) == 1
+			})
+			if d := dl[0]; d.MessageID != id || d.Step != "delivery" || d.Attempts != 3 || !strings.Contains(d.Error, "delivered 3 times without being settled, more than max_deliveries 2") {
+				t.Errorf("dead letter %+v", d)
+			}
+			select {
+			case <-received:
+				t.Error("the poison message was delivered again")
+			case <-time.After(200 * time.Millisecond):
+			}
+		})
 	}
 }
