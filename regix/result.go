@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // Result is ServiceResultData, the answer of the entry point.
@@ -104,6 +106,9 @@ type innerXML struct {
 // *FaultError; otherwise the ServiceResultData in the body is returned. It
 // does not judge HasError or the response document; the client does.
 func ParseResultData(body []byte) (*Result, error) {
+	if err := xmllimit.Check(trimBOM(body), xmllimit.Limits{}, nil); err != nil {
+		return nil, fmt.Errorf("regix: the answer is refused: %w", err)
+	}
 	var env soapEnvelope
 	if err := xml.Unmarshal(trimBOM(body), &env); err != nil {
 		return nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)

@@ -340,3 +340,24 @@ func TestMessageThatKillsTheProcessIsDeadLettered(t *testing.T) {
 		})
 	}
 }
+
+// TestESOEDCheckDeepMessage: `aiskao esoed check` on the 100,000-deep message inside a real
+// signed one took 67 s and 10 GB; it must refuse it at once, naming the depth limit.
+func TestESOEDCheckDeepMessage(t *testing.T) {
+	signed := string(readSample(t, "status-response.xml"))
+	i := strings.Index(signed, "<Body>") + len("<Body>")
+	const depth = 100000
+	file := filepath.Join(t.TempDir(), "deep.xml")
+	if err := os.WriteFile(file, []byte(signed[:i]+strings.Repeat("<a>", depth)+strings.Repeat("</a>", depth)+signed[i:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, code := cli(t, "esoed", "check", file)
+	took := time.Since(start)
+	if code == 0 || !strings.Contains(out, "element depth exceeds the limit of 256") {
+		t.Errorf("exit %d, want non-zero naming the depth limit:\n%s", code, out)
+	}
+	if took > 2*time.Second {
+		t.Errorf("took %v, want well under 2 s", took)
+	}
+}
