@@ -113,7 +113,6 @@ func (e *Error) Is(target error) bool {
 // and the stream ends there with io.EOF.
 type Decoder struct {
 	d     *xml.Decoder
-	in    *countingReader
 	lim   Limits
 	depth int
 	root  bool // the root element has started
@@ -128,8 +127,15 @@ type Decoder struct {
 // underlying decoder is strict, as encoding/xml's default.
 func NewDecoder(r io.Reader, lim Limits) *Decoder {
 	lim = lim.WithDefaults()
-	in := &countingReader{r: r, max: lim.MaxBytes}
-	return &Decoder{d: xml.NewDecoder(in), in: in, lim: lim}
+	// A reader over bytes in memory (bytes.Reader, strings.Reader) tells its size: within the
+	// limit it is read directly, which encoding/xml does byte by byte without a buffer between.
+	if sized, ok := r.(interface {
+		io.ByteReader
+		Len() int
+	}); ok && int64(sized.Len()) <= lim.MaxBytes {
+		return &Decoder{d: xml.NewDecoder(r), lim: lim}
+	}
+	return &Decoder{d: xml.NewDecoder(&countingReader{r: r, max: lim.MaxBytes}), lim: lim}
 }
 
 // SetCharsetReader sets the decoder's CharsetReader, for documents in encodings other than

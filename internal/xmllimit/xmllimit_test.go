@@ -2,6 +2,7 @@ package xmllimit
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,37 @@ func TestDefaults(t *testing.T) {
 	l := Limits{MaxDepth: 5}.WithDefaults()
 	if l.MaxDepth != 5 || l.MaxBytes != Default.MaxBytes || l.MaxAttrs != Default.MaxAttrs || l.MaxName != Default.MaxName || l.MaxText != Default.MaxText {
 		t.Fatalf("%+v", l)
+	}
+}
+
+// TestDecoderSize checks the size limit on a stream and on bytes in memory, which are read
+// without counting when they fit.
+func TestDecoderSize(t *testing.T) {
+	doc := "<a>" + strings.Repeat("<b/>", 100) + "</a>"
+	lim := Limits{MaxBytes: int64(len(doc))}
+	for name, r := range map[string]func(string) io.Reader{
+		"stream":    func(s string) io.Reader { return io.MultiReader(strings.NewReader(s)) },
+		"in memory": func(s string) io.Reader { return strings.NewReader(s) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := readAll(NewDecoder(r(doc), lim)); err != nil {
+				t.Errorf("%d bytes at the limit: %v", len(doc), err)
+			}
+			err := readAll(NewDecoder(r(doc+" "), lim))
+			if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "document size exceeds the limit of 407") {
+				t.Errorf("a byte over the limit: %v", err)
+			}
+		})
+	}
+}
+
+func readAll(d *Decoder) error {
+	for {
+		if _, err := d.Token(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
 	}
 }
