@@ -77,6 +77,7 @@ type frame struct {
 	state    mstate
 	allSeen  []bool
 	counts   []nameCount
+	countMap map[qname]int // counts, once the children have many distinct names
 	text     []byte
 	b64      b64
 	mode     textMode
@@ -416,15 +417,43 @@ func hasValueFacets(st *simpleType) bool {
 
 // childSeg names a child in paths, counting repeats.
 func (f *frame) childSeg(name qname) string {
-	for i := range f.counts {
-		if f.counts[i].name == name {
-			f.counts[i].n++
-			return fmt.Sprintf("%s[%d]", name.local, f.counts[i].n)
+	n := 1
+	switch {
+	case f.countMap != nil:
+		n = f.countMap[name] + 1
+		f.countMap[name] = n
+	default:
+		found := false
+		for i := range f.counts {
+			if f.counts[i].name == name {
+				f.counts[i].n++
+				n, found = f.counts[i].n, true
+				break
+			}
+		}
+		switch {
+		case found:
+		case len(f.counts) < maxCountList:
+			f.counts = append(f.counts, nameCount{name, 1})
+		default:
+			// Many distinct names among the children: a search of the list for each child
+			// would make the work quadratic in their number.
+			f.countMap = make(map[qname]int, 2*maxCountList)
+			for _, c := range f.counts {
+				f.countMap[c.name] = c.n
+			}
+			f.countMap[name] = 1
+			f.counts = nil
 		}
 	}
-	f.counts = append(f.counts, nameCount{name, 1})
-	return name.local
+	if n == 1 {
+		return name.local
+	}
+	return fmt.Sprintf("%s[%d]", name.local, n)
 }
+
+// maxCountList is how many distinct child names a frame counts in a list before a map.
+const maxCountList = 16
 
 // child matches a child element against the parent's content model. It
 // returns the declaration or the wildcard matched, or neither after
