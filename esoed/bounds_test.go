@@ -3,6 +3,7 @@ package esoed
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -134,5 +135,36 @@ func TestWrappedForgeryRefused(t *testing.T) {
 	}
 	if _, err := ParseHeader(bytes.NewReader(append(append([]byte{}, one...), "x"...))); err == nil || !strings.Contains(err.Error(), "text after the root element") {
 		t.Errorf("text after the root: %v", err)
+	}
+}
+
+// TestAnyContentLinear: DocAddData is canonicalized element by element; the namespace prefixes in
+// scope were copied at every element, so 200 prefixes declared once made each of 20,000 empty
+// elements cost a map of 200 (100 MB for 88 KB). Now only an element that declares a
+// prefix copies them, and no more than maxPrefixes may be in scope.
+func TestAnyContentLinear(t *testing.T) {
+	var decls strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&decls, ` xmlns:p%d="urn:p%d"`, i, i)
+	}
+	doc := func(decls string, children int) []byte {
+		return []byte(strings.Replace(string(sample(t, "status-response.xml")), "</DocRegStatus>",
+			"</DocRegStatus><DocAddData><x"+decls+">"+strings.Repeat("<y/>", children)+"</x></DocAddData>", 1))
+	}
+	in := doc(decls.String(), 20000)
+	var err error
+	n := allocated(func() { _, _, err = ParseMessage(bytes.NewReader(in)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// encoding/xml takes about 50 bytes for each byte of empty elements four bytes long.
+	if limit := uint64(64*len(in) + 1<<20); n > limit {
+		t.Errorf("allocated %d bytes for %d bytes, want at most %d", n, len(in), limit)
+	}
+	for i := 60; i < 70; i++ {
+		fmt.Fprintf(&decls, ` xmlns:p%d="urn:p%d"`, i, i)
+	}
+	if _, _, err := ParseMessage(bytes.NewReader(doc(decls.String(), 1))); err == nil || !strings.Contains(err.Error(), "more than 64 namespace prefixes in scope") {
+		t.Errorf("70 prefixes in scope: %v", err)
 	}
 }
