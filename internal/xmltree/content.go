@@ -225,6 +225,19 @@ func (p *parser) startTag(parent *xmlquery.Node, i int) (int, bool) {
 	// Declarations first, in order: encoding/xml's scoped prefix map and xmlquery's
 	// global URI map, which only a prefixed declaration always overwrites.
 	mark := len(p.ns)
+	if mark+len(raw) > maxBindings {
+		// Prefixes are resolved by searching the declarations in scope: with many of them,
+		// xmlquery's maps do better.
+		decls := 0
+		for _, a := range raw {
+			if a.prefix == "xmlns" || a.prefix == "" && a.local == "xmlns" {
+				decls++
+			}
+		}
+		if mark+decls > maxBindings {
+			return 0, false
+		}
+	}
 	for _, a := range raw {
 		switch {
 		case a.prefix == "" && a.local == "xmlns":

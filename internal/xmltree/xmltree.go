@@ -71,6 +71,9 @@ const (
 	// maxSpaces bounds the linear namespace table; documents with more distinct
 	// namespace URIs fall back.
 	maxSpaces = 64
+	// maxBindings bounds the namespace declarations in scope, which a prefix is looked up
+	// among; documents with more fall back, so that the work stays linear.
+	maxBindings = 64
 )
 
 // frame is an open element.
