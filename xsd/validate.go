@@ -281,6 +281,12 @@ func (v *validator) start(t xml.StartElement) error {
 			v.ns = append(v.ns, binding{"", a.Value})
 		}
 	}
+	if len(v.ns) > maxBindings {
+		// Prefixes of xsi:type and QName values are looked up among the declarations in
+		// scope; without a bound, many of them would make that work quadratic.
+		v.report("limit", "more than %d namespace declarations in scope", maxBindings)
+		return errStop
+	}
 	var parent *frame
 	if n := len(v.stack); n > 0 {
 		parent = v.stack[n-1]
@@ -451,6 +457,9 @@ func (f *frame) childSeg(name qname) string {
 	}
 	return fmt.Sprintf("%s[%d]", name.local, n)
 }
+
+// maxBindings bounds the namespace declarations in scope.
+const maxBindings = 256
 
 // maxCountList is how many distinct child names a frame counts in a list before a map.
 const maxCountList = 16

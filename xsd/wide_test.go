@@ -47,3 +47,23 @@ func TestChildSegCounts(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
+
+// TestManyBindingsRefused: more than 256 namespace declarations in scope make the document
+// invalid at once, with one problem.
+func TestManyBindingsRefused(t *testing.T) {
+	s := compileString(t, map[string]string{"s.xsd": structSchema}, "s.xsd")
+	var b strings.Builder
+	b.WriteString(`<Root xmlns="urn:t"><Person kind="a"><Id>p1</Id><First>A</First></Person>`)
+	for d := range 2 {
+		b.WriteString(`<o:x xmlns:o="urn:o"`)
+		for i := range 200 {
+			fmt.Fprintf(&b, ` xmlns:p%d_%d="urn:p"`, d, i)
+		}
+		b.WriteString(">")
+	}
+	b.WriteString(`</o:x></o:x></Root>`)
+	ps := problems(t, s, b.String())
+	if len(ps) != 1 || ps[0].Rule != "limit" || !strings.Contains(ps[0].Message, "more than 256 namespace declarations in scope") {
+		t.Fatalf("got %v", ps)
+	}
+}
