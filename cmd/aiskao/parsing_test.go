@@ -361,3 +361,29 @@ func TestESOEDCheckDeepMessage(t *testing.T) {
 		t.Errorf("took %v, want well under 2 s", took)
 	}
 }
+
+// TestWidePostBounded: 10 MB of empty elements (2.5 million) made a tree of 440 MB. The element
+// limit refuses it while reading, before anything is built: a dead letter at its first attempt,
+// the hub's peak RSS under 200 MB.
+func TestWidePostBounded(t *testing.T) {
+	data := t.TempDir()
+	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
+	wide := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a/>", 2500000) + `</Message>`)
+	status, id, err := h.post(wide)
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("post: status %d, err %v", status, err)
+	}
+	var dl []deadLetter
+	waitFor(t, "the wide message as a dead letter", 30*time.Second, func() bool {
+		dl, err = h.deadLetters()
+		return err == nil && len(dl) == 1
+	})
+	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element count exceeds the limit of 1048576 at line 1, column") {
+		t.Errorf("dead letter %+v", d)
+	}
+	rss := peakRSS(t, h.cmd.Process.Pid)
+	t.Logf("hub peak RSS %d MiB for a %d-byte message", rss>>20, len(wide))
+	if rss > 200<<20 {
+		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
+	}
+}

@@ -35,6 +35,9 @@ type Limits struct {
 	// MaxText is the length in bytes of one text node, attribute value, comment or processing
 	// instruction; base64 attachments of ЕСОЕД messages are one text node each.
 	MaxText int
+	// MaxElements is how many elements the document may have: what a tree built from it
+	// costs grows with them (about 170 bytes a node in xmlquery's), not with the bytes.
+	MaxElements int
 }
 
 // Default are the limits of every reader that is not told otherwise: far above what real
@@ -45,6 +48,9 @@ var Default = Limits{
 	MaxAttrs: 256,
 	MaxName:  1024,
 	MaxText:  64 << 20,
+	// A million elements: far more than any message, room for large batch files; 10 MB
+	// of empty elements would otherwise make a tree of 2.5 million nodes (440 MB).
+	MaxElements: 1 << 20,
 }
 
 // WithDefaults returns l with each zero field set from [Default].
@@ -63,6 +69,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxText <= 0 {
 		l.MaxText = Default.MaxText
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = Default.MaxElements
 	}
 	return l
 }
@@ -115,6 +124,7 @@ type Decoder struct {
 	d     *xml.Decoder
 	lim   Limits
 	depth int
+	elems int
 	root  bool // the root element has started
 	done  bool // the root element has ended
 	err   error
@@ -189,6 +199,9 @@ func (d *Decoder) check(tok xml.Token) error {
 		}
 		d.root = true
 		d.depth++
+		if d.elems++; d.elems > d.lim.MaxElements {
+			return d.fail("element count", int64(d.lim.MaxElements), "<"+clip(t.Name.Local)+">")
+		}
 		if d.depth > d.lim.MaxDepth {
 			return d.fail("element depth", int64(d.lim.MaxDepth), "<"+clip(t.Name.Local)+">")
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestCheck(t *testing.T) {
-	small := Limits{MaxDepth: 3, MaxBytes: 200, MaxAttrs: 2, MaxName: 8, MaxText: 16}
+	small := Limits{MaxDepth: 3, MaxBytes: 200, MaxAttrs: 2, MaxName: 8, MaxText: 16, MaxElements: 10}
 	for _, c := range []struct {
 		name, doc string
 		want      string // "" for accepted; "limit:" prefix for a limit error
@@ -16,6 +16,8 @@ func TestCheck(t *testing.T) {
 		{"plain", `<a><b x="1"/>text</a>`, ""},
 		{"prolog and epilog", "\ufeff<?xml version=\"1.0\"?>\n<!-- c --><a/>\n<!-- d --> <?p x?>\n", ""},
 		{"depth at the limit", `<a><b><c/></b></a>`, ""},
+		{"elements at the limit", `<a>` + strings.Repeat("<b/>", 9) + `</a>`, ""},
+		{"too many elements", `<a>` + strings.Repeat("<b/>", 10) + `</a>`, "limit:element count exceeds the limit of 10 at line 1, column 40 (<b>)"},
 		{"too deep", `<a><b><c><d/></c></b></a>`, "limit:element depth exceeds the limit of 3 at line 1, column 10 (<d>)"},
 		{"too many attributes", `<a x="1" y="2" z="3"/>`, "limit:attribute count exceeds the limit of 2"},
 		{"long name", `<abcdefghi/>`, "limit:name length exceeds the limit of 8"},
@@ -23,7 +25,7 @@ func TestCheck(t *testing.T) {
 		{"long text", `<a>0123456789abcdefgh</a>`, "limit:text size exceeds the limit of 16"},
 		{"long value", `<a x="0123456789abcdefgh"/>`, "limit:attribute value size exceeds the limit of 16"},
 		{"long comment", `<a><!--0123456789abcdefgh--></a>`, "limit:comment size exceeds the limit of 16"},
-		{"too large", `<a>` + strings.Repeat("<b/>", 60) + `</a>`, "limit:document size exceeds the limit of 200"},
+		{"too large", `<a>` + strings.Repeat("<!---->", 30) + `</a>`, "limit:document size exceeds the limit of 200"},
 		{"second root", "<a/>\n<b/>", "element after the root element at line 2, column 1 (<b>: a document has exactly one root element)"},
 		{"text after root", `<a/>x`, "text after the root element at line 1, column 5"},
 		{"text before root", `x<a/>`, "text before the root element"},
@@ -67,7 +69,7 @@ func TestDecoderAfterError(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	l := Limits{MaxDepth: 5}.WithDefaults()
-	if l.MaxDepth != 5 || l.MaxBytes != Default.MaxBytes || l.MaxAttrs != Default.MaxAttrs || l.MaxName != Default.MaxName || l.MaxText != Default.MaxText {
+	if l.MaxDepth != 5 || l.MaxBytes != Default.MaxBytes || l.MaxAttrs != Default.MaxAttrs || l.MaxName != Default.MaxName || l.MaxText != Default.MaxText || l.MaxElements != Default.MaxElements {
 		t.Fatalf("%+v", l)
 	}
 }

@@ -154,6 +154,11 @@ func parseFast(b []byte, lim xmllimit.Limits) (*xmlquery.Node, bool) {
 	p.spaces = append(p.spaces, space{uri: xmlURL, prefix: "xml"})
 
 	lt := strings.Count(p.s, "<")
+	if lt > lim.MaxElements {
+		// It may have more elements than allowed: xmllimit counts them without building
+		// anything, and xmlquery builds the tree if they are few enough.
+		return nil, false
+	}
 	// Each '<' starts at most one node and each text node precedes a '<' or ends the
 	// input; indented documents come close to one and a half nodes per '<'.
 	p.nodesMax = 2*lt + 3

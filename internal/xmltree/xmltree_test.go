@@ -298,7 +298,7 @@ func TestVeryDeep(t *testing.T) {
 // TestRefused is finding 5 of issue 17 and the limits: documents xmlquery takes but the hub
 // must not. A second root element used to be dropped from the tree without a word.
 func TestRefused(t *testing.T) {
-	small := xmllimit.Limits{MaxDepth: 3, MaxAttrs: 2, MaxName: 8, MaxText: 16, MaxBytes: 4096}
+	small := xmllimit.Limits{MaxDepth: 3, MaxAttrs: 2, MaxName: 8, MaxText: 16, MaxBytes: 4096, MaxElements: 100}
 	for _, c := range []struct {
 		name, doc string
 		lim       xmllimit.Limits
@@ -318,7 +318,8 @@ func TestRefused(t *testing.T) {
 		{"cdata", `<a><![CDATA[0123456789abcdefgh]]></a>`, small, "text size exceeds the limit of 16"},
 		{"attribute value", `<a x="0123456789abcdefgh"/>`, small, "attribute value size exceeds the limit of 16"},
 		{"comment", `<a><!--0123456789abcdefgh--></a>`, small, "comment size exceeds the limit of 16"},
-		{"size", "<a>" + strings.Repeat("<b/>", 1100) + "</a>", small, "document size exceeds the limit of 4096"},
+		{"size", "<a>" + strings.Repeat("<!---->", 600) + "</a>", small, "document size exceeds the limit of 4096"},
+		{"elements", "<a>" + strings.Repeat("<b/>", 100) + "</a>", small, "element count exceeds the limit of 100 at line 1, column 400 (<b>)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := ParseWith([]byte(c.doc), c.lim); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -396,4 +397,18 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestManyTagsFewElements: a document with more '<' than the element limit but not more
+// elements leaves the fast path and is still parsed, like xmlquery's.
+func TestManyTagsFewElements(t *testing.T) {
+	lim := xmllimit.Limits{MaxElements: 100}
+	doc := []byte("<a>" + strings.Repeat("<b></b><!---->", 60) + "</a>")
+	if _, ok := parseFast(doc, lim.WithDefaults()); ok {
+		t.Error("fast path taken")
+	}
+	differentialWith(t, doc, lim)
+	if _, err := ParseWith(doc, lim); err != nil {
+		t.Fatal(err)
+	}
 }
