@@ -91,7 +91,7 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 		m.doc, m.docErr = xmltree.ParseWith(p, xmllimit.Limits{MaxDepth: MaxXMLDepth})
 		var le *xmllimit.Error
 		switch {
-		case errors.As(m.docErr, &le) && le.What == "element depth":
+		case errors.As(m.docErr, &le) && le.What == xmllimit.WhatDepth:
 			m.docErr = fmt.Errorf("payload XML is nested deeper than %d elements: %w", MaxXMLDepth, m.docErr)
 		case errors.Is(m.docErr, xmllimit.ErrLimit):
 			m.docErr = fmt.Errorf("payload XML refused: %w", m.docErr)

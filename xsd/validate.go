@@ -255,9 +255,9 @@ func (v *validator) resolvePrefix(prefix string) (string, bool) {
 func (v *validator) refused(le *xmllimit.Error) error {
 	rule := "syntax"
 	switch {
-	case le.What == "element depth":
+	case le.What == xmllimit.WhatDepth:
 		rule = "depth"
-	case strings.HasPrefix(le.What, "DOCTYPE"):
+	case le.What == xmllimit.WhatDoctype:
 		rule = "doctype"
 	case le.Limit > 0:
 		rule = "limit"

@@ -76,6 +76,12 @@ func (l Limits) WithDefaults() Limits {
 	return l
 }
 
+// What an [Error] names, for callers that tell refusals apart.
+const (
+	WhatDepth   = "element depth"
+	WhatDoctype = "DOCTYPE or other declaration not allowed"
+)
+
 // ErrLimit is matched (errors.Is) by every error that reports an exceeded limit.
 var ErrLimit = errors.New("limit exceeded")
 
@@ -203,7 +209,7 @@ func (d *Decoder) check(tok xml.Token) error {
 			return d.fail("element count", int64(d.lim.MaxElements), "<"+clip(t.Name.Local)+">")
 		}
 		if d.depth > d.lim.MaxDepth {
-			return d.fail("element depth", int64(d.lim.MaxDepth), "<"+clip(t.Name.Local)+">")
+			return d.fail(WhatDepth, int64(d.lim.MaxDepth), "<"+clip(t.Name.Local)+">")
 		}
 		if len(t.Name.Local) > d.lim.MaxName {
 			return d.fail("name length", int64(d.lim.MaxName), "element "+clip(t.Name.Local))
@@ -243,7 +249,7 @@ func (d *Decoder) check(tok xml.Token) error {
 			return d.fail("processing instruction size", int64(d.lim.MaxText), "")
 		}
 	case xml.Directive:
-		return d.fail("DOCTYPE or other declaration not allowed", 0, "<!"+clip(string(bytes.TrimSpace(t)))+">")
+		return d.fail(WhatDoctype, 0, "<!"+clip(string(bytes.TrimSpace(t)))+">")
 	}
 	return nil
 }
