@@ -93,7 +93,8 @@ var ErrNoRoot = errors.New("no root element")
 // are where the offending token starts, or, for the document's size, where reading stopped;
 // Offset is the byte offset there.
 type Error struct {
-	// What names the limit or the structure, e.g. "depth", "size", "second root element".
+	// What names the limit or the structure, e.g. "element depth", "document size",
+	// "element after the root element".
 	What string
 	// Limit is the limit exceeded, 0 for a structural refusal.
 	Limit int64
