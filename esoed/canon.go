@@ -16,6 +16,10 @@ import (
 // element; deeper input is refused rather than followed.
 const maxDepth = 64
 
+// maxPrefixes bounds the namespace prefixes in scope in any-content, which each namespaced
+// attribute's prefix is looked up among.
+const maxPrefixes = 64
+
 const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 
 // canonicalFragment canonicalizes XML content (elements, text, processing instructions) for a
@@ -42,7 +46,7 @@ func canonicalFragment(x RawXML) ([]byte, error) {
 // including its end, and returns that content in XML c14n 1.0 form (without comments), with
 // elements written unprefixed under default namespace declarations. The parent is taken to be
 // in the messaging namespace with no prefixes in scope.
-func canonicalContent(d *xml.Decoder) ([]byte, error) {
+func canonicalContent(d interface{ Token() (xml.Token, error) }) ([]byte, error) {
 	type scope struct {
 		def string
 		pre map[string]string // prefix → namespace, as rendered
@@ -63,15 +67,22 @@ func canonicalContent(d *xml.Decoder) ([]byte, error) {
 				return nil, fmt.Errorf("any-content: nested deeper than %d elements", maxDepth)
 			}
 			parent := stack[len(stack)-1]
-			sc := scope{def: t.Name.Space, pre: cloneMap(parent.pre)}
+			// The parent's prefixes are shared until the element binds one of its own: copying
+			// them at every element made the work grow with their number times the elements.
+			sc := scope{def: t.Name.Space, pre: parent.pre}
 			type decl struct{ prefix, uri string }
 			var decls []decl
+			tooMany := false
 			bind := func(p, uri string) {
 				if sc.pre[p] == uri {
 					return
 				}
+				if len(decls) == 0 {
+					sc.pre = cloneMap(parent.pre)
+				}
 				sc.pre[p] = uri
 				decls = append(decls, decl{p, uri})
+				tooMany = tooMany || len(sc.pre) > maxPrefixes
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" {
@@ -100,6 +111,9 @@ func canonicalContent(d *xml.Decoder) ([]byte, error) {
 					}
 					attrs = append(attrs, attr{a.Name.Space, a.Name.Local, p + ":" + a.Name.Local, a.Value})
 				}
+			}
+			if tooMany {
+				return nil, fmt.Errorf("any-content: more than %d namespace prefixes in scope at %s", maxPrefixes, t.Name.Local)
 			}
 			b = append(b, '<')
 			b = append(b, t.Name.Local...)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // Namespace is the namespace of ЕСОЕД messages.
@@ -64,14 +66,25 @@ func ValidGUID(s string) bool { return guidRE.MatchString(s) }
 
 // ParseHeader reads a message in one streaming pass and returns its summary. Attachment contents
 // (AttBody) are skipped token by token, never stored. A document with a DOCTYPE is refused (no
-// entity is expanded or fetched).
+// entity is expanded or fetched), and so is one with a second root element or text after the
+// root; the document is bounded by xmllimit.Default (depth, size, attributes, names, texts).
+// The work is linear in the input: only the few paths the summary reads are ever built.
 //
 // It fails when the input is not XML, when the root is not {Namespace}Message, and when the header
 // lacks a field, a GUID is not in braces or a date is malformed; in the last cases the summary read
 // so far is returned with the error, so that a caller can still say which message it was.
 // ParseHeader does not validate against the schema: see [Schema].
 func ParseHeader(r io.Reader) (*Summary, error) {
-	d := xml.NewDecoder(r)
+	return ParseHeaderWith(r, xmllimit.Limits{})
+}
+
+// summaryDepth is the deepest path below Message that the summary reads:
+// Body/DocumentRegistrationRequest/Document/DocID/DocumentNumber/DocNumber.
+const summaryDepth = 6
+
+// ParseHeaderWith is [ParseHeader] under the given limits (zero fields from xmllimit.Default).
+func ParseHeaderWith(r io.Reader, lim xmllimit.Limits) (*Summary, error) {
+	d := xmllimit.NewDecoder(r, lim)
 	s := &Summary{}
 	var (
 		path []string // local names from Message down, in the messaging namespace
@@ -81,22 +94,18 @@ func ParseHeader(r io.Reader) (*Summary, error) {
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
-			if !seen["Message"] {
-				return nil, errors.New("esoed: not XML: no root element")
-			}
 			break
 		}
 		if err != nil {
 			if len(path) == 0 && len(seen) == 0 {
+				if errors.Is(err, xmllimit.ErrNoRoot) {
+					return nil, errors.New("esoed: not XML: no root element")
+				}
 				return nil, fmt.Errorf("esoed: not XML: %w", err)
 			}
 			return s, fmt.Errorf("esoed: malformed XML: %w", err)
 		}
 		switch t := tok.(type) {
-		case xml.Directive:
-			if strings.HasPrefix(strings.TrimSpace(string(t)), "DOCTYPE") {
-				return nil, errors.New("esoed: a DOCTYPE is not allowed in a message")
-			}
 		case xml.StartElement:
 			if len(path) == 0 {
 				if t.Name.Space != Namespace || t.Name.Local != "Message" {
@@ -121,11 +130,15 @@ func ParseHeader(r io.Reader) (*Summary, error) {
 			text.Reset()
 		case xml.CharData:
 			if text.Len() < 4096 {
-				text.Write(t)
+				text.Write(t[:min(len(t), 4096)])
 			}
 		case xml.EndElement:
-			if err := s.set(strings.Join(path[1:], "/"), strings.TrimSpace(text.String()), seen); err != nil {
-				return s, err
+			// Deeper elements hold nothing the summary reads; joining their paths would make
+			// the work quadratic in the depth.
+			if n := len(path) - 1; n >= 1 && n <= summaryDepth {
+				if err := s.set(strings.Join(path[1:], "/"), strings.TrimSpace(text.String()), seen); err != nil {
+					return s, err
+				}
 			}
 			path = path[:len(path)-1]
 			text.Reset()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // ParseOptions changes how [ParseMessageWith] reads a message.
@@ -22,11 +24,16 @@ type ParseOptions struct {
 	// (AttComment and AttMIMEType follow AttBody in the schema). content is valid only during
 	// the call. An error stops the parse.
 	Attachment func(index int, a *Attachment, content io.Reader) error
+	// Limits bounds the document (depth, size, attributes, names, texts); zero fields take
+	// xmllimit.Default. An attachment is one text node, so MaxText bounds an attachment's size.
+	Limits xmllimit.Limits
 }
 
 // ParseMessage reads a whole message into the model in one streaming pass. Attachment contents
 // are decoded from base64 straight out of the XML decoder's buffer into one byte slice each;
-// the base64 text is not copied. A DOCTYPE is refused; nothing is expanded or fetched.
+// the base64 text is not copied. A DOCTYPE is refused; nothing is expanded or fetched. The
+// document is bounded by xmllimit.Default (depth, size, attributes, names, texts) and must have
+// exactly one root element.
 //
 // It checks the structure it needs (elements in order, GUIDs in braces, dates, enumerations,
 // MessageType matching the body), not everything the schema says: validate with [Schema]
@@ -39,7 +46,7 @@ func ParseMessage(r io.Reader) (*Message, bool, error) {
 // ParseMessageWith is [ParseMessage] with options. It returns the message, whether it carries
 // a Signature, and the first problem, naming the element path.
 func ParseMessageWith(r io.Reader, opt ParseOptions) (*Message, bool, error) {
-	p := &parser{d: xml.NewDecoder(r), opt: opt}
+	p := &parser{d: xmllimit.NewDecoder(r, opt.Limits), opt: opt}
 	m, err := p.message()
 	if err != nil {
 		return nil, p.signed, fmt.Errorf("esoed: parse: %w", err)
@@ -48,7 +55,7 @@ func ParseMessageWith(r io.Reader, opt ParseOptions) (*Message, bool, error) {
 }
 
 type parser struct {
-	d      *xml.Decoder
+	d      *xmllimit.Decoder
 	opt    ParseOptions
 	path   []string
 	signed bool
@@ -90,17 +97,10 @@ func (p *parser) message() (*Message, error) {
 	for {
 		tok, err := p.d.Token()
 		if err != nil {
-			if err == io.EOF {
+			if errors.Is(err, xmllimit.ErrNoRoot) {
 				return nil, errors.New("not XML: no root element")
 			}
 			return nil, fmt.Errorf("not XML: %w", err)
-		}
-		if d, ok := tok.(xml.Directive); ok {
-			_ = d
-			return nil, errors.New("a DOCTYPE is not allowed in a message")
-		}
-		if t, ok := tok.(xml.CharData); ok && len(bytes.TrimSpace(t)) > 0 {
-			return nil, errors.New("not XML: text before the root element")
 		}
 		if s, ok := tok.(xml.StartElement); ok {
 			root = s
@@ -136,22 +136,14 @@ func (p *parser) message() (*Message, error) {
 	if t := m.Body.Type(); m.Header.MessageType != t {
 		return nil, fmt.Errorf("Message/Header/MessageType: %q does not match the body, which is %s", m.Header.MessageType, t)
 	}
-	// Anything after the root is refused: a second document is not a message.
+	// Anything after the root is refused (the decoder refuses a second root element and text):
+	// a second document is not a message.
 	for {
-		tok, err := p.d.Token()
-		if err == io.EOF {
-			return m, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("malformed XML after Message: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return nil, fmt.Errorf("element %s after the root element", t.Name.Local)
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
-				return nil, errors.New("text after the root element")
+		if _, err := p.d.Token(); err != nil {
+			if err == io.EOF {
+				return m, nil
 			}
+			return nil, fmt.Errorf("after Message: %w", err)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package esoed
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // ErrNoSignature is returned by [VerifySignature] for a message that carries no Signature.
@@ -79,8 +80,10 @@ func VerifySignature(ctx context.Context, raw []byte, trust *Trust) (*Signed, er
 // make a certificate with any name and serial number. Use [VerifySignature] to decide whether
 // to believe a message; this is for tools that show an untrusted signature for what it is.
 func VerifySignatureIntegrity(raw []byte) (*Signed, error) {
-	if bytes.Contains(raw, []byte("<!DOCTYPE")) {
-		return nil, errors.New("esoed: signature: a DOCTYPE is not allowed in a message")
+	// etree reads any shape; the bounds every reader sits behind come first (one root, no DOCTYPE,
+	// depth and size).
+	if err := xmllimit.Check(raw, xmllimit.Limits{}, nil); err != nil {
+		return nil, fmt.Errorf("esoed: signature: %w", err)
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {

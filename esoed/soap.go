@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // The participant endpoint of EGovEndpoint.wsdl: SOAP 1.1, document/literal, one operation.
@@ -150,7 +152,7 @@ func ParseSubmitResponse(r io.Reader) ([]byte, error) {
 // parseEnvelope reads Envelope/Body/{ServiceNamespace}op/{ServiceNamespace}field and returns the
 // field's text, or a fault.
 func parseEnvelope(r io.Reader, op, field string) ([]byte, *Fault, error) {
-	d := xml.NewDecoder(r)
+	d := xmllimit.NewDecoder(r, xmllimit.Limits{}) // one envelope, bounded; no DOCTYPE
 	var path []xml.Name
 	var text []byte
 	var fault *Fault

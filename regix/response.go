@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // MaxDocument is the largest request or response document read, in bytes.
@@ -80,7 +82,7 @@ type node struct {
 
 // decodeTree parses a document into a tree of elements with trimmed text.
 func decodeTree(doc []byte) (*node, error) {
-	d := xml.NewDecoder(bytes.NewReader(trimBOM(doc)))
+	d := xmllimit.NewDecoder(bytes.NewReader(trimBOM(doc)), xmllimit.Limits{}) // bounded, one root, no DOCTYPE
 	var stack []*node
 	var root *node
 	var text strings.Builder

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // Result is ServiceResultData, the answer of the entry point.
@@ -133,6 +135,9 @@ type answer struct {
 }
 
 func parseAnswer(body []byte) (*Result, *answer, error) {
+	if err := xmllimit.Check(trimBOM(body), xmllimit.Limits{}, nil); err != nil {
+		return nil, nil, fmt.Errorf("regix: the answer is refused: %w", err)
+	}
 	var env soapEnvelope
 	if err := xml.Unmarshal(trimBOM(body), &env); err != nil {
 		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)

@@ -3,6 +3,7 @@ package transforms
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/internal/jsonenc"
+	"github.com/aiskao/aiskao/internal/xmllimit"
 	"github.com/aiskao/aiskao/internal/xmltree"
 )
 
@@ -86,12 +88,15 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.doc, m.docErr = xmltree.Parse(p)
+		m.doc, m.docErr = xmltree.ParseWith(p, xmllimit.Limits{MaxDepth: MaxXMLDepth})
+		var le *xmllimit.Error
 		switch {
+		case errors.As(m.docErr, &le) && le.What == xmllimit.WhatDepth:
+			m.docErr = fmt.Errorf("payload XML is nested deeper than %d elements: %w", MaxXMLDepth, m.docErr)
+		case errors.Is(m.docErr, xmllimit.ErrLimit):
+			m.docErr = fmt.Errorf("payload XML refused: %w", m.docErr)
 		case m.docErr != nil:
 			m.docErr = fmt.Errorf("payload is not well-formed XML: %w", m.docErr)
-		case deeperThan(m.doc, MaxXMLDepth):
-			m.doc, m.docErr = nil, fmt.Errorf("payload XML is nested deeper than %d elements", MaxXMLDepth)
 		}
 		m.docSet = true
 	}
@@ -100,35 +105,10 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 
 // MaxXMLDepth bounds how deeply a payload's elements may nest. Steps walk documents
 // recursively; a document nested deeper (as an attacker's can be, within the body size limit)
-// would exhaust the stack, which no recovery catches, and bring the hub down.
+// would exhaust the stack, which no recovery catches, and bring the hub down. The parser
+// refuses it before building anything, with the other limits of xmllimit.Default (size,
+// attributes, names, texts, exactly one root element).
 const MaxXMLDepth = 256
-
-// deeperThan reports whether root nests deeper than max levels, walking without recursion.
-func deeperThan(root *xmlquery.Node, max int) bool {
-	n, depth := root, 0
-	for {
-		if n.FirstChild != nil {
-			n = n.FirstChild
-			if depth++; depth > max {
-				return true
-			}
-			continue
-		}
-		for n.NextSibling == nil {
-			if n == root || n.Parent == nil {
-				return false
-			}
-			n, depth = n.Parent, depth-1
-			if n == root {
-				return false
-			}
-		}
-		if n == root {
-			return false
-		}
-		n = n.NextSibling
-	}
-}
 
 // SetXML replaces the payload with doc; the bytes are produced when asked for.
 func (m *Message) SetXML(doc *xmlquery.Node) {

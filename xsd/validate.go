@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // Problem is one way an instance document breaks the schema.
@@ -75,6 +77,7 @@ type frame struct {
 	state    mstate
 	allSeen  []bool
 	counts   []nameCount
+	countMap map[qname]int // counts, once the children have many distinct names
 	text     []byte
 	b64      b64
 	mode     textMode
@@ -96,16 +99,15 @@ type nameCount struct {
 type binding struct{ prefix, ns string }
 
 type validator struct {
-	s       *Schema
-	d       *xml.Decoder
-	probs   []Problem
-	full    bool
-	stack   []*frame
-	ns      []binding
-	ids     map[string]bool
-	idrefs  []Problem // pending IDREF checks, as problems to report
-	sawRoot bool
-	rd      *errReader
+	s      *Schema
+	d      *xmllimit.Decoder
+	probs  []Problem
+	full   bool
+	stack  []*frame
+	ns     []binding
+	ids    map[string]bool
+	idrefs []Problem // pending IDREF checks, as problems to report
+	rd     *errReader
 }
 
 // errReader remembers a read failure, to tell it apart from a document
@@ -130,9 +132,22 @@ var errStop = errors.New("stop")
 // It returns nil when the document is valid, a *ValidationError listing
 // the problems (up to MaxProblems) when it is not, and another error when
 // reading fails. The document is read in one pass; no tree is built.
+//
+// The document is bounded by xmllimit.Default, with the schema's MaxDepth:
+// a document beyond a limit, with a second root element, text after the
+// root or a DOCTYPE is not valid, with one problem saying what and where.
 func (s *Schema) Validate(r io.Reader) error {
+	return s.ValidateWith(r, xmllimit.Limits{MaxDepth: s.MaxDepth})
+}
+
+// ValidateWith is [Schema.Validate] under the given limits (zero fields from
+// xmllimit.Default; MaxDepth from the schema's, then the default).
+func (s *Schema) ValidateWith(r io.Reader, lim xmllimit.Limits) error {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = s.MaxDepth
+	}
 	er := &errReader{r: r}
-	v := &validator{s: s, d: xml.NewDecoder(er), rd: er}
+	v := &validator{s: s, d: xmllimit.NewDecoder(er, lim), rd: er}
 	err := v.run()
 	if err != nil && err != errStop {
 		return err
@@ -186,6 +201,10 @@ func (v *validator) run() error {
 			break
 		}
 		if err != nil {
+			var le *xmllimit.Error
+			if errors.As(err, &le) {
+				return v.refused(le)
+			}
 			if v.rd.err != nil {
 				return fmt.Errorf("xsd: validate: %w", v.rd.err)
 			}
@@ -204,18 +223,10 @@ func (v *validator) run() error {
 			err = v.end()
 		case xml.CharData:
 			err = v.chars(t)
-		case xml.Directive:
-			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
-				v.report("doctype", "a DOCTYPE is not allowed; DTDs and entities are not processed")
-				return errStop
-			}
 		}
 		if err != nil {
 			return err
 		}
-	}
-	if !v.sawRoot {
-		return v.reportAt("", v.line(), "syntax", "the document has no root element")
 	}
 	for _, p := range v.idrefs {
 		if !v.ids[p.Message] {
@@ -239,16 +250,27 @@ func (v *validator) resolvePrefix(prefix string) (string, bool) {
 	return "", prefix == ""
 }
 
+// refused reports the decoder's refusal of the document (a limit, a second
+// root, a DOCTYPE) as its one last problem.
+func (v *validator) refused(le *xmllimit.Error) error {
+	rule := "syntax"
+	switch {
+	case le.What == xmllimit.WhatDepth:
+		rule = "depth"
+	case le.What == xmllimit.WhatDoctype:
+		rule = "doctype"
+	case le.Limit > 0:
+		rule = "limit"
+	}
+	msg := strings.TrimPrefix(le.Error(), "xml: ")
+	if rule == "doctype" {
+		msg = "a DOCTYPE is not allowed; DTDs and entities are not processed (" + msg + ")"
+	}
+	v.reportAt(v.path(), le.Line, rule, msg)
+	return errStop
+}
+
 func (v *validator) start(t xml.StartElement) error {
-	max := v.s.MaxDepth
-	if max <= 0 {
-		max = 256
-	}
-	if len(v.stack) >= max {
-		v.report("depth", "elements are nested deeper than %d", max)
-		return errStop
-	}
-	v.sawRoot = true
 	name := qname{t.Name.Space, t.Name.Local}
 	f := &frame{name: name, seg: name.local, nsMark: len(v.ns), line: v.line()}
 	for _, a := range t.Attr {
@@ -258,6 +280,12 @@ func (v *validator) start(t xml.StartElement) error {
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
 			v.ns = append(v.ns, binding{"", a.Value})
 		}
+	}
+	if len(v.ns) > maxBindings {
+		// Prefixes of xsi:type and QName values are looked up among the declarations in
+		// scope; without a bound, many of them would make that work quadratic.
+		v.report("limit", "more than %d namespace declarations in scope", maxBindings)
+		return errStop
 	}
 	var parent *frame
 	if n := len(v.stack); n > 0 {
@@ -395,15 +423,46 @@ func hasValueFacets(st *simpleType) bool {
 
 // childSeg names a child in paths, counting repeats.
 func (f *frame) childSeg(name qname) string {
-	for i := range f.counts {
-		if f.counts[i].name == name {
-			f.counts[i].n++
-			return fmt.Sprintf("%s[%d]", name.local, f.counts[i].n)
+	n := 1
+	switch {
+	case f.countMap != nil:
+		n = f.countMap[name] + 1
+		f.countMap[name] = n
+	default:
+		found := false
+		for i := range f.counts {
+			if f.counts[i].name == name {
+				f.counts[i].n++
+				n, found = f.counts[i].n, true
+				break
+			}
+		}
+		switch {
+		case found:
+		case len(f.counts) < maxCountList:
+			f.counts = append(f.counts, nameCount{name, 1})
+		default:
+			// Many distinct names among the children: a search of the list for each child
+			// would make the work quadratic in their number.
+			f.countMap = make(map[qname]int, 2*maxCountList)
+			for _, c := range f.counts {
+				f.countMap[c.name] = c.n
+			}
+			f.countMap[name] = 1
+			f.counts = nil
 		}
 	}
-	f.counts = append(f.counts, nameCount{name, 1})
-	return name.local
+	if n == 1 {
+		return name.local
+	}
+	return fmt.Sprintf("%s[%d]", name.local, n)
 }
+
+// maxBindings bounds the namespace declarations in scope.
+const maxBindings = 256
+
+// maxCountList is how many distinct child names a frame counts in a list before a map.
+const maxCountList = 16
 
 // child matches a child element against the parent's content model. It
 // returns the declaration or the wildcard matched, or neither after

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/antchfx/xmlquery"
+	"golang.org/x/net/html/charset"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // diffTrees reports the first difference between two xmlquery trees, or "" if they are
@@ -105,12 +108,22 @@ func describe(n *xmlquery.Node) string {
 	return fmt.Sprintf("{Type %d %q}", n.Type, n.Data)
 }
 
-// differential checks the property Parse promises for one input: the same error or the
-// same tree as xmlquery.Parse.
+// differential checks the property Parse promises for one input: xmllimit's refusal of a
+// document beyond the limits or not one document, and otherwise the same error or the same
+// tree as xmlquery.Parse.
 func differential(t *testing.T, input []byte) {
 	t.Helper()
-	want, wantErr := xmlquery.Parse(bytes.NewReader(input))
-	got, gotErr := Parse(input)
+	differentialWith(t, input, xmllimit.Limits{})
+}
+
+func differentialWith(t *testing.T, input []byte, lim xmllimit.Limits) {
+	t.Helper()
+	var want *xmlquery.Node
+	wantErr := xmllimit.Check(input, lim, charset.NewReaderLabel)
+	if wantErr == nil {
+		want, wantErr = xmlquery.Parse(bytes.NewReader(input))
+	}
+	got, gotErr := ParseWith(input, lim)
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("Parse(%q): error %v, xmlquery's %v", clip(input), gotErr, wantErr)
 	}

@@ -162,12 +162,12 @@ func (p *parser) content(doc *xmlquery.Node, i int) (int, bool) {
 func (p *parser) startTag(parent *xmlquery.Node, i int) (int, bool) {
 	s := p.s
 	level := len(p.stack) + 1
-	if level > maxDepth {
+	if level > maxDepth || level > p.lim.MaxDepth {
 		return 0, false
 	}
 	start := i + 1
 	end, colon, ok := scanName(s, start)
-	if !ok {
+	if !ok || end-start > p.lim.MaxName {
 		return 0, false
 	}
 	name, prefix, local := s[start:end], "", s[start:end]
@@ -197,7 +197,7 @@ func (p *parser) startTag(parent *xmlquery.Node, i int) (int, bool) {
 		}
 		// encoding/xml needs no space between attributes, and neither does this.
 		aEnd, aColon, ok := scanName(s, k)
-		if !ok {
+		if !ok || aEnd-k > p.lim.MaxName || len(raw) == p.lim.MaxAttrs {
 			return 0, false
 		}
 		var a rawAttr
@@ -214,7 +214,7 @@ func (p *parser) startTag(parent *xmlquery.Node, i int) (int, bool) {
 		if k >= len(s) || (s[k] != '"' && s[k] != '\'') {
 			return 0, false
 		}
-		if k, a.value, ok = p.chars(k+1, s[k]); !ok {
+		if k, a.value, ok = p.chars(k+1, s[k]); !ok || len(a.value) > p.lim.MaxText {
 			return 0, false
 		}
 		k++
@@ -225,6 +225,19 @@ func (p *parser) startTag(parent *xmlquery.Node, i int) (int, bool) {
 	// Declarations first, in order: encoding/xml's scoped prefix map and xmlquery's
 	// global URI map, which only a prefixed declaration always overwrites.
 	mark := len(p.ns)
+	if mark+len(raw) > maxBindings {
+		// Prefixes are resolved by searching the declarations in scope: with many of them,
+		// xmlquery's maps do better.
+		decls := 0
+		for _, a := range raw {
+			if a.prefix == "xmlns" || a.prefix == "" && a.local == "xmlns" {
+				decls++
+			}
+		}
+		if mark+decls > maxBindings {
+			return 0, false
+		}
+	}
 	for _, a := range raw {
 		switch {
 		case a.prefix == "" && a.local == "xmlns":
@@ -372,7 +385,7 @@ func (p *parser) text(parent *xmlquery.Node, i int) (int, bool) {
 		return 0, false
 	}
 	end, data, ok := p.chars(i, 0)
-	if !ok {
+	if !ok || len(data) > p.lim.MaxText {
 		return 0, false
 	}
 	p.addText(parent, data)
@@ -383,7 +396,7 @@ func (p *parser) text(parent *xmlquery.Node, i int) (int, bool) {
 func (p *parser) whitespace(parent *xmlquery.Node, i int) (int, bool) {
 	s := p.s
 	j := skipSpace(s, i)
-	if j == i || j < len(s) && s[j] != '<' {
+	if j == i || j < len(s) && s[j] != '<' || j-i > p.lim.MaxText {
 		return 0, false
 	}
 	data := s[i:j]
@@ -413,7 +426,7 @@ func (p *parser) comment(parent *xmlquery.Node, i int) (int, bool) {
 	if e+2 >= len(s) || s[e+2] != '>' {
 		return 0, false
 	}
-	if _, ok := checkRaw(s, j, e); !ok {
+	if _, ok := checkRaw(s, j, e); !ok || e-j > p.lim.MaxText {
 		return 0, false
 	}
 	n := p.node(xmlquery.CommentNode)
@@ -438,6 +451,9 @@ func (p *parser) cdata(parent *xmlquery.Node, i int) (int, bool) {
 	data := s[j:e]
 	if cr {
 		data = p.normalize(j, e)
+	}
+	if len(data) > p.lim.MaxText {
+		return 0, false
 	}
 	n := p.node(xmlquery.CharDataNode)
 	n.Data = data

@@ -8,10 +8,14 @@
 // one copy of the input: names and most texts are substrings of it, nodes come from slabs
 // and attributes from one shared array.
 //
-// Only the constructs that real messages use take this path. Anything else (a DOCTYPE,
-// processing instructions, other encodings, unusual names or namespace declarations,
-// malformed input) is handed to xmlquery.Parse, so the result, and any error, is always
-// what xmlquery would have given.
+// Only the constructs that real messages use take this path. Anything else (processing
+// instructions, other encodings, unusual names or namespace declarations, malformed input)
+// is first checked against the limits of package xmllimit and then handed to
+// xmlquery.Parse, so the result, and any error, is what xmlquery would have given, except
+// that a document xmllimit refuses (too deep, too large, too many attributes, names or
+// texts too long, a second root element, text outside the root, a DOCTYPE) is refused
+// with xmllimit's error. The fast path enforces the same limits, so both paths accept the
+// same documents.
 //
 // The strings of a tree share the input's one copy, and its nodes share slabs: any part of
 // a tree that is kept keeps the whole document's memory, as keeping the document does.
@@ -25,15 +29,31 @@ import (
 	"unicode/utf8"
 
 	"github.com/antchfx/xmlquery"
+	"golang.org/x/net/html/charset"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
-// Parse parses an XML document into xmlquery's tree, the same tree xmlquery.Parse builds.
+// Parse parses an XML document into xmlquery's tree, the same tree xmlquery.Parse builds,
+// under xmllimit.Default.
 //
-// The error, if any, is xmlquery's own, returned unchanged so that callers see the same
-// messages as before.
+// The error, if any, is an *xmllimit.Error for a document beyond the limits or not one
+// document, and otherwise xmlquery's own, returned unchanged.
 func Parse(b []byte) (*xmlquery.Node, error) {
-	if doc, ok := parseFast(b); ok {
+	return ParseWith(b, xmllimit.Limits{})
+}
+
+// ParseWith is [Parse] under the given limits (zero fields from xmllimit.Default).
+func ParseWith(b []byte, lim xmllimit.Limits) (*xmlquery.Node, error) {
+	lim = lim.WithDefaults()
+	if int64(len(b)) > lim.MaxBytes {
+		return nil, &xmllimit.Error{What: "document size", Limit: lim.MaxBytes, Offset: lim.MaxBytes}
+	}
+	if doc, ok := parseFast(b, lim); ok {
 		return doc, nil
+	}
+	if err := xmllimit.Check(b, lim, charset.NewReaderLabel); err != nil {
+		return nil, err
 	}
 	return xmlquery.Parse(bytes.NewReader(b))
 }
@@ -51,6 +71,9 @@ const (
 	// maxSpaces bounds the linear namespace table; documents with more distinct
 	// namespace URIs fall back.
 	maxSpaces = 64
+	// maxBindings bounds the namespace declarations in scope, which a prefix is looked up
+	// among; documents with more fall back, so that the work stays linear.
+	maxBindings = 64
 )
 
 // frame is an open element.
@@ -78,7 +101,8 @@ type rawAttr struct {
 }
 
 type parser struct {
-	s string
+	s   string
+	lim xmllimit.Limits
 
 	nodes    []xmlquery.Node // current slab
 	nodesMax int             // upper bound on nodes still to be allocated
@@ -119,16 +143,22 @@ func (p *parser) release() {
 
 // parseFast builds the tree for the documents it handles and reports false for any other
 // input, which xmlquery must then parse.
-func parseFast(b []byte) (*xmlquery.Node, bool) {
+func parseFast(b []byte, lim xmllimit.Limits) (*xmlquery.Node, bool) {
 	if len(b) == 0 || (b[0] != '<' && !bytes.HasPrefix(b, []byte(bom))) || !utf8.Valid(b) {
 		return nil, false
 	}
 	p := parsers.Get().(*parser)
 	defer p.release()
 	p.s = string(b)
+	p.lim = lim
 	p.spaces = append(p.spaces, space{uri: xmlURL, prefix: "xml"})
 
 	lt := strings.Count(p.s, "<")
+	if lt > lim.MaxElements {
+		// It may have more elements than allowed: xmllimit counts them without building
+		// anything, and xmlquery builds the tree if they are few enough.
+		return nil, false
+	}
 	// Each '<' starts at most one node and each text node precedes a '<' or ends the
 	// input; indented documents come close to one and a half nodes per '<'.
 	p.nodesMax = 2*lt + 3
@@ -275,7 +305,7 @@ func (p *parser) declaration(i int) (*xmlquery.Node, int, bool) {
 	}
 	end += i
 	inst := strings.TrimLeft(s[i+5:end], " \t\r\n")
-	if !plainDeclaration(inst) {
+	if !plainDeclaration(inst) || end-i-2 > p.lim.MaxText {
 		return nil, 0, false
 	}
 	n := p.node(xmlquery.DeclarationNode)

@@ -2,6 +2,7 @@ package xmltree
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/antchfx/xmlquery"
+
+	"github.com/aiskao/aiskao/internal/xmllimit"
 )
 
 // moduleRoot is the repository root, whose XML files make the differential corpus.
@@ -75,7 +78,7 @@ func TestFastPathTaken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := parseFast(b); !ok {
+		if _, ok := parseFast(b, xmllimit.Default); !ok {
 			t.Errorf("%s: fell back to xmlquery", path)
 		}
 	}
@@ -147,7 +150,7 @@ var cases = []struct {
 	{"declaration after use on same element", `<p:a p:x="1" xmlns:p="urn:1"/>`, true},
 	{"xml:lang", `<a xml:lang="bg"><xml:b xml:space="preserve"/></a>`, true},
 	{"self-closing declares", `<r><p:a xmlns:p="urn:1"/><q:b xmlns:q="urn:2"/></r>`, true},
-	{"deep nesting", strings.Repeat("<a>", 500) + "x" + strings.Repeat("</a>", 500), true},
+	{"deep nesting, at the depth limit", strings.Repeat("<a>", 256) + "x" + strings.Repeat("</a>", 256), true},
 	{"wide", "<r>" + strings.Repeat("<a x='1'>t</a>\n", 300) + "</r>", true},
 
 	// Documents handed to xmlquery.
@@ -274,18 +277,57 @@ func TestCases(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			differential(t, []byte(c.input))
-			if _, ok := parseFast([]byte(c.input)); ok != c.fast {
+			if _, ok := parseFast([]byte(c.input), xmllimit.Default); ok != c.fast {
 				t.Errorf("fast path taken: %v, want %v", ok, c.fast)
 			}
 		})
 	}
 }
 
-// TestVeryDeep checks that a document far deeper than the fast path goes still parses
-// like xmlquery's, with no recursion on either side.
+// TestVeryDeep checks that a document far deeper than the limit is refused, and that
+// under a limit raised above it, it parses like xmlquery's, with no recursion on either side.
 func TestVeryDeep(t *testing.T) {
 	const depth = 100000
-	differential(t, []byte(strings.Repeat("<a>", depth)+strings.Repeat("</a>", depth)))
+	doc := []byte(strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth))
+	if _, err := Parse(doc); !errors.Is(err, xmllimit.ErrLimit) || !strings.Contains(err.Error(), "element depth exceeds the limit of 256 at line 1, column 769") {
+		t.Fatalf("error %v, want the depth limit at line 1, column 769", err)
+	}
+	differentialWith(t, doc, xmllimit.Limits{MaxDepth: depth})
+}
+
+// TestRefused is finding 5 of issue 17 and the limits: documents xmlquery takes but the hub
+// must not. A second root element used to be dropped from the tree without a word.
+func TestRefused(t *testing.T) {
+	small := xmllimit.Limits{MaxDepth: 3, MaxAttrs: 2, MaxName: 8, MaxText: 16, MaxBytes: 4096, MaxElements: 100}
+	for _, c := range []struct {
+		name, doc string
+		lim       xmllimit.Limits
+		want      string
+	}{
+		{"second root", "<a>1</a>\n<a>2</a>", xmllimit.Limits{}, "element after the root element at line 2, column 1"},
+		{"second root after a comment", "<a/><!-- c --><b/>", xmllimit.Limits{}, "element after the root element"},
+		{"text after the root", "<a/>x", xmllimit.Limits{}, "text after the root element"},
+		{"text before the root", "x<a/>", xmllimit.Limits{}, "text before the root element"},
+		{"DOCTYPE", `<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>`, xmllimit.Limits{}, "DOCTYPE"},
+		{"depth", "<a><b><c><d/></c></b></a>", small, "element depth exceeds the limit of 3"},
+		{"attributes", `<a x="1" y="2" z="3"/>`, small, "attribute count exceeds the limit of 2"},
+		{"name", `<abcdefghi/>`, small, "name length exceeds the limit of 8"},
+		{"attribute name", `<a abcdefghi="1"/>`, small, "name length exceeds the limit of 8"},
+		{"text", `<a>0123456789abcdefgh</a>`, small, "text size exceeds the limit of 16"},
+		{"text with entities", `<a>0123456789&amp;abcdefgh</a>`, small, "text size exceeds the limit of 16"},
+		{"cdata", `<a><![CDATA[0123456789abcdefgh]]></a>`, small, "text size exceeds the limit of 16"},
+		{"attribute value", `<a x="0123456789abcdefgh"/>`, small, "attribute value size exceeds the limit of 16"},
+		{"comment", `<a><!--0123456789abcdefgh--></a>`, small, "comment size exceeds the limit of 16"},
+		{"size", "<a>" + strings.Repeat("<!---->", 600) + "</a>", small, "document size exceeds the limit of 4096"},
+		{"elements", "<a>" + strings.Repeat("<b/>", 100) + "</a>", small, "element count exceeds the limit of 100 at line 1, column 400 (<b>)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParseWith([]byte(c.doc), c.lim); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+			differentialWith(t, []byte(c.doc), c.lim)
+		})
+	}
 }
 
 // TestAttrAppendIsolated checks that attributes share one array without an append to
@@ -355,4 +397,18 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestManyTagsFewElements: a document with more '<' than the element limit but not more
+// elements leaves the fast path and is still parsed, like xmlquery's.
+func TestManyTagsFewElements(t *testing.T) {
+	lim := xmllimit.Limits{MaxElements: 100}
+	doc := []byte("<a>" + strings.Repeat("<b></b><!---->", 60) + "</a>")
+	if _, ok := parseFast(doc, lim.WithDefaults()); ok {
+		t.Error("fast path taken")
+	}
+	differentialWith(t, doc, lim)
+	if _, err := ParseWith(doc, lim); err != nil {
+		t.Fatal(err)
+	}
 }

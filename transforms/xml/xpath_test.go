@@ -95,7 +95,7 @@ func TestXPath(t *testing.T) {
 			name:    "not XML",
 			opts:    XPathOptions{Fields: map[string]string{"a": "/a"}},
 			in:      `{"a":1}`,
-			wantErr: "xpath: payload is not well-formed XML: xmlquery: invalid XML document",
+			wantErr: "xpath: payload is not well-formed XML: xml: text before the root element at line 1, column 1",
 		},
 	}
 	for _, tt := range tests {

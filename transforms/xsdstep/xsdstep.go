@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/esoed"
+	"github.com/aiskao/aiskao/internal/xmllimit"
 	"github.com/aiskao/aiskao/routes/spec"
 	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/xsd"
@@ -41,9 +42,10 @@ const maxProblems = 20
 
 // Options configures the xsd step; exactly one of schema and builtin is set.
 type Options struct {
-	Schema  string            `yaml:"schema" doc:"File of the XML Schema, relative to the configuration file; imports and includes with a schemaLocation resolve from it." example:"schemas/EGovMessaging.xsd"`
-	Catalog map[string]string `yaml:"catalog" doc:"Schema files for namespaces imported without a schemaLocation: namespace → file, relative to the configuration file." example:"{\"http://www.w3.org/2000/09/xmldsig#\": schemas/xmldsig-core-schema.xsd}"`
-	Builtin string            `yaml:"builtin" doc:"A schema bundled in the program instead of a file: esoed is the ЕСОЕД message schema (EGovMessaging.xsd with its imports)." enum:"esoed"`
+	Schema   string            `yaml:"schema" doc:"File of the XML Schema, relative to the configuration file; imports and includes with a schemaLocation resolve from it." example:"schemas/EGovMessaging.xsd"`
+	Catalog  map[string]string `yaml:"catalog" doc:"Schema files for namespaces imported without a schemaLocation: namespace → file, relative to the configuration file." example:"{\"http://www.w3.org/2000/09/xmldsig#\": schemas/xmldsig-core-schema.xsd}"`
+	Builtin  string            `yaml:"builtin" doc:"A schema bundled in the program instead of a file: esoed is the ЕСОЕД message schema (EGovMessaging.xsd with its imports)." enum:"esoed"`
+	MaxDepth int               `yaml:"max_depth" doc:"How deeply the payload's elements may nest; a deeper payload is invalid at once, without being read further. The other bounds (size, attributes, names, texts, one root element, no DOCTYPE) are fixed." default:"256" min:"1" max:"100000" example:"64"`
 }
 
 // Validate checks that exactly one of schema and builtin is set, and catalog only with schema.
@@ -62,6 +64,7 @@ func (o *Options) Validate() error {
 // Step is a compiled xsd step.
 type Step struct {
 	schema *xsd.Schema
+	limits xmllimit.Limits
 }
 
 // New compiles the schema once; relative files are resolved against env.BaseDir.
@@ -79,13 +82,13 @@ func New(cfg any, env transforms.Env) (transforms.Step, error) {
 		if err != nil {
 			return nil, fmt.Errorf("xsd: %w", err)
 		}
-		return &Step{schema: s}, nil
+		return &Step{schema: s, limits: xmllimit.Limits{MaxDepth: o.MaxDepth}}, nil
 	}
 	s, err := compileFile(o, env.BaseDir)
 	if err != nil {
 		return nil, err
 	}
-	return &Step{schema: s}, nil
+	return &Step{schema: s, limits: xmllimit.Limits{MaxDepth: o.MaxDepth}}, nil
 }
 
 // compileFile compiles o.Schema with a catalogue over the file system rooted at "/", so that the
@@ -144,7 +147,7 @@ func (s *Step) Apply(_ context.Context, m *transforms.Message) error {
 	if err != nil {
 		return fmt.Errorf("xsd: %w", err)
 	}
-	err = s.schema.Validate(bytes.NewReader(b))
+	err = s.schema.ValidateWith(bytes.NewReader(b), s.limits)
 	var ve *xsd.ValidationError
 	if errors.As(err, &ve) {
 		return &Error{Problems: ve.Problems}

@@ -1,0 +1,73 @@
+package xmllimit
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/aiskao/aiskao/internal/xmlgen"
+)
+
+// addShapes adds seeds of the shapes that matter: small, at the limits, far beyond them, wide,
+// with flaws.
+func addShapes(f *testing.F) {
+	for _, s := range []struct {
+		depth, width, attrs uint16
+		seed                uint64
+	}{
+		{3, 2, 1, 1}, {255, 1, 2, 2}, {256, 0, 0, 3}, {300, 0, 0, 4}, {19999, 0, 0, 5},
+		{10, 63, 256, 6}, {10, 0, 257, 7}, {2, 63, 399, 8}, {1000, 30, 3, 9}, {100, 5, 5, 10},
+	} {
+		f.Add(s.depth, s.width, s.attrs, s.seed)
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// FuzzShapes reads generated documents of every shape up to 20,000 deep, 64 wide and 400
+// attributes an element, with flaws: Check must refuse what breaks a limit or has more than one
+// root, take the rest, and allocate at most a small multiple of the document's size (encoding/xml takes about
+// 18 bytes for each byte of a document of short attributes).
+func FuzzShapes(f *testing.F) {
+	addShapes(f)
+	f.Fuzz(func(t *testing.T, depth, width, attrs uint16, seed uint64) {
+		s := xmlgen.Shape{Depth: int(depth % 20000), Width: int(width % 64), Attrs: int(attrs % 400), Seed: seed, Flaws: true}.Bounded(200000)
+		d := xmlgen.Generate(s)
+		var err error
+		n := allocated(func() { err = Check(d.XML, Limits{}, nil) })
+		checkOutcome(t, d, err)
+		if limit := uint64(32*len(d.XML) + 256<<10); n > limit {
+			t.Errorf("%+v: %d bytes allocated for %d bytes of XML, want at most %d", s, n, len(d.XML), limit)
+		}
+	})
+}
+
+func checkOutcome(t *testing.T, d xmlgen.Doc, err error) {
+	t.Helper()
+	switch d.Want(Default.MaxDepth, Default.MaxAttrs) {
+	case xmlgen.Accept:
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+	case xmlgen.RefuseDoctype:
+		if err == nil || !strings.Contains(err.Error(), "DOCTYPE") {
+			t.Fatalf("error %v, want the DOCTYPE refused", err)
+		}
+	case xmlgen.RefuseLimit:
+		if !errors.Is(err, ErrLimit) {
+			t.Fatalf("error %v, want a limit (depth %d, attributes %d)", err, d.Depth, d.Attrs)
+		}
+	case xmlgen.RefuseAfterRoot:
+		if err == nil || !strings.Contains(err.Error(), "after the root element") {
+			t.Fatalf("error %v, want what follows the root refused", err)
+		}
+	}
+}
