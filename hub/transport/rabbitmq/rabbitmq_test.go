@@ -382,6 +382,11 @@ func TestReconnect(t *testing.T) {
 	if err != nil {
 		t.Skip("rabbitmqctl is not on PATH: cannot close connections from the broker's side")
 	}
+	// The transport waits this long before connecting again: long enough that the test sees it
+	// down even when rabbitmqctl, an Erlang program of its own, takes a second to exit on a
+	// busy machine (with the default 250 ms the connection was back before Ready was asked).
+	cfg.ReconnectInitial = spec.Duration(5 * time.Second)
+	cfg.ReconnectMax = cfg.ReconnectInitial
 	tr := open(t, cfg)
 	ch := subscribe(t, tr, "g", "topic")
 	publish(t, tr, "topic", simple("before", 5)...)
