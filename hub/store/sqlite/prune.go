@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aiskao/aiskao/hub/sqlitedb"
+	"github.com/aiskao/aiskao/hub/store"
+)
+
+// pruneChunk bounds one redaction or deletion, so that pruning holds the write lock only briefly
+// and the transport and the journal writer are not kept waiting.
+const pruneChunk = 2000
+
+var _ store.Pruner = (*Store)(nil)
+
+// Prune removes what policy says is past its retention at now (see store.Pruner): dead letters
+// are deleted; journal entries lose their content but keep their place and hashes; with Drop,
+// the oldest entries past their retention are deleted and the anchor moves to the last of them,
+// in the transaction that journals the pruning.
+func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
+	var p store.Pruned
+	if s.closed.Load() {
+		return p, errClosed
+	}
+	var err error
+	if policy.DeadLetters > 0 {
+		p.DeadLetters, err = s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
+			(SELECT id FROM store_dead_letters WHERE time < ? LIMIT ?)`, now.Add(-policy.DeadLetters).UnixNano())
+		if err != nil {
+			return p, fmt.Errorf("sqlite store: delete old dead letters: %w", err)
+		}
+	}
+	cutoffs, listed := policy.Journal.Cutoffs(now)
+	empty := store.EncodeMetadata(nil)
+	for _, c := range cutoffs {
+		cond, args := kindCondition(c, listed)
+		args = append([]any{now.UnixNano(), empty, c.Before.UnixNano()}, args...)
+		n, err := s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
+			subject = '', legal_basis = '', result = '', redacted = ?, detail = ? WHERE id IN
+			(SELECT id FROM store_journal WHERE redacted IS NULL AND seq IS NOT NULL AND time < ? AND `+cond+` LIMIT ?)`, args...)
+		p.Redacted += n
+		if err != nil {
+			return p, fmt.Errorf("sqlite store: redact old journal entries: %w", err)
+		}
+	}
+	if err := s.finishPrune(ctx, policy.Journal, now, &p); err != nil {
+		return p, fmt.Errorf("sqlite store: prune journal: %w", err)
+	}
+	return p, nil
+}
+
+// kindCondition returns the condition on kind of cutoff c and its arguments.
+func kindCondition(c store.Cutoff, listed []string) (string, []any) {
+	kinds := c.Kinds
+	op := "IN"
+	if c.Others {
+		kinds, op = listed, "NOT IN"
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	return "kind " + op + " (" + strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ") + ")", args
+}
+
+// chunked runs a statement whose last argument is a row limit until it affects fewer rows than
+// the limit, and returns the rows affected.
+func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, error) {
+	var total int64
+	args = append(args, pruneChunk)
+	for {
+		select {
+		case <-s.quit:
+			return total, errClosed
+		default:
+		}
+		res, err := sqlitedb.Exec(ctx, s.db, query, args...)
+		if err != nil {
+			return total, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
+}
+
+// finishPrune drops the oldest entries past their retention when j.Drop, and journals the
+// pruning, in one transaction, so that the anchor is never moved without its record.
+func (s *Store) finishPrune(ctx context.Context, j store.JournalRetention, now time.Time, p *store.Pruned) error {
+	w, err := sqlitedb.NewWriter(s.db)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	tx, err := w.Begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	head, err := readHead(ctx, tx.Tx)
+	if err != nil {
+		return err
+	}
+	var anchorSeq int64
+	if err := tx.QueryRowContext(ctx, `SELECT anchor_seq FROM store_journal_chain WHERE one = 1`).Scan(&anchorSeq); err != nil {
+		return err
+	}
+	if j.Drop {
+		if err := dropPrefix(ctx, tx.Tx, head, anchorSeq, p); err != nil {
+			return err
+		}
+	}
+	if !p.Any() {
+		return nil
+	}
+	e := store.PrunedEntry(*p, now)
+	id, err := newID()
+	if err != nil {
+		return err
+	}
+	e.ID, e.Time = id, time.Unix(0, now.UnixNano()).UTC()
+	if ok, err := insertEntry(ctx, tx.Tx, &head, e); err != nil || !ok {
+		return fmt.Errorf("journal the pruning: %v", err)
+	}
+	if err := writeHead(ctx, tx.Tx, head); err != nil {
+		return err
+	}
+	if p.Dropped > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE store_journal_chain SET anchor_seq = ?, anchor_hash = ?, anchor_by = ? WHERE one = 1`,
+			p.Anchor.Seq, p.Anchor.Hash[:], head.Seq); err != nil {
+			return fmt.Errorf("move the anchor: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// dropPrefix deletes the entries from the anchor up to the first one that is whole (not
+// redacted), other than journal.pruned entries, which the new journal.pruned entry supersedes,
+// and sets p.Anchor to the last deleted.
+func dropPrefix(ctx context.Context, tx *sql.Tx, head store.Chain, anchorSeq int64, p *store.Pruned) error {
+	var first sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT min(seq) FROM store_journal WHERE seq > ? AND redacted IS NULL AND kind <> ?`,
+		anchorSeq, store.KindPruned).Scan(&first); err != nil {
+		return fmt.Errorf("find the entries to drop: %w", err)
+	}
+	last := head.Seq
+	if first.Valid {
+		last = first.Int64 - 1
+	}
+	if last <= anchorSeq {
+		return nil
+	}
+	var hash []byte
+	if err := tx.QueryRowContext(ctx, `SELECT hash FROM store_journal WHERE seq = ?`, last).Scan(&hash); err != nil {
+		return fmt.Errorf("read entry %d, the new anchor: %w", last, err)
+	}
+	h, ok := store.HashFrom(hash)
+	if !ok {
+		return fmt.Errorf("entry %d, the new anchor, has a damaged hash", last)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM store_journal WHERE seq <= ?`, last)
+	if err != nil {
+		return fmt.Errorf("drop entries up to %d: %w", last, err)
+	}
+	p.Dropped, _ = res.RowsAffected()
+	p.Anchor = store.Chain{Seq: last, Hash: h}
+	return nil
+}
+
+// pruner prunes every policy.Interval until Close, once at the start.
+func (s *Store) pruner(policy store.RetentionPolicy) {
+	defer close(s.pruneDone)
+	t := time.NewTicker(policy.Interval)
+	defer t.Stop()
+	for {
+		p, err := s.Prune(context.Background(), policy, time.Now())
+		switch {
+		case err != nil:
+			s.log.Warn("sqlite store: pruning past retention failed; will try again", "file", s.path, "error", err)
+		case p.Any():
+			s.log.Info("sqlite store: pruned past retention", "file", s.path, "journal_redacted", p.Redacted,
+				"journal_dropped", p.Dropped, "dead_letters", p.DeadLetters)
+		}
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+	}
+}
