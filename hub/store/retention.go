@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,4 +236,26 @@ type Pruner interface {
 	// retention (and with Drop the oldest entries), journals what it removed as a journal.pruned
 	// entry when it removed anything, and returns the counts.
 	Prune(ctx context.Context, policy RetentionPolicy, now time.Time) (Pruned, error)
+}
+
+// PruneEvery prunes p by policy at once and then every policy.Interval, until quit is closed.
+// Failures are logged and tried again at the next interval; where names the store in the logs.
+func PruneEvery(p Pruner, policy RetentionPolicy, quit <-chan struct{}, log *slog.Logger, where string) {
+	t := time.NewTicker(policy.Interval)
+	defer t.Stop()
+	for {
+		got, err := p.Prune(context.Background(), policy, time.Now())
+		switch {
+		case err != nil:
+			log.Warn("store: pruning past retention failed; will try again", "store", where, "error", err)
+		case got.Any():
+			log.Info("store: pruned past retention", "store", where, "journal_redacted", got.Redacted,
+				"journal_dropped", got.Dropped, "dead_letters", got.DeadLetters)
+		}
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -175,25 +175,3 @@ func dropPrefix(ctx context.Context, tx *sql.Tx, head store.Chain, anchorSeq int
 	p.Anchor = store.Chain{Seq: last, Hash: h}
 	return nil
 }
-
-// pruner prunes every policy.Interval until Close, once at the start.
-func (s *Store) pruner(policy store.RetentionPolicy) {
-	defer close(s.pruneDone)
-	t := time.NewTicker(policy.Interval)
-	defer t.Stop()
-	for {
-		p, err := s.Prune(context.Background(), policy, time.Now())
-		switch {
-		case err != nil:
-			s.log.Warn("sqlite store: pruning past retention failed; will try again", "file", s.path, "error", err)
-		case p.Any():
-			s.log.Info("sqlite store: pruned past retention", "file", s.path, "journal_redacted", p.Redacted,
-				"journal_dropped", p.Dropped, "dead_letters", p.DeadLetters)
-		}
-		select {
-		case <-s.quit:
-			return
-		case <-t.C:
-		}
-	}
-}

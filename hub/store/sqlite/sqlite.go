@@ -160,7 +160,10 @@ func New(cfg Config, env store.Env) (*Store, error) {
 	s.journal = batch.New(journalBatch, s.commitJournal)
 	go s.sweeper()
 	if policy.Active() {
-		go s.pruner(policy)
+		go func() {
+			defer close(s.pruneDone)
+			store.PruneEvery(s, policy, s.quit, s.log, path)
+		}()
 	} else {
 		close(s.pruneDone)
 	}
