@@ -118,6 +118,11 @@ func (r Retention) Policy() (RetentionPolicy, error) {
 	return p, errors.Join(errs...)
 }
 
+// Retaining is a store configuration with a retention option.
+type Retaining interface {
+	RetentionOptions() Retention
+}
+
 // RetentionPolicy is Retention read into durations; 0 keeps forever.
 type RetentionPolicy struct {
 	Journal     JournalRetention

@@ -85,3 +85,6 @@ func checkURL(raw string) error {
 	}
 	return nil
 }
+
+// RetentionOptions returns the retention option (see store.Retaining).
+func (c Config) RetentionOptions() store.Retention { return c.Retention }

@@ -49,3 +49,6 @@ func (c Config) path(dataDir string) string {
 		return filepath.Join(dataDir, c.File)
 	}
 }
+
+// RetentionOptions returns the retention option (see store.Retaining).
+func (c Config) RetentionOptions() store.Retention { return c.Retention }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aiskao/aiskao/hub/store"
+)
+
+// TestJournalVerifyFindsAnEditedRow runs the demo until register calls are journaled, verifies
+// the journal with the real binary while the hub runs, stops the hub, edits one journal row in
+// the SQLite file as someone with access to it could, and verifies again: the command fails and
+// names the edited entry.
+func TestJournalVerifyFindsAnEditedRow(t *testing.T) {
+	sim := startSim(t)
+	t.Setenv("AISKAO_REGIX_URL", "http://"+sim+"/RegiX/RegiXEntryPointV2.svc")
+	data := t.TempDir()
+	config := filepath.Join("..", "..", "configs", "demo.yaml")
+	h := startHub(t, config, data, "", "")
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "applications", "trade-permit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := postApplication(t, h, sample)
+	out := filepath.Join(data, "out", "applications", id+".json")
+	waitFor(t, out, 15*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+
+	// While the hub runs: whole.
+	got, code := cli(t, "journal", "verify", "-config", config, "-data", data, "-json")
+	var ok struct {
+		OK       bool   `json:"ok"`
+		Entries  int64  `json:"entries_verified"`
+		HeadSeq  int64  `json:"head_seq"`
+		HeadHash string `json:"head_hash"`
+	}
+	if code != 0 || json.Unmarshal([]byte(got), &ok) != nil || !ok.OK || ok.Entries < 2 || ok.HeadSeq != ok.Entries || len(ok.HeadHash) != 64 {
+		t.Fatalf("journal verify of the running hub: exit %d\n%s", code, got)
+	}
+
+	h.signal(syscall.SIGTERM)
+	h.wait(30 * time.Second)
+	got, code = cli(t, "journal", "verify", "-config", config, "-data", data)
+	if code != 0 || !strings.Contains(got, "journal ok:") || !strings.Contains(got, ok.HeadHash) {
+		t.Fatalf("journal verify of the stopped hub: exit %d\n%s", code, got)
+	}
+
+	// Someone edits the result of the first register call in the file.
+	db, err := sql.Open("sqlite", filepath.Join(data, "aiskao.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var victim string
+	if err := db.QueryRow(`SELECT id FROM store_journal WHERE seq = 1`).Scan(&victim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE store_journal SET result = 'error: not found' WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	got, code = cli(t, "journal", "verify", "-config", config, "-data", data)
+	if code != 1 || !strings.Contains(got, "journal entry 1 (id "+victim+"): "+string(store.ContentChanged)) {
+		t.Fatalf("journal verify of an edited row: exit %d, want 1 naming entry 1 (id %s)\n%s", code, victim, got)
+	}
+
+	// And when the row is deleted instead, the entry is named missing.
+	if _, err := db.Exec(`DELETE FROM store_journal WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	got, code = cli(t, "journal", "verify", "-config", config, "-data", data)
+	if code != 1 || !strings.Contains(got, "journal entry 1: "+string(store.EntryMissing)) {
+		t.Fatalf("journal verify of a deleted row: exit %d, want 1 naming entry 1 missing\n%s", code, got)
+	}
+}
+
+// TestJournalVerifyWithoutTheFile fails instead of verifying an empty journal.
+func TestJournalVerifyWithoutTheFile(t *testing.T) {
+	got, code := cli(t, "journal", "verify", "-config", filepath.Join("..", "..", "configs", "demo.yaml"), "-data", t.TempDir())
+	if code != 1 || !strings.Contains(got, "aiskao.db") {
+		t.Fatalf("journal verify without a database: exit %d\n%s", code, got)
+	}
+}
