@@ -10,12 +10,28 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // Period is a retention period written as a whole number with a unit: h (hours), d (days), w
 // (weeks), y (years of 365 days), such as 90d or 10y. Empty or "0" means keep forever.
 type Period string
+
+// UnmarshalYAML accepts a period written as a string or as the number 0, and refuses one that
+// Duration cannot read, so that the loader reports it at its line.
+func (p *Period) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a retention period such as 90d or 10y, got a %s", map[yaml.Kind]string{
+			yaml.MappingNode: "mapping", yaml.SequenceNode: "list"}[n.Kind])
+	}
+	if _, err := Period(n.Value).Duration(); err != nil {
+		return err
+	}
+	*p = Period(n.Value)
+	return nil
+}
 
 // Day and Year are the units of a Period longer than an hour.
 const (
