@@ -259,12 +259,24 @@ type Pruner interface {
 	Prune(ctx context.Context, policy RetentionPolicy, now time.Time) (Pruned, error)
 }
 
-// PruneEvery prunes p by policy at once and then every policy.Interval, until quit is closed.
-// Failures are logged and tried again at the next interval; where names the store in the logs.
+// pruneStartDelay is how long after start the first pruning waits (at most one interval): it
+// keeps the start's work and the first messages clear of it, and short-lived stores (tools,
+// tests) from pruning at all.
+const pruneStartDelay = time.Minute
+
+// PruneEvery prunes p by policy a minute after it is called (or one interval, if shorter) and
+// then every policy.Interval, until quit is closed. Failures are logged and tried again at the
+// next interval; where names the store in the logs.
 func PruneEvery(p Pruner, policy RetentionPolicy, quit <-chan struct{}, log *slog.Logger, where string) {
-	t := time.NewTicker(policy.Interval)
+	t := time.NewTimer(min(pruneStartDelay, policy.Interval))
 	defer t.Stop()
 	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+		t.Reset(policy.Interval)
 		got, err := p.Prune(context.Background(), policy, time.Now())
 		switch {
 		case err != nil:
@@ -272,11 +284,6 @@ func PruneEvery(p Pruner, policy RetentionPolicy, quit <-chan struct{}, log *slo
 		case got.Any():
 			log.Info("store: pruned past retention", "store", where, "journal_redacted", got.Redacted,
 				"journal_dropped", got.Dropped, "dead_letters", got.DeadLetters)
-		}
-		select {
-		case <-quit:
-			return
-		case <-t.C:
 		}
 	}
 }

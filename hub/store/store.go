@@ -86,10 +86,11 @@ type JournalEntry struct {
 	LegalBasis string            `json:"legal_basis,omitempty"` // the legal basis given for the act
 	Result     string            `json:"result"`                // result code: "ok" or what went wrong
 	Detail     map[string]string `json:"detail,omitempty"`
-	// Filled by the store when read back: the entry's place in the hash chain (see Verify).
-	Seq      int64  `json:"seq,omitempty"`
-	Hash     string `json:"hash,omitempty"`
-	Redacted bool   `json:"redacted,omitempty"` // its content was removed by pruning
+	// Filled by the store when read back: the entry's place in the hash chain (see Verify). Not
+	// yet part of the operations API's answers.
+	Seq      int64  `json:"-"`
+	Hash     string `json:"-"`
+	Redacted bool   `json:"-"` // its content was removed by pruning
 }
 
 // JournalFilter narrows a journal listing; empty fields do not filter.
