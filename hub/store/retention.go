@@ -251,6 +251,49 @@ func PrunedEntry(p Pruned, at time.Time) JournalEntry {
 	return JournalEntry{Time: at, Kind: KindPruned, Actor: "aiskao", Subject: "retention", Result: "ok", Detail: d}
 }
 
+// PruneSteps are the statements of one store that RunPrune puts in order.
+type PruneSteps interface {
+	// DeleteDeadLetters deletes the dead letters that failed before before, and counts them.
+	DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error)
+	// Redact removes the content of the whole, chained entries of kinds (with others: of every
+	// kind but kinds) journaled before before, marks them redacted at now, and counts them.
+	Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error)
+	// Finish, holding the chain's lock, drops the entries from the anchor up to the first whole
+	// one (journal.pruned entries aside) when drop, setting p.Dropped and p.Anchor, and journals
+	// p when it removed anything, moving the anchor in the same transaction.
+	Finish(ctx context.Context, drop bool, now time.Time, p *Pruned) error
+}
+
+// RunPrune prunes by policy at now with a store's steps: dead letters, then the journal's
+// content, then the drop and the journal.pruned entry.
+func RunPrune(ctx context.Context, steps PruneSteps, policy RetentionPolicy, now time.Time) (Pruned, error) {
+	var (
+		p   Pruned
+		err error
+	)
+	if policy.DeadLetters > 0 {
+		if p.DeadLetters, err = steps.DeleteDeadLetters(ctx, now.Add(-policy.DeadLetters)); err != nil {
+			return p, fmt.Errorf("delete old dead letters: %w", err)
+		}
+	}
+	cutoffs, listed := policy.Journal.Cutoffs(now)
+	for _, c := range cutoffs {
+		kinds := c.Kinds
+		if c.Others {
+			kinds = listed
+		}
+		n, err := steps.Redact(ctx, kinds, c.Others, c.Before, now)
+		p.Redacted += n
+		if err != nil {
+			return p, fmt.Errorf("redact old journal entries: %w", err)
+		}
+	}
+	if err := steps.Finish(ctx, policy.Journal.Drop, now, &p); err != nil {
+		return p, fmt.Errorf("prune journal: %w", err)
+	}
+	return p, nil
+}
+
 // Pruner is a store that removes what is past its retention.
 type Pruner interface {
 	// Prune removes, as of now, the journal entries' content and the dead letters past policy's

@@ -22,33 +22,33 @@ var _ store.Pruner = (*Store)(nil)
 // in the transaction that journals the pruning. Processes pruning one schema at once take turns
 // on the chain's row lock for the drop, and redact each entry once.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	var p store.Pruned
 	if s.closed.Load() {
-		return p, errClosed
+		return store.Pruned{}, errClosed
 	}
-	var err error
-	if policy.DeadLetters > 0 {
-		if p.DeadLetters, err = s.chunked(ctx, s.jq.pruneLetters, now.Add(-policy.DeadLetters)); err != nil {
-			return p, fmt.Errorf("postgres store: delete old dead letters: %w", err)
-		}
-	}
-	cutoffs, listed := policy.Journal.Cutoffs(now)
-	empty := store.EncodeMetadata(nil)
-	for _, c := range cutoffs {
-		q, kinds := s.jq.redactIn, c.Kinds
-		if c.Others {
-			q, kinds = s.jq.redactOthers, listed
-		}
-		n, err := s.chunked(ctx, q, empty, now, c.Before, kinds)
-		p.Redacted += n
-		if err != nil {
-			return p, fmt.Errorf("postgres store: redact old journal entries: %w", err)
-		}
-	}
-	if err := s.finishPrune(ctx, policy.Journal, now, &p); err != nil {
-		return p, fmt.Errorf("postgres store: prune journal: %w", err)
+	p, err := store.RunPrune(ctx, pruning{s}, policy, now)
+	if err != nil {
+		return p, fmt.Errorf("postgres store: %w", err)
 	}
 	return p, nil
+}
+
+// pruning is the store's steps of store.RunPrune.
+type pruning struct{ s *Store }
+
+func (x pruning) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return x.s.chunked(ctx, x.s.jq.pruneLetters, before)
+}
+
+func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
+	q := x.s.jq.redactIn
+	if others {
+		q = x.s.jq.redactOthers
+	}
+	return x.s.chunked(ctx, q, store.EncodeMetadata(nil), now, before, kinds)
+}
+
+func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
+	return x.s.finishPrune(ctx, drop, now, p)
 }
 
 // chunked runs a statement whose last parameter is a row limit until it affects fewer rows than
@@ -73,9 +73,9 @@ func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, 
 	}
 }
 
-// finishPrune drops the oldest entries past their retention when j.Drop, and journals the
+// finishPrune drops the oldest entries past their retention when drop, and journals the
 // pruning, in one transaction, so that the anchor is never moved without its record.
-func (s *Store) finishPrune(ctx context.Context, j store.JournalRetention, now time.Time, p *store.Pruned) error {
+func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (s *Store) finishPrune(ctx context.Context, j store.JournalRetention, now t
 	if head.Hash, ok = store.HashFrom(hash); !ok {
 		return errors.New("the journal chain's head hash is damaged")
 	}
-	if j.Drop {
+	if drop {
 		if err := s.dropPrefix(ctx, tx, head, anchorSeq, p); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 // oldSchema makes a database file at schema version 2 (the journal before the chain) holding
@@ -130,5 +132,38 @@ func TestVerifyReadsAFileReadOnly(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 0 {
 		t.Fatalf("OpenChain of a missing file created %v", m)
+	}
+}
+
+// TestPrunerRunsAndStopsOnClose: a store with a retention prunes by itself at its interval, and
+// Close stops it.
+func TestPrunerRunsAndStopsOnClose(t *testing.T) {
+	s := open(t, Config{Retention: store.Retention{DeadLetters: "1h", Interval: spec.Duration(time.Second)}}, t.TempDir())
+	id, err := s.AddDeadLetter(context.Background(), store.DeadLetter{Route: "r", Time: time.Now().Add(-2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := s.GetDeadLetter(context.Background(), id); errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dead letter past its retention is still there after 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if es, _ := s.ListJournal(context.Background(), store.JournalFilter{Kind: store.KindPruned}); len(es) != 1 || es[0].Detail[store.DetailDeadLetters] != "1" {
+		t.Errorf("journal.pruned entries = %+v, want one recording the dead letter", es)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not stop the pruner within 5s")
 	}
 }

@@ -22,49 +22,41 @@ var _ store.Pruner = (*Store)(nil)
 // the oldest entries past their retention are deleted and the anchor moves to the last of them,
 // in the transaction that journals the pruning.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	var p store.Pruned
 	if s.closed.Load() {
-		return p, errClosed
+		return store.Pruned{}, errClosed
 	}
-	var err error
-	if policy.DeadLetters > 0 {
-		p.DeadLetters, err = s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
-			(SELECT id FROM store_dead_letters WHERE time < ? LIMIT ?)`, now.Add(-policy.DeadLetters).UnixNano())
-		if err != nil {
-			return p, fmt.Errorf("sqlite store: delete old dead letters: %w", err)
-		}
-	}
-	cutoffs, listed := policy.Journal.Cutoffs(now)
-	empty := store.EncodeMetadata(nil)
-	for _, c := range cutoffs {
-		cond, args := kindCondition(c, listed)
-		args = append([]any{now.UnixNano(), empty, c.Before.UnixNano()}, args...)
-		n, err := s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
-			subject = '', legal_basis = '', result = '', redacted = ?, detail = ? WHERE id IN
-			(SELECT id FROM store_journal WHERE redacted IS NULL AND seq IS NOT NULL AND time < ? AND `+cond+` LIMIT ?)`, args...)
-		p.Redacted += n
-		if err != nil {
-			return p, fmt.Errorf("sqlite store: redact old journal entries: %w", err)
-		}
-	}
-	if err := s.finishPrune(ctx, policy.Journal, now, &p); err != nil {
-		return p, fmt.Errorf("sqlite store: prune journal: %w", err)
+	p, err := store.RunPrune(ctx, pruning{s}, policy, now)
+	if err != nil {
+		return p, fmt.Errorf("sqlite store: %w", err)
 	}
 	return p, nil
 }
 
-// kindCondition returns the condition on kind of cutoff c and its arguments.
-func kindCondition(c store.Cutoff, listed []string) (string, []any) {
-	kinds := c.Kinds
+// pruning is the store's steps of store.RunPrune.
+type pruning struct{ s *Store }
+
+func (x pruning) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return x.s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
+		(SELECT id FROM store_dead_letters WHERE time < ? LIMIT ?)`, before.UnixNano())
+}
+
+func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
 	op := "IN"
-	if c.Others {
-		kinds, op = listed, "NOT IN"
+	if others {
+		op = "NOT IN"
 	}
-	args := make([]any, len(kinds))
-	for i, k := range kinds {
-		args[i] = k
+	args := []any{now.UnixNano(), store.EncodeMetadata(nil), before.UnixNano()}
+	for _, k := range kinds {
+		args = append(args, k)
 	}
-	return "kind " + op + " (" + strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ") + ")", args
+	return x.s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
+		subject = '', legal_basis = '', result = '', redacted = ?, detail = ? WHERE id IN
+		(SELECT id FROM store_journal WHERE redacted IS NULL AND seq IS NOT NULL AND time < ?
+			AND kind `+op+` (`+strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")+`) LIMIT ?)`, args...)
+}
+
+func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
+	return x.s.finishPrune(ctx, drop, now, p)
 }
 
 // chunked runs a statement whose last argument is a row limit until it affects fewer rows than
@@ -93,9 +85,9 @@ func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, 
 	}
 }
 
-// finishPrune drops the oldest entries past their retention when j.Drop, and journals the
+// finishPrune drops the oldest entries past their retention when drop, and journals the
 // pruning, in one transaction, so that the anchor is never moved without its record.
-func (s *Store) finishPrune(ctx context.Context, j store.JournalRetention, now time.Time, p *store.Pruned) error {
+func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
 	w, err := sqlitedb.NewWriter(s.db)
 	if err != nil {
 		return err
@@ -114,7 +106,7 @@ func (s *Store) finishPrune(ctx context.Context, j store.JournalRetention, now t
 	if err := tx.QueryRowContext(ctx, `SELECT anchor_seq FROM store_journal_chain WHERE one = 1`).Scan(&anchorSeq); err != nil {
 		return err
 	}
-	if j.Drop {
+	if drop {
 		if err := dropPrefix(ctx, tx.Tx, head, anchorSeq, p); err != nil {
 			return err
 		}
