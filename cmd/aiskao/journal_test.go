@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/hub/store/postgres"
 )
 
 // TestJournalVerifyFindsAnEditedRow runs the demo until register calls are journaled, verifies
@@ -83,5 +88,57 @@ func TestJournalVerifyWithoutTheFile(t *testing.T) {
 	got, code := cli(t, "journal", "verify", "-config", filepath.Join("..", "..", "configs", "demo.yaml"), "-data", t.TempDir())
 	if code != 1 || !strings.Contains(got, "aiskao.db") {
 		t.Fatalf("journal verify without a database: exit %d\n%s", code, got)
+	}
+}
+
+// TestJournalVerifyOnPostgres: the same verification reads a PostgreSQL schema.
+func TestJournalVerifyOnPostgres(t *testing.T) {
+	pgURL := envOr("AISKAO_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		msg := fmt.Sprintf("PostgreSQL is not reachable at %s (set AISKAO_POSTGRES_URL): %v", redactURL(pgURL), err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	defer conn.Close(ctx)
+	schema := uniqueName("aiskao_verify_")
+	t.Cleanup(func() { _, _ = conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`) })
+	st, err := postgres.New(postgres.Config{URL: pgURL, Schema: schema, Retention: store.Retention{DeadLetters: "0"}}, store.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		id, err := st.AppendJournal(ctx, store.JournalEntry{Kind: "regix.call", Dossier: fmt.Sprint("D-", i), Result: "ok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	st.Close()
+	config := filepath.Join(t.TempDir(), "hub.yaml")
+	yaml := fmt.Sprintf(`store: {type: postgres, url: %q, schema: %s}
+connectors:
+  in: {type: http, listen: "127.0.0.1:0", path: /in}
+  out: {type: file, dir: out}
+routes:
+  - {name: a, from: in, to: out}
+`, pgURL, schema)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, code := cli(t, "journal", "verify", "-config", config)
+	if code != 0 || !strings.Contains(got, "journal ok: 3 entries verified") {
+		t.Fatalf("journal verify on PostgreSQL: exit %d\n%s", code, got)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE `+schema+`.journal SET dossier = 'D-9' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	got, code = cli(t, "journal", "verify", "-config", config)
+	if code != 1 || !strings.Contains(got, "journal entry 2 (id "+ids[1]+"): "+string(store.ContentChanged)) {
+		t.Fatalf("journal verify of an edited row on PostgreSQL: exit %d, want 1 naming entry 2 (id %s)\n%s", code, ids[1], got)
 	}
 }
