@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -52,10 +54,24 @@ func runJournal(args []string, stdout, stderr io.Writer) error {
 // names, without the hub and without changing anything, and checks every entry. It exits 1
 // naming the first broken entry, or prints how many entries it checked and the head's hash.
 func runJournalVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("journal verify", "[-config FILE|DIR] [-data DIR] [-json]", stderr)
+	fs := newFlags("journal verify", "[-config FILE|DIR] [-data DIR] [-expect SEQ:HASH]... [-json]", stderr)
 	config := fs.String("config", defaultConfig, "configuration file or folder that names the store (and its retention)")
 	data := fs.String("data", "data", "data folder, where the SQLite store's file is")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var expect []store.Chain
+	fs.Func("expect", "an entry recorded earlier, as SEQ:HASH (a head this command printed), that must still be in the chain unchanged; repeatable. Without one, entries cut from the end of the chain, or a chain rewritten as a whole, go unnoticed", func(v string) error {
+		seq, hash, ok := strings.Cut(v, ":")
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if !ok || err != nil || n < 1 {
+			return fmt.Errorf("want SEQ:HASH, such as 42:%s", strings.Repeat("0", 2*store.HashSize))
+		}
+		h, err := store.ParseHash(hash)
+		if err != nil {
+			return err
+		}
+		expect = append(expect, store.Chain{Seq: n, Hash: h})
+		return nil
+	})
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		switch {
 		case errors.Is(err, flag.ErrHelp):
@@ -88,7 +104,7 @@ func runJournalVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	v, err := store.Verify(context.Background(), src, policy)
+	v, err := store.VerifyWith(context.Background(), src, store.VerifyOptions{Retention: policy, Expect: expect})
 	var brk *store.Break
 	switch {
 	case errors.As(err, &brk):
@@ -110,6 +126,9 @@ func runJournalVerify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, ", from anchor %d (%s)", v.Anchor.Seq, v.Anchor.Hash)
 	}
 	fmt.Fprintf(stdout, "\nhead: entry %d, hash %s\n", v.Head.Seq, v.Head.Hash)
+	if v.Head.Seq > 0 {
+		fmt.Fprintf(stdout, "keep the head elsewhere and check it next time: -expect %d:%s\n", v.Head.Seq, v.Head.Hash)
+	}
 	return nil
 }
 

@@ -54,6 +54,13 @@ func TestJournalVerifyFindsAnEditedRow(t *testing.T) {
 	if code != 0 || !strings.Contains(got, "journal ok:") || !strings.Contains(got, ok.HeadHash) {
 		t.Fatalf("journal verify of the stopped hub: exit %d\n%s", code, got)
 	}
+	head := fmt.Sprintf("%d:%s", ok.HeadSeq, ok.HeadHash)
+	if got, code = cli(t, "journal", "verify", "-config", config, "-data", data, "-expect", head); code != 0 {
+		t.Fatalf("journal verify -expect %s: exit %d\n%s", head, code, got)
+	}
+	if got, code = cli(t, "journal", "verify", "-config", config, "-data", data, "-expect", "1:abc"); code != 2 || !strings.Contains(got, "64 hex digits") {
+		t.Fatalf("journal verify -expect 1:abc: exit %d, want 2 and what is wrong\n%s", code, got)
+	}
 
 	// Someone edits the result of the first register call in the file.
 	db, err := sql.Open("sqlite", filepath.Join(data, "aiskao.db"))

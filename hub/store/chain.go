@@ -201,6 +201,27 @@ type Verified struct {
 // not nil, an entry redacted before policy's retention for its kind had passed is a break too.
 // A broken chain is returned as a *Break naming the first broken entry.
 func Verify(ctx context.Context, src ChainSource, policy *JournalRetention) (Verified, error) {
+	return VerifyWith(ctx, src, VerifyOptions{Retention: policy})
+}
+
+// VerifyOptions adds checks to Verify.
+type VerifyOptions struct {
+	// Retention, when not nil, makes an entry redacted before its retention had passed a break.
+	Retention *JournalRetention
+	// Expect are entries recorded earlier (a head that verify printed), which must still be in
+	// the chain with the same hash. A chain only proves itself whole; someone who can write the
+	// database can cut its end, or rewrite it from some entry on, unnoticed unless a hash
+	// recorded elsewhere is checked.
+	Expect []Chain
+}
+
+// VerifyWith is Verify with more checks.
+func VerifyWith(ctx context.Context, src ChainSource, opts VerifyOptions) (Verified, error) {
+	policy := opts.Retention
+	expect := map[int64]Hash{}
+	for _, e := range opts.Expect {
+		expect[e.Seq] = e.Hash
+	}
 	var (
 		v      Verified
 		cur    Chain
@@ -215,6 +236,14 @@ func Verify(ctx context.Context, src ChainSource, policy *JournalRetention) (Ver
 		if b := checkRow(cur, r, policy); b != nil {
 			brk = b
 			return b
+		}
+		if h, ok := expect[r.Seq]; ok {
+			if Hash(r.Hash) != h {
+				brk = &Break{Seq: r.Seq, ID: r.Entry.ID, Problem: ContentChanged,
+					Detail: "its hash is not the one recorded earlier: the chain was rewritten from here or before"}
+				return brk
+			}
+			delete(expect, r.Seq)
 		}
 		if st.AnchorBy == r.Seq && st.Anchor.Seq > 0 {
 			anchor = checkAnchorRecord(st.Anchor, r)
@@ -252,6 +281,17 @@ func Verify(ctx context.Context, src ChainSource, policy *JournalRetention) (Ver
 				Detail: fmt.Sprintf("the chain starts after entry %d, but no journal.pruned entry in the chain records it", st.Anchor.Seq)}
 		case anchor != nil:
 			return v, anchor
+		}
+	}
+	for seq, h := range expect {
+		switch {
+		case seq > cur.Seq:
+			return v, &Break{Seq: seq, Problem: EntryMissing,
+				Detail: fmt.Sprintf("an entry recorded earlier is beyond the chain's end, %d: entries were cut from the end", cur.Seq)}
+		case seq == st.Anchor.Seq && h != st.Anchor.Hash:
+			return v, &Break{Seq: seq, Problem: AnchorBroken, Detail: "the anchor's hash is not the one recorded earlier"}
+		case seq < st.Anchor.Seq:
+			return v, fmt.Errorf("journal entry %d, recorded earlier, was dropped by pruning (the chain starts after %d): check a later one", seq, st.Anchor.Seq)
 		}
 	}
 	if len(st.Unchained) > 0 {

@@ -195,3 +195,27 @@ func TestVerifyBreaks(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyExpect(t *testing.T) {
+	r := chainOf(4)
+	third := Chain{Seq: 3, Hash: Hash(r.rows[2].Hash)}
+	if _, err := VerifyWith(context.Background(), r, VerifyOptions{Expect: []Chain{third}}); err != nil {
+		t.Fatalf("VerifyWith a recorded entry still there: %v", err)
+	}
+	wrong := third
+	wrong.Hash[0] ^= 1
+	if _, err := VerifyWith(context.Background(), r, VerifyOptions{Expect: []Chain{wrong}}); err == nil ||
+		!strings.HasPrefix(err.Error(), "journal entry 3 (id c): content changed: its hash is not the one recorded") {
+		t.Errorf("VerifyWith a rewritten chain = %v", err)
+	}
+	// The end is cut, and the head moved back with it: only the recorded head tells.
+	r.rows = r.rows[:2]
+	r.st.Head = Chain{Seq: 2, Hash: Hash(r.rows[1].Hash)}
+	if _, err := Verify(context.Background(), r, nil); err != nil {
+		t.Fatalf("Verify of a cleanly cut chain: %v", err)
+	}
+	if _, err := VerifyWith(context.Background(), r, VerifyOptions{Expect: []Chain{third}}); err == nil ||
+		!strings.HasPrefix(err.Error(), "journal entry 3: entry missing: an entry recorded earlier is beyond the chain's end, 2") {
+		t.Errorf("VerifyWith a cut chain = %v", err)
+	}
+}
