@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/internal/batch"
 )
 
 // journalBatch bounds the entries chained in one transaction.
@@ -93,7 +94,10 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	e = kept(e)
 	r := &appendReq{e: e}
 	err := s.journal.Do(ctx, r)
-	if err == nil {
+	switch {
+	case errors.Is(err, batch.ErrClosed):
+		return "", errClosed
+	case err == nil:
 		err = r.err
 	}
 	if err != nil {

@@ -143,18 +143,21 @@ func TestPrunerRunsAndStopsOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pruning is journaled after its deletions are committed: wait for its record.
+	var es []store.JournalEntry
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := s.GetDeadLetter(context.Background(), id); errors.Is(err, store.ErrNotFound) {
-			break
-		}
+	for len(es) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("the dead letter past its retention is still there after 10s")
+			t.Fatal("no journal.pruned entry after 10s")
 		}
 		time.Sleep(50 * time.Millisecond)
+		es, _ = s.ListJournal(context.Background(), store.JournalFilter{Kind: store.KindPruned})
 	}
-	if es, _ := s.ListJournal(context.Background(), store.JournalFilter{Kind: store.KindPruned}); len(es) != 1 || es[0].Detail[store.DetailDeadLetters] != "1" {
+	if len(es) != 1 || es[0].Detail[store.DetailDeadLetters] != "1" {
 		t.Errorf("journal.pruned entries = %+v, want one recording the dead letter", es)
+	}
+	if _, err := s.GetDeadLetter(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the dead letter past its retention: GetDeadLetter = %v, want not found", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Close() }()

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/internal/batch"
 )
 
 // journalBatch bounds the entries chained in one transaction.
@@ -50,7 +51,10 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	e.Seq, e.Hash, e.Redacted = 0, "", false
 	r := &appendReq{e: e}
 	err := s.journal.Do(ctx, r)
-	if err == nil {
+	switch {
+	case errors.Is(err, batch.ErrClosed):
+		return "", errClosed
+	case err == nil:
 		err = r.err
 	}
 	if err != nil {
