@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -218,4 +219,39 @@ func TestVerifyExpect(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "journal entry 3: entry missing: an entry recorded earlier is beyond the chain's end, 2") {
 		t.Errorf("VerifyWith a cut chain = %v", err)
 	}
+}
+
+// FuzzVerify changes one field of one entry of a whole chain, as someone editing the database
+// would: verification must fail exactly when something changed, and never panic on what it reads.
+func FuzzVerify(f *testing.F) {
+	f.Add(uint8(0), uint8(0), []byte("ok, nothing found"))
+	f.Add(uint8(1), uint8(1), []byte("b"))
+	f.Add(uint8(2), uint8(2), []byte("xx"))
+	f.Add(uint8(3), uint8(3), make([]byte, HashSize))
+	f.Add(uint8(3), uint8(4), []byte{1})
+	f.Add(uint8(0), uint8(5), []byte("later"))
+	f.Fuzz(func(t *testing.T, which, field uint8, b []byte) {
+		r := chainOf(4)
+		row := &r.rows[int(which)%len(r.rows)]
+		before := fmt.Sprintf("%+v", *row)
+		switch field % 6 {
+		case 0:
+			row.Entry.Result = string(b)
+		case 1:
+			row.Entry.ID = string(b)
+		case 2:
+			row.Seq += int64(len(b) % 3)
+		case 3:
+			row.Hash = b
+		case 4:
+			row.Prev = b
+		case 5:
+			row.Entry.Time = row.Entry.Time.Add(time.Duration(len(b)))
+		}
+		changed := fmt.Sprintf("%+v", *row) != before
+		_, err := Verify(context.Background(), r, nil)
+		if changed != (err != nil) {
+			t.Fatalf("changed %v, Verify = %v", changed, err)
+		}
+	})
 }
