@@ -125,16 +125,19 @@ func kept(e store.JournalEntry) store.JournalEntry {
 }
 
 // commitJournal chains and inserts a batch of entries in one transaction that holds the chain's
-// row lock.
+// row lock, in two round trips: BEGIN with the lock, then the inserts with COMMIT.
 func (s *Store) commitJournal(reqs []*appendReq) error {
 	// Not the callers' contexts: the batch is shared.
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	tx, err := s.pool.Begin(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // after Commit it does nothing
+	// The pool closes a connection given back inside a transaction, so a failure below never
+	// leaves the lock held.
+	defer c.Release()
+	conn := c.Conn()
 	ids := make([]string, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.e.ID
@@ -144,7 +147,10 @@ func (s *Store) commitJournal(reqs []*appendReq) error {
 		hash  []byte
 		taken []string
 	)
-	if err := tx.QueryRow(ctx, s.jq.lockHead, ids).Scan(&head.Seq, &hash, &taken); err != nil {
+	lock := &pgx.Batch{}
+	lock.Queue(`BEGIN`)
+	lock.Queue(s.jq.lockHead, ids).QueryRow(func(row pgx.Row) error { return row.Scan(&head.Seq, &hash, &taken) })
+	if err := conn.SendBatch(ctx, lock).Close(); err != nil {
 		return fmt.Errorf("lock the journal chain: %w", err)
 	}
 	var ok bool
@@ -166,10 +172,8 @@ func (s *Store) commitJournal(reqs []*appendReq) error {
 		queueInsert(b, s.jq.insert, &head, r.e)
 	}
 	b.Queue(s.jq.writeHead, head.Seq, head.Hash[:])
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	b.Queue(`COMMIT`)
+	return conn.SendBatch(ctx, b).Close()
 }
 
 // queueInsert links e after head, moves head and queues its insert.

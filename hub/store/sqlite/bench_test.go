@@ -90,6 +90,9 @@ func BenchmarkAppendJournal(b *testing.B) {
 			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			if c := s.journal.Commits(); c > 0 {
+				b.ReportMetric(float64(s.journal.Items())/float64(c), "entries/commit")
+			}
 		})
 	}
 }

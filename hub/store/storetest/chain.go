@@ -46,6 +46,7 @@ func RunChain(t *testing.T, newStore func(t *testing.T) store.Store, tamper Tamp
 		{"ChainAppends", testChainAppends},
 		{"ChainConcurrentAppends", testChainConcurrent},
 		{"ChainEmptyVerifies", testChainEmpty},
+		{"ChainRepeatedIDFailsAlone", testChainRepeatedID},
 		{"VerifyDetectsEditedEntry", testVerifyEdited},
 		{"VerifyDetectsDeletedEntry", testVerifyDeleted},
 		{"VerifyDetectsDeletedLastEntry", testVerifyDeletedLast},
@@ -120,6 +121,39 @@ func testChainAppends(t *testing.T, s store.Store, _ Tamper) {
 func testChainEmpty(t *testing.T, s store.Store, _ Tamper) {
 	if v := mustVerify(t, s, nil); v.Entries != 0 || v.Head.Seq != 0 {
 		t.Errorf("Verify of an empty journal = %+v, want nothing", v)
+	}
+}
+
+func testChainRepeatedID(t *testing.T, s store.Store, _ Tamper) {
+	e := journalSample("regix.call", "D-1")
+	e.ID = "once"
+	appendJournal(t, s, e)
+	// Appended at the same time as others: only the repeated one fails.
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := journalSample("regix.call", "D-2")
+			if i == 0 {
+				e.ID = "once"
+			}
+			_, errs[i] = s.AppendJournal(ctx(t), e)
+		}()
+	}
+	wg.Wait()
+	if errs[0] == nil {
+		t.Error("a second entry with the id of the first was journaled")
+	}
+	for i, err := range errs[1:] {
+		if err != nil {
+			t.Errorf("entry %d appended beside a repeated id: %v", i+1, err)
+		}
+	}
+	appendJournal(t, s, journalSample("regix.call", "D-3"))
+	if v := mustVerify(t, s, nil); v.Entries != 7 {
+		t.Errorf("Verify = %+v, want 7 entries", v)
 	}
 }
 
