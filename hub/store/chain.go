@@ -47,11 +47,11 @@ func HashFrom(b []byte) (h Hash, ok bool) {
 	return h, true
 }
 
-// Domain prefixes keep a body hash from ever being taken for an entry hash and leave room for a
+// The domain prefixes keep a body hash from ever being taken for an entry hash and leave room for a
 // second version of the encoding.
 const (
 	bodyDomain  = "aiskao journal body v1\x00"
-	entryDomain = "aiskao journal entry v1\x00"
+	EntryDomain = "aiskao journal entry v1\x00"
 )
 
 // appendField appends s with its length.
@@ -75,17 +75,28 @@ func BodyHash(e JournalEntry) Hash {
 
 // EntryHash returns the chain hash of the entry with sequence number seq, following the entry
 // whose hash is prev, with the given id, time, kind and body hash. Time counts in nanoseconds
-// since 1970 UTC, as the store keeps it.
+// since 1970 UTC, as the store keeps it. It is SHA-256 over EntryDomain, seq as 8 bytes big
+// endian, prev, then EntryTail.
 func EntryHash(seq int64, prev Hash, id string, at time.Time, kind string, body Hash) Hash {
-	b := make([]byte, 0, len(entryDomain)+8+2*HashSize+len(id)+len(kind)+24)
-	b = append(b, entryDomain...)
+	b := make([]byte, 0, len(EntryDomain)+8+2*HashSize+len(id)+len(kind)+24)
+	b = append(b, EntryDomain...)
 	b = binary.BigEndian.AppendUint64(b, uint64(seq))
 	b = append(b, prev[:]...)
+	return sha256.Sum256(appendTail(b, id, at, kind, body))
+}
+
+// EntryTail is what follows the sequence number and the previous hash in an entry's hash: its id,
+// time and kind and its body hash. A store that links entries in SQL, under its chain's lock,
+// hashes EntryDomain, the sequence number, the previous hash and this.
+func EntryTail(id string, at time.Time, kind string, body Hash) []byte {
+	return appendTail(make([]byte, 0, len(id)+len(kind)+16+HashSize), id, at, kind, body)
+}
+
+func appendTail(b []byte, id string, at time.Time, kind string, body Hash) []byte {
 	b = appendField(b, id)
 	b = binary.BigEndian.AppendUint64(b, uint64(at.UnixNano()))
 	b = appendField(b, kind)
-	b = append(b, body[:]...)
-	return sha256.Sum256(b)
+	return append(b, body[:]...)
 }
 
 // Link is the place of an entry in the chain.

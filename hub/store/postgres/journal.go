@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiskao/aiskao/hub/store"
@@ -31,7 +32,7 @@ var errDuplicateEntry = errors.New("an entry with this id is already journaled")
 
 // journalQueries are the journal's statements, with the schema's tables named in full.
 type journalQueries struct {
-	lockHead, insert, writeHead, list               string
+	appendEntry, insert, writeHead, list            string
 	readEnds, unchained, rows, version              string
 	pruneLetters, redactIn, redactOthers            string
 	lockEnds, firstWhole, hashOf, drop, writeAnchor string
@@ -46,10 +47,17 @@ func newJournalQueries(schema string) journalQueries {
 		WHERE redacted_at IS NULL AND id IN (SELECT id FROM {s}.journal
 			WHERE redacted_at IS NULL AND seq IS NOT NULL AND at < $3 AND %s LIMIT $5)`
 	return journalQueries{
-		// Locking the chain's one row orders the appends of every process sharing the schema;
-		// the ids already journaled come back in the same round trip.
-		lockHead: r.Replace(`SELECT head_seq, head_hash, ARRAY(SELECT id FROM {s}.journal WHERE id = ANY($1::text[]))
-			FROM {s}.journal_chain WHERE one FOR UPDATE`),
+		// One statement links and inserts an entry: the UPDATE takes the chain row's lock, which
+		// orders the appends of every process sharing the schema, and computes the entry's hash
+		// from the head it finds (store.EntryHash: $1 is store.EntryDomain, $2 store.EntryTail);
+		// the INSERT takes the new head from RETURNING. An id already journaled moves nothing.
+		appendEntry: r.Replace(`WITH h AS (
+				UPDATE {s}.journal_chain SET head_seq = head_seq + 1, head_prev = head_hash,
+					head_hash = sha256($1::bytea || int8send(head_seq + 1) || head_hash || $2::bytea)
+				WHERE one AND NOT EXISTS (SELECT 1 FROM {s}.journal WHERE id = $3)
+				RETURNING head_seq, head_prev, head_hash)
+			INSERT INTO {s}.journal (` + entryColumns + `, seq, prev_hash, body_hash, hash)
+			SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, h.head_seq, h.head_prev, $14, h.head_hash FROM h`),
 		insert: r.Replace(`INSERT INTO {s}.journal (` + entryColumns + `, seq, prev_hash, body_hash, hash)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`),
 		writeHead: r.Replace(`UPDATE {s}.journal_chain SET head_seq = $1, head_hash = $2 WHERE one`),
@@ -124,56 +132,28 @@ func kept(e store.JournalEntry) store.JournalEntry {
 	return e
 }
 
-// commitJournal chains and inserts a batch of entries in one transaction that holds the chain's
-// row lock, in two round trips: BEGIN with the lock, then the inserts with COMMIT.
+// commitJournal chains and inserts a batch of entries in one round trip: the statements go in
+// one pipeline, which PostgreSQL runs as one transaction, so the chain's row is locked from the
+// first append to the commit.
 func (s *Store) commitJournal(reqs []*appendReq) error {
 	// Not the callers' contexts: the batch is shared.
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// The pool closes a connection given back inside a transaction, so a failure below never
-	// leaves the lock held.
-	defer c.Release()
-	conn := c.Conn()
-	ids := make([]string, len(reqs))
-	for i, r := range reqs {
-		ids[i] = r.e.ID
-	}
-	var (
-		head  store.Chain
-		hash  []byte
-		taken []string
-	)
-	lock := &pgx.Batch{}
-	lock.Queue(`BEGIN`)
-	lock.Queue(s.jq.lockHead, ids).QueryRow(func(row pgx.Row) error { return row.Scan(&head.Seq, &hash, &taken) })
-	if err := conn.SendBatch(ctx, lock).Close(); err != nil {
-		return fmt.Errorf("lock the journal chain: %w", err)
-	}
-	var ok bool
-	if head.Hash, ok = store.HashFrom(hash); !ok {
-		return errors.New("the journal chain's head hash is damaged")
-	}
-	seen := make(map[string]bool, len(reqs)+len(taken))
-	for _, id := range taken {
-		seen[id] = true
-	}
 	b := &pgx.Batch{}
 	for _, r := range reqs {
 		r.err = nil
-		if seen[r.e.ID] {
-			r.err = errDuplicateEntry
-			continue
-		}
-		seen[r.e.ID] = true
-		queueInsert(b, s.jq.insert, &head, r.e)
+		e := r.e
+		body := store.BodyHash(e)
+		b.Queue(s.jq.appendEntry, []byte(store.EntryDomain), store.EntryTail(e.ID, e.Time, e.Kind, body),
+			e.ID, e.Time, e.Kind, e.Route, e.MessageID, e.Dossier, e.Actor, e.Subject, e.LegalBasis, e.Result,
+			store.EncodeMetadata(e.Detail), body[:]).Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() == 0 {
+				r.err = errDuplicateEntry
+			}
+			return nil
+		})
 	}
-	b.Queue(s.jq.writeHead, head.Seq, head.Hash[:])
-	b.Queue(`COMMIT`)
-	return conn.SendBatch(ctx, b).Close()
+	return s.pool.SendBatch(ctx, b).Close()
 }
 
 // queueInsert links e after head, moves head and queues its insert.

@@ -12,12 +12,15 @@ CREATE UNIQUE INDEX journal_seq ON journal (seq);
 
 -- The chain's ends, in one row: the head (the last entry appended) and the anchor (the last
 -- entry dropped by pruning, or 0 and zeros) with the journal.pruned entry that recorded it.
--- Appends lock this row (SELECT ... FOR UPDATE) in the transaction that inserts, so that the
--- processes sharing the schema chain their entries one by one.
+-- Each append moves the head with one UPDATE of this row, which links the entry (its hash is
+-- computed there, under the row's lock) and inserts it in the same statement, so that the
+-- processes sharing the schema chain their entries one by one. head_prev is the hash before the
+-- last move, which the append's RETURNING gives to its insert.
 CREATE TABLE journal_chain (
 	one         boolean NOT NULL PRIMARY KEY DEFAULT true CHECK (one),
 	head_seq    bigint  NOT NULL,
 	head_hash   bytea   NOT NULL,
+	head_prev   bytea,
 	anchor_seq  bigint  NOT NULL,
 	anchor_hash bytea   NOT NULL,
 	anchor_by   bigint  NOT NULL
