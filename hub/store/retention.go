@@ -232,6 +232,7 @@ type Pruned struct {
 	Dropped     int64
 	DeadLetters int64
 	Anchor      Chain // where the chain starts after it
+	Head        Chain // the chain's last entry after it
 }
 
 // Any reports whether anything was removed.
@@ -308,8 +309,8 @@ type Pruner interface {
 const pruneStartDelay = time.Minute
 
 // PruneEvery prunes p by policy a minute after it is called (or one interval, if shorter) and
-// then every policy.Interval, until quit is closed. Failures are logged and tried again at the
-// next interval; where names the store in the logs.
+// then every policy.Interval, until quit is closed, and logs the journal's head each time.
+// Failures are logged and tried again at the next interval; where names the store in the logs.
 func PruneEvery(p Pruner, policy RetentionPolicy, quit <-chan struct{}, log *slog.Logger, where string) {
 	t := time.NewTimer(min(pruneStartDelay, policy.Interval))
 	defer t.Stop()
@@ -327,6 +328,12 @@ func PruneEvery(p Pruner, policy RetentionPolicy, quit <-chan struct{}, log *slo
 		case got.Any():
 			log.Info("store: pruned past retention", "store", where, "journal_redacted", got.Redacted,
 				"journal_dropped", got.Dropped, "dead_letters", got.DeadLetters)
+		}
+		if err == nil && got.Head.Seq > 0 {
+			// Logs kept elsewhere witness the head: aiskao journal verify -expect SEQ:HASH then
+			// finds entries cut from the end or a chain rewritten since.
+			log.Info("store: journal head", "store", where, "seq", got.Head.Seq, "hash", got.Head.Hash.String(),
+				"expect", fmt.Sprintf("%d:%s", got.Head.Seq, got.Head.Hash))
 		}
 	}
 }

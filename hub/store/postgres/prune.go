@@ -98,6 +98,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 			return err
 		}
 	}
+	p.Head = head
 	if !p.Any() {
 		return nil
 	}
@@ -116,6 +117,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("journal the pruning: %w", err)
 	}
+	p.Head = head
 	return tx.Commit(ctx)
 }
 

@@ -111,6 +111,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 			return err
 		}
 	}
+	p.Head = head
 	if !p.Any() {
 		return nil
 	}
@@ -132,6 +133,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 			return fmt.Errorf("move the anchor: %w", err)
 		}
 	}
+	p.Head = head
 	return tx.Commit()
 }
 

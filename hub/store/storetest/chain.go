@@ -265,8 +265,8 @@ func testPruneRedacts(t *testing.T, s store.Store, _ Tamper) {
 		t.Fatalf("journal.pruned entries = %+v, want one at seq 8 recording 3 redacted", pruned)
 	}
 	v := mustVerify(t, s, &policy.Journal)
-	if v.Entries != 8 || v.Redacted != 3 {
-		t.Errorf("Verify after pruning = %+v, want 8 entries, 3 redacted", v)
+	if v.Entries != 8 || v.Redacted != 3 || p.Head != v.Head {
+		t.Errorf("Verify after pruning = %+v, want 8 entries, 3 redacted, head %+v", v, p.Head)
 	}
 	// A second pruning finds nothing more to do.
 	if p := prune(t, s, policy, now); p.Any() {
