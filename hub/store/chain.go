@@ -126,30 +126,31 @@ func (c *Chain) Next(e JournalEntry) Link {
 // ChainRow is one journal entry as a store keeps it, with its place in the chain, as verification
 // reads it.
 type ChainRow struct {
-	Entry    JournalEntry
-	Seq      int64
-	Prev     []byte // as stored; a valid hash has HashSize bytes
-	Body     []byte
-	Hash     []byte
-	Redacted bool      // the body was removed by pruning
-	DetailOK bool      // the stored detail could be read; false means its bytes were damaged
-	At       time.Time // when it was redacted, if Redacted
+	Entry      JournalEntry
+	Seq        int64
+	Prev       []byte // as stored; a valid hash has HashSize bytes
+	Body       []byte
+	Hash       []byte
+	Redacted   bool      // the body was removed by pruning
+	DetailOK   bool      // the stored detail could be read; false means its bytes were damaged
+	RedactedAt time.Time // when it was redacted, if Redacted
 }
 
 // ChainState is what a store keeps about its chain besides the entries.
 type ChainState struct {
-	Anchor     Chain // where the chain starts: the last entry dropped by pruning, or zero
-	AnchorBy   int64 // sequence number of the journal.pruned entry that recorded the anchor; 0 if none
-	Head       Chain // the last entry appended
-	Unchained  []string
-	SchemaNote string // why the journal cannot be verified (an old schema), when not empty
+	Anchor     Chain    // where the chain starts: the last entry dropped by pruning, or zero
+	AnchorBy   int64    // sequence number of the journal.pruned entry that recorded the anchor; 0 if none
+	Head       Chain    // the last entry appended
+	Unchained  []string // ids of entries without a sequence number, oldest first
+	SchemaNote string   // why the journal cannot be verified (an old schema), when not empty
 }
 
 // ChainSource reads a store's journal chain directly, without the hub. Verification uses it so
 // that an auditor can check a copy of the database while the hub is stopped.
 type ChainSource interface {
-	// ReadChain calls start with the chain's state, then row with each entry after the anchor in
-	// sequence order, all from one consistent snapshot. It stops with the first error they return.
+	// ReadChain calls start with the chain's state, then row with each entry that has a
+	// sequence number, in sequence order, all from one consistent snapshot. It stops with the
+	// first error they return.
 	ReadChain(ctx context.Context, start func(ChainState) error, row func(ChainRow) error) error
 	// Where names what is read, for messages (a file, a database and schema; never a password).
 	Where() string
@@ -357,10 +358,10 @@ func checkRow(cur Chain, r ChainRow, policy *JournalRetention) *Break {
 	}
 	if r.Redacted && policy != nil {
 		keep := policy.For(r.Entry.Kind)
-		if keep == 0 || r.At.Before(r.Entry.Time.Add(keep)) {
+		if keep == 0 || r.RedactedAt.Before(r.Entry.Time.Add(keep)) {
 			b.Problem = RedactedEarly
 			b.Detail = fmt.Sprintf("kind %s, journaled %s, redacted %s, retention %s", r.Entry.Kind,
-				r.Entry.Time.UTC().Format(time.RFC3339), r.At.UTC().Format(time.RFC3339), FormatPeriod(keep))
+				r.Entry.Time.UTC().Format(time.RFC3339), r.RedactedAt.UTC().Format(time.RFC3339), FormatPeriod(keep))
 			return b
 		}
 	}

@@ -327,7 +327,7 @@ func readChain(ctx context.Context, pool *pgxpool.Pool, q journalQueries, start 
 		}
 		r.DetailOK = derr == nil
 		if redacted != nil {
-			r.Redacted, r.At = true, redacted.UTC()
+			r.Redacted, r.RedactedAt = true, redacted.UTC()
 		}
 		if err := row(r); err != nil {
 			return err

@@ -313,7 +313,7 @@ func readChain(ctx context.Context, db *sql.DB, start func(store.ChainState) err
 		r.DetailOK = derr == nil
 		r.Redacted = redacted.Valid
 		if redacted.Valid {
-			r.At = time.Unix(0, redacted.Int64).UTC()
+			r.RedactedAt = time.Unix(0, redacted.Int64).UTC()
 		}
 		if err := row(r); err != nil {
 			return err
