@@ -121,8 +121,12 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 		return err
 	}
 	e.ID, e.Time = id, time.Unix(0, now.UnixNano()).UTC()
-	if ok, err := insertEntry(ctx, tx.Tx, &head, e); err != nil || !ok {
-		return fmt.Errorf("journal the pruning: %v", err)
+	ok, err := insertEntry(ctx, tx.Tx, &head, e)
+	switch {
+	case err != nil:
+		return fmt.Errorf("journal the pruning: %w", err)
+	case !ok:
+		return fmt.Errorf("journal the pruning: %w", errDuplicateEntry)
 	}
 	if err := writeHead(ctx, tx.Tx, head); err != nil {
 		return err
