@@ -16,6 +16,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/store/postgres"
+	"github.com/aiskao/aiskao/hub/store/sqlite"
 )
 
 // TestJournalVerifyFindsAnEditedRow runs the demo until register calls are journaled, verifies
@@ -147,5 +148,81 @@ routes:
 	got, code = cli(t, "journal", "verify", "-config", config)
 	if code != 1 || !strings.Contains(got, "journal entry 2 (id "+ids[1]+"): "+string(store.ContentChanged)) {
 		t.Fatalf("journal verify of an edited row on PostgreSQL: exit %d, want 1 naming entry 2 (id %s)\n%s", code, ids[1], got)
+	}
+}
+
+// TestServePrunesPastRetention: serve prunes by the store's retention on its own: an old dead
+// letter is deleted, an old journal entry loses its content, the pruning is journaled, and the
+// journal still verifies.
+func TestServePrunesPastRetention(t *testing.T) {
+	data := t.TempDir()
+	config := filepath.Join(t.TempDir(), "hub.yaml")
+	if err := os.WriteFile(config, []byte(`store:
+  type: sqlite
+  retention: {journal: {default: 1h}, dead_letters: 1h, interval: 1s}
+ops:
+  listen: ${AISKAO_OPS_ADDR:-127.0.0.1:0}
+connectors:
+  in: {type: http, listen: "${AISKAO_HTTP_ADDR:-127.0.0.1:0}", path: /in}
+  out: {type: file, dir: out}
+routes:
+  - {name: a, from: in, to: out}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := sqlite.New(sqlite.Config{Retention: store.Retention{DeadLetters: "0"}}, store.Env{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	dl, err := st.AddDeadLetter(ctx, store.DeadLetter{Route: "a", Error: "ЕГН 8001010000 refused", Time: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AppendJournal(ctx, store.JournalEntry{Kind: "regix.call", Actor: "служител 1", Subject: "ГРАО", Result: "ok", Time: old}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AppendJournal(ctx, store.JournalEntry{Kind: "regix.call", Actor: "служител 2", Result: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	h := startHub(t, config, data, "", "")
+	db, err := sql.Open("sqlite", filepath.Join(data, "aiskao.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var detail []byte
+	waitFor(t, "the pruning in the journal", 15*time.Second, func() bool {
+		return db.QueryRow(`SELECT detail FROM store_journal WHERE kind = ?`, store.KindPruned).Scan(&detail) == nil
+	})
+	if d, err := store.DecodeMetadata(detail); err != nil || d[store.DetailRedacted] != "1" || d[store.DetailDeadLetters] != "1" {
+		t.Errorf("journal.pruned detail = %v (%v), want 1 entry redacted and 1 dead letter deleted", d, err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM store_dead_letters WHERE id = ?`, dl).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the old dead letter is still there (%d, %v)", n, err)
+	}
+	var actors []string
+	rows, err := db.Query(`SELECT actor FROM store_journal WHERE kind = 'regix.call' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actors = append(actors, a)
+	}
+	rows.Close()
+	if strings.Join(actors, ",") != ",служител 2" {
+		t.Errorf("actors after pruning = %q, want the old one removed and the new one kept", actors)
+	}
+	h.signal(syscall.SIGTERM)
+	h.wait(30 * time.Second)
+	got, code := cli(t, "journal", "verify", "-config", config, "-data", data)
+	if code != 0 || !strings.Contains(got, "3 entries verified (1 redacted by retention)") {
+		t.Fatalf("journal verify after pruning: exit %d\n%s", code, got)
 	}
 }
