@@ -328,7 +328,7 @@ func checkRow(cur Chain, r ChainRow, policy *JournalRetention) *Break {
 		}
 		return b
 	case r.Seq < want:
-		b.Problem, b.Detail = OrderBroken, fmt.Sprintf("a second entry numbered %d", r.Seq)
+		b.Problem, b.Detail = OrderBroken, fmt.Sprintf("it is numbered %d but comes after entry %d: a repeated number, or an entry before where the chain starts", r.Seq, cur.Seq)
 		return b
 	}
 	body, okBody := HashFrom(r.Body)

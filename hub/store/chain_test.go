@@ -168,11 +168,13 @@ func TestVerifyBreaks(t *testing.T) {
 		{"hash cut short", func(r *rows) { r.rows[0].Hash = r.rows[0].Hash[:5] }, "journal entry 1 (id a): content changed: its stored hashes"},
 		{"two missing", func(r *rows) { r.rows = append(r.rows[:1], r.rows[3:]...) },
 			"journal entry 2: entry missing: entries 2 to 3 are missing; the next entry found is 4 (id d)"},
-		{"repeated", func(r *rows) { r.rows = append(r.rows[:2], r.rows[1:]...) }, "journal entry 2 (id b): order broken: a second entry numbered 2"},
+		{"repeated", func(r *rows) { r.rows = append(r.rows[:2], r.rows[1:]...) }, "journal entry 2 (id b): order broken: it is numbered 2 but comes after entry 2: a repeated number"},
 		{"head ahead", func(r *rows) { r.st.Head.Seq = 6 }, "journal entry 5: entry missing: the chain's head is entry 6"},
 		{"head behind", func(r *rows) { r.st.Head.Seq = 3 }, "journal entry 4: chain head does not match"},
 		{"head hash", func(r *rows) { r.st.Head.Hash[0] ^= 1 }, "journal entry 4: chain head does not match"},
 		{"unchained", func(r *rows) { r.st.Unchained = []string{"x"} }, "journal entry id x: entry not in the chain"},
+		{"anchor moved on over entries kept", func(r *rows) { r.st.Anchor = Chain{Seq: 2, Hash: Hash(r.rows[1].Hash)} },
+			"journal entry 1 (id a): order broken: it is numbered 1 but comes after entry 2"},
 		{"anchor without record", func(r *rows) {
 			r.st.Anchor = Chain{Seq: 1, Hash: Hash(r.rows[0].Hash)}
 			r.rows = r.rows[1:]
