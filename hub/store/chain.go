@@ -138,11 +138,12 @@ type ChainRow struct {
 
 // ChainState is what a store keeps about its chain besides the entries.
 type ChainState struct {
-	Anchor     Chain    // where the chain starts: the last entry dropped by pruning, or zero
-	AnchorBy   int64    // sequence number of the journal.pruned entry that recorded the anchor; 0 if none
-	Head       Chain    // the last entry appended
-	Unchained  []string // ids of entries without a sequence number, oldest first
-	SchemaNote string   // why the journal cannot be verified (an old schema), when not empty
+	Anchor         Chain  // where the chain starts: the last entry dropped by pruning, or zero
+	AnchorBy       int64  // sequence number of the journal.pruned entry that recorded the anchor; 0 if none
+	Head           Chain  // the last entry appended
+	Unchained      int64  // entries without a sequence number
+	FirstUnchained string // the id of the oldest of them
+	SchemaNote     string // why the journal cannot be verified (an old schema), when not empty
 }
 
 // ChainSource reads a store's journal chain directly, without the hub. Verification uses it so
@@ -306,9 +307,9 @@ func VerifyWith(ctx context.Context, src ChainSource, opts VerifyOptions) (Verif
 			return v, fmt.Errorf("journal entry %d, recorded earlier, was dropped by pruning (the chain starts after %d): check a later one", seq, st.Anchor.Seq)
 		}
 	}
-	if len(st.Unchained) > 0 {
-		return v, &Break{ID: st.Unchained[0], Problem: NotChained,
-			Detail: fmt.Sprintf("it has no sequence number: %d entries were added outside the hub", len(st.Unchained))}
+	if st.Unchained > 0 {
+		return v, &Break{ID: st.FirstUnchained, Problem: NotChained,
+			Detail: fmt.Sprintf("it has no sequence number: %d entries were added outside the hub", st.Unchained)}
 	}
 	v.Anchor, v.Head = st.Anchor, cur
 	return v, nil

@@ -172,7 +172,7 @@ func TestVerifyBreaks(t *testing.T) {
 		{"head ahead", func(r *rows) { r.st.Head.Seq = 6 }, "journal entry 5: entry missing: the chain's head is entry 6"},
 		{"head behind", func(r *rows) { r.st.Head.Seq = 3 }, "journal entry 4: chain head does not match"},
 		{"head hash", func(r *rows) { r.st.Head.Hash[0] ^= 1 }, "journal entry 4: chain head does not match"},
-		{"unchained", func(r *rows) { r.st.Unchained = []string{"x"} }, "journal entry id x: entry not in the chain"},
+		{"unchained", func(r *rows) { r.st.Unchained, r.st.FirstUnchained = 1, "x" }, "journal entry id x: entry not in the chain"},
 		{"anchor moved on over entries kept", func(r *rows) { r.st.Anchor = Chain{Seq: 2, Hash: Hash(r.rows[1].Hash)} },
 			"journal entry 1 (id a): order broken: it is numbered 1 but comes after entry 2"},
 		{"anchor without record", func(r *rows) {

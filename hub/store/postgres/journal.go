@@ -62,10 +62,12 @@ func newJournalQueries(schema string) journalQueries {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`),
 		writeHead: r.Replace(`UPDATE {s}.journal_chain SET head_seq = $1, head_hash = $2 WHERE one`),
 		// The filter and order are appended by ListJournal.
-		list:      r.Replace(`SELECT ` + entryColumns + `, seq, hash, redacted_at IS NOT NULL FROM {s}.journal`),
-		version:   r.Replace(`SELECT coalesce(max(version), 0) FROM {s}.schema_migrations`),
-		readEnds:  r.Replace(`SELECT head_seq, head_hash, anchor_seq, anchor_hash, anchor_by FROM {s}.journal_chain WHERE one`),
-		unchained: r.Replace(`SELECT id FROM {s}.journal WHERE seq IS NULL ORDER BY at, id`),
+		list:     r.Replace(`SELECT ` + entryColumns + `, seq, hash, redacted_at IS NOT NULL FROM {s}.journal`),
+		version:  r.Replace(`SELECT coalesce(max(version), 0) FROM {s}.schema_migrations`),
+		readEnds: r.Replace(`SELECT head_seq, head_hash, anchor_seq, anchor_hash, anchor_by FROM {s}.journal_chain WHERE one`),
+		// Counted, and one named: rows added outside the hub may be many.
+		unchained: r.Replace(`SELECT count(*), (SELECT id FROM {s}.journal WHERE seq IS NULL ORDER BY at, id LIMIT 1)
+			FROM {s}.journal WHERE seq IS NULL`),
 		rows: r.Replace(`SELECT ` + entryColumns + `, seq, prev_hash, body_hash, hash, redacted_at
 			FROM {s}.journal WHERE seq IS NOT NULL ORDER BY seq`),
 		pruneLetters: r.Replace(`DELETE FROM {s}.dead_letters WHERE id IN
@@ -304,8 +306,12 @@ func readChain(ctx context.Context, pool *pgxpool.Pool, q journalQueries, start 
 	}
 	st.Head.Hash, _ = store.HashFrom(head)
 	st.Anchor.Hash, _ = store.HashFrom(anchor)
-	if st.Unchained, err = collectIDs(ctx, tx, q.unchained); err != nil {
+	var first *string
+	if err := tx.QueryRow(ctx, q.unchained).Scan(&st.Unchained, &first); err != nil {
 		return fmt.Errorf("read journal chain: %w", err)
+	}
+	if first != nil {
+		st.FirstUnchained = *first
 	}
 	if err := start(st); err != nil {
 		return err
@@ -337,14 +343,6 @@ func readChain(ctx context.Context, pool *pgxpool.Pool, q journalQueries, start 
 		return fmt.Errorf("read journal chain: %w", err)
 	}
 	return nil
-}
-
-func collectIDs(ctx context.Context, tx pgx.Tx, query string) ([]string, error) {
-	rows, err := tx.Query(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // chainDB is a schema opened to verify its journal, without migrating it.

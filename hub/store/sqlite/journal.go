@@ -278,19 +278,13 @@ func readChain(ctx context.Context, db *sql.DB, start func(store.ChainState) err
 	}
 	st.Head.Hash, _ = store.HashFrom(head)
 	st.Anchor.Hash, _ = store.HashFrom(anchor)
-	unchained, err := conn.QueryContext(ctx, `SELECT id FROM store_journal WHERE seq IS NULL ORDER BY time, id`)
-	if err != nil {
+	// Counted, and one named: rows added outside the hub may be many.
+	var first sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT count(*), (SELECT id FROM store_journal WHERE seq IS NULL ORDER BY time, id LIMIT 1)
+		FROM store_journal WHERE seq IS NULL`).Scan(&st.Unchained, &first); err != nil {
 		return fmt.Errorf("read journal chain: %w", err)
 	}
-	for unchained.Next() {
-		var id string
-		if err := unchained.Scan(&id); err != nil {
-			unchained.Close()
-			return fmt.Errorf("read journal chain: %w", err)
-		}
-		st.Unchained = append(st.Unchained, id)
-	}
-	unchained.Close()
+	st.FirstUnchained = first.String
 	if err := start(st); err != nil {
 		return err
 	}
