@@ -116,3 +116,21 @@ func TestMigrationChainsExistingEntries(t *testing.T) {
 		t.Errorf("entry 1 is %q (%v), want the oldest, 9", first, err)
 	}
 }
+
+// TestMigrationFillsAGap: a step numbered below the highest one applied (written side by side
+// with it) is still applied.
+func TestMigrationFillsAGap(t *testing.T) {
+	cfg := testConfig(t)
+	open(t, cfg).Close()
+	conn := admin(t)
+	ident := pgx.Identifier{cfg.Schema}.Sanitize()
+	if _, err := conn.Exec(context.Background(), `DELETE FROM `+ident+`.schema_migrations WHERE version = 1;
+		DROP TABLE `+ident+`.dead_letters, `+ident+`.keys, `+ident+`.state`); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, cfg)
+	defer s.Close()
+	if _, err := s.AddDeadLetter(context.Background(), store.DeadLetter{Route: "r"}); err != nil {
+		t.Fatalf("the step filling the gap was not applied: %v", err)
+	}
+}
