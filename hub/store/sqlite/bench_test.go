@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/hub/store/storetest"
 )
 
 // BenchmarkMark measures Mark with many concurrent callers, each waiting for its own durable
@@ -67,29 +67,14 @@ func report(b *testing.B, s *Store) {
 	}
 }
 
-// BenchmarkAppendJournal measures AppendJournal with one caller and with many at once, each
-// waiting for its entry to be durable, as connectors journal register calls and documents.
+// BenchmarkAppendJournal measures AppendJournal with one caller and with many at once (see
+// storetest.BenchAppendJournal); entries/commit shows how well the writer groups them.
 func BenchmarkAppendJournal(b *testing.B) {
 	for _, callers := range []int{1, 16} {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
 			s := open(b, Config{}, b.TempDir())
 			defer s.Close()
-			e := store.JournalEntry{Kind: "regix.call", Route: "bench", Dossier: "ОбА-94-00-123", Actor: "служител 1",
-				Subject: "ГРАО НБД / PersonDataSearch", LegalBasis: "чл. 13 от НАО", Result: "ok",
-				Detail: map[string]string{"egn": "******1234"}}
-			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				for pb.Next() {
-					if _, err := s.AppendJournal(ctx, e); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			storetest.BenchAppendJournal(b, s, callers)
 			if c := s.journal.Commits(); c > 0 {
 				b.ReportMetric(float64(s.journal.Items())/float64(c), "entries/commit")
 			}
