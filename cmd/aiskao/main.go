@@ -5,7 +5,7 @@
 //	aiskao try -config F -route NAME INPUT           push one message through one route, step by step
 //	aiskao test [DIR]                                run route tests (default configs/tests)
 //	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
-//	aiskao journal                                   list register calls and exchanged documents
+//	aiskao journal [verify]                          list register calls and exchanged documents, or verify the journal's chain
 //	aiskao tokens create NAME -role ROLE|revoke|list  manage API tokens
 //	aiskao schema                                    print the JSON Schema of the configuration
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
@@ -61,7 +61,7 @@ func commands() []command {
 		{"test", "run route tests", runTest},
 		{"dead-letters", "list, show, replay or delete dead letters (through the operations API)", runDeadLetters},
 		{"tokens", "create, revoke or list API tokens (tokens create NAME -role ROLE)", runTokens},
-		{"journal", "list the journal of register calls and exchanged documents (through the operations API)", runJournal},
+		{"journal", "list the journal of register calls and exchanged documents (through the operations API); journal verify checks its hash chain in the store", runJournal},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
 		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},
 		{"esoed", "check an ЕСОЕД message, or run a second administration to exchange with (esoed check, esoed peer)", runESOED},

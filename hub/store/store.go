@@ -86,6 +86,11 @@ type JournalEntry struct {
 	LegalBasis string            `json:"legal_basis,omitempty"` // the legal basis given for the act
 	Result     string            `json:"result"`                // result code: "ok" or what went wrong
 	Detail     map[string]string `json:"detail,omitempty"`
+	// Filled by the store when read back: the entry's place in the hash chain (see Verify). Not
+	// yet part of the operations API's answers.
+	Seq      int64  `json:"-"`
+	Hash     string `json:"-"`
+	Redacted bool   `json:"-"` // its content was removed by pruning
 }
 
 // JournalFilter narrows a journal listing; empty fields do not filter.
@@ -107,10 +112,11 @@ func (f JournalFilter) Conditions() (columns []string, values []any) {
 	return columns, values
 }
 
-// Journal is where steps and connectors record accountable acts. Entries are never changed or
-// removed by the hub.
+// Journal is where steps and connectors record accountable acts. Entries are chained by hashes
+// (see Verify); the hub changes or removes them only by pruning (see Retention).
 type Journal interface {
-	// AppendJournal records e durably; it fills e.ID and e.Time when empty and returns the id.
+	// AppendJournal records e durably as the next entry of the chain; it fills e.ID and e.Time
+	// when empty and returns the id. Seq, Hash and Redacted of e are ignored.
 	AppendJournal(ctx context.Context, e JournalEntry) (string, error)
 }
 
@@ -127,6 +133,9 @@ type Factory struct {
 	Config any    // pointer to the zero configuration struct, described with spec tags
 	// New makes the store from a decoded, validated configuration of the same type as Config.
 	New func(cfg any, env Env) (Store, error)
+	// OpenChain opens the store's journal for reading only, without migrating or starting
+	// anything, so that it can be verified on a copy while the hub is stopped.
+	OpenChain func(cfg any, env Env) (ChainSource, error)
 }
 
 // Default is the registry that store packages fill from init.

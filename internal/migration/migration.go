@@ -19,8 +19,9 @@ type Step struct {
 }
 
 // Load returns the steps in folder dir of fsys in version order. Files are named NNNN_what.sql;
-// the numbers start at 1 and have no gaps, so that a missing file is found here and not in
-// production.
+// each number is used once. Numbers may leave gaps, so that steps written side by side can take
+// their numbers in advance: stores apply every step not yet recorded, whatever the highest
+// recorded number, so a step that fills a gap later is still applied.
 func Load(fsys fs.FS, dir string) ([]Step, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -40,10 +41,18 @@ func Load(fsys fs.FS, dir string) ([]Step, error) {
 		out = append(out, Step{Version: v, Name: e.Name(), SQL: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration file %s: version %d, want %d (versions start at 1 without gaps)", m.Name, m.Version, i+1)
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migration file %s: version %d is also used by %s", out[i].Name, out[i].Version, out[i-1].Name)
 		}
 	}
 	return out, nil
+}
+
+// Latest returns the highest version of steps, or 0.
+func Latest(steps []Step) int {
+	if len(steps) == 0 {
+		return 0
+	}
+	return steps[len(steps)-1].Version
 }

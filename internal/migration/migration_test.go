@@ -14,7 +14,8 @@ func TestLoad(t *testing.T) {
 		want  string // names in order, or the error's text
 	}{
 		{"ordered by version", fstest.MapFS{"m/0002_b.sql": file("B"), "m/0001_a.sql": file("A")}, "0001_a.sql,0002_b.sql"},
-		{"gap", fstest.MapFS{"m/0001_a.sql": file("A"), "m/0003_c.sql": file("C")}, "migration file 0003_c.sql: version 3, want 2"},
+		{"gap", fstest.MapFS{"m/0001_a.sql": file("A"), "m/0003_c.sql": file("C")}, "0001_a.sql,0003_c.sql"},
+		{"repeated", fstest.MapFS{"m/0001_a.sql": file("A"), "m/0002_b.sql": file("B"), "m/0002_c.sql": file("C")}, "migration file 0002_c.sql: version 2 is also used by 0002_b.sql"},
 		{"bad name", fstest.MapFS{"m/init.sql": file("A")}, "migration file init.sql: name must start with a version number"},
 		{"zero", fstest.MapFS{"m/0000_a.sql": file("A")}, "migration file 0000_a.sql: name must start"},
 	}

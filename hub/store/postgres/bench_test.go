@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aiskao/aiskao/hub/store/storetest"
 )
 
 // BenchmarkMark measures Mark with concurrent callers, each waiting for its own durable commit, as
@@ -59,4 +61,19 @@ func BenchmarkMarkUngrouped(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "marks/s")
+}
+
+// BenchmarkAppendJournal measures AppendJournal with one caller and with many at once (see
+// storetest.BenchAppendJournal); entries/commit shows how well the writer groups them.
+func BenchmarkAppendJournal(b *testing.B) {
+	for _, callers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			s := open(b, testConfig(b))
+			defer s.Close()
+			storetest.BenchAppendJournal(b, s, callers)
+			if c := s.journal.Commits(); c > 0 {
+				b.ReportMetric(float64(s.journal.Items())/float64(c), "entries/commit")
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -18,7 +19,8 @@ type Config struct {
 	MarkBatch     int           `yaml:"mark_batch" doc:"Most idempotency marks written in one statement. Marks made at the same time share one round trip and one commit, up to this many." default:"512" min:"1" example:"1024"`
 	SweepInterval spec.Duration `yaml:"sweep_interval" doc:"How often idempotency keys whose time to live has passed are deleted. Expired keys are ignored at once; sweeping gives their space back. Several processes may sweep at once without waiting for each other." default:"1m" example:"10m"`
 	// ConnectTimeout bounds each attempt, so an unreachable server fails calls instead of hanging them.
-	ConnectTimeout spec.Duration `yaml:"connect_timeout" doc:"How long one attempt to open a connection may take before the call that needed it fails; it replaces a connect_timeout given in the URL. While the server is down, calls fail after at most this long and the engine retries them." default:"10s" example:"3s"`
+	ConnectTimeout spec.Duration   `yaml:"connect_timeout" doc:"How long one attempt to open a connection may take before the call that needed it fails; it replaces a connect_timeout given in the URL. While the server is down, calls fail after at most this long and the engine retries them." default:"10s" example:"3s"`
+	Retention      store.Retention `yaml:"retention" doc:"How long journal entries and dead letters are kept, and how often the hub prunes them. Every process sharing the schema prunes; they take turns on the journal chain's lock."`
 }
 
 // Limits that the tags cannot express.
@@ -83,3 +85,6 @@ func checkURL(raw string) error {
 	}
 	return nil
 }
+
+// RetentionOptions returns the retention option (see store.Retaining).
+func (c Config) RetentionOptions() store.Retention { return c.Retention }

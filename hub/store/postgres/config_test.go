@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -18,8 +19,9 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{URL: defaultURL, Schema: "aiskao", MaxConns: 10, MarkBatch: 512,
-		SweepInterval: spec.Duration(time.Minute), ConnectTimeout: spec.Duration(10 * time.Second)}
-	if c != want {
+		SweepInterval: spec.Duration(time.Minute), ConnectTimeout: spec.Duration(10 * time.Second),
+		Retention: store.Retention{DeadLetters: "90d", Interval: spec.Duration(time.Hour)}}
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
 	c, _ = spec.Options[Config](Config{URL: defaultURL, Schema: "hub", MarkBatch: 7})

@@ -25,6 +25,17 @@
 //     expired keys at once; a sweeper deletes them every sweep_interval in chunks, skipping rows
 //     that another process's sweeper or mark writer holds.
 //   - state: route state values by route and key (text), overwritten in place.
+//   - journal and journal_chain: the journal as a hash chain (see store.Verify), and the
+//     chain's head and anchor in one row.
+//
+// # Journal
+//
+// Entries appended at the same time are taken by one writer goroutine and sent in one pipeline,
+// which PostgreSQL runs as one transaction: each entry is one statement that updates the chain's
+// row (taking its lock, which orders the appends of every process sharing the schema), computes
+// the entry's hash there from the head it finds, and inserts the entry. The lock is held until
+// the commit, so processes take turns per batch. A pruner redacts or drops entries and deletes
+// dead letters past the retention option (see prune.go).
 //
 // # Marks
 //

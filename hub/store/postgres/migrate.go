@@ -28,7 +28,12 @@ func lockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// migrate brings the schema up to the latest embedded version in one transaction that first takes
+// after holds what a step needs done in Go, in the migration's transaction, after its SQL.
+var after = map[int]func(context.Context, pgx.Tx) error{
+	chainVersion: chainExisting,
+}
+
+// migrate applies every embedded step not yet recorded, in version order, in one transaction that first takes
 // the schema's advisory lock: processes starting at once wait for each other, and the second
 // finds the work done. PostgreSQL's DDL is transactional, so a crash leaves the schema as it was.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
@@ -55,17 +60,34 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		)`); err != nil {
 		return fmt.Errorf("migrate: create schema %s: %w", schema, err)
 	}
-	var current int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+ident+`.schema_migrations`).Scan(&current); err != nil {
+	rows, err := tx.Query(ctx, `SELECT version FROM `+ident+`.schema_migrations`)
+	if err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	latest := len(steps)
-	if current > latest {
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	done := map[int]bool{}
+	current := 0
+	for _, v := range applied {
+		done[int(v)] = true
+		current = max(current, int(v))
+	}
+	if latest := migration.Latest(steps); current > latest {
 		return fmt.Errorf("schema %s is at version %d, newer than this program knows (%d): run a newer aiskao or use another schema", schema, current, latest)
 	}
-	for _, m := range steps[current:] {
+	for _, m := range steps {
+		if done[m.Version] {
+			continue
+		}
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+		if f := after[m.Version]; f != nil {
+			if err := f(ctx, tx); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO `+ident+`.schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 			return fmt.Errorf("migration %s: record: %w", m.Name, err)

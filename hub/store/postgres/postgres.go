@@ -37,6 +37,13 @@ func init() {
 			}
 			return New(c, env)
 		},
+		OpenChain: func(cfg any, env store.Env) (store.ChainSource, error) {
+			c, err := spec.Options[Config](cfg)
+			if err != nil {
+				return nil, fmt.Errorf("postgres store: %w", err)
+			}
+			return OpenChain(c)
+		},
 	})
 }
 
@@ -60,12 +67,15 @@ type Store struct {
 	where string // database and schema for messages, without the password
 	log   *slog.Logger
 	q     queries
+	jq    journalQueries
 
-	sweepChunk int                       // keys per delete; a field so that tests can make it small
-	seens      *store.Lookups            // Seens made at the same time, looked up together
-	marks      *batch.Committer[markReq] // Marks made at the same time, committed together
-	quit       chan struct{}             // closed by Close
-	sweepDone  chan struct{}             // closed when the sweeper has stopped
+	sweepChunk int                          // keys per delete; a field so that tests can make it small
+	seens      *store.Lookups               // Seens made at the same time, looked up together
+	marks      *batch.Committer[markReq]    // Marks made at the same time, committed together
+	quit       chan struct{}                // closed by Close
+	sweepDone  chan struct{}                // closed when the sweeper has stopped
+	journal    *batch.Committer[*appendReq] // journal entries appended at the same time, chained together
+	pruneDone  chan struct{}                // closed when the pruner has stopped
 	closed     atomic.Bool
 	closeOnce  sync.Once
 }
@@ -94,6 +104,10 @@ func New(cfg Config, env store.Env) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	policy, err := cfg.Retention.Policy()
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: retention: %w", err)
+	}
 	pc, err := pgxpool.ParseConfig(cfg.URL)
 	if err != nil {
 		// pgconn's parse errors redact the password.
@@ -121,13 +135,24 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		where:      where,
 		log:        log,
 		q:          newQueries(pgx.Identifier{cfg.Schema}.Sanitize()),
+		jq:         newJournalQueries(pgx.Identifier{cfg.Schema}.Sanitize()),
+		pruneDone:  make(chan struct{}),
 		sweepChunk: sweepChunk,
 		quit:       make(chan struct{}),
 		sweepDone:  make(chan struct{}),
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
 	s.seens = store.NewLookups(seenBatch, s.lookup)
+	s.journal = batch.New(journalBatch, s.commitJournal)
 	go s.sweeper()
+	if policy.Active() {
+		go func() {
+			defer close(s.pruneDone)
+			store.PruneEvery(s, policy, s.quit, s.log, where)
+		}()
+	} else {
+		close(s.pruneDone)
+	}
 	return s, nil
 }
 
@@ -147,7 +172,6 @@ type queries struct {
 	addLetter, listAll, listRoute, getLetter, deleteLetter, countLetters string
 	seen, mark, sweep                                                    string
 	getState, putState                                                   string
-	appendJournal, listJournal                                           string
 }
 
 func newQueries(schema string) queries {
@@ -182,12 +206,6 @@ func newQueries(schema string) queries {
 		getState: r.Replace(`SELECT value FROM {s}.state WHERE route = $1 AND key = $2`),
 		putState: r.Replace(`INSERT INTO {s}.state (route, key, value, updated) VALUES ($1, $2, $3, now())
 			ON CONFLICT (route, key) DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated`),
-		appendJournal: r.Replace(`INSERT INTO {s}.journal
-			(id, at, kind, route, message_id, dossier, actor, subject, legal_basis, result, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`),
-		// The filter and order are appended by ListJournal.
-		listJournal: r.Replace(`SELECT id, at, kind, route, message_id, dossier, actor, subject, legal_basis, result, detail
-			FROM {s}.journal`),
 	}
 }
 
@@ -534,7 +552,9 @@ func (s *Store) Close() error {
 		close(s.quit)
 		s.marks.Close()
 		s.seens.Close()
+		s.journal.Close()
 		<-s.sweepDone
+		<-s.pruneDone
 		s.pool.Close()
 	})
 	return nil

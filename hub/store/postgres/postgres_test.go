@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/store/storetest"
+	"github.com/aiskao/aiskao/internal/migration"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -126,8 +127,8 @@ func TestMigrationsRecorded(t *testing.T) {
 	if n := queryInt(t, conn, `SELECT count(*) FROM `+tbl); n != len(steps) {
 		t.Fatalf("schema_migrations has %d rows, want %d", n, len(steps))
 	}
-	if top := queryInt(t, conn, `SELECT max(version) FROM `+tbl); top != len(steps) {
-		t.Fatalf("schema_migrations is at version %d, want %d", top, len(steps))
+	if top := queryInt(t, conn, `SELECT max(version) FROM `+tbl); top != migration.Latest(steps) {
+		t.Fatalf("schema_migrations is at version %d, want %d", top, migration.Latest(steps))
 	}
 }
 
@@ -479,4 +480,38 @@ func TestCloseCommitsQueuedMarks(t *testing.T) {
 	if n := queryInt(t, admin(t), `SELECT count(*) FROM `+pgx.Identifier{cfg.Schema, "keys"}.Sanitize()); n != ok {
 		t.Errorf("%d marks reported durable, %d in the database", ok, n)
 	}
+}
+
+func TestChainConformance(t *testing.T) {
+	storetest.RunChain(t, func(t *testing.T) store.Store { return open(t, testConfig(t)) }, tamper{})
+}
+
+// tamper edits the journal in the database directly.
+type tamper struct{}
+
+func (tamper) exec(t *testing.T, s store.Store, query string, args ...any) {
+	t.Helper()
+	st := s.(*Store)
+	q := strings.ReplaceAll(query, "{journal}", pgx.Identifier{st.cfg.Schema, "journal"}.Sanitize())
+	if _, err := st.pool.Exec(context.Background(), q, args...); err != nil {
+		t.Fatalf("tamper: %s: %v", q, err)
+	}
+}
+
+func (x tamper) SetResult(t *testing.T, s store.Store, seq int64, result string) {
+	x.exec(t, s, `UPDATE {journal} SET result = $1 WHERE seq = $2`, result, seq)
+}
+
+func (x tamper) Delete(t *testing.T, s store.Store, seq int64) {
+	x.exec(t, s, `DELETE FROM {journal} WHERE seq = $1`, seq)
+}
+
+func (x tamper) Swap(t *testing.T, s store.Store, a, b int64) {
+	x.exec(t, s, `UPDATE {journal} SET seq = -1 WHERE seq = $1`, a)
+	x.exec(t, s, `UPDATE {journal} SET seq = $1 WHERE seq = $2`, a, b)
+	x.exec(t, s, `UPDATE {journal} SET seq = $1 WHERE seq = -1`, b)
+}
+
+func (x tamper) Redact(t *testing.T, s store.Store, seq int64) {
+	x.exec(t, s, `UPDATE {journal} SET actor = '', redacted_at = now() WHERE seq = $1`, seq)
 }

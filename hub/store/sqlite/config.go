@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -14,8 +15,9 @@ import (
 type Config struct {
 	File string `yaml:"file" doc:"Path of the SQLite database file, shared with the embedded transport. Empty means aiskao.db in the data folder; a relative path is taken inside the data folder." example:"/var/lib/aiskao/aiskao.db"`
 	// SweepInterval only gives space back: expired keys are ignored at once whether swept or not.
-	SweepInterval spec.Duration `yaml:"sweep_interval" doc:"How often idempotency keys whose time to live has passed are deleted from the file. Expired keys are ignored at once; sweeping gives their space back." default:"1m" example:"10m"`
-	MarkBatch     int           `yaml:"mark_batch" doc:"Most idempotency marks written in one transaction. Marks made at the same time share one commit, up to this many." default:"512" min:"1" example:"1024"`
+	SweepInterval spec.Duration   `yaml:"sweep_interval" doc:"How often idempotency keys whose time to live has passed are deleted from the file. Expired keys are ignored at once; sweeping gives their space back." default:"1m" example:"10m"`
+	MarkBatch     int             `yaml:"mark_batch" doc:"Most idempotency marks written in one transaction. Marks made at the same time share one commit, up to this many." default:"512" min:"1" example:"1024"`
+	Retention     store.Retention `yaml:"retention" doc:"How long journal entries and dead letters are kept, and how often the hub prunes them."`
 }
 
 // minSweepInterval keeps the sweeper from competing with the writers for the file.
@@ -47,3 +49,6 @@ func (c Config) path(dataDir string) string {
 		return filepath.Join(dataDir, c.File)
 	}
 }
+
+// RetentionOptions returns the retention option (see store.Retaining).
+func (c Config) RetentionOptions() store.Retention { return c.Retention }

@@ -18,6 +18,12 @@
 //     expire. Seen ignores expired keys at once; a sweeper deletes them every sweep_interval, in
 //     small chunks so that it never holds the write lock for long.
 //   - store_state: route state values by route and key, overwritten in place.
+//   - store_journal and store_journal_chain: the journal as a hash chain (see store.Verify),
+//     and the chain's head and anchor in one row. One writer goroutine takes every entry waiting
+//     (up to 256), links each after the head read in the same durable transaction, and releases
+//     their callers when it has committed; the immediate transaction orders writers of other
+//     processes too. A pruner redacts or drops entries and deletes dead letters past the
+//     retention option (see prune.go).
 //
 // # Durability
 //
@@ -31,5 +37,5 @@
 // A mark comes before the acknowledgement of its message and the log keeps commits in order,
 // so a power cut that takes a mark back takes the acknowledgement too: the message is delivered
 // again, as after a crash between its sink and its mark. Close commits the marks already
-// queued before it returns.
+// queued before it returns, and so does the journal's writer with its entries.
 package sqlite

@@ -16,9 +16,14 @@ var migrationFiles embed.FS
 // migrations returns the embedded steps in version order.
 func migrations() ([]migration.Step, error) { return migration.Load(migrationFiles, "migrations") }
 
-// migrate brings the schema up to the latest embedded version. Each step runs in its own
-// immediate transaction together with its row in store_migrations, so a crash leaves the schema
-// at a known version, and two processes opening one file at once apply each step once.
+// after holds what a step needs done in Go, in its transaction, after its SQL.
+var after = map[int]func(context.Context, *sql.Tx) error{
+	chainVersion: chainExisting,
+}
+
+// migrate applies every embedded step not yet recorded, in version order. Each step runs in its
+// own immediate transaction together with its row in store_migrations, so a crash leaves the
+// schema at a known version, and two processes opening one file at once apply each step once.
 func migrate(ctx context.Context, db *sql.DB) error {
 	steps, err := migrations()
 	if err != nil {
@@ -32,7 +37,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("create store_migrations: %w", err)
 	}
 	for _, m := range steps {
-		if err := apply(ctx, db, m, len(steps)); err != nil {
+		if err := apply(ctx, db, m, migration.Latest(steps)); err != nil {
 			return err
 		}
 	}
@@ -45,18 +50,24 @@ func apply(ctx context.Context, db *sql.DB, m migration.Step, latest int) error 
 		return fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	defer tx.Rollback()
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM store_migrations`).Scan(&current); err != nil {
+	var current, done int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0), count(CASE WHEN version = ? THEN 1 END) FROM store_migrations`,
+		m.Version).Scan(&current, &done); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current > latest {
 		return fmt.Errorf("the database's store schema is at version %d, newer than this program knows (%d): run a newer aiskao or use another file", current, latest)
 	}
-	if current >= m.Version {
+	if done > 0 {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	if f := after[m.Version]; f != nil {
+		if err := f(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO store_migrations (version, name, applied) VALUES (?, ?, ?)`,
 		m.Version, m.Name, time.Now().UnixNano()); err != nil {

@@ -42,6 +42,13 @@ func init() {
 			}
 			return New(c, env)
 		},
+		OpenChain: func(cfg any, env store.Env) (store.ChainSource, error) {
+			c, err := spec.Options[Config](cfg)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite store: %w", err)
+			}
+			return OpenChain(c, env)
+		},
 	})
 }
 
@@ -55,16 +62,19 @@ type Store struct {
 	log  *slog.Logger
 	cfg  Config
 
-	seen      *sql.Stmt                 // prepared once: Seen runs for every message a route takes
-	seenOne   *sql.Stmt                 // for a key that JSON cannot carry unchanged
-	seens     *store.Lookups            // Seens made at the same time, looked up together
-	marks     *batch.Committer[markReq] // Marks made at the same time, committed together
-	markConn  *sqlitedb.Writer          // the mark committer's connection
-	quit      chan struct{}             // closed by Close
-	sweepDone chan struct{}             // closed when the sweeper has stopped
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	seen        *sql.Stmt                    // prepared once: Seen runs for every message a route takes
+	seenOne     *sql.Stmt                    // for a key that JSON cannot carry unchanged
+	seens       *store.Lookups               // Seens made at the same time, looked up together
+	marks       *batch.Committer[markReq]    // Marks made at the same time, committed together
+	markConn    *sqlitedb.Writer             // the mark committer's connection
+	journal     *batch.Committer[*appendReq] // journal entries appended at the same time, chained and committed together
+	journalConn *sqlitedb.Writer             // the journal committer's connection
+	pruneDone   chan struct{}                // closed when the pruner has stopped
+	quit        chan struct{}                // closed by Close
+	sweepDone   chan struct{}                // closed when the sweeper has stopped
+	closed      atomic.Bool
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // seenBatch bounds one lookup. Every message a route takes asks once; looked up one by one, 64
@@ -89,6 +99,10 @@ func New(cfg Config, env store.Env) (*Store, error) {
 	log := env.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	policy, err := cfg.Retention.Policy()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: retention: %w", err)
 	}
 	path := cfg.path(env.DataDir)
 	db, err := sqlitedb.Open(path)
@@ -120,20 +134,39 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		_ = sqlitedb.Release(db)
 		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
 	}
+	journalConn, err := sqlitedb.NewWriter(db)
+	if err != nil {
+		_ = seen.Close()
+		_ = seenOne.Close()
+		_ = markConn.Close()
+		_ = sqlitedb.Release(db)
+		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
+	}
 	s := &Store{
-		seen:      seen,
-		seenOne:   seenOne,
-		markConn:  markConn,
-		db:        db,
-		path:      path,
-		log:       log,
-		cfg:       cfg,
-		quit:      make(chan struct{}),
-		sweepDone: make(chan struct{}),
+		journalConn: journalConn,
+		pruneDone:   make(chan struct{}),
+		seen:        seen,
+		seenOne:     seenOne,
+		markConn:    markConn,
+		db:          db,
+		path:        path,
+		log:         log,
+		cfg:         cfg,
+		quit:        make(chan struct{}),
+		sweepDone:   make(chan struct{}),
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
 	s.seens = store.NewLookups(seenBatch, s.lookup)
+	s.journal = batch.New(journalBatch, s.commitJournal)
 	go s.sweeper()
+	if policy.Active() {
+		go func() {
+			defer close(s.pruneDone)
+			store.PruneEvery(s, policy, s.quit, s.log, path)
+		}()
+	} else {
+		close(s.pruneDone)
+	}
 	return s, nil
 }
 
@@ -542,10 +575,13 @@ func (s *Store) Close() error {
 		close(s.quit)
 		s.marks.Close()
 		s.seens.Close()
+		s.journal.Close()
 		<-s.sweepDone
+		<-s.pruneDone
 		_ = s.seen.Close()
 		_ = s.seenOne.Close()
 		_ = s.markConn.Close()
+		_ = s.journalConn.Close()
 		if err := sqlitedb.Release(s.db); err != nil {
 			s.closeErr = fmt.Errorf("sqlite store: close %s: %w", s.path, err)
 		}

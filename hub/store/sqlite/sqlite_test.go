@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aiskao/aiskao/hub/sqlitedb"
 	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/store/storetest"
+	"github.com/aiskao/aiskao/internal/migration"
 	"github.com/aiskao/aiskao/routes/spec"
 )
 
@@ -27,7 +29,7 @@ func open(t testing.TB, cfg Config, dataDir string) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, Config{}, t.TempDir()) })
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, Config{Retention: keepAll}, t.TempDir()) })
 }
 
 func TestRegistered(t *testing.T) {
@@ -139,8 +141,8 @@ func TestMigrationsRecorded(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*), max(version) FROM store_migrations`).Scan(&n, &top); err != nil {
 		t.Fatal(err)
 	}
-	if n != len(steps) || top != len(steps) {
-		t.Fatalf("store_migrations has %d rows up to version %d, want %d", n, top, len(steps))
+	if n != len(steps) || top != migration.Latest(steps) {
+		t.Fatalf("store_migrations has %d rows up to version %d, want %d up to %d", n, top, len(steps), migration.Latest(steps))
 	}
 }
 
@@ -357,12 +359,48 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{SweepInterval: spec.Duration(time.Minute), MarkBatch: 512}
-	if c != want {
+	want := Config{SweepInterval: spec.Duration(time.Minute), MarkBatch: 512,
+		Retention: store.Retention{DeadLetters: "90d", Interval: spec.Duration(time.Hour)}}
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
 	c, _ = spec.Options[Config](Config{File: "x.db", MarkBatch: 7})
 	if c.File != "x.db" || c.MarkBatch != 7 {
 		t.Errorf("defaults replaced set fields: %+v", c)
 	}
+}
+
+// keepAll turns pruning off, so that the suite's dead letters of 2024 stay.
+var keepAll = store.Retention{DeadLetters: "0"}
+
+func TestChainConformance(t *testing.T) {
+	storetest.RunChain(t, func(t *testing.T) store.Store { return open(t, Config{Retention: keepAll}, t.TempDir()) }, tamper{})
+}
+
+// tamper edits the journal in the database file directly.
+type tamper struct{}
+
+func (tamper) exec(t *testing.T, s store.Store, query string, args ...any) {
+	t.Helper()
+	if _, err := s.(*Store).db.Exec(query, args...); err != nil {
+		t.Fatalf("tamper: %s: %v", query, err)
+	}
+}
+
+func (x tamper) SetResult(t *testing.T, s store.Store, seq int64, result string) {
+	x.exec(t, s, `UPDATE store_journal SET result = ? WHERE seq = ?`, result, seq)
+}
+
+func (x tamper) Delete(t *testing.T, s store.Store, seq int64) {
+	x.exec(t, s, `DELETE FROM store_journal WHERE seq = ?`, seq)
+}
+
+func (x tamper) Swap(t *testing.T, s store.Store, a, b int64) {
+	x.exec(t, s, `UPDATE store_journal SET seq = -1 WHERE seq = ?`, a)
+	x.exec(t, s, `UPDATE store_journal SET seq = ? WHERE seq = ?`, a, b)
+	x.exec(t, s, `UPDATE store_journal SET seq = ? WHERE seq = -1`, b)
+}
+
+func (x tamper) Redact(t *testing.T, s store.Store, seq int64) {
+	x.exec(t, s, `UPDATE store_journal SET actor = '', redacted = ? WHERE seq = ?`, time.Now().UnixNano(), seq)
 }

@@ -58,7 +58,10 @@ func testJournalRoundTrip(t *testing.T, s store.Store) {
 	if g.Time.Before(before.Add(-time.Second)) || g.Time.After(time.Now().Add(time.Second)) {
 		t.Errorf("time = %v, want about now", g.Time)
 	}
-	e.ID, e.Time = g.ID, g.Time
+	if g.Seq != 1 || len(g.Hash) != 2*store.HashSize || g.Redacted {
+		t.Errorf("first entry: seq %d, hash %q, redacted %v; want seq 1, a SHA-256 hash, not redacted", g.Seq, g.Hash, g.Redacted)
+	}
+	e.ID, e.Time, e.Seq, e.Hash = g.ID, g.Time, g.Seq, g.Hash
 	if !reflect.DeepEqual(g, e) {
 		t.Errorf("entry read back =\n%+v\nwant\n%+v", g, e)
 	}
