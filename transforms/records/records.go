@@ -1,0 +1,204 @@
+package records
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/internal/jsonenc"
+	"github.com/aiskao/aiskao/transforms"
+)
+
+// Metadata names set on the messages the parsers make.
+const (
+	// MetaRecord is the number of the record in its file, from 1.
+	MetaRecord = "record"
+	// MetaRecordError is set on the message of a rejected record: what is wrong with it.
+	MetaRecordError = "record_error"
+)
+
+// Output modes and what happens to bad records.
+const (
+	outputArray    = "array"
+	outputMessages = "messages"
+	badFail        = "fail"
+	badReject      = "reject"
+)
+
+// rejectedKey is the only key of the payload of a rejected record's message, so that the
+// rejection is recognised also where the metadata did not travel (through a file spool).
+const rejectedKey = "rejected_record"
+
+// maxListed bounds how many bad records the error of a failed file names.
+const maxListed = 20
+
+// RecordError is a bad record: its number (from 1), the line it starts on, the field and the value
+// that are wrong (empty when the record as a whole is, such as a short line), and why.
+type RecordError struct {
+	Record int    `json:"record"`
+	Line   int    `json:"line"`
+	Field  string `json:"field,omitempty"`
+	Value  string `json:"value,omitempty"`
+	Reason string `json:"error"`
+	Raw    string `json:"raw"` // the record as read, decoded where it could be
+}
+
+func (e *RecordError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "record %d (line %d)", e.Record, e.Line)
+	if e.Field != "" {
+		fmt.Fprintf(&b, ", field %s", e.Field)
+	}
+	if e.Field != "" || e.Value != "" {
+		fmt.Fprintf(&b, ", value %q", e.Value)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// parsed is one record of a file: its values, or what is wrong with it.
+type parsed struct {
+	num  int
+	vals map[string]any
+	err  *RecordError
+}
+
+// emit turns the records of m's payload into messages as output and badRecords say.
+func emit(m *transforms.Message, step string, fs []field, recs []parsed, output, bad string) ([]*transforms.Message, error) {
+	var errs []string
+	for _, r := range recs {
+		if r.err != nil {
+			errs = append(errs, r.err.Error())
+		}
+	}
+	if len(errs) > 0 && bad == badFail {
+		more := ""
+		if len(errs) > maxListed {
+			more = fmt.Sprintf("; and %d more", len(errs)-maxListed)
+			errs = errs[:maxListed]
+		}
+		return nil, fmt.Errorf("%s: %d bad record(s): %s%s", step, len(errs), strings.Join(errs, "; "), more)
+	}
+	var out []*transforms.Message
+	child := func() *transforms.Message {
+		c := m.Child(len(out), nil)
+		out = append(out, c)
+		return c
+	}
+	var good []any
+	for _, r := range recs {
+		switch {
+		case r.err != nil:
+			c := child()
+			b, err := json.Marshal(map[string]*RecordError{rejectedKey: r.err})
+			if err != nil {
+				return nil, fmt.Errorf("%s: record %d: %w", step, r.num, err)
+			}
+			c.SetPayload(b)
+			c.Metadata[envelope.ContentType] = "application/json"
+			c.Metadata[MetaRecord] = strconv.Itoa(r.num)
+			c.Metadata[MetaRecordError] = r.err.Error()
+		case output == outputMessages:
+			c := child()
+			c.Metadata[MetaRecord] = strconv.Itoa(r.num)
+			vals := r.vals
+			c.SetJSONEncoded(vals, func() ([]byte, error) { return appendRecord(nil, fs, vals) })
+		default:
+			good = append(good, r.vals)
+		}
+	}
+	if output == outputArray {
+		c := m.Child(len(out), nil)
+		out = append([]*transforms.Message{c}, out...)
+		if good == nil {
+			good = []any{}
+		}
+		c.SetJSONEncoded(good, func() ([]byte, error) {
+			b := append(make([]byte, 0, 128*len(good)), '[')
+			for i, g := range good {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				var err error
+				if b, err = appendRecord(b, fs, g.(map[string]any)); err != nil {
+					return nil, err
+				}
+			}
+			return append(b, ']'), nil
+		})
+	}
+	return out, nil
+}
+
+// appendRecord writes a record's values as a JSON object with the keys in the declared order.
+func appendRecord(b []byte, fs []field, vals map[string]any) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for i := range fs {
+		v, ok := vals[fs[i].Name]
+		if !ok {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, fs[i].key...)
+		b = append(b, ':')
+		var err error
+		if b, err = jsonenc.Append(b, v); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// inputRecords returns the records a writer writes: the JSON array payload, or the one object.
+func inputRecords(m *transforms.Message) ([]map[string]any, error) {
+	v, err := m.JSON()
+	if err != nil {
+		return nil, err
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v[rejectedKey]; ok {
+			return nil, errors.New("the payload is a rejected record, not a record")
+		}
+		return []map[string]any{v}, nil
+	case []any:
+		out := make([]map[string]any, len(v))
+		for i, item := range v {
+			o, ok := item.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("item %d of the array is not a JSON object", i)
+			}
+			out[i] = o
+		}
+		return out, nil
+	}
+	return nil, errors.New("the payload is neither a JSON object nor an array of objects")
+}
+
+// rejection returns what is wrong with a rejected record's message, or "" for any other message.
+func rejection(m *transforms.Message) (string, error) {
+	if e := m.Metadata[MetaRecordError]; e != "" {
+		return e, nil
+	}
+	p, err := m.Payload()
+	if err != nil {
+		return "", err
+	}
+	if !bytes.HasPrefix(bytes.TrimLeft(p, " \t\r\n"), []byte(`{"`+rejectedKey+`"`)) {
+		return "", nil
+	}
+	var r map[string]*RecordError
+	if err := json.Unmarshal(p, &r); err != nil || r[rejectedKey] == nil || len(r) != 1 {
+		return "", nil
+	}
+	return r[rejectedKey].Error(), nil
+}
