@@ -82,8 +82,12 @@ func (s *step) Apply(_ context.Context, m *transforms.Message) error {
 	}
 	var out []byte
 	if s.decode {
-		out, err = s.c.Decode(make([]byte, 0, len(p)+len(p)/2), StripBOM(p))
+		body := StripBOM(p)
+		out, err = s.c.Decode(make([]byte, 0, len(p)+len(p)/2), body)
 		if err != nil {
+			if be, ok := err.(*ByteError); ok {
+				be.Offset += len(p) - len(body) // count the byte order mark, so the offset is the payload's
+			}
 			return fmt.Errorf("charset: decode: %w", err)
 		}
 	} else {

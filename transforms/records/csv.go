@@ -325,7 +325,7 @@ func (s *csvStep) record(num, line, end int, row []string, fs []field, cols []in
 		e := &RecordError{Record: num, Line: line, Reason: fmt.Sprintf("%d columns, want %d", len(row), width), Raw: raw()}
 		for i, f := range fs {
 			if cols[i] >= len(row) {
-				e.Field, e.Reason = f.Name, e.Reason+": the field is missing"
+				e.Field, e.Missing, e.Reason = f.Name, true, e.Reason+": the field is missing"
 				break
 			}
 		}

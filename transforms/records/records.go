@@ -45,6 +45,8 @@ type RecordError struct {
 	Value  string `json:"value,omitempty"`
 	Reason string `json:"error"`
 	Raw    string `json:"raw"` // the record as read, decoded where it could be
+	// Missing is set when the field is not in the record at all, so there is no value to show.
+	Missing bool `json:"-"`
 }
 
 func (e *RecordError) Error() string {
@@ -53,7 +55,7 @@ func (e *RecordError) Error() string {
 	if e.Field != "" {
 		fmt.Fprintf(&b, ", field %s", e.Field)
 	}
-	if e.Field != "" || e.Value != "" {
+	if (e.Field != "" && !e.Missing) || e.Value != "" {
 		fmt.Fprintf(&b, ", value %q", e.Value)
 	}
 	b.WriteString(": ")
