@@ -313,7 +313,7 @@ func (s *csvStep) record(num, line, end int, row []string, fs []field, cols []in
 			// Name the field whose value holds the replacement character.
 			for i, f := range fs {
 				if cols[i] < len(row) && strings.ContainsRune(row[cols[i]], utf8.RuneError) {
-					e.Field, e.Value = f.Name, row[cols[i]]
+					e.Field, e.Value, e.Personal = f.Name, row[cols[i]], f.Personal
 					break
 				}
 			}
@@ -346,7 +346,7 @@ func (s *csvStep) record(num, line, end int, row []string, fs []field, cols []in
 		}
 		if err != nil {
 			r.vals = nil
-			r.err = &RecordError{Record: num, Line: line, Field: f.Name, Value: text, Reason: err.Error(), Raw: raw()}
+			r.err = &RecordError{Record: num, Line: line, Field: f.Name, Value: text, Reason: err.Error(), Raw: raw(), Personal: f.Personal}
 			return r
 		}
 		r.vals[f.Name] = val

@@ -116,3 +116,24 @@ func TestCSVWrite(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A bad value of a personal field is not shown in the error, which is logged; the rejected
+// record's payload keeps it.
+func TestPersonalValueNotInError(t *testing.T) {
+	opts := "fields: [{name: egn, type: integer, personal: true}]\nbad_records: reject\noutput: messages"
+	msgs, err := split(t, newStep(t, "csv", opts), []byte("egn\n85062584x5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := msgs[0].Metadata[MetaRecordError]
+	if e != "record 1 (line 2), field egn, value of 10 characters (personal data, not shown): not an integer" {
+		t.Errorf("error = %s", e)
+	}
+	if p := payload(t, msgs[0]); !strings.Contains(p, `"value":"85062584x5"`) {
+		t.Errorf("payload lacks the value: %s", p)
+	}
+	_, err = split(t, newStep(t, "csv", "fields: [{name: egn, type: integer, personal: true}]"), []byte("egn\n85062584x5\n"))
+	if err == nil || strings.Contains(err.Error(), "8506") {
+		t.Errorf("err = %v", err)
+	}
+}

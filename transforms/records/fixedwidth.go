@@ -209,11 +209,10 @@ func (s *fixedWidth) record(num int, raw, buf []byte, offs []int) (parsed, []byt
 	}
 	r := parsed{num: num}
 	bad := func(f *field, value, reason string) {
-		name := ""
+		r.err = &RecordError{Record: num, Line: line, Value: value, Reason: reason, Raw: lossy(s.codec, raw)}
 		if f != nil {
-			name = f.Name
+			r.err.Field, r.err.Personal = f.Name, f.Personal
 		}
-		r.err = &RecordError{Record: num, Line: line, Field: name, Value: value, Reason: reason, Raw: lossy(s.codec, raw)}
 	}
 	text, err := s.codec.Decode(buf[:0], raw)
 	buf = text

@@ -76,7 +76,7 @@ func TestBadRecords(t *testing.T) {
 		`record 3 (line 3), field address, value "гр. Примерно, ул. „`, `": short record: 100 characters, the fields need 166`,
 		`record 5 (line 5), field tax_base, value "0000456A8,90": not a decimal number (separator ",")`,
 		`record 9 (line 9), field birth_date, value "31.02.1980": not a date in the layout 02.01.2006`,
-		`record 12 (line 12), field name, value "ЪГЛЕН\ufffdВ ДИМИТЪР ДИМИТЪРОВ               ": byte 0x98 at byte 26 of the record is not valid in windows-1251`,
+		`record 12 (line 12), field address, value "гр. Пример\ufffdо, ул. „Васил Левски“ 4                ": byte 0x98 at byte 81 of the record is not valid in windows-1251`,
 	}
 
 	t.Run("fail", func(t *testing.T) {

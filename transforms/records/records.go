@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/internal/jsonenc"
@@ -45,6 +46,8 @@ type RecordError struct {
 	Value  string `json:"value,omitempty"`
 	Reason string `json:"error"`
 	Raw    string `json:"raw"` // the record as read, decoded where it could be
+	// Personal is set when the field holds personal data: Error does not show the value.
+	Personal bool `json:"personal,omitempty"`
 	// Missing is set when the field is not in the record at all, so there is no value to show.
 	Missing bool `json:"-"`
 }
@@ -55,7 +58,10 @@ func (e *RecordError) Error() string {
 	if e.Field != "" {
 		fmt.Fprintf(&b, ", field %s", e.Field)
 	}
-	if (e.Field != "" && !e.Missing) || e.Value != "" {
+	switch {
+	case e.Personal:
+		fmt.Fprintf(&b, ", value of %d characters (personal data, not shown)", utf8.RuneCountInString(e.Value))
+	case (e.Field != "" && !e.Missing) || e.Value != "":
 		fmt.Fprintf(&b, ", value %q", e.Value)
 	}
 	b.WriteString(": ")
