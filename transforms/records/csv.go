@@ -36,19 +36,19 @@ func init() {
 
 // CSVOptions configures csv.
 type CSVOptions struct {
-	Mode       string  `yaml:"mode" doc:"parse: file into JSON records; write: JSON records (an array, or one object) into a file." enum:"parse,write" default:"parse"`
-	Fields     []Field `yaml:"fields" doc:"The fields of a record (name, type, column); start, length, pad and align do not apply. Optional with a header: then every column is a string field named as in the header." max:"1000"`
-	Header     bool    `yaml:"header" doc:"The first record is a header naming the columns (parse), and is written (write)." default:"true"`
-	Delimiter  string  `yaml:"delimiter" doc:"Character between fields." default:"," example:";"`
-	Comment    string  `yaml:"comment" doc:"parse: lines starting with this character are skipped; empty means none." example:"#"`
-	LazyQuotes bool    `yaml:"lazy_quotes" doc:"parse: accept a quote inside an unquoted field and a lone quote inside a quoted one, as some exporters write them." default:"false"`
-	Quote      string  `yaml:"quote" doc:"write: minimal quotes only fields that need it (the delimiter, a quote, a line end, a leading or trailing space, a leading comment character); all quotes every field." enum:"minimal,all" default:"minimal"`
-	Charset    string  `yaml:"charset" doc:"Character set of the file: utf-8, windows-1251, cp866 or koi8-r. A UTF-8 byte order mark is removed when reading." default:"utf-8" example:"windows-1251"`
-	BOM        bool    `yaml:"bom" doc:"write, with charset utf-8: start the file with a byte order mark." default:"false"`
-	Newline    string  `yaml:"newline" doc:"write: the line end written after every record." enum:"crlf,lf" default:"crlf"`
-	Output     string  `yaml:"output" doc:"parse: array, one message holding the JSON array of the records; messages, one message per record." enum:"array,messages" default:"array"`
-	BadRecords string  `yaml:"bad_records" doc:"parse: fail, a bad record fails the whole file, naming every bad record; reject, each bad record becomes a message of its own (payload {\"rejected_record\": {record, line, field, value, error, raw}}, metadata record_error) and the good records go on." enum:"fail,reject" default:"fail"`
-	MaxRecords int     `yaml:"max_records" doc:"parse: most records a file may hold; a larger file fails." default:"1000000" min:"1"`
+	Mode       string     `yaml:"mode" doc:"parse: file into JSON records; write: JSON records (an array, or one object) into a file." enum:"parse,write" default:"parse"`
+	Fields     []CSVField `yaml:"fields" doc:"The fields of a record. Optional with a header: then every column is a string field named as in the header." max:"1000"`
+	Header     bool       `yaml:"header" doc:"The first record is a header naming the columns (parse), and is written (write)." default:"true"`
+	Delimiter  string     `yaml:"delimiter" doc:"Character between fields." default:"," example:";"`
+	Comment    string     `yaml:"comment" doc:"parse: lines starting with this character are skipped; empty means none." example:"#"`
+	LazyQuotes bool       `yaml:"lazy_quotes" doc:"parse: accept a quote inside an unquoted field and a lone quote inside a quoted one, as some exporters write them." default:"false"`
+	Quote      string     `yaml:"quote" doc:"write: minimal quotes only fields that need it (the delimiter, a quote, a line end, a leading or trailing space, a leading comment character); all quotes every field." enum:"minimal,all" default:"minimal"`
+	Charset    string     `yaml:"charset" doc:"Character set of the file: utf-8, windows-1251, cp866 or koi8-r. A UTF-8 byte order mark is removed when reading." default:"utf-8" example:"windows-1251"`
+	BOM        bool       `yaml:"bom" doc:"write, with charset utf-8: start the file with a byte order mark." default:"false"`
+	Newline    string     `yaml:"newline" doc:"write: the line end written after every record." enum:"crlf,lf" default:"crlf"`
+	Output     string     `yaml:"output" doc:"parse: array, one message holding the JSON array of the records; messages, one message per record." enum:"array,messages" default:"array"`
+	BadRecords string     `yaml:"bad_records" doc:"parse: fail, a bad record fails the whole file, naming every bad record; reject, each bad record becomes a message of its own (payload {\"rejected_record\": {record, line, field, value, error, raw}}, metadata record_error) and the good records go on." enum:"fail,reject" default:"fail"`
+	MaxRecords int        `yaml:"max_records" doc:"parse: most records a file may hold; a larger file fails." default:"1000000" min:"1"`
 }
 
 // Validate checks the characters, the charset and the fields.
@@ -89,15 +89,13 @@ func (o *CSVOptions) Validate() error {
 			errs = append(errs, spec.FieldErrorf(at+".column", "column %q is also read by fields[%d]", col, j))
 		}
 		cols[col] = i
-		if f.Start != 0 || f.Length != 0 {
-			errs = append(errs, spec.FieldErrorf(at+".start", "start and length are for fixed_width; csv fields are columns"))
-		}
 	}
 	return errors.Join(errs...)
 }
 
 type csvStep struct {
 	o       CSVOptions
+	columns []string // header name of each field
 	codec   *charset.Codec
 	fs      []field
 	delim   rune
@@ -123,7 +121,16 @@ func buildCSV(o CSVOptions) (*csvStep, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown character set %q", o.Charset)
 	}
-	s := &csvStep{o: o, codec: c, fs: prepare(o.Fields), delim: ','}
+	decl := make([]Field, len(o.Fields))
+	cols := make([]string, len(o.Fields))
+	for i := range o.Fields {
+		decl[i] = o.Fields[i].field()
+		cols[i] = o.Fields[i].Column
+		if cols[i] == "" {
+			cols[i] = o.Fields[i].Name
+		}
+	}
+	s := &csvStep{o: o, codec: c, fs: prepare(decl), columns: cols, delim: ','}
 	if o.Delimiter != "" {
 		s.delim, _ = utf8.DecodeRuneInString(o.Delimiter)
 	}
@@ -286,10 +293,7 @@ func (s *csvStep) header(row []string, line, end int, badLines map[int]badLine) 
 	}
 	cols := make([]int, len(s.fs))
 	for i, f := range s.fs {
-		col := f.Column
-		if col == "" {
-			col = f.Name
-		}
+		col := s.columns[i]
 		j, ok := index[col]
 		if !ok {
 			return nil, nil, fmt.Errorf("csv: header (line %d) has no column %q (field %s); it has %s", line, col, f.Name, strings.Join(row, ", "))
@@ -363,12 +367,7 @@ func (s *csvStep) Write(recs []map[string]any) ([]byte, error) {
 	var b strings.Builder
 	row := make([]string, len(fs))
 	if s.o.Header {
-		for i, f := range fs {
-			row[i] = f.Column
-			if row[i] == "" {
-				row[i] = f.Name
-			}
-		}
+		copy(row, s.columns)
 		_ = s.writeRow(&b, row)
 	}
 	for n, rec := range recs {

@@ -31,12 +31,37 @@ const (
 // dateOut is how dates are written in JSON.
 const dateOut = "2006-01-02"
 
-// Field describes one field of a record.
+// CSVField describes one column of a CSV record.
+type CSVField struct {
+	Name       string `yaml:"name" doc:"Key of the field in the JSON record." required:"true" example:"egn"`
+	Column     string `yaml:"column" doc:"With a header: name of the column in the header; empty means the field's name." example:"ЕГН"`
+	Type       string `yaml:"type" doc:"Type of the value: string; integer and decimal (JSON numbers, decimals kept exactly as written); date (written in JSON as YYYY-MM-DD); boolean." enum:"string,integer,decimal,date,boolean" default:"string"`
+	Layout     string `yaml:"layout" doc:"date: layout of the date in the file, in Go's notation (2006 year, 01 month, 02 day)." default:"2006-01-02" example:"02.01.2006"`
+	DecimalSep string `yaml:"decimal_separator" doc:"decimal: separator of the fraction in the file; in JSON it is always a point." default:"." example:","`
+	TrueValue  string `yaml:"true" doc:"boolean: text of true in the file." default:"true" example:"да"`
+	FalseValue string `yaml:"false" doc:"boolean: text of false in the file." default:"false" example:"не"`
+	Empty      string `yaml:"empty" doc:"What an empty value (after trimming) becomes: null; empty, the string \"\"; or omit, no key at all. Empty means null for every type but string, which keeps \"\"." enum:"null,empty,omit" example:"null"`
+	Trim       *bool  `yaml:"trim" doc:"Remove spaces around the value." default:"true"`
+	Personal   bool   `yaml:"personal" doc:"The field holds personal data (ЕГН, a name): the error about a bad value states its length instead of the value, since errors are logged; the value stays in the rejected record's payload." default:"false"`
+}
+
+// field returns the column as a Field, for the conversions both formats share.
+func (c *CSVField) field() Field {
+	return Field{Name: c.Name, Type: c.Type, Layout: c.Layout, DecimalSep: c.DecimalSep, TrueValue: c.TrueValue,
+		FalseValue: c.FalseValue, Empty: c.Empty, Trim: c.Trim, Personal: c.Personal, Pad: " "}
+}
+
+// Validate checks the options that depend on each other.
+func (c *CSVField) Validate() error {
+	f := c.field()
+	return f.Validate()
+}
+
+// Field describes one field of a fixed-width record.
 type Field struct {
 	Name   string `yaml:"name" doc:"Key of the field in the JSON record." required:"true" example:"egn"`
-	Start  int    `yaml:"start" doc:"fixed_width: position of the field's first character in the record, from 1." min:"0" example:"11"`
-	Length int    `yaml:"length" doc:"fixed_width: width of the field in characters." min:"0" max:"100000" example:"10"`
-	Column string `yaml:"column" doc:"csv with a header: name of the column in the header; empty means the field's name." example:"ЕГН"`
+	Start  int    `yaml:"start" doc:"Position of the field's first character in the record, from 1." required:"true" min:"1" example:"11"`
+	Length int    `yaml:"length" doc:"Width of the field in characters." required:"true" min:"1" max:"100000" example:"10"`
 	Type   string `yaml:"type" doc:"Type of the value: string; integer and decimal (JSON numbers, decimals kept exactly as written); date (written in JSON as YYYY-MM-DD); boolean." enum:"string,integer,decimal,date,boolean" default:"string"`
 	Layout string `yaml:"layout" doc:"date: layout of the date in the file, in Go's notation (2006 year, 01 month, 02 day)." default:"2006-01-02" example:"02.01.2006"`
 	// DecimalSep is the decimal separator of decimal fields in the file.
@@ -47,14 +72,16 @@ type Field struct {
 	Trim       *bool  `yaml:"trim" doc:"Remove the padding (fixed_width: pad characters on the side opposite the alignment; csv: spaces on both sides) from the value; the writer pads it back." default:"true"`
 	Pad        string `yaml:"pad" doc:"fixed_width: character that fills the field beyond its value." default:" " example:"0"`
 	Personal   bool   `yaml:"personal" doc:"The field holds personal data (ЕГН, a name): the error about a bad value states its length instead of the value, since errors are logged; the value stays in the rejected record's payload." default:"false"`
-	Align      string `yaml:"align" doc:"fixed_width: side the value keeps to when written (and padding is removed from the other when read); empty means right for integer and decimal, left for the rest." enum:"left,right" example:"right"`
+	Align      string `yaml:"align" doc:"Side the value keeps to when written (and padding is removed from the other when read); empty means right for integer and decimal, left for the rest." enum:"left,right" example:"right"`
 }
 
 // Validate checks the options that depend on each other.
 func (f *Field) Validate() error {
 	var errs []error
 	if f.Type == typeDate {
-		if _, err := time.Parse(f.Layout, time.Date(2024, 11, 28, 0, 0, 0, 0, time.UTC).Format(f.Layout)); err != nil || f.Layout == "" {
+		// A layout must give the day back: one without year, month or day would read every date as another.
+		day := time.Date(2024, 11, 28, 0, 0, 0, 0, time.UTC)
+		if back, err := time.Parse(f.Layout, day.Format(f.Layout)); err != nil || !back.Equal(day) {
 			errs = append(errs, spec.FieldErrorf("layout", "%q is not a date layout such as 02.01.2006", f.Layout))
 		}
 	}

@@ -132,3 +132,10 @@ func recordOf(s string) int {
 	}
 	return n
 }
+
+// The configuration that shows every option of the record steps loads.
+func TestGoodRecordsConfigLoads(t *testing.T) {
+	if _, err := routes.Load(routes.DefaultCatalog(), "../../routes/testdata/good-records.yaml"); err != nil {
+		t.Fatal(err)
+	}
+}
