@@ -132,6 +132,27 @@ func (c *Codec) Decode(dst, src []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// DecodeLossy appends the UTF-8 text of src to dst with U+FFFD in place of each byte that cannot
+// be decoded; it is for showing a bad record, never for the data itself.
+func (c *Codec) DecodeLossy(dst, src []byte) []byte {
+	if c.utf8 {
+		for i := 0; i < len(src); {
+			r, n := utf8.DecodeRune(src[i:])
+			dst = utf8.AppendRune(dst, r) // RuneError for an invalid byte
+			i += n
+		}
+		return dst
+	}
+	for _, b := range src {
+		if b < utf8.RuneSelf {
+			dst = append(dst, b)
+			continue
+		}
+		dst = utf8.AppendRune(dst, c.dec[b])
+	}
+	return dst
+}
+
 // Encode appends src (UTF-8 text) in the character set to dst. A rune the set cannot hold, or
 // src that is not valid UTF-8, is a *ByteError naming the offset in src; nothing is replaced.
 func (c *Codec) Encode(dst, src []byte) ([]byte, error) {

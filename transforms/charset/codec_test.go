@@ -164,3 +164,14 @@ func TestStepOffsetCountsBOM(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestDecodeLossy(t *testing.T) {
+	w, _ := Lookup("windows-1251")
+	if got := string(w.DecodeLossy(nil, []byte("\xc0\x98b"))); got != "А\ufffdb" {
+		t.Errorf("windows-1251: %q", got)
+	}
+	u, _ := Lookup("utf-8")
+	if got := string(u.DecodeLossy(nil, []byte("Я\xff\xfeb\xd0"))); got != "Я\ufffd\ufffdb\ufffd" {
+		t.Errorf("utf-8: %q", got)
+	}
+}

@@ -88,9 +88,9 @@ func TestCSVRejectPerRecord(t *testing.T) {
 		got = append(got, m.ID+" "+m.Metadata[MetaRecord]+" "+m.Metadata[MetaRecordError]+" "+payload(t, m))
 	}
 	want := []string{
-		`file-1.0 1  {"a":1}`,
-		`file-1.1 2 record 2 (line 3), field a, value "x": not an integer {"rejected_record":{"record":2,"line":3,"field":"a","value":"x","error":"not an integer","raw":"x"}}`,
-		`file-1.2 3  {"a":3}`,
+		`file-1.1 1  {"a":1}`,
+		`file-1.2 2 record 2 (line 3), field a, value "x": not an integer {"rejected_record":{"record":2,"line":3,"field":"a","value":"x","error":"not an integer","raw":"x"}}`,
+		`file-1.3 3  {"a":3}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -135,5 +135,24 @@ func TestPersonalValueNotInError(t *testing.T) {
 	_, err = split(t, newStep(t, "csv", "fields: [{name: egn, type: integer, personal: true}]"), []byte("egn\n85062584x5\n"))
 	if err == nil || strings.Contains(err.Error(), "8506") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A long bad value is shown clipped in the error (which is logged), and whole in the payload.
+func TestLongValueClipped(t *testing.T) {
+	long := strings.Repeat("9", 5000) + "x"
+	msgs, err := split(t, newStep(t, "csv", "fields: [{name: a, type: integer}]\nbad_records: reject"), []byte("a\n"+long+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := msgs[1].Metadata[MetaRecordError]
+	if want := `value "` + strings.Repeat("9", 80) + `…": not an integer`; !strings.Contains(e, want) {
+		t.Errorf("error = %.200s", e)
+	}
+	if !strings.Contains(payload(t, msgs[1]), long) {
+		t.Error("the payload lacks the whole value")
+	}
+	if msgs[0].ID != "file-1" || payload(t, msgs[0]) != "[]" {
+		t.Errorf("array message %s %s, want the file's own id and no records", msgs[0].ID, payload(t, msgs[0]))
 	}
 }

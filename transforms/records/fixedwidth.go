@@ -296,23 +296,7 @@ func (s *fixedWidth) fieldAt(at int) *field {
 }
 
 // lossy decodes raw replacing what cannot be decoded, for messages about a bad record.
-func lossy(c *charset.Codec, raw []byte) string {
-	var out []byte
-	for len(raw) > 0 {
-		var err error
-		out, err = c.Decode(out, raw)
-		if err == nil {
-			break
-		}
-		var be *charset.ByteError
-		if !errors.As(err, &be) {
-			break
-		}
-		out = utf8.AppendRune(out, utf8.RuneError)
-		raw = raw[be.Offset+1:]
-	}
-	return string(out)
-}
+func lossy(c *charset.Codec, raw []byte) string { return string(c.DecodeLossy(nil, raw)) }
 
 func sliceRunes(s string, from, to int) string {
 	i := 0
@@ -422,9 +406,6 @@ func (f *field) place(line []rune, txt string) error {
 	pad := f.pad
 	if txt == "" && f.pad == '0' {
 		pad = ' ' // an empty number written as zeros would read back as 0
-	}
-	if !f.trim {
-		pad = ' '
 	}
 	cells := line[f.from:f.to]
 	for i := range cells {

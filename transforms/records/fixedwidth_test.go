@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aiskao/aiskao/transforms"
 )
@@ -206,5 +207,19 @@ func TestFixedWidthWriteErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%s: err = %v, want %s", tt.in, err, tt.err)
 		}
+	}
+}
+
+// A file of one long line of bytes that do not decode is handled in time linear in its size
+// (showing a bad record once took a pass over the rest of the record per bad byte).
+func TestLongBadLineIsLinear(t *testing.T) {
+	data := bytes.Repeat([]byte{0xFF}, 4<<20)
+	start := time.Now()
+	_, err := split(t, newStep(t, "fixed_width", "fields: [{name: a, start: 1, length: 5}]"), data)
+	if err == nil || !strings.Contains(err.Error(), "byte 0xFF at byte 1 of the record is not valid in utf-8") {
+		t.Fatalf("err = %.300v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
 	}
 }

@@ -62,11 +62,26 @@ func (e *RecordError) Error() string {
 	case e.Personal:
 		fmt.Fprintf(&b, ", value of %d characters (personal data, not shown)", utf8.RuneCountInString(e.Value))
 	case (e.Field != "" && !e.Missing) || e.Value != "":
-		fmt.Fprintf(&b, ", value %q", e.Value)
+		fmt.Fprintf(&b, ", value %q", clip(e.Value))
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Reason)
 	return b.String()
+}
+
+// maxShown bounds the characters of a value an error shows; the payload keeps it whole.
+const maxShown = 80
+
+// clip shortens s to maxShown characters.
+func clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxShown {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // parsed is one record of a file: its values, or what is wrong with it.
@@ -92,17 +107,13 @@ func emit(m *transforms.Message, step string, fs []field, recs []parsed, output,
 		}
 		return nil, fmt.Errorf("%s: %d bad record(s): %s%s", step, len(errs), strings.Join(errs, "; "), more)
 	}
+	// Messages made from one record are numbered by it: "<file message id>.<record>".
 	var out []*transforms.Message
-	child := func() *transforms.Message {
-		c := m.Child(len(out), nil)
-		out = append(out, c)
-		return c
-	}
 	var good []any
 	for _, r := range recs {
 		switch {
 		case r.err != nil:
-			c := child()
+			c := m.Child(r.num, nil)
 			b, err := json.Marshal(map[string]*RecordError{rejectedKey: r.err})
 			if err != nil {
 				return nil, fmt.Errorf("%s: record %d: %w", step, r.num, err)
@@ -111,22 +122,23 @@ func emit(m *transforms.Message, step string, fs []field, recs []parsed, output,
 			c.Metadata[envelope.ContentType] = "application/json"
 			c.Metadata[MetaRecord] = strconv.Itoa(r.num)
 			c.Metadata[MetaRecordError] = r.err.Error()
+			out = append(out, c)
 		case output == outputMessages:
-			c := child()
+			c := m.Child(r.num, nil)
 			c.Metadata[MetaRecord] = strconv.Itoa(r.num)
 			vals := r.vals
 			c.SetJSONEncoded(vals, func() ([]byte, error) { return appendRecord(nil, fs, vals) })
+			out = append(out, c)
 		default:
 			good = append(good, r.vals)
 		}
 	}
 	if output == outputArray {
-		c := m.Child(len(out), nil)
-		out = append([]*transforms.Message{c}, out...)
+		// The file's message itself carries the array, under its own id.
 		if good == nil {
 			good = []any{}
 		}
-		c.SetJSONEncoded(good, func() ([]byte, error) {
+		m.SetJSONEncoded(good, func() ([]byte, error) {
 			b := append(make([]byte, 0, 128*len(good)), '[')
 			for i, g := range good {
 				if i > 0 {
@@ -139,6 +151,7 @@ func emit(m *transforms.Message, step string, fs []field, recs []parsed, output,
 			}
 			return append(b, ']'), nil
 		})
+		out = append([]*transforms.Message{m}, out...)
 	}
 	return out, nil
 }
