@@ -245,11 +245,12 @@ func (s *fixedWidth) record(num int, raw, buf []byte, offs []int) (parsed, []byt
 		n = len(offs)
 		offs = append(offs, len(text))
 	}
+	whole := string(text) // one string per record; the values are its substrings
 	at := func(from, to int) string {
 		if ascii {
-			return string(text[from:to])
+			return whole[from:to]
 		}
-		return string(text[offs[from]:offs[to]])
+		return whole[offs[from]:offs[to]]
 	}
 	if n < s.width {
 		for i := range s.fs {
