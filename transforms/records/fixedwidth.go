@@ -205,7 +205,7 @@ func indexByte(b []byte, c byte) int {
 func (s *fixedWidth) record(num int, raw, buf []byte, offs []int) (parsed, []byte, []int) {
 	line := num
 	if s.o.RecordLength > 0 {
-		line = 1
+		line = 0 // records without line ends: the number says where
 	}
 	r := parsed{num: num}
 	bad := func(f *field, value, reason string) {

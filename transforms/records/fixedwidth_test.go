@@ -165,7 +165,7 @@ func TestFixedWidthCases(t *testing.T) {
 		{name: "utf-8 bom", opts: "charset: utf-8\n", in: "\ufeff0001 Анна  0012.50\n", want: `[{"id":1,"name":"Анна","amount":12.50}]`},
 		{name: "invalid utf-8", in: "0001 А\xffна  0012.50\n", err: `field name, value "А\ufffdна  ": byte 0xFF at byte 8 of the record is not valid in utf-8`},
 		{name: "record length", opts: "record_length: 18\n", in: "0001 Anna  0012.500002 B     0000.01", want: `[{"id":1,"name":"Anna","amount":12.50},{"id":2,"name":"B","amount":0.01}]`},
-		{name: "record length, short last", opts: "record_length: 18\n", in: "0001 Anna  0012.500002", err: "record 2 (line 1), field name"},
+		{name: "record length, short last", opts: "record_length: 18\n", in: "0001 Anna  0012.500002", err: "record 2, field name"},
 		{name: "omit", opts: "fields:\n  - {name: a, start: 1, length: 2, empty: omit}\n  - {name: b, start: 3, length: 2, empty: 'null'}\n", in: "    \n", want: `[{"b":null}]`},
 		{name: "max records", opts: "max_records: 1\n", in: "0001 Анна  0012.50\n0001 Анна  0012.50\n", err: "more than 1 records"},
 	}
@@ -221,5 +221,13 @@ func TestLongBadLineIsLinear(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+func TestFailNamesCountOfAll(t *testing.T) {
+	in := strings.Repeat("x\n", 25)
+	_, err := split(t, newStep(t, "fixed_width", "fields: [{name: a, start: 1, length: 2}]"), []byte(in))
+	if err == nil || !strings.HasPrefix(err.Error(), "fixed_width: 25 bad record(s): record 1 (line 1), field a, value \"x\": short record") || !strings.HasSuffix(err.Error(), "; and 5 more") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -37,11 +37,12 @@ const rejectedKey = "rejected_record"
 // maxListed bounds how many bad records the error of a failed file names.
 const maxListed = 20
 
-// RecordError is a bad record: its number (from 1), the line it starts on, the field and the value
+// RecordError is a bad record: its number (from 1), the line it starts on (0 for records
+// without line ends), the field and the value
 // that are wrong (empty when the record as a whole is, such as a short line), and why.
 type RecordError struct {
 	Record int    `json:"record"`
-	Line   int    `json:"line"`
+	Line   int    `json:"line,omitempty"`
 	Field  string `json:"field,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Reason string `json:"error"`
@@ -54,7 +55,10 @@ type RecordError struct {
 
 func (e *RecordError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "record %d (line %d)", e.Record, e.Line)
+	fmt.Fprintf(&b, "record %d", e.Record)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " (line %d)", e.Line)
+	}
 	if e.Field != "" {
 		fmt.Fprintf(&b, ", field %s", e.Field)
 	}
@@ -99,13 +103,13 @@ func emit(m *transforms.Message, step string, fs []field, recs []parsed, output,
 			errs = append(errs, r.err.Error())
 		}
 	}
-	if len(errs) > 0 && bad == badFail {
+	if total := len(errs); total > 0 && bad == badFail {
 		more := ""
-		if len(errs) > maxListed {
-			more = fmt.Sprintf("; and %d more", len(errs)-maxListed)
+		if total > maxListed {
+			more = fmt.Sprintf("; and %d more", total-maxListed)
 			errs = errs[:maxListed]
 		}
-		return nil, fmt.Errorf("%s: %d bad record(s): %s%s", step, len(errs), strings.Join(errs, "; "), more)
+		return nil, fmt.Errorf("%s: %d bad record(s): %s%s", step, total, strings.Join(errs, "; "), more)
 	}
 	// Messages made from one record are numbered by it: "<file message id>.<record>".
 	var out []*transforms.Message
