@@ -48,7 +48,7 @@ type CSVOptions struct {
 	Newline    string     `yaml:"newline" doc:"write: the line end written after every record." enum:"crlf,lf" default:"crlf"`
 	Output     string     `yaml:"output" doc:"parse: array, one message holding the JSON array of the records; messages, one message per record." enum:"array,messages" default:"array"`
 	BadRecords string     `yaml:"bad_records" doc:"parse: fail, a bad record fails the whole file, naming every bad record; reject, each bad record becomes a message of its own (payload {\"rejected_record\": {record, line, field, value, error, raw}}, metadata record_error) and the good records go on." enum:"fail,reject" default:"fail"`
-	MaxRecords int        `yaml:"max_records" doc:"parse: most records a file may hold; a larger file fails." default:"1000000" min:"1"`
+	MaxRecords int        `yaml:"max_records" doc:"parse: most records a file may hold; a larger file fails. Every record is held in memory while its file is processed (as a message of its own with output: messages), so raise it with care." default:"100000" min:"1"`
 }
 
 // Validate checks the characters, the charset and the fields.

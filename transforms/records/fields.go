@@ -69,8 +69,8 @@ type Field struct {
 	TrueValue  string `yaml:"true" doc:"boolean: text of true in the file." default:"true" example:"Д"`
 	FalseValue string `yaml:"false" doc:"boolean: text of false in the file." default:"false" example:"Н"`
 	Empty      string `yaml:"empty" doc:"What an empty field (after trimming) becomes: null; empty, the string \"\"; or omit, no key at all. Empty means null for every type but string, which keeps \"\"." enum:"null,empty,omit" example:"null"`
-	Trim       *bool  `yaml:"trim" doc:"Remove the padding (fixed_width: pad characters on the side opposite the alignment; csv: spaces on both sides) from the value; the writer pads it back." default:"true"`
-	Pad        string `yaml:"pad" doc:"fixed_width: character that fills the field beyond its value." default:" " example:"0"`
+	Trim       *bool  `yaml:"trim" doc:"Remove the pad characters on the side opposite the alignment from the value; the writer pads it back. With trim, a field of spaces only is empty whatever its pad." default:"true"`
+	Pad        string `yaml:"pad" doc:"Character that fills the field beyond its value." default:" " example:"0"`
 	Personal   bool   `yaml:"personal" doc:"The field holds personal data (ЕГН, a name): the error about a bad value states its length instead of the value, since errors are logged; the value stays in the rejected record's payload." default:"false"`
 	Align      string `yaml:"align" doc:"Side the value keeps to when written (and padding is removed from the other when read); empty means right for integer and decimal, left for the rest." enum:"left,right" example:"right"`
 }
