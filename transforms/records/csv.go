@@ -272,17 +272,19 @@ func (s *csvStep) header(row []string, line, end int, badLines map[int]badLine) 
 		}
 	}
 	index := make(map[string]int, len(row))
+	dups := map[string]string{}
 	for i, name := range row {
 		name = strings.TrimSpace(name)
-		if i == 0 {
-			name = strings.TrimPrefix(name, "\uFEFF")
-		}
 		if j, dup := index[name]; dup {
-			return nil, nil, fmt.Errorf("csv: header (line %d): columns %d and %d are both named %q", line, j+1, i+1, name)
+			dups[name] = fmt.Sprintf("csv: header (line %d): columns %d and %d are both named %q", line, j+1, i+1, name)
+			continue
 		}
 		index[name] = i
 	}
 	if len(s.fs) == 0 {
+		for _, msg := range dups {
+			return nil, nil, errors.New(msg) // every column is a field: the names must differ
+		}
 		decl := make([]Field, len(row))
 		cols := make([]int, len(row))
 		for i, name := range row {
@@ -294,6 +296,9 @@ func (s *csvStep) header(row []string, line, end int, badLines map[int]badLine) 
 	cols := make([]int, len(s.fs))
 	for i, f := range s.fs {
 		col := s.columns[i]
+		if msg, dup := dups[col]; dup {
+			return nil, nil, fmt.Errorf("%s, and field %s reads it", msg, f.Name)
+		}
 		j, ok := index[col]
 		if !ok {
 			return nil, nil, fmt.Errorf("csv: header (line %d) has no column %q (field %s); it has %s", line, col, f.Name, strings.Join(row, ", "))

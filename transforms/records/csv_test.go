@@ -58,6 +58,8 @@ func TestCSVCases(t *testing.T) {
 		{name: "bad byte", opts: "charset: windows-1251", in: "a,b\n\xc0,1\nx,\x98\n", err: "record 2 (line 3), field b, value \"\ufffd\": line 3: byte 0x98 at byte 3 of the line is not valid in windows-1251"},
 		{name: "broken quotes", opts: "{}", in: "a\n\"x\"y\n", err: `csv: parse error on line 2, column 3: extraneous or missing " in quoted-field`},
 		{name: "duplicate header", opts: "{}", in: "a,a\n", err: `columns 1 and 2 are both named "a"`},
+		{name: "duplicate header read", opts: "fields: [{name: a}]", in: "a,,a,\n", err: `columns 1 and 3 are both named "a", and field a reads it`},
+		{name: "duplicate header not read", opts: "fields: [{name: a}]", in: "a,,b,\n1,,,\n", want: `[{"a":"1"}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
