@@ -50,7 +50,7 @@ type RecordError struct {
 	// Personal is set when the field holds personal data: Error does not show the value.
 	Personal bool `json:"personal,omitempty"`
 	// Missing is set when the field is not in the record at all, so there is no value to show.
-	Missing bool `json:"-"`
+	Missing bool `json:"missing,omitempty"`
 }
 
 func (e *RecordError) Error() string {
@@ -97,19 +97,23 @@ type parsed struct {
 
 // emit turns the records of m's payload into messages as output and badRecords say.
 func emit(m *transforms.Message, step string, fs []field, recs []parsed, output, bad string) ([]*transforms.Message, error) {
-	var errs []string
-	for _, r := range recs {
-		if r.err != nil {
-			errs = append(errs, r.err.Error())
+	if bad == badFail {
+		var errs []string
+		total := 0
+		for _, r := range recs {
+			if r.err != nil {
+				if total++; total <= maxListed {
+					errs = append(errs, r.err.Error())
+				}
+			}
 		}
-	}
-	if total := len(errs); total > 0 && bad == badFail {
-		more := ""
-		if total > maxListed {
-			more = fmt.Sprintf("; and %d more", total-maxListed)
-			errs = errs[:maxListed]
+		if total > 0 {
+			more := ""
+			if total > maxListed {
+				more = fmt.Sprintf("; and %d more", total-maxListed)
+			}
+			return nil, fmt.Errorf("%s: %d bad record(s): %s%s", step, total, strings.Join(errs, "; "), more)
 		}
-		return nil, fmt.Errorf("%s: %d bad record(s): %s%s", step, total, strings.Join(errs, "; "), more)
 	}
 	// Messages made from one record are numbered by it: "<file message id>.<record>".
 	var out []*transforms.Message
