@@ -1,0 +1,74 @@
+package records
+
+import (
+	"context"
+	"os"
+	"reflect"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/transforms"
+)
+
+// decodeOptions decodes YAML options the way the configuration loader does (defaults, checks).
+func decodeOptions[T any](tb testing.TB, src string) *T {
+	tb.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+		tb.Fatal(err)
+	}
+	opts := new(T)
+	if errs := spec.Decode("step.yaml", n.Content[0], "step", opts); len(errs) > 0 {
+		tb.Fatal(errs)
+	}
+	return opts
+}
+
+// newStep makes the named step from YAML options.
+func newStep(tb testing.TB, name, src string) transforms.Step {
+	tb.Helper()
+	f, ok := transforms.Default.Lookup(name)
+	if !ok {
+		tb.Fatalf("step %s is not registered", name)
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+		tb.Fatal(err)
+	}
+	opts := reflect.New(reflect.TypeOf(f.Config).Elem()).Interface()
+	if errs := spec.Decode("step.yaml", n.Content[0], "step", opts); len(errs) > 0 {
+		tb.Fatal(errs)
+	}
+	st, err := f.New(opts, transforms.Env{BaseDir: "."})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+func readFile(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// split runs a splitting step on payload.
+func split(tb testing.TB, st transforms.Step, payload []byte) ([]*transforms.Message, error) {
+	tb.Helper()
+	m := transforms.NewMessage("file-1", map[string]string{"filename": "f.txt"}, payload)
+	return st.(transforms.Splitter).Split(context.Background(), m)
+}
+
+func payload(tb testing.TB, m *transforms.Message) string {
+	tb.Helper()
+	p, err := m.Payload()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(p)
+}
