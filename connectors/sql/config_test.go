@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
 	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/routes/spec"
 )
@@ -137,6 +139,24 @@ func FuzzParseStatement(f *testing.F) {
 			if err == nil && len(st.sql) > len(s)+8*len(st.args) {
 				t.Errorf("statement grew from %d to %d bytes", len(s), len(st.sql))
 			}
+		}
+	})
+}
+
+// A sink reads any message: no payload or path makes it panic, and nesting is bounded.
+func FuzzSinkRows(f *testing.F) {
+	for _, s := range []string{`{"a":{"b":[1,2.5,"x"]}}`, `[{"a":1},{"a":null}]`, `[]`, `"x"`, `{"a":` + strings.Repeat("[", 70) + `1` + strings.Repeat("]", 70) + `}`} {
+		f.Add(s, "/a/b/1")
+	}
+	f.Fuzz(func(t *testing.T, payload, p string) {
+		s := &sink{}
+		if pp, err := parsePath(p); err == nil {
+			s.args = []path{pp}
+		}
+		s.args = append(s.args, path{steps: []string{"a"}})
+		rows, err := s.rowsOf(message.NewMessage("id", []byte(payload)))
+		if err == nil && len(rows) == 0 {
+			t.Error("no rows and no error")
 		}
 	})
 }

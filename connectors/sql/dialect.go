@@ -3,6 +3,7 @@ package sqlconn
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -239,6 +240,7 @@ func classify(err error) error {
 	if err == nil {
 		return nil
 	}
+	err = masked{err}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code[:min(2, len(pe.Code))] {
@@ -272,3 +274,17 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// personalNumber is a run of exactly ten digits: an ЕГН or an ЛНЧ.
+var personalNumber = regexp.MustCompile(`(^|[^0-9])[0-9]{6}([0-9]{4})([^0-9]|$)`)
+
+// masked shows a database's error with the first six digits of every ЕГН or ЛНЧ in it hidden:
+// MariaDB quotes the offending value ("Duplicate entry '8001010000'"), and the error goes to logs
+// and dead letters.
+type masked struct{ err error }
+
+func (m masked) Error() string {
+	return personalNumber.ReplaceAllString(m.err.Error(), "${1}******${2}${3}")
+}
+
+func (m masked) Unwrap() error { return m.err }

@@ -298,3 +298,30 @@ func TestMessageIDs(t *testing.T) {
 		t.Errorf("ids %s %s %s %s: want the first two equal, the others different", m1.UUID, m2.UUID, m3.UUID, m4.UUID)
 	}
 }
+
+// A query is polled like a table: its cursor column is compared outside it.
+func TestPollQuery(t *testing.T) {
+	each(t, func(t *testing.T, d testDB) {
+		a, b := d.table(t, "qa"), d.table(t, "qb")
+		d.exec(t, ddl(d.driver, a, "id BIGINT PRIMARY KEY, owner BIGINT NOT NULL, amount NUMERIC(10,2)"),
+			ddl(d.driver, b, "id BIGINT PRIMARY KEY, name TEXT"))
+		q := dialect{d.driver}.quote
+		d.exec(t, "INSERT INTO "+q(b)+" (id, name) VALUES (1, 'Иван'), (2, 'Мария')",
+			"INSERT INTO "+q(a)+" (id, owner, amount) VALUES (10, 1, 1.50), (11, 2, 0), (12, 1, 3.25), (13, 2, 7.00)")
+		cfg := Config{Driver: d.driver, DSN: d.dsn, Cursor: "id", BatchSize: 2, PollInterval: spec.Duration(20 * time.Millisecond),
+			Query: "SELECT p.id, n.name FROM " + q(a) + " p JOIN " + q(b) + " n ON n.id = p.owner WHERE p.amount > 0;"}
+		c := &collector{}
+		runUntil(t, mustSource(t, cfg, newStore(t)), c, 3)
+		var got []string
+		for _, m := range c.all() {
+			got = append(got, string(m.Payload))
+			if m.Metadata.Get(MetaTable) != "query" {
+				t.Errorf("sql_table %q; want query", m.Metadata.Get(MetaTable))
+			}
+		}
+		want := `{"id":10,"name":"Иван"} {"id":12,"name":"Иван"} {"id":13,"name":"Мария"}`
+		if strings.Join(got, " ") != want {
+			t.Errorf("got %v\nwant %s", got, want)
+		}
+	})
+}
