@@ -28,7 +28,7 @@
 // A row becomes a JSON object, its keys the result's column names in order: integers and
 // floats are numbers, NUMERIC and DECIMAL are numbers written exactly as the database gives
 // them (never through a float), NaN and infinities text, booleans true or false, timestamps
-// RFC 3339 text, dates YYYY-MM-DD, bytea and BLOB base64 text, JSON columns embedded as JSON,
+// RFC 3339 text in UTC, dates YYYY-MM-DD, bytea and BLOB base64 text, JSON columns embedded as JSON,
 // other values text; NULL is null, distinct from "". With payload_column the payload is that
 // column's value as it is instead. The message id is a name-based UUID (version 5) of the
 // connector's name, the table (or "query") and the row's cursor or key, so a row read twice is
@@ -44,7 +44,10 @@
 // statement runs a configured statement whose :name parameters are filled from params. Table and
 // column names come from the configuration only, checked to be plain names and quoted; values
 // always travel as parameters, never inside the SQL text. Integers go as integers, other numbers
-// as their exact decimal text, objects and lists as JSON text, a missing field as NULL.
+// as their exact decimal text, objects and lists as JSON text, a missing field as NULL. MariaDB
+// and MySQL refuse a time zone in a DATETIME's text, so for them text that is exactly an RFC 3339
+// timestamp with its zone goes as a time, written in the connection's zone (UTC unless the dsn
+// says loc=...).
 //
 // With batch above 1 the messages sent at the same time share one transaction; when it fails,
 // each is written in its own, so that one bad message fails alone. A constraint violation, data

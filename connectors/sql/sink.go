@@ -22,6 +22,8 @@ type sink struct {
 	args  []path // what fills each parameter, in order
 	what  string // the table or "statement", for errors
 	batch int
+	// timeText sends RFC 3339 text as a time (MariaDB, MySQL); see param.
+	timeText bool
 
 	queue  chan *pending // with batch > 1: messages waiting for a transaction
 	quit   chan struct{}
@@ -46,7 +48,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("sql sink %s: %w", env.Name, err)
 	}
 	d := dialect{c.Driver}
-	s := &sink{name: env.Name, batch: c.Batch, quit: make(chan struct{})}
+	s := &sink{name: env.Name, batch: c.Batch, quit: make(chan struct{}), timeText: c.Driver == DriverMySQL}
 	switch c.Action {
 	case ActionStatement:
 		st, err := parseStatement(c.Statement, c.Driver)
@@ -152,7 +154,7 @@ func (s *sink) rowsOf(msg *message.Message) ([][]any, error) {
 		for j, p := range s.args {
 			v, _ := p.lookup(msg, item) // missing: NULL
 			var err error
-			if row[j], err = param(v); err != nil {
+			if row[j], err = param(v, s.timeText); err != nil {
 				return nil, err
 			}
 		}

@@ -136,17 +136,31 @@ func (p path) lookup(msg *message.Message, doc any) (any, bool) {
 	return v, true
 }
 
+// rfc3339Zoned is a timestamp in RFC 3339 form with its zone, as the source writes them.
+var rfc3339Zoned = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$`)
+
 // intPattern is a JSON number that is an integer.
 var intPattern = regexp.MustCompile(`^-?[0-9]+$`)
 
 // param turns a JSON value into a statement parameter: text stays text, an integer becomes an
 // int64 when it fits, another number stays its exact decimal text (the database converts it, so
 // no float rounds it), objects and lists become their JSON text.
-func param(v any) (any, error) {
+//
+// MariaDB and MySQL refuse a time with a zone ("2026-03-14T09:26:53Z") for a DATETIME, so for
+// them (timeText) text in that exact form goes as a time, which the driver writes in the
+// connection's zone, UTC unless the dsn says otherwise.
+func param(v any, timeText bool) (any, error) {
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
-	case string, bool, []byte:
+	case string:
+		if timeText && rfc3339Zoned.MatchString(x) {
+			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				return t, nil
+			}
+		}
+		return x, nil
+	case bool, []byte:
 		return x, nil
 	case json.Number:
 		if intPattern.MatchString(string(x)) {
@@ -224,7 +238,7 @@ func (c column) jsonValue(v any) (json.RawMessage, error) {
 		if kind == "date" {
 			return json.Marshal(x.Format(time.DateOnly))
 		}
-		return json.Marshal(x.Format(time.RFC3339Nano))
+		return json.Marshal(x.UTC().Format(time.RFC3339Nano))
 	case int64:
 		if kind == "bool" {
 			return json.Marshal(x != 0)
@@ -278,7 +292,7 @@ func (c column) textJSON(b []byte, kind string) (json.RawMessage, error) {
 			if kind == "date" {
 				return json.Marshal(t.Format(time.DateOnly))
 			}
-			return json.Marshal(t.Format(time.RFC3339Nano))
+			return json.Marshal(t.UTC().Format(time.RFC3339Nano))
 		}
 	}
 	if !utf8.Valid(b) {
