@@ -53,7 +53,8 @@ type source struct {
 
 	// Owned by the Run goroutine.
 	cursor *cursor
-	failed bool // the last poll failed: its error was logged
+	gaps   map[int64]time.Time // with settle: when a gap after a cursor value was first seen
+	failed bool                // the last poll failed: its error was logged
 }
 
 // cursor is the position of a poll source: the last row's cursor value, and its tie-breaker's.
@@ -174,6 +175,7 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 	}
 	s.db = db
 	defer db.Close()
+	s.gaps = map[int64]time.Time{}
 	wake := make(chan struct{}, 1)
 	if s.cfg.Notify != "" {
 		go s.listen(ctx, wake)
@@ -263,6 +265,7 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) (bool, error) {
 		return false, fmt.Errorf("poll %s: the result has no column %q or %q", s.what, s.cfg.Cursor, s.cfg.TieBreaker)
 	}
 	var msgs []*message.Message
+	var positions []cursor // the cursor after each row
 	next := *s.cursor
 	for rows.Next() {
 		vals, err := scan(rows, len(cols))
@@ -284,14 +287,20 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) (bool, error) {
 			return false, fmt.Errorf("poll %s: row at %s %s: %w", s.what, s.cfg.Cursor, pos, err)
 		}
 		msgs = append(msgs, m)
+		positions = append(positions, next)
 	}
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("poll %s: %w", s.what, err)
 	}
 	rows.Close()
+	full := len(msgs) == s.cfg.BatchSize
+	if cut := s.settled(positions); cut < len(msgs) {
+		msgs, positions, full = msgs[:cut], positions[:cut], false
+	}
 	if len(msgs) == 0 {
 		return false, nil
 	}
+	next = positions[len(positions)-1]
 	if err := emit(ctx, msgs...); err != nil {
 		return false, fmt.Errorf("rows of %s not stored; read again at the next poll: %w", s.what, err)
 	}
@@ -302,7 +311,43 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) (bool, error) {
 		// remembered reads them again under the same ids.
 		s.log.Warn("rows stored but the cursor not remembered", "error", err)
 	}
-	return len(msgs) == s.cfg.BatchSize, nil
+	if v, ok := next.Value.arg().(int64); ok && next.Value.Kind == "int" {
+		for gap := range s.gaps {
+			if gap < v {
+				delete(s.gaps, gap)
+			}
+		}
+	}
+	return full, nil
+}
+
+// settled returns how many of the rows read may be taken: with settle, an integer cursor that
+// skips a value (the cursor at 7, the rows 8, 10) may skip a row still being written by a
+// transaction that commits after a later one; the rows after the gap wait until it has been
+// there for settle, then go (the value was rolled back, or the sequence skipped it).
+func (s *source) settled(positions []cursor) int {
+	if s.cfg.Settle <= 0 || s.cfg.TieBreaker != "" || s.cursor.Value.Kind != "int" {
+		return len(positions)
+	}
+	prev := s.cursor.Value.arg().(int64)
+	for i, p := range positions {
+		if p.Value.Kind != "int" {
+			return len(positions)
+		}
+		v := p.Value.arg().(int64)
+		if v != prev+1 {
+			first, seen := s.gaps[prev]
+			if !seen {
+				first = time.Now()
+				s.gaps[prev] = first
+			}
+			if time.Since(first) < s.cfg.Settle.D() {
+				return i
+			}
+		}
+		prev = v
+	}
+	return len(positions)
 }
 
 // pollQuery is the statement reading the next batch after the cursor.

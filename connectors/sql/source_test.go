@@ -325,3 +325,70 @@ func TestPollQuery(t *testing.T) {
 		}
 	})
 }
+
+// A row whose transaction commits after a later row's is not skipped: the rows after the gap
+// wait for it (settle); a gap that stays (a rolled-back id) is passed once settle is over.
+func TestPollWaitsForOutOfOrderCommit(t *testing.T) {
+	each(t, func(t *testing.T, d testDB) {
+		if d.driver == DriverSQLite {
+			t.Skip("SQLite has one writer at a time: commits come in order")
+		}
+		tbl := d.table(t, "order")
+		d.exec(t, ddl(d.driver, tbl, "id BIGINT PRIMARY KEY, name TEXT"))
+		ins := insertSQL(d.driver, tbl, "id", "name")
+		d.exec(t, "INSERT INTO "+dialect{d.driver}.quote(tbl)+" (id, name) VALUES (1, 'first')")
+		cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Cursor: "id", Settle: spec.Duration(time.Hour), PollInterval: spec.Duration(10 * time.Millisecond)}
+		st := newStore(t)
+		c := &collector{}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- mustSource(t, cfg, st).Run(ctx, c.emit) }()
+		waitCount := func(n int) {
+			deadline := time.Now().Add(10 * time.Second)
+			for c.count() < n && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		waitCount(1)
+		slow, err := d.db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := slow.Exec(ins, 2, "slow"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.db.Exec(ins, 3, "fast"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := c.count(); n != 1 {
+			t.Fatalf("%d rows taken while row 2 was uncommitted; want row 3 to wait", n)
+		}
+		if err := slow.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		waitCount(3)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range c.all() {
+			got = append(got, m.Metadata.Get(MetaCursor))
+		}
+		if strings.Join(got, ",") != "1,2,3" {
+			t.Errorf("rows taken: %v; want 1,2,3", got)
+		}
+
+		// A gap that never fills (id 4 rolled back) holds the rows after it for settle only.
+		d.exec(t, "INSERT INTO "+dialect{d.driver}.quote(tbl)+" (id, name) VALUES (5, 'after a rollback')")
+		cfg.Settle = spec.Duration(200 * time.Millisecond)
+		c2 := &collector{}
+		start := time.Now()
+		runUntil(t, mustSource(t, cfg, st), c2, 1)
+		if waited := time.Since(start); waited < 200*time.Millisecond {
+			t.Errorf("row 5 taken after %v; want it to wait settle for row 4", waited)
+		}
+	})
+}
