@@ -29,7 +29,7 @@ type Config struct {
 	PayloadCol   string        `yaml:"payload_column" doc:"Source: a column whose value is the message payload as it is (JSON, XML or bytes); empty makes the whole row a JSON object." example:"payload"`
 	BatchSize    int           `yaml:"batch_size" doc:"Source: most rows read at once; the next batch is read at once when a batch was full." default:"100" min:"1" max:"10000"`
 	PollInterval spec.Duration `yaml:"poll_interval" doc:"Source: how long to wait after a batch that was not full before reading again." default:"1s" example:"200ms"`
-	Settle       spec.Duration `yaml:"settle" doc:"Source, poll with an integer cursor: how long rows after a missing cursor value wait for it. Writers whose transactions commit out of id order make such gaps for a moment; a gap still there after settle is taken as a rolled-back value. 0 takes the rows at once." default:"2s" example:"5s"`
+	Settle       spec.Duration `yaml:"settle" doc:"Source, poll of a table (not a query) with an integer cursor: how long rows after a missing cursor value wait for it. Writers whose transactions commit out of id order make such gaps for a moment; a gap still there after settle is taken as a rolled-back value. 0 takes the rows at once." default:"2s" example:"5s"`
 	Notify       string        `yaml:"notify" doc:"Source, postgres: a LISTEN channel; a NOTIFY on it wakes the source at once instead of at the next poll." example:"payments_changed"`
 	MessageType  string        `yaml:"message_type" doc:"Source: value of the envelope's type; empty leaves it unset." example:"tax.Payment"`
 

@@ -12,9 +12,10 @@
 // idempotency drops: a restart neither repeats nor skips rows. A batch that was full is followed
 // at once by the next. Polling by a cursor assumes that rows become visible in cursor order.
 // Several writers numbering rows from one sequence may commit out of order: id 11 visible while
-// id 10 is still being written. With an integer cursor the rows after such a gap wait for it up to
-// settle (2s by default), so that 10 is not skipped; a gap still there then is taken as a
-// rolled-back id. A timestamp cursor has no such check: there, use one writer, or an outbox.
+// id 10 is still being written. Polling a table by an integer cursor, the rows after such a gap
+// wait for it up to settle (2s by default), so that 10 is not skipped; a gap still there then is
+// taken as a rolled-back id. A query's own conditions leave gaps, so a query is read without
+// waiting, and a timestamp cursor has no such check: there, use one writer, or an outbox.
 //
 // With mode: outbox it claims up to batch_size rows of table in key order in a transaction that
 // locks them (FOR UPDATE SKIP LOCKED on PostgreSQL, MariaDB 10.6 and later and MySQL 8, so that

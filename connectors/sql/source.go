@@ -326,7 +326,8 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) (bool, error) {
 // transaction that commits after a later one; the rows after the gap wait until it has been
 // there for settle, then go (the value was rolled back, or the sequence skipped it).
 func (s *source) settled(positions []cursor) int {
-	if s.cfg.Settle <= 0 || s.cfg.TieBreaker != "" || s.cursor.Value.Kind != "int" {
+	// A query's own conditions leave gaps that never fill: it is read without waiting.
+	if s.cfg.Settle <= 0 || s.cfg.Query != "" || s.cfg.TieBreaker != "" || s.cursor.Value.Kind != "int" {
 		return len(positions)
 	}
 	prev := s.cursor.Value.arg().(int64)
