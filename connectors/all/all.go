@@ -6,4 +6,5 @@ import (
 	_ "github.com/aiskao/aiskao/connectors/file"  // registers "file"
 	_ "github.com/aiskao/aiskao/connectors/http"  // registers "http"
 	_ "github.com/aiskao/aiskao/connectors/regix" // registers "regix"
+	_ "github.com/aiskao/aiskao/connectors/sql"   // registers "sql"
 )
