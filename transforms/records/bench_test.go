@@ -44,7 +44,7 @@ func BenchmarkFixedWidthParseJSON(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for range b.N {
-		msgs, err := split(b, s, data)
+		msgs, err := split(b, s.step(), data)
 		if err != nil {
 			b.Fatal(err)
 		}

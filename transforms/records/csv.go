@@ -2,7 +2,6 @@ package records
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/routes/spec"
 	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/transforms/charset"
@@ -112,7 +110,12 @@ func newCSV(cfg any, _ transforms.Env) (transforms.Step, error) {
 			return nil, fmt.Errorf("fields[%d]: %w", i, err)
 		}
 	}
-	return buildCSV(*o)
+	s, err := buildCSV(*o)
+	if err != nil {
+		return nil, err
+	}
+	return &recordStep{name: "csv", mediaType: "text/csv", mode: s.o.Mode, output: s.o.Output, bad: s.o.BadRecords,
+		codec: s.codec, format: s}, nil
 }
 
 // buildCSV returns the step for validated options with defaults applied.
@@ -141,43 +144,6 @@ func buildCSV(o CSVOptions) (*csvStep, error) {
 		s.o.MaxRecords = 1 << 30
 	}
 	return s, nil
-}
-
-// Apply writes a file in mode write; parsing makes several messages, which Split returns.
-func (s *csvStep) Apply(_ context.Context, m *transforms.Message) error {
-	if s.o.Mode != "write" {
-		return errors.New("csv: parsing makes messages of its own and must be run with Split")
-	}
-	recs, err := inputRecords(m)
-	if err != nil {
-		return fmt.Errorf("csv: write: %w", err)
-	}
-	out, err := s.Write(recs)
-	if err != nil {
-		return err
-	}
-	m.SetPayload(out)
-	m.Metadata[envelope.ContentType] = "text/csv; charset=" + s.codec.Name()
-	return nil
-}
-
-// Split parses the file into messages; in mode write it writes the one message.
-func (s *csvStep) Split(ctx context.Context, m *transforms.Message) ([]*transforms.Message, error) {
-	if s.o.Mode == "write" {
-		if err := s.Apply(ctx, m); err != nil {
-			return nil, err
-		}
-		return []*transforms.Message{m}, nil
-	}
-	p, err := m.Payload()
-	if err != nil {
-		return nil, err
-	}
-	fs, recs, err := s.Parse(p)
-	if err != nil {
-		return nil, err
-	}
-	return emit(m, "csv", fs, recs, s.o.Output, s.o.BadRecords)
 }
 
 // badLine is a line of the file with a byte its character set does not define.
@@ -437,3 +403,6 @@ func (s *csvStep) needsQuotes(v string, col, cols int) bool {
 	}
 	return col == 0 && s.comment != 0 && first == s.comment
 }
+
+// parse is Parse, as the format of a record step.
+func (s *csvStep) parse(data []byte) ([]field, []parsed, error) { return s.Parse(data) }

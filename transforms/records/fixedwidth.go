@@ -1,13 +1,11 @@
 package records
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/hub/envelope"
 	"github.com/aiskao/aiskao/routes/spec"
 	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/transforms/charset"
@@ -97,7 +95,25 @@ func newFixedWidth(cfg any, _ transforms.Env) (transforms.Step, error) {
 			return nil, fmt.Errorf("fields[%d]: %w", i, err)
 		}
 	}
-	return buildFixedWidth(*o)
+	s, err := buildFixedWidth(*o)
+	if err != nil {
+		return nil, err
+	}
+	return s.step(), nil
+}
+
+// step is the fixed_width step of the layout.
+func (s *fixedWidth) step() *recordStep {
+	return &recordStep{name: "fixed_width", mediaType: "text/plain", mode: s.o.Mode, output: s.o.Output, bad: s.o.BadRecords,
+		codec: s.codec, format: fixedWidthFormat{s}}
+}
+
+// fixedWidthFormat gives a fixed-width layout the format's parse: its fields are the layout's.
+type fixedWidthFormat struct{ *fixedWidth }
+
+func (f fixedWidthFormat) parse(data []byte) ([]field, []parsed, error) {
+	recs, err := f.Parse(data)
+	return f.fs, recs, err
 }
 
 // buildFixedWidth returns the step for validated options with defaults applied.
@@ -114,43 +130,6 @@ func buildFixedWidth(o FixedWidthOptions) (*fixedWidth, error) {
 		s.o.MaxRecords = 1 << 30
 	}
 	return s, nil
-}
-
-// Apply writes a file in mode write; parsing makes several messages, which Split returns.
-func (s *fixedWidth) Apply(_ context.Context, m *transforms.Message) error {
-	if s.o.Mode != "write" {
-		return errors.New("fixed_width: parsing makes messages of its own and must be run with Split")
-	}
-	recs, err := inputRecords(m)
-	if err != nil {
-		return fmt.Errorf("fixed_width: write: %w", err)
-	}
-	out, err := s.Write(recs)
-	if err != nil {
-		return err
-	}
-	m.SetPayload(out)
-	m.Metadata[envelope.ContentType] = "text/plain; charset=" + s.codec.Name()
-	return nil
-}
-
-// Split parses the file into messages; in mode write it writes the one message.
-func (s *fixedWidth) Split(ctx context.Context, m *transforms.Message) ([]*transforms.Message, error) {
-	if s.o.Mode == "write" {
-		if err := s.Apply(ctx, m); err != nil {
-			return nil, err
-		}
-		return []*transforms.Message{m}, nil
-	}
-	p, err := m.Payload()
-	if err != nil {
-		return nil, err
-	}
-	recs, err := s.Parse(p)
-	if err != nil {
-		return nil, err
-	}
-	return emit(m, "fixed_width", s.fs, recs, s.o.Output, s.o.BadRecords)
 }
 
 // Parse reads every record of data.
