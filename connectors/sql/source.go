@@ -306,7 +306,11 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) (bool, error) {
 	}
 	s.cursor = &next
 	b, _ := json.Marshal(next)
-	if err := s.st.PutState(ctx, "connector:"+s.name, stateKey, b); err != nil {
+	// The rows are stored, so the cursor is written even when the source is being stopped:
+	// a shutdown right after a batch must not make the next start read it again.
+	putCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.st.PutState(putCtx, "connector:"+s.name, stateKey, b); err != nil {
 		// The rows are stored: go on from the new cursor. A restart before the cursor is
 		// remembered reads them again under the same ids.
 		s.log.Warn("rows stored but the cursor not remembered", "error", err)
