@@ -126,6 +126,10 @@ func issueToken(config, data, name string, role identity.Role) (string, error) {
 	return tok, nil
 }
 
+// errNoTokenStore says that the configuration's store keeps no API tokens (none of its HTTP
+// sources can then take api_key: serve refuses that).
+var errNoTokenStore = errors.New("the store keeps no API tokens")
+
 // openTokenStore opens the store of the configuration at config, with data as its data folder.
 func openTokenStore(config, data string) (apitoken.Store, func(), error) {
 	cat := routes.DefaultCatalog()
@@ -147,7 +151,7 @@ func openTokenStore(config, data string) (apitoken.Store, func(), error) {
 	ts, ok := st.(apitoken.Store)
 	if !ok {
 		_ = st.Close()
-		return nil, nil, fmt.Errorf("store type %s keeps no API tokens", cfg.Store.Type)
+		return nil, nil, fmt.Errorf("store type %s: %w", cfg.Store.Type, errNoTokenStore)
 	}
 	return ts, func() { _ = st.Close() }, nil
 }
