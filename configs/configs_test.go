@@ -5,6 +5,7 @@ package configs_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -64,7 +65,49 @@ func TestScaleOutRunsTheDemoRoutes(t *testing.T) {
 	if !reflect.DeepEqual(demo["routes"], scale["routes"]) {
 		t.Error("the routes of rabbitmq-postgres.yaml differ from those of demo.yaml")
 	}
-	if !reflect.DeepEqual(demo["connectors"].(map[string]any)["esoed-http"], scale["connectors"].(map[string]any)["esoed-http"]) {
-		t.Error("the esoed-http connector of rabbitmq-postgres.yaml differs from the demo's")
+	for _, name := range []string{"esoed-http", "applications-http", "esoed-outgoing-http"} {
+		if !reflect.DeepEqual(demo["connectors"].(map[string]any)[name], scale["connectors"].(map[string]any)[name]) {
+			t.Errorf("the %s connector of rabbitmq-postgres.yaml differs from the demo's", name)
+		}
+	}
+}
+
+// TestShippedIngressRefusesAnonymousCallers: no HTTP listener of a shipped configuration takes
+// anonymous callers. Each of the demo's changes data or makes the hub ask registers about people
+// (issue 17: nothing of the kind answers an anonymous caller); a copied configuration starts safe.
+func TestShippedIngressRefusesAnonymousCallers(t *testing.T) {
+	files, err := filepath.Glob("*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, _ := filepath.Glob(filepath.Join("examples", "*.yaml"))
+	listeners := 0
+	for _, f := range append(files, examples...) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Connectors map[string]struct {
+				Type   string
+				Listen string
+				Auth   struct{ Type string }
+			}
+		}
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for name, c := range doc.Connectors {
+			if c.Type != "http" || c.Listen == "" {
+				continue
+			}
+			listeners++
+			if c.Auth.Type == "" || c.Auth.Type == "none" {
+				t.Errorf("%s: connector %s listens at %s with auth type %q, open to anyone", f, name, c.Listen, c.Auth.Type)
+			}
+		}
+	}
+	if listeners < 4 {
+		t.Errorf("found %d HTTP listeners in the shipped configurations, want the demo's three and the peer's", listeners)
 	}
 }

@@ -138,6 +138,49 @@ func TestDemoRefusesAnonymousCalls(t *testing.T) {
 		t.Errorf("POST to /esoed/outgoing with an integrator's token: %d, want 202", resp.StatusCode)
 	}
 
+	// The demo's other ingress: an anonymous application made the hub query ГРАО and the
+	// Търговски регистър about any ЕГН, and anyone could put ЕСОЕД documents into the inbox.
+	// Both take integrators only.
+	app, err := os.ReadFile(filepath.Join("..", "..", "testdata", "applications", "trade-permit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		listener, path, ctype string
+		body                  []byte
+	}{
+		{"applications-http", "/applications", "application/json", app},
+		{"esoed-http", "/esoed/documents", "application/xml", request},
+	} {
+		url := "http://" + h.httpAddr + c.path
+		status, challenge, p := problemOf(t, do(t, "POST", url, "", c.ctype, c.body))
+		if status != http.StatusUnauthorized || !strings.HasPrefix(challenge, "Bearer ") || p["status"] != float64(401) || p["title"] != "Unauthorized" {
+			t.Errorf("anonymous POST to %s: %d, WWW-Authenticate %q, %v; want 401 with a Bearer challenge", c.path, status, challenge, p)
+		}
+		if status, _, p := problemOf(t, do(t, "POST", url, auditor, c.ctype, c.body)); status != http.StatusForbidden {
+			t.Errorf("POST to %s with an auditor's token: %d %v, want 403", c.path, status, p)
+		}
+		if v := metric(t, h.opsAddr, `aiskao_auth_refused_total{listener="`+c.listener+`",reason="missing"}`); v != "1" {
+			t.Errorf("aiskao_auth_refused_total for the anonymous POST to %s = %q, want 1", c.path, v)
+		}
+	}
+	// An integrator's document reaches the inbox, alone: the refused ones were never stored.
+	resp = do(t, "POST", "http://"+h.httpAddr+"/esoed/documents", h.sendToken, "application/xml", request)
+	var accepted struct{ ID string }
+	err = json.NewDecoder(resp.Body).Decode(&accepted)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || err != nil || accepted.ID == "" {
+		t.Fatalf("POST to /esoed/documents with an integrator's token: %d, id %q, %v; want 202 with an id", resp.StatusCode, accepted.ID, err)
+	}
+	inbox := filepath.Join(data, "out", "esoed-inbox")
+	waitFor(t, "the integrator's document in the inbox", 10*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(inbox, accepted.ID+".json"))
+		return err == nil
+	})
+	if files, _ := filepath.Glob(filepath.Join(inbox, "*.json")); len(files) != 1 {
+		t.Errorf("the inbox holds %d documents, want only the integrator's: %v", len(files), files)
+	}
+
 	// Finding 4: the operations API refuses anonymous callers and wrong roles.
 	for _, c := range []struct{ method, path, token string }{
 		{"GET", "/dead-letters", ""}, {"GET", "/journal", ""}, {"GET", "/openapi.yaml", ""},
@@ -167,10 +210,6 @@ func TestDemoRefusesAnonymousCalls(t *testing.T) {
 	}
 
 	// An application becomes a dead letter; the auditor sees its ЕГН masked, the operator not.
-	app, err := os.ReadFile(filepath.Join("..", "..", "testdata", "applications", "trade-permit.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var egn struct {
 		Application struct {
 			Applicant struct{ EGN string } `json:"applicant"`
@@ -181,7 +220,7 @@ func TestDemoRefusesAnonymousCalls(t *testing.T) {
 	}
 	full := egn.Application.Applicant.EGN
 	masked := "******" + full[6:]
-	resp = do(t, "POST", "http://"+h.httpAddr+"/applications", "", "application/json", app)
+	resp = do(t, "POST", "http://"+h.httpAddr+"/applications", h.sendToken, "application/json", app)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST /applications: %d", resp.StatusCode)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/internal/bareloop"
 )
 
@@ -72,15 +74,26 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(data)
+	// The demo's ingress takes integrators only: the bench posts as one, with a token of its own
+	// in the store of its working folder, made as `aiskao tokens create` does. The name is new
+	// each run, for a configuration whose store outlives the folder (PostgreSQL).
+	token, err := issueToken(*config, data, fmt.Sprintf("bench-%d", time.Now().UnixNano()), identity.Integrator)
+	if err != nil && !errors.Is(err, errNoTokenStore) {
+		return fmt.Errorf("bench: API token: %w", err)
+	}
 	srv, err := startServe(*config, data)
 	if err != nil {
 		return err
 	}
+	srv.token = token
 	defer srv.stop()
 
 	// Phase one: saturate.
 	cpu0 := srv.cpu()
 	res := srv.load(input, *clients, *duration, 0, 0)
+	if res.accepted == 0 {
+		return fmt.Errorf("bench: the hub accepted none of %d messages; see %s", res.failed, filepath.Join(data, "hub.log"))
+	}
 	delivered, took := srv.waitDelivered(res.accepted, time.Minute)
 	rate := float64(delivered) / (res.elapsed + took).Seconds()
 	rss := srv.rss()
@@ -155,6 +168,7 @@ type served struct {
 	httpAddr string
 	opsAddr  string
 	client   *http.Client
+	token    string // an integrator's API token, sent with every message
 }
 
 func freePort() (string, error) {
@@ -321,6 +335,9 @@ func (s *served) load(input []byte, n int, d time.Duration, rate float64, seq in
 				body := bytes.Replace(input, marker, []byte(guid), 1)
 				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+s.httpAddr+"/esoed/documents", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/xml")
+				if s.token != "" {
+					req.Header.Set("Authorization", "Bearer "+s.token)
+				}
 				resp, err := s.client.Do(req)
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)

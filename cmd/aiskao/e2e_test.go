@@ -146,7 +146,8 @@ func (h *hubProc) wait(timeout time.Duration) {
 	}
 }
 
-// post sends an ЕСОЕД message to the demo endpoint and returns the status and the message id.
+// post sends an ЕСОЕД message to the demo endpoint, with the hub's integrator token, and returns
+// the status and the message id.
 // A client that retries sends the same idempotency key each time, so that a message stored before
 // its answer was lost is not stored twice.
 func (h *hubProc) post(body []byte, idempotencyKey ...string) (int, string, error) {
@@ -155,6 +156,9 @@ func (h *hubProc) post(body []byte, idempotencyKey ...string) (int, string, erro
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/xml")
+	if h.sendToken != "" {
+		req.Header.Set("Authorization", "Bearer "+h.sendToken)
+	}
 	if len(idempotencyKey) > 0 {
 		req.Header.Set("Idempotency-Key", idempotencyKey[0])
 	}

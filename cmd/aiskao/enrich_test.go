@@ -64,14 +64,11 @@ func setSimMode(t *testing.T, addr string, mode regix.Mode) {
 	}
 }
 
-// postApplication posts an application to the demo's applications endpoint and returns its
-// message id.
+// postApplication posts an application to the demo's applications endpoint, with the hub's
+// integrator token, and returns its message id.
 func postApplication(t *testing.T, h *hubProc, body []byte) string {
 	t.Helper()
-	resp, err := http.Post("http://"+h.httpAddr+"/applications", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := do(t, http.MethodPost, "http://"+h.httpAddr+"/applications", h.sendToken, "application/json", body)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var r struct {

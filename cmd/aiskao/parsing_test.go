@@ -314,7 +314,7 @@ func TestMessageThatKillsTheProcessIsDeadLettered(t *testing.T) {
 					} else {
 						p = d.restart(p)
 					}
-					h := &hubProc{t: t, httpAddr: p.httpAddr, opsAddr: p.opsAddr}
+					h := &hubProc{t: t, httpAddr: p.httpAddr, opsAddr: p.opsAddr, sendToken: p.token}
 					return func(b []byte) (int, string, error) { return h.post(b) }, func() { p.kill(t) }, h.deadLetters
 				}
 			}

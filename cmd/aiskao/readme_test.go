@@ -148,3 +148,86 @@ func indexOf(words []string, w string) int {
 	}
 	return -1
 }
+
+var (
+	tokenMade   = regexp.MustCompile(`^(?:export\s+)?(\w+)=\$\((.*)\)$`)
+	bearerGiven = regexp.MustCompile(`-H\s+"Authorization: Bearer \$(\w+)"`)
+)
+
+// TestReadmeIngressCallsCarryToken checks that every curl of the README's examples to a hub's
+// ingress (an address a configuration listens on for HTTP) sends an API token, and that the token
+// was made before, with role integrator, in the store of the configuration that serves that
+// address. The demo's ingress refuses anonymous callers: an example without a token would only
+// show a 401.
+func TestReadmeIngressCallsCarryToken(t *testing.T) {
+	ingress := map[string]string{} // address -> configuration serving it
+	for _, config := range []string{defaultConfig, "configs/esoed-peer.yaml"} {
+		for v, addr := range listenVars(t, config) {
+			if strings.HasSuffix(v, "HTTP_ADDR") {
+				ingress[addr] = config
+			}
+		}
+	}
+	tokens := map[string]string{} // shell variable -> configuration whose store made it
+	calls := 0
+	for _, cmd := range readmeCommands(t) {
+		words := strings.Fields(cmd)
+		env := map[string]string{}
+		for len(words) > 0 && addrSet.MatchString(words[0]) {
+			m := addrSet.FindStringSubmatch(words[0])
+			env[m[1]] = m[2]
+			words = words[1:]
+		}
+		if i := indexOf(words, "./cmd/aiskao"); i >= 0 && i+1 < len(words) && words[i+1] == "serve" {
+			config := defaultConfig
+			if j := indexOf(words, "-config"); j >= 0 && j+1 < len(words) {
+				config = words[j+1]
+			}
+			for v, addr := range env {
+				if strings.HasSuffix(v, "HTTP_ADDR") {
+					ingress[addr] = config
+				}
+			}
+			continue
+		}
+		if m := tokenMade.FindStringSubmatch(cmd); m != nil {
+			inner := strings.Fields(m[2])
+			if i := indexOf(inner, "tokens"); i >= 0 && i+1 < len(inner) && inner[i+1] == "create" {
+				if j := indexOf(inner, "-role"); j >= 0 && j+1 < len(inner) && inner[j+1] == "integrator" {
+					config := defaultConfig
+					if j := indexOf(inner, "-config"); j >= 0 && j+1 < len(inner) {
+						config = inner[j+1]
+					}
+					tokens[m[1]] = config
+				}
+			}
+			continue
+		}
+		if len(words) == 0 || words[0] != "curl" {
+			continue
+		}
+		for _, u := range localURL.FindAllStringSubmatch(cmd, -1) {
+			config, ok := ingress[u[1]]
+			if !ok {
+				continue // the operations API: its own tokens, through AISKAO_TOKEN or -token
+			}
+			calls++
+			b := bearerGiven.FindStringSubmatch(cmd)
+			if b == nil {
+				t.Errorf("%q posts to the ingress at %s without -H \"Authorization: Bearer $TOKEN\"", cmd, u[1])
+				continue
+			}
+			made, ok := tokens[b[1]]
+			switch {
+			case !ok:
+				t.Errorf("%q sends $%s, which no earlier example sets with aiskao tokens create NAME -role integrator", cmd, b[1])
+			case made != config:
+				t.Errorf("%q sends $%s, made in the store of %s, to %s, which %s serves", cmd, b[1], made, u[1], config)
+			}
+		}
+	}
+	// The demo's /esoed/documents, /esoed/outgoing and /applications, and the several processes'.
+	if calls < 4 {
+		t.Errorf("found %d curl calls to a hub's ingress in the README, want at least 4: is the check still reading the examples?", calls)
+	}
+}

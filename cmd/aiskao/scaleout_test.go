@@ -215,6 +215,7 @@ type proc struct {
 	opsAddr  string
 	data     string
 	extra    []string // environment of this process only
+	token    string   // an integrator's API token in the deployment's store, for post
 	cmd      *exec.Cmd
 	log      *lockedBuffer
 	done     chan struct{}
@@ -245,6 +246,7 @@ func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string
 		"AISKAO_OUT_DIR="+d.out)
 	p.cmd.Env = append(append(p.cmd.Env, d.env...), extra...)
 	opsTokens.Store("http://"+opsAddr, createToken(d.tb, "", d.config, data, p.cmd.Env, "operator"))
+	p.token = createToken(d.tb, "", d.config, data, p.cmd.Env, "integrator")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		d.tb.Fatal(err)
@@ -328,7 +330,8 @@ var poster = &http.Client{
 	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 256, IdleConnTimeout: 30 * time.Second},
 }
 
-// post sends body to path on p with an Idempotency-Key and returns the status and message id.
+// post sends body to path on p with an Idempotency-Key and an integrator's token and returns the
+// status and message id.
 func (p *proc) post(path string, body []byte, key string) (int, string, error) {
 	req, err := http.NewRequest(http.MethodPost, "http://"+p.httpAddr+path, bytes.NewReader(body))
 	if err != nil {
@@ -336,6 +339,7 @@ func (p *proc) post(path string, body []byte, key string) (int, string, error) {
 	}
 	req.Header.Set("Content-Type", "application/xml")
 	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("Authorization", "Bearer "+p.token)
 	resp, err := poster.Do(req)
 	if err != nil {
 		return 0, "", err

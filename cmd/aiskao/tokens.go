@@ -58,22 +58,9 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ts, closeStore, err := openTokenStore(*config, *data)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	ctx := context.Background()
-	switch cmd {
-	case "create":
-		tok, rec, err := apitoken.New(rest[0], r, time.Now())
+	if cmd == "create" {
+		tok, err := issueToken(*config, *data, rest[0], r)
 		if err != nil {
-			return err
-		}
-		if err := ts.CreateToken(ctx, rec); err != nil {
-			if errors.Is(err, apitoken.ErrExists) {
-				return fmt.Errorf("an active token named %s exists; revoke it first or choose another name", rest[0])
-			}
 			return err
 		}
 		// The token alone on stdout, so that TOKEN=$(aiskao tokens create ...) works; the
@@ -81,6 +68,14 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, tok)
 		fmt.Fprintf(stderr, "Ключът %s (роля %s) се показва само сега / token %s (role %s) is shown only now: keep it secret.\n", rest[0], r, rest[0], r)
 		return nil
+	}
+	ts, closeStore, err := openTokenStore(*config, *data)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ctx := context.Background()
+	switch cmd {
 	case "revoke":
 		if err := ts.RevokeToken(ctx, rest[0], time.Now()); err != nil {
 			if errors.Is(err, apitoken.ErrNotFound) {
@@ -107,6 +102,34 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 	return tw.Flush()
 }
 
+// issueToken makes a new API token named name with role in the store of the configuration at
+// config, with data as its data folder, and returns it: the only time it is seen in clear.
+func issueToken(config, data, name string, role identity.Role) (string, error) {
+	if err := apitoken.CheckName(name); err != nil {
+		return "", err
+	}
+	ts, closeStore, err := openTokenStore(config, data)
+	if err != nil {
+		return "", err
+	}
+	defer closeStore()
+	tok, rec, err := apitoken.New(name, role, time.Now())
+	if err != nil {
+		return "", err
+	}
+	if err := ts.CreateToken(context.Background(), rec); err != nil {
+		if errors.Is(err, apitoken.ErrExists) {
+			return "", fmt.Errorf("an active token named %s exists; revoke it first or choose another name", name)
+		}
+		return "", err
+	}
+	return tok, nil
+}
+
+// errNoTokenStore says that the configuration's store keeps no API tokens (none of its HTTP
+// sources can then take api_key: serve refuses that).
+var errNoTokenStore = errors.New("the store keeps no API tokens")
+
 // openTokenStore opens the store of the configuration at config, with data as its data folder.
 func openTokenStore(config, data string) (apitoken.Store, func(), error) {
 	cat := routes.DefaultCatalog()
@@ -128,7 +151,7 @@ func openTokenStore(config, data string) (apitoken.Store, func(), error) {
 	ts, ok := st.(apitoken.Store)
 	if !ok {
 		_ = st.Close()
-		return nil, nil, fmt.Errorf("store type %s keeps no API tokens", cfg.Store.Type)
+		return nil, nil, fmt.Errorf("store type %s: %w", cfg.Store.Type, errNoTokenStore)
 	}
 	return ts, func() { _ = st.Close() }, nil
 }
