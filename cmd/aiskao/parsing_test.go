@@ -83,25 +83,7 @@ func TestDeepPostDeadLetteredAtOnce(t *testing.T) {
 	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
 	const depth = 100000
 	deep := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</Message>`)
-	start := time.Now()
-	status, id, err := h.post(deep)
-	if err != nil || status != http.StatusAccepted {
-		t.Fatalf("post: status %d, err %v", status, err)
-	}
-	var dl []deadLetter
-	for {
-		if dl, err = h.deadLetters(); err != nil {
-			t.Fatal(err)
-		}
-		if len(dl) > 0 || time.Since(start) > 5*time.Second {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	took := time.Since(start)
-	if len(dl) != 1 {
-		t.Fatalf("dead letters after %v: %+v", took, dl)
-	}
+	id, dl, took := postUntilDeadLetter(t, h, deep)
 	t.Logf("%d-byte message of %d nested elements dead-lettered %v after the POST began", len(deep), depth, took)
 	if took > time.Second {
 		t.Errorf("dead-lettered after %v, want under a second", took)
@@ -115,7 +97,7 @@ func TestDeepPostDeadLetteredAtOnce(t *testing.T) {
 	if rss > 200<<20 {
 		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
 	}
-	status, id, err = h.post(readSample(t, "registration-request.xml"))
+	status, id, err := h.post(readSample(t, "registration-request.xml"))
 	if err != nil || status != http.StatusAccepted {
 		t.Fatalf("the hub did not take the next message: status %d, err %v", status, err)
 	}
@@ -214,8 +196,27 @@ func TestDeepPostToTheESOEDSinkDeadLetteredAtOnce(t *testing.T) {
 	h := startHub(t, config, filepath.Join(dir, "data"), "", "")
 	const depth = 100000
 	deep := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</Message>`)
+	id, dl, took := postUntilDeadLetter(t, h, deep)
+	t.Logf("dead-lettered by the ЕСОЕД sink %v after the POST began", took)
+	if took > time.Second {
+		t.Errorf("dead-lettered after %v, want under a second", took)
+	}
+	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element depth exceeds the limit of 256") {
+		t.Errorf("dead letter %+v, want message %s at its first attempt, naming the depth limit", d, id)
+	}
+	rss := peakRSS(t, h.cmd.Process.Pid)
+	t.Logf("hub peak RSS %d MiB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
+	}
+}
+
+// postUntilDeadLetter posts body to h and waits up to 5 s for its one dead letter; it returns the
+// id the POST was answered with, the dead letters and how long after the POST began they came.
+func postUntilDeadLetter(t *testing.T, h *hubProc, body []byte) (string, []deadLetter, time.Duration) {
+	t.Helper()
 	start := time.Now()
-	status, id, err := h.post(deep)
+	status, id, err := h.post(body)
 	if err != nil || status != http.StatusAccepted {
 		t.Fatalf("post: status %d, err %v", status, err)
 	}
@@ -233,18 +234,7 @@ func TestDeepPostToTheESOEDSinkDeadLetteredAtOnce(t *testing.T) {
 	if len(dl) != 1 {
 		t.Fatalf("dead letters after %v: %+v", took, dl)
 	}
-	t.Logf("dead-lettered by the ЕСОЕД sink %v after the POST began", took)
-	if took > time.Second {
-		t.Errorf("dead-lettered after %v, want under a second", took)
-	}
-	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element depth exceeds the limit of 256") {
-		t.Errorf("dead letter %+v, want message %s at its first attempt, naming the depth limit", d, id)
-	}
-	rss := peakRSS(t, h.cmd.Process.Pid)
-	t.Logf("hub peak RSS %d MiB", rss>>20)
-	if rss > 200<<20 {
-		t.Errorf("hub peak RSS %d MiB, want under 200 MiB", rss>>20)
-	}
+	return id, dl, took
 }
 
 // crashConfig delivers what /esoed/documents receives to an HTTP server that never answers: a
