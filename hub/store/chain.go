@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -242,13 +243,29 @@ func VerifyWith(ctx context.Context, src ChainSource, opts VerifyOptions) (Verif
 		anchor *Break // the check of the anchor's record, settled when its entry is read
 		st     ChainState
 	)
+	// An entry redacted sooner than the configured retention allows may have been redacted by a
+	// shorter retention in force then: it is judged at the end by the retention that the first
+	// journal.pruned entry after its redaction records.
+	var (
+		early     []earlyRedaction
+		prunings  []recordedPruning
+		earlyFrom = func(b *Break) *Break { return firstEarly(early, prunings, b) }
+	)
 	err := src.ReadChain(ctx, func(s ChainState) error {
 		st, cur = s, s.Anchor
 		return nil
 	}, func(r ChainRow) error {
-		if b := checkRow(cur, r, policy); b != nil {
-			brk = b
-			return b
+		b := checkRow(cur, r, policy)
+		if b != nil && b.Problem == RedactedEarly {
+			early = append(early, earlyRedaction{brk: b, kind: r.Entry.Kind, time: r.Entry.Time, at: r.RedactedAt})
+			b = nil
+		}
+		if b != nil {
+			brk = earlyFrom(b)
+			return brk
+		}
+		if j, ok := recordedRetention(r.Entry); ok && !r.Redacted {
+			prunings = append(prunings, recordedPruning{time: r.Entry.Time, retention: j})
 		}
 		if h, ok := expect[r.Seq]; ok {
 			if Hash(r.Hash) != h {
@@ -273,6 +290,9 @@ func VerifyWith(ctx context.Context, src ChainSource, opts VerifyOptions) (Verif
 	}
 	if err != nil {
 		return v, err
+	}
+	if b := earlyFrom(nil); b != nil {
+		return v, b
 	}
 	if st.SchemaNote != "" {
 		return v, fmt.Errorf("%s: %s", src.Where(), st.SchemaNote)
@@ -313,6 +333,41 @@ func VerifyWith(ctx context.Context, src ChainSource, opts VerifyOptions) (Verif
 	}
 	v.Anchor, v.Head = st.Anchor, cur
 	return v, nil
+}
+
+// earlyRedaction is an entry redacted sooner than the configured retention allows.
+type earlyRedaction struct {
+	brk      *Break
+	kind     string
+	time, at time.Time // when it was journaled and when redacted
+}
+
+// recordedPruning is a journal.pruned entry that records the retention it applied.
+type recordedPruning struct {
+	time      time.Time
+	retention JournalRetention
+}
+
+// firstEarly returns the first of the early redactions that the retention in force when it was
+// redacted did not allow either, if it comes before b (or b is nil); else b. That retention is
+// the one the first journal.pruned entry journaled at or after the redaction records; without
+// one (a crash between the redaction and its record, or an older hub), the configured retention
+// stands.
+func firstEarly(early []earlyRedaction, prunings []recordedPruning, b *Break) *Break {
+	for _, e := range early {
+		if b != nil && e.brk.Seq > b.Seq {
+			break
+		}
+		i := sort.Search(len(prunings), func(i int) bool { return !prunings[i].time.Before(e.at) })
+		if i < len(prunings) {
+			keep := prunings[i].retention.For(e.kind)
+			if keep > 0 && !e.at.Before(e.time.Add(keep)) {
+				continue // redacted as the retention of that day allowed
+			}
+		}
+		return e.brk
+	}
+	return b
 }
 
 // checkRow checks one entry following cur.

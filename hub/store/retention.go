@@ -224,6 +224,10 @@ const (
 	DetailDeadLetters = "dead_letters" // dead letters deleted
 	DetailAnchorSeq   = "anchor_seq"   // with drop: sequence number of the last entry deleted
 	DetailAnchorHash  = "anchor_hash"  // with drop: its hash, where verification starts
+	// DetailRetention and DetailRetention+"."+kind record the journal retention in force
+	// (default, and per listed kind), so that verification judges an entry by the retention
+	// that redacted it, not by one lengthened since.
+	DetailRetention = "retention"
 )
 
 // Pruned counts what one pruning removed.
@@ -233,6 +237,8 @@ type Pruned struct {
 	DeadLetters int64
 	Anchor      Chain // where the chain starts after it
 	Head        Chain // the chain's last entry after it
+	// Retention is the journal retention the pruning applied.
+	Retention JournalRetention
 }
 
 // Any reports whether anything was removed.
@@ -249,7 +255,39 @@ func PrunedEntry(p Pruned, at time.Time) JournalEntry {
 		d[DetailAnchorSeq] = strconv.FormatInt(p.Anchor.Seq, 10)
 		d[DetailAnchorHash] = p.Anchor.Hash.String()
 	}
+	d[DetailRetention] = string(FormatPeriod(p.Retention.Default))
+	for k, v := range p.Retention.Kinds {
+		d[DetailRetention+"."+k] = string(FormatPeriod(v))
+	}
 	return JournalEntry{Time: at, Kind: KindPruned, Actor: "aiskao", Subject: "retention", Result: "ok", Detail: d}
+}
+
+// recordedRetention returns the journal retention a journal.pruned entry records, if it does.
+func recordedRetention(e JournalEntry) (JournalRetention, bool) {
+	def, ok := e.Detail[DetailRetention]
+	if e.Kind != KindPruned || !ok {
+		return JournalRetention{}, false
+	}
+	var j JournalRetention
+	var err error
+	if j.Default, err = Period(def).Duration(); err != nil {
+		return JournalRetention{}, false
+	}
+	for k, v := range e.Detail {
+		kind, ok := strings.CutPrefix(k, DetailRetention+".")
+		if !ok {
+			continue
+		}
+		d, err := Period(v).Duration()
+		if err != nil {
+			return JournalRetention{}, false
+		}
+		if j.Kinds == nil {
+			j.Kinds = map[string]time.Duration{}
+		}
+		j.Kinds[kind] = d
+	}
+	return j, true
 }
 
 // PruneSteps are the statements of one store that RunPrune puts in order.
@@ -272,6 +310,7 @@ func RunPrune(ctx context.Context, steps PruneSteps, policy RetentionPolicy, now
 		p   Pruned
 		err error
 	)
+	p.Retention = policy.Journal
 	if policy.DeadLetters > 0 {
 		if p.DeadLetters, err = steps.DeleteDeadLetters(ctx, now.Add(-policy.DeadLetters)); err != nil {
 			return p, fmt.Errorf("delete old dead letters: %w", err)

@@ -272,6 +272,15 @@ func testPruneRedacts(t *testing.T, s store.Store, _ Tamper) {
 	if p := prune(t, s, policy, now); p.Any() {
 		t.Errorf("second Prune = %+v, want nothing", p)
 	}
+	// The retention lengthened since: the entries were redacted as the retention of that day
+	// allowed, which the journal.pruned entry records, so the chain still verifies.
+	if pruned[0].Detail[store.DetailRetention+".regix.call"] != "2y" {
+		t.Errorf("journal.pruned detail = %v, want the retention it applied (regix.call 2y)", pruned[0].Detail)
+	}
+	longer := store.JournalRetention{Kinds: map[string]time.Duration{"regix.call": 10 * store.Year}}
+	if v := mustVerify(t, s, &longer); v.Redacted != 3 {
+		t.Errorf("Verify with a retention lengthened since = %+v, want 3 redacted entries accepted", v)
+	}
 }
 
 func testPruneDrops(t *testing.T, s store.Store, _ Tamper) {
