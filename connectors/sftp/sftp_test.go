@@ -340,3 +340,76 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSourceRestartKeepsID: a source stopped after the hub stored a file's message but before
+// the file was moved offers it again after a restart under the same id, which the routes'
+// idempotency drops; a file that changed meanwhile is a new message.
+func TestSourceRestartKeepsID(t *testing.T) {
+	srv := startSSHD(t)
+	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.config()
+	c.PollInterval = spec.Duration(50 * time.Millisecond)
+	first := func() string {
+		src, err := newSource(&c, connectors.Env{Name: "in"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		var id string
+		_ = src.Run(ctx, func(_ context.Context, msgs ...*message.Message) error {
+			id = msgs[0].UUID
+			cancel() // the hub stops right after storing: the file is not moved
+			return context.Canceled
+		})
+		return id
+	}
+	id1 := first()
+	if _, err := os.Stat(filepath.Join(srv.dir, "a.xml")); err != nil {
+		t.Fatalf("file moved though the source stopped: %v", err)
+	}
+	if id2 := first(); id1 == "" || id2 != id1 {
+		t.Fatalf("ids %q and %q: want the same id after a restart", id1, id2)
+	}
+	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a>changed</a>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if id3 := first(); id3 == id1 {
+		t.Fatal("a changed file kept its id")
+	}
+}
+
+func TestWrongPasswordFileRefused(t *testing.T) {
+	srv := startSSHD(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.config()
+	c.KeyFile, c.PasswordFile = "", "pw"
+	src, err := newSource(&c, connectors.Env{Name: "in", BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	src.log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = src.Run(ctx, func(context.Context, ...*message.Message) error { t.Error("emitted"); return nil })
+	if !strings.Contains(logs.String(), "unable to authenticate") || strings.Contains(logs.String(), "wrong") {
+		t.Fatalf("logs %s: want the login refused, without the password", logs.String())
+	}
+}
+
+func TestMissingSecretFiles(t *testing.T) {
+	c := Config{Address: "h:22", User: "u", KeyFile: "nokey", KnownHosts: "nohosts", Dir: "/in"}
+	if _, err := newSink(&c, connectors.Env{Name: "out", BaseDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "key_file") {
+		t.Fatalf("error %v, want key_file named", err)
+	}
+	// A check reads no secrets, but does read known_hosts.
+	if _, err := newSink(&c, connectors.Env{Name: "out", BaseDir: t.TempDir(), Check: true}); err == nil || !strings.Contains(err.Error(), "known_hosts") {
+		t.Fatalf("error %v, want known_hosts named", err)
+	}
+}
