@@ -5,18 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/hub/store"
 	sqlitestore "github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/routes/spec"
 )
 
 func newStore(t *testing.T) store.Store {
@@ -54,13 +57,13 @@ func (a *api) add(n int) {
 }
 
 func (a *api) serve(w http.ResponseWriter, r *http.Request) {
-	if a.token != "" && r.Header.Get("Authorization") != "Bearer "+a.token {
+	a.mu.Lock()
+	all, token := append([]int(nil), a.items...), a.token
+	a.mu.Unlock()
+	if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	a.mu.Lock()
-	all := append([]int(nil), a.items...)
-	a.mu.Unlock()
 	q := r.URL.Query()
 	from := 0
 	switch {
@@ -225,7 +228,7 @@ func TestPollIDsStable(t *testing.T) {
 
 func TestPollRefusals(t *testing.T) {
 	a := newAPI(t, 3)
-	a.token = "s3cret"
+	a.token = "s3cret" // before any request
 	ctx := context.Background()
 	c := &collect{}
 	t.Run("wrong token", func(t *testing.T) {
@@ -316,4 +319,80 @@ func httpFactory(t *testing.T) connectors.Factory {
 		t.Fatal("http not registered")
 	}
 	return f
+}
+
+// TestPollRun: Run polls at every interval, picks up new items, logs a failing poll once without
+// the token, and stops when its context ends.
+func TestPollRun(t *testing.T) {
+	a := newAPI(t, 1)
+	a.token = "s3cret"
+	var logs syncBuffer
+	cfg := Config{Poll: Poll{URL: a.URL + "/items?after=0", Paging: "next", Next: "/next", Items: "/data", Interval: spec.Duration(20 * time.Millisecond)},
+		ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}
+	src, err := httpFactory(t).NewSource(&cfg, connectors.Env{Name: "changes", Store: newStore(t), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &collect{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, c.emit) }()
+	ids := func() string {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return fmt.Sprint(c.ids)
+	}
+	waitIDs := func(want string) {
+		deadline := time.Now().Add(10 * time.Second)
+		for ids() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("got %s, want %s", ids(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitIDs("[1]")
+	a.mu.Lock()
+	a.token = "rotated" // refused for a while
+	a.mu.Unlock()
+	time.Sleep(100 * time.Millisecond)
+	a.add(2)
+	a.mu.Lock()
+	a.token = "s3cret"
+	a.mu.Unlock()
+	waitIDs("[1 2 3]")
+	time.Sleep(100 * time.Millisecond) // a few more polls: nothing repeated
+	got := ids()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	if got != "[1 2 3]" {
+		t.Fatalf("got %s, want [1 2 3]", got)
+	}
+	if l := logs.String(); strings.Count(l, "poll failed") != 1 || !strings.Contains(l, "poll works again") || strings.Contains(l, "s3cret") {
+		t.Fatalf("logs:\n%s", l)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

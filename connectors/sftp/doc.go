@@ -20,7 +20,8 @@
 //
 // As a sink it writes each message to dir under the name template, first under a temporary name
 // ".<name>.<random>.tmp", then renamed into place (posix-rename@openssh.com where the server has
-// it, replacing a file of the same name), so that readers never see a partial file. A failure to
-// connect, log in or write is retried on a new connection; a name template that gives no usable
-// name is permanent.
+// it, replacing a file of the same name), so that readers never see a partial file. A session
+// kept from an earlier message that the server dropped while idle is replaced at once; a failure
+// to connect, log in or write on a new session is retried by the route; a name template that
+// gives no usable name is permanent.
 package sftpconn

@@ -413,3 +413,25 @@ func TestMissingSecretFiles(t *testing.T) {
 		t.Fatalf("error %v, want known_hosts named", err)
 	}
 }
+
+// TestSinkReconnects: a session the server dropped while idle is replaced without failing the
+// delivery.
+func TestSinkReconnects(t *testing.T) {
+	srv := startSSHD(t)
+	c := srv.config()
+	s, err := newSink(&c, connectors.Env{Name: "out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Send(context.Background(), message.NewMessage("m1", []byte("1"))); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.c.ssh.Close() // as a server closing an idle connection
+	if err := s.Send(context.Background(), message.NewMessage("m2", []byte("2"))); err != nil {
+		t.Fatalf("send after the connection dropped: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(srv.dir, "m2.bin")); err != nil || string(b) != "2" {
+		t.Fatalf("m2.bin %q, %v", b, err)
+	}
+}

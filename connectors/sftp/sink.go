@@ -50,21 +50,21 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	return s, nil
 }
 
-// session returns the open session, logging in when there is none.
-func (s *sink) session(ctx context.Context) (*conn, error) {
+// session returns the open session, logging in when there is none; fresh tells which.
+func (s *sink) session(ctx context.Context) (c *conn, fresh bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, fmt.Errorf("sftp sink %s: send after close", s.name)
+		return nil, false, fmt.Errorf("sftp sink %s: send after close", s.name)
 	}
 	if s.c == nil {
 		c, err := s.d.dial(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("sftp sink %s: %w", s.name, err)
+			return nil, false, fmt.Errorf("sftp sink %s: %w", s.name, err)
 		}
-		s.c = c
+		s.c, fresh = c, true
 	}
-	return s.c, nil
+	return s.c, fresh, nil
 }
 
 // forget closes c after a failure, unless another Send has replaced it already.
@@ -84,20 +84,27 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	if err != nil {
 		return fault.Permanent(fmt.Errorf("sftp sink %s: %w", s.name, err))
 	}
-	c, err := s.session(ctx)
-	if err != nil {
-		return err
-	}
 	target := path.Join(s.dir, name)
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := path.Join(s.dir, "."+name+"."+hex.EncodeToString(rnd[:])+".tmp")
-	if err := write(c, tmp, target, msg.Payload); err != nil {
+	for {
+		c, fresh, err := s.session(ctx)
+		if err != nil {
+			return err
+		}
+		err = write(c, tmp, target, msg.Payload)
+		if err == nil {
+			return nil
+		}
 		_ = c.sftp.Remove(tmp)
 		s.forget(c)
-		return fmt.Errorf("sftp sink %s: write %s on %s: %w", s.name, target, s.d.cfg.Address, err)
+		// A session kept from earlier may have been dropped by the server while idle: one more
+		// try on a new one. A new session that fails is the server's answer.
+		if fresh || ctx.Err() != nil {
+			return fmt.Errorf("sftp sink %s: write %s on %s: %w", s.name, target, s.d.cfg.Address, err)
+		}
 	}
-	return nil
 }
 
 func write(c *conn, tmp, target string, data []byte) error {
