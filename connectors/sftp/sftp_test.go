@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -434,4 +436,100 @@ func TestSinkReconnects(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(srv.dir, "m2.bin")); err != nil || string(b) != "2" {
 		t.Fatalf("m2.bin %q, %v", b, err)
 	}
+}
+
+func TestSourceTooLarge(t *testing.T) {
+	srv := startSSHD(t)
+	if err := os.WriteFile(filepath.Join(srv.dir, "big.xml"), bytes.Repeat([]byte("x"), 2048), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.config()
+	c.MaxSize, c.PollInterval = 1024, spec.Duration(50*time.Millisecond)
+	src, err := newSource(&c, connectors.Env{Name: "in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- src.Run(ctx, func(context.Context, ...*message.Message) error { t.Error("emitted"); return nil })
+	}()
+	waitFor(t, func() bool {
+		_, err := os.Stat(filepath.Join(srv.dir, "failed", "big.xml"))
+		return err == nil
+	})
+	cancel()
+	<-done
+}
+
+// TestSinkHungServer: a server that stops answering does not hold a delivery past its context.
+func TestSinkHungServer(t *testing.T) {
+	srv := startSSHD(t)
+	c := srv.config()
+	s, err := newSink(&c, connectors.Env{Name: "out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Send(context.Background(), message.NewMessage("m1", []byte("1"))); err != nil {
+		t.Fatal(err)
+	}
+	// Stop the session processes of the test's own sshd: the write then waits on the network.
+	pids := descendants(srv.pid)
+	if len(pids) == 0 {
+		t.Skip("no session process of sshd found in /proc")
+	}
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGSTOP)
+	}
+	defer func() {
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res := make(chan error, 1)
+	go func() { res <- s.Send(ctx, message.NewMessage("m2", []byte("2"))) }()
+	select {
+	case err := <-res:
+		if err == nil {
+			t.Fatal("delivered to a stopped server")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery outlived its context by 10 s")
+	}
+}
+
+// descendants returns the ids of the processes below pid, from /proc.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		id, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		children[ppid] = append(children[ppid], id)
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
 }

@@ -93,7 +93,11 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		if err != nil {
 			return err
 		}
+		// A server that stops answering would hold the write forever: the end of ctx closes the
+		// session under it (other writes on it fail and are retried).
+		stop := context.AfterFunc(ctx, func() { _ = c.ssh.Close() })
 		err = write(c, tmp, target, msg.Payload)
+		stop()
 		if err == nil {
 			return nil
 		}

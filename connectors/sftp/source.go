@@ -10,6 +10,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,8 @@ type source struct {
 
 	running atomic.Bool
 
+	mu sync.Mutex // guards c against the closing when Run's context ends
+
 	// Owned by the Run goroutine.
 	c      *conn
 	seen   map[string]stat
@@ -75,6 +78,16 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 	defer s.running.Store(false)
 	s.seen, s.stuck = map[string]stat{}, map[string]stat{}
 	defer s.drop()
+	// A server that stops answering would hold an SFTP call forever: the end of ctx closes the
+	// connection under it.
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.c != nil {
+			_ = s.c.ssh.Close()
+		}
+	})
+	defer stop()
 	tick := time.NewTicker(s.cfg.PollInterval.D())
 	defer tick.Stop()
 	for {
@@ -97,6 +110,8 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 }
 
 func (s *source) drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.c != nil {
 		s.c.close()
 		s.c = nil
@@ -111,7 +126,9 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) error {
 		if err != nil {
 			return err
 		}
+		s.mu.Lock()
 		s.c = c
+		s.mu.Unlock()
 	}
 	entries, err := s.c.sftp.ReadDir(s.cfg.Dir)
 	if err != nil {

@@ -25,6 +25,7 @@ type server struct {
 	dir        string // a folder for the test's files on the server (local here)
 	keyFile    string // the client's private key, authorised on the server
 	knownHosts string // a known_hosts file holding the server's host key
+	pid        int    // sshd's process id
 }
 
 // writeKey generates an ed25519 key, writes the private half to path in OpenSSH form and returns
@@ -126,7 +127,8 @@ Subsystem sftp internal-sftp
 	if err := os.MkdirAll(files, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &server{addr: addr, user: u.Username, dir: files, keyFile: filepath.Join(tmp, "client_ed25519"), knownHosts: kh}
+	return &server{addr: addr, user: u.Username, dir: files, keyFile: filepath.Join(tmp, "client_ed25519"), knownHosts: kh,
+		pid: cmd.Process.Pid}
 }
 
 // config returns options that log in to s with the client key and check its host key.
