@@ -128,3 +128,47 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 	}
 	_ = h
 }
+
+// TestSFTPWrongHostKeyThroughTheBinary: a server whose host key is not the one in known_hosts
+// gets nothing from the hub and takes nothing from it; the hub's log says why.
+func TestSFTPWrongHostKeyThroughTheBinary(t *testing.T) {
+	srv, other := testsshd.Start(t), testsshd.Start(t)
+	in := filepath.Join(srv.Dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "doc.xml"), []byte("<doc/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// srv's address with other's key.
+	kh, err := os.ReadFile(other.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wrong := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(wrong, []byte(strings.Replace(string(kh), other.Addr[strings.LastIndex(other.Addr, ":"):], srv.Addr[strings.LastIndex(srv.Addr, ":"):], 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	config := filepath.Join(dir, "sftp.yaml")
+	text := strings.NewReplacer("@ADDR@", srv.Addr, "@USER@", srv.User, "@KEY@", srv.KeyFile, "@KH@", wrong,
+		"@IN@", in, "@UP@", srv.Dir).Replace(sftpConfig)
+	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHub(t, config, data, "", "")
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(h.log.String(), "key mismatch") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no host key mismatch in the hub's log:\n%s", h.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(in, "doc.xml")); err != nil {
+		t.Fatalf("the file was taken from a server with the wrong key: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(data, "inbox")); len(entries) != 0 {
+		t.Fatalf("files arrived from a server with the wrong key: %v", entries)
+	}
+}
