@@ -396,3 +396,48 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestAt(t *testing.T) {
+	doc := json.RawMessage(`{"data":{"a/b":[10,{"x~y":"v"}]},"n":null}`)
+	for ptr, want := range map[string]string{
+		"":                  string(doc),
+		"/data/a~1b/0":      "10",
+		"/data/a~1b/1/x~0y": `"v"`,
+		"/n":                "null",
+		"/data/a~1b/2":      "(missing)",
+		"/data/a~1b/-1":     "(missing)",
+		"/missing/deeper":   "(missing)",
+		"/n/deeper":         "(missing)",
+	} {
+		toks, err := parsePointer(ptr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok, err := at(doc, toks)
+		got := string(v)
+		if !ok {
+			got = "(missing)"
+		}
+		if err != nil || got != want {
+			t.Errorf("at(%q) = %s, %v; want %s", ptr, got, err, want)
+		}
+	}
+	if _, err := parsePointer("data"); err == nil {
+		t.Error("a pointer without / was accepted")
+	}
+}
+
+func FuzzAt(f *testing.F) {
+	f.Add(`{"data":[{"id":1}],"next":"/p2"}`, "/data/0/id")
+	f.Add(`[[[]]]`, "/0/0")
+	f.Fuzz(func(t *testing.T, doc, ptr string) {
+		toks, err := parsePointer(ptr)
+		if err != nil {
+			return
+		}
+		v, ok, err := at(json.RawMessage(doc), toks)
+		if ok && err == nil && json.Valid([]byte(doc)) && !json.Valid(v) {
+			t.Fatalf("at(%q, %q) = %q, not JSON", doc, ptr, v)
+		}
+	})
+}
