@@ -6,5 +6,6 @@ import (
 	_ "github.com/aiskao/aiskao/connectors/file"  // registers "file"
 	_ "github.com/aiskao/aiskao/connectors/http"  // registers "http"
 	_ "github.com/aiskao/aiskao/connectors/regix" // registers "regix"
+	_ "github.com/aiskao/aiskao/connectors/sftp"  // registers "sftp"
 	_ "github.com/aiskao/aiskao/connectors/sql"   // registers "sql"
 )

@@ -26,7 +26,12 @@ type Config struct {
 	URL     string            `yaml:"url" doc:"Address that messages are delivered to, http or https (required for a sink)." example:"https://registry.example.bg/api/documents"`
 	Method  string            `yaml:"method" doc:"HTTP method of deliveries." enum:"POST,PUT,PATCH" default:"POST"`
 	Timeout spec.Duration     `yaml:"timeout" doc:"How long one delivery may take, answer included, before it is retried." default:"10s" example:"30s"`
-	Headers map[string]string `yaml:"headers" doc:"Headers added to every delivery, such as Authorization." example:"{Authorization: Bearer abc123}"`
+	Headers map[string]string `yaml:"headers" doc:"Headers added to every delivery and every poll request." example:"{Accept-Language: bg}"`
+
+	ClientAuth ClientAuth `yaml:"client_auth" doc:"How the hub proves itself to the server at url or poll.url: a bearer token, basic auth or an OAuth2 client-credentials token. Not to be confused with auth, which checks those who send to the hub."`
+	ClientTLS  ClientTLS  `yaml:"client_tls" doc:"TLS of the requests to url or poll.url: the hub's client certificate for mutual TLS, and the CA of the server."`
+
+	Poll Poll `yaml:"poll" doc:"Makes the connector a source that GETs poll.url every interval, following the pages, each item of the answer's JSON array a message; where it stopped is kept in the hub's store."`
 }
 
 // Validate checks the options after defaults (spec.Options applies them from the tags).
@@ -34,8 +39,27 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) { errs = append(errs, spec.FieldErrorf(field, format, args...)) }
 
-	if c.Listen == "" && c.URL == "" {
-		add("listen", "set listen and path to receive messages, or url to deliver them")
+	if c.Listen == "" && c.URL == "" && c.Poll.URL == "" {
+		add("listen", "set listen and path to receive messages, poll.url to fetch them, or url to deliver them")
+	}
+	if c.Listen != "" && c.Poll.URL != "" {
+		add("poll.url", "a connector receives (listen) or polls (poll.url), not both")
+	}
+	if c.Poll.URL != "" || c.URL != "" {
+		c.ClientAuth.validate(add)
+		c.ClientTLS.validate(add)
+		if c.ClientAuth.Type != "" {
+			for name := range c.Headers {
+				if strings.EqualFold(name, "Authorization") {
+					add("headers", "Authorization is set by client_auth; drop one of them")
+				}
+			}
+		}
+	} else if c.ClientAuth.Type != "" || c.ClientTLS != (ClientTLS{}) {
+		add("client_auth", "client_auth and client_tls are options of requests the hub makes; set url or poll.url too")
+	}
+	if c.Poll.URL != "" {
+		c.Poll.validate(add)
 	}
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {

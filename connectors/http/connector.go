@@ -1,6 +1,7 @@
 package httpconn
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/aiskao/aiskao/connectors"
@@ -11,11 +12,22 @@ func init() {
 	connectors.Register(connectors.Factory{
 		Type: "http",
 		Doc: "Receives messages POSTed to an endpoint of the hub (listen, path) and answers 202 once " +
-			"they are stored; delivers messages with an HTTP request (url), CloudEvents headers in " +
-			"binary mode, retrying 5xx answers and network errors.",
-		Config:    &Config{},
-		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) { return newSource(cfg, env) },
-		NewSink:   func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+			"they are stored, or GETs them page by page from a REST API (poll); delivers messages with " +
+			"an HTTP request (url), CloudEvents headers in binary mode, retrying 5xx answers and network " +
+			"errors; authenticates its own requests with a bearer, basic or OAuth2 token and mutual TLS (client_auth, client_tls).",
+		Config: &Config{},
+		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) {
+			c, err := options(cfg)
+			if err == nil && c.Poll.URL != "" {
+				p, err := newPoller(c, env)
+				if err != nil {
+					return nil, fmt.Errorf("http source %s: %w", env.Name, err)
+				}
+				return p, nil
+			}
+			return newSource(cfg, env)
+		},
+		NewSink: func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
 	})
 }
 

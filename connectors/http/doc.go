@@ -39,5 +39,28 @@
 // errors and timeouts are retried; any other answer (other 4xx, and 3xx, since redirects are not
 // followed) is permanent and names the status and the start of the answer's body.
 //
-// One connector may be both: it then receives at listen and path, and delivers to url.
+// As a poll source (option poll) it GETs poll.url and takes each item of the JSON array at the
+// JSON pointer poll.items as one message: the item's bytes as sent as payload, application/json,
+// and as id a name-based UUID of the connector and the item's id (poll.id) or else of the page's
+// address and the item's place in it. It then follows the pages (poll.paging: a URL at a JSON
+// pointer, the Link header's rel="next", or a page or offset query parameter) up to max_pages,
+// and waits poll.interval. After each page whose messages the hub has stored it writes a cursor
+// to the hub's store (route "connector:<name>", key "poll"): the page to ask next and how many of
+// its items are taken. A restart resumes there, so that nothing is skipped, and an item offered
+// twice after a stop between storing and writing the cursor has the same id, which the routes'
+// idempotency drops. A next page on another server than poll.url is refused, since the hub's
+// credentials would go there; answers larger than max_body, not JSON, or without the array are
+// errors logged once and retried at every interval.
+//
+// The requests the hub makes (sink and poll source) can prove who it is with client_auth: a
+// bearer token (token or token_file), basic auth (username, password or password_file) or an
+// OAuth2 client-credentials token from token_url (golang.org/x/oauth2/clientcredentials), kept
+// until shortly before it expires; and with client_tls: a client certificate for mutual TLS and
+// the CA the server's certificate must chain to. Secrets in files are read once at start; none
+// is logged or put into an error. A token endpoint refusing the client (400, 401, 403) makes the
+// delivery fail permanently, as a 401 or 403 from url does; 5xx answers and network errors of
+// either are retried. Redirects are never followed, so credentials never go to another address.
+// client_auth is distinct from auth, which checks those who send to the hub.
+//
+// One connector may be both: it then receives at listen and path (or polls), and delivers to url.
 package httpconn

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -32,6 +30,7 @@ type sink struct {
 	headers   http.Header
 	client    *http.Client
 	transport *http.Transport
+	authorize func(context.Context, *http.Request) error // nil without client_auth
 	log       *slog.Logger
 	closed    atomic.Bool
 }
@@ -49,29 +48,19 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	for k, v := range c.Headers {
 		h.Set(k, v)
 	}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   32, // one destination, many concurrent deliveries
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
+	cl, err := newClient(env, c)
+	if err != nil {
+		return nil, fmt.Errorf("http sink %s: %w", env.Name, err)
 	}
 	return &sink{
-		name:     env.Name,
-		url:      c.URL,
-		shownURL: u.Redacted(),
-		method:   c.Method,
-		headers:  h,
-		client: &http.Client{
-			Transport: tr,
-			Timeout:   c.Timeout.D(),
-			// A redirect would turn a POST into a GET; the answer is reported instead.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		transport: tr,
+		name:      env.Name,
+		url:       c.URL,
+		shownURL:  u.Redacted(),
+		method:    c.Method,
+		headers:   h,
+		client:    cl.http,
+		transport: cl.transport,
+		authorize: cl.authorize,
 		log:       logger(env),
 	}, nil
 }
@@ -93,6 +82,11 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
 	req.Header.Set("X-Message-Id", msg.UUID)
+	if s.authorize != nil {
+		if err := s.authorize(ctx, req); err != nil {
+			return fmt.Errorf("http sink %s: %w", s.name, err)
+		}
+	}
 	req.Header.Set("Ce-Id", ceValue(msg.UUID))
 	req.Header.Set("Ce-Specversion", "1.0")
 	for _, name := range envelope.Names {

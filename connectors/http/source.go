@@ -62,7 +62,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 		return nil, fmt.Errorf("http source %s: %w", env.Name, err)
 	}
 	if c.Listen == "" {
-		return nil, fmt.Errorf("http source %s: listen and path are required to receive messages", env.Name)
+		return nil, fmt.Errorf("http source %s: listen and path, or poll.url, are required to receive messages", env.Name)
 	}
 	if env.Mux == nil {
 		return nil, fmt.Errorf("http source %s: the hub offers no HTTP server", env.Name)

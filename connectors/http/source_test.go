@@ -319,7 +319,7 @@ func TestValidate(t *testing.T) {
 		cfg  Config
 		want []string // "field: message"
 	}{
-		{"nothing", Config{}, []string{"listen: set listen and path to receive messages, or url to deliver them"}},
+		{"nothing", Config{}, []string{"listen: set listen and path to receive messages, poll.url to fetch them, or url to deliver them"}},
 		{"listen without path", Config{Listen: ":8080", Auth: Auth{Type: "none"}}, []string{"path: required with listen: the path of the POST endpoint, such as /in"}},
 		{"path without listen", Config{Path: "/in", URL: "http://x"}, []string{"path: only used with listen; set listen too"}},
 		{"bad listen and path", Config{Listen: "8080", Path: "in", Auth: Auth{Type: "none"}}, []string{

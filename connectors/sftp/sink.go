@@ -1,0 +1,209 @@
+package sftpconn
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"mime"
+	"path"
+	"reflect"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/hub/fault"
+)
+
+type sink struct {
+	name     string
+	dir      string
+	template string
+	tmpl     *template.Template // nil for the default template, which is built without it
+	d        *dialer
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	c      *conn // nil until the first Send, and after a failure
+	closed bool
+}
+
+func newSink(cfg any, env connectors.Env) (*sink, error) {
+	c, err := options(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)
+	}
+	log := logger(env)
+	d, err := newDialer(c, env, log)
+	if err != nil {
+		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)
+	}
+	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, d: d, log: log}
+	if c.Name != defaultName() {
+		s.tmpl, _ = parseName(c.Name) // checked by Validate
+	}
+	return s, nil
+}
+
+// session returns the open session, logging in when there is none; fresh tells which.
+func (s *sink) session(ctx context.Context) (c *conn, fresh bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false, fmt.Errorf("sftp sink %s: send after close", s.name)
+	}
+	if s.c == nil {
+		c, err := s.d.dial(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("sftp sink %s: %w", s.name, err)
+		}
+		s.c, fresh = c, true
+	}
+	return s.c, fresh, nil
+}
+
+// forget closes c after a failure, unless another Send has replaced it already.
+func (s *sink) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.c == c {
+		s.c = nil
+	}
+	c.close()
+}
+
+// Send writes msg to a temporary name in dir and renames it into place, so that readers of the
+// folder never see a partial file; an existing file of the same name is replaced.
+func (s *sink) Send(ctx context.Context, msg *message.Message) error {
+	name, err := s.fileName(msg)
+	if err != nil {
+		return fault.Permanent(fmt.Errorf("sftp sink %s: %w", s.name, err))
+	}
+	target := path.Join(s.dir, name)
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(s.dir, "."+name+"."+hex.EncodeToString(rnd[:])+".tmp")
+	for {
+		c, fresh, err := s.session(ctx)
+		if err != nil {
+			return err
+		}
+		// A server that stops answering would hold the write forever: the end of ctx closes the
+		// session under it (other writes on it fail and are retried).
+		stop := context.AfterFunc(ctx, func() { _ = c.ssh.Close() })
+		err = write(c, tmp, target, msg.Payload)
+		stop()
+		if err == nil {
+			return nil
+		}
+		_ = c.sftp.Remove(tmp)
+		s.forget(c)
+		// A session kept from earlier may have been dropped by the server while idle: one more
+		// try on a new one. A new session that fails is the server's answer.
+		if fresh || ctx.Err() != nil {
+			return fmt.Errorf("sftp sink %s: write %s on %s: %w", s.name, target, s.d.cfg.Address, err)
+		}
+	}
+}
+
+func write(c *conn, tmp, target string, data []byte) error {
+	f, err := c.sftp.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if _, ok := c.sftp.HasExtension("posix-rename@openssh.com"); ok {
+		return c.sftp.PosixRename(tmp, target)
+	}
+	return c.sftp.Rename(tmp, target)
+}
+
+// Close ends the session; Sends after it fail.
+func (s *sink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.c != nil {
+		s.c.close()
+		s.c = nil
+	}
+	return nil
+}
+
+// nameFuncs are the functions of name templates, bound to one message; msg is nil when a
+// template is only parsed.
+func nameFuncs(msg *message.Message, ext string) template.FuncMap {
+	return template.FuncMap{
+		"id": func() string {
+			if msg == nil {
+				return ""
+			}
+			return msg.UUID
+		},
+		"meta": func(key string) string {
+			if msg == nil {
+				return ""
+			}
+			return msg.Metadata.Get(key)
+		},
+		"ext": func() string { return ext },
+	}
+}
+
+// fileName runs the name template for msg and makes a safe base name of the result.
+func (s *sink) fileName(msg *message.Message) (string, error) {
+	ext := extension(msg.Metadata.Get(envelope.ContentType))
+	var raw string
+	if s.tmpl == nil {
+		raw = msg.UUID + ext
+	} else {
+		var b strings.Builder
+		t := template.Must(s.tmpl.Clone()).Funcs(nameFuncs(msg, ext))
+		if err := t.Execute(&b, nil); err != nil {
+			return "", fmt.Errorf("name template %q for message %s: %w", s.template, msg.UUID, err)
+		}
+		raw = b.String()
+	}
+	name := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, raw))
+	switch {
+	case name == "" || name == "." || name == ".." || strings.HasPrefix(name, "."):
+		return "", fmt.Errorf("name template %q gave %q for message %s: not a file name (names starting with . are temporary)", s.template, raw, msg.UUID)
+	case len(name) > 255:
+		return "", fmt.Errorf("name template %q gave a name of %d bytes for message %s; at most 255 fit", s.template, len(name), msg.UUID)
+	}
+	return name, nil
+}
+
+// extension returns the file extension for a content type.
+func extension(contentType string) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return ".json"
+	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		return ".xml"
+	}
+	return ".bin"
+}
+
+// defaultName is the name template the tag of Config.Name gives; with it no template runs.
+func defaultName() string {
+	f, _ := reflect.TypeOf(Config{}).FieldByName("Name")
+	return f.Tag.Get("default")
+}

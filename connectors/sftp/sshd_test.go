@@ -1,0 +1,24 @@
+package sftpconn
+
+import (
+	"testing"
+
+	"github.com/aiskao/aiskao/internal/testsshd"
+)
+
+// server is the test's sshd.
+type server struct {
+	addr, user, dir, keyFile, knownHosts string
+	pid                                  int
+}
+
+func startSSHD(t *testing.T) *server {
+	t.Helper()
+	s := testsshd.Start(t)
+	return &server{addr: s.Addr, user: s.User, dir: s.Dir, keyFile: s.KeyFile, knownHosts: s.KnownHosts, pid: s.PID}
+}
+
+// config returns options that log in to s with the client key and check its host key.
+func (s *server) config() Config {
+	return Config{Address: s.addr, User: s.user, KeyFile: s.keyFile, KnownHosts: s.knownHosts, Dir: s.dir}
+}
