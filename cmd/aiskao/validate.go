@@ -132,7 +132,7 @@ func (v *validator) file(path string, named bool) {
 			fmt.Fprintln(v.out, err)
 			return
 		}
-		fmt.Fprintf(v.out, "%s: route tests ok (%d cases of route %s in %s)\n", path, len(rt.Cases), rt.Route, rt.Config)
+		fmt.Fprintf(v.out, "%s: route tests valid (%d cases of route %s in %s; aiskao test runs them)\n", path, len(rt.Cases), rt.Route, rt.Config)
 	case named || len(keys) == 0 || anyConfigKey(keys):
 		v.configuration(path)
 	default:

@@ -81,7 +81,7 @@ func TestValidateRepositoryConfigs(t *testing.T) {
 	}
 	for _, want := range []string{
 		"configs/demo.yaml: ok", "configs/esoed-peer.yaml: ok", "configs/rabbitmq-postgres.yaml: ok",
-		"configs/tests/applications.yaml: route tests ok", "configs/esoed/registry.yaml: skipped",
+		"configs/tests/applications.yaml: route tests valid", "configs/esoed/registry.yaml: skipped",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -112,7 +112,7 @@ func TestValidateFolderAndRouteTests(t *testing.T) {
 	stdout, _, code := runIn(t, dir, "validate", "conf")
 	want := "conf/c.yaml: ok (3 connectors, 1 routes)\n" +
 		"conf/other.yaml: skipped: not a configuration or route-test file (keys: participants)\n" +
-		"conf/tests/t.yaml: route tests ok (1 cases of route a in ../c.yaml)\n"
+		"conf/tests/t.yaml: route tests valid (1 cases of route a in ../c.yaml; aiskao test runs them)\n"
 	if code != 0 || stdout != want {
 		t.Errorf("aiskao validate conf: exit %d, printed:\n%swant exit 0 and:\n%s", code, stdout, want)
 	}
