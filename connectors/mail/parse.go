@@ -80,7 +80,7 @@ func addresses(h mail.Header, key string) []string {
 	}
 	out := make([]string, 0, len(list))
 	for _, a := range list {
-		out = append(out, a.String())
+		out = append(out, formatAddr(a))
 	}
 	return out
 }
@@ -165,3 +165,16 @@ func maskAddr(addr string) string {
 
 // maskSubject shows only a subject's length.
 func maskSubject(s string) string { return fmt.Sprintf("(%d characters)", len([]rune(s))) }
+
+// formatAddr writes an address readably, the name decoded (a.String would MIME-encode it):
+// Иван Петров <ivan@example.bg>, the name quoted when it holds characters special in addresses.
+func formatAddr(a *mail.Address) string {
+	if a.Name == "" {
+		return a.Address
+	}
+	name := a.Name
+	if strings.ContainsAny(name, `()<>[]:;@\,."`) {
+		name = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+	}
+	return name + " <" + a.Address + ">"
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"sort"
@@ -115,6 +116,7 @@ func (s *source) dial(ctx context.Context) (*client.Client, error) {
 		return nil, fmt.Errorf("connect to %s: %w", s.cfg.addr(), err)
 	}
 	c.Timeout = s.cfg.Timeout.D()
+	c.ErrorLog = log.New(io.Discard, "", 0) // a connection closed at stop is not news; errors come back from the calls
 	stop := context.AfterFunc(ctx, func() { _ = c.Terminate() })
 	defer stop()
 	if s.cfg.Security == SecStartTLS {
