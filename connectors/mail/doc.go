@@ -11,7 +11,8 @@
 // the mails not yet \Seen (after: seen) or all that are left (after: move).
 //
 // MIME parsing is bounded: max_size for the mail, max_parts and max_depth for its structure. A
-// mail over max_size is flagged and left; one that cannot be parsed becomes a dead letter.
+// mail over max_size is flagged and left; one that cannot be read into JSON goes on as the raw
+// mail (message/rfc822) with the reason in the metadata mail_parse_error.
 //
 // The sink sends each message as one mail over STARTTLS (required, by default) or implicit TLS,
 // authenticating with PLAIN or LOGIN only over TLS. A 5xx answer is a permanent failure, a 4xx
