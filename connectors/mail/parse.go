@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"regexp"
 	"strings"
 	"time"
 
@@ -178,3 +179,9 @@ func formatAddr(a *mail.Address) string {
 	}
 	return name + " <" + a.Address + ">"
 }
+
+// addrInText matches what looks like an e-mail address in free text.
+var addrInText = regexp.MustCompile(`[^\s<>"'(),;:@]+@[^\s<>"'(),;:@]+`)
+
+// maskText masks every address in s.
+func maskText(s string) string { return addrInText.ReplaceAllStringFunc(s, maskAddr) }

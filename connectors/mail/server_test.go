@@ -209,7 +209,7 @@ smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = %[1]s/run/auth-client
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = check_recipient_access inline:{ {busy@localhost=450 4.2.1 Mailbox busy, try later}, {gone@localhost=550 5.1.1 No such user} }, permit_sasl_authenticated, reject
 maillog_file_prefixes = %[1]s
 maillog_file = %[1]s/postfix.log
 alias_maps =

@@ -58,7 +58,7 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		for i, r := range rcpts {
 			masked[i] = maskAddr(r)
 		}
-		err = fmt.Errorf("mail sink %s: message %s to %s: %w", s.name, msg.UUID, strings.Join(masked, ", "), err)
+		err = maskedError{fmt.Errorf("mail sink %s: message %s to %s: %w", s.name, msg.UUID, strings.Join(masked, ", "), err)}
 		var te *textproto.Error
 		if errors.As(err, &te) && te.Code >= 500 {
 			return fault.Permanent(err)
@@ -313,3 +313,11 @@ func (a loginAuth) Next(challenge []byte, more bool) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("unexpected AUTH LOGIN challenge %q", challenge)
 }
+
+// maskedError shows its error with the addresses in it masked: servers repeat the recipient in
+// their answers ("<ivan@example.bg>: Recipient address rejected"), and errors end up in logs and
+// dead letters.
+type maskedError struct{ err error }
+
+func (e maskedError) Error() string { return maskText(e.err.Error()) }
+func (e maskedError) Unwrap() error { return e.err }

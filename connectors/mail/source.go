@@ -85,7 +85,7 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil && !s.failing:
-			s.log.Warn("mailbox not read; trying again at every poll", "error", err)
+			s.log.Warn("mailbox not read; trying again at every poll", "error", maskText(err.Error()))
 			s.failing = true
 		case err == nil && s.failing:
 			s.log.Info("mailbox read again")
@@ -271,13 +271,13 @@ func (s *source) take(ctx context.Context, c *client.Client, emit connectors.Emi
 			s.log.Warn("cannot flag the mails over max_size", "error", err)
 		}
 	}
-	taken := new(imap.SeqSet)
-	taken.AddNum(uids...)
-	var err error
-	if s.cfg.After == AfterMove {
-		err = c.UidMove(taken, s.cfg.MoveTo)
-	} else {
-		err = c.UidStore(taken, imap.FormatFlagsOp(imap.AddFlags, true), []interface{}{imap.SeenFlag}, nil)
+	var err error // the mails over max_size stay as they are, flagged, for a person to see
+	switch {
+	case want.Empty():
+	case s.cfg.After == AfterMove:
+		err = c.UidMove(want, s.cfg.MoveTo)
+	default:
+		err = c.UidStore(want, imap.FormatFlagsOp(imap.AddFlags, true), []interface{}{imap.SeenFlag}, nil)
 	}
 	if err != nil {
 		// Stored but not marked: go on; the remembered UID keeps them from being taken again.

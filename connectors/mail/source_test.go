@@ -1,11 +1,13 @@
 package mailconn
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"runtime"
 	"slices"
 	"strings"
@@ -317,4 +319,74 @@ func savedUID(t *testing.T, st store.Store) uint32 {
 		t.Fatal(err)
 	}
 	return p.UID
+}
+
+func TestIMAPSourceLeavesMailOverMaxSize(t *testing.T) {
+	srv := startMailServer(t)
+	c := srv.client(t)
+	srv.appendMail(t, c, "INBOX", mailWithPDF(1, bytes.Repeat([]byte("%PDF"), 4096)))
+	srv.appendMail(t, c, "INBOX", mailWithPDF(2, []byte("%PDF-1.4")))
+	cfg := srv.imapConfig()
+	cfg.MaxSize = 8 << 10
+	st := newStore(t)
+	rec := &recorder{}
+	run(t, mustSource(t, cfg, st), rec, func() bool { return savedUID(t, st) == 2 }, 20*time.Second)
+	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "Заявление 2" {
+		t.Fatalf("got %d messages, want only the small mail", len(ids))
+	}
+	_, flags := srv.fetchAll(t, c, "INBOX")
+	if !slices.Contains(flags[0], imap.FlaggedFlag) || slices.Contains(flags[0], imap.SeenFlag) {
+		t.Errorf("the large mail's flags %v, want \\Flagged and not \\Seen", flags[0])
+	}
+}
+
+// fakeIMAP greets like a server that offers no STARTTLS and records what the client sends.
+func fakeIMAP(t *testing.T) (port int, got *bytes.Buffer) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	got = new(bytes.Buffer)
+	var mu sync.Mutex
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake\r\n")
+		r := bufio.NewReader(conn)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			got.WriteString(line)
+			mu.Unlock()
+			tag := strings.Fields(line + " x")[0]
+			if strings.Contains(strings.ToUpper(line), "CAPABILITY") {
+				fmt.Fprint(conn, "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n")
+			}
+			fmt.Fprintf(conn, "%s OK done\r\n", tag)
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, got
+}
+
+func TestIMAPSourceRefusesWithoutSTARTTLS(t *testing.T) {
+	port, got := fakeIMAP(t)
+	cfg := &Config{Protocol: ProtoIMAP, Host: "127.0.0.1", Port: port, Username: "u", Password: "секрет"}
+	src := mustSource(t, cfg, newStore(t))
+	_ = spec.FillDefaults(&src.cfg)
+	err := src.poll(context.Background(), (&recorder{}).emit)
+	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("got %v, want a refusal naming STARTTLS", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if strings.Contains(strings.ToUpper(got.String()), "LOGIN") || strings.Contains(got.String(), "секрет") {
+		t.Errorf("the source logged in without TLS: %q", got.String())
+	}
 }
