@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/mail/mailtest"
 	"github.com/aiskao/aiskao/hub/fault"
 	"github.com/aiskao/aiskao/routes/spec"
 )
@@ -32,12 +33,12 @@ func mustSink(t *testing.T, c *Config) *sink {
 }
 
 // waitMails returns the mails of INBOX once there are n, or fails after 20 s.
-func waitMails(t *testing.T, srv *mailServer, n int) [][]byte {
+func waitMails(t *testing.T, srv *mailtest.Server, n int) [][]byte {
 	t.Helper()
-	c := srv.client(t)
+	c := srv.Client(t)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		raws, _ := srv.fetchAll(t, c, "INBOX")
+		raws, _ := srv.FetchAll(t, c, "INBOX")
 		if len(raws) >= n || time.Now().After(deadline) {
 			if len(raws) != n {
 				t.Fatalf("%d mails in the mailbox, want %d", len(raws), n)
@@ -49,10 +50,10 @@ func waitMails(t *testing.T, srv *mailServer, n int) [][]byte {
 }
 
 func TestSMTPSinkDeliversWithAttachment(t *testing.T) {
-	srv := startMailServer(t)
+	srv := mailtest.Start(t)
 	pdf := testPDF()
 	for i, auth := range []string{AuthPlain, AuthLogin} {
-		cfg := srv.smtpConfig()
+		cfg := smtpConfig(srv)
 		cfg.Auth = auth
 		s := mustSink(t, cfg)
 		body, _ := json.Marshal(Mail{
@@ -85,8 +86,8 @@ func TestSMTPSinkDeliversWithAttachment(t *testing.T) {
 }
 
 func TestSMTPSinkRawAndImplicitTLSRefusal(t *testing.T) {
-	srv := startMailServer(t)
-	cfg := srv.smtpConfig()
+	srv := mailtest.Start(t)
+	cfg := smtpConfig(srv)
 	cfg.Format = FormatRaw
 	raw := mailWithPDF(7, testPDF())
 	if err := mustSink(t, cfg).Send(context.Background(), message.NewMessage("raw-1", raw)); err != nil {
@@ -97,7 +98,7 @@ func TestSMTPSinkRawAndImplicitTLSRefusal(t *testing.T) {
 		t.Error("the raw mail's body changed on the way")
 	}
 	// Implicit TLS against a port that speaks plain SMTP first: the handshake fails, retryable.
-	cfg = srv.smtpConfig()
+	cfg = smtpConfig(srv)
 	cfg.Security = SecTLS
 	err := mustSink(t, cfg).Send(context.Background(), message.NewMessage("x", []byte(`{"to":["hub@localhost"],"subject":"x"}`)))
 	if err == nil || fault.IsPermanent(err) {
@@ -106,7 +107,7 @@ func TestSMTPSinkRawAndImplicitTLSRefusal(t *testing.T) {
 }
 
 func TestSMTPSinkErrors(t *testing.T) {
-	srv := startMailServer(t)
+	srv := mailtest.Start(t)
 	good := `{"to":["hub@localhost"],"subject":"Тест"}`
 	cases := []struct {
 		name      string
@@ -118,7 +119,7 @@ func TestSMTPSinkErrors(t *testing.T) {
 		{"wrong password is 5xx", func(c *Config) { c.Password = "wrong" }, good, true, "535"},
 		{"4xx is retried", nil, `{"to":["busy@localhost"]}`, false, "450"},
 		{"5xx recipient is permanent", nil, `{"to":["gone@localhost"]}`, true, "550"},
-		{"closed port is retried", func(c *Config) { c.Port = freePort(t) }, good, false, "connect"},
+		{"closed port is retried", func(c *Config) { c.Port = mailtest.FreePort(t) }, good, false, "connect"},
 		{"not a mail object", nil, `[1,2]`, true, "not a mail object"},
 		{"bad recipient", nil, `{"to":["not an address"]}`, true, "to item 1"},
 		{"no recipient", nil, `{"subject":"x"}`, true, "no recipient"},
@@ -126,7 +127,7 @@ func TestSMTPSinkErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := srv.smtpConfig()
+			cfg := smtpConfig(srv)
 			if tc.cfg != nil {
 				tc.cfg(cfg)
 			}
@@ -142,7 +143,7 @@ func TestSMTPSinkErrors(t *testing.T) {
 }
 
 func writeOtherCA(t *testing.T) string {
-	cert, _ := writeCert(t, t.TempDir())
+	cert, _ := mailtest.WriteCert(t, t.TempDir())
 	return cert
 }
 

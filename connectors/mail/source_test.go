@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-imap"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/mail/mailtest"
 	"github.com/aiskao/aiskao/hub/store"
 	sqlitestore "github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/routes/spec"
@@ -141,18 +142,18 @@ func run(t *testing.T, src *source, r *recorder, wait func() bool, max time.Dura
 }
 
 func TestIMAPSourceMailWithPDF(t *testing.T) {
-	srv := startMailServer(t)
-	c := srv.client(t)
+	srv := mailtest.Start(t)
+	c := srv.Client(t)
 	pdf := testPDF()
 	raw := mailWithPDF(1, pdf)
-	srv.appendMail(t, c, "INBOX", raw)
+	srv.Append(t, c, "INBOX", raw)
 
 	for _, format := range []string{FormatJSON, FormatRaw} {
 		t.Run(format, func(t *testing.T) {
 			if format == FormatRaw { // the JSON run marked the first one \Seen; a new one for this run
-				srv.appendMail(t, c, "INBOX", raw)
+				srv.Append(t, c, "INBOX", raw)
 			}
-			cfg := srv.imapConfig()
+			cfg := imapConfig(srv)
 			cfg.Format = format
 			st := newStore(t)
 			if format == FormatRaw {
@@ -200,7 +201,7 @@ func TestIMAPSourceMailWithPDF(t *testing.T) {
 			if strings.TrimSpace(got.Text) != "Заявление за удостоверение" {
 				t.Errorf("text %q: windows-1251 not decoded", got.Text)
 			}
-			_, flags := srv.fetchAll(t, c, "INBOX")
+			_, flags := srv.FetchAll(t, c, "INBOX")
 			if !slices.Contains(flags[0], imap.SeenFlag) {
 				t.Errorf("the taken mail is not \\Seen: %v", flags[0])
 			}
@@ -235,15 +236,15 @@ func uidValidity(t *testing.T, c interface {
 func TestIMAPSourceCrashNeitherRepeatsNorSkips(t *testing.T) {
 	for _, after := range []string{AfterSeen, AfterMove} {
 		t.Run(after, func(t *testing.T) {
-			srv := startMailServer(t)
-			c := srv.client(t)
+			srv := mailtest.Start(t)
+			c := srv.Client(t)
 			const total = 23
 			for i := range total {
-				srv.appendMail(t, c, "INBOX", mailWithPDF(i, []byte(fmt.Sprintf("%%PDF-1.4 %d", i))))
+				srv.Append(t, c, "INBOX", mailWithPDF(i, []byte(fmt.Sprintf("%%PDF-1.4 %d", i))))
 			}
 			st := newStore(t)
 			cfg := func() *Config {
-				c := srv.imapConfig()
+				c := imapConfig(srv)
 				c.After, c.MoveTo = after, "Taken"
 				return c
 			}
@@ -288,13 +289,13 @@ func TestIMAPSourceCrashNeitherRepeatsNorSkips(t *testing.T) {
 			if n := len(third.ids()); n != 0 {
 				t.Errorf("a restart with nothing new took %d mails", n)
 			}
-			raws, flags := srv.fetchAll(t, c, "INBOX")
+			raws, flags := srv.FetchAll(t, c, "INBOX")
 			switch after {
 			case AfterMove:
 				if len(raws) != 0 {
 					t.Errorf("%d mails left in INBOX after move", len(raws))
 				}
-				if moved, _ := srv.fetchAll(t, c, "Taken"); len(moved) != total {
+				if moved, _ := srv.FetchAll(t, c, "Taken"); len(moved) != total {
 					t.Errorf("%d mails in Taken, want %d", len(moved), total)
 				}
 			case AfterSeen:
@@ -322,11 +323,11 @@ func savedUID(t *testing.T, st store.Store) uint32 {
 }
 
 func TestIMAPSourceLeavesMailOverMaxSize(t *testing.T) {
-	srv := startMailServer(t)
-	c := srv.client(t)
-	srv.appendMail(t, c, "INBOX", mailWithPDF(1, bytes.Repeat([]byte("%PDF"), 4096)))
-	srv.appendMail(t, c, "INBOX", mailWithPDF(2, []byte("%PDF-1.4")))
-	cfg := srv.imapConfig()
+	srv := mailtest.Start(t)
+	c := srv.Client(t)
+	srv.Append(t, c, "INBOX", mailWithPDF(1, bytes.Repeat([]byte("%PDF"), 4096)))
+	srv.Append(t, c, "INBOX", mailWithPDF(2, []byte("%PDF-1.4")))
+	cfg := imapConfig(srv)
 	cfg.MaxSize = 8 << 10
 	st := newStore(t)
 	rec := &recorder{}
@@ -334,7 +335,7 @@ func TestIMAPSourceLeavesMailOverMaxSize(t *testing.T) {
 	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "Заявление 2" {
 		t.Fatalf("got %d messages, want only the small mail", len(ids))
 	}
-	_, flags := srv.fetchAll(t, c, "INBOX")
+	_, flags := srv.FetchAll(t, c, "INBOX")
 	if !slices.Contains(flags[0], imap.FlaggedFlag) || slices.Contains(flags[0], imap.SeenFlag) {
 		t.Errorf("the large mail's flags %v, want \\Flagged and not \\Seen", flags[0])
 	}
