@@ -34,7 +34,7 @@ type Config struct {
 	MaxSize      spec.ByteSize `yaml:"max_size" doc:"imap: largest mail taken; a larger one is flagged \\Flagged, left in the mailbox and logged." default:"25MiB" min:"1" example:"10MiB"`
 	MaxParts     int           `yaml:"max_parts" doc:"imap, json: most MIME parts read in one mail; a mail with more goes on as the raw mail (message/rfc822) with the reason in the metadata mail_parse_error, which a route expecting JSON dead-letters." default:"100" min:"1" max:"10000"`
 	MaxDepth     int           `yaml:"max_depth" doc:"imap, json: deepest nesting of multipart parts; a mail nested deeper goes on as max_parts says." default:"8" min:"1" max:"64"`
-	Batch        int           `yaml:"batch" doc:"imap: most mails read and stored at once." default:"20" min:"1" max:"1000"`
+	Batch        int           `yaml:"batch" doc:"imap: most mails read and stored at once; up to batch × max_size bytes are held in memory." default:"20" min:"1" max:"1000"`
 	MessageType  string        `yaml:"message_type" doc:"imap: value of the envelope's type; empty leaves it unset." example:"application.Email"`
 
 	Auth string   `yaml:"auth" doc:"smtp: the SASL mechanism used with username, only over TLS." enum:"plain,login" default:"plain"`
