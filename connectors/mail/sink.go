@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -118,7 +119,7 @@ func (s *sink) build(msg *message.Message) (string, []string, []byte, error) {
 	if len(rcpts) > maxRecipients {
 		return "", nil, nil, fmt.Errorf("to: %d recipients, more than %d", len(rcpts), maxRecipients)
 	}
-	h.SetSubject(m.Subject)
+	h.SetSubject(oneLine(m.Subject))
 	// The same message id on every retry, so that a mail sent twice is seen as one.
 	h.SetMessageID(msg.UUID + "@aiskao")
 	var buf bytes.Buffer
@@ -154,9 +155,13 @@ func (s *sink) build(msg *message.Message) (string, []string, []byte, error) {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "multipart/") {
+			return "", nil, nil, fmt.Errorf("attachments item %d: content_type %q is not a media type such as application/pdf", i+1, oneLine(ct))
+		}
 		var ah gomail.AttachmentHeader
-		ah.SetContentType(ct, nil)
-		ah.SetFilename(a.Filename)
+		ah.SetContentType(mt, params)
+		ah.SetFilename(oneLine(a.Filename))
 		aw, err := w.CreateAttachment(ah)
 		if err != nil {
 			return "", nil, nil, fmt.Errorf("attachments item %d: %w", i+1, err)
@@ -321,3 +326,9 @@ type maskedError struct{ err error }
 
 func (e maskedError) Error() string { return maskText(e.err.Error()) }
 func (e maskedError) Unwrap() error { return e.err }
+
+// oneLine folds line breaks into spaces: a header value taken from a message must not start a
+// header of its own (a Bcc, say).
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+}

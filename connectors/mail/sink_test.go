@@ -208,3 +208,27 @@ func TestAuthRefusedWithoutTLS(t *testing.T) {
 		}
 	}
 }
+
+func TestSMTPSinkBuildsNoInjectedHeaders(t *testing.T) {
+	s := mustSink(t, &Config{Protocol: ProtoSMTP, Host: "h", From: "a@example.bg"})
+	body, _ := json.Marshal(Mail{
+		To: []string{"b@example.bg"}, Subject: "Отговор\r\nBcc: evil@example.com",
+		Attachments: []Attachment{{Filename: "a.pdf\r\nBcc: evil@example.com", ContentType: "application/pdf", Content: []byte("%PDF")}},
+	})
+	_, rcpts, raw, err := s.build(message.NewMessage("id-1", body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rcpts) != 1 || bytes.Contains(bytes.ToLower(raw), []byte("\nbcc:")) {
+		t.Errorf("a header was injected: recipients %v\n%s", rcpts, raw)
+	}
+	body, _ = json.Marshal(Mail{To: []string{"b@example.bg"}, Attachments: []Attachment{{Filename: "a", ContentType: "text/plain\r\nBcc: evil@example.com"}}})
+	if _, _, _, err := s.build(message.NewMessage("id-2", body)); err == nil || !strings.Contains(err.Error(), "content_type") {
+		t.Errorf("a content type with a line break: %v", err)
+	}
+	body, _ = json.Marshal(Mail{To: []string{"b@example.bg", "c@example.bg"}, Bcc: []string{"d@example.bg"}, Subject: "x"})
+	_, rcpts, raw, err = s.build(message.NewMessage("id-3", body))
+	if err != nil || len(rcpts) != 3 || bytes.Contains(raw, []byte("d@example.bg")) {
+		t.Errorf("bcc must be a recipient but not a header: %v %v\n%s", err, rcpts, raw)
+	}
+}

@@ -249,11 +249,16 @@ func (s *source) take(ctx context.Context, c *client.Client, emit connectors.Emi
 		}
 	}
 	var msgs []*message.Message
+	got := new(imap.SeqSet)
 	for _, u := range uids {
 		raw, ok := bodies[u]
 		if !ok {
+			if want.Contains(u) { // grew past max_size since its size was read, or expunged meanwhile
+				big = append(big, u)
+			}
 			continue
 		}
+		got.AddNum(u)
 		msgs = append(msgs, s.message(pos.UIDValidity, u, raw))
 	}
 	if len(msgs) > 0 {
@@ -273,11 +278,11 @@ func (s *source) take(ctx context.Context, c *client.Client, emit connectors.Emi
 	}
 	var err error // the mails over max_size stay as they are, flagged, for a person to see
 	switch {
-	case want.Empty():
+	case got.Empty():
 	case s.cfg.After == AfterMove:
-		err = c.UidMove(want, s.cfg.MoveTo)
+		err = c.UidMove(got, s.cfg.MoveTo)
 	default:
-		err = c.UidStore(want, imap.FormatFlagsOp(imap.AddFlags, true), []interface{}{imap.SeenFlag}, nil)
+		err = c.UidStore(got, imap.FormatFlagsOp(imap.AddFlags, true), []interface{}{imap.SeenFlag}, nil)
 	}
 	if err != nil {
 		// Stored but not marked: go on; the remembered UID keeps them from being taken again.
