@@ -254,8 +254,34 @@ alias_database =
 	start("/usr/sbin/dovecot", "-F", "-c", filepath.Join(dir, "dovecot.conf"))
 	waitPort(t, s.IMAPPort, dir)
 	start("/usr/sbin/postfix", "-c", pfdir, "start-fg")
+	// Postfix's master starts a session of its own, out of the reach of the group signal above:
+	// stop it and its children by the pid it writes.
+	t.Cleanup(func() { stopPostfix(t, filepath.Join(dir, "pfq", "pid", "master.pid")) })
 	waitPort(t, s.SMTPPort, dir)
 	return s
+}
+
+// stopPostfix ends the process group of the Postfix master whose pid is in pidFile and waits
+// for the master to be gone.
+func stopPostfix(t testing.TB, pidFile string) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Logf("postfix not stopped: %v", err)
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		t.Logf("postfix not stopped: pid file holds %q", b)
+		return
+	}
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	for range 100 {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
 
 // postfixMaster is Debian's master.cf with the smtp service on port and nothing chrooted: the
