@@ -232,3 +232,24 @@ func TestSMTPSinkBuildsNoInjectedHeaders(t *testing.T) {
 		t.Errorf("bcc must be a recipient but not a header: %v %v\n%s", err, rcpts, raw)
 	}
 }
+
+// TestImplicitTLS reads and sends over TLS from the first byte (ports 993 and 465 in practice).
+func TestImplicitTLS(t *testing.T) {
+	srv := mailtest.Start(t)
+	cfg := smtpConfig(srv)
+	cfg.Security, cfg.Port = SecTLS, srv.SMTPSPort
+	body := []byte(`{"to":["hub@localhost"],"subject":"През TLS","text":"здравейте"}`)
+	if err := mustSink(t, cfg).Send(context.Background(), message.NewMessage("tls-1", body)); err != nil {
+		t.Fatalf("send over implicit TLS: %v", err)
+	}
+	waitMails(t, srv, 1)
+
+	icfg := imapConfig(srv)
+	icfg.Security, icfg.Port = SecTLS, srv.IMAPSPort
+	st := newStore(t)
+	rec := &recorder{}
+	run(t, mustSource(t, icfg, st), rec, func() bool { return savedUID(t, st) == 1 }, 20*time.Second)
+	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "През TLS" {
+		t.Fatalf("read over implicit TLS: %d messages", len(ids))
+	}
+}

@@ -37,12 +37,14 @@ import (
 // authentication by Dovecot, handing mail to Dovecot's LMTP. Both are Debian's packages, run as
 // child processes with configurations of their own in a temporary folder, on free ports.
 type Server struct {
-	Dir      string // the servers' folder, their logs included
-	IMAPPort int    // IMAP with STARTTLS on 127.0.0.1
-	SMTPPort int    // SMTP submission with STARTTLS and AUTH on 127.0.0.1
-	CAFile   string // the PEM certificate both servers present, for localhost and 127.0.0.1
-	User     string // the account: its mailbox gets the mail sent to User@localhost
-	Pass     string
+	Dir       string // the servers' folder, their logs included
+	IMAPPort  int    // IMAP with STARTTLS on 127.0.0.1
+	IMAPSPort int    // IMAP over implicit TLS
+	SMTPPort  int    // SMTP submission with STARTTLS and AUTH on 127.0.0.1
+	SMTPSPort int    // SMTP submission over implicit TLS
+	CAFile    string // the PEM certificate both servers present, for localhost and 127.0.0.1
+	User      string // the account: its mailbox gets the mail sent to User@localhost
+	Pass      string
 }
 
 // Need skips the test when Dovecot or Postfix is not installed or the test cannot
@@ -132,7 +134,7 @@ func Start(t testing.TB) *Server {
 	}
 	uid, _ := strconv.Atoi(nobody.Uid)
 	gid, _ := strconv.Atoi(nobody.Gid)
-	s := &Server{Dir: dir, IMAPPort: FreePort(t), SMTPPort: FreePort(t), User: "hub", Pass: "s3cret-пароля"}
+	s := &Server{Dir: dir, IMAPPort: FreePort(t), IMAPSPort: FreePort(t), SMTPPort: FreePort(t), SMTPSPort: FreePort(t), User: "hub", Pass: "s3cret-пароля"}
 	cert, key := WriteCert(t, dir)
 	s.CAFile = cert
 	for _, d := range []string{"run", "state", "mail", "pfq", "pfdata", "pf"} {
@@ -182,7 +184,9 @@ service imap-login {
     port = %[4]d
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = %[5]d
+    ssl = yes
   }
 }
 service lmtp {
@@ -195,7 +199,7 @@ service auth {
     mode = 0666
   }
 }
-`, dir, cert, key, s.IMAPPort), 0o644)
+`, dir, cert, key, s.IMAPPort, s.IMAPSPort), 0o644)
 	pfdir := filepath.Join(dir, "pf")
 	write(t, filepath.Join(pfdir, "main.cf"), fmt.Sprintf(`compatibility_level = 3.6
 queue_directory = %[1]s/pfq
@@ -225,7 +229,7 @@ alias_database =
 	if err != nil {
 		t.Fatalf("postfix's master.cf: %v", err)
 	}
-	write(t, filepath.Join(pfdir, "master.cf"), postfixMaster(string(master), s.SMTPPort), 0o644)
+	write(t, filepath.Join(pfdir, "master.cf"), postfixMaster(string(master), s.SMTPPort, s.SMTPSPort), 0o644)
 
 	start := func(name string, args ...string) {
 		cmd := exec.Command(name, args...)
@@ -253,11 +257,13 @@ alias_database =
 	}
 	start("/usr/sbin/dovecot", "-F", "-c", filepath.Join(dir, "dovecot.conf"))
 	waitPort(t, s.IMAPPort, dir)
+	waitPort(t, s.IMAPSPort, dir)
 	start("/usr/sbin/postfix", "-c", pfdir, "start-fg")
 	// Postfix's master starts a session of its own, out of the reach of the group signal above:
 	// stop it and its children by the pid it writes.
 	t.Cleanup(func() { stopPostfix(t, filepath.Join(dir, "pfq", "pid", "master.pid")) })
 	waitPort(t, s.SMTPPort, dir)
+	waitPort(t, s.SMTPSPort, dir)
 	return s
 }
 
@@ -286,13 +292,13 @@ func stopPostfix(t testing.TB, pidFile string) {
 
 // postfixMaster is Debian's master.cf with the smtp service on port and nothing chrooted: the
 // queue is the test's own folder.
-func postfixMaster(master string, port int) string {
+func postfixMaster(master string, port, tlsPort int) string {
 	var out []string
 	for _, line := range strings.Split(master, "\n") {
 		f := strings.Fields(line)
 		switch {
 		case len(f) >= 8 && f[0] == "smtp" && f[1] == "inet":
-			line = fmt.Sprintf("127.0.0.1:%d inet n - n - - smtpd", port)
+			line = fmt.Sprintf("127.0.0.1:%d inet n - n - - smtpd\n127.0.0.1:%d inet n - n - - smtpd\n  -o smtpd_tls_wrappermode=yes", port, tlsPort)
 		case len(f) >= 8 && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "\t"):
 			f[4] = "n"
 			line = strings.Join(f, " ")
