@@ -188,6 +188,15 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) error {
 		}
 		todo = todo[n:]
 	}
+	if fresh && ctx.Err() == nil && mbox.UidNext > pos.UID+1 {
+		// Starting over, the mails already read were left out; remember that they were passed,
+		// or the next poll would take them as new.
+		pos.UID = mbox.UidNext - 1
+		b, _ := json.Marshal(pos)
+		if err := s.st.PutState(ctx, "connector:"+s.name, stateKey, b); err != nil {
+			return fmt.Errorf("remember the position: %w", err)
+		}
+	}
 	return nil
 }
 

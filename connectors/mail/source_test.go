@@ -391,3 +391,31 @@ func TestIMAPSourceRefusesWithoutSTARTTLS(t *testing.T) {
 		t.Errorf("the source logged in without TLS: %q", got.String())
 	}
 }
+
+// TestIMAPSourceUIDValidityChange: a remembered position of another UIDVALIDITY (the mailbox
+// was recreated or restored) does not hide the new mails behind its UID; the source takes the
+// mails not yet \Seen and leaves those read before.
+func TestIMAPSourceUIDValidityChange(t *testing.T) {
+	srv := mailtest.Start(t)
+	c := srv.Client(t)
+	srv.Append(t, c, "INBOX", mailWithPDF(1, []byte("%PDF-1.4")))
+	if err := c.Append("INBOX", []string{imap.SeenFlag}, time.Now(), literalBytes(mailWithPDF(2, []byte("%PDF-1.4")))); err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t)
+	stale := position{Mailbox: "INBOX", UIDValidity: uidValidity(t, c) + 1, UID: 999}
+	if err := st.PutState(context.Background(), "connector:mailbox", stateKey, mustJSON(t, stale)); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	// Polls go on for a second: those after the first must take nothing.
+	run(t, mustSource(t, imapConfig(srv), st), rec, func() bool { return false }, time.Second)
+	if got := savedUID(t, st); got != 2 {
+		t.Errorf("position at UID %d, want 2: past the mail read before", got)
+	}
+	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "Заявление 1" {
+		t.Fatalf("got %d messages, want only the unread mail 1", len(ids))
+	}
+}
+
+func literalBytes(b []byte) imap.Literal { return bytes.NewBuffer(b) }
