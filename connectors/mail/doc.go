@@ -7,8 +7,9 @@
 // mark its mails \Seen (or move them) and remember the last UID in the hub's store: a stop in
 // between reads them again under the same ids, which the routes' idempotency drops, and a
 // restart goes on after the remembered UID, so no mail is taken twice or skipped. When the
-// mailbox's UIDVALIDITY changes the UIDs mean something else: the source then starts over with
-// the mails not yet \Seen (after: seen) or all that are left (after: move).
+// mailbox's UIDVALIDITY changes the UIDs mean something else: the source then starts over, as on
+// its first start, with the mails not yet \Seen (after: seen) or all that are left (after: move),
+// and passes over those read before.
 //
 // MIME parsing is bounded: max_size for the mail, max_parts and max_depth for its structure. A
 // mail over max_size is flagged and left; one that cannot be read into JSON goes on as the raw
