@@ -23,7 +23,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 //go:embed registers

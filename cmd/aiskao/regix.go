@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aiskao/aiskao/internal/xsd"
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/xsd"
 )
 
 // regixKeyFields is how many leaf values of a response check shows.

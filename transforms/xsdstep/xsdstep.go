@@ -13,9 +13,9 @@ import (
 
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/internal/xmllimit"
+	"github.com/aiskao/aiskao/internal/xsd"
 	"github.com/aiskao/aiskao/routes/spec"
 	"github.com/aiskao/aiskao/transforms"
-	"github.com/aiskao/aiskao/xsd"
 )
 
 func init() {

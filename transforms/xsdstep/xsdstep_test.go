@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/internal/xsd"
 	"github.com/aiskao/aiskao/transforms"
-	"github.com/aiskao/aiskao/xsd"
 )
 
 func step(t *testing.T, o *Options) transforms.Step {
@@ -136,8 +136,8 @@ func TestErrorListsAtMost20(t *testing.T) {
 // TestCompileErrorNamesFilesFromBaseDir checks that a schema that does not compile is reported
 // with file names as the options write them.
 func TestCompileErrorNamesFilesFromBaseDir(t *testing.T) {
-	_, err := New(&Options{Schema: "../../../xsd/testdata/esoed/EGovMessaging.xsd"}, transforms.Env{BaseDir: "testdata"})
-	if err == nil || !strings.Contains(err.Error(), "../../../xsd/testdata/esoed/EGovMessaging.xsd:") {
+	_, err := New(&Options{Schema: "../../../internal/xsd/testdata/esoed/EGovMessaging.xsd"}, transforms.Env{BaseDir: "testdata"})
+	if err == nil || !strings.Contains(err.Error(), "../../../internal/xsd/testdata/esoed/EGovMessaging.xsd:") {
 		t.Fatalf("got %v", err)
 	}
 }

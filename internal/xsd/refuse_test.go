@@ -233,14 +233,14 @@ func TestCompileAcceptsImplemented(t *testing.T) {
 
 // The schemas the product ships — ЕСОЕД and every RegiX register — use nothing refused.
 func TestShippedSchemasCompile(t *testing.T) {
-	esoed, err := DirCatalog(filepath.Join("..", "esoed", "schemas"))
+	esoed, err := DirCatalog(filepath.Join("..", "..", "esoed", "schemas"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Compile(esoed, "EGovMessaging.xsd"); err != nil {
 		t.Errorf("esoed: %v", err)
 	}
-	registers, _ := filepath.Glob(filepath.Join("..", "regix", "registers", "*"))
+	registers, _ := filepath.Glob(filepath.Join("..", "..", "regix", "registers", "*"))
 	n := 0
 	for _, dir := range registers {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.xsd"))
