@@ -13,8 +13,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/registry"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Emit hands messages received by a source to the hub. It returns nil only once every message is

@@ -20,10 +20,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
 )
 

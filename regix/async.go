@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // ErrNotReady reports a slow operation whose result did not come within the

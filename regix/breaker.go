@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // Breaker is a circuit breaker for each register: after Failures

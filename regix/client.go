@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // Defaults of the Client's durations.
@@ -25,7 +25,7 @@ const (
 
 // Client calls the RegiX entry point, V2 or V1 (EntryPoint).
 //
-// Errors are classified for the engine's retry policy (hub/fault): what a
+// Errors are classified for the engine's retry policy (package fault): what a
 // second try cannot change is marked permanent — a missing legal basis, a
 // request the schema refuses, a SOAP fault blamed on the request
 // (Client/Sender), an HTTP 4xx answer, an answer that is no SOAP envelope,

@@ -14,7 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // testCall is a complete call context for tests.

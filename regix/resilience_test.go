@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 func TestExecuteSlowOperationPolls(t *testing.T) {

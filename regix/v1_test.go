@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/regix/regixtest"
 )
 

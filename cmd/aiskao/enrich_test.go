@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/regix"
+	"github.com/aiskao/aiskao/store"
 )
 
 // startSim runs `aiskao regix sim` on a free port and returns its address.

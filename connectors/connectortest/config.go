@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // ConfigCase describes an options struct for CheckConfig.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of an esoed connector: one administration (or a few served by one

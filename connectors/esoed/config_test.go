@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func TestConfigValidate(t *testing.T) {

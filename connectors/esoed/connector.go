@@ -12,8 +12,8 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 func init() {

@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // side is one administration with its endpoint, its sink and its store.

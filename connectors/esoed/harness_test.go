@@ -21,9 +21,9 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/internal/testpki"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/sqlite"
 )
 
 // admin is a participant of the test exchange with its transport certificate.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // registryService answers EGovRegistry.wsdl's lookups for the participants it knows, over TLS

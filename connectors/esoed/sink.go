@@ -16,10 +16,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Codes of sending failures that the specification does not number.

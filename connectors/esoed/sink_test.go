@@ -16,11 +16,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // sending is Столична община (A) sending through its sink to a test server that stands for

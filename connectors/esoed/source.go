@@ -19,9 +19,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Codes of the refusals that the specification lists without a number; journaled as the

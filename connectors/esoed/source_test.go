@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // receiving is the endpoint of Община Пловдив (B), which Столична община (A) sends to; C is

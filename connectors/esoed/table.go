@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // The status table keeps, in the store's route state, what the exchange needs to remember per

@@ -10,7 +10,7 @@ import (
 	"text/template"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of a file connector. Dir is shared; the source and the sink each read

@@ -21,12 +21,12 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/internal/testpki"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/sqlite"
 )
 
 // authServer runs one source with auth a behind a test server (HTTPS asking for client

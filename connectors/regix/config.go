@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of a regix connector.

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 func init() {

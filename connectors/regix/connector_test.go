@@ -19,11 +19,11 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/connectortest"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/regix/regixtest"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // journal is a store.Journal that keeps entries in memory.

@@ -16,8 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
-	sqlitestore "github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/store"
+	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
 
 // testDB is one database the tests run against.

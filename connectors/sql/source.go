@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/store"
 )
 
 // idSpace is the namespace of the ids of rows read.

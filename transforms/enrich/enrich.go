@@ -26,8 +26,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/transforms"
 )
 

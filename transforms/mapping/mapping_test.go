@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 

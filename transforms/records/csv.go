@@ -10,8 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/transforms/charset"
 )

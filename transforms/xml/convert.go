@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 

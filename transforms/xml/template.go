@@ -10,8 +10,8 @@ import (
 	"text/template"
 	"text/template/parse"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/internal/xmllimit"
 	"github.com/aiskao/aiskao/internal/xsd"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config configures the embedded transport.
