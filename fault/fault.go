@@ -20,10 +20,22 @@ func Permanent(err error) error {
 	return permanent{err}
 }
 
-// IsPermanent reports whether err, or an error it wraps, was marked permanent.
+// Classified is implemented by errors of libraries that know their own class without importing
+// this package (a protocol library's client, say): Permanent reports whether a retry cannot help.
+type Classified interface {
+	error
+	Permanent() bool
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked permanent, or is a Classified
+// error that says it is.
 func IsPermanent(err error) bool {
 	var p permanent
-	return errors.As(err, &p)
+	if errors.As(err, &p) {
+		return true
+	}
+	var c Classified
+	return errors.As(err, &c) && c.Permanent()
 }
 
 type retryable struct{ err error }

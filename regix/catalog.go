@@ -126,6 +126,10 @@ var (
 	catalogErr  error
 )
 
+// Registers returns the bundled registers' files (schemas, metadata and sample documents)
+// under the folder "registers", one folder per register.
+func Registers() fs.FS { return registersFS }
+
 // Catalog returns the catalogue of the bundled registers, loaded and
 // compiled on first use.
 func Catalog() (*Operations, error) {

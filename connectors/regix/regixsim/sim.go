@@ -1,9 +1,13 @@
-package regix
+// Package regixsim is a stand-in for RegiX: it answers the entry points V1 and V2 from the
+// registers' sample documents, so routes can be tried without the real RegiX
+// (`aiskao regix sim`).
+package regixsim
 
 import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"github.com/aiskao/aiskao/regix"
 	"io"
 	"io/fs"
 	"mime"
@@ -63,8 +67,8 @@ const invalidElement = "SimulatorInvalidElement"
 // that the call is in progress and CheckResult gives the result once the
 // delay has passed, as an asynchronous register does.
 type Simulator struct {
-	ops       *Operations
-	responses map[*Operation][]byte
+	ops       *regix.Operations
+	responses map[*regix.Operation][]byte
 	loadErr   error
 
 	mu      sync.Mutex
@@ -76,7 +80,7 @@ type Simulator struct {
 
 // simCall is an Execute call answered "not ready" in slow mode.
 type simCall struct {
-	op      *Operation
+	op      *regix.Operation
 	arg     []byte
 	code    string
 	readyAt time.Time
@@ -90,13 +94,13 @@ const maxSimCalls = 10000
 // operation, at any depth); nil means the catalogue's bundled samples.
 // Problems loading them are reported by every answer and by Err.
 func NewSimulator(responses fs.FS) *Simulator {
-	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*Operation][]byte{}, calls: map[string]*simCall{}}
-	s.ops, s.loadErr = Catalog()
+	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*regix.Operation][]byte{}, calls: map[string]*simCall{}}
+	s.ops, s.loadErr = regix.Catalog()
 	if s.loadErr != nil {
 		return s
 	}
 	if responses == nil {
-		responses, s.loadErr = fs.Sub(registersFS, "registers")
+		responses, s.loadErr = fs.Sub(regix.Registers(), "registers")
 		if s.loadErr != nil {
 			return s
 		}
@@ -119,7 +123,7 @@ func NewSimulator(responses fs.FS) *Simulator {
 		if _, dup := s.responses[op]; dup {
 			return fmt.Errorf("regix: simulator: %s: a second response document for %s", p, op.Code)
 		}
-		s.responses[op] = documentBody(doc)
+		s.responses[op] = regix.DocumentBody(doc)
 		return nil
 	})
 	if s.loadErr == nil && len(s.responses) == 0 {
@@ -234,12 +238,12 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	rp := reply{w: w, v1: mt == SOAP12ContentType}
+	rp := reply{w: w, v1: mt == regix.SOAP12ContentType}
 	if s.loadErr != nil {
 		rp.fault("s:Server", s.loadErr.Error())
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxDocument))
+	body, err := io.ReadAll(io.LimitReader(r.Body, regix.MaxDocument))
 	if err != nil {
 		rp.fault("s:Client", "reading the request: "+err.Error())
 		return
@@ -331,13 +335,13 @@ func (rp *reply) readV1(body []byte, ctAction string) (simCallRequest, error) {
 	m := req.Body.Method
 	action := strings.TrimSpace(req.Header.Action)
 	switch {
-	case req.XMLName != xml.Name{Space: SOAP12NS, Local: "Envelope"}:
+	case req.XMLName != xml.Name{Space: regix.SOAP12NS, Local: "Envelope"}:
 		return simCallRequest{}, fmt.Errorf("the V1 entry point takes a SOAP 1.2 envelope, not {%s}%s", req.XMLName.Space, req.XMLName.Local)
 	case action == "" || rp.messageID == "":
-		return simCallRequest{}, fmt.Errorf("the WS-Addressing headers Action and MessageID (%s) are required", WSANS)
+		return simCallRequest{}, fmt.Errorf("the WS-Addressing headers Action and MessageID (%s) are required", regix.WSANS)
 	case ctAction != "" && ctAction != action:
 		return simCallRequest{}, fmt.Errorf("the media type's action %q is not the WS-Addressing Action %q", ctAction, action)
-	case action != V1ActionPrefix+m.XMLName.Local || m.XMLName.Space != V1NS:
+	case action != regix.V1ActionPrefix+m.XMLName.Local || m.XMLName.Space != regix.V1NS:
 		return simCallRequest{}, fmt.Errorf("the action %q does not go with the body's {%s}%s", action, m.XMLName.Space, m.XMLName.Local)
 	}
 	d := simRequestData{Operation: m.Request.Operation, Argument: m.Request.Argument}
@@ -347,7 +351,7 @@ func (rp *reply) readV1(body []byte, ctAction string) (simCallRequest, error) {
 
 // answer writes the result of op as the current mode says (slow mode has
 // already waited).
-func (s *Simulator) answer(rp reply, method string, op *Operation, arg []byte) {
+func (s *Simulator) answer(rp reply, method string, op *regix.Operation, arg []byte) {
 	doc := s.responses[op]
 	mode, _ := s.Mode()
 	switch mode {
@@ -363,7 +367,7 @@ func (s *Simulator) answer(rp reply, method string, op *Operation, arg []byte) {
 	rp.result(method, arg, doc, "")
 }
 
-func (s *Simulator) startCall(op *Operation, arg []byte, delay time.Duration) (id, code string) {
+func (s *Simulator) startCall(op *regix.Operation, arg []byte, delay time.Duration) (id, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.calls) >= maxSimCalls {
@@ -422,21 +426,21 @@ type reply struct {
 
 func (rp reply) result(method string, arg, doc []byte, errText string) {
 	if !rp.v1 {
-		writeResult(rp.w, method, arg, doc, errText)
+		regix.WriteResult(rp.w, method, arg, doc, errText)
 		return
 	}
 	if method == "Execute" {
 		// ServiceExecuteResult: a refused call has no ServiceCallID to ask for; 0 stands in
 		// for the required one.
 		var b bytes.Buffer
-		b.WriteString(`<ExecuteResponse xmlns="` + V1NS + `"><ExecuteResult><ServiceCallID>0</ServiceCallID><HasError>true</HasError><Error>`)
+		b.WriteString(`<ExecuteResponse xmlns="` + regix.V1NS + `"><ExecuteResult><ServiceCallID>0</ServiceCallID><HasError>true</HasError><Error>`)
 		xml.EscapeText(&b, []byte(errText))
 		b.WriteString(`</Error></ExecuteResult></ExecuteResponse>`)
-		rp.writeV1(http.StatusOK, V1ActionPrefix+"ExecuteResponse", b.Bytes())
+		rp.writeV1(http.StatusOK, regix.V1ActionPrefix+"ExecuteResponse", b.Bytes())
 		return
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>true</IsReady>`, method, V1NS, method)
+	fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>true</IsReady>`, method, regix.V1NS, method)
 	if errText == "" {
 		fmt.Fprintf(&b, `<Data><Request>%s</Request><Response>%s</Response></Data>`, arg, doc)
 	}
@@ -449,30 +453,30 @@ func (rp reply) result(method string, arg, doc []byte, errText string) {
 		b.WriteString(`</Error>`)
 	}
 	fmt.Fprintf(&b, `</%sResult></%sResponse>`, method, method)
-	rp.writeV1(http.StatusOK, V1ActionPrefix+method+"Response", b.Bytes())
+	rp.writeV1(http.StatusOK, regix.V1ActionPrefix+method+"Response", b.Bytes())
 }
 
 // pending answers a call in progress: V1's Execute with its ServiceCallID,
 // V1's CheckResult with IsReady false.
 func (rp reply) pending(method, id, code string) {
 	if !rp.v1 {
-		writePending(rp.w, method, id, code)
+		regix.WritePending(rp.w, method, id, code)
 		return
 	}
 	var b bytes.Buffer
 	if method == "Execute" {
-		fmt.Fprintf(&b, `<ExecuteResponse xmlns="%s"><ExecuteResult><ServiceCallID>%s</ServiceCallID><HasError>false</HasError></ExecuteResult></ExecuteResponse>`, V1NS, id)
+		fmt.Fprintf(&b, `<ExecuteResponse xmlns="%s"><ExecuteResult><ServiceCallID>%s</ServiceCallID><HasError>false</HasError></ExecuteResult></ExecuteResponse>`, regix.V1NS, id)
 	} else {
-		fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>false</IsReady>%s<HasError>false</HasError></%sResult></%sResponse>`, method, V1NS, method, simV1Signature, method, method)
+		fmt.Fprintf(&b, `<%sResponse xmlns="%s"><%sResult><IsReady>false</IsReady>%s<HasError>false</HasError></%sResult></%sResponse>`, method, regix.V1NS, method, simV1Signature, method, method)
 	}
-	rp.writeV1(http.StatusOK, V1ActionPrefix+method+"Response", b.Bytes())
+	rp.writeV1(http.StatusOK, regix.V1ActionPrefix+method+"Response", b.Bytes())
 }
 
 // fault writes a SOAP fault; code is s:Client or s:Server, which V1 (SOAP
 // 1.2) calls s:Sender (HTTP 400) and s:Receiver (HTTP 500).
 func (rp reply) fault(code, text string) {
 	if !rp.v1 {
-		writeFault(rp.w, code, text)
+		regix.WriteFault(rp.w, code, text)
 		return
 	}
 	code12, status := "s:Receiver", http.StatusInternalServerError
@@ -483,7 +487,7 @@ func (rp reply) fault(code, text string) {
 	fmt.Fprintf(&b, `<s:Fault><s:Code><s:Value>%s</s:Value></s:Code><s:Reason><s:Text xml:lang="en">`, code12)
 	xml.EscapeText(&b, []byte(text))
 	b.WriteString(`</s:Text></s:Reason></s:Fault>`)
-	rp.writeV1(status, WSANS+"/fault", b.Bytes())
+	rp.writeV1(status, regix.WSANS+"/fault", b.Bytes())
 }
 
 // writeV1 writes a SOAP 1.2 envelope with the WS-Addressing Action and
@@ -491,7 +495,7 @@ func (rp reply) fault(code, text string) {
 func (rp reply) writeV1(status int, action string, el []byte) {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
-	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s" xmlns:a="%s"><s:Header><a:Action s:mustUnderstand="1">%s</a:Action>`, SOAP12NS, WSANS, action)
+	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s" xmlns:a="%s"><s:Header><a:Action s:mustUnderstand="1">%s</a:Action>`, regix.SOAP12NS, regix.WSANS, action)
 	if rp.messageID != "" {
 		b.WriteString(`<a:RelatesTo>`)
 		xml.EscapeText(&b, []byte(rp.messageID))
@@ -500,21 +504,9 @@ func (rp reply) writeV1(status int, action string, el []byte) {
 	b.WriteString(`</s:Header><s:Body>`)
 	b.Write(el)
 	b.WriteString(`</s:Body></s:Envelope>`)
-	rp.w.Header().Set("Content-Type", SOAP12ContentType+"; charset=utf-8")
+	rp.w.Header().Set("Content-Type", regix.SOAP12ContentType+"; charset=utf-8")
 	rp.w.WriteHeader(status)
 	rp.w.Write(b.Bytes())
-}
-
-// writePending writes V2 ServiceResultData of a call in progress.
-func writePending(w http.ResponseWriter, method, id, code string) {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s"><s:Body><%sResponse xmlns="%s"><%sResult>`, SOAPNS, method, EntryPointNS, method)
-	fmt.Fprintf(&b, `<IsReady>false</IsReady><HasError>false</HasError><ServiceCallID>%s</ServiceCallID><VerificationCode>`, id)
-	xml.EscapeText(&b, []byte(code))
-	fmt.Fprintf(&b, `</VerificationCode></%sResult></%sResponse></s:Body></s:Envelope>`, method, method)
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Write(b.Bytes())
 }
 
 func (s *Simulator) control(w http.ResponseWriter, r *http.Request) {
@@ -558,33 +550,9 @@ func invalidate(doc []byte) []byte {
 	}
 }
 
-// writeResult writes ServiceResultData: with errText, HasError and no data.
-func writeResult(w http.ResponseWriter, method string, arg, doc []byte, errText string) {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s"><s:Body><%sResponse xmlns="%s"><%sResult>`, SOAPNS, method, EntryPointNS, method)
-	fmt.Fprintf(&b, `<IsReady>true</IsReady>`)
-	if errText == "" {
-		fmt.Fprintf(&b, `<Data><Request>%s</Request><Response>%s</Response></Data>`, arg, doc)
-		b.WriteString(`<HasError>false</HasError>`)
-	} else {
-		b.WriteString(`<HasError>true</HasError><Error>`)
-		xml.EscapeText(&b, []byte(errText))
-		b.WriteString(`</Error>`)
-	}
-	fmt.Fprintf(&b, `</%sResult></%sResponse></s:Body></s:Envelope>`, method, method)
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Write(b.Bytes())
+// innerXML keeps an element's content as it came.
+type innerXML struct {
+	XML []byte `xml:",innerxml"`
 }
 
-// writeFault writes a SOAP 1.1 fault with status 500, as the protocol requires.
-func writeFault(w http.ResponseWriter, code, text string) {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	fmt.Fprintf(&b, `<s:Envelope xmlns:s="%s"><s:Body><s:Fault><faultcode>%s</faultcode><faultstring>`, SOAPNS, code)
-	xml.EscapeText(&b, []byte(text))
-	b.WriteString(`</faultstring></s:Fault></s:Body></s:Envelope>`)
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	w.Write(b.Bytes())
-}
+func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\ufeff")) }

@@ -1,4 +1,4 @@
-package regix
+package regixconn
 
 import (
 	"crypto/tls"
