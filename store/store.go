@@ -55,11 +55,7 @@ type Store interface {
 	// others; Mark returns when the mark is durable.
 	Mark(ctx context.Context, scope, key string, ttl time.Duration) error
 
-	// GetState returns the value of a route's state key, or ErrNotFound.
-	GetState(ctx context.Context, route, key string) ([]byte, error)
-	// PutState sets the value of a route's state key.
-	PutState(ctx context.Context, route, key string, value []byte) error
-
+	State
 	Journal
 	// ListJournal returns journal entries, newest first.
 	ListJournal(ctx context.Context, f JournalFilter) ([]JournalEntry, error)
@@ -68,6 +64,15 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
+}
+
+// State keeps small values per route and key that outlive a restart: a poller's cursor, a
+// connector's status table.
+type State interface {
+	// GetState returns the value of a route's state key, or ErrNotFound.
+	GetState(ctx context.Context, route, key string) ([]byte, error)
+	// PutState sets the value of a route's state key.
+	PutState(ctx context.Context, route, key string, value []byte) error
 }
 
 // JournalEntry is one record of the journal: an act the hub did for the administration that must be

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
@@ -64,7 +65,7 @@ type node struct {
 	trust  *esoed.Trust
 	reg    esoed.Registry
 	self   []esoed.Participant
-	table  *table
+	table  *docflow.Table
 	store  store.Store
 	log    *slog.Logger
 	now    func() time.Time
@@ -139,7 +140,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 		}}}
 		n.reg = esoed.NewCachedRegistry(&esoed.SOAPRegistry{URL: c.RegistryURL, Client: client}, c.RegistryCache.D(), nil)
 	}
-	n.table = &table{st: env.Store}
+	n.table = docflow.NewTable(env.Store)
 	return n, nil
 }
 
@@ -172,7 +173,7 @@ func (n *node) journal(ctx context.Context, e store.JournalEntry) {
 // isSelf reports whether p is one of the participants this connector acts for.
 func (n *node) isSelf(p esoed.Participant) *esoed.Participant {
 	for i := range n.self {
-		if sameParticipant(n.self[i], p) {
+		if docflow.SameParticipant(n.self[i], p) {
 			return &n.self[i]
 		}
 	}

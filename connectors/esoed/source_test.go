@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/spec"
@@ -250,7 +251,7 @@ func TestRegistration(t *testing.T) {
 				t.Errorf("metadata %s = %q, want %q", k, got, want)
 			}
 		}
-		if m.UUID != normGUID(first.Header.MessageGUID) {
+		if m.UUID != docflow.NormGUID(first.Header.MessageGUID) {
 			t.Errorf("id %s, want the MessageGUID", m.UUID)
 		}
 		e := lastJournal(t, r.ep.st, "esoed.received")

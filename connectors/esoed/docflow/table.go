@@ -1,4 +1,9 @@
-package esoedconn
+// Package docflow is the document-status flow of ЕСОЕД: the status table each participant
+// keeps of the documents it received and sent, and the transitions of the specification's
+// scenarios (ЗР registration, ПС status requests, ИС status responses, ИГ error notices) that
+// change it. The connector receives and sends the messages; this package decides what they
+// mean for the documents and what to answer.
+package docflow
 
 import (
 	"context"
@@ -13,25 +18,25 @@ import (
 	"github.com/aiskao/aiskao/store"
 )
 
-// The status table keeps, in the store's route state, what the exchange needs to remember per
+// Table is the status table. It keeps, in the store's route state, what the exchange needs to remember per
 // participant this connector acts for: the documents received (to answer status requests,
 // ПС.1–ПС.7, and to tell a document received twice, ЗР.1), the documents sent (their status at
 // the recipient, ИС.1–ИС.7) and the messages received and sent (П.9, И.15, ИГ.1). Its state
 // route is "esoed:" and the participant's GUID, so that every connector of one administration
 // on one store shares it.
-type table struct {
-	st store.Store
+type Table struct {
+	st store.State
 	mu sync.Mutex // serializes read-modify-write of records within the process
 }
 
 // Record states of a document sent that are not a DocumentStatusType of the specification.
 const (
-	outSent   = "sent"   // accepted by the recipient (an empty answer), no status known yet
-	outFailed = "failed" // the exchange failed and is not retried
+	OutSent   = "sent"   // accepted by the recipient (an empty answer), no status known yet
+	OutFailed = "failed" // the exchange failed and is not retried
 )
 
-// inDoc is a document received.
-type inDoc struct {
+// InDoc is a document received.
+type InDoc struct {
 	DocGUID     string      `json:"doc_guid"`
 	DocID       esoed.DocID `json:"doc_id"` // as the sender identified it
 	Kind        string      `json:"kind,omitempty"`
@@ -48,14 +53,14 @@ type inDoc struct {
 	Updated         time.Time    `json:"updated"`
 }
 
-// outDoc is a document sent.
-type outDoc struct {
+// OutDoc is a document sent.
+type OutDoc struct {
 	DocGUID       string      `json:"doc_guid"`
 	DocID         esoed.DocID `json:"doc_id"`
 	Recipient     string      `json:"recipient"`
 	RecipientGUID string      `json:"recipient_guid"`
 	MessageGUID   string      `json:"message_guid"`
-	// Status is outSent, outFailed or the DocumentStatusType the recipient last told.
+	// Status is OutSent, OutFailed or the DocumentStatusType the recipient last told.
 	Status          string       `json:"status"`
 	Remote          *esoed.DocID `json:"remote,omitempty"` // number or УРИ at the recipient
 	RejectionReason string       `json:"rejection_reason,omitempty"`
@@ -66,8 +71,8 @@ type outDoc struct {
 	Updated         time.Time    `json:"updated"`
 }
 
-// msgRec is a message received or sent.
-type msgRec struct {
+// MsgRec is a message received or sent.
+type MsgRec struct {
 	MessageGUID string    `json:"message_guid"`
 	Type        string    `json:"type"`
 	Direction   string    `json:"direction"` // "in" or "out"
@@ -77,18 +82,18 @@ type msgRec struct {
 	Time        time.Time `json:"time"`
 }
 
-func ns(self string) string { return "esoed:" + normGUID(self) }
+func ns(self string) string { return "esoed:" + NormGUID(self) }
 
-// normGUID returns a GUID lower case without braces, for keys and comparisons.
-func normGUID(g string) string { return strings.ToLower(strings.Trim(strings.TrimSpace(g), "{}")) }
+// NormGUID returns a GUID lower case without braces, for keys and comparisons.
+func NormGUID(g string) string { return strings.ToLower(strings.Trim(strings.TrimSpace(g), "{}")) }
 
-// sameParticipant compares two participants by GUID and ЕИК/БУЛСТАТ, as the specification
+// SameParticipant compares two participants by GUID and ЕИК/БУЛСТАТ, as the specification
 // requires.
-func sameParticipant(a, b esoed.Participant) bool {
-	return a.Identifier == b.Identifier && normGUID(a.GUID) != "" && normGUID(a.GUID) == normGUID(b.GUID)
+func SameParticipant(a, b esoed.Participant) bool {
+	return a.Identifier == b.Identifier && NormGUID(a.GUID) != "" && NormGUID(a.GUID) == NormGUID(b.GUID)
 }
 
-func (t *table) get(ctx context.Context, self, key string, v any) (bool, error) {
+func (t *Table) get(ctx context.Context, self, key string, v any) (bool, error) {
 	raw, err := t.st.GetState(ctx, ns(self), key)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
@@ -102,7 +107,7 @@ func (t *table) get(ctx context.Context, self, key string, v any) (bool, error) 
 	return true, nil
 }
 
-func (t *table) put(ctx context.Context, self, key string, v any) error {
+func (t *Table) put(ctx context.Context, self, key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("status table: %s: %w", key, err)
@@ -113,64 +118,70 @@ func (t *table) put(ctx context.Context, self, key string, v any) error {
 	return nil
 }
 
-func (t *table) in(ctx context.Context, self, doc string) (*inDoc, error) {
-	var d inDoc
-	ok, err := t.get(ctx, self, "in/"+normGUID(doc), &d)
+// In returns the record of document doc received by self, or nil.
+func (t *Table) In(ctx context.Context, self, doc string) (*InDoc, error) {
+	var d InDoc
+	ok, err := t.get(ctx, self, "in/"+NormGUID(doc), &d)
 	if !ok {
 		return nil, err
 	}
 	return &d, nil
 }
 
-func (t *table) out(ctx context.Context, self, doc string) (*outDoc, error) {
-	var d outDoc
-	ok, err := t.get(ctx, self, "out/"+normGUID(doc), &d)
+// Out returns the record of document doc sent by self, or nil.
+func (t *Table) Out(ctx context.Context, self, doc string) (*OutDoc, error) {
+	var d OutDoc
+	ok, err := t.get(ctx, self, "out/"+NormGUID(doc), &d)
 	if !ok {
 		return nil, err
 	}
 	return &d, nil
 }
 
-func (t *table) msg(ctx context.Context, self, guid string) (*msgRec, error) {
-	var m msgRec
-	ok, err := t.get(ctx, self, "msg/"+normGUID(guid), &m)
+// Msg returns the record of the message guid received or sent by self, or nil.
+func (t *Table) Msg(ctx context.Context, self, guid string) (*MsgRec, error) {
+	var m MsgRec
+	ok, err := t.get(ctx, self, "msg/"+NormGUID(guid), &m)
 	if !ok {
 		return nil, err
 	}
 	return &m, nil
 }
 
-func (t *table) putIn(ctx context.Context, self string, d *inDoc) error {
-	return t.put(ctx, self, "in/"+normGUID(d.DocGUID), d)
+// PutIn stores the record of a document received.
+func (t *Table) PutIn(ctx context.Context, self string, d *InDoc) error {
+	return t.put(ctx, self, "in/"+NormGUID(d.DocGUID), d)
 }
 
-func (t *table) putOut(ctx context.Context, self string, d *outDoc) error {
-	return t.put(ctx, self, "out/"+normGUID(d.DocGUID), d)
+// PutOut stores the record of a document sent.
+func (t *Table) PutOut(ctx context.Context, self string, d *OutDoc) error {
+	return t.put(ctx, self, "out/"+NormGUID(d.DocGUID), d)
 }
 
-func (t *table) putMsg(ctx context.Context, self string, m *msgRec) error {
-	return t.put(ctx, self, "msg/"+normGUID(m.MessageGUID), m)
+// PutMsg stores the record of a message received or sent.
+func (t *Table) PutMsg(ctx context.Context, self string, m *MsgRec) error {
+	return t.put(ctx, self, "msg/"+NormGUID(m.MessageGUID), m)
 }
 
-// updateIn applies f to the record of a document received, under the table's lock; it reports
+// UpdateIn applies f to the record of a document received, under the table's lock; it reports
 // false when there is none.
-func (t *table) updateIn(ctx context.Context, self, doc string, f func(*inDoc)) (bool, error) {
+func (t *Table) UpdateIn(ctx context.Context, self, doc string, f func(*InDoc)) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	d, err := t.in(ctx, self, doc)
+	d, err := t.In(ctx, self, doc)
 	if d == nil || err != nil {
 		return false, err
 	}
 	f(d)
-	return true, t.putIn(ctx, self, d)
+	return true, t.PutIn(ctx, self, d)
 }
 
-// updateOut applies f to the record of a document sent, creating it from init when absent (a
+// UpdateOut applies f to the record of a document sent, creating it from init when absent (a
 // nil init: not created).
-func (t *table) updateOut(ctx context.Context, self, doc string, init *outDoc, f func(*outDoc)) (bool, error) {
+func (t *Table) UpdateOut(ctx context.Context, self, doc string, init *OutDoc, f func(*OutDoc)) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	d, err := t.out(ctx, self, doc)
+	d, err := t.Out(ctx, self, doc)
 	if err != nil {
 		return false, err
 	}
@@ -181,13 +192,13 @@ func (t *table) updateOut(ctx context.Context, self, doc string, init *outDoc, f
 		d = init
 	}
 	f(d)
-	return true, t.putOut(ctx, self, d)
+	return true, t.PutOut(ctx, self, d)
 }
 
-// seen reports whether a message with the GUID was received or sent by any of selves.
-func (t *table) seen(ctx context.Context, selves []esoed.Participant, guid string) (bool, error) {
+// Seen reports whether a message with the GUID was received or sent by any of selves.
+func (t *Table) Seen(ctx context.Context, selves []esoed.Participant, guid string) (bool, error) {
 	for _, s := range selves {
-		m, err := t.msg(ctx, s.GUID, guid)
+		m, err := t.Msg(ctx, s.GUID, guid)
 		if err != nil {
 			return false, err
 		}
@@ -198,14 +209,14 @@ func (t *table) seen(ctx context.Context, selves []esoed.Participant, guid strin
 	return false, nil
 }
 
-// keyLocks serializes the work on one key (a MessageGUID) across requests.
-type keyLocks struct {
+// Locks serializes the work on one key (a MessageGUID) across requests.
+type Locks struct {
 	mu   sync.Mutex
 	held map[string]chan struct{}
 }
 
-// lock waits until key is free or ctx is done, and returns the unlock function.
-func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
+// Lock waits until key is free or ctx is done, and returns the unlock function.
+func (k *Locks) Lock(ctx context.Context, key string) (func(), error) {
 	for {
 		k.mu.Lock()
 		if k.held == nil {
@@ -231,3 +242,6 @@ func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
 		}
 	}
 }
+
+// NewTable returns the status table kept in st's route state.
+func NewTable(st store.State) *Table { return &Table{st: st} }
