@@ -6,7 +6,8 @@ import (
 )
 
 // Options returns the options a factory was given (a *T or a T, as the loader or Go code passes
-// them) with the defaults of their tags applied to zero fields, and checked by their Validate.
+// them) with the defaults of their tags applied to zero fields, and checked by Validate (their tags,
+// then their own Validate method).
 // Factories call it so that options built in Go behave like options loaded from a file, with
 // each default written once, in its tag.
 func Options[T any](cfg any) (T, error) {
@@ -24,10 +25,8 @@ func Options[T any](cfg any) (T, error) {
 	if err := FillDefaults(&c); err != nil {
 		return c, err
 	}
-	if v, ok := any(&c).(Validator); ok {
-		if err := v.Validate(); err != nil {
-			return c, err
-		}
+	if err := Validate(&c); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -13,8 +13,10 @@
 //
 // Tags: yaml (the key), doc (required: what the field does), default (applied before decoding),
 // example, enum (comma separated), required ("true"), min and max (numbers and list lengths).
-// After decoding, a struct implementing Validator is asked to check itself; FieldErrorf points an
-// error at one of its fields so that the position can be reported.
+// Configurations built in Go get the same checks from Check (Validate and Options call it), so a
+// Validate method checks only what the tags cannot say: one field depending on another. After
+// decoding, a struct implementing Validator is asked to check itself; FieldErrorf points an error
+// at one of its fields so that the position can be reported.
 package spec
 
 import (

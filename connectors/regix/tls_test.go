@@ -16,6 +16,7 @@ import (
 	"github.com/aiskao/aiskao/connectors/regix/regixsim"
 	"github.com/aiskao/aiskao/internal/testpki"
 	"github.com/aiskao/aiskao/regix"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func TestMutualTLS(t *testing.T) {
@@ -68,9 +69,9 @@ func TestMutualTLS(t *testing.T) {
 	}{
 		{TLS{CertFile: "client.crt"}, "key_file: set cert_file and key_file together"},
 		{TLS{KeyFile: "client.key"}, "cert_file: set cert_file and key_file together"},
-		{TLS{MinVersion: "1.0"}, `min_version: "1.0" is not one of`},
+		{TLS{MinVersion: "1.0"}, `min_version: must be one of 1.2, 1.3; got "1.0"`},
 	} {
-		if err := tt.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err := spec.Validate(&tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want %q", tt.cfg, err, tt.want)
 		}
 	}

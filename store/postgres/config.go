@@ -47,12 +47,6 @@ func (c *Config) Validate() error {
 	case len(c.Schema) >= 3 && c.Schema[:3] == "pg_":
 		errs = append(errs, spec.FieldErrorf("schema", "%q: names starting with pg_ are reserved by PostgreSQL", c.Schema))
 	}
-	if c.MaxConns < 1 {
-		errs = append(errs, spec.FieldErrorf("max_conns", "must be at least 1, got %d", c.MaxConns))
-	}
-	if c.MarkBatch < 1 {
-		errs = append(errs, spec.FieldErrorf("mark_batch", "must be at least 1, got %d", c.MarkBatch))
-	}
 	if c.SweepInterval.D() < minSweepInterval {
 		errs = append(errs, spec.FieldErrorf("sweep_interval", "must be at least %v, got %v", minSweepInterval, c.SweepInterval.D()))
 	}

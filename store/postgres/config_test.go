@@ -49,7 +49,7 @@ func TestConfigValidate(t *testing.T) {
 		{"postgresql scheme", func(c *Config) { c.URL = "postgresql://u:p@db.example:5433/hub?sslmode=require" }, "", ""},
 		{"unix socket", func(c *Config) { c.URL = "postgres:///hub?host=/run/postgresql" }, "", ""},
 		{"schema with digits", func(c *Config) { c.Schema = "hub_2" }, "", ""},
-		{"url empty", func(c *Config) { c.URL = "" }, "url", "is empty; " + want},
+		{"url empty", func(c *Config) { c.URL = "" }, "url", "is required"},
 		{"url other scheme", func(c *Config) { c.URL = "mysql://u:secret@db/hub" }, "url", `scheme "mysql" is not postgres or postgresql; ` + want},
 		{"url keyword form", func(c *Config) { c.URL = "host=db user=u" }, "url", `scheme "" is not postgres or postgresql; ` + want},
 		{"url without host", func(c *Config) { c.URL = "postgres:///hub" }, "url", "names no host; " + want},
@@ -59,8 +59,8 @@ func TestConfigValidate(t *testing.T) {
 		{"schema empty", func(c *Config) { c.Schema = "" }, "schema", `"" is not a plain schema name: use lower-case letters, digits and underscores, starting with a letter or an underscore, such as aiskao`},
 		{"schema too long", func(c *Config) { c.Schema = strings.Repeat("a", 64) }, "schema", `"` + strings.Repeat("a", 64) + `" is 64 bytes long; PostgreSQL names are at most 63`},
 		{"schema reserved", func(c *Config) { c.Schema = "pg_hub" }, "schema", `"pg_hub": names starting with pg_ are reserved by PostgreSQL`},
-		{"max_conns zero", func(c *Config) { c.MaxConns = 0 }, "max_conns", "must be at least 1, got 0"},
-		{"mark_batch zero", func(c *Config) { c.MarkBatch = 0 }, "mark_batch", "must be at least 1, got 0"},
+		{"max_conns negative", func(c *Config) { c.MaxConns = -1 }, "max_conns", "must be at least 1, got -1"},
+		{"mark_batch negative", func(c *Config) { c.MarkBatch = -1 }, "mark_batch", "must be at least 1, got -1"},
 		{"sweep too often", func(c *Config) { c.SweepInterval = spec.Duration(100 * time.Millisecond) }, "sweep_interval", "must be at least 1s, got 100ms"},
 		{"connect timeout too short", func(c *Config) { c.ConnectTimeout = spec.Duration(time.Millisecond) }, "connect_timeout", "must be at least 100ms, got 1ms"},
 	}
@@ -68,7 +68,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid
 			tc.edit(&c)
-			err := c.Validate()
+			err := spec.Validate(&c)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)
@@ -87,15 +87,16 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestConfigValidateReportsAll(t *testing.T) {
-	c := Config{URL: "x://", Schema: "X", MaxConns: 0, MarkBatch: 0}
+	c := Config{URL: "x://", Schema: "X", MaxConns: -1, MarkBatch: -1}
 	var fields []string
-	for _, err := range spec.Unjoin(c.Validate()) {
+	errs := append(spec.Unjoin(c.Validate()), spec.Unjoin(spec.Check(&c))...)
+	for _, err := range errs {
 		var fe *spec.FieldError
 		if errors.As(err, &fe) {
 			fields = append(fields, fe.Field)
 		}
 	}
-	want := []string{"url", "schema", "max_conns", "mark_batch", "sweep_interval", "connect_timeout"}
+	want := []string{"url", "schema", "sweep_interval", "connect_timeout", "max_conns", "mark_batch"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("Validate reported fields %v, want every bad one %v", fields, want)
 	}

@@ -32,9 +32,6 @@ func (c *Config) Validate() error {
 	if c.SweepInterval.D() < minSweepInterval {
 		errs = append(errs, spec.FieldErrorf("sweep_interval", "must be at least %v, got %v", minSweepInterval, c.SweepInterval.D()))
 	}
-	if c.MarkBatch < 1 {
-		errs = append(errs, spec.FieldErrorf("mark_batch", "must be at least 1, got %d", c.MarkBatch))
-	}
 	return errors.Join(errs...)
 }
 

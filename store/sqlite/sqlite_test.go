@@ -333,13 +333,13 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults", func(*Config) {}, "", ""},
 		{"folder", func(c *Config) { c.File = "data/" }, "file", `"data/" names a folder; give a file, such as data/aiskao.db`},
 		{"sweep too often", func(c *Config) { c.SweepInterval = spec.Duration(100 * time.Millisecond) }, "sweep_interval", "must be at least 1s, got 100ms"},
-		{"batch zero", func(c *Config) { c.MarkBatch = 0 }, "mark_batch", "must be at least 1, got 0"},
+		{"batch negative", func(c *Config) { c.MarkBatch = -1 }, "mark_batch", "must be at least 1, got -1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid
 			tc.edit(&c)
-			err := c.Validate()
+			err := spec.Validate(&c)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)

@@ -63,7 +63,7 @@ type step struct {
 
 func newStep(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*Options)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	if o.From != "" {

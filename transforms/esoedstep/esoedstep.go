@@ -87,7 +87,7 @@ type Step struct {
 // New makes the step from validated options.
 func New(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := *cfg.(*Options)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	s := &Step{opts: o, now: time.Now}

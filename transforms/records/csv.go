@@ -104,7 +104,7 @@ type csvStep struct {
 
 func newCSV(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*CSVOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	for i := range o.Fields {

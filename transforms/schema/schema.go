@@ -57,7 +57,7 @@ type Step struct {
 // New compiles the schema once; relative files are resolved against env.BaseDir.
 func New(cfg any, env transforms.Env) (transforms.Step, error) {
 	o := cfg.(*Options)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	base, err := filepath.Abs(env.BaseDir)

@@ -65,7 +65,7 @@ type splitStep struct {
 
 func newSplit(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*SplitOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	s := &splitStep{}

@@ -202,7 +202,7 @@ type templateStep struct {
 
 func newTemplate(cfg any, env transforms.Env) (transforms.Step, error) {
 	o := cfg.(*TemplateOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	name, text := "template", o.Template

@@ -104,7 +104,7 @@ func TestOptions(t *testing.T) {
 		{"nothing", Options{}, "set schema (a file) or builtin"},
 		{"both", Options{Schema: "schemas/order.xsd", Builtin: "esoed"}, "not both"},
 		{"catalog with builtin", Options{Builtin: "esoed", Catalog: map[string]string{"a": "b"}}, "catalog goes with schema"},
-		{"unknown builtin", Options{Builtin: "regix"}, `unknown builtin schema "regix"`},
+		{"unknown builtin", Options{Builtin: "regix"}, `builtin: must be one of esoed; got "regix"`},
 		{"missing file", Options{Schema: "schemas/none.xsd"}, "none.xsd"},
 		{"missing catalog file", Options{Schema: "schemas/order.xsd", Catalog: map[string]string{"urn:example:party": "party.xsd"}}, "party.xsd"},
 		{"import unresolved", Options{Schema: "schemas/order.xsd"}, "urn:example:party"},
