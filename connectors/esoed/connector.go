@@ -66,7 +66,7 @@ type node struct {
 	reg    esoed.Registry
 	self   []esoed.Participant
 	table  *docflow.Table
-	store  store.Store
+	jrnl   store.Journal
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -76,7 +76,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esoed %s %s: %w", kind, env.Name, err)
 	}
-	if env.Store == nil {
+	if env.State == nil || env.Journal == nil {
 		return nil, fmt.Errorf("esoed %s %s: the hub offers no store for the journal and the status table", kind, env.Name)
 	}
 	path := func(p string) string {
@@ -85,7 +85,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 		}
 		return filepath.Join(env.BaseDir, p)
 	}
-	n := &node{name: env.Name, cfg: c, self: c.participants(), store: env.Store, now: time.Now}
+	n := &node{name: env.Name, cfg: c, self: c.participants(), jrnl: env.Journal, now: time.Now}
 	n.log = slog.New(slog.DiscardHandler)
 	if env.Logger != nil {
 		n.log = env.Logger.With("connector", env.Name)
@@ -140,7 +140,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 		}}}
 		n.reg = esoed.NewCachedRegistry(&esoed.SOAPRegistry{URL: c.RegistryURL, Client: client}, c.RegistryCache.D(), nil)
 	}
-	n.table = docflow.NewTable(env.Store)
+	n.table = docflow.NewTable(env.State)
 	return n, nil
 }
 
@@ -165,7 +165,7 @@ func (n *node) receiveChecks(seen func(string) bool) *esoed.ReceiveChecks {
 
 // journal records an act; a journal that cannot be written is logged, never hidden.
 func (n *node) journal(ctx context.Context, e store.JournalEntry) {
-	if _, err := n.store.AppendJournal(context.WithoutCancel(ctx), e); err != nil {
+	if _, err := n.jrnl.AppendJournal(context.WithoutCancel(ctx), e); err != nil {
 		n.log.Error("journal entry not written", "kind", e.Kind, "subject", e.Subject, "result", e.Result, "error", err)
 	}
 }

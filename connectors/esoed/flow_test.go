@@ -48,7 +48,7 @@ func TestExchange(t *testing.T) {
 	for _, s := range []*side{a, b} {
 		cfg := w.config(s.adm, full)
 		cfg.Listen = ""
-		sk, err := newSink(cfg, connectors.Env{Name: "out", BaseDir: w.dir, Store: s.st})
+		sk, err := newSink(cfg, connectors.Env{Name: "out", BaseDir: w.dir, State: s.st, Journal: s.st})
 		if err != nil {
 			t.Fatal(err)
 		}

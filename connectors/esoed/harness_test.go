@@ -181,7 +181,7 @@ type endpoint struct {
 // startSource runs the endpoint of a on 127.0.0.1:0 until the test ends.
 func (w *world) startSource(t testing.TB, a *admin, cfg *Config, st store.Store) *endpoint {
 	t.Helper()
-	s, err := newSource(cfg, connectors.Env{Name: "esoed-" + a.id, BaseDir: w.dir, Store: st})
+	s, err := newSource(cfg, connectors.Env{Name: "esoed-" + a.id, BaseDir: w.dir, State: st, Journal: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func newSending(t *testing.T, wrongCert bool) *sending {
 	cfg.RetryFirst = spec.Duration(time.Second)
 	cfg.Retries = 3
 	s.st = newStore(t)
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: w.dir, Store: s.st})
+	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: w.dir, State: s.st, Journal: s.st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,8 +88,8 @@ func New(cfg any, env connectors.Env) (*Caller, error) {
 		log:     log.With("connector", env.Name),
 		name:    env.Name,
 	}
-	if env.Store != nil {
-		cl.journal = env.Store
+	if env.Journal != nil {
+		cl.journal = env.Journal
 	}
 	for name, o := range c.Operations {
 		op, _ := ops.Lookup(name) // Validate checked the names

@@ -54,16 +54,6 @@ func (j *journal) last(t *testing.T) store.JournalEntry {
 	return j.entries[len(j.entries)-1]
 }
 
-// journalStore is the part of store.Store the connector uses.
-type journalStore struct {
-	store.Store
-	*journal
-}
-
-func (s journalStore) AppendJournal(ctx context.Context, e store.JournalEntry) (string, error) {
-	return s.journal.AppendJournal(ctx, e)
-}
-
 type fixture struct {
 	sim     *regixsim.Simulator
 	calls   atomic.Int32 // requests that reached the simulator
@@ -91,7 +81,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	cfg.CallContext.ServiceType = "За административна услуга"
 	f.log = &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := New(&cfg, connectors.Env{Name: "registers", Store: journalStore{journal: f.journal}, Logger: logger})
+	c, err := New(&cfg, connectors.Env{Name: "registers", Journal: f.journal, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +449,7 @@ func TestEntryPointV1(t *testing.T) {
 		cfg.Operations = map[string]Operation{"PersonDataSearch": {Asynchronous: async}}
 		cfg.CallContext.ServiceType = "За административна услуга"
 		j := &journal{}
-		c, err := New(&cfg, connectors.Env{Name: "registers", Store: journalStore{journal: j}})
+		c, err := New(&cfg, connectors.Env{Name: "registers", Journal: j})
 		if err != nil {
 			t.Fatal(err)
 		}
