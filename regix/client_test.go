@@ -51,27 +51,6 @@ func sampleParams(t *testing.T) map[string]map[string]string {
 	return out
 }
 
-// field follows a path of keys and list indexes through parsed fields.
-func field(m map[string]any, path ...string) any {
-	var v any = m
-	for _, k := range path {
-		switch c := v.(type) {
-		case map[string]any:
-			v = c[k]
-		case []any:
-			var i int
-			fmt.Sscan(k, &i)
-			if i >= len(c) {
-				return nil
-			}
-			v = c[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
 func TestClientTransportErrors(t *testing.T) {
 	op, _ := catalogue(t).Lookup("PersonDataSearch")
 	p := map[string]string{"EGN": "8506258485"}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"github.com/aiskao/aiskao/internal/testpki"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/internal/testpki"
 	"github.com/aiskao/aiskao/regix/regixtest"
 )
 

@@ -7,6 +7,7 @@ package routes
 
 import (
 	"errors"
+
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/registry"

@@ -1,8 +1,6 @@
 package regixsim
 
 import (
-	"fmt"
-	"io/fs"
 	"testing"
 
 	"github.com/aiskao/aiskao/regix"
@@ -33,24 +31,6 @@ func catalogue(t testing.TB) *regix.Operations {
 	return ops
 }
 
-// samples returns the bundled sample documents whose names contain kind.
-func samples(t testing.TB, kind string) map[string][]byte {
-	t.Helper()
-	files, err := fs.Glob(regix.Registers(), "registers/*/*"+kind+"*.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := fs.ReadFile(regix.Registers(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f] = b
-	}
-	return out
-}
-
 // sampleParams returns, by operation code, the parameters of each bundled request sample.
 func sampleParams(t *testing.T) map[string]map[string]string {
 	t.Helper()
@@ -74,27 +54,6 @@ func sampleParams(t *testing.T) map[string]map[string]string {
 	return out
 }
 
-// field follows a path of keys and list indexes through parsed fields.
-func field(m map[string]any, path ...string) any {
-	var v any = m
-	for _, k := range path {
-		switch c := v.(type) {
-		case map[string]any:
-			v = c[k]
-		case []any:
-			var i int
-			fmt.Sscan(k, &i)
-			if i >= len(c) {
-				return nil
-			}
-			v = c[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
 // wsdlServer is the V1 server of the public WSDL, whose checks judge the simulator's answers.
 func wsdlServer(t *testing.T) *regixtest.V1Server {
 	t.Helper()
@@ -106,3 +65,10 @@ func wsdlServer(t *testing.T) *regixtest.V1Server {
 	}
 	return srv
 }
+
+// samples returns the bundled sample documents whose names contain kind.
+func samples(t testing.TB, kind string) map[string][]byte {
+	return regixtest.Samples(t, regix.Registers(), kind)
+}
+
+func field(m map[string]any, path ...string) any { return regixtest.Field(m, path...) }

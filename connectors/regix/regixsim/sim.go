@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"github.com/aiskao/aiskao/regix"
 	"io"
 	"io/fs"
 	"mime"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aiskao/aiskao/regix"
 )
 
 // Mode is how the simulator answers.
