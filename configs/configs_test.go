@@ -14,11 +14,11 @@ import (
 
 	_ "github.com/aiskao/aiskao/connectors/all"
 	"github.com/aiskao/aiskao/hub"
-	_ "github.com/aiskao/aiskao/hub/store/postgres"
-	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	_ "github.com/aiskao/aiskao/hub/transport/rabbitmq"
 	"github.com/aiskao/aiskao/routes"
+	_ "github.com/aiskao/aiskao/store/postgres"
+	_ "github.com/aiskao/aiskao/store/sqlite"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 

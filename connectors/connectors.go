@@ -13,8 +13,9 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/internal/registry"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Emit hands messages received by a source to the hub. It returns nil only once every message is
@@ -85,8 +86,13 @@ type Env struct {
 	// different CAs: each checks its own. Every connector on addr must ask for the same, or it
 	// gets an error.
 	ListenerTLS func(addr, certFile, keyFile string) error
-	// Store is the hub's store: route state, idempotency keys and the journal of accountable acts.
-	Store store.Store
+	// State is the hub's route state: values per route and key that outlive a restart (a
+	// poller's cursor, a status table). Nil when the connector is only checked.
+	State store.State
+	// Journal records accountable acts. Nil when the connector is only checked.
+	Journal store.Journal
+	// Tokens looks up the API tokens callers present; nil when the store keeps none.
+	Tokens apitoken.Lookup
 	// Check is set when the connector is built only to check the configuration (aiskao
 	// validate): it loads and checks what it would use, but creates nothing (no folders) and
 	// uses no store.

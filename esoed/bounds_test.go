@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/internal/xmllimit"
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 // nested returns a message whose Body holds depth elements nested in one another, the shape of

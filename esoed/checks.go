@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 // Outcome is how an exchange ends, in the terms of the specification ("Обработка на грешки").

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 const samples = "../testdata/esoed"

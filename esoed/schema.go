@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"sync"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 // schemaFiles holds the schemas of the СЕОС specification; see schemas/SOURCES.md.

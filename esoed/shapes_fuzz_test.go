@@ -8,7 +8,7 @@ import (
 
 	"github.com/aiskao/aiskao/internal/xmlgen"
 	"github.com/aiskao/aiskao/internal/xmllimit"
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 // FuzzShapes reads generated messages of every shape up to 20,000 deep, 64 wide and 400

@@ -13,10 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	_ "github.com/aiskao/aiskao/connectors/all"
-	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/internal/bareloop"
 	"github.com/aiskao/aiskao/routes"
+	_ "github.com/aiskao/aiskao/store/sqlite"
 	"github.com/aiskao/aiskao/transforms"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )

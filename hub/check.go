@@ -7,9 +7,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // buildRoutes builds every route's source, steps and sinks, and the callers its steps use: what

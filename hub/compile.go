@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -3,7 +3,7 @@ package hub
 import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 )
 
 // correlation makes sure every message carries a correlation id: a message that starts a flow is

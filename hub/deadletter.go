@@ -10,8 +10,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/store"
 )
 
 // deadLetter keeps a message that failed its last attempt, with the failing step, the error, the

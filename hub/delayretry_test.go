@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	_ "github.com/aiskao/aiskao/hub/transport/rabbitmq"
 )
 

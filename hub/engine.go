@@ -20,10 +20,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -155,9 +156,34 @@ func (e *Engine) connectorEnv(c routes.Connector) connectors.Env {
 		Logger:      e.log, // connectors name themselves in their log lines
 		Mux:         e.mux,
 		ListenerTLS: e.listenerTLS,
-		Store:       e.st,
+		State:       e.state(),
+		Journal:     e.journal(),
+		Tokens:      e.tokens(),
 		Check:       e.check,
 	}
+}
+
+// state, journal and tokens give connectors the parts of the store they use, or nil (never a
+// nil store inside an interface) when there is no store.
+func (e *Engine) state() store.State {
+	if e.st == nil {
+		return nil
+	}
+	return e.st
+}
+
+func (e *Engine) journal() store.Journal {
+	if e.st == nil {
+		return nil
+	}
+	return e.st
+}
+
+func (e *Engine) tokens() apitoken.Lookup {
+	if ts, ok := e.st.(apitoken.Lookup); ok {
+		return ts
+	}
+	return nil
 }
 
 // mux returns the shared multiplexer of the HTTP server on addr, made on first use.

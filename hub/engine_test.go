@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
 )

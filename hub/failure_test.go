@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/routes"
 )
 

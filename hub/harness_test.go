@@ -20,12 +20,12 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	_ "github.com/aiskao/aiskao/connectors/all"
-	"github.com/aiskao/aiskao/hub/store"
-	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/hub/transport"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
+	_ "github.com/aiskao/aiskao/store/sqlite"
 	"github.com/aiskao/aiskao/transforms"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )

@@ -6,8 +6,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/hub/transport"
 )
 

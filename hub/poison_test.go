@@ -16,7 +16,7 @@ import (
 	"github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/hub/transport/rabbitmq"
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // amqpURL returns the broker's address, or skips the test when no broker answers (fails with CI

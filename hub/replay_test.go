@@ -11,9 +11,9 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 )
 
 // configs is a load function for a supervisor whose result a test swaps.

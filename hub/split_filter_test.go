@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/routes"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Supervisor runs the engine of the current configuration and replaces it on reload. A new

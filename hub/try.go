@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/transforms"
 )

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/aiskao/aiskao/hub/fault"
 )
 
 // ErrNotReady reports a slow operation whose result did not come within the
@@ -41,7 +39,7 @@ func (c *Client) Execute(ctx context.Context, op *Operation, params map[string]s
 	deadline := time.Now().Add(limit)
 	for pending(res) {
 		if res.ServiceCallID == "" {
-			return res, fault.Permanent(fmt.Errorf("regix: %s: the result is not ready and the answer has no ServiceCallID to ask for it", op.Code))
+			return res, permanent(fmt.Errorf("regix: %s: the result is not ready and the answer has no ServiceCallID to ask for it", op.Code))
 		}
 		if time.Now().Add(interval).After(deadline) {
 			return res, fmt.Errorf("regix: %s: %w after %s (ServiceCallID %s)", op.Code, ErrNotReady, limit, res.ServiceCallID)
@@ -79,16 +77,16 @@ func (c *Client) CheckResult(ctx context.Context, op *Operation, serviceCallID, 
 
 func (c *Client) checkResult(ctx context.Context, op *Operation, serviceCallID, verificationCode string) (*Result, error) {
 	if strings.TrimSpace(serviceCallID) == "" {
-		return nil, fault.Permanent(fmt.Errorf("regix: %s: CheckResult needs a ServiceCallID", op.Code))
+		return nil, permanent(fmt.Errorf("regix: %s: CheckResult needs a ServiceCallID", op.Code))
 	}
 	if c.EntryPoint != V1 {
 		return c.roundTrip(ctx, op, "CheckResult", checkEnvelope(serviceCallID, verificationCode), "")
 	}
 	if !decimalRE.MatchString(strings.TrimSpace(serviceCallID)) {
-		return nil, fault.Permanent(fmt.Errorf("regix: %s: ServiceCallID %q is not a decimal number, as the V1 entry point's are", op.Code, serviceCallID))
+		return nil, permanent(fmt.Errorf("regix: %s: ServiceCallID %q is not a decimal number, as the V1 entry point's are", op.Code, serviceCallID))
 	}
 	id := newMessageID()
-	return c.roundTrip(ctx, op, "CheckResult", v1CheckEnvelope(c.Endpoint, id, strings.TrimSpace(serviceCallID)), id)
+	return c.roundTrip(ctx, op, "CheckResult", BuildV1CheckEnvelope(c.Endpoint, id, strings.TrimSpace(serviceCallID)), id)
 }
 
 // pending reports an answer that says the result is still being prepared:

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/aiskao/aiskao/hub/fault"
 )
 
 // Breaker is a circuit breaker for each register: after Failures
@@ -100,7 +98,7 @@ func (b *Breaker) Done(register string, err error) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		// The caller gave up; nothing was learnt about the register.
-	case err == nil || fault.IsPermanent(err):
+	case err == nil || IsPermanent(err):
 		c.failures, c.openUntil, c.last = 0, time.Time{}, ""
 	default:
 		c.failures++

@@ -23,7 +23,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 //go:embed registers
@@ -125,6 +125,10 @@ var (
 	catalog     *Operations
 	catalogErr  error
 )
+
+// Registers returns the bundled registers' files (schemas, metadata and sample documents)
+// under the folder "registers", one folder per register.
+func Registers() fs.FS { return registersFS }
 
 // Catalog returns the catalogue of the bundled registers, loaded and
 // compiled on first use.

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/aiskao/aiskao/hub/fault"
 )
 
 // Defaults of the Client's durations.
@@ -25,7 +23,7 @@ const (
 
 // Client calls the RegiX entry point, V2 or V1 (EntryPoint).
 //
-// Errors are classified for the engine's retry policy (hub/fault): what a
+// Errors are classified for the engine's retry policy (see PermanentError): what a
 // second try cannot change is marked permanent — a missing legal basis, a
 // request the schema refuses, a SOAP fault blamed on the request
 // (Client/Sender), an HTTP 4xx answer, an answer that is no SOAP envelope,
@@ -81,7 +79,7 @@ func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params m
 		return res, err
 	}
 	if !res.IsReady {
-		return res, fault.Permanent(fmt.Errorf("regix: %s: the result is not ready (ServiceCallID %s); call Execute for asynchronous operations", op.Code, res.ServiceCallID))
+		return res, permanent(fmt.Errorf("regix: %s: the result is not ready (ServiceCallID %s); call Execute for asynchronous operations", op.Code, res.ServiceCallID))
 	}
 	return res, op.complete(res)
 }
@@ -92,11 +90,11 @@ func (c *Client) ExecuteSynchronous(ctx context.Context, op *Operation, params m
 // envelope carries too (V1; empty for V2).
 func (c *Client) requestEnvelope(method string, op *Operation, params map[string]string, rd RequestData) ([]byte, string, error) {
 	if strings.TrimSpace(rd.CallContext.LawReason) == "" {
-		return nil, "", fault.Permanent(ErrNoLawReason)
+		return nil, "", permanent(ErrNoLawReason)
 	}
 	arg, err := op.BuildRequest(params)
 	if err != nil {
-		return nil, "", fault.Permanent(err)
+		return nil, "", permanent(err)
 	}
 	var env []byte
 	var id string
@@ -107,7 +105,7 @@ func (c *Client) requestEnvelope(method string, op *Operation, params map[string
 		env, err = buildEnvelope(method, op.Name, arg, rd)
 	}
 	if err != nil {
-		return nil, "", fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
+		return nil, "", permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
 	}
 	return env, id, nil
 }
@@ -134,15 +132,15 @@ func (c *Client) roundTrip(ctx context.Context, op *Operation, method string, en
 	case errors.As(err, &fe):
 		err = fmt.Errorf("regix: %s: HTTP %d: %w", op.Code, status, fe)
 		if fe.sender() {
-			return nil, fault.Permanent(err)
+			return nil, permanent(err)
 		}
 		return nil, err
 	case status >= 500:
 		return nil, fmt.Errorf("regix: %s: HTTP %d from %s", op.Code, status, c.Endpoint)
 	case status >= 400:
-		return nil, fault.Permanent(fmt.Errorf("regix: %s: HTTP %d from %s", op.Code, status, c.Endpoint))
+		return nil, permanent(fmt.Errorf("regix: %s: HTTP %d from %s", op.Code, status, c.Endpoint))
 	case err != nil:
-		return nil, fault.Permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
+		return nil, permanent(fmt.Errorf("regix: %s: %w", op.Code, err))
 	}
 	if res.HasError {
 		text := res.Error
@@ -158,11 +156,11 @@ func (c *Client) roundTrip(ctx context.Context, op *Operation, method string, en
 // it into res.Fields.
 func (op *Operation) complete(res *Result) error {
 	if len(res.Response) == 0 {
-		return fault.Permanent(fmt.Errorf("regix: %s: the answer has no response document (ServiceResultData/Data/Response is empty)", op.Code))
+		return permanent(fmt.Errorf("regix: %s: the answer has no response document (ServiceResultData/Data/Response is empty)", op.Code))
 	}
 	fields, err := op.ParseResponse(bytes.NewReader(res.Response))
 	if err != nil {
-		return fault.Permanent(err)
+		return permanent(err)
 	}
 	res.Fields = fields
 	return nil
@@ -179,7 +177,7 @@ func (c *Client) post(ctx context.Context, op *Operation, method string, env []b
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(env))
 	if err != nil {
-		return nil, 0, fault.Permanent(fmt.Errorf("regix: %s: endpoint %q: %w", op.Code, c.Endpoint, err))
+		return nil, 0, permanent(fmt.Errorf("regix: %s: endpoint %q: %w", op.Code, c.Endpoint, err))
 	}
 	if c.EntryPoint == V1 {
 		// SOAP 1.2 carries the action in the media type, not in SOAPAction.
@@ -202,7 +200,7 @@ func (c *Client) post(ctx context.Context, op *Operation, method string, env []b
 		return nil, 0, c.transportError(ctx, op, timeout, err)
 	}
 	if len(body) > 2*MaxDocument {
-		return nil, 0, fault.Permanent(fmt.Errorf("regix: %s: the answer of %s is larger than %d bytes", op.Code, c.Endpoint, 2*MaxDocument))
+		return nil, 0, permanent(fmt.Errorf("regix: %s: the answer of %s is larger than %d bytes", op.Code, c.Endpoint, 2*MaxDocument))
 	}
 	return body, resp.StatusCode, nil
 }

@@ -96,9 +96,9 @@ func BuildV1Envelope(method, to, messageID, operation string, argument []byte, r
 	}), nil
 }
 
-// v1CheckEnvelope builds the V1 CheckResult request: argument holds
+// BuildV1CheckEnvelope builds the V1 CheckResult request: argument holds
 // ServiceCallID alone (V1 has no VerificationCode).
-func v1CheckEnvelope(to, messageID, serviceCallID string) []byte {
+func BuildV1CheckEnvelope(to, messageID, serviceCallID string) []byte {
 	return v1Envelope("CheckResult", to, messageID, func(b *bytes.Buffer) {
 		b.WriteString(`<tem:argument>`)
 		elem(b, "ServiceCallID", serviceCallID, true)

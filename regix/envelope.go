@@ -104,7 +104,7 @@ func writeRequestData(b *bytes.Buffer, operation string, argument []byte, rd Req
 	cc := rd.CallContext
 	elem(b, "Operation", operation, true)
 	b.WriteString(`<tem:Argument>`)
-	b.Write(documentBody(argument))
+	b.Write(DocumentBody(argument))
 	b.WriteString(`</tem:Argument>`)
 	elem(b, "EIDToken", rd.EIDToken, false)
 	b.WriteString(`<tem:CallContext>`)
@@ -148,9 +148,9 @@ func elem(b *bytes.Buffer, name, value string, required bool) {
 	fmt.Fprintf(b, "</tem:%s>", name)
 }
 
-// documentBody strips the byte order mark and the XML declaration of a
+// DocumentBody strips the byte order mark and the XML declaration of a
 // document so that it can be embedded in another.
-func documentBody(doc []byte) []byte {
+func DocumentBody(doc []byte) []byte {
 	doc = bytes.TrimSpace(trimBOM(doc))
 	if bytes.HasPrefix(doc, []byte("<?xml")) {
 		if i := bytes.Index(doc, []byte("?>")); i >= 0 {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
+	"github.com/aiskao/aiskao/regix/regixtest"
 )
 
 func catalogue(t testing.TB) *Operations {
@@ -19,24 +19,6 @@ func catalogue(t testing.TB) *Operations {
 		t.Fatal(err)
 	}
 	return ops
-}
-
-// samples returns the bundled sample documents whose names contain kind.
-func samples(t testing.TB, kind string) map[string][]byte {
-	t.Helper()
-	files, err := fs.Glob(registersFS, "registers/*/*"+kind+"*.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := fs.ReadFile(registersFS, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f] = b
-	}
-	return out
 }
 
 func TestCatalog(t *testing.T) {
@@ -321,3 +303,10 @@ func FuzzParseResponse(f *testing.F) {
 		_, _ = Leaves(doc, 5)
 	})
 }
+
+// samples returns the bundled sample documents whose names contain kind.
+func samples(t testing.TB, kind string) map[string][]byte {
+	return regixtest.Samples(t, registersFS, kind)
+}
+
+func field(m map[string]any, path ...string) any { return regixtest.Field(m, path...) }

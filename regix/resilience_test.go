@@ -2,109 +2,12 @@ package regix
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"math/big"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aiskao/aiskao/hub/fault"
 )
-
-func TestExecuteSlowOperationPolls(t *testing.T) {
-	op, _ := catalogue(t).Lookup("PersonDataSearch")
-	p := map[string]string{"EGN": "8506258485"}
-	sim, c := simServer(t)
-	c.PollInterval = 20 * time.Millisecond
-
-	t.Run("ready after polling", func(t *testing.T) {
-		sim.SetMode(ModeSlow, 150*time.Millisecond)
-		defer sim.SetMode(ModeNormal, 0)
-		start := time.Now()
-		res, err := c.Execute(context.Background(), op, p, testCall)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(start); d < 150*time.Millisecond {
-			t.Errorf("Execute returned after %s, before the register was ready", d)
-		}
-		if got := field(res.Fields, "PersonNames", "FirstName"); got != "Ивелина" {
-			t.Errorf("FirstName = %v", got)
-		}
-	})
-	t.Run("not ready in time", func(t *testing.T) {
-		sim.SetMode(ModeSlow, time.Minute)
-		defer sim.SetMode(ModeNormal, 0)
-		short := *c
-		short.PollTimeout = 100 * time.Millisecond
-		_, err := short.Execute(context.Background(), op, p, testCall)
-		if !errors.Is(err, ErrNotReady) || fault.IsPermanent(err) || !strings.Contains(err.Error(), "ServiceCallID") {
-			t.Fatalf("err = %v, want a retryable ErrNotReady naming the ServiceCallID", err)
-		}
-	})
-	t.Run("register error after polling", func(t *testing.T) {
-		sim.SetMode(ModeSlow, 50*time.Millisecond)
-		res, err := c.roundTrip(context.Background(), op, "Execute", mustEnvelope(t, "Execute", op, p), "")
-		if err != nil || !pending(res) {
-			t.Fatalf("Execute: %+v, %v; want a call in progress", res, err)
-		}
-		sim.SetMode(ModeHasError, 0)
-		defer sim.SetMode(ModeNormal, 0)
-		time.Sleep(60 * time.Millisecond)
-		_, err = c.CheckResult(context.Background(), op, res.ServiceCallID, res.VerificationCode)
-		var re *RegisterError
-		if !errors.As(err, &re) || re.Text != SimErrorText {
-			t.Fatalf("CheckResult: err = %v, want the register's error", err)
-		}
-		// The result was handed out once; asking again is the caller's mistake.
-		_, err = c.CheckResult(context.Background(), op, res.ServiceCallID, res.VerificationCode)
-		var fe *FaultError
-		if !errors.As(err, &fe) || !fault.IsPermanent(err) {
-			t.Errorf("second CheckResult: err = %v, want a permanent SOAP fault", err)
-		}
-	})
-	t.Run("wrong verification code", func(t *testing.T) {
-		sim.SetMode(ModeSlow, time.Minute)
-		defer sim.SetMode(ModeNormal, 0)
-		res, err := c.roundTrip(context.Background(), op, "Execute", mustEnvelope(t, "Execute", op, p), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.CheckResult(context.Background(), op, res.ServiceCallID, "nope")
-		if err == nil || !strings.Contains(err.Error(), "wrong VerificationCode") {
-			t.Errorf("err = %v", err)
-		}
-	})
-	t.Run("normal mode answers at once", func(t *testing.T) {
-		res, err := c.Execute(context.Background(), op, p, testCall)
-		if err != nil || field(res.Fields, "PersonNames", "FirstName") != "Ивелина" {
-			t.Fatalf("%v, %v", res, err)
-		}
-	})
-	t.Run("no law reason", func(t *testing.T) {
-		rd := testCall
-		rd.CallContext.LawReason = " "
-		if _, err := c.Execute(context.Background(), op, p, rd); !errors.Is(err, ErrNoLawReason) || !fault.IsPermanent(err) {
-			t.Errorf("err = %v", err)
-		}
-	})
-}
 
 func mustEnvelope(t *testing.T, method string, op *Operation, p map[string]string) []byte {
 	t.Helper()
@@ -142,7 +45,7 @@ func TestBreaker(t *testing.T) {
 	}
 	err := call("grao-nbd", nil)
 	var oe *OpenError
-	if !errors.As(err, &oe) || fault.IsPermanent(err) {
+	if !errors.As(err, &oe) || IsPermanent(err) {
 		t.Fatalf("after 3 failures: %v, want a retryable OpenError", err)
 	}
 	for _, want := range []string{"grao-nbd", "3 consecutive failures", "next try in 30s", "no answer in time", "регистърът grao-nbd"} {
@@ -179,7 +82,7 @@ func TestBreaker(t *testing.T) {
 
 	// Permanent errors and cancellations do not count.
 	b2 := NewBreaker(1, time.Minute)
-	b2.Done("x", fault.Permanent(errors.New("bad request")))
+	b2.Done("x", permanent(errors.New("bad request")))
 	b2.Done("x", fmt.Errorf("stopped: %w", context.Canceled))
 	if err := b2.Allow("x"); err != nil {
 		t.Errorf("permanent and cancelled: %v", err)
@@ -242,121 +145,5 @@ func TestMaskPersonalNumbers(t *testing.T) {
 		if got := MaskPersonalNumbers(tt.in); got != tt.want {
 			t.Errorf("MaskPersonalNumbers(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-	}
-}
-
-// certs writes a CA, a server certificate for 127.0.0.1 and a client
-// certificate, all signed by the CA, as PEM files in dir.
-func certs(t *testing.T, dir string) (caPool *x509.CertPool, serverCert tls.Certificate) {
-	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	write := func(name, typ string, der []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	caKey := key()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	write("ca.crt", "CERTIFICATE", caDER)
-	caPool = x509.NewCertPool()
-	caPool.AddCert(ca)
-	issue := func(serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, *ecdsa.PrivateKey) {
-		k := key()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: fmt.Sprint("cert ", serial)},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		if ip {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, k
-	}
-	srvDER, srvKey := issue(2, x509.ExtKeyUsageServerAuth, true)
-	serverCert = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
-	cliDER, cliKey := issue(3, x509.ExtKeyUsageClientAuth, false)
-	write("client.crt", "CERTIFICATE", cliDER)
-	kb, err := x509.MarshalECPrivateKey(cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write("client.key", "EC PRIVATE KEY", kb)
-	return caPool, serverCert
-}
-
-func TestMutualTLS(t *testing.T) {
-	dir := t.TempDir()
-	pool, srvCert := certs(t, dir)
-	var seen atomic.Value
-	sim := NewSimulator(nil)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(r.TLS.PeerCertificates) > 0 {
-			seen.Store(r.TLS.PeerCertificates[0].Subject.CommonName)
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{srvCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
-	srv.StartTLS()
-	defer srv.Close()
-	op, _ := catalogue(t).Lookup("PersonDataSearch")
-	p := map[string]string{"EGN": "8506258485"}
-
-	good := &TLS{CertFile: "client.crt", KeyFile: "client.key", CAFile: filepath.Join(dir, "ca.crt"), MinVersion: "1.2"}
-	if err := good.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	hc, err := good.HTTPClient(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Client{Endpoint: srv.URL, HTTP: hc, Timeout: 5 * time.Second}
-	if _, err := c.ExecuteSynchronous(context.Background(), op, p, testCall); err != nil {
-		t.Fatalf("with the client certificate: %v", err)
-	}
-	if seen.Load() != "cert 3" {
-		t.Errorf("server saw client certificate %v", seen.Load())
-	}
-
-	noCert := &TLS{CAFile: "ca.crt"}
-	hc, err = noCert.HTTPClient(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.HTTP = hc
-	if _, err := c.ExecuteSynchronous(context.Background(), op, p, testCall); err == nil || fault.IsPermanent(err) {
-		t.Errorf("without a client certificate: err = %v, want a retryable transport error", err)
-	}
-
-	for _, tt := range []struct {
-		cfg  TLS
-		want string
-	}{
-		{TLS{CertFile: "client.crt"}, "key_file: set cert_file and key_file together"},
-		{TLS{KeyFile: "client.key"}, "cert_file: set cert_file and key_file together"},
-		{TLS{MinVersion: "1.0"}, `min_version: "1.0" is not one of`},
-	} {
-		if err := tt.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%+v: %v, want %q", tt.cfg, err, tt.want)
-		}
-	}
-	if _, err := (&TLS{CertFile: "none.crt", KeyFile: "none.key"}).Config(dir); err == nil || !strings.Contains(err.Error(), "none.crt") {
-		t.Errorf("missing files: %v", err)
-	}
-	if _, err := (&TLS{CAFile: "client.key"}).Config(dir); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
-		t.Errorf("CA file without certificates: %v", err)
 	}
 }

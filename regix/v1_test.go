@@ -8,11 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/internal/testpki"
 	"github.com/aiskao/aiskao/regix/regixtest"
 )
 
@@ -102,7 +103,7 @@ func TestV1ExecuteCheckResult(t *testing.T) {
 	if got := strings.Join(actions, " "); got != "ExecuteResponse CheckResultResponse CheckResultResponse CheckResultResponse" {
 		t.Errorf("calls: %s, want Execute and three CheckResult", got)
 	}
-	if _, err := c.CheckResult(context.Background(), op, "abc", ""); err == nil || !fault.IsPermanent(err) || !strings.Contains(err.Error(), "decimal") {
+	if _, err := c.CheckResult(context.Background(), op, "abc", ""); err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "decimal") {
 		t.Errorf("CheckResult with a ServiceCallID that is no decimal: %v, want a permanent error", err)
 	}
 }
@@ -182,12 +183,12 @@ func TestV1ServerRefuses(t *testing.T) {
 
 	v2 := *c
 	v2.EntryPoint = V2
-	if _, err := v2.ExecuteSynchronous(context.Background(), op, map[string]string{"EGN": "8506258485"}, testCall); err == nil || !fault.IsPermanent(err) || !strings.Contains(err.Error(), "HTTP 415") {
+	if _, err := v2.ExecuteSynchronous(context.Background(), op, map[string]string{"EGN": "8506258485"}, testCall); err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "HTTP 415") {
 		t.Errorf("a V2 client at the V1 entry point: %v, want a permanent HTTP 415 error", err)
 	}
 	_, err = c.CheckResult(context.Background(), op, "999", "")
 	var fe *FaultError
-	if !errors.As(err, &fe) || !fault.IsPermanent(err) || fe.Code != "s:Sender" || !strings.Contains(fe.String, "999") {
+	if !errors.As(err, &fe) || !IsPermanent(err) || fe.Code != "s:Sender" || !strings.Contains(fe.String, "999") {
 		t.Errorf("a Sender fault: %v (%+v), want a permanent FaultError with its subcode", err, fe)
 	}
 }
@@ -203,7 +204,7 @@ func TestV1Answers(t *testing.T) {
 	ok := func(action, relates, ns, method string) string {
 		return `<s:Envelope xmlns:s="` + SOAP12NS + `" xmlns:a="` + WSANS + `"><s:Header><a:Action s:mustUnderstand="1">` + action +
 			`</a:Action><a:RelatesTo>` + relates + `</a:RelatesTo></s:Header><s:Body><` + method + `Response xmlns="` + ns + `"><` + method +
-			`Result><IsReady>true</IsReady><Data><Request/><Response>` + string(documentBody(doc)) +
+			`Result><IsReady>true</IsReady><Data><Request/><Response>` + string(DocumentBody(doc)) +
 			`</Response></Data><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/><HasError>false</HasError></` + method + `Result></` + method + `Response></s:Body></s:Envelope>`
 	}
 	fault12 := func(code string) string {
@@ -252,103 +253,11 @@ func TestV1Answers(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || fault.IsPermanent(err) != tt.permanent {
-				t.Errorf("err = %v (permanent %v), want %q (permanent %v)", err, fault.IsPermanent(err), tt.want, tt.permanent)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || IsPermanent(err) != tt.permanent {
+				t.Errorf("err = %v (permanent %v), want %q (permanent %v)", err, IsPermanent(err), tt.want, tt.permanent)
 			}
 		})
 	}
-}
-
-// TestSimulatorV1: the simulator serves the V1 entry point beside V2 (by the media type), in
-// every mode.
-func TestSimulatorV1(t *testing.T) {
-	ops := catalogue(t)
-	sim, v2 := simServer(t)
-	c := *v2
-	c.EntryPoint, c.Endpoint = V1, v2.Endpoint+v1Path
-	c.PollInterval, c.PollTimeout = 10*time.Millisecond, 5*time.Second
-	params := sampleParams(t)
-	for _, op := range ops.All() {
-		res, err := c.ExecuteSynchronous(context.Background(), op, params[op.Code], testCall)
-		if err != nil || len(res.Fields) == 0 {
-			t.Errorf("%s: %+v, %v", op.Code, res, err)
-		}
-	}
-	op, _ := ops.Lookup("PersonDataSearch")
-	p := map[string]string{"EGN": "8506258485"}
-	res, err := c.Execute(context.Background(), op, p, testCall)
-	if err != nil || field(res.Fields, "PersonNames", "FirstName") != "Ивелина" || res.ServiceCallID == "" {
-		t.Fatalf("Execute: %+v, %v", res, err)
-	}
-	if _, err := v2.ExecuteSynchronous(context.Background(), op, p, testCall); err != nil {
-		t.Errorf("V2 beside V1: %v", err)
-	}
-
-	t.Run("slow", func(t *testing.T) {
-		sim.SetMode(ModeSlow, 50*time.Millisecond)
-		defer sim.SetMode(ModeNormal, 0)
-		res, err := c.Execute(context.Background(), op, p, testCall)
-		if err != nil || len(res.Fields) == 0 {
-			t.Fatalf("%+v, %v", res, err)
-		}
-	})
-	t.Run("has_error", func(t *testing.T) {
-		sim.SetMode(ModeHasError, 0)
-		defer sim.SetMode(ModeNormal, 0)
-		for _, call := range []func(context.Context, *Operation, map[string]string, RequestData) (*Result, error){c.ExecuteSynchronous, c.Execute} {
-			_, err := call(context.Background(), op, p, testCall)
-			var re *RegisterError
-			if !errors.As(err, &re) || !strings.Contains(err.Error(), SimErrorText) || fault.IsPermanent(err) {
-				t.Errorf("err = %v, want a retryable RegisterError", err)
-			}
-		}
-	})
-	t.Run("fault", func(t *testing.T) {
-		sim.SetMode(ModeFault, 0)
-		defer sim.SetMode(ModeNormal, 0)
-		_, err := c.ExecuteSynchronous(context.Background(), op, p, testCall)
-		var fe *FaultError
-		if !errors.As(err, &fe) || fe.Code != "s:Receiver" || fault.IsPermanent(err) {
-			t.Errorf("err = %v, want a retryable Receiver fault", err)
-		}
-	})
-	t.Run("invalid", func(t *testing.T) {
-		sim.SetMode(ModeInvalid, 0)
-		defer sim.SetMode(ModeNormal, 0)
-		_, err := c.ExecuteSynchronous(context.Background(), op, p, testCall)
-		if err == nil || !strings.Contains(err.Error(), invalidElement) || !fault.IsPermanent(err) {
-			t.Errorf("err = %v, want a permanent error naming %s", err, invalidElement)
-		}
-	})
-	t.Run("refused", func(t *testing.T) {
-		arg, _ := op.BuildRequest(p)
-		good, err := BuildV1Envelope("ExecuteSynchronous", c.Endpoint, "urn:uuid:1", op.Name, arg, testCall)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ct := SOAP12ContentType + `; charset=utf-8; action="` + V1ActionPrefix + `ExecuteSynchronous"`
-		for name, tt := range map[string]struct {
-			ct  string
-			env []byte
-		}{
-			"SOAP 1.1 envelope":   {ct, bytes.Replace(good, []byte(SOAP12NS), []byte(SOAPNS), 1)},
-			"action differs":      {strings.Replace(ct, "ExecuteSynchronous", "Execute", 1), good},
-			"no MessageID":        {ct, bytes.Replace(good, []byte("<a:MessageID>urn:uuid:1</a:MessageID>"), nil, 1)},
-			"V2 namespace inside": {ct, bytes.Replace(good, []byte(`xmlns:tem="`+V1NS+`"`), []byte(`xmlns:tem="`+EntryPointNS+`"`), 1)},
-		} {
-			req, _ := http.NewRequest(http.MethodPost, c.Endpoint, bytes.NewReader(tt.env))
-			req.Header.Set("Content-Type", tt.ct)
-			resp, err := c.HTTP.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte("s:Sender")) {
-				t.Errorf("%s: HTTP %d, want 400 and a Sender fault:\n%s", name, resp.StatusCode, body)
-			}
-		}
-	})
 }
 
 // TestV1MutualTLS: the V1 binding's policy asks for HTTPS with a client certificate
@@ -356,7 +265,7 @@ func TestSimulatorV1(t *testing.T) {
 // https address.
 func TestV1MutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	pool, srvCert := certs(t, dir)
+	pool, srvCert := testpki.MutualTLS(t, dir)
 	srv, err := regixtest.NewV1Server("testdata/wsdl.xml", func(string, []byte) ([]byte, string) {
 		return samples(t, "Response")["registers/grao-nbd/PersonDataSearchResponse.xml"], ""
 	}, 0)
@@ -367,10 +276,13 @@ func TestV1MutualTLS(t *testing.T) {
 	hs.TLS = &tls.Config{Certificates: []tls.Certificate{srvCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	hs.StartTLS()
 	defer hs.Close()
-	hc, err := (&TLS{CertFile: "client.crt", KeyFile: "client.key", CAFile: "ca.crt"}).HTTPClient(dir)
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc := &http.Client{Transport: tr}
 	op, _ := catalogue(t).Lookup("PersonDataSearch")
 	c := &Client{Endpoint: hs.URL + v1Path, HTTP: hc, EntryPoint: V1, Timeout: 5 * time.Second}
 	res, err := c.ExecuteSynchronous(context.Background(), op, map[string]string{"EGN": "8506258485"}, testCall)
@@ -379,102 +291,5 @@ func TestV1MutualTLS(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests reached the server, want 1", n)
-	}
-}
-
-// FuzzSimulatorV1 feeds the simulator V1 requests: whatever comes, it answers with a SOAP 1.2
-// envelope, and with a fault unless the request was a call it could read.
-func FuzzSimulatorV1(f *testing.F) {
-	sim := NewSimulator(nil)
-	if err := sim.Err(); err != nil {
-		f.Fatal(err)
-	}
-	ops := catalogue(f)
-	op, _ := ops.Lookup("PersonDataSearch")
-	arg, err := op.BuildRequest(map[string]string{"EGN": "8506258485"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, m := range []string{"ExecuteSynchronous", "Execute"} {
-		env, err := BuildV1Envelope(m, "http://sim"+v1Path, "urn:uuid:1", op.Name, arg, testCall)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(env, m)
-	}
-	f.Add(v1CheckEnvelope("http://sim"+v1Path, "urn:uuid:2", "1"), "CheckResult")
-	f.Add([]byte(`<s:Envelope xmlns:s="`+SOAP12NS+`"><s:Body/></s:Envelope>`), "")
-	f.Fuzz(func(t *testing.T, body []byte, action string) {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, v1Path, bytes.NewReader(body))
-		req.Header.Set("Content-Type", SOAP12ContentType+`; charset=utf-8; action="`+V1ActionPrefix+strings.ReplaceAll(action, `"`, "")+`"`)
-		sim.ServeHTTP(rec, req)
-		if _, a, err := parseAnswer(rec.Body.Bytes()); a != nil && a.envelope.Space != SOAP12NS {
-			t.Fatalf("HTTP %d, not a SOAP 1.2 answer (%v):\n%s", rec.Code, err, rec.Body.Bytes())
-		}
-		if !bytes.Contains(rec.Body.Bytes(), []byte(`<s:Envelope xmlns:s="`+SOAP12NS+`"`)) {
-			t.Fatalf("HTTP %d, not a SOAP 1.2 envelope:\n%s", rec.Code, rec.Body.Bytes())
-		}
-		if rec.Code != http.StatusOK && !bytes.Contains(rec.Body.Bytes(), []byte("<s:Fault>")) {
-			t.Fatalf("HTTP %d without a fault:\n%s", rec.Code, rec.Body.Bytes())
-		}
-	})
-}
-
-// TestSimulatorV1AnswersAsTheWSDL: what the simulator answers V1 calls, in each state of a call,
-// is what the public WSDL describes, judged by the WSDL server's checks.
-func TestSimulatorV1AnswersAsTheWSDL(t *testing.T) {
-	wsdl, _ := v1Server(t, 0)
-	sim := NewSimulator(nil)
-	if err := sim.Err(); err != nil {
-		t.Fatal(err)
-	}
-	op, _ := catalogue(t).Lookup("PersonDataSearch")
-	arg, err := op.BuildRequest(map[string]string{"EGN": "8506258485"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(method string, env []byte) []byte {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, v1Path, bytes.NewReader(env))
-		req.Header.Set("Content-Type", SOAP12ContentType+`; charset=utf-8; action="`+V1ActionPrefix+method+`"`)
-		sim.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("%s: HTTP %d\n%s", method, rec.Code, rec.Body.Bytes())
-		}
-		if err := wsdl.CheckAnswer(method, rec.Body.Bytes()); err != nil {
-			t.Errorf("%s: the answer is not as the WSDL describes: %v\n%s", method, err, rec.Body.Bytes())
-		}
-		return rec.Body.Bytes()
-	}
-	request := func(method string) []byte {
-		env, err := BuildV1Envelope(method, "http://example"+v1Path, "urn:uuid:1", op.Name, arg, testCall)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return env
-	}
-	call("ExecuteSynchronous", request("ExecuteSynchronous"))
-	sim.SetMode(ModeHasError, 0)
-	call("ExecuteSynchronous", request("ExecuteSynchronous"))
-	sim.SetMode(ModeSlow, time.Hour)
-	res, err := ParseResultData(call("Execute", request("Execute")))
-	if err != nil || res.ServiceCallID == "" {
-		t.Fatalf("Execute: %+v, %v", res, err)
-	}
-	if res, err := ParseResultData(call("CheckResult", v1CheckEnvelope("http://example"+v1Path, "urn:uuid:2", res.ServiceCallID))); err != nil || res.IsReady {
-		t.Errorf("CheckResult of a slow call: %+v, %v; want not ready", res, err)
-	}
-	sim.SetMode(ModeNormal, 0)
-	bad, err := BuildV1Envelope("Execute", "http://example"+v1Path, "urn:uuid:4", op.Name, bytes.Replace(arg, []byte("8506258485"), []byte("1"), 1), testCall)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := ParseResultData(call("Execute", bad)); err != nil || !res.HasError || !strings.Contains(res.Error, "EGN") {
-		t.Errorf("Execute with an invalid argument: %+v, %v; want HasError naming EGN", res, err)
-	}
-	res, _ = ParseResultData(call("Execute", request("Execute")))
-	if res, err := ParseResultData(call("CheckResult", v1CheckEnvelope("http://example"+v1Path, "urn:uuid:3", res.ServiceCallID))); err != nil || !res.IsReady || len(res.Response) == 0 {
-		t.Errorf("CheckResult: %+v, %v; want the result", res, err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // corpusDir is the bad-configuration corpus as seen from the repository root, where its tests

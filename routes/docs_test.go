@@ -8,10 +8,10 @@ import (
 	// The real types and steps, so that DefaultCatalog holds what the hub ships. Only tests import
 	// them: package routes itself never knows a concrete connector.
 	_ "github.com/aiskao/aiskao/connectors/all"
-	_ "github.com/aiskao/aiskao/hub/store/postgres"
-	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	_ "github.com/aiskao/aiskao/hub/transport/rabbitmq"
+	_ "github.com/aiskao/aiskao/store/postgres"
+	_ "github.com/aiskao/aiskao/store/sqlite"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 

@@ -14,10 +14,10 @@ import (
 
 	fileconn "github.com/aiskao/aiskao/connectors/file"
 	httpconn "github.com/aiskao/aiskao/connectors/http"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store/sqlite"
 	"github.com/aiskao/aiskao/transforms/schema"
 )
 

@@ -7,11 +7,12 @@ package routes
 
 import (
 	"errors"
+
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/registry"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/internal/registry"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Reference returns the Markdown reference of the configuration with the types and steps of cat:

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -5,9 +5,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/hub/transport"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/antchfx/xmlquery"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/internal/jsonenc"
 	"github.com/aiskao/aiskao/internal/xmllimit"
 	"github.com/aiskao/aiskao/internal/xmltree"
@@ -22,7 +22,7 @@ type Message struct {
 	// ID is the message's unique id. Messages made by a split step get "<parent id>.<n>", so that
 	// processing the same message again yields the same ids.
 	ID string
-	// Metadata is the envelope's metadata (names in hub/envelope) and fields steps put there.
+	// Metadata is the envelope's metadata (names in package envelope) and fields steps put there.
 	Metadata map[string]string
 
 	payload []byte

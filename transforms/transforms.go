@@ -10,8 +10,8 @@ import (
 	"log/slog"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/registry"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Step transforms one message in place: its payload, its metadata, or both. A step that decides a

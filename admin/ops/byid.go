@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // messageIDScan is how many of the newest dead letters are searched for a message id.

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Client calls the operations API of a running hub.

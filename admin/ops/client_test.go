@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // newClient serves a new fixture's Handler over HTTP and returns a Client for it.

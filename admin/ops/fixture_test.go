@@ -12,11 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/sqlite"
 )
 
 // brokenStore fails every dead-letter call with err, as a store with a broken disk would.

@@ -14,10 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/store"
 )
 
 // ErrUnknownRoute is returned by Backend.Replay, wrapped with the route's name, when the dead

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // The fixture's dead letters as GET /api/v1/dead-letters shows them (no payload).

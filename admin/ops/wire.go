@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/mask"
+	"github.com/aiskao/aiskao/store"
 )
 
 // deadLetterJSON is a dead letter as the API shows it. openapi.yaml describes the same shape

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/regix"
+	"github.com/aiskao/aiskao/connectors/regix/regixsim"
+	"github.com/aiskao/aiskao/store"
 )
 
 // startSim runs `aiskao regix sim` on a free port and returns its address.
@@ -42,7 +42,7 @@ func startSim(t *testing.T) string {
 		}
 	})
 	waitFor(t, "the simulator", 10*time.Second, func() bool {
-		resp, err := http.Get("http://" + addr + regix.SimControlPath)
+		resp, err := http.Get("http://" + addr + regixsim.SimControlPath)
 		if err != nil {
 			return false
 		}
@@ -52,9 +52,9 @@ func startSim(t *testing.T) string {
 	return addr
 }
 
-func setSimMode(t *testing.T, addr string, mode regix.Mode) {
+func setSimMode(t *testing.T, addr string, mode regixsim.Mode) {
 	t.Helper()
-	resp, err := http.Post("http://"+addr+regix.SimControlPath+"?mode="+string(mode), "", nil)
+	resp, err := http.Post("http://"+addr+regixsim.SimControlPath+"?mode="+string(mode), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestDemoEnrichesApplicationsFromTheRegisters(t *testing.T) {
 	checkEnrichedApplication(t, h, data, sample)
 
 	// The registers fail: retried, then a dead letter with the register's error text.
-	setSimMode(t, sim, regix.ModeHasError)
+	setSimMode(t, sim, regixsim.ModeHasError)
 	failing := bytes.Replace(sample, []byte(`"94-00-17"`), []byte(`"94-00-18"`), 1)
 	failedID := postApplication(t, h, failing)
 	var dls []store.DeadLetter
@@ -118,8 +118,8 @@ func TestDemoEnrichesApplicationsFromTheRegisters(t *testing.T) {
 	if d.MessageID != failedID || d.Step != "steps[2].enrich" || d.Attempts != 3 {
 		t.Errorf("dead letter: message %s, step %s, attempts %d; want %s, steps[2].enrich, 3", d.MessageID, d.Step, d.Attempts, failedID)
 	}
-	if !strings.Contains(d.Error, regix.SimErrorText) || !strings.Contains(d.Error, "PersonDataSearch") {
-		t.Errorf("dead letter's error lacks the register's text %q:\n%s", regix.SimErrorText, d.Error)
+	if !strings.Contains(d.Error, regixsim.SimErrorText) || !strings.Contains(d.Error, "PersonDataSearch") {
+		t.Errorf("dead letter's error lacks the register's text %q:\n%s", regixsim.SimErrorText, d.Error)
 	}
 	if _, err := os.Stat(filepath.Join(data, "out", "applications", failedID+".json")); err == nil {
 		t.Error("the failed application was written out")

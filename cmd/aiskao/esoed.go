@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 const esoedUsage = "Usage: aiskao esoed check [-ca FILE] [-intermediates FILE] [-revocation MODE] [-unsigned-ok] [-untrusted-ok] FILE\n       aiskao esoed peer [-config FILE] [-data DIR] [serve options]"

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges runs the demo hub (Столична община)

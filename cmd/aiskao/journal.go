@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 )
 
 // runJournal lists the journal of accountable acts through the operations API, or verifies its

@@ -14,9 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/hub/store/postgres"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/postgres"
+	"github.com/aiskao/aiskao/store/sqlite"
 )
 
 // TestJournalVerifyFindsAnEditedRow runs the demo until register calls are journaled, verifies

@@ -26,10 +26,10 @@ import (
 	"strings"
 
 	_ "github.com/aiskao/aiskao/connectors/all"
-	_ "github.com/aiskao/aiskao/hub/store/postgres"
-	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	_ "github.com/aiskao/aiskao/hub/transport/rabbitmq"
+	_ "github.com/aiskao/aiskao/store/postgres"
+	_ "github.com/aiskao/aiskao/store/sqlite"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 

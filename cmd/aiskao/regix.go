@@ -14,8 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aiskao/aiskao/connectors/regix/regixsim"
+	"github.com/aiskao/aiskao/internal/xsd"
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/xsd"
 )
 
 // regixKeyFields is how many leaf values of a response check shows.
@@ -43,7 +44,7 @@ func runRegixSim(args []string, stdout, stderr io.Writer) error {
 		"WS-Addressing, http://tempuri.org/), any other as V2 (RegiXEntryPointV2.svc), at any path.", stderr)
 	listen := fs.String("listen", regixSimAddr, "address to listen on (port 0 picks a free one)")
 	data := fs.String("data", "", "folder of response documents (default: the bundled samples of the catalogue)")
-	mode := fs.String("mode", string(regix.ModeNormal), "how to answer: normal, slow, has_error, invalid or fault; POST "+regix.SimControlPath+"?mode=… changes it while running")
+	mode := fs.String("mode", string(regixsim.ModeNormal), "how to answer: normal, slow, has_error, invalid or fault; POST "+regixsim.SimControlPath+"?mode=… changes it while running")
 	delay := fs.Duration("delay", 5*time.Second, "how long slow mode waits before answering (Execute: before CheckResult gives the result)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,18 +56,18 @@ func runRegixSim(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	m, err := regix.ParseMode(*mode)
+	m, err := regixsim.ParseMode(*mode)
 	if err != nil {
 		return err
 	}
-	var sim *regix.Simulator
+	var sim *regixsim.Simulator
 	if *data == "" {
-		sim = regix.NewSimulator(nil)
+		sim = regixsim.NewSimulator(nil)
 	} else {
 		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
 			return fmt.Errorf("regix sim: -data %s is not a readable folder", *data)
 		}
-		sim = regix.NewSimulator(os.DirFS(*data))
+		sim = regixsim.NewSimulator(os.DirFS(*data))
 	}
 	if err := sim.Err(); err != nil {
 		return err

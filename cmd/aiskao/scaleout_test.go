@@ -32,8 +32,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/internal/bareloop"
+	"github.com/aiskao/aiskao/store"
 )
 
 // restartServicesVar opts in to the tests that restart the shared broker and database.

@@ -28,7 +28,7 @@ import (
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // defaultConfig is the embedded demo, so that `go run ./cmd/aiskao serve` works from a clone.

@@ -9,10 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/store"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
 )
 
 const tokensUsage = `Usage: aiskao tokens create NAME -role ROLE | revoke NAME | list   [-config FILE|DIR] [-data DIR]

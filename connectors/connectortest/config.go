@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // ConfigCase describes an options struct for CheckConfig.
@@ -41,14 +41,7 @@ func CheckConfig(t *testing.T, c ConfigCase) {
 		checkDefault(t, f, defaulted.Elem().FieldByIndex(f.Index), c.Defaults != nil)
 	}
 
-	v, ok := defaulted.Interface().(spec.Validator)
-	if !ok {
-		if anyRequired(fields) {
-			t.Errorf("%s has required fields but no Validate method", typ.Elem())
-		}
-		return
-	}
-	err := v.Validate()
+	err := spec.Validate(defaulted.Interface())
 	if anyRequired(fields) && err == nil {
 		t.Errorf("Validate accepted the zero configuration although %s has required fields", typ.Elem())
 	}
@@ -67,7 +60,7 @@ func CheckConfig(t *testing.T, c ConfigCase) {
 		}
 	}
 	if c.Valid != nil {
-		if err := c.Valid.(spec.Validator).Validate(); err != nil {
+		if err := spec.Validate(c.Valid); err != nil {
 			t.Errorf("Validate rejected the valid example: %v", err)
 		}
 	}

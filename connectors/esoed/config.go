@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of an esoed connector: one administration (or a few served by one
@@ -55,15 +55,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) { errs = append(errs, spec.FieldErrorf(field, format, args...)) }
 
-	if len(c.Participants) == 0 {
-		add("participants", "list at least one participant: identifier and guid as in the registry")
-	}
 	seen := map[string]bool{}
 	for i, p := range c.Participants {
 		at := "participants[" + strconv.Itoa(i) + "]"
-		if p.Identifier == "" {
-			add(at+".identifier", "required: the ЕИК/БУЛСТАТ of the participant")
-		}
 		if !esoed.ValidGUID(p.GUID) {
 			add(at+".guid", "%q is not a GUID in braces such as {805fd26b-4b64-4823-a7b5-d40315c4b783}", p.GUID)
 		}
@@ -76,20 +70,6 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			add("listen", "%q is not an address such as 0.0.0.0:8443 or :8443", c.Listen)
 		}
-	}
-	if c.Cert == "" {
-		add("cert", "required: the PEM file of the transport certificate")
-	}
-	if c.Key == "" {
-		add("key", "required: the PEM file of the transport certificate's key")
-	}
-	if c.CA == "" {
-		add("ca", "required: the PEM file of the authorities that issue transport certificates; without it no certificate and no signature can be trusted")
-	}
-	switch esoed.RevocationMode(c.Revocation.Mode) {
-	case esoed.RevocationRequire, esoed.RevocationPrefer, esoed.RevocationOff:
-	default:
-		add("revocation.mode", "%q is not one of require, prefer, off", c.Revocation.Mode)
 	}
 	if c.Revocation.Timeout <= 0 {
 		add("revocation.timeout", "must be more than 0, such as 10s")

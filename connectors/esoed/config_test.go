@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -27,7 +27,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad listen", func(c *Config) { c.Listen = "8443" }, "listen:"},
 		{"no cert", func(c *Config) { c.Cert = "" }, "cert:"},
 		{"no key", func(c *Config) { c.Key = "" }, "key:"},
-		{"no ca", func(c *Config) { c.CA = "" }, "ca: required"},
+		{"no ca", func(c *Config) { c.CA = "" }, "ca: is required"},
 		{"revocation mode", func(c *Config) { c.Revocation.Mode = "sometimes" }, "revocation.mode"},
 		{"signing cert alone", func(c *Config) { c.SigningCert = "s.crt" }, "signing_cert:"},
 		{"no registry", func(c *Config) { c.RegistryFile = "" }, "registry_file:"},

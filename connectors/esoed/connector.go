@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 func init() {
@@ -64,8 +65,8 @@ type node struct {
 	trust  *esoed.Trust
 	reg    esoed.Registry
 	self   []esoed.Participant
-	table  *table
-	store  store.Store
+	table  *docflow.Table
+	jrnl   store.Journal
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -75,7 +76,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esoed %s %s: %w", kind, env.Name, err)
 	}
-	if env.Store == nil {
+	if env.State == nil || env.Journal == nil {
 		return nil, fmt.Errorf("esoed %s %s: the hub offers no store for the journal and the status table", kind, env.Name)
 	}
 	path := func(p string) string {
@@ -84,7 +85,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 		}
 		return filepath.Join(env.BaseDir, p)
 	}
-	n := &node{name: env.Name, cfg: c, self: c.participants(), store: env.Store, now: time.Now}
+	n := &node{name: env.Name, cfg: c, self: c.participants(), jrnl: env.Journal, now: time.Now}
 	n.log = slog.New(slog.DiscardHandler)
 	if env.Logger != nil {
 		n.log = env.Logger.With("connector", env.Name)
@@ -139,7 +140,7 @@ func newNode(kind string, cfg any, env connectors.Env) (*node, error) {
 		}}}
 		n.reg = esoed.NewCachedRegistry(&esoed.SOAPRegistry{URL: c.RegistryURL, Client: client}, c.RegistryCache.D(), nil)
 	}
-	n.table = &table{st: env.Store}
+	n.table = docflow.NewTable(env.State)
 	return n, nil
 }
 
@@ -164,7 +165,7 @@ func (n *node) receiveChecks(seen func(string) bool) *esoed.ReceiveChecks {
 
 // journal records an act; a journal that cannot be written is logged, never hidden.
 func (n *node) journal(ctx context.Context, e store.JournalEntry) {
-	if _, err := n.store.AppendJournal(context.WithoutCancel(ctx), e); err != nil {
+	if _, err := n.jrnl.AppendJournal(context.WithoutCancel(ctx), e); err != nil {
 		n.log.Error("journal entry not written", "kind", e.Kind, "subject", e.Subject, "result", e.Result, "error", err)
 	}
 }
@@ -172,7 +173,7 @@ func (n *node) journal(ctx context.Context, e store.JournalEntry) {
 // isSelf reports whether p is one of the participants this connector acts for.
 func (n *node) isSelf(p esoed.Participant) *esoed.Participant {
 	for i := range n.self {
-		if sameParticipant(n.self[i], p) {
+		if docflow.SameParticipant(n.self[i], p) {
 			return &n.self[i]
 		}
 	}

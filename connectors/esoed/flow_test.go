@@ -9,9 +9,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // side is one administration with its endpoint, its sink and its store.
@@ -47,7 +48,7 @@ func TestExchange(t *testing.T) {
 	for _, s := range []*side{a, b} {
 		cfg := w.config(s.adm, full)
 		cfg.Listen = ""
-		sk, err := newSink(cfg, connectors.Env{Name: "out", BaseDir: w.dir, Store: s.st})
+		sk, err := newSink(cfg, connectors.Env{Name: "out", BaseDir: w.dir, State: s.st, Journal: s.st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,9 +59,9 @@ func TestExchange(t *testing.T) {
 	doc := newGUID()
 	reg := registration(a.adm, b.adm, doc)
 
-	outStatus := func(t *testing.T, want string) *outDoc {
+	outStatus := func(t *testing.T, want string) *docflow.OutDoc {
 		t.Helper()
-		d, err := a.sink.table.out(ctx, a.adm.guid, doc)
+		d, err := a.sink.table.Out(ctx, a.adm.guid, doc)
 		if err != nil || d == nil || d.Status != want {
 			t.Fatalf("A's record of the document: %+v (%v), want status %s", d, err, want)
 		}
@@ -116,7 +117,7 @@ func TestExchange(t *testing.T) {
 		// A asks B; B answers from its status table.
 		t.Run(c.ps, func(t *testing.T) {
 			// A status of its own, so that the answer must come from B.
-			if _, err := a.sink.table.updateOut(ctx, a.adm.guid, doc, nil, func(d *outDoc) { d.Status = "unknown" }); err != nil {
+			if _, err := a.sink.table.UpdateOut(ctx, a.adm.guid, doc, nil, func(d *docflow.OutDoc) { d.Status = "unknown" }); err != nil {
 				t.Fatal(err)
 			}
 			a.send(t, statusRequest(a.adm, b.adm, doc))
@@ -141,7 +142,7 @@ func TestExchange(t *testing.T) {
 	t.Run("ИГ.2", func(t *testing.T) {
 		b.send(t, &esoed.Message{Header: esoed.Header{MessageDate: time.Now(), Sender: b.adm.participant(), Recipient: a.adm.participant(), MessageGUID: newGUID()},
 			Body: esoed.Body{Error: &esoed.ErrorNotice{MessageGUID: reg.Header.MessageGUID, Type: esoed.ErrorInternal, Description: "няма връзка с базата данни"}}})
-		d := outStatus(t, outFailed)
+		d := outStatus(t, docflow.OutFailed)
 		if d.Error == "" {
 			t.Errorf("record %+v", d)
 		}
@@ -152,7 +153,7 @@ func TestExchange(t *testing.T) {
 	t.Run("ИГ.3", func(t *testing.T) {
 		b.send(t, &esoed.Message{Header: esoed.Header{MessageDate: time.Now(), Sender: b.adm.participant(), Recipient: a.adm.participant(), MessageGUID: newGUID()},
 			Body: esoed.Body{Error: &esoed.ErrorNotice{MessageGUID: reg.Header.MessageGUID, Type: esoed.ErrorExternal, Description: "непознат вид документ"}}})
-		outStatus(t, outFailed)
+		outStatus(t, docflow.OutFailed)
 		if e := lastJournal(t, a.st, "esoed.received"); e.Detail["scenario"] != "ИГ.3" {
 			t.Errorf("A's journal %+v", e)
 		}

@@ -21,9 +21,9 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/internal/testpki"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/sqlite"
 )
 
 // admin is a participant of the test exchange with its transport certificate.
@@ -181,7 +181,7 @@ type endpoint struct {
 // startSource runs the endpoint of a on 127.0.0.1:0 until the test ends.
 func (w *world) startSource(t testing.TB, a *admin, cfg *Config, st store.Store) *endpoint {
 	t.Helper()
-	s, err := newSource(cfg, connectors.Env{Name: "esoed-" + a.id, BaseDir: w.dir, Store: st})
+	s, err := newSource(cfg, connectors.Env{Name: "esoed-" + a.id, BaseDir: w.dir, State: st, Journal: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // registryService answers EGovRegistry.wsdl's lookups for the participants it knows, over TLS
@@ -82,7 +82,7 @@ func TestSendingWithTheRegistryService(t *testing.T) {
 	cfg.Listen, cfg.RegistryFile, cfg.RegistryURL = "", "", reg.url
 	cfg.RegistryCache = spec.Duration(time.Hour)
 	cfg.RetryFirst, cfg.Retries = spec.Duration(time.Second), 3
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, Store: s.st})
+	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, State: s.st, Journal: s.st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestRegistryServiceWithARevokedCertificate(t *testing.T) {
 	cfg := s.w.config(s.a, "unused")
 	cfg.Listen, cfg.RegistryFile, cfg.RegistryURL = "", "", reg.url
 	cfg.RetryFirst, cfg.Retries = spec.Duration(time.Second), 3
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, Store: s.st})
+	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, State: s.st, Journal: s.st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Codes of sending failures that the specification does not number.
@@ -80,17 +81,17 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	// Recorded before the message leaves, so that an answer sent back at once on another
 	// connection finds it (ИС.1, ИГ.1).
 	now := s.now()
-	if err := s.table.putMsg(ctx, self, &msgRec{MessageGUID: sum.Header.MessageGUID, Type: sum.Header.MessageType, Direction: "out",
+	if err := s.table.PutMsg(ctx, self, &docflow.MsgRec{MessageGUID: sum.Header.MessageGUID, Type: sum.Header.MessageType, Direction: "out",
 		Peer: sum.Header.Recipient.Identifier, PeerGUID: sum.Header.Recipient.GUID, DocGUID: sum.DocGUID, Time: now}); err != nil {
 		return fmt.Errorf("esoed sink %s: %w", s.name, err)
 	}
 	if sum.Header.MessageType == esoed.TypeRegistrationRequest {
-		init := &outDoc{DocGUID: sum.DocGUID, DocID: docIDOf(sum), Recipient: sum.Header.Recipient.Identifier,
-			RecipientGUID: sum.Header.Recipient.GUID, MessageGUID: sum.Header.MessageGUID, Status: outSent}
-		if _, err := s.table.updateOut(ctx, self, sum.DocGUID, init, func(d *outDoc) {
+		init := &docflow.OutDoc{DocGUID: sum.DocGUID, DocID: docIDOf(sum), Recipient: sum.Header.Recipient.Identifier,
+			RecipientGUID: sum.Header.Recipient.GUID, MessageGUID: sum.Header.MessageGUID, Status: docflow.OutSent}
+		if _, err := s.table.UpdateOut(ctx, self, sum.DocGUID, init, func(d *docflow.OutDoc) {
 			d.MessageGUID, d.Attempts, d.Updated, d.Error, d.NextAttempt = sum.Header.MessageGUID, attempt, now, "", time.Time{}
-			if d.Status == outFailed {
-				d.Status = outSent // sent again by hand after a failure
+			if d.Status == docflow.OutFailed {
+				d.Status = docflow.OutSent // sent again by hand after a failure
 			}
 		}); err != nil {
 			return fmt.Errorf("esoed sink %s: %w", s.name, err)
@@ -104,7 +105,7 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		return s.failed(ctx, msg, sum, attempt, checks.SubmitFailed(err))
 	}
 	answerChecks := s.sendChecks(func(guid string) bool {
-		m, err := s.table.msg(ctx, self, guid)
+		m, err := s.table.Msg(ctx, self, guid)
 		return err == nil && m != nil
 	})
 	ans, err := answerChecks.Answer(ctx, answer, sum)
@@ -118,7 +119,7 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	}
 	if ans != nil {
 		detail["answer_guid"] = ans.Header.MessageGUID
-		if err := s.table.putMsg(ctx, self, &msgRec{MessageGUID: ans.Header.MessageGUID, Type: ans.Header.MessageType, Direction: "in",
+		if err := s.table.PutMsg(ctx, self, &docflow.MsgRec{MessageGUID: ans.Header.MessageGUID, Type: ans.Header.MessageType, Direction: "in",
 			Peer: ans.Header.Sender.Identifier, PeerGUID: ans.Header.Sender.GUID, DocGUID: ans.DocGUID, Time: s.now()}); err != nil {
 			return fmt.Errorf("esoed sink %s: %w", s.name, err)
 		}
@@ -131,10 +132,10 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		case am.Body.StatusResponse != nil:
 			sr := am.Body.StatusResponse
 			result = sr.Status
-			if _, err := s.table.updateOut(ctx, self, sr.DocID.GUID, nil, func(d *outDoc) { applyAnswer(d, sum.Header.MessageType, sr, s.now()) }); err != nil {
+			if _, err := s.table.UpdateOut(ctx, self, sr.DocID.GUID, nil, func(d *docflow.OutDoc) { docflow.ApplyAnswer(d, sum.Header.MessageType, sr, s.now()) }); err != nil {
 				return fmt.Errorf("esoed sink %s: %w", s.name, err)
 			}
-		case am.Body.Error != nil && normGUID(am.Body.Error.MessageGUID) != normGUID(sum.Header.MessageGUID):
+		case am.Body.Error != nil && docflow.NormGUID(am.Body.Error.MessageGUID) != docflow.NormGUID(sum.Header.MessageGUID):
 			// An error notice about another message (ИГ.1) does not fail this one: the
 			// recipient took the message, and what the notice is about is journaled.
 			en := am.Body.Error
@@ -162,35 +163,6 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	return nil
 }
 
-// applyAnswer records the status the synchronous answer to a message of type sent told. The
-// recipient may tell a change (registered, closed) on a connection of its own before the answer
-// to the registration request is read; its "awaiting registration" then comes late and must not
-// undo it. A registration request sent again is answered "already received" (ЗР.1) whatever
-// became of the document: a state recorded since (registered, stopped, closed, rejected) is
-// kept. The answer to a status request is the recipient's current word and always counts.
-func applyAnswer(d *outDoc, sent string, sr *esoed.StatusResponse, now time.Time) {
-	if sent == esoed.TypeRegistrationRequest {
-		switch {
-		case sr.Status == esoed.StatusWaitRegistration && d.Status != outSent && d.Status != outFailed && d.Status != "":
-			return
-		case sr.Status == esoed.StatusAlreadyReceived && settled(d.Status):
-			id := sr.DocID
-			d.Remote, d.Updated = &id, now
-			return
-		}
-	}
-	applyStatus(d, sr, now)
-}
-
-// settled reports whether a status is one the document reaches after it is received.
-func settled(status string) bool {
-	switch status {
-	case esoed.StatusRegistered, esoed.StatusStopped, esoed.StatusClosed, esoed.StatusRejected:
-		return true
-	}
-	return false
-}
-
 // recordOwnStatus keeps the status told in an outgoing status response in the record of the
 // document received.
 func (s *sink) recordOwnStatus(ctx context.Context, sum *esoed.Summary, raw []byte) error {
@@ -199,7 +171,7 @@ func (s *sink) recordOwnStatus(ctx context.Context, sum *esoed.Summary, raw []by
 		return err
 	}
 	sr := m.Body.StatusResponse
-	_, err = s.table.updateIn(ctx, sum.Header.Sender.GUID, sr.DocID.GUID, func(d *inDoc) {
+	_, err = s.table.UpdateIn(ctx, sum.Header.Sender.GUID, sr.DocID.GUID, func(d *docflow.InDoc) {
 		d.Status, d.Updated = sr.Status, s.now()
 		d.RejectionReason, d.ExpectCloseDate = "", time.Time{} // an earlier status's, not this one's
 		switch sr.Status {
@@ -245,10 +217,10 @@ func (s *sink) failed(ctx context.Context, msg *message.Message, sum *esoed.Summ
 		e.Actor, e.Subject, e.Dossier = sum.Header.Sender.Identifier, sum.Header.MessageType+" "+sum.Header.MessageGUID, sum.DocNumber
 		detail["recipient"] = sum.Header.Recipient.Identifier
 		if sum.Header.MessageType == esoed.TypeRegistrationRequest && sum.DocGUID != "" && esoed.ValidGUID(sum.Header.Sender.GUID) {
-			if _, terr := s.table.updateOut(ctx, sum.Header.Sender.GUID, sum.DocGUID, nil, func(d *outDoc) {
+			if _, terr := s.table.UpdateOut(ctx, sum.Header.Sender.GUID, sum.DocGUID, nil, func(d *docflow.OutDoc) {
 				d.Attempts, d.Error, d.NextAttempt, d.Updated = attempt, err.Error(), next, s.now()
 				if !retry {
-					d.Status = outFailed
+					d.Status = docflow.OutFailed
 				}
 			}); terr != nil {
 				s.log.Error("status of an outgoing document not recorded", "document", sum.DocGUID, "error", terr)
@@ -271,7 +243,7 @@ func (s *sink) failed(ctx context.Context, msg *message.Message, sum *esoed.Summ
 // certificate as the client certificate, and the recipient's server certificate checked
 // against the registry (И.7).
 func (s *sink) client(recipient *esoed.Entity) *http.Client {
-	key := normGUID(recipient.GUID) + "/" + recipient.CertificateSN
+	key := docflow.NormGUID(recipient.GUID) + "/" + recipient.CertificateSN
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.clients[key]; ok {

@@ -16,11 +16,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // sending is Столична община (A) sending through its sink to a test server that stands for
@@ -80,7 +81,7 @@ func newSending(t *testing.T, wrongCert bool) *sending {
 	cfg.RetryFirst = spec.Duration(time.Second)
 	cfg.Retries = 3
 	s.st = newStore(t)
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: w.dir, Store: s.st})
+	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: w.dir, State: s.st, Journal: s.st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,9 +141,9 @@ func (s *sending) failed(t *testing.T, err error, code string, permanent bool) s
 	return e
 }
 
-func (s *sending) outDoc(t *testing.T, doc string) *outDoc {
+func (s *sending) outDoc(t *testing.T, doc string) *docflow.OutDoc {
 	t.Helper()
-	d, err := s.sink.table.out(context.Background(), s.a.guid, doc)
+	d, err := s.sink.table.Out(context.Background(), s.a.guid, doc)
 	if err != nil || d == nil {
 		t.Fatalf("no record of document %s: %v", doc, err)
 	}
@@ -160,7 +161,7 @@ func TestSendingChecks(t *testing.T) {
 		if err := s.send(marshal(t, registration(a, b, doc), nil), 1); err != nil {
 			t.Fatal(err)
 		}
-		if d := s.outDoc(t, doc); d.Status != outSent || d.Attempts != 1 || d.Recipient != b.id {
+		if d := s.outDoc(t, doc); d.Status != docflow.OutSent || d.Attempts != 1 || d.Recipient != b.id {
 			t.Errorf("record %+v", d)
 		}
 		if e := lastJournal(t, s.st, "esoed.sent"); e.Result != "empty" || e.Actor != a.id || e.Route != "outgoing-documents" || e.Dossier != "СО-94-00-1234" {
@@ -222,7 +223,7 @@ func TestSendingChecks(t *testing.T) {
 				t.Errorf("attempt %d: next attempt %s, want %v later", attempt, e.Detail["next_attempt"], wait)
 			}
 		}
-		if d := s.outDoc(t, doc); d.Status != outSent || d.NextAttempt.IsZero() || !strings.Contains(d.Error, "база данни") {
+		if d := s.outDoc(t, doc); d.Status != docflow.OutSent || d.NextAttempt.IsZero() || !strings.Contains(d.Error, "база данни") {
 			t.Errorf("record %+v", d)
 		}
 		// retries is 3: the 4th attempt is the last.
@@ -230,7 +231,7 @@ func TestSendingChecks(t *testing.T) {
 		if !strings.Contains(e.Detail["exhausted"], "4") {
 			t.Errorf("journal %+v", e.Detail)
 		}
-		if d := s.outDoc(t, doc); d.Status != outFailed {
+		if d := s.outDoc(t, doc); d.Status != docflow.OutFailed {
 			t.Errorf("record %+v", d)
 		}
 	})
@@ -242,7 +243,7 @@ func TestSendingChecks(t *testing.T) {
 		s.reply = func(*esoed.Summary) (int, []byte) { return 200, answer([]byte("<Message><не-е-XML")) }
 		doc := newGUID()
 		s.failed(t, s.send(marshal(t, registration(a, b, doc), a.signer), 1), "И.9", true)
-		if d := s.outDoc(t, doc); d.Status != outFailed {
+		if d := s.outDoc(t, doc); d.Status != docflow.OutFailed {
 			t.Errorf("record %+v", d)
 		}
 	})
@@ -309,7 +310,7 @@ func TestSendingChecks(t *testing.T) {
 			if e.Detail["outcome"] != want.String() {
 				t.Errorf("%s: outcome %s, want %s", kind, e.Detail["outcome"], want)
 			}
-			if d := s.outDoc(t, doc); d.Status != outFailed {
+			if d := s.outDoc(t, doc); d.Status != docflow.OutFailed {
 				t.Errorf("record %+v", d)
 			}
 		}
@@ -332,39 +333,13 @@ func TestSendingServerCertificate(t *testing.T) {
 		if s.calls.Load() != 0 {
 			t.Error("the message reached a server that is not the recipient")
 		}
-		if d := s.outDoc(t, doc); d.Status != outSent || d.NextAttempt.IsZero() {
+		if d := s.outDoc(t, doc); d.Status != docflow.OutSent || d.NextAttempt.IsZero() {
 			t.Errorf("record %+v", d)
 		}
 		if e := lastJournal(t, s.st, "esoed.send_failed"); !strings.Contains(e.Detail["error"], "the registry names "+s.b.cert.Subject.String()+" serial "+s.b.cert.SerialNumber.Text(16)) {
 			t.Errorf("journal %+v", e.Detail)
 		}
 	})
-}
-
-// The recipient's status response on a connection of its own can overtake the synchronous
-// answer to the registration request: the late "awaiting registration" must not undo it.
-func TestLateAnswerDoesNotUndoAStatusChange(t *testing.T) {
-	now := time.Now()
-	for _, tc := range []struct{ before, sent, answer, want string }{
-		{outSent, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
-		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusRegistered},
-		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusWaitRegistration, esoed.StatusClosed},
-		// A registration request sent again is "already received" whatever became of it.
-		{esoed.StatusRegistered, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusRegistered},
-		{esoed.StatusClosed, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusClosed},
-		{esoed.StatusRejected, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusRejected},
-		{esoed.StatusWaitRegistration, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
-		{outSent, esoed.TypeRegistrationRequest, esoed.StatusAlreadyReceived, esoed.StatusAlreadyReceived},
-		{outSent, esoed.TypeRegistrationRequest, esoed.StatusRejected, esoed.StatusRejected},
-		// A status request's answer is the recipient's current word.
-		{esoed.StatusRegistered, esoed.TypeStatusRequest, esoed.StatusWaitRegistration, esoed.StatusWaitRegistration},
-	} {
-		d := &outDoc{Status: tc.before}
-		applyAnswer(d, tc.sent, &esoed.StatusResponse{DocID: esoed.DocID{GUID: newGUID()}, Status: tc.answer}, now)
-		if d.Status != tc.want {
-			t.Errorf("%s, then the answer %s to %s: %s, want %s", tc.before, tc.answer, tc.sent, d.Status, tc.want)
-		}
-	}
 }
 
 // TestSendingToARevokedServer is finding 12's outgoing half: the recipient's server certificate

@@ -19,9 +19,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Codes of the refusals that the specification lists without a number; journaled as the
@@ -37,7 +38,7 @@ const shutdownWait = 30 * time.Second
 
 type source struct {
 	*node
-	locks keyLocks
+	locks docflow.Locks
 
 	mu   sync.Mutex
 	emit connectors.Emit
@@ -161,7 +162,7 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var seenErr error
 	checks := s.receiveChecks(func(guid string) bool {
-		seen, err := s.table.seen(ctx, s.self, guid)
+		seen, err := s.table.Seen(ctx, s.self, guid)
 		seenErr = errors.Join(seenErr, err)
 		return seen
 	})
@@ -207,13 +208,13 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, x, err)
 		return
 	}
-	unlock, err := s.locks.lock(ctx, normGUID(x.sum.Header.MessageGUID))
+	unlock, err := s.locks.Lock(ctx, docflow.NormGUID(x.sum.Header.MessageGUID))
 	if err != nil {
 		return
 	}
 	defer unlock()
 	// A second copy sent at the same time passed П.9 while the first was processed.
-	if seen, err := s.table.seen(ctx, s.self, x.sum.Header.MessageGUID); err != nil || seen {
+	if seen, err := s.table.Seen(ctx, s.self, x.sum.Header.MessageGUID); err != nil || seen {
 		if err != nil {
 			s.fail(w, r, x, err)
 			return
@@ -258,16 +259,23 @@ func (s *source) process(w http.ResponseWriter, r *http.Request, x *exchange, ra
 		return
 	}
 	var res result
+	handOn := func(docGUID, docNumber string) (err error) {
+		res.emitted, err = s.handOn(ctx, x, m, raw, docGUID, docNumber)
+		return err
+	}
+	flow := &docflow.Flow{Table: s.table, Locks: &s.locks, Now: s.now}
+	var out docflow.Outcome
 	switch {
 	case m.Body.RegistrationRequest != nil:
-		res, err = s.registration(ctx, self, x, m, raw)
+		out, err = flow.Registration(ctx, self.GUID, m, handOn)
 	case m.Body.StatusRequest != nil:
-		res, err = s.statusRequest(ctx, self, x, m)
+		out, err = flow.StatusRequest(ctx, self.GUID, m)
 	case m.Body.StatusResponse != nil:
-		res, err = s.statusResponse(ctx, self, x, m, raw)
+		out, err = flow.StatusResponse(ctx, self.GUID, m, handOn)
 	case m.Body.Error != nil:
-		res, err = s.errorNotice(ctx, self, x, m, raw)
+		out, err = flow.ErrorNotice(ctx, self.GUID, m, handOn)
 	}
+	res.scenario, res.answer, res.docGUID = out.Scenario, out.Answer, out.DocGUID
 	if err != nil {
 		s.fail(w, r, x, err)
 		return
@@ -296,10 +304,10 @@ func (s *source) process(w http.ResponseWriter, r *http.Request, x *exchange, ra
 	}
 	// The message counts as received (П.9) only now that it is stored and answered.
 	now := s.now()
-	err = s.table.putMsg(ctx, self.GUID, &msgRec{MessageGUID: x.sum.Header.MessageGUID, Type: x.sum.Header.MessageType, Direction: "in",
+	err = s.table.PutMsg(ctx, self.GUID, &docflow.MsgRec{MessageGUID: x.sum.Header.MessageGUID, Type: x.sum.Header.MessageType, Direction: "in",
 		Peer: x.sum.Header.Sender.Identifier, PeerGUID: x.sum.Header.Sender.GUID, DocGUID: res.docGUID, Time: now})
 	if err == nil && answerGUID != "" {
-		err = s.table.putMsg(ctx, self.GUID, &msgRec{MessageGUID: answerGUID, Type: res.answer.Type(), Direction: "out",
+		err = s.table.PutMsg(ctx, self.GUID, &docflow.MsgRec{MessageGUID: answerGUID, Type: res.answer.Type(), Direction: "out",
 			Peer: x.sum.Header.Sender.Identifier, PeerGUID: x.sum.Header.Sender.GUID, DocGUID: res.docGUID, Time: now})
 	}
 	if err != nil {
@@ -354,7 +362,7 @@ func (s *source) handOn(ctx context.Context, x *exchange, m *esoed.Message, raw 
 	s.mu.Unlock()
 	// The id follows from the MessageGUID, so that a message stored but not answered (a crash
 	// between the two) and sent again is the same hub message.
-	id := normGUID(m.Header.MessageGUID)
+	id := docflow.NormGUID(m.Header.MessageGUID)
 	if _, err := uuid.Parse(id); err != nil {
 		id = envelope.NewID()
 	}
@@ -384,186 +392,6 @@ func (s *source) handOn(ctx context.Context, x *exchange, m *esoed.Message, raw 
 		return nil, fmt.Errorf("message not stored: %w", err)
 	}
 	return msg, nil
-}
-
-// registration handles a DocumentRegistrationRequest (ЗР.1, ЗР.2): a document received before
-// is answered with its status; a new one goes to the routes (the dossier core registers it
-// later and tells the sender with a status response) and is answered as awaiting registration.
-func (s *source) registration(ctx context.Context, self *esoed.Participant, x *exchange, m *esoed.Message, raw []byte) (result, error) {
-	doc := m.Body.RegistrationRequest.Document
-	res := result{docGUID: doc.ID.GUID}
-	// Two messages with one document at the same time: the second must find the first's record.
-	unlock, err := s.locks.lock(ctx, "doc/"+normGUID(doc.ID.GUID))
-	if err != nil {
-		return res, err
-	}
-	defer unlock()
-	rec, err := s.table.in(ctx, self.GUID, doc.ID.GUID)
-	if err != nil {
-		return res, err
-	}
-	if rec != nil {
-		res.scenario = "ЗР.1"
-		id := rec.DocID
-		if rec.Registered != nil {
-			id = *rec.Registered
-		}
-		id.GUID = doc.ID.GUID
-		res.answer.StatusResponse = &esoed.StatusResponse{DocID: id, Status: esoed.StatusAlreadyReceived}
-		return res, nil
-	}
-	res.emitted, err = s.handOn(ctx, x, m, raw, doc.ID.GUID, docNumber(doc.ID))
-	if err != nil {
-		return res, err
-	}
-	now := s.now()
-	err = s.table.putIn(ctx, self.GUID, &inDoc{DocGUID: doc.ID.GUID, DocID: doc.ID, Kind: doc.Kind, Sender: m.Header.Sender.Identifier,
-		SenderGUID: m.Header.Sender.GUID, MessageGUID: m.Header.MessageGUID, Received: now, Status: esoed.StatusWaitRegistration, Updated: now})
-	if err != nil {
-		return res, err
-	}
-	res.scenario = "ЗР.2"
-	res.answer.StatusResponse = &esoed.StatusResponse{DocID: doc.ID, Status: esoed.StatusWaitRegistration}
-	return res, nil
-}
-
-// statusRequest answers a DocumentStatusRequest from the status table (ПС.1–ПС.7).
-func (s *source) statusRequest(ctx context.Context, self *esoed.Participant, x *exchange, m *esoed.Message) (result, error) {
-	asked := m.Body.StatusRequest.DocID
-	res := result{docGUID: asked.GUID}
-	rec, err := s.table.in(ctx, self.GUID, asked.GUID)
-	if err != nil {
-		return res, err
-	}
-	if rec != nil && normGUID(rec.SenderGUID) != normGUID(m.Header.Sender.GUID) {
-		rec = nil // a document another participant sent is none of this one's business
-	}
-	resp := &esoed.StatusResponse{DocID: asked}
-	registered := func() {
-		if rec.Registered != nil {
-			resp.DocID = *rec.Registered
-			resp.DocID.GUID = asked.GUID
-		}
-	}
-	switch {
-	case rec == nil:
-		res.scenario, resp.Status = "ПС.1", esoed.StatusNotFound
-	case rec.Status == esoed.StatusAlreadyReceived:
-		res.scenario, resp.Status = "ПС.2", rec.Status
-		registered()
-	case rec.Status == esoed.StatusRejected:
-		res.scenario, resp.Status, resp.RejectionReason = "ПС.3", rec.Status, rec.RejectionReason
-	case rec.Status == esoed.StatusRegistered:
-		res.scenario, resp.Status, resp.ExpectCloseDate = "ПС.5", rec.Status, rec.ExpectCloseDate
-		registered()
-	case rec.Status == esoed.StatusStopped:
-		res.scenario, resp.Status = "ПС.6", rec.Status
-		registered()
-	case rec.Status == esoed.StatusClosed:
-		res.scenario, resp.Status = "ПС.7", rec.Status
-		registered()
-	default:
-		res.scenario, resp.Status = "ПС.4", esoed.StatusWaitRegistration
-	}
-	res.answer.StatusResponse = resp
-	return res, nil
-}
-
-// statusResponse records what a recipient tells of a document sent to it (ИС.1–ИС.7) and hands
-// the message to the routes.
-func (s *source) statusResponse(ctx context.Context, self *esoed.Participant, x *exchange, m *esoed.Message, raw []byte) (result, error) {
-	sr := m.Body.StatusResponse
-	res := result{docGUID: sr.DocID.GUID}
-	rec, err := s.table.out(ctx, self.GUID, sr.DocID.GUID)
-	if err != nil {
-		return res, err
-	}
-	if rec == nil || normGUID(rec.RecipientGUID) != normGUID(m.Header.Sender.GUID) {
-		res.scenario = "ИС.1"
-		res.answer.Error = &esoed.ErrorNotice{MessageGUID: m.Header.MessageGUID, Type: esoed.ErrorExternal,
-			Description: "Документ с GUID " + sr.DocID.GUID + " не е изпращан до вас / no document with GUID " + sr.DocID.GUID + " was sent to you"}
-		return res, nil
-	}
-	if res.emitted, err = s.handOn(ctx, x, m, raw, sr.DocID.GUID, docNumber(sr.DocID)); err != nil {
-		return res, err
-	}
-	res.scenario = statusScenario[sr.Status]
-	if sr.Status == esoed.StatusNotFound {
-		// "Not found" answers a status request (ПС.1); sent unasked it says nothing of the
-		// document's state, and the status recorded stands.
-		return res, nil
-	}
-	_, err = s.table.updateOut(ctx, self.GUID, sr.DocID.GUID, nil, func(d *outDoc) { applyStatus(d, sr, s.now()) })
-	return res, err
-}
-
-// statusScenario names the handling of a status response by the status it tells.
-var statusScenario = map[string]string{
-	esoed.StatusAlreadyReceived:  "ИС.2",
-	esoed.StatusWaitRegistration: "ИС.3",
-	esoed.StatusRejected:         "ИС.4",
-	esoed.StatusRegistered:       "ИС.5",
-	esoed.StatusStopped:          "ИС.6",
-	esoed.StatusClosed:           "ИС.7",
-	esoed.StatusNotFound:         "ИС.2-7",
-}
-
-// applyStatus records a status the recipient told of a document sent to it. What an earlier
-// status said (a rejection reason, an expected close date) does not outlive it; the number at
-// the recipient does.
-func applyStatus(d *outDoc, sr *esoed.StatusResponse, now time.Time) {
-	d.Status, d.Updated = sr.Status, now
-	d.RejectionReason, d.ExpectCloseDate = "", time.Time{}
-	switch sr.Status {
-	case esoed.StatusAlreadyReceived, esoed.StatusRegistered, esoed.StatusStopped, esoed.StatusClosed:
-		id := sr.DocID
-		d.Remote = &id
-	}
-	if sr.Status == esoed.StatusRejected {
-		d.RejectionReason = sr.RejectionReason
-	}
-	if sr.Status == esoed.StatusRegistered {
-		d.ExpectCloseDate = sr.ExpectCloseDate
-	}
-}
-
-// errorNotice handles an Error message (ИГ.1–ИГ.3): the exchange of the message it names
-// failed.
-func (s *source) errorNotice(ctx context.Context, self *esoed.Participant, x *exchange, m *esoed.Message, raw []byte) (result, error) {
-	en := m.Body.Error
-	res := result{}
-	var sent *msgRec
-	if en.MessageGUID != "" {
-		rec, err := s.table.msg(ctx, self.GUID, en.MessageGUID)
-		if err != nil {
-			return res, err
-		}
-		if rec != nil && rec.Direction == "out" && normGUID(rec.PeerGUID) == normGUID(m.Header.Sender.GUID) {
-			sent = rec
-		}
-	}
-	if sent == nil {
-		res.scenario = "ИГ.1"
-		res.answer.Error = &esoed.ErrorNotice{MessageGUID: m.Header.MessageGUID, Type: esoed.ErrorExternal,
-			Description: "Съобщение с GUID " + en.MessageGUID + " не е изпращано до вас / no message with GUID " + en.MessageGUID + " was sent to you"}
-		return res, nil
-	}
-	res.docGUID = sent.DocGUID
-	var err error
-	if res.emitted, err = s.handOn(ctx, x, m, raw, sent.DocGUID, ""); err != nil {
-		return res, err
-	}
-	res.scenario = "ИГ.3"
-	side := "грешка при подателя / sender's error"
-	if en.Type == esoed.ErrorInternal {
-		res.scenario, side = "ИГ.2", "грешка при получателя / recipient's error"
-	}
-	if sent.DocGUID != "" && sent.Type == esoed.TypeRegistrationRequest {
-		_, err = s.table.updateOut(ctx, self.GUID, sent.DocGUID, nil, func(d *outDoc) {
-			d.Status, d.Error, d.Updated = outFailed, side+": "+en.Type+": "+en.Description, s.now()
-		})
-	}
-	return res, err
 }
 
 // refuse answers a failed check with the fault the specification prescribes and journals it.
@@ -617,12 +445,4 @@ func nameOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// docNumber is a document's number at its sender, or "".
-func docNumber(id esoed.DocID) string {
-	if id.Number != nil {
-		return id.Number.Number
-	}
-	return ""
 }

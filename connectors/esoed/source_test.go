@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // receiving is the endpoint of Община Пловдив (B), which Столична община (A) sends to; C is
@@ -250,7 +251,7 @@ func TestRegistration(t *testing.T) {
 				t.Errorf("metadata %s = %q, want %q", k, got, want)
 			}
 		}
-		if m.UUID != normGUID(first.Header.MessageGUID) {
+		if m.UUID != docflow.NormGUID(first.Header.MessageGUID) {
 			t.Errorf("id %s, want the MessageGUID", m.UUID)
 		}
 		e := lastJournal(t, r.ep.st, "esoed.received")

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/esoed"
 )
 
@@ -19,13 +20,13 @@ func TestStatusFlow(t *testing.T) {
 	doc := newGUID()
 	closeBy := docDate.AddDate(0, 0, 30)
 	remote := esoed.DocID{Number: &esoed.DocNumber{Number: "ПД-12-REG", Date: docDate}, GUID: doc}
-	if err := table.putOut(ctx, b.guid, &outDoc{DocGUID: doc, Recipient: a.id, RecipientGUID: a.guid, Status: esoed.StatusRegistered,
+	if err := table.PutOut(ctx, b.guid, &docflow.OutDoc{DocGUID: doc, Recipient: a.id, RecipientGUID: a.guid, Status: esoed.StatusRegistered,
 		Remote: &remote, ExpectCloseDate: closeBy}); err != nil {
 		t.Fatal(err)
 	}
-	record := func() *outDoc {
+	record := func() *docflow.OutDoc {
 		t.Helper()
-		d, err := table.out(ctx, b.guid, doc)
+		d, err := table.Out(ctx, b.guid, doc)
 		if err != nil || d == nil {
 			t.Fatalf("record: %v", err)
 		}
@@ -75,7 +76,7 @@ func TestResendKeepsTheClosedState(t *testing.T) {
 	s := newSending(t, false)
 	doc := newGUID()
 	closed := esoed.DocID{Number: &esoed.DocNumber{Number: "ПД-12-CLO", Date: docDate}, GUID: doc}
-	if err := s.sink.table.putOut(context.Background(), s.a.guid, &outDoc{DocGUID: doc, Recipient: s.b.id, RecipientGUID: s.b.guid,
+	if err := s.sink.table.PutOut(context.Background(), s.a.guid, &docflow.OutDoc{DocGUID: doc, Recipient: s.b.id, RecipientGUID: s.b.guid,
 		Status: esoed.StatusClosed, Remote: &closed}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestErrorAnswerAboutAnotherMessage(t *testing.T) {
 			if err := s.send(marshal(t, registration(s.a, s.b, doc), s.a.signer), 1); err != nil {
 				t.Fatalf("send: %v", err)
 			}
-			if d := s.outDoc(t, doc); d.Status != outSent || d.Error != "" {
+			if d := s.outDoc(t, doc); d.Status != docflow.OutSent || d.Error != "" {
 				t.Errorf("record %+v, want it sent", d)
 			}
 			if e := lastJournal(t, s.st, "esoed.sent"); e.Result != "ИГ.1" || e.Detail["error_notice"] == "" {

@@ -10,7 +10,7 @@ import (
 	"text/template"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of a file connector. Dir is shared; the source and the sink each read
@@ -40,8 +40,8 @@ const (
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) { errs = append(errs, spec.FieldErrorf(field, format, args...)) }
-	if strings.TrimSpace(c.Dir) == "" {
-		add("dir", "required: the folder of the files")
+	if c.Dir != "" && strings.TrimSpace(c.Dir) == "" {
+		add("dir", "is blank: name the folder of the files")
 	}
 	if _, err := filepath.Match(c.Pattern, ""); err != nil || strings.ContainsAny(c.Pattern, `/\`) {
 		add("pattern", "%q is not a glob of base names such as *.xml", c.Pattern)

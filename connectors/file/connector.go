@@ -4,7 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func init() {

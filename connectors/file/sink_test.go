@@ -16,9 +16,9 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/connectortest"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func newTestSink(t testing.TB, c Config) *sink {
@@ -243,7 +243,8 @@ func TestValidate(t *testing.T) {
 		cfg  Config
 		want []string
 	}{
-		{"zero", Config{}, []string{"dir: required: the folder of the files"}},
+		{"zero", Config{}, []string{"dir: is required"}},
+		{"blank dir", Config{Dir: " "}, []string{"dir: is blank: name the folder of the files"}},
 		{"bad pattern", Config{Dir: "d", Pattern: "[a"}, []string{`pattern: "[a" is not a glob of base names such as *.xml`}},
 		{"pattern with folder", Config{Dir: "d", Pattern: "in/*.xml"}, []string{`pattern: "in/*.xml" is not a glob of base names such as *.xml`}},
 		{"bad content type", Config{Dir: "d", ContentType: "xml;"}, []string{`content_type: "xml;" is not a media type such as application/xml`}},
@@ -258,7 +259,7 @@ func TestValidate(t *testing.T) {
 			c := tt.cfg
 			_ = spec.FillDefaults(&c)
 			var got []string
-			for _, e := range spec.Unjoin(c.Validate()) {
+			for _, e := range spec.Unjoin(spec.Validate(&c)) {
 				var fe *spec.FieldError
 				if !errors.As(e, &fe) {
 					t.Errorf("%v is not a FieldError", e)
@@ -277,7 +278,7 @@ func TestRegistered(t *testing.T) {
 	if !ok || f.NewSource == nil || f.NewSink == nil {
 		t.Fatal("file not registered as source and sink")
 	}
-	if _, err := f.NewSink(&Config{}, connectors.Env{Name: "out"}); err == nil || err.Error() != "file sink out: dir: required: the folder of the files" {
+	if _, err := f.NewSink(&Config{}, connectors.Env{Name: "out"}); err == nil || err.Error() != "file sink out: dir: is required" {
 		t.Errorf("NewSink without dir: %v", err)
 	}
 }

@@ -22,12 +22,12 @@ func newGuard(env connectors.Env, c Config) (*httpauth.Guard, error) {
 	case "none":
 		return nil, nil
 	case "api_key":
-		ts, ok := env.Store.(apitoken.Store)
+		ts := env.Tokens
 		if env.Check {
 			// Checking opens no store; serve refuses one that keeps no tokens.
 			return g, nil
 		}
-		if !ok {
+		if ts == nil {
 			return nil, errors.New("api_key needs a store that keeps API tokens (sqlite or postgres)")
 		}
 		g.Auth = httpauth.Token{Auth: apitoken.Authenticator{Store: ts}}

@@ -21,17 +21,17 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/hub/store/sqlite"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/internal/testpki"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/sqlite"
 )
 
 // authServer runs one source with auth a behind a test server (HTTPS asking for client
 // certificates when tlsOn) and returns the server and what the source emitted.
-func authServer(t *testing.T, st store.Store, a Auth, tlsOn bool, baseDir string) (*httptest.Server, *emitted) {
+func authServer(t *testing.T, st apitoken.Lookup, a Auth, tlsOn bool, baseDir string) (*httptest.Server, *emitted) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux)
@@ -46,7 +46,7 @@ func authServer(t *testing.T, st store.Store, a Auth, tlsOn bool, baseDir string
 	if tlsOn {
 		c.TLS = ServerTLS{Cert: "hub.pem", Key: "hub.key"} // the test server has its own; the source only records it
 	}
-	env := connectors.Env{Name: "in", BaseDir: baseDir, Store: st,
+	env := connectors.Env{Name: "in", BaseDir: baseDir, Tokens: st,
 		Mux:         func(string) (*http.ServeMux, error) { return mux, nil },
 		ListenerTLS: func(string, string, string) error { return nil }}
 	src, err := newSource(&c, env)

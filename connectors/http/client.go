@@ -17,7 +17,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // ClientAuth is how the hub proves itself to the server it calls (the sink's url, the poll

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/jwtauth"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of an http connector. Listen and path make it a source, url a sink.

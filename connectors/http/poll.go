@@ -19,9 +19,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Poll is the options of a polling source.
@@ -154,13 +154,13 @@ type poller struct {
 	next    []string
 	headers http.Header
 	client  *client
-	st      store.Store
+	st      store.State
 	log     *slog.Logger
 	running atomic.Bool
 }
 
 func newPoller(c Config, env connectors.Env) (*poller, error) {
-	if env.Store == nil && !env.Check {
+	if env.State == nil && !env.Check {
 		return nil, errors.New("poll needs the hub's store to remember where it stopped")
 	}
 	cl, err := newClient(env, c)
@@ -168,7 +168,7 @@ func newPoller(c Config, env connectors.Env) (*poller, error) {
 		return nil, err
 	}
 	first, _ := url.Parse(c.Poll.URL) // checked by Validate
-	p := &poller{name: env.Name, cfg: c, first: first, client: cl, st: env.Store, log: logger(env), headers: http.Header{}}
+	p := &poller{name: env.Name, cfg: c, first: first, client: cl, st: env.State, log: logger(env), headers: http.Header{}}
 	p.items, _ = parsePointer(c.Poll.Items)
 	p.id, _ = parsePointer(c.Poll.ID)
 	p.next, _ = parsePointer(c.Poll.Next)

@@ -17,9 +17,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
-	sqlitestore "github.com/aiskao/aiskao/hub/store/sqlite"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
+	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
 
 func newStore(t *testing.T) store.Store {
@@ -130,7 +130,7 @@ func (c *collect) take() string {
 
 func newTestPoller(t *testing.T, c Config, st store.Store) *poller {
 	t.Helper()
-	src, err := httpFactory(t).NewSource(&c, connectors.Env{Name: "changes", Store: st})
+	src, err := httpFactory(t).NewSource(&c, connectors.Env{Name: "changes", State: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestPollRun(t *testing.T) {
 	var logs syncBuffer
 	cfg := Config{Poll: Poll{URL: a.URL + "/items?after=0", Paging: "next", Next: "/next", Items: "/data", Interval: spec.Duration(20 * time.Millisecond)},
 		ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}
-	src, err := httpFactory(t).NewSource(&cfg, connectors.Env{Name: "changes", Store: newStore(t), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	src, err := httpFactory(t).NewSource(&cfg, connectors.Env{Name: "changes", State: newStore(t), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // snippetMax bounds how much of a refusing answer's body goes into the error.

@@ -19,7 +19,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
 )
 
 // maxRecipients bounds the recipients of one mail.

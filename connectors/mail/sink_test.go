@@ -16,8 +16,8 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/mail/mailtest"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func mustSink(t *testing.T, c *Config) *sink {

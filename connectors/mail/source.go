@@ -20,8 +20,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/store"
 )
 
 // Metadata set by the source on each message. From and subject are personal data: they stay in
@@ -54,7 +54,7 @@ type source struct {
 	name    string
 	cfg     Config
 	baseDir string
-	st      store.Store
+	st      store.State
 	log     *slog.Logger
 	running atomic.Bool
 	failing bool // the last poll failed: logged once until one succeeds
@@ -65,10 +65,10 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail source %s: %w", env.Name, err)
 	}
-	if env.Store == nil && !env.Check {
+	if env.State == nil && !env.Check {
 		return nil, fmt.Errorf("mail source %s: no hub store to remember the position in", env.Name)
 	}
-	return &source{name: env.Name, cfg: c, baseDir: env.BaseDir, st: env.Store, log: logger(env)}, nil
+	return &source{name: env.Name, cfg: c, baseDir: env.BaseDir, st: env.State, log: logger(env)}, nil
 }
 
 // Run polls the mailbox until ctx is done.

@@ -20,9 +20,9 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/mail/mailtest"
-	"github.com/aiskao/aiskao/hub/store"
-	sqlitestore "github.com/aiskao/aiskao/hub/store/sqlite"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
+	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
 
 // testPDF is a small PDF with every byte value after its header, so that any re-encoding shows.
@@ -83,7 +83,7 @@ func mustSource(t *testing.T, c *Config, st store.Store) *source {
 	if c.PollInterval == 0 {
 		c.PollInterval = spec.Duration(50 * time.Millisecond)
 	}
-	src, err := newSource(c, connectors.Env{Name: "mailbox", Store: st})
+	src, err := newSource(c, connectors.Env{Name: "mailbox", State: st})
 	if err != nil {
 		t.Fatal(err)
 	}

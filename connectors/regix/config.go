@@ -7,14 +7,14 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of a regix connector.
 type Config struct {
 	URL                 string               `yaml:"url" doc:"Address of the RegiX entry point (RegiXEntryPointV2.svc, or RegiXEntryPoint.svc with entry_point v1), http or https; for trials, the simulator's (aiskao regix sim), which serves both." required:"true" example:"https://service-regix.egov.bg/RegiX/RegiXEntryPointV2.svc"`
 	EntryPoint          string               `yaml:"entry_point" doc:"Which entry point url is: v2 (RegiXEntryPointV2.svc, SOAP 1.1) or v1 (RegiXEntryPoint.svc as its public WSDL describes it: SOAP 1.2 with WS-Addressing, namespace http://tempuri.org/). Administrations use both." enum:"v1,v2" default:"v2" example:"v1"`
-	TLS                 regix.TLS            `yaml:"tls" doc:"Mutual TLS: the client certificate RegiX issued to the administration, its key, and the CA of the entry point."`
+	TLS                 TLS                  `yaml:"tls" doc:"Mutual TLS: the client certificate RegiX issued to the administration, its key, and the CA of the entry point."`
 	Timeout             spec.Duration        `yaml:"timeout" doc:"How long one call to the entry point may take, answer included." default:"30s" example:"10s"`
 	Attempts            int                  `yaml:"attempts" doc:"How many times a call is tried at once when it failed for a reason a retry may cure and the register did not answer (no answer in time, a broken connection, an HTTP 5xx answer, a server's SOAP fault). The register's own errors and refused requests are not tried again here; the route's retry policy decides." default:"2" min:"1" max:"10"`
 	RetryBackoff        spec.Duration        `yaml:"retry_backoff" doc:"Pause between those attempts." default:"500ms" example:"1s"`

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 func init() {
@@ -88,8 +88,8 @@ func New(cfg any, env connectors.Env) (*Caller, error) {
 		log:     log.With("connector", env.Name),
 		name:    env.Name,
 	}
-	if env.Store != nil {
-		cl.journal = env.Store
+	if env.Journal != nil {
+		cl.journal = env.Journal
 	}
 	for name, o := range c.Operations {
 		op, _ := ops.Lookup(name) // Validate checked the names

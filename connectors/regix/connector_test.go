@@ -19,11 +19,12 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/connectortest"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/connectors/regix/regixsim"
+	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/regix/regixtest"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // journal is a store.Journal that keeps entries in memory.
@@ -53,18 +54,8 @@ func (j *journal) last(t *testing.T) store.JournalEntry {
 	return j.entries[len(j.entries)-1]
 }
 
-// journalStore is the part of store.Store the connector uses.
-type journalStore struct {
-	store.Store
-	*journal
-}
-
-func (s journalStore) AppendJournal(ctx context.Context, e store.JournalEntry) (string, error) {
-	return s.journal.AppendJournal(ctx, e)
-}
-
 type fixture struct {
-	sim     *regix.Simulator
+	sim     *regixsim.Simulator
 	calls   atomic.Int32 // requests that reached the simulator
 	journal *journal
 	caller  *Caller
@@ -73,7 +64,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
-	f := &fixture{sim: regix.NewSimulator(nil), journal: &journal{}}
+	f := &fixture{sim: regixsim.NewSimulator(nil), journal: &journal{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.calls.Add(1)
 		f.sim.ServeHTTP(w, r)
@@ -90,7 +81,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	cfg.CallContext.ServiceType = "За административна услуга"
 	f.log = &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := New(&cfg, connectors.Env{Name: "registers", Store: journalStore{journal: f.journal}, Logger: logger})
+	c, err := New(&cfg, connectors.Env{Name: "registers", Journal: f.journal, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,25 +242,25 @@ func TestCallRefused(t *testing.T) {
 func TestCallFailures(t *testing.T) {
 	f := newFixture(t, Config{Attempts: 3, RetryBackoff: spec.Duration(time.Millisecond), BreakerFailures: 100, BreakerPause: spec.Duration(time.Minute)})
 	tests := []struct {
-		mode     regix.Mode
+		mode     regixsim.Mode
 		want     string
 		code     string
 		requests int32 // the connector tries again only what failed before the register answered
 	}{
-		{regix.ModeHasError, regix.SimErrorText, "register_error", 1},
-		{regix.ModeFault, "the service is unavailable", "fault", 3},
-		{regix.ModeInvalid, "SimulatorInvalidElement", "invalid_answer", 1},
+		{regixsim.ModeHasError, regixsim.SimErrorText, "register_error", 1},
+		{regixsim.ModeFault, "the service is unavailable", "fault", 3},
+		{regixsim.ModeInvalid, "SimulatorInvalidElement", "invalid_answer", 1},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			f.sim.SetMode(tt.mode, 0)
-			defer f.sim.SetMode(regix.ModeNormal, 0)
+			defer f.sim.SetMode(regixsim.ModeNormal, 0)
 			before := f.calls.Load()
 			_, err := f.caller.Call(context.Background(), personRequest("123-1"))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
-			if fault.IsPermanent(err) != (tt.mode == regix.ModeInvalid) {
+			if fault.IsPermanent(err) != (tt.mode == regixsim.ModeInvalid) {
 				t.Errorf("permanent = %v", fault.IsPermanent(err))
 			}
 			if n := f.calls.Load() - before; n != tt.requests {
@@ -284,7 +275,7 @@ func TestCallFailures(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	f := newFixture(t, Config{Timeout: spec.Duration(50 * time.Millisecond)})
-	f.sim.SetMode(regix.ModeSlow, time.Minute)
+	f.sim.SetMode(regixsim.ModeSlow, time.Minute)
 	_, err := f.caller.Call(context.Background(), personRequest("123-1"))
 	if !errors.Is(err, regix.ErrTimeout) || fault.IsPermanent(err) {
 		t.Fatalf("err = %v, want a retryable timeout", err)
@@ -296,17 +287,17 @@ func TestTimeout(t *testing.T) {
 
 func TestBreakerOpens(t *testing.T) {
 	f := newFixture(t, Config{BreakerFailures: 2, BreakerPause: spec.Duration(time.Minute)})
-	f.sim.SetMode(regix.ModeHasError, 0)
+	f.sim.SetMode(regixsim.ModeHasError, 0)
 	for i := 0; i < 2; i++ {
 		if _, err := f.caller.Call(context.Background(), personRequest("123-1")); err == nil {
 			t.Fatal("no error")
 		}
 	}
-	f.sim.SetMode(regix.ModeNormal, 0)
+	f.sim.SetMode(regixsim.ModeNormal, 0)
 	before := f.calls.Load()
 	_, err := f.caller.Call(context.Background(), personRequest("123-1"))
 	var oe *regix.OpenError
-	if !errors.As(err, &oe) || fault.IsPermanent(err) || !strings.Contains(err.Error(), "register grao-nbd is cut off") || !strings.Contains(err.Error(), regix.SimErrorText) {
+	if !errors.As(err, &oe) || fault.IsPermanent(err) || !strings.Contains(err.Error(), "register grao-nbd is cut off") || !strings.Contains(err.Error(), regixsim.SimErrorText) {
 		t.Fatalf("err = %v, want a retryable OpenError naming grao-nbd and the last failure", err)
 	}
 	if f.calls.Load() != before {
@@ -409,7 +400,7 @@ func TestJournalFailure(t *testing.T) {
 func TestAsynchronousOperation(t *testing.T) {
 	f := newFixture(t, Config{PollInterval: spec.Duration(20 * time.Millisecond), PollTimeout: spec.Duration(5 * time.Second),
 		Operations: map[string]Operation{"PersonDataSearch": {Asynchronous: true}}})
-	f.sim.SetMode(regix.ModeSlow, 100*time.Millisecond)
+	f.sim.SetMode(regixsim.ModeSlow, 100*time.Millisecond)
 	res, err := f.caller.Call(context.Background(), personRequest("1"))
 	if err != nil {
 		t.Fatal(err)
@@ -458,7 +449,7 @@ func TestEntryPointV1(t *testing.T) {
 		cfg.Operations = map[string]Operation{"PersonDataSearch": {Asynchronous: async}}
 		cfg.CallContext.ServiceType = "За административна услуга"
 		j := &journal{}
-		c, err := New(&cfg, connectors.Env{Name: "registers", Store: journalStore{journal: j}})
+		c, err := New(&cfg, connectors.Env{Name: "registers", Journal: j})
 		if err != nil {
 			t.Fatal(err)
 		}

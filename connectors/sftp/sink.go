@@ -16,8 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/fault"
 )
 
 type sink struct {

@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 )
 
 // MetaFilename is the metadata name holding the base name of the remote file a message came from.

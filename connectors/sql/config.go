@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config is the options of a sql connector. Driver and dsn are shared; the source and the sink

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/connectors/connectortest"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // The outbox source passes the shared suite: a sender's input is a row put into the outbox, and

@@ -14,10 +14,10 @@ import (
 
 	_ "github.com/aiskao/aiskao/connectors/all"
 	"github.com/aiskao/aiskao/hub"
-	"github.com/aiskao/aiskao/hub/store"
-	_ "github.com/aiskao/aiskao/hub/store/sqlite"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/routes"
+	"github.com/aiskao/aiskao/store"
+	_ "github.com/aiskao/aiskao/store/sqlite"
 	_ "github.com/aiskao/aiskao/transforms/all"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/store"
-	sqlitestore "github.com/aiskao/aiskao/hub/store/sqlite"
+	"github.com/aiskao/aiskao/store"
+	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
 
 // testDB is one database the tests run against.
@@ -169,7 +169,7 @@ func runUntil(t *testing.T, src connectors.Source, c *collector, want int) {
 func mustSource(t *testing.T, c Config, st store.Store) connectors.Source {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	src, err := newSource(&c, connectors.Env{Name: "test-" + c.Driver, Store: st, DataDir: t.TempDir(), Logger: log})
+	src, err := newSource(&c, connectors.Env{Name: "test-" + c.Driver, State: st, DataDir: t.TempDir(), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/store"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/store"
 )
 
 // idSpace is the namespace of the ids of rows read.
@@ -42,7 +42,7 @@ type source struct {
 	cfg     Config
 	d       dialect
 	db      *sql.DB
-	st      store.Store
+	st      store.State
 	log     *slog.Logger
 	dataDir string
 	what    string // the table or "query", in ids and metadata
@@ -127,7 +127,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sql source %s: %w", env.Name, err)
 	}
-	if c.Mode == ModePoll && env.Store == nil {
+	if c.Mode == ModePoll && env.State == nil {
 		return nil, fmt.Errorf("sql source %s: the hub's store is needed to remember the cursor", env.Name)
 	}
 	db, err := open(c, env) // checks the connection string; Run opens its own
@@ -135,7 +135,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 		return nil, fmt.Errorf("sql source %s: %w", env.Name, err)
 	}
 	_ = db.Close()
-	s := &source{name: env.Name, cfg: c, d: dialect{c.Driver}, st: env.Store, log: logger(env), what: c.Table, dataDir: env.DataDir}
+	s := &source{name: env.Name, cfg: c, d: dialect{c.Driver}, st: env.State, log: logger(env), what: c.Table, dataDir: env.DataDir}
 	if c.Query != "" {
 		s.what = "query"
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // ddl returns a CREATE TABLE for each driver from a column list written for PostgreSQL, with

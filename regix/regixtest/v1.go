@@ -20,7 +20,7 @@ import (
 	"sync"
 	"testing/fstest"
 
-	"github.com/aiskao/aiskao/xsd"
+	"github.com/aiskao/aiskao/internal/xsd"
 )
 
 // Namespaces of the WSDL and of the messages it describes.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -63,7 +63,7 @@ type step struct {
 
 func newStep(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*Options)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	if o.From != "" {

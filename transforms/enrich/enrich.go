@@ -26,8 +26,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -73,15 +73,6 @@ type step struct {
 func compile(o *Options) (*step, error) {
 	var errs []error
 	s := &step{connector: o.Connector, operation: o.Operation}
-	if o.Connector == "" {
-		errs = append(errs, spec.FieldErrorf("connector", "required: the name of the connector to call"))
-	}
-	if o.Operation == "" {
-		errs = append(errs, spec.FieldErrorf("operation", "required: what to ask the connector"))
-	}
-	if len(o.Parameters) == 0 {
-		errs = append(errs, spec.FieldErrorf("parameters", "at least one parameter is needed"))
-	}
 	exprs := func(field string, m map[string]string) []transforms.NamedExpr {
 		named := make(map[string]string, len(m))
 		for _, name := range slices.Sorted(maps.Keys(m)) {
@@ -98,9 +89,7 @@ func compile(o *Options) (*step, error) {
 	}
 	s.params = exprs("parameters", o.Parameters)
 	s.context = exprs("context", o.Context)
-	if o.Into == "" {
-		errs = append(errs, spec.FieldErrorf("into", "required: the key of the JSON payload the answer goes under"))
-	} else {
+	if o.Into != "" {
 		s.into = strings.Split(o.Into, ".")
 		if slices.Contains(s.into, "") {
 			errs = append(errs, spec.FieldErrorf("into", "%q is not a dotted path of keys such as registers.grao", o.Into))
@@ -113,6 +102,9 @@ func compile(o *Options) (*step, error) {
 }
 
 func newStep(cfg any, env transforms.Env) (transforms.Step, error) {
+	if err := spec.Check(cfg); err != nil {
+		return nil, err
+	}
 	s, err := compile(cfg.(*Options))
 	if err != nil {
 		return nil, err

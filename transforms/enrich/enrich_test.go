@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/fault"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -133,12 +134,12 @@ func TestOptions(t *testing.T) {
 		o    Options
 		want []string
 	}{
-		{Options{}, []string{"connector: required", "operation: required", "parameters: at least one", "into: required"}},
+		{Options{}, []string{"connector: is required", "operation: is required", "parameters: is required", "into: is required"}},
 		{Options{Connector: "c", Operation: "o", Parameters: map[string]string{"A": "body."}, Context: map[string]string{"x": "meta["}, Into: ".a"},
 			[]string{"parameters.A: invalid expression", "context.x: invalid expression", `into: ".a" is not a dotted path`}},
 	}
 	for _, tt := range tests {
-		err := tt.o.Validate()
+		err := spec.Validate(&tt.o)
 		for _, w := range tt.want {
 			if err == nil || !strings.Contains(err.Error(), w) {
 				t.Errorf("err = %v, want %q", err, w)

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/fault"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -30,14 +30,6 @@ type LogOptions struct {
 
 var levels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
 
-// Validate checks the level.
-func (o *LogOptions) Validate() error {
-	if _, ok := levels[o.Level]; !ok && o.Level != "" {
-		return spec.FieldErrorf("level", "%q is not one of debug, info, warn, error", o.Level)
-	}
-	return nil
-}
-
 type logStep struct {
 	logger  *slog.Logger
 	level   slog.Level
@@ -48,7 +40,7 @@ type logStep struct {
 
 func newLog(cfg any, env transforms.Env) (transforms.Step, error) {
 	o := cfg.(*LogOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	s := &logStep{logger: env.Logger, level: levels[o.Level], message: o.Message, keys: o.Keys, payload: o.Payload}

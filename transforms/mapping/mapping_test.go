@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -54,7 +54,7 @@ func TestOptionErrors(t *testing.T) {
 		{"filter bad xpath", "filter", &FilterOptions{XPath: "/m:a"}, `xpath: invalid XPath "/m:a": prefix "m" is not declared in namespaces`},
 		{"filter not boolean", "filter", &FilterOptions{Expr: "meta.a"}, `expr: invalid expression "meta.a": expected bool, but got string`},
 		{"log good", "log", &LogOptions{Level: "warn"}, ""},
-		{"log bad level", "log", &LogOptions{Level: "loud"}, `level: "loud" is not one of debug, info, warn, error`},
+		{"log bad level", "log", &LogOptions{Level: "loud"}, `level: must be one of debug, info, warn, error; got "loud"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/transforms/charset"
 )
@@ -102,7 +102,7 @@ type csvStep struct {
 
 func newCSV(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*CSVOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	for i := range o.Fields {

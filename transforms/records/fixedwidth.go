@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/transforms/charset"
 )
@@ -59,12 +59,6 @@ func (o *FixedWidthOptions) Validate() error {
 			errs = append(errs, spec.FieldErrorf(at+".name", "%q is also the name of fields[%d]", f.Name, j))
 		}
 		seen[f.Name] = i
-		if f.Start < 1 {
-			errs = append(errs, spec.FieldErrorf(at+".start", "required: the position of the first character, from 1"))
-		}
-		if f.Length < 1 {
-			errs = append(errs, spec.FieldErrorf(at+".length", "required: the width in characters, at least 1"))
-		}
 		for j, g := range o.Fields[:i] {
 			if f.Start < g.Start+g.Length && g.Start < f.Start+f.Length {
 				errs = append(errs, spec.FieldErrorf(at+".start", "overlaps fields[%d] (%s, characters %d–%d)", j, g.Name, g.Start, g.Start+g.Length-1))
@@ -87,7 +81,7 @@ type fixedWidth struct {
 
 func newFixedWidth(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*FixedWidthOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	for i := range o.Fields {

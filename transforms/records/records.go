@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/internal/jsonenc"
 	"github.com/aiskao/aiskao/transforms"
 )

@@ -15,7 +15,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -57,7 +57,7 @@ type Step struct {
 // New compiles the schema once; relative files are resolved against env.BaseDir.
 func New(cfg any, env transforms.Env) (transforms.Step, error) {
 	o := cfg.(*Options)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	base, err := filepath.Abs(env.BaseDir)

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -67,7 +67,7 @@ type toJSON struct {
 
 func newToJSON(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*ToJSONOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	s := &toJSON{}
@@ -120,7 +120,7 @@ type toXML struct{ opts ToXMLOptions }
 
 func newToXML(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*ToXMLOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	return &toXML{opts: *o}, nil

@@ -11,9 +11,9 @@ import (
 	"github.com/antchfx/xmlquery"
 	"github.com/antchfx/xpath"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/internal/jsonenc"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -65,7 +65,7 @@ type splitStep struct {
 
 func newSplit(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*SplitOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	s := &splitStep{}

@@ -10,8 +10,8 @@ import (
 	"text/template"
 	"text/template/parse"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -202,7 +202,7 @@ type templateStep struct {
 
 func newTemplate(cfg any, env transforms.Env) (transforms.Step, error) {
 	o := cfg.(*TemplateOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	name, text := "template", o.Template

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/transforms"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/antchfx/xmlquery"
 	"github.com/antchfx/xpath"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -49,9 +49,6 @@ func (o *XPathOptions) Validate() error {
 			errs = append(errs, spec.FieldErrorf("namespaces."+p, "namespace URI is empty"))
 		}
 	}
-	if len(o.Fields) == 0 {
-		errs = append(errs, spec.FieldErrorf("fields", "at least one field is needed"))
-	}
 	for _, name := range sortedKeys(o.Fields) {
 		if name == "" {
 			errs = append(errs, spec.FieldErrorf("fields", "a field name is empty"))
@@ -60,9 +57,6 @@ func (o *XPathOptions) Validate() error {
 		if _, err := transforms.CompileXPath(o.Fields[name], o.Namespaces); err != nil {
 			errs = append(errs, spec.FieldErrorf("fields."+name, "%v", err))
 		}
-	}
-	if o.Into != "" && o.Into != "metadata" && o.Into != "json" {
-		errs = append(errs, spec.FieldErrorf("into", "%q is not one of metadata, json", o.Into))
 	}
 	for i, r := range o.Required {
 		if _, ok := o.Fields[r]; !ok {
@@ -94,7 +88,7 @@ type xpathStep struct {
 
 func newXPath(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*XPathOptions)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	s := &xpathStep{toJSON: o.Into == "json"}

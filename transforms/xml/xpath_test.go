@@ -18,7 +18,7 @@ func TestXPathOptions(t *testing.T) {
 		want string
 	}{
 		{name: "good", opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{"subject": "//m:DocNumber"}, Into: "metadata", Required: []string{"subject"}}},
-		{name: "no fields", opts: XPathOptions{}, want: "fields: at least one field is needed"},
+		{name: "no fields", opts: XPathOptions{}, want: "fields: is required"},
 		{name: "bad expression", opts: XPathOptions{Fields: map[string]string{"subject": "//DocNumber[", "type": "count(/a"}},
 			want: "fields.subject: invalid XPath \"//DocNumber[\": expression must evaluate to a node-set\n" +
 				"fields.type: invalid XPath \"count(/a\": count(/a has an invalid token"},
@@ -26,7 +26,7 @@ func TestXPathOptions(t *testing.T) {
 			want: `fields.subject: invalid XPath "//m:DocNumber": prefix "m" is not declared in namespaces`},
 		{name: "bad namespace", opts: XPathOptions{Namespaces: map[string]string{"1m": ""}, Fields: map[string]string{"a": "/a"}},
 			want: "namespaces.1m: \"1m\" is not a valid namespace prefix\nnamespaces.1m: namespace URI is empty"},
-		{name: "bad into", opts: XPathOptions{Fields: map[string]string{"a": "/a"}, Into: "xml"}, want: `into: "xml" is not one of metadata, json`},
+		{name: "bad into", opts: XPathOptions{Fields: map[string]string{"a": "/a"}, Into: "xml"}, want: `into: must be one of metadata, json; got "xml"`},
 		{name: "unknown required", opts: XPathOptions{Fields: map[string]string{"a": "/a"}, Required: []string{"a", "b"}},
 			want: `required[1]: "b" is not one of the fields`},
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/internal/xmllimit"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/internal/xsd"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
-	"github.com/aiskao/aiskao/xsd"
 )
 
 func init() {
@@ -70,7 +70,7 @@ type Step struct {
 // New compiles the schema once; relative files are resolved against env.BaseDir.
 func New(cfg any, env transforms.Env) (transforms.Step, error) {
 	o := cfg.(*Options)
-	if err := o.Validate(); err != nil {
+	if err := spec.Validate(o); err != nil {
 		return nil, err
 	}
 	if o.Builtin != "" {

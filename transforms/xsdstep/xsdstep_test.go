@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/internal/xsd"
 	"github.com/aiskao/aiskao/transforms"
-	"github.com/aiskao/aiskao/xsd"
 )
 
 func step(t *testing.T, o *Options) transforms.Step {
@@ -104,7 +104,7 @@ func TestOptions(t *testing.T) {
 		{"nothing", Options{}, "set schema (a file) or builtin"},
 		{"both", Options{Schema: "schemas/order.xsd", Builtin: "esoed"}, "not both"},
 		{"catalog with builtin", Options{Builtin: "esoed", Catalog: map[string]string{"a": "b"}}, "catalog goes with schema"},
-		{"unknown builtin", Options{Builtin: "regix"}, `unknown builtin schema "regix"`},
+		{"unknown builtin", Options{Builtin: "regix"}, `builtin: must be one of esoed; got "regix"`},
 		{"missing file", Options{Schema: "schemas/none.xsd"}, "none.xsd"},
 		{"missing catalog file", Options{Schema: "schemas/order.xsd", Catalog: map[string]string{"urn:example:party": "party.xsd"}}, "party.xsd"},
 		{"import unresolved", Options{Schema: "schemas/order.xsd"}, "urn:example:party"},
@@ -136,8 +136,8 @@ func TestErrorListsAtMost20(t *testing.T) {
 // TestCompileErrorNamesFilesFromBaseDir checks that a schema that does not compile is reported
 // with file names as the options write them.
 func TestCompileErrorNamesFilesFromBaseDir(t *testing.T) {
-	_, err := New(&Options{Schema: "../../../xsd/testdata/esoed/EGovMessaging.xsd"}, transforms.Env{BaseDir: "testdata"})
-	if err == nil || !strings.Contains(err.Error(), "../../../xsd/testdata/esoed/EGovMessaging.xsd:") {
+	_, err := New(&Options{Schema: "../../../internal/xsd/testdata/esoed/EGovMessaging.xsd"}, transforms.Env{BaseDir: "testdata"})
+	if err == nil || !strings.Contains(err.Error(), "../../../internal/xsd/testdata/esoed/EGovMessaging.xsd:") {
 		t.Fatalf("got %v", err)
 	}
 }

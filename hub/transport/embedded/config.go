@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config configures the embedded transport.
@@ -25,12 +25,6 @@ type Config struct {
 // Validate checks the values that the tags cannot.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.BatchMax < 1 {
-		errs = append(errs, spec.FieldErrorf("batch_max", "must be at least 1, got %d", c.BatchMax))
-	}
-	if c.Prefetch < 1 {
-		errs = append(errs, spec.FieldErrorf("prefetch", "must be at least 1, got %d", c.Prefetch))
-	}
 	if d := c.PollInterval.D(); d < time.Millisecond || d > time.Minute {
 		errs = append(errs, spec.FieldErrorf("poll_interval", "must be between 1ms and 1m, got %s", d))
 	}

@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aiskao/aiskao/hub/transport"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func TestRegistered(t *testing.T) {
@@ -90,9 +90,11 @@ func TestConfigDecode(t *testing.T) {
 }
 
 func TestValidateNamesFields(t *testing.T) {
-	c := Config{BatchMax: -1, Prefetch: 0, PollInterval: 0, AckInterval: spec.Duration(-1), CloseTimeout: spec.Duration(time.Hour)}
+	c := Config{BatchMax: -1, Prefetch: -3, PollInterval: 0, AckInterval: spec.Duration(-1), CloseTimeout: spec.Duration(time.Hour)}
 	var fields []string
-	for _, err := range spec.Unjoin(c.Validate()) {
+	errs := spec.Unjoin(spec.Check(&c))
+	errs = append(errs, spec.Unjoin(c.Validate())...)
+	for _, err := range errs {
 		var fe *spec.FieldError
 		if !errors.As(err, &fe) {
 			t.Fatalf("%v is not a spec.FieldError", err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/hub/transport/transporttest"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // TestConformance runs the hub's transport conformance suite, each test on its own file.

@@ -63,7 +63,7 @@
 // Acknowledgements never make a publisher wait: they ride along with publish commits, or are
 // committed on their own after ack_interval.
 //
-// The database is in WAL mode (set by hub/sqlitedb). A commit that stores messages is durable
+// The database is in WAL mode (set by internal/sqlitedb). A commit that stores messages is durable
 // (synchronous=FULL): it returns only after the WAL is synced to the disk. A commit of
 // acknowledgements alone is relaxed (synchronous=NORMAL, see sqlitedb.Writer): it costs no sync
 // of its own and becomes durable with the next durable commit or checkpoint. Hence:

@@ -13,10 +13,10 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/sqlitedb"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/hub/transport"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/internal/sqlitedb"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // open makes a transport on file, closed when the test ends.

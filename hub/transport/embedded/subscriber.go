@@ -12,9 +12,9 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
-	"github.com/aiskao/aiskao/hub/sqlitedb"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/internal/sqlitedb"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call starts a consumer;

@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // Config configures the RabbitMQ transport.
@@ -39,15 +39,6 @@ func (c *Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") || u.Host == "" {
 		errs = append(errs, spec.FieldErrorf("url", "must be an amqp:// or amqps:// address with a host, got %q", redact(c.URL)))
-	}
-	if c.QueueType != "quorum" && c.QueueType != "classic" {
-		errs = append(errs, spec.FieldErrorf("queue_type", "must be quorum or classic, got %q", c.QueueType))
-	}
-	if c.Prefetch < 1 || c.Prefetch > 65535 {
-		errs = append(errs, spec.FieldErrorf("prefetch", "must be between 1 and 65535, got %d", c.Prefetch))
-	}
-	if c.DeliveryLimit < 1 {
-		errs = append(errs, spec.FieldErrorf("delivery_limit", "must be at least 1, got %d", c.DeliveryLimit))
 	}
 	if c.ExchangePrefix == "" {
 		errs = append(errs, spec.FieldErrorf("exchange_prefix", "must not be empty"))

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aiskao/aiskao/hub/transport"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func TestRegistered(t *testing.T) {
@@ -87,14 +87,15 @@ func TestValidateNamesFields(t *testing.T) {
 	c := Config{URL: "amqp:///", QueueType: "x", Prefetch: -1, DeliveryLimit: 0, ReconnectInitial: 0,
 		ReconnectMax: spec.Duration(time.Hour), CloseTimeout: 0}
 	var fields []string
-	for _, err := range spec.Unjoin(c.Validate()) {
+	errs := append(spec.Unjoin(c.Validate()), spec.Unjoin(spec.Check(&c))...)
+	for _, err := range errs {
 		var fe *spec.FieldError
 		if !errors.As(err, &fe) {
 			t.Fatalf("%v is not a spec.FieldError", err)
 		}
 		fields = append(fields, fe.Field)
 	}
-	want := "url queue_type prefetch delivery_limit exchange_prefix queue_prefix reconnect_initial reconnect_max close_timeout"
+	want := "url exchange_prefix queue_prefix reconnect_initial reconnect_max close_timeout queue_type prefetch"
 	if got := strings.Join(fields, " "); got != want {
 		t.Errorf("fields %s, want %s", got, want)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/hub/transport/transporttest"
-	"github.com/aiskao/aiskao/routes/spec"
+	"github.com/aiskao/aiskao/spec"
 )
 
 // TestConformance runs the hub's transport conformance suite against the real broker, each test

@@ -14,6 +14,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/spec"
 )
 
 func init() {
@@ -67,7 +68,7 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := spec.Validate(&cfg); err != nil {
 		return nil, fmt.Errorf("rabbitmq: %w", err)
 	}
 	log := env.Logger

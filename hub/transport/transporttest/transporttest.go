@@ -47,7 +47,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/envelope"
+	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/hub/transport"
 )
 

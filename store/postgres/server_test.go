@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
+)
+
+// urlVar names the environment variable with the test server's URL.
+const (
+	urlVar     = "AISKAO_POSTGRES_URL"
+	defaultURL = "postgres://postgres@127.0.0.1:5432/test"
+)
+
+// reach connects to the test server once per run.
+var reach = sync.OnceValues(func() (string, error) {
+	u := os.Getenv(urlVar)
+	if u == "" {
+		u = defaultURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return u, err
+	}
+	defer conn.Close(context.Background())
+	return u, conn.Ping(ctx)
+})
+
+// serverURL returns the test server's URL. Without a server the test is skipped, except under CI
+// (CI set), where a missing service must fail rather than pass unseen.
+func serverURL(t testing.TB) string {
+	t.Helper()
+	u, err := reach()
+	if err != nil {
+		msg := "PostgreSQL is not reachable at " + redact(u) + " (set " + urlVar + " to a database where tests may create schemas): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return u
+}
+
+// uniqueName returns prefix followed by random hex: tests of several packages and runs share the
+// server, so nothing they create may collide.
+func uniqueName(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// admin opens a connection of the test's own, for inspecting and disturbing the store's.
+func admin(t testing.TB) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, serverURL(t))
+	if err != nil {
+		t.Fatalf("connect to the test server: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// exec runs sql on conn.
+func exec(t testing.TB, conn *pgx.Conn, sql string, args ...any) {
+	t.Helper()
+	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// queryInt runs a query that returns one number on conn.
+func queryInt(t testing.TB, conn *pgx.Conn, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// testConfig returns a configuration on a new schema of the test server, dropped when the test
+// ends (after the stores of the test are closed: cleanups run last first).
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	u := serverURL(t)
+	schema := uniqueName("aiskao_test_")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	// No pruning: the conformance suite keeps dead letters of 2024.
+	return Config{URL: u, Schema: schema, ConnectTimeout: spec.Duration(3 * time.Second), Retention: store.Retention{DeadLetters: "0"}}
+}
+
+// withParam returns raw with a query parameter set.
+func withParam(t testing.TB, raw, name, value string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s, err := New(cfg, store.Env{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+// poll calls ok until it returns true or the deadline passes.
+func poll(t testing.TB, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
