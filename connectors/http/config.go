@@ -123,7 +123,7 @@ func (c *Config) Validate() error {
 
 // Auth says who may send to a source.
 type Auth struct {
-	Type string `yaml:"type" doc:"none: anyone who reaches the listener (write it out to mean it); api_key: an API token from the hub's store (aiskao tokens create) sent as Authorization: Bearer; mtls: a TLS client certificate chained to ca; jwt: an OAuth2 bearer JWT from issuer, checked with its keys." enum:"none,api_key,mtls,jwt" example:"api_key"`
+	Type string `yaml:"type" doc:"none: anyone who reaches the listener (write it out to mean it); api_key: an API token from the hub's store (aiskao tokens create) sent as Authorization: Bearer, remembered for a second, so a revocation takes effect within one; mtls: a TLS client certificate chained to ca; jwt: an OAuth2 bearer JWT from issuer, checked with its keys." enum:"none,api_key,mtls,jwt" example:"api_key"`
 	Role string `yaml:"role" doc:"api_key: the role a token must have; mtls and jwt: the role an accepted caller is given. It must grant routes.send." default:"integrator" example:"integrator"`
 
 	CA       string   `yaml:"ca" doc:"mtls: file of the PEM CA certificates that client certificates must chain to; relative to the configuration's folder." example:"certs/clients-ca.pem"`
