@@ -111,8 +111,15 @@ func TestSourceConformance(t *testing.T) {
 				Source: newTestSource(t, Config{Dir: dir}, connectors.Env{}),
 				Put: func(ctx context.Context, p []byte) error {
 					sum := sha256.Sum256(p)
-					path := filepath.Join(dir, hex.EncodeToString(sum[:8])+".xml")
-					if err := os.WriteFile(path, p, 0o644); err != nil {
+					name := hex.EncodeToString(sum[:8]) + ".xml"
+					path := filepath.Join(dir, name)
+					// Written under a hidden name and renamed, as the source asks of writers:
+					// written in place, a poll could read it half written.
+					hidden := filepath.Join(dir, "."+name)
+					if err := os.WriteFile(hidden, p, 0o644); err != nil {
+						return err
+					}
+					if err := os.Rename(hidden, path); err != nil {
 						return err
 					}
 					for exists(path) {
