@@ -2,6 +2,7 @@ package mailconn
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,19 +107,29 @@ func (s *source) dial(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	d := &net.Dialer{Timeout: s.cfg.Timeout.D()}
-	var c *client.Client
-	if s.cfg.Security == SecTLS {
-		c, err = client.DialWithDialerTLS(d, s.cfg.addr(), tc)
-	} else {
-		c, err = client.DialWithDialer(d, s.cfg.addr())
-	}
+	raw, err := d.DialContext(ctx, "tcp", s.cfg.addr())
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", s.cfg.addr(), err)
 	}
+	// A stop while connecting closes the connection itself: the client's Terminate would race
+	// the connection that STARTTLS swaps in.
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	defer stop()
+	conn := raw
+	if s.cfg.Security == SecTLS {
+		conn = tls.Client(raw, tc)
+	}
+	if s.cfg.Timeout.D() > 0 {
+		_ = raw.SetDeadline(time.Now().Add(s.cfg.Timeout.D())) // the greeting and the TLS handshake
+	}
+	c, err := client.New(conn)
+	if err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("connect to %s: %w", s.cfg.addr(), err)
+	}
+	_ = raw.SetDeadline(time.Time{})
 	c.Timeout = s.cfg.Timeout.D()
 	c.ErrorLog = log.New(io.Discard, "", 0) // a connection closed at stop is not news; errors come back from the calls
-	stop := context.AfterFunc(ctx, func() { _ = c.Terminate() })
-	defer stop()
 	if s.cfg.Security == SecStartTLS {
 		ok, err := c.SupportStartTLS()
 		if err == nil && !ok {
