@@ -8,27 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/aiskao/aiskao/internal/batch"
 	"github.com/aiskao/aiskao/store"
 )
-
-// journalBatch bounds the entries chained in one transaction.
-const journalBatch = 256
-
-// appendReq is one AppendJournal waiting for its commit. err is set by the committer when this
-// entry alone failed (a repeated id); the commit's own error fails the whole batch.
-type appendReq struct {
-	e   store.JournalEntry
-	err error
-}
-
-// errDuplicateEntry is the error of an entry whose id is already in the journal.
-var errDuplicateEntry = errors.New("an entry with this id is already journaled")
 
 // journalQueries are the journal's statements, with the schema's tables named in full.
 type journalQueries struct {
@@ -91,38 +76,14 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	if s.closed.Load() {
 		return "", errClosed
 	}
-	if e.ID == "" {
-		id, err := newID()
-		if err != nil {
-			return "", fmt.Errorf("postgres store: %w", err)
-		}
-		e.ID = id
-	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	e = kept(e)
-	r := &appendReq{e: e}
-	err := s.journal.Do(ctx, r)
+	e, err := store.AppendBatched(ctx, s.journal, e, kept, errClosed)
 	switch {
-	case errors.Is(err, batch.ErrClosed):
-		return "", errClosed
-	case err == nil:
-		err = r.err
-	}
-	if err != nil {
+	case errors.Is(err, errClosed):
+		return "", err
+	case err != nil:
 		return "", fmt.Errorf("postgres store: append journal entry %s (id %s): %w", e.Kind, e.ID, err)
 	}
 	return e.ID, nil
-}
-
-// newID returns a time-ordered UUIDv7.
-func newID() (string, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return "", fmt.Errorf("journal id: %w", err)
-	}
-	return id.String(), nil
 }
 
 // kept returns e as the database keeps it, so that its hash is of what is read back.
@@ -137,20 +98,20 @@ func kept(e store.JournalEntry) store.JournalEntry {
 // commitJournal chains and inserts a batch of entries in one round trip: the statements go in
 // one pipeline, which PostgreSQL runs as one transaction, so the chain's row is locked from the
 // first append to the commit.
-func (s *Store) commitJournal(reqs []*appendReq) error {
+func (s *Store) commitJournal(reqs []*store.AppendRequest) error {
 	// Not the callers' contexts: the batch is shared.
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	b := &pgx.Batch{}
 	for _, r := range reqs {
-		r.err = nil
-		e := r.e
+		r.Err = nil
+		e := r.Entry
 		body := store.BodyHash(e)
 		b.Queue(s.jq.appendEntry, []byte(store.EntryDomain), store.EntryTail(e.ID, e.Time, e.Kind, body),
 			e.ID, e.Time, e.Kind, e.Route, e.MessageID, e.Dossier, e.Actor, e.Subject, e.LegalBasis, e.Result,
 			store.EncodeMetadata(e.Detail), body[:]).Exec(func(ct pgconn.CommandTag) error {
 			if ct.RowsAffected() == 0 {
-				r.err = errDuplicateEntry
+				r.Err = store.ErrDuplicateEntry
 			}
 			return nil
 		})

@@ -103,7 +103,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 		return nil
 	}
 	e := store.PrunedEntry(*p, now)
-	e.ID, err = newID()
+	e.ID, err = store.NewJournalID()
 	if err != nil {
 		return err
 	}

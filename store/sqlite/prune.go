@@ -116,7 +116,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 		return nil
 	}
 	e := store.PrunedEntry(*p, now)
-	id, err := newID()
+	id, err := store.NewJournalID()
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 	case err != nil:
 		return fmt.Errorf("journal the pruning: %w", err)
 	case !ok:
-		return fmt.Errorf("journal the pruning: %w", errDuplicateEntry)
+		return fmt.Errorf("journal the pruning: %w", store.ErrDuplicateEntry)
 	}
 	if err := writeHead(ctx, tx.Tx, head); err != nil {
 		return err
