@@ -11,25 +11,13 @@ import (
 	"github.com/aiskao/aiskao/store"
 )
 
-// pruneChunk bounds one redaction or deletion, so that pruning never holds many row locks.
-const pruneChunk = 2000
-
 var _ store.Pruner = (*Store)(nil)
 
-// Prune removes what policy says is past its retention at now (see store.Pruner): dead letters
-// are deleted; journal entries lose their content but keep their place and hashes; with Drop,
-// the oldest entries past their retention are deleted and the anchor moves to the last of them,
-// in the transaction that journals the pruning. Processes pruning one schema at once take turns
-// on the chain's row lock for the drop, and redact each entry once.
+// Prune removes what policy says is past its retention at now (see store.Pruner). Processes
+// pruning one schema at once take turns on the chain's row lock for the drop, and redact each
+// entry once.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	if s.closed.Load() {
-		return store.Pruned{}, errClosed
-	}
-	p, err := store.RunPrune(ctx, pruning{s}, policy, now)
-	if err != nil {
-		return p, fmt.Errorf("postgres store: %w", err)
-	}
-	return p, nil
+	return store.PruneStore(ctx, "postgres store", s.quit, errClosed, pruning{s}, policy, now)
 }
 
 // pruning is the store's steps of store.RunPrune.
@@ -51,26 +39,12 @@ func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.
 	return x.s.finishPrune(ctx, drop, now, p)
 }
 
-// chunked runs a statement whose last parameter is a row limit until it affects fewer rows than
-// the limit, and returns the rows affected.
+// chunked runs a statement whose last parameter is a row limit in chunks (store.Chunked).
 func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, error) {
-	var total int64
-	args = append(args, pruneChunk)
-	for {
-		select {
-		case <-s.quit:
-			return total, errClosed
-		default:
-		}
-		tag, err := s.pool.Exec(ctx, query, args...)
-		if err != nil {
-			return total, err
-		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < pruneChunk {
-			return total, nil
-		}
-	}
+	return store.Chunked(s.quit, errClosed, func(limit int) (int64, error) {
+		tag, err := s.pool.Exec(ctx, query, append(args, limit)...)
+		return tag.RowsAffected(), err
+	})
 }
 
 // finishPrune drops the oldest entries past their retention when drop, and journals the

@@ -11,25 +11,12 @@ import (
 	"github.com/aiskao/aiskao/store"
 )
 
-// pruneChunk bounds one redaction or deletion, so that pruning holds the write lock only briefly
-// and the transport and the journal writer are not kept waiting.
-const pruneChunk = 2000
-
 var _ store.Pruner = (*Store)(nil)
 
-// Prune removes what policy says is past its retention at now (see store.Pruner): dead letters
-// are deleted; journal entries lose their content but keep their place and hashes; with Drop,
-// the oldest entries past their retention are deleted and the anchor moves to the last of them,
-// in the transaction that journals the pruning.
+// Prune removes what policy says is past its retention at now (see store.Pruner); each chunk
+// holds the write lock only briefly, so the transport and the journal writer are not kept waiting.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	if s.closed.Load() {
-		return store.Pruned{}, errClosed
-	}
-	p, err := store.RunPrune(ctx, pruning{s}, policy, now)
-	if err != nil {
-		return p, fmt.Errorf("sqlite store: %w", err)
-	}
-	return p, nil
+	return store.PruneStore(ctx, "sqlite store", s.quit, errClosed, pruning{s}, policy, now)
 }
 
 // pruning is the store's steps of store.RunPrune.
@@ -59,30 +46,15 @@ func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.
 	return x.s.finishPrune(ctx, drop, now, p)
 }
 
-// chunked runs a statement whose last argument is a row limit until it affects fewer rows than
-// the limit, and returns the rows affected.
+// chunked runs a statement whose last argument is a row limit in chunks (store.Chunked).
 func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, error) {
-	var total int64
-	args = append(args, pruneChunk)
-	for {
-		select {
-		case <-s.quit:
-			return total, errClosed
-		default:
-		}
-		res, err := sqlitedb.Exec(ctx, s.db, query, args...)
+	return store.Chunked(s.quit, errClosed, func(limit int) (int64, error) {
+		res, err := sqlitedb.Exec(ctx, s.db, query, append(args, limit)...)
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < pruneChunk {
-			return total, nil
-		}
-	}
+		return res.RowsAffected()
+	})
 }
 
 // finishPrune drops the oldest entries past their retention when drop, and journals the
