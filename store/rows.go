@@ -1,0 +1,30 @@
+package store
+
+// Rows is a result set read row by row, as database/sql and pgx both give one.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// Row is one result row, or a Rows at its current row.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// ScanRows reads every row of rows with scan, in order, and stops at the first error, of scan or
+// of the result set. It does not close rows.
+func ScanRows[T any](rows Rows, scan func(Row) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
