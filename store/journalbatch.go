@@ -36,14 +36,15 @@ func NewJournalID() (string, error) {
 
 // AppendBatched fills e's id (NewJournalID) and time when empty, turns it by keep into the entry
 // as the store's database keeps it (so that its hash is of what is read back), clears what the
-// chain fills, and waits for c to commit it. It returns the entry as journaled, and closed when c
-// is closed. When ctx ends first, it returns ctx's error and the entry may or may not be journaled.
-func AppendBatched(ctx context.Context, c *batch.Committer[*AppendRequest], e JournalEntry,
-	keep func(JournalEntry) JournalEntry, closed error) (JournalEntry, error) {
+// chain fills, and waits for c to commit it. It returns the entry's id; closed when c is closed;
+// other errors prefixed with name, the store's. When ctx ends first, it returns ctx's error and
+// the entry may or may not be journaled.
+func AppendBatched(ctx context.Context, name string, c *batch.Committer[*AppendRequest], e JournalEntry,
+	keep func(JournalEntry) JournalEntry, closed error) (string, error) {
 	if e.ID == "" {
 		id, err := NewJournalID()
 		if err != nil {
-			return e, err
+			return "", fmt.Errorf("%s: %w", name, err)
 		}
 		e.ID = id
 	}
@@ -56,9 +57,12 @@ func AppendBatched(ctx context.Context, c *batch.Committer[*AppendRequest], e Jo
 	err := c.Do(ctx, r)
 	switch {
 	case errors.Is(err, batch.ErrClosed):
-		return e, closed
+		return "", closed
 	case err == nil:
 		err = r.Err
 	}
-	return e, err
+	if err != nil {
+		return "", fmt.Errorf("%s: append journal entry %s (id %s): %w", name, e.Kind, e.ID, err)
+	}
+	return e.ID, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,14 +75,7 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	if s.closed.Load() {
 		return "", errClosed
 	}
-	e, err := store.AppendBatched(ctx, s.journal, e, kept, errClosed)
-	switch {
-	case errors.Is(err, errClosed):
-		return "", err
-	case err != nil:
-		return "", fmt.Errorf("postgres store: append journal entry %s (id %s): %w", e.Kind, e.ID, err)
-	}
-	return e.ID, nil
+	return store.AppendBatched(ctx, "postgres store", s.journal, e, kept, errClosed)
 }
 
 // kept returns e as the database keeps it, so that its hash is of what is read back.
