@@ -46,3 +46,26 @@ func PruneStore(ctx context.Context, name string, quit <-chan struct{}, closed e
 	}
 	return p, nil
 }
+
+// PruneFuncs are a store's PruneSteps given as functions, so that the store need not have them
+// as methods of its own.
+type PruneFuncs struct {
+	DeleteLetters func(ctx context.Context, before time.Time) (int64, error)
+	RedactEntries func(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error)
+	FinishPrune   func(ctx context.Context, drop bool, now time.Time, p *Pruned) error
+}
+
+// DeleteDeadLetters calls f.DeleteLetters.
+func (f PruneFuncs) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return f.DeleteLetters(ctx, before)
+}
+
+// Redact calls f.RedactEntries.
+func (f PruneFuncs) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
+	return f.RedactEntries(ctx, kinds, others, before, now)
+}
+
+// Finish calls f.FinishPrune.
+func (f PruneFuncs) Finish(ctx context.Context, drop bool, now time.Time, p *Pruned) error {
+	return f.FinishPrune(ctx, drop, now, p)
+}

@@ -17,26 +17,23 @@ var _ store.Pruner = (*Store)(nil)
 // pruning one schema at once take turns on the chain's row lock for the drop, and redact each
 // entry once.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	return store.PruneStore(ctx, "postgres store", s.quit, errClosed, pruning{s}, policy, now)
+	return store.PruneStore(ctx, "postgres store", s.quit, errClosed, store.PruneFuncs{
+		DeleteLetters: s.deleteDeadLetters, RedactEntries: s.redactEntries, FinishPrune: s.finishPrune}, policy, now)
 }
 
-// pruning is the store's steps of store.RunPrune.
-type pruning struct{ s *Store }
-
-func (x pruning) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
-	return x.s.chunked(ctx, x.s.jq.pruneLetters, before)
+// deleteDeadLetters deletes, in chunks, the dead letters that failed before before.
+func (s *Store) deleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return s.chunked(ctx, s.jq.pruneLetters, before)
 }
 
-func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
-	q := x.s.jq.redactIn
+// redactEntries removes, in chunks, the content of the chained entries of kinds (with others: of the
+// other kinds) journaled before before.
+func (s *Store) redactEntries(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
+	q := s.jq.redactIn
 	if others {
-		q = x.s.jq.redactOthers
+		q = s.jq.redactOthers
 	}
-	return x.s.chunked(ctx, q, store.EncodeMetadata(nil), now, before, kinds)
-}
-
-func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
-	return x.s.finishPrune(ctx, drop, now, p)
+	return s.chunked(ctx, q, store.EncodeMetadata(nil), now, before, kinds)
 }
 
 // chunked runs a statement whose last parameter is a row limit in chunks (store.Chunked).

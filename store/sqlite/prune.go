@@ -16,18 +16,19 @@ var _ store.Pruner = (*Store)(nil)
 // Prune removes what policy says is past its retention at now (see store.Pruner); each chunk
 // holds the write lock only briefly, so the transport and the journal writer are not kept waiting.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	return store.PruneStore(ctx, "sqlite store", s.quit, errClosed, pruning{s}, policy, now)
+	return store.PruneStore(ctx, "sqlite store", s.quit, errClosed, store.PruneFuncs{
+		DeleteLetters: s.deleteDeadLetters, RedactEntries: s.redactEntries, FinishPrune: s.finishPrune}, policy, now)
 }
 
-// pruning is the store's steps of store.RunPrune.
-type pruning struct{ s *Store }
-
-func (x pruning) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
-	return x.s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
+// deleteDeadLetters deletes, in chunks, the dead letters that failed before before.
+func (s *Store) deleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
 		(SELECT id FROM store_dead_letters WHERE time < ? LIMIT ?)`, before.UnixNano())
 }
 
-func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
+// redactEntries removes, in chunks, the content of the chained entries of kinds (with others: of the
+// other kinds) journaled before before.
+func (s *Store) redactEntries(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
 	op := "IN"
 	if others {
 		op = "NOT IN"
@@ -36,14 +37,10 @@ func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before
 	for _, k := range kinds {
 		args = append(args, k)
 	}
-	return x.s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
+	return s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
 		subject = '', legal_basis = '', result = '', redacted = ?, detail = ? WHERE id IN
 		(SELECT id FROM store_journal WHERE redacted IS NULL AND seq IS NOT NULL AND time < ?
 			AND kind `+op+` (`+strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")+`) LIMIT ?)`, args...)
-}
-
-func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
-	return x.s.finishPrune(ctx, drop, now, p)
 }
 
 // chunked runs a statement whose last argument is a row limit in chunks (store.Chunked).
