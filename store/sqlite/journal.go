@@ -110,17 +110,12 @@ func chainExisting(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return fmt.Errorf("chain existing journal entries: %w", err)
 	}
-	var entries []store.JournalEntry
-	for rows.Next() {
-		e, _, err := scanEntry(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("chain existing journal entries: %w", err)
-		}
-		entries = append(entries, e)
-	}
+	entries, err := store.ScanRows(rows, func(r store.Row) (store.JournalEntry, error) {
+		e, _, err := scanEntry(r)
+		return e, err
+	})
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("chain existing journal entries: %w", err)
 	}
 	chain, err := readHead(ctx, tx)
