@@ -269,28 +269,19 @@ func readChain(ctx context.Context, pool *pgxpool.Pool, q journalQueries, start 
 		return fmt.Errorf("read journal chain: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			r        store.ChainRow
-			redacted *time.Time
-			derr     error
-		)
-		r.Entry, derr, err = scanEntry(rows, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
-		if err != nil {
-			return fmt.Errorf("read journal chain: %w", err)
-		}
-		r.DetailOK = derr == nil
-		if redacted != nil {
-			r.Redacted, r.RedactedAt = true, redacted.UTC()
-		}
-		if err := row(r); err != nil {
-			return err
-		}
+	return store.ReadChainRows(rows, scanChainRow, row)
+}
+
+// scanChainRow reads a row of q.rows; redacted_at is NULL while the entry is whole.
+func scanChainRow(rw store.Row) (store.ChainRow, error) {
+	var r store.ChainRow
+	var redacted *time.Time
+	e, derr, err := scanEntry(rw, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
+	r.Entry, r.DetailOK = e, derr == nil
+	if redacted != nil {
+		r.Redacted, r.RedactedAt = true, redacted.UTC()
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read journal chain: %w", err)
-	}
-	return nil
+	return r, err
 }
 
 // chainDB is a schema opened to verify its journal, without migrating it.

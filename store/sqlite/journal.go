@@ -256,29 +256,17 @@ func readChain(ctx context.Context, db *sql.DB, start func(store.ChainState) err
 		return fmt.Errorf("read journal chain: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			r        store.ChainRow
-			redacted sql.NullInt64
-			derr     error
-		)
-		r.Entry, derr, err = scanEntry(rows, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
-		if err != nil {
-			return fmt.Errorf("read journal chain: %w", err)
-		}
-		r.DetailOK = derr == nil
-		r.Redacted = redacted.Valid
+	return store.ReadChainRows(rows, func(rw store.Row) (store.ChainRow, error) {
+		// redacted is the time of the redaction in Unix nanoseconds, NULL while the entry is whole.
+		var r store.ChainRow
+		var redacted sql.NullInt64
+		e, derr, err := scanEntry(rw, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
+		r.Entry, r.DetailOK, r.Redacted = e, derr == nil, redacted.Valid
 		if redacted.Valid {
 			r.RedactedAt = time.Unix(0, redacted.Int64).UTC()
 		}
-		if err := row(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read journal chain: %w", err)
-	}
-	return nil
+		return r, err
+	}, row)
 }
 
 // chainFile is a database file opened read-only to verify its journal.
