@@ -57,3 +57,47 @@ func TestScanRows(t *testing.T) {
 		})
 	}
 }
+
+func TestReadChainRowsTellsItsErrorsFromTheCallers(t *testing.T) {
+	stop, bad := errors.New("stop"), errors.New("connection lost")
+	scan := func(r Row) (ChainRow, error) {
+		var v int
+		if err := r.Scan(&v); err != nil || v < 0 {
+			return ChainRow{}, errors.New("damaged row")
+		}
+		return ChainRow{Seq: int64(v)}, nil
+	}
+	var seen []int64
+	collect := func(r ChainRow) error {
+		seen = append(seen, r.Seq)
+		if r.Seq == 9 {
+			return stop
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name string
+		rows *fakeRows
+		err  string
+		seen int
+	}{
+		{"all rows", &fakeRows{vals: []int{1, 2, 3}}, "", 3},
+		{"the caller stops", &fakeRows{vals: []int{1, 9, 3}}, "stop", 2},
+		{"a damaged row", &fakeRows{vals: []int{1, -1}}, "read journal chain: damaged row", 1},
+		{"the set fails", &fakeRows{vals: []int{1}, err: bad}, "read journal chain: connection lost", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen = nil
+			err := ReadChainRows(tc.rows, scan, collect)
+			if (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+			if tc.err == "stop" && err != stop {
+				t.Fatalf("the caller's error came back as %v, want it as it is", err)
+			}
+			if len(seen) != tc.seen {
+				t.Fatalf("handed %v, want %d rows", seen, tc.seen)
+			}
+		})
+	}
+}
