@@ -2,33 +2,17 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/aiskao/aiskao/internal/batch"
 	"github.com/aiskao/aiskao/store"
 )
-
-// journalBatch bounds the entries chained in one transaction.
-const journalBatch = 256
-
-// appendReq is one AppendJournal waiting for its commit. err is set by the committer when this
-// entry alone failed (a repeated id); the commit's own error fails the whole batch.
-type appendReq struct {
-	e   store.JournalEntry
-	err error
-}
-
-// errDuplicateEntry is the error of an entry whose id is already in the journal.
-var errDuplicateEntry = errors.New("an entry with this id is already journaled")
 
 // journalQueries are the journal's statements, with the schema's tables named in full.
 type journalQueries struct {
@@ -91,38 +75,7 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	if s.closed.Load() {
 		return "", errClosed
 	}
-	if e.ID == "" {
-		id, err := newID()
-		if err != nil {
-			return "", fmt.Errorf("postgres store: %w", err)
-		}
-		e.ID = id
-	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	e = kept(e)
-	r := &appendReq{e: e}
-	err := s.journal.Do(ctx, r)
-	switch {
-	case errors.Is(err, batch.ErrClosed):
-		return "", errClosed
-	case err == nil:
-		err = r.err
-	}
-	if err != nil {
-		return "", fmt.Errorf("postgres store: append journal entry %s (id %s): %w", e.Kind, e.ID, err)
-	}
-	return e.ID, nil
-}
-
-// newID returns a time-ordered UUIDv7.
-func newID() (string, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return "", fmt.Errorf("journal id: %w", err)
-	}
-	return id.String(), nil
+	return store.AppendBatched(ctx, "postgres store", s.journal, e, kept, errClosed)
 }
 
 // kept returns e as the database keeps it, so that its hash is of what is read back.
@@ -137,20 +90,20 @@ func kept(e store.JournalEntry) store.JournalEntry {
 // commitJournal chains and inserts a batch of entries in one round trip: the statements go in
 // one pipeline, which PostgreSQL runs as one transaction, so the chain's row is locked from the
 // first append to the commit.
-func (s *Store) commitJournal(reqs []*appendReq) error {
+func (s *Store) commitJournal(reqs []*store.AppendRequest) error {
 	// Not the callers' contexts: the batch is shared.
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	b := &pgx.Batch{}
 	for _, r := range reqs {
-		r.err = nil
-		e := r.e
+		r.Err = nil
+		e := r.Entry
 		body := store.BodyHash(e)
 		b.Queue(s.jq.appendEntry, []byte(store.EntryDomain), store.EntryTail(e.ID, e.Time, e.Kind, body),
 			e.ID, e.Time, e.Kind, e.Route, e.MessageID, e.Dossier, e.Actor, e.Subject, e.LegalBasis, e.Result,
 			store.EncodeMetadata(e.Detail), body[:]).Exec(func(ct pgconn.CommandTag) error {
 			if ct.RowsAffected() == 0 {
-				r.err = errDuplicateEntry
+				r.Err = store.ErrDuplicateEntry
 			}
 			return nil
 		})
@@ -172,17 +125,12 @@ func chainExisting(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return fmt.Errorf("chain existing journal entries: %w", err)
 	}
-	var entries []store.JournalEntry
-	for rows.Next() {
-		e, _, err := scanEntry(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("chain existing journal entries: %w", err)
-		}
-		entries = append(entries, e)
-	}
+	entries, err := store.ScanRows(rows, func(r store.Row) (store.JournalEntry, error) {
+		e, _, err := scanEntry(r)
+		return e, err
+	})
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("chain existing journal entries: %w", err)
 	}
 	var chain store.Chain // the migration starts the chain at zero
@@ -321,28 +269,19 @@ func readChain(ctx context.Context, pool *pgxpool.Pool, q journalQueries, start 
 		return fmt.Errorf("read journal chain: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			r        store.ChainRow
-			redacted *time.Time
-			derr     error
-		)
-		r.Entry, derr, err = scanEntry(rows, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
-		if err != nil {
-			return fmt.Errorf("read journal chain: %w", err)
-		}
-		r.DetailOK = derr == nil
-		if redacted != nil {
-			r.Redacted, r.RedactedAt = true, redacted.UTC()
-		}
-		if err := row(r); err != nil {
-			return err
-		}
+	return store.ReadChainRows(rows, scanChainRow, row)
+}
+
+// scanChainRow reads a row of q.rows; redacted_at is NULL while the entry is whole.
+func scanChainRow(rw store.Row) (store.ChainRow, error) {
+	var r store.ChainRow
+	var redacted *time.Time
+	e, derr, err := scanEntry(rw, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
+	r.Entry, r.DetailOK = e, derr == nil
+	if redacted != nil {
+		r.Redacted, r.RedactedAt = true, redacted.UTC()
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read journal chain: %w", err)
-	}
-	return nil
+	return r, err
 }
 
 // chainDB is a schema opened to verify its journal, without migrating it.

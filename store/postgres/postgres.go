@@ -69,13 +69,13 @@ type Store struct {
 	q     queries
 	jq    journalQueries
 
-	sweepChunk int                          // keys per delete; a field so that tests can make it small
-	seens      *store.Lookups               // Seens made at the same time, looked up together
-	marks      *batch.Committer[markReq]    // Marks made at the same time, committed together
-	quit       chan struct{}                // closed by Close
-	sweepDone  chan struct{}                // closed when the sweeper has stopped
-	journal    *batch.Committer[*appendReq] // journal entries appended at the same time, chained together
-	pruneDone  chan struct{}                // closed when the pruner has stopped
+	sweepChunk int                                    // keys per delete; a field so that tests can make it small
+	seens      *store.Lookups                         // Seens made at the same time, looked up together
+	marks      *batch.Committer[markReq]              // Marks made at the same time, committed together
+	quit       chan struct{}                          // closed by Close
+	sweepDone  chan struct{}                          // closed when the sweeper has stopped
+	journal    *batch.Committer[*store.AppendRequest] // journal entries appended at the same time, chained together
+	pruneDone  chan struct{}                          // closed when the pruner has stopped
 	closed     atomic.Bool
 	closeOnce  sync.Once
 }
@@ -143,7 +143,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
 	s.seens = store.NewLookups(seenBatch, s.lookup)
-	s.journal = batch.New(journalBatch, s.commitJournal)
+	s.journal = batch.New(store.JournalBatch, s.commitJournal)
 	go s.sweeper()
 	if policy.Active() {
 		go func() {

@@ -11,66 +11,37 @@ import (
 	"github.com/aiskao/aiskao/store"
 )
 
-// pruneChunk bounds one redaction or deletion, so that pruning never holds many row locks.
-const pruneChunk = 2000
-
 var _ store.Pruner = (*Store)(nil)
 
-// Prune removes what policy says is past its retention at now (see store.Pruner): dead letters
-// are deleted; journal entries lose their content but keep their place and hashes; with Drop,
-// the oldest entries past their retention are deleted and the anchor moves to the last of them,
-// in the transaction that journals the pruning. Processes pruning one schema at once take turns
-// on the chain's row lock for the drop, and redact each entry once.
+// Prune removes what policy says is past its retention at now (see store.Pruner). Processes
+// pruning one schema at once take turns on the chain's row lock for the drop, and redact each
+// entry once.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	if s.closed.Load() {
-		return store.Pruned{}, errClosed
-	}
-	p, err := store.RunPrune(ctx, pruning{s}, policy, now)
-	if err != nil {
-		return p, fmt.Errorf("postgres store: %w", err)
-	}
-	return p, nil
+	return store.PruneStore(ctx, "postgres store", s.quit, errClosed, store.PruneFuncs{
+		DeleteLetters: s.deleteDeadLetters, RedactEntries: s.redactEntries, FinishPrune: s.finishPrune}, policy, now)
 }
 
-// pruning is the store's steps of store.RunPrune.
-type pruning struct{ s *Store }
-
-func (x pruning) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
-	return x.s.chunked(ctx, x.s.jq.pruneLetters, before)
+// deleteDeadLetters deletes, in chunks, the dead letters that failed before before.
+func (s *Store) deleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return s.chunked(ctx, s.jq.pruneLetters, before)
 }
 
-func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
-	q := x.s.jq.redactIn
+// redactEntries removes, in chunks, the content of the chained entries of kinds (with others: of the
+// other kinds) journaled before before.
+func (s *Store) redactEntries(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
+	q := s.jq.redactIn
 	if others {
-		q = x.s.jq.redactOthers
+		q = s.jq.redactOthers
 	}
-	return x.s.chunked(ctx, q, store.EncodeMetadata(nil), now, before, kinds)
+	return s.chunked(ctx, q, store.EncodeMetadata(nil), now, before, kinds)
 }
 
-func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
-	return x.s.finishPrune(ctx, drop, now, p)
-}
-
-// chunked runs a statement whose last parameter is a row limit until it affects fewer rows than
-// the limit, and returns the rows affected.
+// chunked runs a statement whose last parameter is a row limit in chunks (store.Chunked).
 func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, error) {
-	var total int64
-	args = append(args, pruneChunk)
-	for {
-		select {
-		case <-s.quit:
-			return total, errClosed
-		default:
-		}
-		tag, err := s.pool.Exec(ctx, query, args...)
-		if err != nil {
-			return total, err
-		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < pruneChunk {
-			return total, nil
-		}
-	}
+	return store.Chunked(s.quit, errClosed, func(limit int) (int64, error) {
+		tag, err := s.pool.Exec(ctx, query, append(args, limit)...)
+		return tag.RowsAffected(), err
+	})
 }
 
 // finishPrune drops the oldest entries past their retention when drop, and journals the
@@ -103,7 +74,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 		return nil
 	}
 	e := store.PrunedEntry(*p, now)
-	e.ID, err = newID()
+	e.ID, err = store.NewJournalID()
 	if err != nil {
 		return err
 	}

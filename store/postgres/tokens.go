@@ -12,6 +12,7 @@ import (
 
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
+	"github.com/aiskao/aiskao/store"
 )
 
 var _ apitoken.Store = (*Store)(nil)
@@ -60,23 +61,8 @@ func (s *Store) ListTokens(ctx context.Context) ([]apitoken.Record, error) {
 		return nil, fmt.Errorf("postgres store: list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []apitoken.Record
-	for rows.Next() {
-		var (
-			r       apitoken.Record
-			role    string
-			revoked *time.Time
-		)
-		if err := rows.Scan(&r.ID, &r.Name, &role, &r.Created, &revoked); err != nil {
-			return nil, fmt.Errorf("postgres store: list tokens: %w", err)
-		}
-		r.Role, r.Created = identity.Role(role), r.Created.UTC()
-		if revoked != nil {
-			r.Revoked = revoked.UTC()
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanRows(rows, func(row store.Row) (apitoken.Record, error) { return scanToken(row, false) })
+	if err != nil {
 		return nil, fmt.Errorf("postgres store: list tokens: %w", err)
 	}
 	return out, nil
@@ -87,18 +73,31 @@ func (s *Store) TokenByID(ctx context.Context, id string) (apitoken.Record, erro
 	if s.closed.Load() {
 		return apitoken.Record{}, errClosed
 	}
-	var (
-		r       apitoken.Record
-		role    string
-		revoked *time.Time
-	)
-	err := s.pool.QueryRow(ctx, `SELECT id, name, role, hash, created, revoked FROM `+s.tokensTable()+` WHERE id = $1`,
-		strings.ToValidUTF8(id, "\uFFFD")).Scan(&r.ID, &r.Name, &role, &r.Hash, &r.Created, &revoked)
+	r, err := scanToken(s.pool.QueryRow(ctx, `SELECT id, name, role, hash, created, revoked FROM `+s.tokensTable()+` WHERE id = $1`,
+		strings.ToValidUTF8(id, "\uFFFD")), true)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return apitoken.Record{}, apitoken.ErrNotFound
 	}
 	if err != nil {
 		return apitoken.Record{}, fmt.Errorf("postgres store: token %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// scanToken reads a token's id, name, role, hash when withHash, created and revoked (NULL while
+// active).
+func scanToken(row store.Row, withHash bool) (apitoken.Record, error) {
+	var (
+		r       apitoken.Record
+		role    string
+		revoked *time.Time
+	)
+	dest := []any{&r.ID, &r.Name, &role}
+	if withHash {
+		dest = append(dest, &r.Hash)
+	}
+	if err := row.Scan(append(dest, &r.Created, &revoked)...); err != nil {
+		return r, err
 	}
 	r.Role, r.Created = identity.Role(role), r.Created.UTC()
 	if revoked != nil {

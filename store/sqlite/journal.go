@@ -10,24 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/aiskao/aiskao/internal/batch"
 	"github.com/aiskao/aiskao/store"
 )
-
-// journalBatch bounds the entries chained in one transaction.
-const journalBatch = 256
-
-// appendReq is one AppendJournal waiting for its commit. err is set by the committer when this
-// entry alone failed (a repeated id); the commit's own error fails the whole batch.
-type appendReq struct {
-	e   store.JournalEntry
-	err error
-}
-
-// errDuplicateEntry is the error of an entry whose id is already in the journal.
-var errDuplicateEntry = errors.New("an entry with this id is already journaled")
 
 // AppendJournal records e as the next entry of the chain, filling its id (a time-ordered UUIDv7)
 // and time when empty. Entries appended at the same time are chained and committed together by
@@ -37,34 +21,17 @@ func (s *Store) AppendJournal(ctx context.Context, e store.JournalEntry) (string
 	if s.closed.Load() {
 		return "", errClosed
 	}
-	if e.ID == "" {
-		id, err := newID()
-		if err != nil {
-			return "", fmt.Errorf("sqlite store: %w", err)
-		}
-		e.ID = id
-	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	e.Time = time.Unix(0, e.Time.UnixNano()).UTC() // as read back, so the hash is of what is kept
-	e.Seq, e.Hash, e.Redacted = 0, "", false
-	r := &appendReq{e: e}
-	err := s.journal.Do(ctx, r)
-	switch {
-	case errors.Is(err, batch.ErrClosed):
-		return "", errClosed
-	case err == nil:
-		err = r.err
-	}
-	if err != nil {
-		return "", fmt.Errorf("sqlite store: append journal entry %s (id %s): %w", e.Kind, e.ID, err)
-	}
-	return e.ID, nil
+	return store.AppendBatched(ctx, "sqlite store", s.journal, e, kept, errClosed)
+}
+
+// kept returns e with its time as the database keeps it, so that its hash is of what is read back.
+func kept(e store.JournalEntry) store.JournalEntry {
+	e.Time = time.Unix(0, e.Time.UnixNano()).UTC()
+	return e
 }
 
 // commitJournal chains and inserts a batch of entries in one durable transaction.
-func (s *Store) commitJournal(reqs []*appendReq) error {
+func (s *Store) commitJournal(reqs []*store.AppendRequest) error {
 	// Not the callers' contexts: the batch is shared. The busy timeout bounds the wait.
 	ctx := context.Background()
 	tx, err := s.journalConn.Begin(ctx, true)
@@ -77,13 +44,13 @@ func (s *Store) commitJournal(reqs []*appendReq) error {
 		return err
 	}
 	for _, r := range reqs {
-		r.err = nil
-		ok, err := insertEntry(ctx, tx.Tx, &chain, r.e)
+		r.Err = nil
+		ok, err := insertEntry(ctx, tx.Tx, &chain, r.Entry)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			r.err = errDuplicateEntry
+			r.Err = store.ErrDuplicateEntry
 		}
 	}
 	if err := writeHead(ctx, tx.Tx, chain); err != nil {
@@ -143,17 +110,12 @@ func chainExisting(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return fmt.Errorf("chain existing journal entries: %w", err)
 	}
-	var entries []store.JournalEntry
-	for rows.Next() {
-		e, _, err := scanEntry(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("chain existing journal entries: %w", err)
-		}
-		entries = append(entries, e)
-	}
+	entries, err := store.ScanRows(rows, func(r store.Row) (store.JournalEntry, error) {
+		e, _, err := scanEntry(r)
+		return e, err
+	})
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("chain existing journal entries: %w", err)
 	}
 	chain, err := readHead(ctx, tx)
@@ -294,29 +256,17 @@ func readChain(ctx context.Context, db *sql.DB, start func(store.ChainState) err
 		return fmt.Errorf("read journal chain: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			r        store.ChainRow
-			redacted sql.NullInt64
-			derr     error
-		)
-		r.Entry, derr, err = scanEntry(rows, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
-		if err != nil {
-			return fmt.Errorf("read journal chain: %w", err)
-		}
-		r.DetailOK = derr == nil
-		r.Redacted = redacted.Valid
+	return store.ReadChainRows(rows, func(rw store.Row) (store.ChainRow, error) {
+		// redacted is the time of the redaction in Unix nanoseconds, NULL while the entry is whole.
+		var r store.ChainRow
+		var redacted sql.NullInt64
+		e, derr, err := scanEntry(rw, &r.Seq, &r.Prev, &r.Body, &r.Hash, &redacted)
+		r.Entry, r.DetailOK, r.Redacted = e, derr == nil, redacted.Valid
 		if redacted.Valid {
 			r.RedactedAt = time.Unix(0, redacted.Int64).UTC()
 		}
-		if err := row(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read journal chain: %w", err)
-	}
-	return nil
+		return r, err
+	}, row)
 }
 
 // chainFile is a database file opened read-only to verify its journal.
@@ -357,12 +307,3 @@ func (c *chainFile) ReadChain(ctx context.Context, start func(store.ChainState) 
 func (c *chainFile) Where() string { return c.path }
 
 func (c *chainFile) Close() error { return c.db.Close() }
-
-// newID returns a time-ordered UUIDv7.
-func newID() (string, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return "", fmt.Errorf("journal id: %w", err)
-	}
-	return id.String(), nil
-}

@@ -11,36 +11,24 @@ import (
 	"github.com/aiskao/aiskao/store"
 )
 
-// pruneChunk bounds one redaction or deletion, so that pruning holds the write lock only briefly
-// and the transport and the journal writer are not kept waiting.
-const pruneChunk = 2000
-
 var _ store.Pruner = (*Store)(nil)
 
-// Prune removes what policy says is past its retention at now (see store.Pruner): dead letters
-// are deleted; journal entries lose their content but keep their place and hashes; with Drop,
-// the oldest entries past their retention are deleted and the anchor moves to the last of them,
-// in the transaction that journals the pruning.
+// Prune removes what policy says is past its retention at now (see store.Pruner); each chunk
+// holds the write lock only briefly, so the transport and the journal writer are not kept waiting.
 func (s *Store) Prune(ctx context.Context, policy store.RetentionPolicy, now time.Time) (store.Pruned, error) {
-	if s.closed.Load() {
-		return store.Pruned{}, errClosed
-	}
-	p, err := store.RunPrune(ctx, pruning{s}, policy, now)
-	if err != nil {
-		return p, fmt.Errorf("sqlite store: %w", err)
-	}
-	return p, nil
+	return store.PruneStore(ctx, "sqlite store", s.quit, errClosed, store.PruneFuncs{
+		DeleteLetters: s.deleteDeadLetters, RedactEntries: s.redactEntries, FinishPrune: s.finishPrune}, policy, now)
 }
 
-// pruning is the store's steps of store.RunPrune.
-type pruning struct{ s *Store }
-
-func (x pruning) DeleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
-	return x.s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
+// deleteDeadLetters deletes, in chunks, the dead letters that failed before before.
+func (s *Store) deleteDeadLetters(ctx context.Context, before time.Time) (int64, error) {
+	return s.chunked(ctx, `DELETE FROM store_dead_letters WHERE id IN
 		(SELECT id FROM store_dead_letters WHERE time < ? LIMIT ?)`, before.UnixNano())
 }
 
-func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
+// redactEntries removes, in chunks, the content of the chained entries of kinds (with others: of the
+// other kinds) journaled before before.
+func (s *Store) redactEntries(ctx context.Context, kinds []string, others bool, before, now time.Time) (int64, error) {
 	op := "IN"
 	if others {
 		op = "NOT IN"
@@ -49,40 +37,21 @@ func (x pruning) Redact(ctx context.Context, kinds []string, others bool, before
 	for _, k := range kinds {
 		args = append(args, k)
 	}
-	return x.s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
+	return s.chunked(ctx, `UPDATE store_journal SET route = '', message_id = '', dossier = '', actor = '',
 		subject = '', legal_basis = '', result = '', redacted = ?, detail = ? WHERE id IN
 		(SELECT id FROM store_journal WHERE redacted IS NULL AND seq IS NOT NULL AND time < ?
 			AND kind `+op+` (`+strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")+`) LIMIT ?)`, args...)
 }
 
-func (x pruning) Finish(ctx context.Context, drop bool, now time.Time, p *store.Pruned) error {
-	return x.s.finishPrune(ctx, drop, now, p)
-}
-
-// chunked runs a statement whose last argument is a row limit until it affects fewer rows than
-// the limit, and returns the rows affected.
+// chunked runs a statement whose last argument is a row limit in chunks (store.Chunked).
 func (s *Store) chunked(ctx context.Context, query string, args ...any) (int64, error) {
-	var total int64
-	args = append(args, pruneChunk)
-	for {
-		select {
-		case <-s.quit:
-			return total, errClosed
-		default:
-		}
-		res, err := sqlitedb.Exec(ctx, s.db, query, args...)
+	return store.Chunked(s.quit, errClosed, func(limit int) (int64, error) {
+		res, err := sqlitedb.Exec(ctx, s.db, query, append(args, limit)...)
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < pruneChunk {
-			return total, nil
-		}
-	}
+		return res.RowsAffected()
+	})
 }
 
 // finishPrune drops the oldest entries past their retention when drop, and journals the
@@ -116,7 +85,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 		return nil
 	}
 	e := store.PrunedEntry(*p, now)
-	id, err := newID()
+	id, err := store.NewJournalID()
 	if err != nil {
 		return err
 	}
@@ -126,7 +95,7 @@ func (s *Store) finishPrune(ctx context.Context, drop bool, now time.Time, p *st
 	case err != nil:
 		return fmt.Errorf("journal the pruning: %w", err)
 	case !ok:
-		return fmt.Errorf("journal the pruning: %w", errDuplicateEntry)
+		return fmt.Errorf("journal the pruning: %w", store.ErrDuplicateEntry)
 	}
 	if err := writeHead(ctx, tx.Tx, head); err != nil {
 		return err

@@ -62,16 +62,16 @@ type Store struct {
 	log  *slog.Logger
 	cfg  Config
 
-	seen        *sql.Stmt                    // prepared once: Seen runs for every message a route takes
-	seenOne     *sql.Stmt                    // for a key that JSON cannot carry unchanged
-	seens       *store.Lookups               // Seens made at the same time, looked up together
-	marks       *batch.Committer[markReq]    // Marks made at the same time, committed together
-	markConn    *sqlitedb.Writer             // the mark committer's connection
-	journal     *batch.Committer[*appendReq] // journal entries appended at the same time, chained and committed together
-	journalConn *sqlitedb.Writer             // the journal committer's connection
-	pruneDone   chan struct{}                // closed when the pruner has stopped
-	quit        chan struct{}                // closed by Close
-	sweepDone   chan struct{}                // closed when the sweeper has stopped
+	seen        *sql.Stmt                              // prepared once: Seen runs for every message a route takes
+	seenOne     *sql.Stmt                              // for a key that JSON cannot carry unchanged
+	seens       *store.Lookups                         // Seens made at the same time, looked up together
+	marks       *batch.Committer[markReq]              // Marks made at the same time, committed together
+	markConn    *sqlitedb.Writer                       // the mark committer's connection
+	journal     *batch.Committer[*store.AppendRequest] // journal entries appended at the same time, chained and committed together
+	journalConn *sqlitedb.Writer                       // the journal committer's connection
+	pruneDone   chan struct{}                          // closed when the pruner has stopped
+	quit        chan struct{}                          // closed by Close
+	sweepDone   chan struct{}                          // closed when the sweeper has stopped
 	closed      atomic.Bool
 	closeOnce   sync.Once
 	closeErr    error
@@ -157,7 +157,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 	}
 	s.marks = batch.New(cfg.MarkBatch, s.commitMarks)
 	s.seens = store.NewLookups(seenBatch, s.lookup)
-	s.journal = batch.New(journalBatch, s.commitJournal)
+	s.journal = batch.New(store.JournalBatch, s.commitJournal)
 	go s.sweeper()
 	if policy.Active() {
 		go func() {

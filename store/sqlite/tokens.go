@@ -11,6 +11,7 @@ import (
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
+	"github.com/aiskao/aiskao/store"
 )
 
 var _ apitoken.Store = (*Store)(nil)
@@ -60,20 +61,8 @@ func (s *Store) ListTokens(ctx context.Context) ([]apitoken.Record, error) {
 		return nil, fmt.Errorf("sqlite store: list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []apitoken.Record
-	for rows.Next() {
-		var (
-			r                apitoken.Record
-			role             string
-			created, revoked int64
-		)
-		if err := rows.Scan(&r.ID, &r.Name, &role, &created, &revoked); err != nil {
-			return nil, fmt.Errorf("sqlite store: list tokens: %w", err)
-		}
-		r.Role, r.Created, r.Revoked = identity.Role(role), time.Unix(0, created).UTC(), nanoTime(revoked)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanRows(rows, func(row store.Row) (apitoken.Record, error) { return scanToken(row, false) })
+	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list tokens: %w", err)
 	}
 	return out, nil
@@ -84,18 +73,30 @@ func (s *Store) TokenByID(ctx context.Context, id string) (apitoken.Record, erro
 	if s.closed.Load() {
 		return apitoken.Record{}, errClosed
 	}
-	var (
-		r                apitoken.Record
-		role             string
-		created, revoked int64
-	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, role, hash, created, revoked FROM store_tokens WHERE id = ?`, id).
-		Scan(&r.ID, &r.Name, &role, &r.Hash, &created, &revoked)
+	r, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, name, role, hash, created, revoked FROM store_tokens WHERE id = ?`, id), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apitoken.Record{}, apitoken.ErrNotFound
 	}
 	if err != nil {
 		return apitoken.Record{}, fmt.Errorf("sqlite store: token %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// scanToken reads a token's id, name, role, hash when withHash, created and revoked, kept as
+// Unix nanoseconds.
+func scanToken(row store.Row, withHash bool) (apitoken.Record, error) {
+	var (
+		r                apitoken.Record
+		role             string
+		created, revoked int64
+	)
+	dest := []any{&r.ID, &r.Name, &role}
+	if withHash {
+		dest = append(dest, &r.Hash)
+	}
+	if err := row.Scan(append(dest, &created, &revoked)...); err != nil {
+		return r, err
 	}
 	r.Role, r.Created, r.Revoked = identity.Role(role), time.Unix(0, created).UTC(), nanoTime(revoked)
 	return r, nil
