@@ -129,7 +129,12 @@ func (s *source) dial(ctx context.Context) (*client.Client, error) {
 	}
 	_ = raw.SetDeadline(time.Time{})
 	c.Timeout = s.cfg.Timeout.D()
-	c.ErrorLog = log.New(io.Discard, "", 0) // a connection closed at stop is not news; errors come back from the calls
+	// A connection closed at stop is not news; errors come back from the calls. The client's
+	// reader already runs: its logger is quietened in place (log.Logger is safe for that), not
+	// replaced.
+	if l, ok := c.ErrorLog.(*log.Logger); ok {
+		l.SetOutput(io.Discard)
+	}
 	if s.cfg.Security == SecStartTLS {
 		ok, err := c.SupportStartTLS()
 		if err == nil && !ok {
