@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/template"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/internal/filename"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -57,7 +57,7 @@ func (c *Config) Validate() error {
 			add("content_type", "%q is not a media type such as application/xml", c.ContentType)
 		}
 	}
-	if _, err := parseName(c.Name); err != nil {
+	if _, err := filename.Parse(c.Name); err != nil {
 		add("name", "%v", err)
 	}
 	if _, err := parseMode(c.Mode); err != nil {
@@ -67,18 +67,6 @@ func (c *Config) Validate() error {
 		add("sync", "%q is not file or filesystem", c.Sync)
 	}
 	return errors.Join(errs...)
-}
-
-// parseName parses a name template; Execute needs funcs bound to the message (see sink.go).
-func parseName(name string) (*template.Template, error) {
-	if strings.TrimSpace(name) == "" {
-		return nil, errors.New("the template is empty")
-	}
-	t, err := template.New("name").Option("missingkey=zero").Funcs(nameFuncs(nil, "")).Parse(name)
-	if err != nil {
-		return nil, fmt.Errorf("template %q: %v", name, strings.TrimPrefix(err.Error(), "template: name:"))
-	}
-	return t, nil
 }
 
 func parseMode(s string) (uint32, error) {

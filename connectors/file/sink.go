@@ -3,29 +3,24 @@ package fileconn
 import (
 	"context"
 	"fmt"
-	"mime"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"text/template"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/internal/filename"
 )
 
 type sink struct {
-	name     string
-	dir      string
-	template string
-	tmpl     *template.Template // nil for the default template, which is built without it
-	mode     os.FileMode
-	fsync    bool
+	name  string
+	dir   string
+	names *filename.Template
+	mode  os.FileMode
+	fsync bool
 	// fsSync, when set, makes files durable by syncs of the whole file system shared between
 	// the writes (sync: filesystem); otherwise each file is synced (fileSync, in groups), then
 	// its folder (dirSync).
@@ -48,35 +43,13 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
-	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, mode: os.FileMode(mode), fsync: c.Fsync,
+	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync,
 		fileSync: newFileSyncer(), dirSync: newDirSyncer(c.Dir)}
 	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
 		s.fsSync = newFSSyncer(c.Dir)
 	}
-	if c.Name != defaultName() {
-		s.tmpl, _ = parseName(c.Name) // checked by Validate
-	}
+	s.names, _ = filename.Parse(c.Name) // checked by Validate
 	return s, nil
-}
-
-// nameFuncs are the functions of name templates, bound to one message; msg is nil when a
-// template is only parsed.
-func nameFuncs(msg *message.Message, ext string) template.FuncMap {
-	return template.FuncMap{
-		"id": func() string {
-			if msg == nil {
-				return ""
-			}
-			return msg.UUID
-		},
-		"meta": func(key string) string {
-			if msg == nil {
-				return ""
-			}
-			return msg.Metadata.Get(key)
-		},
-		"ext": func() string { return ext },
-	}
 }
 
 // Send writes msg to its file atomically; see the package documentation.
@@ -84,7 +57,7 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	if s.closed.Load() {
 		return fmt.Errorf("file sink %s: send after close", s.name)
 	}
-	name, err := s.fileName(msg)
+	name, err := s.names.Name(msg, false)
 	if err != nil {
 		return fault.Permanent(fmt.Errorf("file sink %s: %w", s.name, err))
 	}
@@ -95,35 +68,6 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		return fmt.Errorf("file sink %s: write %s: %w", s.name, filepath.Join(s.dir, name), err)
 	}
 	return nil
-}
-
-// fileName runs the name template for msg and makes a safe base name of the result.
-func (s *sink) fileName(msg *message.Message) (string, error) {
-	ext := extension(msg.Metadata.Get(envelope.ContentType))
-	var raw string
-	if s.tmpl == nil {
-		raw = msg.UUID + ext
-	} else {
-		var b strings.Builder
-		t := template.Must(s.tmpl.Clone()).Funcs(nameFuncs(msg, ext)) // Clone fails only after Execute
-		if err := t.Execute(&b, nil); err != nil {
-			return "", fmt.Errorf("name template %q for message %s: %w", s.template, msg.UUID, err)
-		}
-		raw = b.String()
-	}
-	name := strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f {
-			return '_'
-		}
-		return r
-	}, raw))
-	switch {
-	case name == "" || name == "." || name == "..":
-		return "", fmt.Errorf("name template %q gave %q for message %s: not a file name", s.template, raw, msg.UUID)
-	case len(name) > 255:
-		return "", fmt.Errorf("name template %q gave a name of %d bytes for message %s; at most 255 fit", s.template, len(name), msg.UUID)
-	}
-	return name, nil
 }
 
 // write puts data under name so that the name never shows a partial file; with fsync the file and
@@ -260,22 +204,4 @@ func syncDir(dir string) error {
 func (s *sink) Close() error {
 	s.closed.Store(true)
 	return nil
-}
-
-// extension returns the file extension for a content type.
-func extension(contentType string) string {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return ".json"
-	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
-		return ".xml"
-	}
-	return ".bin"
-}
-
-// defaultName is the name template the tag of Config.Name gives; with it no template runs.
-func defaultName() string {
-	f, _ := reflect.TypeOf(Config{}).FieldByName("Name")
-	return f.Tag.Get("default")
 }

@@ -2,13 +2,12 @@ package sftpconn
 
 import (
 	"errors"
-	"fmt"
 	"mime"
 	"net"
 	"path"
 	"strings"
-	"text/template"
 
+	"github.com/aiskao/aiskao/internal/filename"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -97,22 +96,10 @@ func (c *Config) Validate() error {
 			add("content_type", "%q is not a media type such as application/xml", c.ContentType)
 		}
 	}
-	if _, err := parseName(c.Name); err != nil {
+	if _, err := filename.Parse(c.Name); err != nil {
 		add("name", "%v", err)
 	}
 	return errors.Join(errs...)
-}
-
-// parseName parses a name template; Execute needs funcs bound to the message (see sink.go).
-func parseName(name string) (*template.Template, error) {
-	if strings.TrimSpace(name) == "" {
-		return nil, errors.New("the template is empty")
-	}
-	t, err := template.New("name").Option("missingkey=zero").Funcs(nameFuncs(nil, "")).Parse(name)
-	if err != nil {
-		return nil, fmt.Errorf("template %q: %v", name, strings.TrimPrefix(err.Error(), "template: name:"))
-	}
-	return t, nil
 }
 
 // remote returns p inside dir when relative, in the server's slash-separated form.

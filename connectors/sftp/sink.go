@@ -6,27 +6,22 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"mime"
 	"path"
-	"reflect"
-	"strings"
 	"sync"
-	"text/template"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/internal/filename"
 )
 
 type sink struct {
-	name     string
-	dir      string
-	template string
-	tmpl     *template.Template // nil for the default template, which is built without it
-	d        *dialer
-	log      *slog.Logger
+	name  string
+	dir   string
+	names *filename.Template
+	d     *dialer
+	log   *slog.Logger
 
 	mu     sync.Mutex
 	c      *conn // nil until the first Send, and after a failure
@@ -43,10 +38,8 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)
 	}
-	s := &sink{name: env.Name, dir: c.Dir, template: c.Name, d: d, log: log}
-	if c.Name != defaultName() {
-		s.tmpl, _ = parseName(c.Name) // checked by Validate
-	}
+	s := &sink{name: env.Name, dir: c.Dir, d: d, log: log}
+	s.names, _ = filename.Parse(c.Name) // checked by Validate
 	return s, nil
 }
 
@@ -80,7 +73,7 @@ func (s *sink) forget(c *conn) {
 // Send writes msg to a temporary name in dir and renames it into place, so that readers of the
 // folder never see a partial file; an existing file of the same name is replaced.
 func (s *sink) Send(ctx context.Context, msg *message.Message) error {
-	name, err := s.fileName(msg)
+	name, err := s.names.Name(msg, true)
 	if err != nil {
 		return fault.Permanent(fmt.Errorf("sftp sink %s: %w", s.name, err))
 	}
@@ -139,71 +132,4 @@ func (s *sink) Close() error {
 		s.c = nil
 	}
 	return nil
-}
-
-// nameFuncs are the functions of name templates, bound to one message; msg is nil when a
-// template is only parsed.
-func nameFuncs(msg *message.Message, ext string) template.FuncMap {
-	return template.FuncMap{
-		"id": func() string {
-			if msg == nil {
-				return ""
-			}
-			return msg.UUID
-		},
-		"meta": func(key string) string {
-			if msg == nil {
-				return ""
-			}
-			return msg.Metadata.Get(key)
-		},
-		"ext": func() string { return ext },
-	}
-}
-
-// fileName runs the name template for msg and makes a safe base name of the result.
-func (s *sink) fileName(msg *message.Message) (string, error) {
-	ext := extension(msg.Metadata.Get(envelope.ContentType))
-	var raw string
-	if s.tmpl == nil {
-		raw = msg.UUID + ext
-	} else {
-		var b strings.Builder
-		t := template.Must(s.tmpl.Clone()).Funcs(nameFuncs(msg, ext))
-		if err := t.Execute(&b, nil); err != nil {
-			return "", fmt.Errorf("name template %q for message %s: %w", s.template, msg.UUID, err)
-		}
-		raw = b.String()
-	}
-	name := strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r < 0x20 || r == 0x7f {
-			return '_'
-		}
-		return r
-	}, raw))
-	switch {
-	case name == "" || name == "." || name == ".." || strings.HasPrefix(name, "."):
-		return "", fmt.Errorf("name template %q gave %q for message %s: not a file name (names starting with . are temporary)", s.template, raw, msg.UUID)
-	case len(name) > 255:
-		return "", fmt.Errorf("name template %q gave a name of %d bytes for message %s; at most 255 fit", s.template, len(name), msg.UUID)
-	}
-	return name, nil
-}
-
-// extension returns the file extension for a content type.
-func extension(contentType string) string {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return ".json"
-	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
-		return ".xml"
-	}
-	return ".bin"
-}
-
-// defaultName is the name template the tag of Config.Name gives; with it no template runs.
-func defaultName() string {
-	f, _ := reflect.TypeOf(Config{}).FieldByName("Name")
-	return f.Tag.Get("default")
 }
