@@ -49,6 +49,9 @@ func TestDependencyDirection(t *testing.T) {
 		t.Fatalf("go list gave %d packages, without the expected dependencies", len(all))
 	}
 	for pkg, ds := range all {
+		if under(pkg, "dossier") && !under(pkg, "dossier/store") {
+			checkPure(t, pkg)
+		}
 		for _, d := range ds {
 			switch {
 			case under(d, "hub") && under(pkg, "connectors", "transforms", "esoed", "regix", "identity", "store", "envelope", "fault", "spec", "internal"):
@@ -61,6 +64,8 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("contract %s imports %s", pkg, d)
 			case pkg == "store" && !under(d, "internal", "envelope", "fault", "spec"):
 				t.Errorf("contract %s imports %s", pkg, d)
+			case under(pkg, "dossier") && !under(pkg, "dossier/store") && !under(d, "dossier", "internal", "envelope", "fault", "spec"):
+				t.Errorf("dossier domain %s imports %s; it may import only the dossier domain, internal/ and the contracts", pkg, d)
 			case under(pkg, "transforms") && under(d, "connectors") && d != "connectors":
 				t.Errorf("transform %s imports connector %s; steps reach connectors through the registry", pkg, d)
 			}
@@ -88,4 +93,21 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// checkPure fails when a package of the dossier domain imports HTTP, SQL or
+// messaging from the standard library or any module.
+func checkPure(t *testing.T, pkg string) {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, module+"/"+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		for _, banned := range []string{"net/http", "database/sql", "net/smtp", "github.com/jackc/", "modernc.org/sqlite", "github.com/ThreeDotsLabs/", "github.com/rabbitmq/", "github.com/go-sql-driver/"} {
+			if imp == banned || strings.HasPrefix(imp, banned+"/") || (strings.HasSuffix(banned, "/") && strings.HasPrefix(imp, banned)) {
+				t.Errorf("dossier domain %s imports %s; the domain imports no HTTP, SQL or messaging", pkg, imp)
+			}
+		}
+	}
 }
