@@ -103,7 +103,8 @@ func (p Period) Contains(d Date) bool { return !d.Before(p.From) && !d.After(p.T
 
 // Calendar knows which days are working days: weekends, the official holidays of the Labour
 // Code with its rule for holidays on a weekend, and the days moved by decisions of the Council of
-// Ministers it was given. A Calendar is safe for use by several goroutines.
+// Ministers it was given. The zero Calendar is Bulgaria(). A Calendar is safe for use by
+// several goroutines.
 type Calendar struct {
 	decided map[Date]Day // days off added and weekend days made working, by date
 
@@ -133,10 +134,13 @@ func BulgariaWith(moves ...*Moves) (*Calendar, error) {
 	return c, nil
 }
 
-// statutory is the days off of d's year by the law alone, computed once a year.
+// statutory is the days off of year by the law alone, computed once a year.
 func (c *Calendar) statutory(year int) map[Date]Day {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.years == nil { // a zero Calendar works as Bulgaria()
+		c.years = map[int]map[Date]Day{}
+	}
 	y, ok := c.years[year]
 	if !ok {
 		y = statutoryYear(year)

@@ -328,7 +328,7 @@ func TestTrace(t *testing.T) {
 }
 
 func TestNextAndBetween(t *testing.T) {
-	c := Bulgaria()
+	c := &Calendar{} // the zero Calendar is Bulgaria()
 	for _, tc := range []struct{ from, next string }{
 		{"2026-12-03", "2026-12-04"},
 		{"2026-12-04", "2026-12-07"},
@@ -445,4 +445,26 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("Next(%s) = %s", d, next)
 		}
 	})
+}
+
+// TestConcurrentUse asks one calendar about many years at once; run with -race.
+func TestConcurrentUse(t *testing.T) {
+	c := Bulgaria()
+	done := make(chan int)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			n := 0
+			for y := 2000; y < 2040; y++ {
+				n += c.WorkingDaysBetween(Date{y + g%2, time.January, 1}, Date{y + g%2, time.December, 31})
+			}
+			done <- n
+		}(g)
+	}
+	sums := map[int]int{}
+	for g := 0; g < 8; g++ {
+		sums[<-done]++
+	}
+	if len(sums) != 2 {
+		t.Errorf("goroutines over the same years disagree: %v", sums)
+	}
 }

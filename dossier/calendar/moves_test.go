@@ -97,6 +97,11 @@ func TestShippedCalendars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 2026 has 248 working days with 2 January off, as the press counted them (trud.bg,
+	// 26 December 2025): the law's 249 less the decision's one, none worked off.
+	if n := c.WorkingDaysBetween(date(t, "2025-12-31"), date(t, "2026-12-31")); n != 248 {
+		t.Errorf("2026 has %d working days with the decisions, want 248", n)
+	}
 	for _, d := range []string{"2025-12-31", "2026-01-02"} {
 		day, ok := c.Explain(date(t, d))
 		if !ok || day.Kind != DecreedOff || !strings.Contains(day.Source, "Министерския съвет") {

@@ -15,7 +15,8 @@ func (c *Calendar) Due(from Date, t Term, suspended []Period) Date {
 // The terms below are written in the Наредба за административното обслужване and the
 // Административнопроцесуален кодекс as a number of days, without "работни"; Bulgarian law
 // counts such a term in calendar days, and one ending on a day off ends on the next working day
-// (see Deadline). A service's own terms (обикновена, бърза, експресна услуга) come from its
+// (see Deadline). The article of the Наредба is not named here because its current numbering
+// was not checked against the official text; АПК чл. 30, ал. 2 likewise. A service's own terms (обикновена, бърза, експресна услуга) come from its
 // configuration, in working or calendar days as the service is published.
 
 // AnswerTerm is the term for answering an inquiry, signal, proposal, complaint or praise
