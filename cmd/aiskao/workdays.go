@@ -49,7 +49,7 @@ func (p *periodsFlag) Set(v string) error {
 func runWorkdays(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workdays", "DATE N [-calendar FILE|DIR]... [-calendar-days] [-suspend FROM..TO]... [-v]", stderr)
 	var files listFlag
-	fs.Var(&files, "calendar", "YAML file (or folder of them) with days moved by decision of the Council of Ministers, such as configs/calendar (repeatable); without it only the Labour Code's holidays count")
+	fs.Var(&files, "calendar", "YAML file (or folder of them) with days moved by decision of the Council of Ministers (repeatable); the program knows the decisions of the years it ships with, and a file for a year replaces what it knows of that year")
 	calendarDays := fs.Bool("calendar-days", false, "count calendar days (a deadline ending on a day off ends on the next working day) instead of working days")
 	var suspended periodsFlag
 	fs.Var(&suspended, "suspend", "leave the days FROM..TO (both included, YYYY-MM-DD..YYYY-MM-DD, or one day) out of the count (repeatable)")
@@ -72,11 +72,9 @@ func runWorkdays(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "aiskao workdays: N: %q is not a whole number of days from 0 to %d\n", fs.Arg(1), maxWorkdays)
 		return errUsage
 	}
-	cal := calendar.Bulgaria()
-	if len(files) > 0 {
-		if cal, err = calendar.Load(files...); err != nil {
-			return err
-		}
+	cal, err := calendar.Load(files...)
+	if err != nil {
+		return err
 	}
 	unit := calendar.WorkingDays
 	if *calendarDays {

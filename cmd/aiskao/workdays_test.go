@@ -14,7 +14,10 @@ func TestWorkdaysCLI(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("year: 2026\ndays_off:\n  - date: 2026-03-07\n    decision: x\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	shipped := filepath.Join("..", "..", "configs", "calendar")
+	only2026 := filepath.Join(t.TempDir(), "2026.yaml")
+	if err := os.WriteFile(only2026, []byte("year: 2026\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -29,10 +32,10 @@ func TestWorkdaysCLI(t *testing.T) {
 			"2026-12-28 Mon  substitute  почивен ден вместо Рождество Христово",
 		}},
 		{"flags before the words", []string{"-v", "2026-04-09", "1"}, 0, []string{"2026-04-14\n", "Good Friday", "Easter Monday"}},
-		{"without the decisions", []string{"2025-12-30", "1"}, 0, []string{"2025-12-31\n"}},
-		{"with the decisions", []string{"2025-12-30", "1", "-calendar", shipped, "-v"}, 0, []string{
+		{"with the shipped decisions", []string{"2025-12-30", "1", "-v"}, 0, []string{
 			"2026-01-05\n", "2025-12-31 Wed  decreed-off", "2026-01-02 Fri  decreed-off",
 		}},
+		{"a year's file replaces the shipped one", []string{"2025-12-30", "1", "-calendar", only2026}, 0, []string{"2026-01-02\n"}},
 		{"calendar days", []string{"2026-11-28", "7", "-calendar-days"}, 0, []string{"2026-12-07\n"}},
 		{"suspended", []string{"2026-12-01", "5", "-suspend", "2026-12-03..2026-12-04", "-v"}, 0, []string{
 			"2026-12-10\n", "2026-12-03 Thu  suspended   спрян срок / deadline suspended",

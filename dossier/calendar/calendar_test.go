@@ -202,7 +202,7 @@ func moved(t *testing.T) *Calendar {
 
 func TestDeadlines(t *testing.T) {
 	law := Bulgaria()
-	shipped, err := Load(filepath.Join("..", "..", "configs", "calendar"))
+	shipped, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}

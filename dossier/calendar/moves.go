@@ -149,8 +149,9 @@ func LoadMoves(file string) (*Moves, error) {
 	return ReadMoves(file, data)
 }
 
-// Load is Bulgaria's calendar with the moved days of the files named; a folder stands for its
-// .yaml and .yml files. A date moved in two files is an error naming both.
+// Load is Default with the moved days of the files named; a folder stands for its .yaml and .yml
+// files. A year in the files replaces the shipped file of that year; a date moved in two of the
+// files is an error naming both.
 func Load(paths ...string) (*Calendar, error) {
 	var files []string
 	for _, p := range paths {
@@ -173,22 +174,9 @@ func Load(paths ...string) (*Calendar, error) {
 		sort.Strings(in)
 		files = append(files, in...)
 	}
-	var all []*Moves
-	var errs spec.Errors
-	for _, f := range files {
-		m, err := LoadMoves(f)
-		var se spec.Errors
-		switch {
-		case errors.As(err, &se):
-			errs = append(errs, se...)
-		case err != nil:
-			return nil, err
-		default:
-			all = append(all, m)
-		}
+	all, err := loadFiles(files)
+	if err != nil {
+		return nil, err
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return BulgariaWith(all...)
+	return Default(all...)
 }

@@ -91,9 +91,10 @@ func TestLoadConflict(t *testing.T) {
 	}
 }
 
-// TestShippedCalendars loads configs/calendar and checks the days the decisions moved.
+// TestShippedCalendars checks the days the shipped decisions moved, and that a given file
+// replaces the shipped one of its year.
 func TestShippedCalendars(t *testing.T) {
-	c, err := Load(filepath.Join("..", "..", "configs", "calendar"))
+	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestShippedCalendars(t *testing.T) {
 }
 
 func FuzzReadMoves(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("..", "..", "configs", "calendar", "*.yaml"))
+	seeds, _ := filepath.Glob(filepath.Join("years", "*.yaml"))
 	seeds = append(seeds, filepath.Join("testdata", "moved.yaml"))
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
