@@ -143,14 +143,15 @@ func NewSimulator(responses fs.FS) *Simulator {
 		if _, dup := s.responses[op]; dup {
 			return fmt.Errorf("regix: simulator: %s: a second response document for %s", p, op.Code)
 		}
-		if fixes != nil && op.ValidateResponse(bytes.NewReader(doc)) != nil {
+		invalid := op.ValidateResponse(bytes.NewReader(doc))
+		if invalid != nil && fixes != nil {
 			if fixed, err := fs.ReadFile(fixes, p); err == nil {
-				doc = fixed
+				doc, invalid = fixed, op.ValidateResponse(bytes.NewReader(fixed))
 			}
 		}
 		s.responses[op] = regix.DocumentBody(doc)
-		if err := op.ValidateResponse(bytes.NewReader(doc)); err != nil {
-			s.refused[op] = fmt.Sprintf("the simulator's response document %s breaks the schema of %s: %v", p, op.Code, err)
+		if invalid != nil {
+			s.refused[op] = fmt.Sprintf("the simulator's response document %s breaks the schema of %s: %v", p, op.Code, invalid)
 		}
 		return nil
 	})
