@@ -136,7 +136,7 @@ type answer struct {
 
 func parseAnswer(body []byte) (*Result, *answer, error) {
 	if err := xmllimit.Check(trimBOM(body), xmllimit.Limits{}, nil); err != nil {
-		return nil, nil, fmt.Errorf("regix: the answer is refused: %w", err)
+		return nil, nil, fmt.Errorf("regix: the answer is refused: %s%w", syntaxAt(trimBOM(body), err), err)
 	}
 	var env soapEnvelope
 	if err := xml.Unmarshal(trimBOM(body), &env); err != nil {
