@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiskao/aiskao/internal/migration"
+	"github.com/aiskao/aiskao/internal/storesql"
 )
 
 //go:embed migrations/*.sql
@@ -28,11 +29,6 @@ func lockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// after holds what a step needs done in Go, in the migration's transaction, after its SQL.
-var after = map[int]func(context.Context, pgx.Tx) error{
-	chainVersion: chainExisting,
-}
-
 // migrate applies every embedded step not yet recorded, in version order, in one transaction that first takes
 // the schema's advisory lock: processes starting at once wait for each other, and the second
 // finds the work done. PostgreSQL's DDL is transactional, so a crash leaves the schema as it was.
@@ -44,6 +40,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	// What a step needs done in Go, in the migration's transaction, after its SQL.
+	after := map[int]func(context.Context, pgx.Tx) error{
+		storesql.ChainVersion: func(ctx context.Context, tx pgx.Tx) error {
+			return storesql.ChainExisting(ctx, pgDB{tx}, newDialect(schema).Q)
+		},
 	}
 	defer tx.Rollback(context.Background())
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(schema)); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aiskao/aiskao/internal/migration"
+	"github.com/aiskao/aiskao/internal/storesql"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/store/storetest"
@@ -302,7 +303,7 @@ func TestSweepDeletesOnlyExpired(t *testing.T) {
 	cfg := testConfig(t)
 	s := open(t, cfg)
 	defer s.Close()
-	s.sweepChunk = 7
+	s.SweepChunk = 7
 	ctx := context.Background()
 	const expired = 7*3 + 2 // more than one chunk
 	var wg sync.WaitGroup
@@ -317,7 +318,7 @@ func TestSweepDeletesOnlyExpired(t *testing.T) {
 	if err := s.Mark(ctx, "route:a", "fresh", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.sweep()
+	n, err := s.Sweep()
 	if err != nil {
 		t.Fatalf("sweep: %v", err)
 	}
@@ -371,7 +372,7 @@ func TestMarksAreGrouped(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	commits, marked := s.marks.Commits(), s.marks.Items()
+	commits, marked := s.MarkStats()
 	if marked != callers {
 		t.Fatalf("%d marks committed, want %d", marked, callers)
 	}
@@ -395,7 +396,7 @@ func TestMarkBatchBoundsGroup(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if c := s.marks.Commits(); c < 10 {
+	if c, _ := s.MarkStats(); c < 10 {
 		t.Errorf("30 marks with mark_batch 3 took %d statements, want at least 10", c)
 	}
 }
@@ -404,11 +405,11 @@ func TestMarkBatchBoundsGroup(t *testing.T) {
 func TestWriteMarksSameKeyLastWins(t *testing.T) {
 	s := open(t, testConfig(t))
 	defer s.Close()
-	batch := []markReq{
-		{scope: "s", key: "a", ttl: time.Hour.Microseconds()},
-		{scope: "s", key: "b", ttl: time.Hour.Microseconds()},
-		{scope: "s", key: "a", ttl: -time.Minute.Microseconds()},
-		{scope: "s", key: "b", ttl: time.Hour.Microseconds()},
+	batch := []storesql.Mark{
+		{Scope: "s", Key: "a", TTL: time.Hour},
+		{Scope: "s", Key: "b", TTL: time.Hour},
+		{Scope: "s", Key: "a", TTL: -time.Minute},
+		{Scope: "s", Key: "b", TTL: time.Hour},
 	}
 	if err := s.writeMarks(batch); err != nil {
 		t.Fatalf("writeMarks with a repeated key: %v", err)

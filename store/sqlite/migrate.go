@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/internal/migration"
+	"github.com/aiskao/aiskao/internal/storesql"
 )
 
 //go:embed migrations/*.sql
@@ -18,7 +19,9 @@ func migrations() ([]migration.Step, error) { return migration.Load(migrationFil
 
 // after holds what a step needs done in Go, in its transaction, after its SQL.
 var after = map[int]func(context.Context, *sql.Tx) error{
-	chainVersion: chainExisting,
+	storesql.ChainVersion: func(ctx context.Context, tx *sql.Tx) error {
+		return storesql.ChainExisting(ctx, sqlDB{q: tx}, dialect.Q)
+	},
 }
 
 // migrate applies every embedded step not yet recorded, in version order. Each step runs in its

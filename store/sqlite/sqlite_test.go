@@ -14,6 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/internal/migration"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
+	"github.com/aiskao/aiskao/internal/storesql"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/store/storetest"
@@ -167,7 +168,7 @@ func TestSweepDeletesOnlyExpired(t *testing.T) {
 	s := open(t, Config{}, t.TempDir())
 	defer s.Close()
 	ctx := context.Background()
-	const expired = sweepChunk + 10 // more than one chunk
+	const expired = storesql.DefaultSweepChunk + 10 // more than one chunk
 	var wg sync.WaitGroup
 	for i := range expired {
 		wg.Go(func() {
@@ -180,7 +181,7 @@ func TestSweepDeletesOnlyExpired(t *testing.T) {
 	if err := s.Mark(ctx, "route:a", "fresh", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.sweep(time.Now())
+	n, err := s.Sweep()
 	if err != nil {
 		t.Fatalf("sweep: %v", err)
 	}
@@ -236,7 +237,7 @@ func TestMarksAreGrouped(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	commits, marked := s.marks.Commits(), s.marks.Items()
+	commits, marked := s.MarkStats()
 	if marked != callers {
 		t.Fatalf("%d marks committed, want %d", marked, callers)
 	}
@@ -258,7 +259,7 @@ func TestMarkBatchBoundsGroup(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if c := s.marks.Commits(); c < 10 {
+	if c, _ := s.MarkStats(); c < 10 {
 		t.Errorf("30 marks with mark_batch 3 took %d commits, want at least 10", c)
 	}
 }
