@@ -63,8 +63,6 @@ type Parts struct {
 type Base struct {
 	DB DB       // the store's pool
 	D  *Dialect // the store's dialect
-	// SweepChunk bounds one delete of expired keys; DefaultSweepChunk unless set before Start.
-	SweepChunk int
 
 	p         Parts
 	seens     *store.Lookups
@@ -83,9 +81,6 @@ type Base struct {
 func (b *Base) Start(p Parts) {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
-	}
-	if b.SweepChunk <= 0 {
-		b.SweepChunk = DefaultSweepChunk
 	}
 	b.p = p
 	b.quit, b.sweepDone, b.pruneDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
@@ -179,7 +174,7 @@ func (b *Base) sweeper() {
 		case <-b.quit:
 			return
 		case <-t.C:
-			n, err := b.Sweep()
+			n, err := b.Sweep(DefaultSweepChunk)
 			if err != nil {
 				b.p.Log.Warn(b.D.Name+": deleting expired idempotency keys failed; will try again", b.p.WhereKey, b.p.Where, "error", err)
 			} else if n > 0 {
@@ -189,10 +184,10 @@ func (b *Base) sweeper() {
 	}
 }
 
-// Sweep deletes the keys that have expired, in chunks of SweepChunk, and returns how many it
-// deleted. It stops early once the store is closed.
-func (b *Base) Sweep() (int64, error) {
-	n, err := store.ChunkedBy(b.quit, nil, b.SweepChunk, b.p.SweepChunk)
+// Sweep deletes the keys that have expired, in chunks of at most chunk keys, and returns how many
+// it deleted. It stops early once the store is closed.
+func (b *Base) Sweep(chunk int) (int64, error) {
+	n, err := store.ChunkedBy(b.quit, nil, chunk, b.p.SweepChunk)
 	if err != nil {
 		return n, fmt.Errorf("sweep keys: %w", err)
 	}

@@ -41,17 +41,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	// What a step needs done in Go, in the migration's transaction, after its SQL.
-	after := map[int]func(context.Context, pgx.Tx) error{
-		storesql.ChainVersion: func(ctx context.Context, tx pgx.Tx) error {
-			return storesql.ChainExisting(ctx, pgDB{tx}, newDialect(schema).Q)
-		},
-	}
 	defer tx.Rollback(context.Background())
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(schema)); err != nil {
 		return fmt.Errorf("migrate: take the migration lock: %w", err)
 	}
-	ident := pgx.Identifier{schema}.Sanitize()
+	ident, d := pgx.Identifier{schema}.Sanitize(), newDialect(schema)
 	// The migration files name their tables without a schema; search_path puts them in ours.
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+ident+`;
 		SET LOCAL search_path TO `+ident+`;
@@ -83,16 +77,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		if done[m.Version] {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.SQL); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
-		if f := after[m.Version]; f != nil {
-			if err := f(ctx, tx); err != nil {
-				return fmt.Errorf("migration %s: %w", m.Name, err)
-			}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+ident+`.schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
-			return fmt.Errorf("migration %s: record: %w", m.Name, err)
+		if err := storesql.Apply(ctx, pgDB{tx}, d, m, `INSERT INTO `+ident+`.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -68,13 +68,9 @@ var _ store.Store = (*Store)(nil)
 // writer and the sweeper. Zero fields of cfg take their defaults. The server must be reachable:
 // New fails when it cannot apply the migrations within connect_timeout plus a minute.
 func New(cfg Config, env store.Env) (*Store, error) {
-	cfg, err := spec.Options[Config](cfg)
+	cfg, policy, err := storesql.Configure("postgres store", cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres store: %w", err)
-	}
-	policy, err := cfg.Retention.Policy()
-	if err != nil {
-		return nil, fmt.Errorf("postgres store: retention: %w", err)
+		return nil, err
 	}
 	pool, where, err := connect(cfg, cfg.MaxConns, defaultApplicationName)
 	if err != nil {

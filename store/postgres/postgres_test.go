@@ -28,11 +28,7 @@ func TestSQL(t *testing.T) {
 		Open: func(t testing.TB, schema string, o storetest.Options) storetest.SQLStore {
 			cfg := schemaConfig(t, schema)
 			cfg.MarkBatch, cfg.SweepInterval = o.MarkBatch, spec.Duration(o.SweepInterval)
-			s := open(t, cfg)
-			if o.SweepChunk > 0 {
-				s.SweepChunk = o.SweepChunk
-			}
-			return s
+			return open(t, cfg)
 		},
 		Keys: func(t testing.TB, schema string) int {
 			return queryIntOnce(t, `SELECT count(*) FROM `+pgx.Identifier{schema, "keys"}.Sanitize())

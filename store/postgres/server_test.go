@@ -64,13 +64,20 @@ func uniqueName(prefix string) string {
 // admin opens a connection of the test's own, for inspecting and disturbing the store's.
 func admin(t testing.TB) *pgx.Conn {
 	t.Helper()
+	conn := dial(t)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// dial connects to the test server; the caller closes the connection.
+func dial(t testing.TB) *pgx.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, serverURL(t))
 	if err != nil {
 		t.Fatalf("connect to the test server: %v", err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
 
@@ -95,13 +102,8 @@ func queryInt(t testing.TB, conn *pgx.Conn, sql string, args ...any) int {
 // queryIntOnce runs a query that returns one number on a connection of its own.
 func queryIntOnce(t testing.TB, sql string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, serverURL(t))
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
+	conn := dial(t)
+	defer conn.Close(context.Background())
 	return queryInt(t, conn, sql)
 }
 

@@ -67,13 +67,9 @@ var _ store.Store = (*Store)(nil)
 // New opens (creating when absent) the database file that cfg names, brings its schema up to
 // date and starts the mark writer and the sweeper. Zero fields of cfg take their defaults.
 func New(cfg Config, env store.Env) (*Store, error) {
-	cfg, err := spec.Options[Config](cfg)
+	cfg, policy, err := storesql.Configure("sqlite store", cfg)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: %w", err)
-	}
-	policy, err := cfg.Retention.Policy()
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: retention: %w", err)
+		return nil, err
 	}
 	path := cfg.path(env.DataDir)
 	db, err := sqlitedb.Open(path)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -24,6 +25,18 @@ func open(t testing.TB, cfg Config, dataDir string) *Store {
 	return s
 }
 
+// openFile opens the database file in dir beside the store, as the embedded transport does, until
+// the test ends.
+func openFile(t testing.TB, dir string) *sql.DB {
+	t.Helper()
+	db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sqlitedb.Release(db) })
+	return db
+}
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, Config{Retention: keepAll}, t.TempDir()) })
 }
@@ -33,19 +46,11 @@ func TestSQL(t *testing.T) {
 		Place: func(t testing.TB) string { return t.TempDir() },
 		// The file named in full: the data folder given is not used.
 		Open: func(t testing.TB, dir string, o storetest.Options) storetest.SQLStore {
-			s := open(t, Config{File: filepath.Join(dir, "aiskao.db"), MarkBatch: o.MarkBatch,
+			return open(t, Config{File: filepath.Join(dir, "aiskao.db"), MarkBatch: o.MarkBatch,
 				SweepInterval: spec.Duration(o.SweepInterval)}, "/elsewhere-unused")
-			if o.SweepChunk > 0 {
-				s.SweepChunk = o.SweepChunk
-			}
-			return s
 		},
 		Keys: func(t testing.TB, dir string) int {
-			db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sqlitedb.Release(db)
+			db := openFile(t, dir)
 			var n int
 			if err := db.QueryRow(`SELECT count(*) FROM store_keys`).Scan(&n); err != nil {
 				t.Fatal(err)
@@ -81,11 +86,7 @@ func TestRegistered(t *testing.T) {
 // while the store uses it: neither disturbs the other, and the store's Close leaves it usable.
 func TestSharesDatabase(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Release(db)
+	db := openFile(t, dir)
 	if _, err := db.Exec(`CREATE TABLE transport_messages (id INTEGER PRIMARY KEY, payload BLOB)`); err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +115,7 @@ func TestMigrationsRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Release(db)
+	db := openFile(t, dir)
 	steps, err := migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -135,15 +132,11 @@ func TestMigrationsRecorded(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
 	open(t, Config{}, dir).Close()
-	db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openFile(t, dir)
 	if _, err := db.Exec(`INSERT INTO store_migrations (version, name, applied) VALUES (999, '0999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	sqlitedb.Release(db)
-	_, err = New(Config{}, store.Env{DataDir: dir})
+	_, err := New(Config{}, store.Env{DataDir: dir})
 	if err == nil || !strings.Contains(err.Error(), "version 999, newer than this program knows") {
 		t.Fatalf("New on a newer schema: error %v, want one naming the version", err)
 	}

@@ -16,15 +16,15 @@ import (
 // sweeps expired keys on demand.
 type SQLStore interface {
 	Grouping
-	// Sweep deletes the expired idempotency keys and returns how many it deleted.
-	Sweep() (int64, error)
+	// Sweep deletes the expired idempotency keys, at most chunk in one delete, and returns how
+	// many it deleted.
+	Sweep(chunk int) (int64, error)
 }
 
 // Options are the settings RunSQL's tests give a store; zero fields take the store's defaults.
 type Options struct {
 	MarkBatch     int           // most marks in one commit
 	SweepInterval time.Duration // how often the sweeper runs
-	SweepChunk    int           // most keys in one delete of the sweeper
 }
 
 // SQLKit is what RunSQL needs to open a SQL store and look into its database.
@@ -122,7 +122,7 @@ func testSharedBetweenStores(t *testing.T, kit SQLKit) {
 func testSweepDeletesOnlyExpired(t *testing.T, kit SQLKit) {
 	place := kit.Place(t)
 	const chunk = 7
-	s := kit.open(t, place, Options{SweepChunk: chunk})
+	s := kit.open(t, place, Options{})
 	const expired = chunk*3 + 2 // more than one chunk
 	var wg sync.WaitGroup
 	for i := range expired {
@@ -134,7 +134,7 @@ func testSweepDeletesOnlyExpired(t *testing.T, kit SQLKit) {
 	}
 	wg.Wait()
 	mark(t, s, "route:a", "fresh", time.Hour)
-	n, err := s.Sweep()
+	n, err := s.Sweep(chunk)
 	if err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}

@@ -116,11 +116,18 @@ func sample(route string) store.DeadLetter {
 func mustAdd(t *testing.T, s store.Store, d store.DeadLetter) string {
 	t.Helper()
 	id, err := s.AddDeadLetter(ctx(t), d)
+	return mustID(t, "AddDeadLetter", id, err)
+}
+
+// mustID returns the id that call, which adds something, returned, and fails the test when the
+// call failed or returned no id.
+func mustID(t *testing.T, call, id string, err error) string {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("AddDeadLetter: %v", err)
+		t.Fatalf("%s: %v", call, err)
 	}
 	if id == "" {
-		t.Fatal("AddDeadLetter returned an empty id")
+		t.Fatalf("%s returned an empty id", call)
 	}
 	return id
 }
