@@ -42,3 +42,28 @@ func Apply(ctx context.Context, tx DB, d *Dialect, m migration.Step, record stri
 	}
 	return nil
 }
+
+// Factory is the store.Factory of the store type typ, whose configuration is a C: New and
+// OpenChain take a C or a *C (spec.Options), with its defaults filled and validated.
+func Factory[C any](typ, doc string, newStore func(C, store.Env) (store.Store, error),
+	openChain func(C, store.Env) (store.ChainSource, error)) store.Factory {
+	return store.Factory{
+		Type:   typ,
+		Doc:    doc,
+		Config: new(C),
+		New: func(cfg any, env store.Env) (store.Store, error) {
+			c, err := spec.Options[C](cfg)
+			if err != nil {
+				return nil, fmt.Errorf("%s store: %w", typ, err)
+			}
+			return newStore(c, env)
+		},
+		OpenChain: func(cfg any, env store.Env) (store.ChainSource, error) {
+			c, err := spec.Options[C](cfg)
+			if err != nil {
+				return nil, fmt.Errorf("%s store: %w", typ, err)
+			}
+			return openChain(c, env)
+		},
+	}
+}

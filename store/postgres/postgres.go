@@ -15,33 +15,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiskao/aiskao/internal/storesql"
-	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
 
 func init() {
-	store.Register(store.Factory{
-		Type: "postgres",
-		Doc: "PostgreSQL store: dead letters, idempotency keys and route state in one schema of a " +
-			"PostgreSQL database, shared by every hub process that names it, so that dead letters " +
-			"can be listed and replayed from any of them. Migrations are applied at start; the " +
+	store.Register(storesql.Factory("postgres",
+		"PostgreSQL store: dead letters, idempotency keys and route state in one schema of a "+
+			"PostgreSQL database, shared by every hub process that names it, so that dead letters "+
+			"can be listed and replayed from any of them. Migrations are applied at start; the "+
 			"store reconnects by itself when the server restarts.",
-		Config: &Config{},
-		New: func(cfg any, env store.Env) (store.Store, error) {
-			c, err := spec.Options[Config](cfg)
-			if err != nil {
-				return nil, fmt.Errorf("postgres store: %w", err)
-			}
-			return New(c, env)
-		},
-		OpenChain: func(cfg any, env store.Env) (store.ChainSource, error) {
-			c, err := spec.Options[Config](cfg)
-			if err != nil {
-				return nil, fmt.Errorf("postgres store: %w", err)
-			}
-			return OpenChain(c)
-		},
-	})
+		func(c Config, env store.Env) (store.Store, error) { return New(c, env) },
+		func(c Config, _ store.Env) (store.ChainSource, error) { return OpenChain(c) }))
 }
 
 // errClosed is returned by every call after Close.

@@ -37,16 +37,7 @@ func TestSQL(t *testing.T) {
 }
 
 func TestRegistered(t *testing.T) {
-	f, ok := store.Default.Lookup("postgres")
-	if !ok {
-		t.Fatal(`store type "postgres" is not registered`)
-	}
-	if _, ok := f.Config.(*Config); !ok {
-		t.Fatalf("factory Config is %T, want *Config", f.Config)
-	}
-	if _, err := f.New(struct{}{}, store.Env{}); err == nil || !strings.Contains(err.Error(), "want *postgres.Config") {
-		t.Errorf("factory New with a wrong configuration type: error %v", err)
-	}
+	f := storetest.Registered[Config](t, "postgres")
 	if _, err := f.New(&Config{URL: "mysql://db"}, store.Env{}); err == nil || !strings.Contains(err.Error(), "url: scheme") {
 		t.Errorf("factory New with an invalid configuration: error %v, want the url named", err)
 	}

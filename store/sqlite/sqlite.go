@@ -13,38 +13,17 @@ import (
 	"github.com/aiskao/aiskao/internal/jsonenc"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
 	"github.com/aiskao/aiskao/internal/storesql"
-	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
 
 func init() {
-	store.Register(store.Factory{
-		Type: "sqlite",
-		Doc: "Embedded store in one SQLite file, shared with the embedded transport: dead letters, " +
-			"route state and the journal survive a crash and a power cut; idempotency keys survive a " +
-			"crash at once and a power cut once the file is next synced, within about half a second. " +
+	store.Register(storesql.Factory("sqlite",
+		"Embedded store in one SQLite file, shared with the embedded transport: dead letters, "+
+			"route state and the journal survive a crash and a power cut; idempotency keys survive a "+
+			"crash at once and a power cut once the file is next synced, within about half a second. "+
 			"Needs no service; for several hub processes use the PostgreSQL store.",
-		Config: &Config{},
-		New: func(cfg any, env store.Env) (store.Store, error) {
-			var c Config
-			switch v := cfg.(type) {
-			case *Config:
-				c = *v
-			case Config:
-				c = v
-			default:
-				return nil, fmt.Errorf("sqlite store: configuration of type %T, want *sqlite.Config", cfg)
-			}
-			return New(c, env)
-		},
-		OpenChain: func(cfg any, env store.Env) (store.ChainSource, error) {
-			c, err := spec.Options[Config](cfg)
-			if err != nil {
-				return nil, fmt.Errorf("sqlite store: %w", err)
-			}
-			return OpenChain(c, env)
-		},
-	})
+		func(c Config, env store.Env) (store.Store, error) { return New(c, env) },
+		OpenChain))
 }
 
 // errClosed is returned by every call after Close.

@@ -61,13 +61,7 @@ func TestSQL(t *testing.T) {
 }
 
 func TestRegistered(t *testing.T) {
-	f, ok := store.Default.Lookup("sqlite")
-	if !ok {
-		t.Fatal(`store type "sqlite" is not registered`)
-	}
-	if _, ok := f.Config.(*Config); !ok {
-		t.Fatalf("factory Config is %T, want *Config", f.Config)
-	}
+	f := storetest.Registered[Config](t, "sqlite")
 	dir := t.TempDir()
 	s, err := f.New(&Config{File: "sub/hub.db"}, store.Env{DataDir: dir})
 	if err != nil {
@@ -76,9 +70,6 @@ func TestRegistered(t *testing.T) {
 	defer s.Close()
 	if got, want := s.(*Store).Path(), filepath.Join(dir, "sub", "hub.db"); got != want {
 		t.Errorf("relative file opened at %s, want %s inside the data folder", got, want)
-	}
-	if _, err := f.New(struct{}{}, store.Env{DataDir: dir}); err == nil || !strings.Contains(err.Error(), "want *sqlite.Config") {
-		t.Errorf("factory New with a wrong configuration type: error %v", err)
 	}
 }
 

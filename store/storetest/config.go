@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/store"
 )
 
 // ConfigCase is an edit of a valid store configuration and the field error that validating it
@@ -41,4 +43,22 @@ func CheckValidate[C any](t *testing.T, valid C, secret string, cases []ConfigCa
 			}
 		})
 	}
+}
+
+// Registered returns the factory of the store type typ, checking that it is registered with a
+// *C as its configuration and that its New refuses a configuration of another type.
+func Registered[C any](t *testing.T, typ string) store.Factory {
+	t.Helper()
+	f, ok := store.Default.Lookup(typ)
+	if !ok {
+		t.Fatalf("store type %q is not registered", typ)
+	}
+	if _, ok := f.Config.(*C); !ok {
+		t.Fatalf("factory Config is %T, want %T", f.Config, new(C))
+	}
+	want := fmt.Sprintf("want %T", new(C))
+	if _, err := f.New(struct{}{}, store.Env{DataDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("factory New with a wrong configuration type: error %v, want one containing %q", err, want)
+	}
+	return f
 }
