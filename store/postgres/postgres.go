@@ -149,7 +149,7 @@ func newDialect(schema string) *storesql.Dialect {
 		Text:        text,
 		Time:        func(t time.Time) any { return t },
 		Kept:        kept,
-		Unique:      func(err error) bool { pe, ok := errors.AsType[*pgconn.PgError](err); return ok && pe.Code == "23505" },
+		Unique:      uniqueViolation,
 		Placeholder: storesql.Dollar,
 		Q: storesql.Queries{
 			AddLetter: r.Replace(`INSERT INTO {s}.dead_letters
@@ -192,6 +192,12 @@ func newDialect(schema string) *storesql.Dialect {
 			Drop:       r.Replace(`DELETE FROM {s}.journal WHERE seq <= $1`),
 		},
 	}
+}
+
+// uniqueViolation reports whether err is PostgreSQL's unique_violation.
+func uniqueViolation(err error) bool {
+	pe, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pe.Code == "23505"
 }
 
 // queries are the statements of this store alone, with the schema's tables named in full.
