@@ -1,7 +1,10 @@
 package xmllimit
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -34,8 +37,9 @@ func allocated(f func()) uint64 {
 
 // FuzzShapes reads generated documents of every shape up to 20,000 deep, 64 wide and 400
 // attributes an element, with flaws: Check must refuse what breaks a limit or has more than one
-// root, take the rest, and allocate at most a small multiple of the document's size (encoding/xml takes about
-// 18 bytes for each byte of a document of short attributes).
+// root and take the rest, encoding/xml's token decoder over a Decoder likewise, and Check must
+// allocate at most a small multiple of the document's size (encoding/xml takes about 18 bytes
+// for each byte of a document of short attributes).
 func FuzzShapes(f *testing.F) {
 	addShapes(f)
 	f.Fuzz(func(t *testing.T, depth, width, attrs uint16, seed uint64) {
@@ -44,10 +48,23 @@ func FuzzShapes(f *testing.F) {
 		var err error
 		n := allocated(func() { err = Check(d.XML, Limits{}, nil) })
 		checkOutcome(t, d, err)
+		checkOutcome(t, d, readTokens(xml.NewTokenDecoder(NewDecoder(bytes.NewReader(d.XML), Limits{}))))
 		if limit := uint64(32*len(d.XML) + 256<<10); n > limit {
 			t.Errorf("%+v: %d bytes allocated for %d bytes of XML, want at most %d", s, n, len(d.XML), limit)
 		}
 	})
+}
+
+// readTokens reads d to its end; nil when it ends with io.EOF.
+func readTokens(d *xml.Decoder) error {
+	for {
+		if _, err := d.Token(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 func checkOutcome(t *testing.T, d xmlgen.Doc, err error) {
