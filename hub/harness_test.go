@@ -20,7 +20,6 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	_ "github.com/aiskao/aiskao/connectors/all"
-	"github.com/aiskao/aiskao/hub/transport"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
@@ -28,6 +27,7 @@ import (
 	_ "github.com/aiskao/aiskao/store/sqlite"
 	"github.com/aiskao/aiskao/transforms"
 	_ "github.com/aiskao/aiskao/transforms/all"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // The engine tests run real configurations on the real embedded transport and SQLite store in a
