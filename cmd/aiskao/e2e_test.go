@@ -201,6 +201,21 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
+// killAt runs hubs of config on data while something fills them: a hub is killed with SIGKILL
+// once count reaches each of at, and a last hub is started and returned. what names what count
+// counts, for the log.
+func killAt(t *testing.T, config, data, what string, count func() int, at ...int) *hubProc {
+	t.Helper()
+	for kill, n := range at {
+		h := startHub(t, config, data, "", "")
+		waitFor(t, fmt.Sprintf("%d %s", n, what), 60*time.Second, func() bool { return count() >= n })
+		h.signal(syscall.SIGKILL)
+		h.wait(10 * time.Second)
+		t.Logf("kill %d: SIGKILL at %d %s", kill+1, count(), what)
+	}
+	return startHub(t, config, data, "", "")
+}
+
 func readSample(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "esoed", name))
