@@ -102,7 +102,7 @@ func TestDeepPostDeadLetteredAtOnce(t *testing.T) {
 		t.Fatalf("the hub did not take the next message: status %d, err %v", status, err)
 	}
 	out := filepath.Join(data, "out", "esoed-inbox", id+".json")
-	waitFor(t, "the next message delivered", 10*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+	waitFile(t, "the next message delivered", out, 10*time.Second)
 }
 
 // wrappedForgery is finding 5 of issue 17: the real signed status response followed by an
