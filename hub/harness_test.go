@@ -176,7 +176,19 @@ func answerID(t *testing.T, answer string) string {
 // waitFor polls cond until it holds, failing the test after a few seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	waitUpTo(t, 5*time.Second, what, cond)
+}
+
+// waitLong is waitFor with room for retries that wait seconds.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitUpTo(t, 20*time.Second, what, cond)
+}
+
+// waitUpTo polls cond until it holds, failing the test after timeout.
+func waitUpTo(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
