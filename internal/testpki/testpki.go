@@ -102,7 +102,17 @@ func write(t testing.TB, file string, b *pem.Block) string {
 // Client is an HTTPS client presenting cert (nil: none) that trusts any server, for tests whose
 // subject is the server's check of the client, not the client's of the server.
 func Client(cert *tls.Certificate) *http.Client {
-	cfg := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	return client(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, cert)
+}
+
+// Client is an HTTPS client presenting cert (nil: none) that trusts the servers ca issued.
+func (ca *CA) Client(cert *tls.Certificate) *http.Client {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	return client(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, cert)
+}
+
+func client(cfg *tls.Config, cert *tls.Certificate) *http.Client {
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
