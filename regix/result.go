@@ -147,12 +147,8 @@ func parseAnswer(body []byte) (*Result, *answer, error) {
 	for err == nil { // after the root: white space, comments and processing instructions only
 		_, err = d.Token()
 	}
-	var refused *xmllimit.Error
-	switch {
-	case errors.As(err, &refused):
+	if err != io.EOF { // a limit, a structure refused, or not XML
 		return nil, nil, fmt.Errorf("regix: the answer is refused: %w", err)
-	case err != io.EOF:
-		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)
 	}
 	if env.XMLName.Local != "Envelope" || (env.XMLName.Space != SOAPNS && env.XMLName.Space != soap12NS) {
 		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: root element {%s}%s", env.XMLName.Space, env.XMLName.Local)
