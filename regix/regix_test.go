@@ -228,18 +228,7 @@ func TestParseResponseSamples(t *testing.T) {
 		if !ok {
 			continue
 		}
-		var v any = m
-		for _, k := range tt.path {
-			switch c := v.(type) {
-			case map[string]any:
-				v = c[k]
-			case []any:
-				var i int
-				fmt.Sscan(k, &i)
-				v = c[i]
-			}
-		}
-		if v != tt.want {
+		if v := field(m, tt.path...); v != tt.want {
 			t.Errorf("%s: %v = %#v, want %q", op.Code, tt.path, v, tt.want)
 		}
 	}

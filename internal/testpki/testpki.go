@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -96,6 +97,26 @@ func write(t testing.TB, file string, b *pem.Block) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// Client is an HTTPS client presenting cert (nil: none) that trusts any server, for tests whose
+// subject is the server's check of the client, not the client's of the server.
+func Client(cert *tls.Certificate) *http.Client {
+	return client(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, cert)
+}
+
+// Client is an HTTPS client presenting cert (nil: none) that trusts the servers ca issued.
+func (ca *CA) Client(cert *tls.Certificate) *http.Client {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	return client(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, cert)
+}
+
+func client(cfg *tls.Config, cert *tls.Certificate) *http.Client {
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 }
 
 // MutualTLS writes a CA, a server certificate for 127.0.0.1 and a client

@@ -209,6 +209,13 @@ func (g *gen) schema(d draftInfo, depth int) any {
 		}
 		return out
 	}
+	// boolOrSub is what additionalProperties and additionalItems take: a boolean or a schema.
+	boolOrSub := func() any {
+		if g.n(2) == 0 {
+			return g.n(2) == 0
+		}
+		return sub()
+	}
 	for range 1 + g.n(4) {
 		switch g.n(30) {
 		case 0:
@@ -269,11 +276,7 @@ func (g *gen) schema(d draftInfo, depth int) any {
 			}
 			m["patternProperties"] = pp
 		case 15:
-			if g.n(2) == 0 {
-				m["additionalProperties"] = g.n(2) == 0
-			} else {
-				m["additionalProperties"] = sub()
-			}
+			m["additionalProperties"] = boolOrSub()
 		case 16:
 			if d.version >= 6 {
 				m["propertyNames"] = sub()
@@ -306,11 +309,7 @@ func (g *gen) schema(d draftInfo, depth int) any {
 		case 21:
 			if d.version < 2020 && g.n(2) == 0 {
 				m["items"] = subs()
-				if g.n(2) == 0 {
-					m["additionalItems"] = g.n(2) == 0
-				} else {
-					m["additionalItems"] = sub()
-				}
+				m["additionalItems"] = boolOrSub()
 			} else {
 				m["items"] = sub()
 			}
