@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aiskao/aiskao/dossier/calendar"
 	"github.com/aiskao/aiskao/dossier/ident"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/internal/mask"
@@ -107,10 +110,12 @@ type Application struct {
 	Reference string `json:"reference,omitempty"`
 	Applicant Party  `json:"applicant"`
 	// Representative acts for the applicant, when someone does (by a power of attorney).
-	Representative *Party           `json:"representative,omitempty"`
-	Documents      []Document       `json:"documents"`
-	Term           service.TermKind `json:"term"`
-	Delivery       DeliveryChoice   `json:"delivery"`
+	Representative *Party     `json:"representative,omitempty"`
+	Documents      []Document `json:"documents"`
+	// Data holds the form's fields besides the applicant, by the ids of the service's fields.
+	Data     map[string]string `json:"data,omitempty"`
+	Term     service.TermKind  `json:"term"`
+	Delivery DeliveryChoice    `json:"delivery"`
 }
 
 // Validate checks the application against svc, the service it asks for,
@@ -126,7 +131,7 @@ func (a *Application) Validate(svc *service.Service) error {
 		return f.err(CodeInvalidApplication, "Заявлението не е редовно.", "The application is not valid.")
 	}
 	switch {
-	case !known(service.Channels, a.Channel):
+	case !known(service.Channels(), a.Channel):
 		f.add("/channel", "invalid_value", "Няма канал %q.", "There is no channel %q.", a.Channel)
 	case !svc.Accepts(a.Channel):
 		f.add("/channel", "channel_not_offered", "Услугата не се заявява по канал %q.", "The service cannot be applied for through %q.", a.Channel)
@@ -165,6 +170,7 @@ func (a *Application) Validate(svc *service.Service) error {
 				EN: fmt.Sprintf("%q (%s) is missing.", it.Name.EN, it.ID)})
 		}
 	}
+	a.checkData(&f, svc)
 	switch _, ok := svc.Term(a.Term); {
 	case a.Term == "":
 		f.add("/term", "required", "Изберете вид на услугата (обикновена, бърза, експресна).", "Choose the term type (normal, fast, express).")
@@ -174,7 +180,7 @@ func (a *Application) Validate(svc *service.Service) error {
 	switch w := a.Delivery.Way; {
 	case w == "":
 		f.add("/delivery/way", "required", "Изберете начин за получаване на резултата.", "Choose how to receive the result.")
-	case !known(service.Deliveries, w):
+	case !known(service.Deliveries(), w):
 		f.add("/delivery/way", "invalid_value", "Няма начин за получаване %q.", "There is no way of receiving %q.", w)
 	case !svc.Delivers(w):
 		f.add("/delivery/way", "delivery_not_offered", "Резултатът не се получава по начин %q.", "The result cannot be received by %q.", w)
@@ -182,6 +188,69 @@ func (a *Application) Validate(svc *service.Service) error {
 		f.add("/delivery/address", "required", "Посочете адрес за получаване по пощата.", "Give the address to post the result to.")
 	}
 	return f.err(CodeInvalidApplication, "Заявлението не е редовно.", "The application is not valid.")
+}
+
+// checkData checks the form's fields against the service's: known, filled
+// in when required, and holding what their kind says.
+func (a *Application) checkData(f *fields, svc *service.Service) {
+	keys := make([]string, 0, len(a.Data))
+	for k := range a.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := "/data/" + pointerEscape(k)
+		field, ok := svc.Field(k)
+		if !ok {
+			f.add(p, "unknown_field", "Услугата няма поле %q.", "The service has no field %q.", k)
+			continue
+		}
+		v := a.Data[k]
+		switch field.Kind {
+		case service.EGNField:
+			identErr(f, p, ident.ValidateEGN(v))
+		case service.LNCField:
+			identErr(f, p, ident.ValidateLNC(v))
+		case service.EIKField:
+			identErr(f, p, ident.ValidateEIK(v))
+		case service.DateField:
+			if _, err := calendar.ParseDate(v); err != nil {
+				f.add(p, "invalid_value", "Датата трябва да е във вида ГГГГ-ММ-ДД.", "The date must be written YYYY-MM-DD.")
+			}
+		case service.NumberField:
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				f.add(p, "invalid_value", "Трябва да е число.", "It must be a number.")
+			}
+		}
+	}
+	for _, field := range svc.Fields {
+		if field.Required && strings.TrimSpace(a.Data[field.ID]) == "" {
+			f.addText("/data/"+field.ID, "required", service.Text{
+				BG: fmt.Sprintf("Попълнете „%s“.", field.Name.BG),
+				EN: fmt.Sprintf("Fill in %q.", field.Name.EN)})
+		}
+	}
+}
+
+// pointerEscape escapes a key for a JSON pointer (RFC 6901).
+func pointerEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// query resolves an ex officio item's query against the application.
+func (a *Application) query(it service.Item) map[string]string {
+	if len(it.Query) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(it.Query))
+	for param, from := range it.Query {
+		if from == service.QueryApplicant {
+			out[param] = a.Applicant.ID()
+		} else {
+			out[param] = a.Data[from]
+		}
+	}
+	return out
 }
 
 // correspondenceAddress is the representative's address when there is one,

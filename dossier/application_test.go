@@ -34,6 +34,7 @@ func goodApplication() Application {
 		ReceivedAt: time.Date(2026, 12, 4, 9, 30, 0, 0, sofia),
 		Applicant:  Party{Kind: Person, EGN: "8506258485", Name: "Мария Петрова", Address: "ул. Образцова 1, Примерно"},
 		Documents:  []Document{{ID: "doc-1", Kind: "application", Name: "Заявление.pdf", MediaType: "application/pdf", Size: 1024, SHA256: sum}},
+		Data:       map[string]string{"deceased_egn": "7501020018", "deceased_name": "Петър Петров"},
 		Term:       service.Normal,
 		Delivery:   DeliveryChoice{Way: service.PostCorrespondence},
 	}
@@ -74,6 +75,12 @@ func TestApplicationValidate(t *testing.T) {
 		{"delivery not offered", func(a *Application) { a.Delivery.Way = service.POBox }, svc, map[string]string{"/delivery/way": "delivery_not_offered"}},
 		{"unknown delivery", func(a *Application) { a.Delivery.Way = "pigeon" }, svc, map[string]string{"/delivery/way": "invalid_value"}},
 		{"post without address", func(a *Application) { a.Applicant.Address = "" }, svc, map[string]string{"/delivery/address": "required"}},
+		{"data: invalid ЕГН, unknown field, bad date", func(a *Application) {
+			a.Data["deceased_egn"] = "7501020019"
+			a.Data["date_of_death"] = "1.12.2026"
+			a.Data["a/b"] = "x"
+		}, svc, map[string]string{"/data/deceased_egn": "invalid_egn", "/data/date_of_death": "invalid_value", "/data/a~1b": "unknown_field"}},
+		{"data: required field missing", func(a *Application) { delete(a.Data, "deceased_name") }, svc, map[string]string{"/data/deceased_name": "required"}},
 		{"channel not offered", func(a *Application) { a.Channel = service.Phone }, svc, map[string]string{"/channel": "channel_not_offered"}},
 		{"several at once", func(a *Application) { a.Applicant.EGN = "1"; a.Term = "fastest"; a.Channel = "fax" }, svc,
 			map[string]string{"/applicant/egn": "invalid_egn", "/term": "term_not_offered", "/channel": "invalid_value"}},

@@ -192,7 +192,8 @@ func (d *Dossier) start(b *batch, ps service.Stage) {
 }
 
 func (d *Dossier) systemTask(stage string, action service.Action, it service.Item) *SystemTaskRequested {
-	return &SystemTaskRequested{Task: d.nextTask(), Stage: stage, Action: action, Item: it.ID, Source: it.Source, Operation: it.Operation, EIK: it.EIK}
+	return &SystemTaskRequested{Task: d.nextTask(), Stage: stage, Action: action, Item: it.ID, Source: it.Source,
+		Operation: it.Operation, EIK: it.EIK, Query: d.Application.query(it)}
 }
 
 func (d *Dossier) nextTask() string { return fmt.Sprintf("T%d", len(d.Tasks)+1) }

@@ -157,6 +157,9 @@ type SystemTaskRequested struct {
 	Source    service.Source `json:"source"`
 	Operation string         `json:"operation,omitempty"` // the register operation, for source register
 	EIK       string         `json:"eik,omitempty"`       // the administration asked, for source administration
+	// Query holds the request's parameters, taken from the application as the
+	// item's Query says, such as {"EGN": "..."}.
+	Query map[string]string `json:"query,omitempty"`
 }
 
 // TaskAssigned: a task was given to a user or a position.

@@ -28,7 +28,7 @@ const (
 )
 
 // Kinds lists every kind.
-var Kinds = []Kind{Inquiry, Signal, Proposal, Complaint, Praise}
+func Kinds() []Kind { return []Kind{Inquiry, Signal, Proposal, Complaint, Praise} }
 
 // Answer days: the usual deadline, and the longer one.
 const (
@@ -76,10 +76,10 @@ func (f *Feedback) Validate() error {
 	add := func(p, code, bg, en string) {
 		fs = append(fs, dossier.FieldError{Pointer: p, Code: code, Message: service.Text{BG: bg, EN: en}})
 	}
-	if !known(Kinds, f.Kind) {
+	if !known(Kinds(), f.Kind) {
 		add("/kind", "invalid_value", "Видът трябва да е inquiry, signal, proposal, complaint или praise.", "The kind must be inquiry, signal, proposal, complaint or praise.")
 	}
-	if !known(service.Channels, f.Channel) {
+	if !known(service.Channels(), f.Channel) {
 		add("/channel", "invalid_value", "Неизвестен канал.", "Unknown channel.")
 	}
 	if f.ReceivedAt.IsZero() {

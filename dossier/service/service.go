@@ -14,6 +14,8 @@ package service
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -100,6 +102,7 @@ type Service struct {
 	Provider      Provider   `yaml:"provider" json:"provider" doc:"The authority that provides the service." required:"true"`
 	RegisterIndex string     `yaml:"register_index" json:"register_index" doc:"Index of the register its dossiers are entered in; part of their registration numbers." required:"true" example:"ОБА3"`
 	Procedure     Text       `yaml:"procedure" json:"procedure" doc:"How the service is provided, as told to applicants." required:"true"`
+	Fields        []Field    `yaml:"fields" json:"fields,omitempty" doc:"Data the application form asks for besides the applicant, such as the ЕГН of a deceased person."`
 	Checklist     []Item     `yaml:"checklist" json:"checklist" doc:"The documents and data the service needs, each brought by the applicant or obtained ex officio."`
 	Forms         []Form     `yaml:"forms" json:"forms,omitempty" doc:"Forms of the application and of its attachments."`
 	Terms         []TermType `yaml:"terms" json:"terms" doc:"The term types offered (normal, fast, express), each with its deadline and fee." required:"true" min:"1"`
@@ -149,16 +152,61 @@ const (
 // ExOfficio reports whether the administration obtains the item itself.
 func (s Source) ExOfficio() bool { return s == FromRegister || s == FromAdministration }
 
+// FieldKind says what a form field holds, and how it is checked.
+type FieldKind string
+
+const (
+	TextField   FieldKind = "text"
+	EGNField    FieldKind = "egn"  // a valid ЕГН
+	LNCField    FieldKind = "lnch" // a valid ЛНЧ
+	EIKField    FieldKind = "eik"  // a valid ЕИК/БУЛСТАТ
+	DateField   FieldKind = "date" // YYYY-MM-DD
+	NumberField FieldKind = "number"
+)
+
+// Field is a piece of data the application form asks for.
+type Field struct {
+	ID       string    `yaml:"id" json:"id" doc:"Name of the field in the application's data: lowercase letters, digits and _." required:"true" example:"deceased_egn"`
+	Name     Text      `yaml:"name" json:"name" doc:"The field's label." required:"true"`
+	Kind     FieldKind `yaml:"kind" json:"kind" doc:"What the field holds, and how it is checked." enum:"text,egn,lnch,eik,date,number" default:"text"`
+	Required bool      `yaml:"required" json:"required" doc:"Whether the application must fill it in." default:"false"`
+}
+
+// fieldPattern is the rule for field ids.
+var fieldPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Validate checks the field's id.
+func (f Field) Validate() error {
+	if !fieldPattern.MatchString(f.ID) {
+		return spec.FieldErrorf("id", "%q: use lowercase letters, digits and _, starting with a letter", f.ID)
+	}
+	return nil
+}
+
+// QueryApplicant is the Query value that takes the applicant's identifier.
+const QueryApplicant = "applicant"
+
+// Field returns the form field id.
+func (s *Service) Field(id string) (Field, bool) {
+	for _, f := range s.Fields {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
 // Item is one entry of a service's checklist of required documents.
 type Item struct {
-	ID        string `yaml:"id" json:"id" doc:"Identifier of the item within the service; documents name it." required:"true" example:"death-certificate"`
-	Name      Text   `yaml:"name" json:"name" doc:"What the document or data is." required:"true"`
-	Required  bool   `yaml:"required" json:"required" doc:"Whether the service cannot be provided without it." default:"true"`
-	Source    Source `yaml:"source" json:"source" doc:"Who provides it: the applicant, a register (ex officio through RegiX) or another administration (ex officio through ЕСОЕД)." enum:"applicant,register,administration" default:"applicant"`
-	Operation string `yaml:"operation" json:"operation,omitempty" doc:"For source register: the register operation that gives the data." example:"TechnoLogica.RegiX.GraoNBDAdapter.APIService.INBDAPI.PersonDataSearch"`
-	EIK       string `yaml:"eik" json:"eik,omitempty" doc:"For source administration: ЕИК of the administration that holds the document." example:"000695089"`
-	Form      string `yaml:"form" json:"form,omitempty" doc:"Identifier of the form the document is made on, when there is one."`
-	Note      *Text  `yaml:"note" json:"note,omitempty" doc:"What the applicant or the clerk should know about the item."`
+	ID        string            `yaml:"id" json:"id" doc:"Identifier of the item within the service; documents name it." required:"true" example:"death-certificate"`
+	Name      Text              `yaml:"name" json:"name" doc:"What the document or data is." required:"true"`
+	Required  bool              `yaml:"required" json:"required" doc:"Whether the service cannot be provided without it." default:"true"`
+	Source    Source            `yaml:"source" json:"source" doc:"Who provides it: the applicant, a register (ex officio through RegiX) or another administration (ex officio through ЕСОЕД)." enum:"applicant,register,administration" default:"applicant"`
+	Operation string            `yaml:"operation" json:"operation,omitempty" doc:"For source register: the register operation that gives the data." example:"TechnoLogica.RegiX.GraoNBDAdapter.APIService.INBDAPI.PersonDataSearch"`
+	EIK       string            `yaml:"eik" json:"eik,omitempty" doc:"For source administration: ЕИК of the administration that holds the document." example:"000695089"`
+	Form      string            `yaml:"form" json:"form,omitempty" doc:"Identifier of the form the document is made on, when there is one."`
+	Query     map[string]string `yaml:"query" json:"query,omitempty" doc:"For an ex officio item: the parameters of the request, each mapped to what it takes from the application: applicant (the applicant's ЕГН, ЛНЧ or ЕИК) or the id of one of fields." example:"{EGN: deceased_egn}"`
+	Note      *Text             `yaml:"note" json:"note,omitempty" doc:"What the applicant or the clerk should know about the item."`
 }
 
 // Validate checks that the item names where it comes from, and only that.
@@ -176,6 +224,9 @@ func (it Item) Validate() error {
 	}
 	if it.Source != FromRegister && it.Operation != "" {
 		errs = append(errs, spec.FieldErrorf("operation", "only a register item has an operation"))
+	}
+	if !it.Source.ExOfficio() && len(it.Query) > 0 {
+		errs = append(errs, spec.FieldErrorf("query", "only an ex officio item has a query"))
 	}
 	if it.Source != FromAdministration && it.EIK != "" {
 		errs = append(errs, spec.FieldErrorf("eik", "only an item from another administration has an ЕИК"))
@@ -252,11 +303,11 @@ const (
 )
 
 // Channels lists every channel, for validation and for documentation.
-var Channels = []Channel{Portal, Counter, Post, Email, ESOED, Phone}
+func Channels() []Channel { return []Channel{Portal, Counter, Post, Email, ESOED, Phone} }
 
 // UnmarshalYAML accepts only the known channels.
 func (c *Channel) UnmarshalYAML(n *yaml.Node) error {
-	return oneOf(n, (*string)(c), Channels)
+	return oneOf(n, (*string)(c), Channels())
 }
 
 // Delivery is a way of receiving the result (nomenclature 0007-000013).
@@ -272,7 +323,9 @@ const (
 )
 
 // Deliveries lists every way of receiving the result.
-var Deliveries = []Delivery{Electronic, AtCounter, AtMunicipality, PostCorrespondence, PostOtherAddress, POBox}
+func Deliveries() []Delivery {
+	return []Delivery{Electronic, AtCounter, AtMunicipality, PostCorrespondence, PostOtherAddress, POBox}
+}
 
 // NeedsAddress reports whether the applicant must give an address for it.
 func (d Delivery) NeedsAddress() bool {
@@ -281,7 +334,7 @@ func (d Delivery) NeedsAddress() bool {
 
 // UnmarshalYAML accepts only the known ways.
 func (d *Delivery) UnmarshalYAML(n *yaml.Node) error {
-	return oneOf(n, (*string)(d), Deliveries)
+	return oneOf(n, (*string)(d), Deliveries())
 }
 
 func oneOf[T ~string](n *yaml.Node, out *string, allowed []T) error {
@@ -397,6 +450,15 @@ func (s *Service) Accepts(c Channel) bool { return contains(s.Apply, c) }
 // Delivers reports whether the result may be received by d.
 func (s *Service) Delivers(d Delivery) bool { return contains(s.Deliver, d) }
 
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func contains[T comparable](list []T, x T) bool {
 	for _, y := range list {
 		if y == x {
@@ -432,9 +494,21 @@ func (s *Service) Validate() error {
 		}
 		forms[f.ID] = true
 	}
+	fieldIDs := map[string]bool{}
+	for i, f := range s.Fields {
+		if fieldIDs[f.ID] {
+			add(fmt.Sprintf("fields[%d].id", i), "field %q is listed twice", f.ID)
+		}
+		fieldIDs[f.ID] = true
+	}
 	items := map[string]Item{}
 	for i, it := range s.Checklist {
 		p := fmt.Sprintf("checklist[%d]", i)
+		for _, param := range sortedKeys(it.Query) {
+			if v := it.Query[param]; v != QueryApplicant && !fieldIDs[v] {
+				add(p+".query."+param, "%q is neither %s nor a field of fields", v, QueryApplicant)
+			}
+		}
 		if _, dup := items[it.ID]; dup {
 			add(p+".id", "item %q is listed twice", it.ID)
 		}

@@ -85,25 +85,30 @@ func TestParseErrors(t *testing.T) {
 		want           string // the whole message of the first error
 	}{
 		{"no id", `id: "2016"`, ``, `heirs.yaml:4:1: missing required key "id"`},
-		{"unknown key", `uri: "ОБА3.16"`, `url: "ОБА3.16"`, `heirs.yaml:4:1: unknown key "url"; allowed: id, uri, version, name, legal_basis, provider, register_index, procedure, checklist, forms, terms, validity, apply, deliver, appeal, stages`},
+		{"unknown key", `uri: "ОБА3.16"`, `url: "ОБА3.16"`, `heirs.yaml:4:1: unknown key "url"; allowed: id, uri, version, name, legal_basis, provider, register_index, procedure, fields, checklist, forms, terms, validity, apply, deliver, appeal, stages`},
 		{"version 0", `version: 1`, `version: 0`, `heirs.yaml:5:10: version: must be at least 1`},
 		{"english missing", `  en: Issuing a certificate of heirs`, ``, `heirs.yaml:7:3: name: missing required key "en"`},
 		{"provider eik", `eik: "000695089"`, `eik: "000695088"`, `heirs.yaml:14:8: provider.eik: not a valid ЕИК: digit 9 is 8, want 9`},
 		{"unknown source", `source: register
     operation: TechnoLogica.RegiX.GraoNBDAdapter.APIService.INBDAPI.PersonDataSearch`, `source: registry`, `heirs.yaml:29:13: checklist[2].source: must be one of applicant, register, administration; got "registry"`},
 		{"register without operation", `    operation: TechnoLogica.RegiX.GraoNBDAdapter.APIService.INBDAPI.RelationsSearch
-`, ``, `heirs.yaml:31:5: checklist[3].operation: a register item names the register operation that gives it`},
+`, ``, `heirs.yaml:32:5: checklist[3].operation: a register item names the register operation that gives it`},
 		{"unknown form", `form: application-form`, `form: the-form`, `heirs.yaml:22:11: checklist[0].form: no form "the-form" in forms`},
-		{"term twice", `kind: fast`, `kind: normal`, `heirs.yaml:41:13: terms[1].kind: term type "normal" is listed twice`},
-		{"days and hours", `kind: express, hours: 24`, `kind: express, days: 1, hours: 24`, `heirs.yaml:42:28: terms[2].days: give the deadline either in days or in hours`},
-		{"bad fee", `fee: "6.14"`, `fee: "6.145"`, `heirs.yaml:42:38: terms[2].fee: invalid amount "6.145": want euro with at most two decimals, such as 12.50`},
-		{"unknown unit", `days: 7, unit: working`, `days: 7, unit: hours`, `heirs.yaml:40:36: terms[0].unit: must be one of working, calendar; got "hours"`},
-		{"unknown channel", `apply: [portal,`, `apply: [web,`, `heirs.yaml:45:9: apply[0]: must be one of portal, counter, post, email, esoed, phone; got "web"`},
-		{"unknown delivery", `deliver: [electronic,`, `deliver: [courier,`, `heirs.yaml:46:11: deliver[0]: must be one of electronic, counter, municipal-counter, post, post-other-address, po-box; got "courier"`},
-		{"after unknown", `after: [check-deceased, check-relations]`, `after: [check-deceased, check]`, `heirs.yaml:69:29: stages[3].after[1]: no stage "check" listed before this one; list stages in an order where each comes after those it waits for`},
-		{"automatic applicant item", `automatic: { item: relations }`, `automatic: { item: application }`, `heirs.yaml:65:24: stages[2].automatic.item: item "application" is brought by the applicant; the system can request only ex officio items`},
+		{"term twice", `kind: fast`, `kind: normal`, `heirs.yaml:43:13: terms[1].kind: term type "normal" is listed twice`},
+		{"days and hours", `kind: express, hours: 24`, `kind: express, days: 1, hours: 24`, `heirs.yaml:44:28: terms[2].days: give the deadline either in days or in hours`},
+		{"bad fee", `fee: "6.14"`, `fee: "6.145"`, `heirs.yaml:44:38: terms[2].fee: invalid amount "6.145": want euro with at most two decimals, such as 12.50`},
+		{"unknown unit", `days: 7, unit: working`, `days: 7, unit: hours`, `heirs.yaml:42:36: terms[0].unit: must be one of working, calendar; got "hours"`},
+		{"unknown channel", `apply: [portal,`, `apply: [web,`, `heirs.yaml:47:9: apply[0]: must be one of portal, counter, post, email, esoed, phone; got "web"`},
+		{"unknown delivery", `deliver: [electronic,`, `deliver: [courier,`, `heirs.yaml:48:11: deliver[0]: must be one of electronic, counter, municipal-counter, post, post-other-address, po-box; got "courier"`},
+		{"after unknown", `after: [check-deceased, check-relations]`, `after: [check-deceased, check]`, `heirs.yaml:71:29: stages[3].after[1]: no stage "check" listed before this one; list stages in an order where each comes after those it waits for`},
+		{"automatic applicant item", `automatic: { item: relations }`, `automatic: { item: application }`, `heirs.yaml:67:24: stages[2].automatic.item: item "application" is brought by the applicant; the system can request only ex officio items`},
 		{"no assignee", `    assignee: { user: mayor }
-`, ``, `heirs.yaml:72:5: stages[4]: no assignee: give the user or position who does the stage`},
+`, ``, `heirs.yaml:74:5: stages[4]: no assignee: give the user or position who does the stage`},
+		{"query of an unknown field", `RelationsSearch
+    query: { EGN: deceased_egn }`, `RelationsSearch
+    query: { EGN: dead_egn }`, `heirs.yaml:36:19: checklist[3].query.EGN: "dead_egn" is neither applicant nor a field of fields`},
+		{"bad field id", `- id: deceased_name`, `- id: Deceased-Name`, `heirs.yaml:84:9: fields[1].id: "Deceased-Name": use lowercase letters, digits and _, starting with a letter`},
+		{"unknown field kind", `kind: egn`, `kind: ssn`, `heirs.yaml:82:11: fields[0].kind: must be one of text, egn, lnch, eik, date, number; got "ssn"`},
 		{"syntax", `name:
   bg: Издаване`, `name:
  - bg: Издаване`, `heirs.yaml:6:1: invalid YAML:`},
