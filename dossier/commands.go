@@ -2,6 +2,7 @@ package dossier
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,9 +94,10 @@ func Open(m Meta, req OpenRequest) (*Dossier, []Event, error) {
 		numbering, _ = ParseNumbering(DefaultNumbering)
 	}
 	term, _ := svc.Term(req.Application.Term)
-	plan := Plan{RegisterIndex: svc.RegisterIndex, Checklist: svc.Checklist, Deliver: svc.Deliver, Stages: make([]service.Stage, len(svc.Stages))}
+	// The plan is a copy: the dossier keeps its version whatever becomes of the catalogue's.
+	plan := Plan{RegisterIndex: svc.RegisterIndex, Checklist: slices.Clone(svc.Checklist), Deliver: slices.Clone(svc.Deliver), Stages: make([]service.Stage, len(svc.Stages))}
 	for i, s := range svc.Stages {
-		s.After = svc.Predecessors(i)
+		s.After = slices.Clone(svc.Predecessors(i))
 		plan.Stages[i] = s
 	}
 	opened := &Opened{

@@ -3,6 +3,7 @@ package dossier
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/aiskao/aiskao/dossier/calendar"
@@ -10,9 +11,15 @@ import (
 )
 
 // Event is one change of a dossier. A dossier's events, in order, are the
-// source of its state (Replay) and of the journal the regulation asks for.
-// Events are JSON with a stable type name; the connector publishes them with
-// Dossier as the CloudEvents subject and Type as the CloudEvents type.
+// source of its state (Replay) and of the journal the regulation asks for
+// (Describe). Events are JSON with a stable type name; the connector
+// publishes them with Dossier as the CloudEvents subject and Type as the
+// CloudEvents type. A store appending events keeps (Dossier, Seq) unique, so
+// that of two commands run on the same state only the first is stored.
+//
+// Events hold personal data (the application in Opened, the query of a
+// system task): they are for the store and for systems entitled to it, not
+// for logs.
 type Event struct {
 	Dossier string    `json:"dossier"` // the registration number
 	Seq     int       `json:"seq"`     // 1 for the first event of a dossier, then one more for each
@@ -66,7 +73,7 @@ func EventTypes() []string {
 	for t := range payloads {
 		out = append(out, t)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 

@@ -2,7 +2,6 @@ package dossier
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aiskao/aiskao/dossier/calendar"
@@ -388,5 +387,3 @@ func (d *Dossier) OpenTasks() []Task {
 	}
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
