@@ -476,6 +476,9 @@ func (d *Dossier) AnswerIrregularity(m Meta, id string, docs []Document) ([]Even
 	if err := checkMeta(m); err != nil {
 		return nil, err
 	}
+	if err := d.notClosed(); err != nil {
+		return nil, err
+	}
 	ir := d.irregularity(id)
 	if ir == nil {
 		return nil, notFound("Няма уведомление за нередовност %q.", "There is no irregularity notice %q.", id)
@@ -533,6 +536,9 @@ func (d *Dossier) SuspendForAuthority(m Meta, authority, note string) ([]Event, 
 // irregularity resumes with AnswerIrregularity.
 func (d *Dossier) Resume(m Meta) ([]Event, error) {
 	if err := checkMeta(m); err != nil {
+		return nil, err
+	}
+	if err := d.notClosed(); err != nil {
 		return nil, err
 	}
 	s := d.suspension()

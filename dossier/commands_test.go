@@ -158,6 +158,8 @@ func TestCommands(t *testing.T) {
 		{"suspend for a bad ЕИК", "open", func(d *Dossier) ([]Event, error) { return d.SuspendForAuthority(m, "000695088", "") }, Invalid, CodeInvalidInput, ""},
 		{"suspend twice", "authority", func(d *Dossier) ([]Event, error) { return d.SuspendForAuthority(m, "000695089", "") }, Conflict, CodeNotAllowed, ""},
 		{"resume", "authority", func(d *Dossier) ([]Event, error) { return d.Resume(m) }, "", "", "resumed"},
+		{"resume a closed dossier", "closed", func(d *Dossier) ([]Event, error) { return d.Resume(m) }, Conflict, CodeNotAllowed, ""},
+		{"answer on a closed dossier", "closed", func(d *Dossier) ([]Event, error) { return d.AnswerIrregularity(m, "N1", nil) }, Conflict, CodeNotAllowed, ""},
 		{"resume an open dossier", "open", func(d *Dossier) ([]Event, error) { return d.Resume(m) }, Conflict, CodeNotAllowed, ""},
 
 		{"pay", "open", func(d *Dossier) ([]Event, error) { return d.MarkFeePaid(m, 205, "p") }, "", "", "fee_paid"},
@@ -334,6 +336,11 @@ func TestDeadlines(t *testing.T) {
 			return s, s.Deadlines(cal, at(14, 9, 0), 2)
 		}, "overall::2026-12-15:stopped stage:register:2026-12-07:stopped irregularity:N1:2026-12-11:missed"},
 		{func() (*Dossier, []Deadline) { s := states["issued"](t); return s, s.Deadlines(cal, at(30, 9, 0), 2) }, ""},
+		{func() (*Dossier, []Deadline) { // refused with stages still running: none of theirs matter
+			s, _ := open(t)
+			must(t)(s.IssueResult(meta(clerk, at(4, 10, 0)), Refused, doc("refusal", "")))
+			return s, s.Deadlines(cal, at(30, 9, 0), 2)
+		}, ""},
 	}
 	for i, tt := range tests {
 		_, ds := tt.now()

@@ -65,9 +65,10 @@ func (d *Dossier) Deadlines(cal *calendar.Calendar, now time.Time, near int) []D
 		}
 		out = append(out, Deadline{Kind: kind, Ref: ref, Due: due, DueAt: dueAt, State: s})
 	}
-	if d.Status == StatusOpen || d.Status == StatusSuspended {
-		add(Overall, "", d.Deadline, d.DueAt, true)
+	if d.Status != StatusOpen && d.Status != StatusSuspended {
+		return out // the result is issued: the administration's deadlines are met
 	}
+	add(Overall, "", d.Deadline, d.DueAt, true)
 	for _, st := range d.Stages {
 		if st.Status == StageActive && st.Due != nil {
 			add(StageTerm, st.ID, *st.Due, nil, true)

@@ -339,3 +339,30 @@ func TestEventTypesAreStable(t *testing.T) {
 		t.Errorf("EventTypes:\n got %s\nwant %s", got, want)
 	}
 }
+
+// FuzzReplay feeds the store's side of the contract: whatever bytes come
+// back, decoding and replaying them gives an error or a dossier, never a panic.
+func FuzzReplay(f *testing.F) {
+	_, all := scenario(f)
+	b, err := json.Marshal(all)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`[{"dossier":"X","seq":1,"type":"dossier.resumed","data":{}}]`))
+	f.Add([]byte(`[{"dossier":"X","seq":1,"type":"dossier.opened","data":{"plan":{"stages":[{"id":"a"}]}}},{"dossier":"X","seq":2,"type":"dossier.stage_started","data":{"stage":"b"}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var evs []Event
+		if json.Unmarshal(data, &evs) != nil {
+			return
+		}
+		d, err := Replay(evs)
+		if err == nil {
+			_ = d.Public()
+			_ = d.Deadlines(calendar.Bulgaria(), at(20, 9, 0), 2)
+			for _, e := range evs {
+				_ = Describe(e)
+			}
+		}
+	})
+}

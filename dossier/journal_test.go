@@ -32,3 +32,21 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicShowsOnlyTheOfficialSection(t *testing.T) {
+	d, _ := scenario(t)
+	v := d.Public()
+	var ids []string
+	for _, doc := range v.Documents {
+		ids = append(ids, doc.ID)
+	}
+	if got := strings.Join(ids, ","); got != "doc-1,notice-1,signed-application,certificate" {
+		t.Errorf("documents = %s", got)
+	}
+	if len(v.Stages) != 5 || v.Stages[4].Name.EN != "Signing" || v.Stages[4].Status != StageDone || v.Stages[4].DoneAt == nil {
+		t.Errorf("stages = %+v", v.Stages)
+	}
+	if !v.FeePaid || v.Fee != 205 || v.Status != StatusClosed {
+		t.Errorf("view = %+v", v)
+	}
+}
