@@ -40,6 +40,7 @@ type Error struct {
 	Fields  []FieldError `json:"fields,omitempty"`
 }
 
+// Error gives the code, the English message and each field's problem.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dossier: %s: %s", e.Code, e.Message.EN)

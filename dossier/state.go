@@ -16,7 +16,7 @@ const (
 	StatusSuspended Status = "suspended"     // waiting for the applicant or another authority
 	StatusIssued    Status = "result_issued" // the result was issued, not yet delivered
 	StatusDelivered Status = "delivered"     // the result reached the applicant
-	StatusClosed    Status = "closed"
+	StatusClosed    Status = "closed"        // no command changes it any more
 )
 
 // StageStatus is where a stage stands.
@@ -24,16 +24,16 @@ type StageStatus string
 
 const (
 	StagePending StageStatus = "pending" // its predecessors have not all finished, or it waits to be started
-	StageActive  StageStatus = "active"
-	StageDone    StageStatus = "done"
+	StageActive  StageStatus = "active"  // started, its task not yet done
+	StageDone    StageStatus = "done"    // every task done
 )
 
 // TaskStatus is where a task stands.
 type TaskStatus string
 
 const (
-	TaskOpen TaskStatus = "open"
-	TaskDone TaskStatus = "done"
+	TaskOpen TaskStatus = "open" // to do
+	TaskDone TaskStatus = "done" // done
 )
 
 // ItemStatus is where an ex officio checklist item stands.

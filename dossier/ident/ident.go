@@ -63,6 +63,7 @@ type Error struct {
 	Detail string // what exactly is wrong, in English
 }
 
+// Error says which identifier (masked) failed and why.
 func (e *Error) Error() string {
 	return fmt.Sprintf("ident: %s %q: %s", e.Kind.label(), e.Value, e.Detail)
 }

@@ -156,12 +156,12 @@ func (s Source) ExOfficio() bool { return s == FromRegister || s == FromAdminist
 type FieldKind string
 
 const (
-	TextField   FieldKind = "text"
-	EGNField    FieldKind = "egn"  // a valid ЕГН
-	LNCField    FieldKind = "lnch" // a valid ЛНЧ
-	EIKField    FieldKind = "eik"  // a valid ЕИК/БУЛСТАТ
-	DateField   FieldKind = "date" // YYYY-MM-DD
-	NumberField FieldKind = "number"
+	TextField   FieldKind = "text"   // any text
+	EGNField    FieldKind = "egn"    // a valid ЕГН
+	LNCField    FieldKind = "lnch"   // a valid ЛНЧ
+	EIKField    FieldKind = "eik"    // a valid ЕИК/БУЛСТАТ
+	DateField   FieldKind = "date"   // YYYY-MM-DD
+	NumberField FieldKind = "number" // a decimal number
 )
 
 // Field is a piece of data the application form asks for.
