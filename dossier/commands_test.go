@@ -186,13 +186,26 @@ func TestCommands(t *testing.T) {
 		{"terminate without an irregularity", "open", func(d *Dossier) ([]Event, error) { return d.Close(m, Terminated, "") }, Conflict, CodeNotAllowed, ""},
 		{"close for no reason", "open", func(d *Dossier) ([]Event, error) { return d.Close(m, "bored", "") }, Invalid, CodeInvalidInput, ""},
 		{"close twice", "closed", func(d *Dossier) ([]Event, error) { return d.Close(m, Withdrawn, "") }, Conflict, CodeNotAllowed, ""},
+		{"raise a near deadline", "open", func(d *Dossier) ([]Event, error) { return d.RaiseDeadlines(m, 2) }, "", "", "deadline_near"},
+		{"raise it once", "open", func(d *Dossier) ([]Event, error) {
+			if _, err := d.RaiseDeadlines(m, 2); err != nil {
+				return nil, err
+			}
+			return d.RaiseDeadlines(meta(clerk, at(7, 15, 0)), 2)
+		}, "", "", ""},
+		{"missed after near", "open", func(d *Dossier) ([]Event, error) {
+			if _, err := d.RaiseDeadlines(m, 2); err != nil {
+				return nil, err
+			}
+			return d.RaiseDeadlines(meta(clerk, at(8, 9, 0)), 2)
+		}, "", "", "deadline_missed"},
+		{"nothing raised while suspended", "authority", func(d *Dossier) ([]Event, error) { return d.RaiseDeadlines(meta(clerk, at(8, 9, 0)), 2) }, "", "", ""},
 		{"no actor", "open", func(d *Dossier) ([]Event, error) { return d.Close(Meta{At: m.At}, Withdrawn, "") }, Invalid, CodeInvalidInput, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := states[tt.state](t)
 			before := stateJSON(t, d)
-			seq := d.Seq
 			evs, err := tt.run(d)
 			if tt.kind != "" {
 				var e *Error
@@ -210,7 +223,7 @@ func TestCommands(t *testing.T) {
 			var types []string
 			for i, e := range evs {
 				types = append(types, strings.TrimPrefix(e.Type, "dossier."))
-				if e.Seq != seq+i+1 || e.Dossier != d.Number || e.By != m.By {
+				if e.Seq != d.Seq-len(evs)+i+1 || e.Dossier != d.Number || e.By != m.By {
 					t.Errorf("event %d: seq %d, dossier %s, by %v", i, e.Seq, e.Dossier, e.By)
 				}
 			}

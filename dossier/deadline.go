@@ -37,6 +37,44 @@ type Deadline struct {
 	State DeadlineState `json:"state"`
 }
 
+// RaiseDeadlines raises an alert for each deadline that is near or missed at
+// m.At and was not raised so yet: DeadlineNear and DeadlineMissed events, once
+// per deadline and state (a deadline moved by a suspension is a new one). It
+// gives no events when there is nothing new; run by several processes at
+// once, the store's unique (dossier, seq) keeps one run's alerts.
+func (d *Dossier) RaiseDeadlines(m Meta, near int) ([]Event, error) {
+	if err := checkMeta(m); err != nil {
+		return nil, err
+	}
+	b := &batch{d: d, m: m}
+	for _, dl := range d.Deadlines(m.cal(), m.At, near) {
+		if dl.State != Near && dl.State != Missed {
+			continue
+		}
+		a := Alert{Kind: dl.Kind, Ref: dl.Ref, Due: dl.Due}
+		if d.raised(a, dl.State) {
+			continue
+		}
+		if dl.State == Near {
+			b.add(&DeadlineNear{Alert: a})
+		} else {
+			b.add(&DeadlineMissed{Alert: a})
+		}
+	}
+	return b.done()
+}
+
+// raised reports whether the alert was raised in state s already; a missed
+// deadline is not announced as near afterwards.
+func (d *Dossier) raised(a Alert, s DeadlineState) bool {
+	for _, r := range d.Raised {
+		if r.Alert == a && (r.State == s || r.State == Missed) {
+			return true
+		}
+	}
+	return false
+}
+
 // Deadlines lists the deadlines that still matter at now: the overall one
 // until the result is issued, those of running stages, and the applicant's
 // for an irregularity not yet answered. A deadline is near when it ends

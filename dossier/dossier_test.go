@@ -71,7 +71,9 @@ func scenario(t testing.TB) (*Dossier, []Event) {
 	t.Helper()
 	d, all := open(t)
 	do := func(evs []Event, err error) { t.Helper(); step(t, &all, evs, err) }
-	do(d.AssignTask(meta(clerk, at(4, 9, 31)), "T1", service.Assignee{User: "ivanova"}))
+	deadlines := Actor{Kind: System, ID: "deadlines"}
+	do(d.RaiseDeadlines(meta(deadlines, at(4, 9, 31)), 1)) // register is due on Monday
+	do(d.AssignTask(meta(clerk, at(4, 9, 32)), "T1", service.Assignee{User: "ivanova"}))
 	do(d.CompleteTask(meta(clerk, at(4, 10, 0)), "T1", "accepted"))
 	do(d.CompleteItem(meta(regix, at(4, 10, 1)), "deceased-data", Received, &Document{ID: "regix-1", Kind: "deceased-data", Name: "PersonDataSearch.xml", MediaType: "application/xml", Size: 900, SHA256: sum}))
 	do(d.NotifyIrregularity(meta(clerk, at(7, 11, 0)), IrregularityNotice{
@@ -84,10 +86,11 @@ func scenario(t testing.TB) (*Dossier, []Event) {
 	do(d.RequestItem(meta(clerk, at(10, 9, 0)), "relations")) // asked again: the first answer had none
 	do(d.CompleteItem(meta(regix, at(10, 9, 1)), "relations", Received, &Document{ID: "regix-2", Kind: "relations", Name: "RelationsSearch.xml", MediaType: "application/xml", Size: 1200, SHA256: sum}))
 	do(d.CompleteTask(meta(clerk, at(10, 10, 0)), "T4", ""))
-	do(d.CompleteTask(meta(mayor, at(11, 10, 0)), "T6", "signed"))
-	do(d.IssueResult(meta(clerk, at(11, 10, 5)), Granted, doc("certificate", "")))
-	do(d.DeliverResult(meta(clerk, at(14, 9, 0)), service.PostCorrespondence, "RR123456789BG"))
-	do(d.Close(meta(clerk, at(14, 9, 1)), Completed, ""))
+	do(d.RaiseDeadlines(meta(deadlines, at(14, 8, 0)), 3)) // signing was due on the 11th; the whole on the 17th
+	do(d.CompleteTask(meta(mayor, at(14, 10, 0)), "T6", "signed"))
+	do(d.IssueResult(meta(clerk, at(14, 10, 5)), Granted, doc("certificate", "")))
+	do(d.DeliverResult(meta(clerk, at(15, 9, 0)), service.PostCorrespondence, "RR123456789BG"))
+	do(d.Close(meta(clerk, at(15, 9, 1)), Completed, ""))
 	return d, all
 }
 
@@ -124,14 +127,14 @@ func TestScenario(t *testing.T) {
 	for _, e := range all {
 		types = append(types, strings.TrimPrefix(e.Type, "dossier."))
 	}
-	want := "opened document_filed stage_started task_created task_assigned task_completed stage_completed " +
+	want := "opened document_filed stage_started task_created deadline_near task_assigned task_completed stage_completed " +
 		"stage_started system_task_requested stage_started system_task_requested " + // the two checks run in parallel
 		"document_filed item_completed task_completed stage_completed " +
 		"document_filed irregularity_notified suspended " +
 		"item_completed task_completed stage_completed " + // the answer comes while suspended: prepare waits
 		"document_filed irregularity_answered resumed stage_started task_created " +
 		"fee_paid system_task_requested document_filed item_completed task_completed " +
-		"task_completed stage_completed stage_started task_created task_completed stage_completed " +
+		"task_completed stage_completed stage_started task_created deadline_near deadline_missed task_completed stage_completed " +
 		"document_filed result_issued result_delivered closed"
 	if got := strings.Join(types, " "); got != want {
 		t.Errorf("history:\n got %s\nwant %s", got, want)
@@ -258,7 +261,7 @@ func TestReplayProperty(t *testing.T) {
 			items := []string{"application", "power-of-attorney", "deceased-data", "relations", "nothing"}
 			before := stateJSON(t, d)
 			var evs []Event
-			switch r.IntN(14) {
+			switch r.IntN(15) {
 			case 0:
 				evs, err = d.FileDocument(m, newDoc(KindOther), []Section{Official, Internal, "secret"}[r.IntN(3)])
 			case 1:
@@ -294,6 +297,8 @@ func TestReplayProperty(t *testing.T) {
 				} else {
 					evs, err = d.Close(m, []CloseReason{Completed, Withdrawn, Terminated}[r.IntN(3)], "")
 				}
+			case 14:
+				evs, err = d.RaiseDeadlines(meta(Actor{Kind: System, ID: "deadlines"}, now), r.IntN(3))
 			}
 			if err != nil {
 				var e *Error
@@ -332,7 +337,7 @@ func TestReplayRefusesBrokenHistories(t *testing.T) {
 }
 
 func TestEventTypesAreStable(t *testing.T) {
-	want := "dossier.closed dossier.document_filed dossier.fee_paid dossier.irregularity_answered dossier.irregularity_notified " +
+	want := "dossier.closed dossier.deadline_missed dossier.deadline_near dossier.document_filed dossier.fee_paid dossier.irregularity_answered dossier.irregularity_notified " +
 		"dossier.item_completed dossier.opened dossier.result_delivered dossier.result_issued dossier.resumed dossier.stage_completed " +
 		"dossier.stage_started dossier.suspended dossier.system_task_requested dossier.task_assigned dossier.task_completed dossier.task_created"
 	if got := strings.Join(EventTypes(), " "); got != want {

@@ -63,6 +63,8 @@ func init() {
 		func() Payload { return &ResultIssued{} },
 		func() Payload { return &ResultDelivered{} },
 		func() Payload { return &Closed{} },
+		func() Payload { return &DeadlineNear{} },
+		func() Payload { return &DeadlineMissed{} },
 	)
 }
 
@@ -280,6 +282,25 @@ type Closed struct {
 	Reason CloseReason `json:"reason"`
 	Note   string      `json:"note,omitempty"`
 }
+
+// Alert names a deadline that came near or was missed.
+type Alert struct {
+	Kind DeadlineKind  `json:"kind"`
+	Ref  string        `json:"ref,omitempty"` // the stage or the irregularity
+	Due  calendar.Date `json:"due"`
+}
+
+// DeadlineNear: a deadline comes near; raised once per deadline (RaiseDeadlines).
+type DeadlineNear struct{ Alert }
+
+// DeadlineMissed: a deadline passed; raised once per deadline (RaiseDeadlines).
+type DeadlineMissed struct{ Alert }
+
+// EventType is "dossier.deadline_near".
+func (*DeadlineNear) EventType() string { return "dossier.deadline_near" }
+
+// EventType is "dossier.deadline_missed".
+func (*DeadlineMissed) EventType() string { return "dossier.deadline_missed" }
 
 // EventType is "dossier.opened".
 func (*Opened) EventType() string { return "dossier.opened" }

@@ -64,6 +64,10 @@ func Describe(e Event) service.Text {
 		return t("Издаден резултат (документ %s).", "Result issued (document %s).", p.Document)
 	case *ResultDelivered:
 		return t("Резултатът е връчен: %s %s.", "Result delivered: %s %s.", p.Way, p.Reference)
+	case *DeadlineNear:
+		return t("Наближава срок (%s %s): %s.", "Deadline near (%s %s): %s.", p.Kind, p.Ref, p.Due)
+	case *DeadlineMissed:
+		return t("Изтекъл срок (%s %s): %s.", "Deadline missed (%s %s): %s.", p.Kind, p.Ref, p.Due)
 	case *Closed:
 		return t("Преписката е приключена: %s.", "Dossier closed: %s.", p.Reason)
 	}

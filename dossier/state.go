@@ -74,6 +74,8 @@ type Dossier struct {
 	Delivery       *Delivered      `json:"delivery,omitempty"`
 	Closed         *Closed         `json:"closed,omitempty"`
 	AccessCodeHash string          `json:"access_code_sha256"`
+	// Raised lists the deadline alerts raised, so that each is raised once.
+	Raised []Raised `json:"raised,omitempty"`
 	// Seq is the number of events applied: the Seq of the last one.
 	Seq int `json:"seq"`
 }
@@ -128,6 +130,13 @@ type Suspension struct {
 	Suspended
 	From time.Time  `json:"from"`
 	To   *time.Time `json:"to,omitempty"` // nil while it lasts
+}
+
+// Raised is an alert raised about a deadline.
+type Raised struct {
+	Alert
+	State DeadlineState `json:"state"` // Near or Missed
+	At    time.Time     `json:"at"`
 }
 
 // Result is the issued result.
@@ -282,6 +291,10 @@ func (d *Dossier) apply(e Event) error {
 	case *ResultDelivered:
 		d.Delivery = &Delivered{ResultDelivered: *p, At: at}
 		d.Status = StatusDelivered
+	case *DeadlineNear:
+		d.Raised = append(d.Raised, Raised{Alert: p.Alert, State: Near, At: at})
+	case *DeadlineMissed:
+		d.Raised = append(d.Raised, Raised{Alert: p.Alert, State: Missed, At: at})
 	case *Closed:
 		c := *p
 		d.Closed = &c
