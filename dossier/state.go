@@ -50,6 +50,7 @@ const (
 
 // Dossier is the state of a dossier, as its events made it. Build it with
 // Open or Replay; change it only with its commands.
+// A Dossier is not safe for concurrent use: load one per command.
 type Dossier struct {
 	Number         string           `json:"number"`
 	Service        string           `json:"service"`
