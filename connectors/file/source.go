@@ -67,14 +67,14 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	}
 	c.Dir = dirOf(c, env)
 	if env.Check {
-		return &source{name: env.Name, cfg: c, dir: c.Dir, log: logger(env)}, nil // a check creates no folder
+		return &source{name: env.Name, cfg: c, dir: c.Dir, log: env.Log()}, nil // a check creates no folder
 	}
 	for _, d := range []string{c.Dir, filepath.Join(c.Dir, doneDir), filepath.Join(c.Dir, failedDir)} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("file source %s: %w", env.Name, err)
 		}
 	}
-	return &source{name: env.Name, cfg: c, dir: c.Dir, log: logger(env)}, nil
+	return &source{name: env.Name, cfg: c, dir: c.Dir, log: env.Log()}, nil
 }
 
 // Run polls the folder until ctx is done.

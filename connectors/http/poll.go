@@ -168,7 +168,7 @@ func newPoller(c Config, env connectors.Env) (*poller, error) {
 		return nil, err
 	}
 	first, _ := url.Parse(c.Poll.URL) // checked by Validate
-	p := &poller{name: env.Name, cfg: c, first: first, client: cl, st: env.State, log: logger(env), headers: http.Header{}}
+	p := &poller{name: env.Name, cfg: c, first: first, client: cl, st: env.State, log: env.Log(), headers: http.Header{}}
 	p.items, _ = parsePointer(c.Poll.Items)
 	p.id, _ = parsePointer(c.Poll.ID)
 	p.next, _ = parsePointer(c.Poll.Next)

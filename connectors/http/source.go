@@ -67,7 +67,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if env.Mux == nil {
 		return nil, fmt.Errorf("http source %s: the hub offers no HTTP server", env.Name)
 	}
-	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: logger(env), started: make(chan struct{}), startWait: defaultStartWait}
+	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: env.Log(), started: make(chan struct{}), startWait: defaultStartWait}
 	for _, ct := range c.ContentTypes {
 		mt, _, _ := mime.ParseMediaType(ct) // checked by Validate
 		s.allowed[mt] = true

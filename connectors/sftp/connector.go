@@ -28,21 +28,14 @@ func init() {
 			"(or deleting them) once stored; writes messages as files on an SFTP server, atomically. " +
 			"The server's host key is checked against a known_hosts file.",
 		Config:    &Config{},
-		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) { return newSource(cfg, env) },
-		NewSink:   func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+		NewSource: connectors.SourceOf(newSource),
+		NewSink:   connectors.SinkOf(newSink),
 	})
 }
 
 // options returns the options given to a factory, with the defaults of their tags applied and
 // validated.
 func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
-
-func logger(env connectors.Env) *slog.Logger {
-	if env.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return env.Logger.With("connector", env.Name)
-}
 
 // dialer logs in to the server; it holds the secrets, read once when the connector is built.
 type dialer struct {

@@ -33,7 +33,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)
 	}
-	log := logger(env)
+	log := env.Log()
 	d, err := newDialer(c, env, log)
 	if err != nil {
 		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)

@@ -62,7 +62,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sftp source %s: %w", env.Name, err)
 	}
-	log := logger(env)
+	log := env.Log()
 	d, err := newDialer(c, env, log)
 	if err != nil {
 		return nil, fmt.Errorf("sftp source %s: %w", env.Name, err)
