@@ -18,7 +18,7 @@ func (*testSource) Run(context.Context, Emit) error { return nil }
 type testSink struct{}
 
 func (*testSink) Send(context.Context, *message.Message) error { return nil }
-func (*testSink) Close() error                                  { return nil }
+func (*testSink) Close() error                                 { return nil }
 
 func TestAdaptersReturnNilInterfaceOnError(t *testing.T) {
 	boom := errors.New("boom")
