@@ -21,6 +21,7 @@ import (
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/internal/filedrop"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -193,21 +194,6 @@ func TestSourceMovesFiles(t *testing.T) {
 	}
 }
 
-func TestSourceContentType(t *testing.T) {
-	tests := []struct{ option, file, want string }{
-		{"", "a.XML", "application/xml"},
-		{"", "a.json", "application/json"},
-		{"", "a.csv", "application/octet-stream"},
-		{"text/csv; charset=windows-1251", "a.xml", "text/csv; charset=windows-1251"},
-	}
-	for _, tt := range tests {
-		s := &source{cfg: Config{ContentType: tt.option}}
-		if got := s.contentType(tt.file); got != tt.want {
-			t.Errorf("content_type %q, file %s: %q; want %q", tt.option, tt.file, got, tt.want)
-		}
-	}
-}
-
 func TestSourceNameTaken(t *testing.T) {
 	dir := t.TempDir()
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{})
@@ -226,7 +212,7 @@ func TestSourceNameTaken(t *testing.T) {
 func TestSourceWaitsForWriters(t *testing.T) {
 	dir := t.TempDir()
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{})
-	src.seen, src.warned, src.stuck = map[string]stat{}, map[string]bool{}, map[string]stat{}
+	src.warned = map[string]bool{}
 	var got emitted
 	path := filepath.Join(dir, "a.xml")
 	writeFile(t, path, "<a>")
@@ -313,15 +299,15 @@ func TestSourceUnreadable(t *testing.T) {
 
 func TestFileIDIsStableForOneTakeOnly(t *testing.T) {
 	now := time.Now()
-	a := fileID("in", "x.xml", stat{size: 10, mod: now})
-	if a != fileID("in", "x.xml", stat{size: 10, mod: now}) {
+	a := fileID("in", "x.xml", filedrop.Stat{Size: 10, Mod: now})
+	if a != fileID("in", "x.xml", filedrop.Stat{Size: 10, Mod: now}) {
 		t.Error("the same file taken again got another id")
 	}
 	for _, other := range []string{
-		fileID("in", "x.xml", stat{size: 10, mod: now.Add(time.Second)}),
-		fileID("in", "y.xml", stat{size: 10, mod: now}),
-		fileID("in2", "x.xml", stat{size: 10, mod: now}),
-		fileID("in", "x.xml", stat{size: 11, mod: now}),
+		fileID("in", "x.xml", filedrop.Stat{Size: 10, Mod: now.Add(time.Second)}),
+		fileID("in", "y.xml", filedrop.Stat{Size: 10, Mod: now}),
+		fileID("in2", "x.xml", filedrop.Stat{Size: 10, Mod: now}),
+		fileID("in", "x.xml", filedrop.Stat{Size: 11, Mod: now}),
 	} {
 		if other == a {
 			t.Error("a different file got the same id")
