@@ -29,12 +29,10 @@ const (
 // idSpace is the namespace of the ids of taken files.
 var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:file"))
 
-// fileID names a taken file by connector, name, size and modification time. Should the hub stop
-// after storing the message but before moving the file to done/, the file is taken again with the
-// same id, and the routes' idempotency keeps it from being processed twice; the same name dropped
-// again later is a new file with a new time, and a new message.
+// fileID names a taken file (filedrop.ID) by its time to the nanosecond, as the file system
+// keeps it.
 func fileID(connector, name string, st filedrop.Stat) string {
-	return uuid.NewSHA1(idSpace, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, st.Size, st.Mod.UnixNano()))).String()
+	return filedrop.ID(idSpace, connector, name, st.Size, st.Mod.UnixNano())
 }
 
 type source struct {

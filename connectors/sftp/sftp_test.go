@@ -24,6 +24,27 @@ import (
 	"github.com/aiskao/aiskao/spec"
 )
 
+// newTestSink makes a sink of c named out, closed when the test ends.
+func newTestSink(t *testing.T, c Config) *sink {
+	t.Helper()
+	s, err := newSink(&c, connectors.Env{Name: "out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// newTestSource makes a source of c named in.
+func newTestSource(t *testing.T, c Config) *source {
+	t.Helper()
+	src, err := newSource(&c, connectors.Env{Name: "in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func TestConfig(t *testing.T) {
 	connectortest.CheckConfig(t, connectortest.ConfigCase{
 		Zero:     &Config{},
@@ -167,10 +188,7 @@ func TestSourceKeepsFileWhenNotStored(t *testing.T) {
 	}
 	c := srv.config()
 	c.PollInterval = spec.Duration(50 * time.Millisecond)
-	src, err := newSource(&c, connectors.Env{Name: "in"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := newTestSource(t, c)
 	var mu sync.Mutex
 	tries := 0
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -229,11 +247,7 @@ func TestSinkNameTemplate(t *testing.T) {
 	srv := startSSHD(t)
 	c := srv.config()
 	c.Name = `{{meta "subject"}}-{{id}}{{ext}}`
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	msg := message.NewMessage("m1", []byte(`{"a":1}`))
 	msg.Metadata.Set(envelope.ContentType, "application/json")
 	msg.Metadata.Set("subject", "АИС/1")
@@ -266,11 +280,7 @@ func TestWrongHostKeyRefused(t *testing.T) {
 	}
 	c := srv.config()
 	c.KnownHosts = bad
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	err = s.Send(context.Background(), message.NewMessage("m1", []byte("x")))
 	if err == nil || !strings.Contains(err.Error(), "key mismatch") {
 		t.Fatalf("error %v, want a host key mismatch", err)
@@ -300,12 +310,8 @@ func TestWrongPasswordRefused(t *testing.T) {
 	c := srv.config()
 	c.KeyFile = ""
 	c.Password = "not-the-password"
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.Send(context.Background(), message.NewMessage("m1", []byte("x")))
+	s := newTestSink(t, c)
+	err := s.Send(context.Background(), message.NewMessage("m1", []byte("x")))
 	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("error %v, want the login refused", err)
 	}
@@ -421,11 +427,7 @@ func TestMissingSecretFiles(t *testing.T) {
 func TestSinkReconnects(t *testing.T) {
 	srv := startSSHD(t)
 	c := srv.config()
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	if err := s.Send(context.Background(), message.NewMessage("m1", []byte("1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -445,10 +447,7 @@ func TestSourceTooLarge(t *testing.T) {
 	}
 	c := srv.config()
 	c.MaxSize, c.PollInterval = 1024, spec.Duration(50*time.Millisecond)
-	src, err := newSource(&c, connectors.Env{Name: "in"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := newTestSource(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -466,11 +465,7 @@ func TestSourceTooLarge(t *testing.T) {
 func TestSinkHungServer(t *testing.T) {
 	srv := startSSHD(t)
 	c := srv.config()
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	if err := s.Send(context.Background(), message.NewMessage("m1", []byte("1"))); err != nil {
 		t.Fatal(err)
 	}

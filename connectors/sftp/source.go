@@ -25,11 +25,9 @@ const MetaFilename = filedrop.MetaFilename
 // idSpace is the namespace of the ids of taken files.
 var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:sftp"))
 
-// fileID names a taken file by connector, name, size and modification time: a file offered again
-// after a stop between storing its message and moving it keeps its id, which the routes'
-// idempotency recognises.
+// fileID names a taken file (filedrop.ID) by its time in seconds, as SFTP gives it.
 func fileID(connector, name string, st filedrop.Stat) string {
-	return uuid.NewSHA1(idSpace, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, st.Size, st.Mod.Unix()))).String()
+	return filedrop.ID(idSpace, connector, name, st.Size, st.Mod.Unix())
 }
 
 type source struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/envelope"
 )
@@ -152,4 +153,12 @@ func FreeName(name string, taken func(name string) (bool, error)) (string, error
 		}
 		candidate = fmt.Sprintf("%s-%d%s", stem, n, ext)
 	}
+}
+
+// ID names a taken file by its source's id space, the connector, the file's name, size and
+// modification time (mod, in the unit the folder keeps it in): a file offered again after a stop
+// between storing its message and moving it keeps its id, which the routes' idempotency
+// recognises; the same name dropped again later is a new file with a new time, and a new message.
+func ID(space uuid.UUID, connector, name string, size, mod int64) string {
+	return uuid.NewSHA1(space, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, size, mod))).String()
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/aiskao/aiskao/envelope"
 )
 
@@ -121,5 +123,18 @@ func TestFreeName(t *testing.T) {
 	boom := fmt.Errorf("connection lost")
 	if _, err := FreeName("a.xml", func(string) (bool, error) { return false, boom }); !errors.Is(err, boom) {
 		t.Errorf("failing check: %v; want its error", err)
+	}
+}
+
+// TestID pins the name an id is made from: ids must not change between versions, or a file
+// taken again after an upgrade would be processed twice.
+func TestID(t *testing.T) {
+	space := uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:test"))
+	want := uuid.NewSHA1(space, []byte("in\x00x.xml\x0010\x001700000000")).String()
+	if got := ID(space, "in", "x.xml", 10, 1700000000); got != want {
+		t.Errorf("ID = %s; want %s", got, want)
+	}
+	if ID(space, "in", "x.xml", 10, 1700000001) == want || ID(space, "in2", "x.xml", 10, 1700000000) == want {
+		t.Error("another time or connector gave the same id")
 	}
 }
