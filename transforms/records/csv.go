@@ -102,13 +102,8 @@ type csvStep struct {
 
 func newCSV(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*CSVOptions)
-	if err := spec.Validate(o); err != nil {
+	if err := validate(o, o.Fields); err != nil {
 		return nil, err
-	}
-	for i := range o.Fields {
-		if err := o.Fields[i].Validate(); err != nil {
-			return nil, fmt.Errorf("fields[%d]: %w", i, err)
-		}
 	}
 	s, err := buildCSV(*o)
 	if err != nil {

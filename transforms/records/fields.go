@@ -57,6 +57,23 @@ func (c *CSVField) Validate() error {
 	return f.Validate()
 }
 
+// validate checks a step's options o and each of its fields, whose checks of the options that
+// depend on each other spec.Validate does not run.
+func validate[F any, PF interface {
+	*F
+	Validate() error
+}](o any, fields []F) error {
+	if err := spec.Validate(o); err != nil {
+		return err
+	}
+	for i := range fields {
+		if err := PF(&fields[i]).Validate(); err != nil {
+			return fmt.Errorf("fields[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // Field describes one field of a fixed-width record.
 type Field struct {
 	Name   string `yaml:"name" doc:"Key of the field in the JSON record." required:"true" example:"egn"`

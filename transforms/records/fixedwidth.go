@@ -81,13 +81,8 @@ type fixedWidth struct {
 
 func newFixedWidth(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*FixedWidthOptions)
-	if err := spec.Validate(o); err != nil {
+	if err := validate(o, o.Fields); err != nil {
 		return nil, err
-	}
-	for i := range o.Fields {
-		if err := o.Fields[i].Validate(); err != nil {
-			return nil, fmt.Errorf("fields[%d]: %w", i, err)
-		}
 	}
 	s, err := buildFixedWidth(*o)
 	if err != nil {
