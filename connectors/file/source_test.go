@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,23 +81,10 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-type emitted struct {
-	mu   sync.Mutex
-	msgs []*message.Message
-}
-
-func (e *emitted) emit(_ context.Context, msgs ...*message.Message) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.msgs = append(e.msgs, msgs...)
-	return nil
-}
-
-func (e *emitted) names() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// names returns the names of the files the messages came from.
+func names(msgs []*message.Message) []string {
 	var out []string
-	for _, m := range e.msgs {
+	for _, m := range msgs {
 		out = append(out, m.Metadata.Get(MetaFilename))
 	}
 	return out
@@ -154,18 +140,18 @@ func TestSourceMovesFiles(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.xml"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	var got emitted
-	running(t, newTestSource(t, Config{Dir: dir, Pattern: "*.xml", MaxSize: 16, MessageType: "register.Export"}, connectors.Env{}), got.emit)
+	var got connectortest.Collector
+	running(t, newTestSource(t, Config{Dir: dir, Pattern: "*.xml", MaxSize: 16, MessageType: "register.Export"}, connectors.Env{}), got.Emit)
 	done := func(name string) string { return filepath.Join(dir, "done", name) }
 	failed := func(name string) string { return filepath.Join(dir, "failed", name) }
 	eventually(t, "three files in done/ and one in failed/", func() bool {
 		return exists(done("a.xml")) && exists(done("b.xml")) && exists(done("c.xml")) && exists(failed("big.xml.error"))
 	})
 
-	if names := got.names(); !slices.Equal(names, []string{"a.xml", "b.xml", "c.xml"}) {
+	if names := names(got.Messages()); !slices.Equal(names, []string{"a.xml", "b.xml", "c.xml"}) {
 		t.Errorf("emitted %v; want a.xml, b.xml, c.xml in that order", names)
 	}
-	for _, m := range got.msgs {
+	for _, m := range got.Messages() {
 		name := m.Metadata.Get(MetaFilename)
 		if string(m.Payload) != files[name] {
 			t.Errorf("%s: payload %q; want %q", name, m.Payload, files[name])
@@ -200,7 +186,7 @@ func TestSourceNameTaken(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "done", "a.xml"), "old")
 	writeFile(t, filepath.Join(dir, "done", "a-1.xml"), "older")
 	writeFile(t, filepath.Join(dir, "a.xml"), "new")
-	running(t, src, (&emitted{}).emit)
+	running(t, src, (&connectortest.Collector{}).Emit)
 	eventually(t, "done/a-2.xml", func() bool { return exists(filepath.Join(dir, "done", "a-2.xml")) })
 	if b, _ := os.ReadFile(filepath.Join(dir, "done", "a.xml")); string(b) != "old" {
 		t.Errorf("done/a.xml overwritten with %q", b)
@@ -213,7 +199,7 @@ func TestSourceWaitsForWriters(t *testing.T) {
 	dir := t.TempDir()
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{})
 	src.warned = map[string]bool{}
-	var got emitted
+	var got connectortest.Collector
 	path := filepath.Join(dir, "a.xml")
 	writeFile(t, path, "<a>")
 	steps := []struct {
@@ -234,13 +220,13 @@ func TestSourceWaitsForWriters(t *testing.T) {
 			_, _ = f.WriteString(st.write)
 			_ = f.Close()
 		}
-		src.poll(context.Background(), got.emit)
-		if taken := len(got.msgs) == 1; taken != st.taken {
+		src.poll(context.Background(), got.Emit)
+		if taken := len(got.Messages()) == 1; taken != st.taken {
 			t.Fatalf("poll %d: taken %v; want %v", i+1, taken, st.taken)
 		}
 	}
-	if string(got.msgs[0].Payload) != "<a>part</a>" {
-		t.Errorf("payload %q; want the whole file", got.msgs[0].Payload)
+	if string(got.Messages()[0].Payload) != "<a>part</a>" {
+		t.Errorf("payload %q; want the whole file", got.Messages()[0].Payload)
 	}
 }
 
@@ -289,7 +275,7 @@ func TestSourceUnreadable(t *testing.T) {
 	if err := os.Chmod(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	running(t, newTestSource(t, Config{Dir: dir}, connectors.Env{}), (&emitted{}).emit)
+	running(t, newTestSource(t, Config{Dir: dir}, connectors.Env{}), (&connectortest.Collector{}).Emit)
 	errFile := filepath.Join(dir, "failed", "secret.xml.error")
 	eventually(t, "failed/secret.xml.error", func() bool { return exists(errFile) })
 	if b, _ := os.ReadFile(errFile); !strings.HasPrefix(string(b), "Файлът не може да бъде прочетен / cannot read file: ") {

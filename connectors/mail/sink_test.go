@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/connectors/mail/mailtest"
 	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/spec"
@@ -246,7 +247,7 @@ func TestImplicitTLS(t *testing.T) {
 
 	icfg := imapConfig(srv)
 	icfg.Security, icfg.Port = SecTLS, srv.IMAPSPort
-	st := newStore(t)
+	st := connectortest.NewStore(t)
 	rec := &recorder{}
 	run(t, mustSource(t, icfg, st), rec, func() bool { return savedUID(t, st) == 1 }, 20*time.Second)
 	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "През TLS" {
