@@ -125,23 +125,24 @@ type Factory struct {
 // SourceOf adapts a constructor that returns its own source type to Factory.NewSource: on an
 // error it returns a nil Source, not a nil pointer of that type inside a non-nil interface.
 func SourceOf[S Source](f func(cfg any, env Env) (S, error)) func(cfg any, env Env) (Source, error) {
-	return func(cfg any, env Env) (Source, error) {
-		s, err := f(cfg, env)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
+	return adapt[Source](f)
 }
 
 // SinkOf adapts a constructor that returns its own sink type to Factory.NewSink, as SourceOf does.
 func SinkOf[S Sink](f func(cfg any, env Env) (S, error)) func(cfg any, env Env) (Sink, error) {
-	return func(cfg any, env Env) (Sink, error) {
+	return adapt[Sink](f)
+}
+
+// adapt returns f with its result as the interface I, which S implements (SourceOf and SinkOf
+// make sure of it).
+func adapt[I, S any](f func(cfg any, env Env) (S, error)) func(cfg any, env Env) (I, error) {
+	return func(cfg any, env Env) (I, error) {
 		s, err := f(cfg, env)
 		if err != nil {
-			return nil, err
+			var none I
+			return none, err
 		}
-		return s, nil
+		return any(s).(I), nil
 	}
 }
 

@@ -144,19 +144,15 @@ func TestSMTPSinkErrors(t *testing.T) {
 }
 
 func writeOtherCA(t *testing.T) string {
-	cert, _ := mailtest.WriteCert(t, t.TempDir())
-	return cert
+	ca, _, _ := mailtest.WriteCert(t, t.TempDir())
+	return ca
 }
 
 // fakeSMTP answers like a server without STARTTLS, or one that offers AUTH without TLS, and
 // records whether a password was sent.
 func fakeSMTP(t *testing.T, ehlo string) (port int, got *bytes.Buffer) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := listen(t)
 	got = new(bytes.Buffer)
 	go func() {
 		c, err := l.Accept()

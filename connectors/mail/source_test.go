@@ -334,11 +334,7 @@ func TestIMAPSourceLeavesMailOverMaxSize(t *testing.T) {
 // fakeIMAP greets like a server that offers no STARTTLS and records what the client sends.
 func fakeIMAP(t *testing.T) (port int, got *bytes.Buffer) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := listen(t)
 	got = new(bytes.Buffer)
 	var mu sync.Mutex
 	go func() {

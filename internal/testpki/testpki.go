@@ -51,6 +51,7 @@ type Leaf struct {
 	Usage    x509.ExtKeyUsage // client or server authentication
 	NotAfter time.Time        // zero: in an hour
 	IPs      []net.IP         // subject alternative names of a server
+	DNSNames []string         // likewise
 }
 
 // Issue makes a certificate for l signed by the CA.
@@ -64,7 +65,7 @@ func (ca *CA) Issue(t testing.TB, l Leaf) tls.Certificate {
 		l.NotAfter = time.Now().Add(time.Hour)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: l.Subject, ExtKeyUsage: []x509.ExtKeyUsage{l.Usage},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: l.NotAfter, IPAddresses: l.IPs}
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: l.NotAfter, IPAddresses: l.IPs, DNSNames: l.DNSNames}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
