@@ -37,6 +37,21 @@ func init() {
 // validated.
 func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
 
+// setUp reads the options given to the factory of a source or sink (what) and makes its dialer
+// and logger.
+func setUp(cfg any, env connectors.Env, what string) (*dialer, *slog.Logger, error) {
+	c, err := options(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sftp %s %s: %w", what, env.Name, err)
+	}
+	log := env.Log()
+	d, err := newDialer(c, env, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sftp %s %s: %w", what, env.Name, err)
+	}
+	return d, log, nil
+}
+
 // dialer logs in to the server; it holds the secrets, read once when the connector is built.
 type dialer struct {
 	cfg      Config

@@ -183,9 +183,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 // TestSourceKeepsFileWhenNotStored: a file whose message the hub could not store stays.
 func TestSourceKeepsFileWhenNotStored(t *testing.T) {
 	srv := startSSHD(t)
-	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a/>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "a.xml", []byte("<a/>"))
 	c := srv.config()
 	c.PollInterval = spec.Duration(50 * time.Millisecond)
 	src := newTestSource(t, c)
@@ -354,16 +352,11 @@ func waitFor(t *testing.T, cond func() bool) {
 // idempotency drops; a file that changed meanwhile is a new message.
 func TestSourceRestartKeepsID(t *testing.T) {
 	srv := startSSHD(t)
-	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a/>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "a.xml", []byte("<a/>"))
 	c := srv.config()
 	c.PollInterval = spec.Duration(50 * time.Millisecond)
 	first := func() string {
-		src, err := newSource(&c, connectors.Env{Name: "in"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		src := newTestSource(t, c)
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		var id string
@@ -381,9 +374,7 @@ func TestSourceRestartKeepsID(t *testing.T) {
 	if id2 := first(); id1 == "" || id2 != id1 {
 		t.Fatalf("ids %q and %q: want the same id after a restart", id1, id2)
 	}
-	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a>changed</a>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "a.xml", []byte("<a>changed</a>"))
 	if id3 := first(); id3 == id1 {
 		t.Fatal("a changed file kept its id")
 	}
@@ -442,9 +433,7 @@ func TestSinkReconnects(t *testing.T) {
 
 func TestSourceTooLarge(t *testing.T) {
 	srv := startSSHD(t)
-	if err := os.WriteFile(filepath.Join(srv.dir, "big.xml"), bytes.Repeat([]byte("x"), 2048), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "big.xml", bytes.Repeat([]byte("x"), 2048))
 	c := srv.config()
 	c.MaxSize, c.PollInterval = 1024, spec.Duration(50*time.Millisecond)
 	src := newTestSource(t, c)

@@ -47,16 +47,11 @@ type source struct {
 }
 
 func newSource(cfg any, env connectors.Env) (*source, error) {
-	c, err := options(cfg)
+	d, log, err := setUp(cfg, env, "source")
 	if err != nil {
-		return nil, fmt.Errorf("sftp source %s: %w", env.Name, err)
+		return nil, err
 	}
-	log := env.Log()
-	d, err := newDialer(c, env, log)
-	if err != nil {
-		return nil, fmt.Errorf("sftp source %s: %w", env.Name, err)
-	}
-	return &source{name: env.Name, cfg: c, d: d, log: log}, nil
+	return &source{name: env.Name, cfg: d.cfg, d: d, log: log}, nil
 }
 
 // Run polls the remote folder until ctx is done.
