@@ -96,6 +96,15 @@ func (d testDB) table(t *testing.T, prefix string) string {
 	return name
 }
 
+// blob is the type of a column of bytes, written as ddl takes it: MariaDB's BLOB, what ddl makes
+// of BYTEA there, holds no more than 64 KiB.
+func (d testDB) blob() string {
+	if d.driver == DriverMySQL {
+		return "LONGBLOB"
+	}
+	return "BYTEA"
+}
+
 // exec runs statements, failing the test on an error.
 func (d testDB) exec(t *testing.T, stmts ...string) {
 	t.Helper()
