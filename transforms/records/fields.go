@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transforms/charset"
 )
 
 // Field types.
@@ -70,6 +71,18 @@ func validate[F any, PF interface {
 		if err := PF(&fields[i]).Validate(); err != nil {
 			return fmt.Errorf("fields[%d]: %w", i, err)
 		}
+	}
+	return nil
+}
+
+// checkCharset checks the charset and bom options that both formats have.
+func checkCharset(name string, bom bool) error {
+	c, err := charset.Find(name)
+	if err != nil {
+		return spec.FieldErrorf("charset", "%v", err)
+	}
+	if bom && !c.IsUTF8() {
+		return spec.FieldErrorf("bom", "only with charset utf-8")
 	}
 	return nil
 }
