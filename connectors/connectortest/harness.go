@@ -2,11 +2,14 @@ package connectortest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
@@ -42,4 +45,33 @@ func (c *Collector) Messages() []*message.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*message.Message(nil), c.msgs...)
+}
+
+// Running runs src with emit until the test ends, then stops it and fails the test if Run
+// returned an error.
+func Running(t testing.TB, src connectors.Source, emit connectors.Emit) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, emit) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// FieldErrors returns the messages of the errors joined in err (a Validate's), failing the test
+// for each that is not a spec.FieldError: options' errors must name their field.
+func FieldErrors(t testing.TB, err error) []string {
+	t.Helper()
+	var out []string
+	for _, e := range spec.Unjoin(err) {
+		var fe *spec.FieldError
+		if !errors.As(e, &fe) {
+			t.Errorf("%v is not a FieldError", e)
+		}
+		out = append(out, e.Error())
+	}
+	return out
 }

@@ -44,19 +44,6 @@ func newTestSource(t testing.TB, c Config, env connectors.Env) *source {
 	return s
 }
 
-// running runs src with emit until the test ends.
-func running(t testing.TB, src connectors.Source, emit connectors.Emit) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, emit) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-}
-
 // eventually polls cond until it holds or 5 s have passed.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
@@ -141,7 +128,7 @@ func TestSourceMovesFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got connectortest.Collector
-	running(t, newTestSource(t, Config{Dir: dir, Pattern: "*.xml", MaxSize: 16, MessageType: "register.Export"}, connectors.Env{}), got.Emit)
+	connectortest.Running(t, newTestSource(t, Config{Dir: dir, Pattern: "*.xml", MaxSize: 16, MessageType: "register.Export"}, connectors.Env{}), got.Emit)
 	done := func(name string) string { return filepath.Join(dir, "done", name) }
 	failed := func(name string) string { return filepath.Join(dir, "failed", name) }
 	eventually(t, "three files in done/ and one in failed/", func() bool {
@@ -186,7 +173,7 @@ func TestSourceNameTaken(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "done", "a.xml"), "old")
 	writeFile(t, filepath.Join(dir, "done", "a-1.xml"), "older")
 	writeFile(t, filepath.Join(dir, "a.xml"), "new")
-	running(t, src, (&connectortest.Collector{}).Emit)
+	connectortest.Running(t, src, (&connectortest.Collector{}).Emit)
 	eventually(t, "done/a-2.xml", func() bool { return exists(filepath.Join(dir, "done", "a-2.xml")) })
 	if b, _ := os.ReadFile(filepath.Join(dir, "done", "a.xml")); string(b) != "old" {
 		t.Errorf("done/a.xml overwritten with %q", b)
@@ -252,7 +239,7 @@ func TestSourceEmitFailureLeavesFile(t *testing.T) {
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{Logger: slog.New(&logs)})
 	writeFile(t, filepath.Join(dir, "a.xml"), "<a/>")
 	var calls atomic.Int32
-	running(t, src, func(context.Context, ...*message.Message) error {
+	connectortest.Running(t, src, func(context.Context, ...*message.Message) error {
 		calls.Add(1)
 		return errors.New("store unavailable")
 	})
@@ -275,7 +262,7 @@ func TestSourceUnreadable(t *testing.T) {
 	if err := os.Chmod(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	running(t, newTestSource(t, Config{Dir: dir}, connectors.Env{}), (&connectortest.Collector{}).Emit)
+	connectortest.Running(t, newTestSource(t, Config{Dir: dir}, connectors.Env{}), (&connectortest.Collector{}).Emit)
 	errFile := filepath.Join(dir, "failed", "secret.xml.error")
 	eventually(t, "failed/secret.xml.error", func() bool { return exists(errFile) })
 	if b, _ := os.ReadFile(errFile); !strings.HasPrefix(string(b), "Файлът не може да бъде прочетен / cannot read file: ") {

@@ -55,7 +55,7 @@ func authServer(t *testing.T, st apitoken.Lookup, a Auth, tlsOn bool, baseDir st
 		t.Fatalf("newSource: %v", err)
 	}
 	got := &connectortest.Collector{}
-	running(t, src, got.Emit)
+	connectortest.Running(t, src, got.Emit)
 	return srv, got
 }
 

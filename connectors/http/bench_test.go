@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors/connectortest"
 )
 
 // BenchmarkHTTPSource posts bodies through a real listener on 127.0.0.1 to a source whose emit
@@ -18,7 +20,7 @@ func BenchmarkHTTPSource(b *testing.B) {
 		b.Run(formatSize(int64(size)), func(b *testing.B) {
 			ts := newTestServer(b)
 			src := ts.source(b, "bench", Config{Path: "/in"})
-			running(b, src, func(context.Context, ...*message.Message) error { return nil })
+			connectortest.Running(b, src, func(context.Context, ...*message.Message) error { return nil })
 			body := bytes.Repeat([]byte("x"), size)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			defer client.CloseIdleConnections()

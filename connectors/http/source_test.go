@@ -53,19 +53,6 @@ func (ts *testServer) source(t testing.TB, name string, c Config) *source {
 	return src
 }
 
-// running runs src with emit until the test ends.
-func running(t testing.TB, src connectors.Source, emit connectors.Emit) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, emit) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-}
-
 // stopped runs src until Run has returned.
 func stopped(t testing.TB, src connectors.Source) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -153,9 +140,9 @@ func TestSourceAnswers(t *testing.T) {
 			var got connectortest.Collector
 			switch tt.state {
 			case "", "running":
-				running(t, src, got.Emit)
+				connectortest.Running(t, src, got.Emit)
 			case "failing":
-				running(t, src, failing)
+				connectortest.Running(t, src, failing)
 			case "stopped":
 				stopped(t, src)
 			}
@@ -203,8 +190,8 @@ func TestSourceAnswers(t *testing.T) {
 func TestSourceIdempotencyKey(t *testing.T) {
 	ts := newTestServer(t)
 	var got connectortest.Collector
-	running(t, ts.source(t, "in", Config{Path: "/a", MessageType: "esoed.Document"}), got.Emit)
-	running(t, ts.source(t, "other", Config{Path: "/b"}), got.Emit)
+	connectortest.Running(t, ts.source(t, "in", Config{Path: "/a", MessageType: "esoed.Document"}), got.Emit)
+	connectortest.Running(t, ts.source(t, "other", Config{Path: "/b"}), got.Emit)
 	idOf := func(path, key string) string {
 		t.Helper()
 		resp, text := post(t, ts.srv.URL+path, "POST", "application/xml", strings.NewReader("<a/>"), map[string]string{"Idempotency-Key": key})
@@ -235,7 +222,7 @@ func TestSourceIdempotencyKey(t *testing.T) {
 func TestSourcePaths(t *testing.T) {
 	ts := newTestServer(t)
 	var got connectortest.Collector
-	running(t, ts.source(t, "a", Config{Path: "/in/"}), got.Emit)
+	connectortest.Running(t, ts.source(t, "a", Config{Path: "/in/"}), got.Emit)
 	if resp, text := post(t, ts.srv.URL+"/in/", "POST", "text/xml", strings.NewReader("<a/>"), nil); resp.StatusCode != 202 {
 		t.Errorf("POST /in/: %d %s", resp.StatusCode, text)
 	}
@@ -251,7 +238,7 @@ func TestSourcePaths(t *testing.T) {
 func TestSourceRunTwice(t *testing.T) {
 	ts := newTestServer(t)
 	src := ts.source(t, "in", Config{Path: "/in"})
-	running(t, src, (&connectortest.Collector{}).Emit)
+	connectortest.Running(t, src, (&connectortest.Collector{}).Emit)
 	for !src.isRunning() {
 		runtime.Gosched()
 	}
@@ -325,14 +312,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.cfg
 			_ = spec.FillDefaults(&c)
-			var got []string
-			for _, e := range spec.Unjoin(c.Validate()) {
-				var fe *spec.FieldError
-				if !errors.As(e, &fe) {
-					t.Errorf("%v is not a FieldError", e)
-				}
-				got = append(got, e.Error())
-			}
+			got := connectortest.FieldErrors(t, c.Validate())
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -432,7 +412,7 @@ func TestRequestBeforeRunWaitsForIt(t *testing.T) {
 		t.Fatalf("answered %d before the source ran", code)
 	case <-time.After(100 * time.Millisecond):
 	}
-	running(t, src, got.Emit)
+	connectortest.Running(t, src, got.Emit)
 	if code := <-answered; code != http.StatusAccepted {
 		t.Fatalf("status %d, want 202", code)
 	}
