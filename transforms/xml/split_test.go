@@ -10,11 +10,7 @@ import (
 )
 
 func TestSplitOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		opts SplitOptions
-		want string
-	}{
+	checkOptions(t, "split", transforms.Env{}, []optionCase[SplitOptions]{
 		{name: "good xpath", opts: SplitOptions{XPath: "//m:Item", Namespaces: map[string]string{"m": "urn:m"}}},
 		{name: "good path", opts: SplitOptions{Path: "a.b.0.c"}},
 		{name: "whole payload", opts: SplitOptions{Path: "."}},
@@ -22,15 +18,7 @@ func TestSplitOptions(t *testing.T) {
 		{name: "both", opts: SplitOptions{XPath: "//a", Path: "a"}, want: "path: set xpath or path, not both"},
 		{name: "bad xpath", opts: SplitOptions{XPath: "//m:Item"}, want: `xpath: invalid XPath "//m:Item": prefix "m" is not declared in namespaces`},
 		{name: "bad path", opts: SplitOptions{Path: "a..b"}, want: `path: "a..b" has an empty key; write keys joined by dots, or "." for the whole payload`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newFromRegistry("split", &tt.opts, transforms.Env{})
-			if got := fieldErrors(err); got != tt.want {
-				t.Fatalf("got  %s\nwant %s", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestSplit(t *testing.T) {

@@ -9,11 +9,7 @@ import (
 )
 
 func TestTemplateOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		opts TemplateOptions
-		want string
-	}{
+	checkOptions(t, "xml_template", transforms.Env{BaseDir: "testdata"}, []optionCase[TemplateOptions]{
 		{name: "good inline", opts: TemplateOptions{Template: "<a>{{.meta.x}}</a>"}},
 		{name: "good file", opts: TemplateOptions{File: "templates/ack.xml.tmpl"}},
 		{name: "none", opts: TemplateOptions{}, want: "template: set template or file"},
@@ -21,15 +17,7 @@ func TestTemplateOptions(t *testing.T) {
 		{name: "parse error", opts: TemplateOptions{Template: "<a>{{.meta.x"}, want: `template: template: template:1: unclosed action`},
 		{name: "unknown function", opts: TemplateOptions{Template: "<a>{{upper .meta.x}}</a>"}, want: `template: template: template:1: function "upper" not defined`},
 		{name: "missing file", opts: TemplateOptions{File: "templates/none.tmpl"}, want: "file: cannot read the template: no such file or directory"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newFromRegistry("xml_template", &tt.opts, transforms.Env{BaseDir: "testdata"})
-			if got := fieldErrors(err); got != tt.want {
-				t.Fatalf("got  %s\nwant %s", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestTemplate(t *testing.T) {
