@@ -7,6 +7,7 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 func TestSplitOptions(t *testing.T) {
@@ -70,14 +71,8 @@ func TestSplit(t *testing.T) {
 				t.Error("Apply of a split step did not fail")
 			}
 			out, err := s.Split(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tt.want == nil && tt.in == relations {
 				if len(out) != 3 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 func TestTemplateOptions(t *testing.T) {
@@ -82,14 +83,8 @@ func TestTemplate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := transforms.NewMessage("1", tt.meta, []byte(tt.in))
 			err := newStep(t, "xml_template", &tt.opts).Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := payload(t, m); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)

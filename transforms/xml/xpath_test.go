@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 var esoedNS = map[string]string{"m": "http://schemas.egov.bg/messaging/v1", "ds": "http://www.w3.org/2000/09/xmldsig#"}
@@ -90,14 +91,8 @@ func TestXPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := transforms.NewMessage("1", nil, []byte(tt.in))
 			err := newStep(t, "xpath", &tt.opts).Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !maps.Equal(m.Metadata, tt.wantMeta) {
 				t.Errorf("metadata = %v\nwant %v", m.Metadata, tt.wantMeta)
