@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/internal/bytesize"
 	"github.com/aiskao/aiskao/internal/filedrop"
 )
 
@@ -126,7 +127,7 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 	path := filepath.Join(s.dir, name)
 	limit := int64(s.cfg.MaxSize)
 	if st.Size > limit {
-		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", formatSize(limit), st.Size))
+		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", bytesize.Format(limit), st.Size))
 		return
 	}
 	data, err := os.ReadFile(path)
@@ -137,7 +138,7 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 		s.fail(name, st, "Файлът не може да бъде прочетен / cannot read file: "+err.Error())
 		return
 	case int64(len(data)) > limit: // grew after it was seen
-		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", formatSize(limit), len(data)))
+		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", bytesize.Format(limit), len(data)))
 		return
 	}
 
@@ -187,17 +188,4 @@ func move(path, dir, name string) (string, error) {
 		return "", err
 	}
 	return target, nil
-}
-
-// formatSize writes n bytes the way people read limits: "10 MiB", "512 KiB", "1000 bytes".
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/internal/bytesize"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
@@ -336,7 +337,7 @@ func (p *poller) get(ctx context.Context, page *url.URL) (json.RawMessage, http.
 		return nil, nil, fmt.Errorf("GET %s: %w", page.Redacted(), err)
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("GET %s: answer larger than %s (max_body)", page.Redacted(), formatSize(limit))
+		return nil, nil, fmt.Errorf("GET %s: answer larger than %s (max_body)", page.Redacted(), bytesize.Format(limit))
 	}
 	if !json.Valid(body) {
 		return nil, nil, fmt.Errorf("GET %s: the answer is not JSON", page.Redacted())
