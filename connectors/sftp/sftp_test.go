@@ -87,16 +87,10 @@ func TestSourceConformance(t *testing.T) {
 		Timeout: 20 * time.Second,
 		Quiet:   time.Second,
 		New: func(t *testing.T) connectortest.SourceFixture {
-			dir := filepath.Join(srv.dir, strings.ReplaceAll(t.Name(), "/", "_"))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			dir := srv.folder(t, strings.ReplaceAll(t.Name(), "/", "_"))
 			c := srv.config()
 			c.Dir, c.PollInterval = dir, spec.Duration(50*time.Millisecond)
-			src, err := newSource(&c, connectors.Env{Name: "in"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := newTestSource(t, c)
 			return connectortest.SourceFixture{Source: src, Put: func(ctx context.Context, p []byte) error {
 				sum := sha256.Sum256(p)
 				name := hex.EncodeToString(sum[:8]) + ".xml"
@@ -127,10 +121,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 	srv := startSSHD(t)
 	for _, after := range []string{"move", "delete"} {
 		t.Run(after, func(t *testing.T) {
-			dir := filepath.Join(srv.dir, after)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			dir := srv.folder(t, after)
 			want := []byte("<Заявление/>")
 			if err := os.WriteFile(filepath.Join(dir, "a.xml"), want, 0o644); err != nil {
 				t.Fatal(err)
@@ -140,10 +131,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 			}
 			c := srv.config()
 			c.Dir, c.Pattern, c.After, c.PollInterval = dir, "*.xml", after, spec.Duration(50*time.Millisecond)
-			src, err := newSource(&c, connectors.Env{Name: "in"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := newTestSource(t, c)
 			got := make(chan *message.Message, 4)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -169,7 +157,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 				_, err := os.Stat(filepath.Join(dir, "a.xml"))
 				return errors.Is(err, os.ErrNotExist)
 			})
-			_, err = os.Stat(filepath.Join(dir, "done", "a.xml"))
+			_, err := os.Stat(filepath.Join(dir, "done", "a.xml"))
 			if (after == "move") != (err == nil) {
 				t.Fatalf("after %s: done/a.xml: %v", after, err)
 			}
@@ -210,17 +198,10 @@ func TestSinkConformance(t *testing.T) {
 	connectortest.RunSink(t, connectortest.SinkCase{
 		Metadata: map[string]string{envelope.ContentType: "application/xml"},
 		New: func(t *testing.T) connectortest.SinkFixture {
-			dir := filepath.Join(srv.dir, strings.ReplaceAll(t.Name(), "/", "_"))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			dir := srv.folder(t, strings.ReplaceAll(t.Name(), "/", "_"))
 			c := srv.config()
 			c.Dir = dir
-			s, err := newSink(&c, connectors.Env{Name: "out"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s := newTestSink(t, c)
 			return connectortest.SinkFixture{Sink: s, Delivered: func(t *testing.T) map[string][]byte {
 				got := map[string][]byte{}
 				entries, _ := os.ReadDir(dir)

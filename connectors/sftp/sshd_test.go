@@ -32,3 +32,13 @@ func (s *server) put(t *testing.T, name string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// folder makes the folder name in the server's folder and returns its path.
+func (s *server) folder(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(s.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
