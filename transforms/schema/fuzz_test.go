@@ -202,6 +202,12 @@ func (g *gen) schema(d draftInfo, depth int) any {
 		return m
 	}
 	sub := func() any { return g.schema(d, depth+1) }
+	boolOrSub := func() any { // a boolean schema, or a sub-schema, as often
+		if g.n(2) == 0 {
+			return g.n(2) == 0
+		}
+		return sub()
+	}
 	subs := func() []any {
 		out := make([]any, 1+g.n(3))
 		for i := range out {
