@@ -215,13 +215,6 @@ func (g *gen) schema(d draftInfo, depth int) any {
 		}
 		return out
 	}
-	// boolOrSub is what additionalProperties and additionalItems take: a boolean or a schema.
-	boolOrSub := func() any {
-		if g.n(2) == 0 {
-			return g.n(2) == 0
-		}
-		return sub()
-	}
 	for range 1 + g.n(4) {
 		switch g.n(30) {
 		case 0:
