@@ -39,6 +39,8 @@ type Config struct {
 	Statement string            `yaml:"statement" doc:"Sink, statement: SQL run for each message, with :name parameters filled from params." example:"INSERT INTO audit (id, who) VALUES (:id, :who) ON CONFLICT (id) DO NOTHING"`
 	Params    map[string]string `yaml:"params" doc:"Sink, statement: parameter name to the message's field, written as in fields." example:"{id: $id, who: /actor/name}"`
 	Batch     int               `yaml:"batch" doc:"Sink: most messages written in one transaction; messages sent at the same time share one, and when it fails each is written alone so that one bad message fails alone. 1 gives one transaction per message." default:"1" min:"1" max:"1000"`
+
+	Init []string `yaml:"init" doc:"Statements run once, in order, before the connector first reads or writes (a sink also runs them at start): idempotent DDL such as CREATE TABLE IF NOT EXISTS, so that a new deployment finds its table. Until they succeed they are run again before each read or write, which fails with a retryable error meanwhile." max:"100" example:"[\"CREATE TABLE IF NOT EXISTS received (id BIGINT PRIMARY KEY, name TEXT)\"]"`
 }
 
 // The values of Config.Driver, Config.Mode, Config.Done and Config.Action.
@@ -86,6 +88,11 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxOpen < 1 {
 		add("max_open", "must be at least 1")
+	}
+	for i, q := range c.Init {
+		if strings.TrimSpace(q) == "" {
+			add(fmt.Sprintf("init[%d]", i), "empty statement")
+		}
 	}
 	if c.Table != "" && !validTable(c.Table) {
 		add("table", "%q is not a table name: letters, digits and _, optionally schema.table", c.Table)

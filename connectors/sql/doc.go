@@ -57,4 +57,12 @@
 // the database refuses and a statement it cannot run are permanent errors carrying the
 // database's message (the message goes to the dead letters); a lost connection and anything else
 // are retried.
+//
+// # Init
+//
+// init lists statements, idempotent DDL such as CREATE TABLE IF NOT EXISTS, that a sink runs at
+// start and a source before its first read, so that a new deployment (the demo's SQLite file)
+// finds its tables. Until they have all succeeded they are run again before every read or write,
+// which fails meanwhile with a retryable error: a database down at start is prepared when it
+// comes back. A configuration only checked (aiskao validate) runs none.
 package sqlconn

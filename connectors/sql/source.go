@@ -41,6 +41,7 @@ type source struct {
 	name    string
 	cfg     Config
 	d       dialect
+	prep    *preparer // the init statements
 	db      *sql.DB
 	st      store.State
 	log     *slog.Logger
@@ -135,7 +136,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 		return nil, fmt.Errorf("sql source %s: %w", env.Name, err)
 	}
 	_ = db.Close()
-	s := &source{name: env.Name, cfg: c, d: dialect{c.Driver}, st: env.State, log: logger(env), what: c.Table, dataDir: env.DataDir}
+	s := &source{name: env.Name, cfg: c, d: dialect{c.Driver}, st: env.State, log: logger(env), what: c.Table, dataDir: env.DataDir, prep: &preparer{stmts: c.Init}}
 	if c.Query != "" {
 		s.what = "query"
 	}
@@ -213,6 +214,9 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 
 // once reads and emits one batch, and reports whether it was full.
 func (s *source) once(ctx context.Context, emit connectors.Emit) (bool, error) {
+	if err := s.prep.ensure(ctx, s.db); err != nil {
+		return false, err
+	}
 	if s.cfg.Mode == ModeOutbox {
 		return s.claim(ctx, emit)
 	}
