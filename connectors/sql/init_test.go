@@ -86,8 +86,8 @@ func TestSinkInitFailureIsRetryable(t *testing.T) {
 func TestSourceInitCreatesTable(t *testing.T) {
 	each(t, func(t *testing.T, d testDB) {
 		tbl := d.table(t, "initout")
-		create := "CREATE TABLE IF NOT EXISTS " + dialect{d.driver}.quote(tbl) + " (id BIGINT PRIMARY KEY, body VARCHAR(200))"
-		cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Mode: ModeOutbox, Key: "id", PollInterval: spec.Duration(20 * time.Millisecond), Init: []string{create}}
+		create := "CREATE TABLE IF NOT EXISTS " + dialect{d.driver}.quote(tbl) + " (id BIGINT PRIMARY KEY, body VARCHAR(200), claim VARCHAR(64))"
+		cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Mode: ModeOutbox, Key: "id", ClaimCol: "claim", PollInterval: spec.Duration(20 * time.Millisecond), Init: []string{create}}
 		src := mustSource(t, cfg, nil)
 		c := &collector{}
 		ctx, cancel := context.WithCancel(context.Background())
