@@ -191,8 +191,15 @@ func (s *sink) write(ctx context.Context, rows [][]any) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	// Prepared once for all the rows: SQLite parses a statement at every Exec otherwise, and
+	// MariaDB's driver prepares and closes one per Exec.
+	st, err := tx.PrepareContext(ctx, s.query)
+	if err != nil {
+		return classify(err)
+	}
+	defer st.Close()
 	for i, r := range rows {
-		if _, err := tx.ExecContext(ctx, s.query, r...); err != nil {
+		if _, err := st.ExecContext(ctx, r...); err != nil {
 			return fmt.Errorf("row %d: %w", i, classify(err))
 		}
 	}
