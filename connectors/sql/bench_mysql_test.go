@@ -2,9 +2,6 @@ package sqlconn_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,39 +21,9 @@ import (
 //
 //	go test ./connectors/sql -run '^$' -bench MariaDBToMariaDB -benchtime 20000x
 func BenchmarkMariaDBToMariaDB(b *testing.B) {
-	dsn := os.Getenv("AISKAO_MYSQL_DSN")
-	if dsn == "" {
-		dsn = "root@tcp(127.0.0.1:3306)/test"
-	}
-	db, err := sql.Open("mysql", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		msg := "the benchmark needs MariaDB (set AISKAO_MYSQL_DSN): " + err.Error()
-		if os.Getenv("CI") != "" {
-			b.Fatal(msg)
-		}
-		b.Skip(msg)
-	}
-	defer db.Close()
-	r := make([]byte, 5)
-	_, _ = rand.Read(r)
-	src, dst := "payments_"+hex.EncodeToString(r), "received_"+hex.EncodeToString(r)
-	for _, q := range []string{
-		"CREATE TABLE " + src + " (id BIGINT AUTO_INCREMENT PRIMARY KEY, payer_egn CHAR(10) NOT NULL, payer_name VARCHAR(200) NOT NULL, amount DECIMAL(14,2) NOT NULL, paid_at DATETIME(6) NOT NULL, note TEXT)",
-		"CREATE TABLE " + dst + " (payment_id BIGINT PRIMARY KEY, payer VARCHAR(200) NOT NULL, amount DECIMAL(14,2) NOT NULL, paid_at DATETIME(6) NOT NULL, note TEXT, message_id VARCHAR(64) NOT NULL)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Cleanup(func() {
-		_, _ = db.Exec("DROP TABLE IF EXISTS " + src)
-		_, _ = db.Exec("DROP TABLE IF EXISTS " + dst)
-	})
+	db, dsn, src, dst := exampleTables(b, "mysql", "AISKAO_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test", "MariaDB",
+		"(id BIGINT AUTO_INCREMENT PRIMARY KEY, payer_egn CHAR(10) NOT NULL, payer_name VARCHAR(200) NOT NULL, amount DECIMAL(14,2) NOT NULL, paid_at DATETIME(6) NOT NULL, note TEXT)",
+		"(payment_id BIGINT PRIMARY KEY, payer VARCHAR(200) NOT NULL, amount DECIMAL(14,2) NOT NULL, paid_at DATETIME(6) NOT NULL, note TEXT, message_id VARCHAR(64) NOT NULL)")
 	// The rows are there before the hub starts, as in the PostgreSQL benchmark.
 	for done := 0; done < b.N; {
 		n := min(1000, b.N-done)
