@@ -64,7 +64,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if v.bad > 0 {
-		if v.walked {
+		if v.walked && v.configBad {
 			fmt.Fprintln(stdout, "(each file of a folder is checked on its own; to check a folder as one configuration, as serve reads it: aiskao validate -config DIR)")
 		}
 		return exitError(1)
@@ -78,6 +78,8 @@ type validator struct {
 	cat    routes.Catalog
 	bad    int
 	walked bool // a folder was searched
+	// configBad says a configuration was refused: the hint for -config DIR applies only then.
+	configBad bool
 
 	services map[string]string // "folder id@version" -> the file describing it
 }
@@ -90,6 +92,7 @@ func (v *validator) configuration(path string) {
 	}
 	if err != nil {
 		v.bad++
+		v.configBad = true
 		fmt.Fprintln(v.out, err)
 		return
 	}

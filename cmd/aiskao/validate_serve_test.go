@@ -230,7 +230,7 @@ func TestValidateServices(t *testing.T) {
 		}
 	}
 	write("good/b.yaml", validateService+"    operation: PermanentAddressSearch\n    query: {EGN: applicant, SearchDate: as_of}\n")
-	if stdout, _, code := runIn(t, dir, "validate", "good"); code != 1 || !strings.Contains(stdout, "good/b.yaml: version: service 2128 version 1 is also described in good/a.yaml") {
-		t.Errorf("the same version twice in a folder: exit %d, printed:\n%s", code, stdout)
+	if stdout, _, code := runIn(t, dir, "validate", "good"); code != 1 || !strings.Contains(stdout, "good/b.yaml: version: service 2128 version 1 is also described in good/a.yaml") || strings.Contains(stdout, "-config DIR") {
+		t.Errorf("the same version twice in a folder: exit %d, printed:\n%swant exit 1, the duplicate named and no hint for -config (no configuration failed)", code, stdout)
 	}
 }
