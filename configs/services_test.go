@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/connectors/regix/servicecheck"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/servicecheck"
 )
 
 // TestServiceCatalogue checks the shipped service catalogue in services/: every file loads with the

@@ -11,11 +11,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/aiskao/aiskao/connectors/regix/servicecheck"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/hub"
 	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/routes"
-	"github.com/aiskao/aiskao/servicecheck"
 )
 
 const validateUsage = `[-config FILE|DIR] [FILE|DIR...]

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/connectors/regix/servicecheck"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/regix"
-	"github.com/aiskao/aiskao/servicecheck"
 )
 
 // base is a valid service whose checklist the cases replace.
