@@ -1,0 +1,46 @@
+// Package store is the dossier core's persistence contract: event streams with JSON payloads,
+// one summary row per stream for lists and the deadline dashboard, keys that find a stream by an
+// outside identifier, registration-number sequences, an inbox that applies each consumed message
+// once and an outbox that a Relay publishes to the hub. It knows no domain types: the domain
+// encodes its events and summaries, the store keeps them.
+//
+// Two implementations pass one conformance suite (storetest): sqlite, the embedded default, in
+// the file the hub's embedded store and transport share, and postgres, for many processes on one
+// schema. Each embeds its migrations and applies them on open.
+//
+// # One transaction per change
+//
+// Commit writes a state change whole or not at all: the inbox id of the message that caused it
+// (first, so that a redelivered message fails with ErrAlreadyApplied before anything else is
+// looked at), the stream's version checked and moved from Expect to Expect+len(Events)
+// (ErrConflict when another writer moved it first: optimistic concurrency), the events, the
+// summary, the keys (ErrKeyTaken when one names another stream) and the outbox messages.
+//
+// # Outbox and relay
+//
+// Outbox rows are numbered in commit order. A Relay claims a batch under a lease, publishes
+// each message and deletes the published ones. Claims are taken one at a time across all
+// processes (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock), skip
+// leased rows, and never hand out a row while an earlier row of its stream is leased to
+// another relay: so several relays share the work and each stream's messages go out in order.
+// Delivery is at least once: a relay that crashed after publishing and before deleting leaves
+// its rows to be published again when the lease ends. Consumers deduplicate by Message.ID, which
+// is fixed when the row is written. The committer calls Relay.Notify after a commit with
+// messages; otherwise the relay polls.
+//
+// # Dashboard
+//
+// Dashboard filters summaries by kind, unit, assignee, service, states and a deadline range and
+// pages through them by (deadline, stream) with a keyset cursor, so that a page costs the same
+// wherever it is. Deadlines are stored as YYYY-MM-DD text (a date on PostgreSQL) with no deadline
+// stored as 9999-12-31, so such summaries sort last and need no NULL handling. Each filter
+// column has an index led by it and followed by (deadline, stream).
+//
+// # Deadline alerts and sequences
+//
+// RaiseOnce inserts (stream, kind, due) and reports whether this call inserted it: "deadline
+// near" and "deadline missed" are raised once per deadline across all processes, and again if
+// a suspension moves the deadline. NextSequence increments one row per (name, year) in its own
+// transaction: numbers are unique and consecutive across processes; a caller that takes a
+// number and then fails to commit leaves a gap.
+package store
