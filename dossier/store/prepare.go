@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -47,6 +48,8 @@ func Prepare(c *Commit) error {
 		e.Stream, e.Seq = c.Stream, seq
 		if len(e.Data) == 0 {
 			e.Data = []byte("null")
+		} else if !json.Valid(e.Data) {
+			return fmt.Errorf("%w: event %d of stream %q: data is not JSON", ErrInvalid, i, c.Stream)
 		}
 	}
 	if s := c.Summary; s != nil {
@@ -60,6 +63,8 @@ func Prepare(c *Commit) error {
 		}
 		if len(s.Data) == 0 {
 			s.Data = []byte("null")
+		} else if !json.Valid(s.Data) {
+			return fmt.Errorf("%w: summary of stream %q: data is not JSON", ErrInvalid, c.Stream)
 		}
 	}
 	for i := range c.Outbox {

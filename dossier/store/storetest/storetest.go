@@ -211,6 +211,8 @@ func testInvalidCommits(t *testing.T, s store.Store) {
 		{"wrong seq", store.Commit{Stream: "a", Events: []store.Event{{Seq: 2, Type: "x"}}}},
 		{"event without a type", store.Commit{Stream: "a", Events: []store.Event{{}}}},
 		{"empty key", store.Commit{Stream: "a", Events: []store.Event{{Type: "x"}}, Keys: []store.Key{{Kind: "access"}}}},
+		{"data not JSON", store.Commit{Stream: "a", Events: []store.Event{{Type: "x", Data: json.RawMessage("{")}}}},
+		{"summary data not JSON", store.Commit{Stream: "a", Events: []store.Event{{Type: "x"}}, Summary: &store.Summary{Data: json.RawMessage("x")}}},
 		{"negative version", store.Commit{Stream: "a", Expect: -1, Events: []store.Event{{Type: "x"}}}},
 	}
 	for _, tc := range cases {
