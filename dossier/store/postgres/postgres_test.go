@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -58,23 +59,36 @@ func serverURL(t testing.TB) string {
 func testConfig(t testing.TB) Config {
 	t.Helper()
 	u := serverURL(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "dossier_test_" + hex.EncodeToString(b)
+	schema := uniqueSchema()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
+		if err := dropSchema(schema); err != nil {
+			t.Error(err)
 		}
 	})
 	return Config{URL: u, Schema: schema, MaxConns: 16}
+}
+
+// uniqueSchema returns a new schema name: tests of several packages and runs share the server.
+func uniqueSchema() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "dossier_test_" + hex.EncodeToString(b)
+}
+
+// dropSchema drops schema and what it holds.
+func dropSchema(schema string) error {
+	u, _ := reach()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return fmt.Errorf("drop schema %s: %w", schema, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		return fmt.Errorf("drop schema %s: %w", schema, err)
+	}
+	return nil
 }
 
 func open(t testing.TB, cfg Config) *Store {

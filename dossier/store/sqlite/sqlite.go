@@ -32,6 +32,7 @@ type Store struct {
 	commits *batch.Committer[*commitReq]
 	cw      *sqlitedb.Writer // the commit batcher's connection
 	ow      *sqlitedb.Writer // sequences, alerts and the outbox's claims, one call at a time
+	cached  bool             // the commit connection's page cache is enlarged
 	once    sync.Once
 	err     error
 }
@@ -103,6 +104,14 @@ func (s *Store) commitAll(reqs []*commitReq) error {
 		return err
 	}
 	defer tx.Rollback()
+	if !s.cached {
+		// The summaries' indexes take keys in no order: with SQLite's default 2 MB of page
+		// cache each commit read them back from the file.
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -65536`); err != nil {
+			return err
+		}
+		s.cached = true
+	}
 	for _, r := range reqs {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT c`); err != nil {
 			return err
