@@ -40,7 +40,9 @@
 //
 // RaiseOnce inserts (stream, kind, due) and reports whether this call inserted it: "deadline
 // near" and "deadline missed" are raised once per deadline across all processes, and again if
-// a suspension moves the deadline. NextSequence increments one row per (name, year) in its own
-// transaction: numbers are unique and consecutive across processes; a caller that takes a
-// number and then fails to commit leaves a gap.
+// a suspension moves the deadline. Sequences are one row per (name, year), incremented under
+// its row lock: numbers are unique and consecutive across processes. CommitNumbered increments
+// it in the transaction of the commit that uses the number, so a refused commit gives the
+// number back and registers have no gaps; NextSequence increments it in a transaction of its
+// own, for numbers that need no such guarantee.
 package store

@@ -171,9 +171,14 @@ type Store interface {
 	Summary(ctx context.Context, stream string) (Summary, error)
 	// FindByKey returns the stream a key indexes, or ErrNotFound.
 	FindByKey(ctx context.Context, kind, value string) (string, error)
+	// CommitNumbered takes the next number of the sequence name in year and commits what
+	// build makes of it, in one transaction: when build fails or the commit is refused, the
+	// number is given back, so a register's numbers have no gaps. It returns the number used.
+	// build runs while the sequence is held, so it only assembles the commit.
+	CommitNumbered(ctx context.Context, name string, year int, build func(n int64) (Commit, error)) (int64, error)
 	// NextSequence returns the next number of the sequence name in year, from 1: consecutive
 	// and unique across processes. A number taken by a caller that then fails to commit is
-	// lost, so take it just before the commit that uses it.
+	// lost; CommitNumbered does not lose it.
 	NextSequence(ctx context.Context, name string, year int) (int64, error)
 	// Dashboard returns a page of summaries matching q, by deadline.
 	Dashboard(ctx context.Context, q Query) (Page, error)

@@ -143,6 +143,35 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	return nil
 }
 
+// CommitNumbered takes the sequence's next number and commits what build makes of it in the
+// same transaction; the sequence's row stays locked until then, so registrations in one
+// register wait for each other.
+func (s *Store) CommitNumbered(ctx context.Context, name string, year int, build func(int64) (store.Commit, error)) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("dossier postgres store: commit numbered %s/%d: %w", name, year, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var n int64
+	if err := tx.QueryRow(ctx, s.q.next, name, year).Scan(&n); err != nil {
+		return 0, fmt.Errorf("dossier postgres store: sequence %s/%d: %w", name, year, err)
+	}
+	c, err := build(n)
+	if err != nil {
+		return 0, err
+	}
+	if err := store.Prepare(&c); err != nil {
+		return 0, err
+	}
+	if err := s.apply(ctx, tx, &c); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("dossier postgres store: commit %s: %w", c.Stream, err)
+	}
+	return n, nil
+}
+
 // apply sends c's statements in one batch and reads their outcomes in order: the first
 // refusal (applied message, version, key) is the answer, whatever the statements after it did.
 func (s *Store) apply(ctx context.Context, tx pgx.Tx, c *store.Commit) error {

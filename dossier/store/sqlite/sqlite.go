@@ -41,6 +41,11 @@ type Store struct {
 type commitReq struct {
 	c   store.Commit
 	err error
+	// For CommitNumbered: the sequence, the builder of c and the number taken.
+	seq   string
+	year  int
+	build func(int64) (store.Commit, error)
+	n     int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -116,7 +121,11 @@ func (s *Store) commitAll(reqs []*commitReq) error {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT c`); err != nil {
 			return err
 		}
-		r.err = apply(ctx, tx.Tx, &r.c)
+		if r.build != nil {
+			r.err = r.numbered(ctx, tx.Tx)
+		} else {
+			r.err = apply(ctx, tx.Tx, &r.c)
+		}
 		if r.err != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO c`); err != nil {
 				return err
@@ -128,6 +137,37 @@ func (s *Store) commitAll(reqs []*commitReq) error {
 	}
 	return tx.Commit()
 }
+
+// CommitNumbered takes the sequence's next number and commits what build makes of it in the
+// same transaction.
+func (s *Store) CommitNumbered(ctx context.Context, name string, year int, build func(int64) (store.Commit, error)) (int64, error) {
+	r := &commitReq{seq: name, year: year, build: build}
+	if err := s.commits.Do(ctx, r); err != nil {
+		return 0, fmt.Errorf("dossier sqlite store: commit numbered %s/%d: %w", name, year, err)
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.n, nil
+}
+
+// numbered takes r's number, builds its commit and writes it in tx.
+func (r *commitReq) numbered(ctx context.Context, tx *sql.Tx) error {
+	if err := tx.QueryRowContext(ctx, nextSequence, r.seq, r.year).Scan(&r.n); err != nil {
+		return fmt.Errorf("dossier sqlite store: sequence %s/%d: %w", r.seq, r.year, err)
+	}
+	c, err := r.build(r.n)
+	if err != nil {
+		return err
+	}
+	if err := store.Prepare(&c); err != nil {
+		return err
+	}
+	return apply(ctx, tx, &c)
+}
+
+const nextSequence = `INSERT INTO dossier_sequences (name, year, value) VALUES (?, ?, 1)
+	ON CONFLICT (name, year) DO UPDATE SET value = value + 1 RETURNING value`
 
 // apply writes c in tx, stopping at the first refusal.
 func apply(ctx context.Context, tx *sql.Tx, c *store.Commit) error {
@@ -343,8 +383,7 @@ func (s *Store) write(ctx context.Context, durable bool, fn func(*sql.Tx) error)
 func (s *Store) NextSequence(ctx context.Context, name string, year int) (int64, error) {
 	var n int64
 	err := s.write(ctx, true, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO dossier_sequences (name, year, value) VALUES (?, ?, 1)
-			ON CONFLICT (name, year) DO UPDATE SET value = value + 1 RETURNING value`, name, year).Scan(&n)
+		return tx.QueryRowContext(ctx, nextSequence, name, year).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("dossier sqlite store: sequence %s/%d: %w", name, year, err)

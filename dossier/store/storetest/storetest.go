@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InboxAppliedOnce", testInbox},
 		{"Keys", testKeys},
 		{"SequencesUnderConcurrency", func(t *testing.T, s store.Store) { testSequences(t, s, s) }},
+		{"CommitNumberedWithoutGaps", func(t *testing.T, s store.Store) { testNumbered(t, s, s) }},
 		{"Dashboard", testDashboard},
 		{"RaiseOnceUnderConcurrency", func(t *testing.T, s store.Store) { testRaiseOnce(t, s, s) }},
 		{"RelayPublishesInOrder", testRelayOrder},
@@ -56,6 +57,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (store.Store, store.Store))
 		{"RaiseOnce", testRaiseOnce},
 		{"Relays", testRelays},
 		{"Commits", testSharedCommits},
+		{"CommitNumbered", testNumbered},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -416,6 +418,67 @@ func testSequences(t *testing.T, a, b store.Store) {
 		if n, err := b.NextSequence(ctx, c.name, c.year); err != nil || n != 1 {
 			t.Errorf("first number of %s/%d = %d, %v; want 1", c.name, c.year, n, err)
 		}
+	}
+}
+
+// testNumbered registers dossiers from a and b at once, some of them refused: the numbers of
+// the dossiers committed are 1..n without gaps, each the stream's own.
+func testNumbered(t *testing.T, a, b store.Store) {
+	const workers, each = 6, 30
+	holder := opened("holder")
+	holder.Keys = []store.Key{{Kind: "access", Value: "taken"}}
+	mustCommit(t, a, holder)
+	var mu sync.Mutex
+	var used []int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				refuse := i%5 == 4
+				n, err := s.CommitNumbered(ctx, "94-00", 2026, func(n int64) (store.Commit, error) {
+					c := opened(fmt.Sprintf("94-00-%d/2026", n))
+					switch {
+					case refuse && w%2 == 0:
+						return c, errors.New("the service is closed")
+					case refuse:
+						c.Keys = []store.Key{{Kind: "access", Value: "taken"}} // ErrKeyTaken
+					}
+					return c, nil
+				})
+				switch {
+				case refuse && err == nil:
+					t.Errorf("worker %d: refused registration %d was committed as %d", w, i, n)
+				case !refuse && err != nil:
+					t.Errorf("worker %d: registration %d: %v", w, i, err)
+				case err == nil:
+					mu.Lock()
+					used = append(used, n)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(used)
+	for i, n := range used {
+		if n != int64(i+1) {
+			t.Fatalf("numbers used, sorted: position %d holds %d; want 1..%d without gaps", i, n, len(used))
+		}
+		if m, err := b.Summary(ctx, fmt.Sprintf("94-00-%d/2026", n)); err != nil || m.Version != 1 {
+			t.Errorf("dossier %d: %+v, %v", n, m, err)
+		}
+	}
+	if want := workers * each * 4 / 5; len(used) != want {
+		t.Errorf("%d registrations committed, want %d", len(used), want)
+	}
+	if n, err := a.NextSequence(ctx, "94-00", 2026); err != nil || n != int64(len(used)+1) {
+		t.Errorf("next number after the registrations = %d, %v; want %d", n, err, len(used)+1)
 	}
 }
 
