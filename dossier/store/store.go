@@ -114,7 +114,9 @@ type Query struct {
 	Unit     string
 	Assignee string
 	Service  string
-	States   []string // any of these
+	// Applicant finds an applicant's streams, by the key Summary.Applicant holds.
+	Applicant string
+	States    []string // any of these
 	// DeadlineFrom and DeadlineBefore bound the deadline: From ≤ deadline < Before.
 	DeadlineFrom   calendar.Date
 	DeadlineBefore calendar.Date

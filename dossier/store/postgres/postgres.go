@@ -328,7 +328,7 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	for _, f := range []struct{ col, v string }{{"kind", q.Kind}, {"unit", q.Unit}, {"assignee", q.Assignee}, {"service", q.Service}} {
+	for _, f := range []struct{ col, v string }{{"kind", q.Kind}, {"unit", q.Unit}, {"assignee", q.Assignee}, {"service", q.Service}, {"applicant", q.Applicant}} {
 		if f.v != "" {
 			where = append(where, f.col+" = "+arg(f.v))
 		}

@@ -316,7 +316,7 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 	}
 	var where []string
 	var args []any
-	for _, f := range []struct{ col, v string }{{"kind", q.Kind}, {"unit", q.Unit}, {"assignee", q.Assignee}, {"service", q.Service}} {
+	for _, f := range []struct{ col, v string }{{"kind", q.Kind}, {"unit", q.Unit}, {"assignee", q.Assignee}, {"service", q.Service}, {"applicant", q.Applicant}} {
 		if f.v != "" {
 			where = append(where, f.col+" = ?")
 			args = append(args, f.v)

@@ -554,6 +554,7 @@ func dashboardFixture(t *testing.T, s store.Store) []store.Summary {
 		m := c.Summary
 		m.Unit = units[i%3]
 		m.Assignee = fmt.Sprintf("user-%d", i%5)
+		m.Applicant = fmt.Sprintf("h:%d", i%7)
 		m.Service = fmt.Sprintf("svc-%d", i%4)
 		m.State = states[i%len(states)]
 		m.Kind = store.KindDossier
@@ -586,6 +587,7 @@ func testDashboard(t *testing.T, s store.Store) {
 		{"unit", store.Query{Unit: "МДТ"}, func(m store.Summary) bool { return m.Unit == "МДТ" }},
 		{"assignee", store.Query{Assignee: "user-2"}, func(m store.Summary) bool { return m.Assignee == "user-2" }},
 		{"service", store.Query{Service: "svc-1"}, func(m store.Summary) bool { return m.Service == "svc-1" }},
+		{"applicant", store.Query{Applicant: "h:3"}, func(m store.Summary) bool { return m.Applicant == "h:3" }},
 		{"kind", store.Query{Kind: store.KindFeedback}, func(m store.Summary) bool { return m.Kind == store.KindFeedback }},
 		{"states", store.Query{States: []string{"registered", "suspended"}}, func(m store.Summary) bool {
 			return m.State == "registered" || m.State == "suspended"
