@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
@@ -651,9 +652,15 @@ type recorder struct {
 	mu   sync.Mutex
 	got  []store.Message
 	fail func(store.Message) error
+	// slow makes each publication take up to a millisecond, as a transport's does, so that
+	// relays running side by side overtake each other unless their claims prevent it.
+	slow bool
 }
 
 func (r *recorder) publish(_ context.Context, m store.Message) error {
+	if r.slow {
+		time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
@@ -777,7 +784,7 @@ func testRelayFailure(t *testing.T, s store.Store) {
 // once, each stream's in order.
 func testRelays(t *testing.T, a, b store.Store) {
 	const streams, each = 4, 25
-	var r recorder
+	r := recorder{slow: true}
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	relays := []*store.Relay{}
