@@ -18,7 +18,8 @@
 //
 // # Outbox and relay
 //
-// Outbox rows are numbered in commit order. A Relay claims a batch under a lease, publishes
+// Outbox rows are numbered as they are written; a stream's rows follow the order of its
+// commits, which the version check makes one at a time. A Relay claims a batch under a lease, publishes
 // each message and deletes the published ones. Claims are taken one at a time across all
 // processes (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock), skip
 // leased rows, and never hand out a row while an earlier row of its stream is leased to
@@ -30,11 +31,13 @@
 //
 // # Dashboard
 //
-// Dashboard filters summaries by kind, unit, assignee, service, states and a deadline range and
+// Dashboard filters summaries by kind, unit, assignee, service, applicant, states and a deadline range and
 // pages through them by (deadline, stream) with a keyset cursor, so that a page costs the same
 // wherever it is. Deadlines are stored as YYYY-MM-DD text (a date on PostgreSQL) with no deadline
 // stored as 9999-12-31, so such summaries sort last and need no NULL handling. Each filter
-// column has an index led by it and followed by (deadline, stream).
+// column has an index led by it and followed by (deadline, stream); the text columns compare
+// byte by byte (COLLATE "C" on PostgreSQL), so both stores order alike. Each page is a Page
+// whose Next is the cursor of the following one.
 //
 // # Deadline alerts and sequences
 //
@@ -45,4 +48,11 @@
 // it in the transaction of the commit that uses the number, so a refused commit gives the
 // number back and registers have no gaps; NextSequence increments it in a transaction of its
 // own, for numbers that need no such guarantee.
+//
+// # Tables
+//
+// Both stores name their tables dossier_*: streams (stream, version), events (stream, seq,
+// type, at, actor, data), summaries, outbox (pos, stream, message, claimed_until), inbox (id),
+// keys (kind, value, stream), sequences (name, year, value) and raised (stream, kind, due), with
+// their applied migrations in dossier_migrations, apart from the hub store's.
 package store
