@@ -31,11 +31,13 @@
 //
 // # Dashboard
 //
-// Dashboard filters summaries by kind, unit, assignee, service, applicant, states and a deadline range and
+// Dashboard filters summaries by kind, unit, assignee, service, applicant, states, activity and a deadline range and
 // pages through them by (deadline, stream) with a keyset cursor, so that a page costs the same
 // wherever it is. Deadlines are stored as YYYY-MM-DD text (a date on PostgreSQL) with no deadline
 // stored as 9999-12-31, so such summaries sort last and need no NULL handling. Each filter
-// column has an index led by it and followed by (deadline, stream); the text columns compare
+// column has an index led by it and followed by (deadline, stream); the deadline dashboard asks
+// for active streams only, which are few beside the closed ones of past years, so the active
+// ones have partial indexes of their own that skip the closed; the text columns compare
 // byte by byte (COLLATE "C" on PostgreSQL), so both stores order alike. Each page is a Page
 // whose Next is the cursor of the following one.
 //

@@ -54,8 +54,11 @@ type Summary struct {
 	Service        string
 	ServiceVersion string
 	State          string
-	Unit           string
-	Assignee       string // a user or a position
+	// Active tells that the stream still runs against its deadlines (not closed, not
+	// withdrawn): the dashboard's usual filter, which has indexes of its own.
+	Active   bool
+	Unit     string
+	Assignee string // a user or a position
 	// Applicant is a key that finds an applicant's streams, such as a keyed hash of the
 	// identifier; never a raw ЕГН.
 	Applicant string
@@ -117,6 +120,8 @@ type Query struct {
 	// Applicant finds an applicant's streams, by the key Summary.Applicant holds.
 	Applicant string
 	States    []string // any of these
+	// Active keeps only active streams (Summary.Active); false does not filter.
+	Active bool
 	// DeadlineFrom and DeadlineBefore bound the deadline: From ≤ deadline < Before.
 	DeadlineFrom   calendar.Date
 	DeadlineBefore calendar.Date

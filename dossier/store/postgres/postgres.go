@@ -94,10 +94,10 @@ func newQueries(schema string) queries {
 		moveStream: t(`UPDATE dossier_streams SET version = $2 WHERE stream = $1 AND version = $3`),
 		event:      t(`INSERT INTO dossier_events (stream, seq, type, at, actor, data) VALUES ($1, $2, $3, $4, $5, $6)`),
 		summary: t(`INSERT INTO dossier_summaries AS m
-			(stream, kind, service, service_version, state, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10::date, $11, $12, $13, $14)
+			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11::date, $12, $13, $14, $15)
 			ON CONFLICT (stream) DO UPDATE SET kind = EXCLUDED.kind, service = EXCLUDED.service, service_version = EXCLUDED.service_version,
-			state = EXCLUDED.state, unit = EXCLUDED.unit, assignee = EXCLUDED.assignee, applicant = EXCLUDED.applicant,
+			state = EXCLUDED.state, active = EXCLUDED.active, unit = EXCLUDED.unit, assignee = EXCLUDED.assignee, applicant = EXCLUDED.applicant,
 			deadline = EXCLUDED.deadline, stage_deadline = EXCLUDED.stage_deadline, opened_at = EXCLUDED.opened_at,
 			updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, data = EXCLUDED.data`),
 		// The no-op update makes RETURNING give the owner of a key already taken.
@@ -121,7 +121,7 @@ func newQueries(schema string) queries {
 	}
 }
 
-const summaryColumns = `stream, kind, service, service_version, state, unit, assignee, applicant,
+const summaryColumns = `stream, kind, service, service_version, state, active, unit, assignee, applicant,
 	to_char(deadline, 'YYYY-MM-DD'), to_char(stage_deadline, 'YYYY-MM-DD'), opened_at, updated_at, version, data`
 
 // Commit writes c in one transaction, its statements sent together.
@@ -189,7 +189,7 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c *store.Commit) error {
 			b.Queue(s.q.event, e.Stream, e.Seq, e.Type, e.At, e.Actor, string(e.Data))
 		}
 		if m := c.Summary; m != nil {
-			b.Queue(s.q.summary, m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Unit, m.Assignee, m.Applicant,
+			b.Queue(s.q.summary, m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Active, m.Unit, m.Assignee, m.Applicant,
 				store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), m.OpenedAt, m.UpdatedAt, m.Version, string(m.Data))
 		}
 		for _, k := range c.Keys {
@@ -281,7 +281,7 @@ func (s *Store) Events(ctx context.Context, stream string, from int64) ([]store.
 func scanSummary(r pgx.Row) (store.Summary, error) {
 	var m store.Summary
 	var deadline, stage, data string
-	if err := r.Scan(&m.Stream, &m.Kind, &m.Service, &m.ServiceVersion, &m.State, &m.Unit, &m.Assignee, &m.Applicant,
+	if err := r.Scan(&m.Stream, &m.Kind, &m.Service, &m.ServiceVersion, &m.State, &m.Active, &m.Unit, &m.Assignee, &m.Applicant,
 		&deadline, &stage, &m.OpenedAt, &m.UpdatedAt, &m.Version, &data); err != nil {
 		return m, err
 	}
@@ -332,6 +332,9 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 		if f.v != "" {
 			where = append(where, f.col+" = "+arg(f.v))
 		}
+	}
+	if q.Active {
+		where = append(where, "active") // literally, for the partial indexes
 	}
 	switch len(q.States) {
 	case 0:

@@ -206,9 +206,9 @@ func apply(ctx context.Context, tx *sql.Tx, c *store.Commit) error {
 	}
 	if m := c.Summary; m != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO dossier_summaries
-			(stream, kind, service, service_version, state, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Unit, m.Assignee, m.Applicant,
+			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Active, m.Unit, m.Assignee, m.Applicant,
 			store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), m.OpenedAt.UnixNano(), m.UpdatedAt.UnixNano(), m.Version, []byte(m.Data)); err != nil {
 			return fmt.Errorf("dossier sqlite store: summary of %s: %w", c.Stream, err)
 		}
@@ -265,7 +265,7 @@ func (s *Store) Events(ctx context.Context, stream string, from int64) ([]store.
 	return out, nil
 }
 
-const summaryColumns = `stream, kind, service, service_version, state, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data`
+const summaryColumns = `stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data`
 
 // scanSummary reads a row of summaryColumns.
 func scanSummary(sc interface{ Scan(...any) error }) (store.Summary, error) {
@@ -273,7 +273,7 @@ func scanSummary(sc interface{ Scan(...any) error }) (store.Summary, error) {
 	var deadline, stage string
 	var opened, updated int64
 	var data []byte
-	if err := sc.Scan(&m.Stream, &m.Kind, &m.Service, &m.ServiceVersion, &m.State, &m.Unit, &m.Assignee, &m.Applicant,
+	if err := sc.Scan(&m.Stream, &m.Kind, &m.Service, &m.ServiceVersion, &m.State, &m.Active, &m.Unit, &m.Assignee, &m.Applicant,
 		&deadline, &stage, &opened, &updated, &m.Version, &data); err != nil {
 		return m, err
 	}
@@ -321,6 +321,9 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 			where = append(where, f.col+" = ?")
 			args = append(args, f.v)
 		}
+	}
+	if q.Active {
+		where = append(where, "active = 1") // literally, for the partial indexes
 	}
 	if len(q.States) > 0 {
 		where = append(where, "state IN (?"+strings.Repeat(", ?", len(q.States)-1)+")")

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aiskao/aiskao/dossier/store"
@@ -63,5 +64,38 @@ func TestReopen(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM dossier_migrations`).Scan(&n); err != nil || n != len(steps) {
 		t.Errorf("dossier_migrations has %d rows, %v; want %d", n, err, len(steps))
+	}
+}
+
+// TestDashboardUsesTheActiveIndexes: the dashboard's queries for active streams are planned on
+// the partial indexes, which hold the active streams only.
+func TestDashboardUsesTheActiveIndexes(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "aiskao.db"))
+	defer s.Close()
+	for _, c := range []struct {
+		where, index string
+	}{
+		{"active = 1 AND unit = 'u'", "dossier_summaries_a_unit"},
+		{"active = 1 AND assignee = 'u'", "dossier_summaries_a_assignee"},
+		{"active = 1 AND service = 'u' AND deadline < '2026-01-01'", "dossier_summaries_a_service"},
+		{"active = 1", "dossier_summaries_a_deadline"},
+	} {
+		rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT ` + summaryColumns + ` FROM dossier_summaries WHERE ` + c.where + ` ORDER BY deadline, stream LIMIT 51`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX "+c.index) || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("WHERE %s: plan %q, want %s without a sort", c.where, p, c.index)
+		}
 	}
 }

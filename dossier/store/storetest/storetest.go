@@ -88,7 +88,7 @@ func opened(stream string) store.Commit {
 	return store.Commit{
 		Stream: stream,
 		Events: []store.Event{{Type: "dossier.opened", At: at, Actor: "clerk-1", Data: json.RawMessage(`{"service":"2079"}`)}},
-		Summary: &store.Summary{Kind: store.KindDossier, Service: "2079", ServiceVersion: "1", State: "registered", Unit: "ГРАО",
+		Summary: &store.Summary{Kind: store.KindDossier, Service: "2079", ServiceVersion: "1", State: "registered", Active: true, Unit: "ГРАО",
 			Assignee: "pos:clerk", Applicant: "h:abc", Deadline: date("2026-03-16"), StageDeadline: date("2026-03-04"),
 			OpenedAt: at, Data: json.RawMessage(`{"title":"Удостоверение"}`)},
 		Outbox: []store.Message{{Type: "dossier.opened", Subject: stream, Payload: []byte(`{"n":1}`), Metadata: map[string]string{"channel": "portal"}}},
@@ -197,7 +197,7 @@ func testAppendAndReplay(t *testing.T, s store.Store) {
 
 func summaryEqual(a, b store.Summary) bool {
 	return a.Stream == b.Stream && a.Kind == b.Kind && a.Service == b.Service && a.ServiceVersion == b.ServiceVersion &&
-		a.State == b.State && a.Unit == b.Unit && a.Assignee == b.Assignee && a.Applicant == b.Applicant &&
+		a.State == b.State && a.Active == b.Active && a.Unit == b.Unit && a.Assignee == b.Assignee && a.Applicant == b.Applicant &&
 		a.Deadline == b.Deadline && a.StageDeadline == b.StageDeadline && a.OpenedAt.Equal(b.OpenedAt) &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && a.Version == b.Version && string(a.Data) == string(b.Data)
 }
@@ -558,6 +558,7 @@ func dashboardFixture(t *testing.T, s store.Store) []store.Summary {
 		m.Applicant = fmt.Sprintf("h:%d", i%7)
 		m.Service = fmt.Sprintf("svc-%d", i%4)
 		m.State = states[i%len(states)]
+		m.Active = m.State != "closed"
 		m.Kind = store.KindDossier
 		if i%6 == 5 {
 			m.Kind = store.KindFeedback
@@ -603,6 +604,13 @@ func testDashboard(t *testing.T, s store.Store) {
 			func(m store.Summary) bool {
 				return m.Unit == "ГРАО" && (m.State == "in-progress" || m.State == "registered") && (m.Deadline.IsZero() || !m.Deadline.Before(date("2026-03-03")))
 			}},
+		{"active", store.Query{Active: true}, func(m store.Summary) bool { return m.Active }},
+		{"active of a unit and assignee", store.Query{Active: true, Unit: "ТСУ", Assignee: "user-1"}, func(m store.Summary) bool {
+			return m.Active && m.Unit == "ТСУ" && m.Assignee == "user-1"
+		}},
+		{"active of a service, missed", store.Query{Active: true, Service: "svc-2", DeadlineBefore: date("2026-03-12")}, func(m store.Summary) bool {
+			return m.Active && m.Service == "svc-2" && !m.Deadline.IsZero() && m.Deadline.Before(date("2026-03-12"))
+		}},
 		{"nothing", store.Query{Unit: "none"}, func(store.Summary) bool { return false }},
 	}
 	for _, tc := range cases {
