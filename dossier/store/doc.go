@@ -27,7 +27,12 @@
 // Delivery is at least once: a relay that crashed after publishing and before deleting leaves
 // its rows to be published again when the lease ends. Consumers deduplicate by Message.ID, which
 // is fixed when the row is written. The committer calls Relay.Notify after a commit with
-// messages; otherwise the relay polls.
+// messages; otherwise the relay polls. PostgreSQL's NOTIFY is not used to wake the relays of
+// other processes: a transaction that notifies takes a database-wide lock at commit, which
+// would put every commit of the core in one line.
+//
+// The inbox keeps the id of every consumed message until PruneInbox forgets those applied
+// long enough ago that no transport redelivers them.
 //
 // # Dashboard
 //

@@ -192,6 +192,10 @@ type Store interface {
 	// RaiseOnce records that the event kind (such as "deadline-near") was raised for the
 	// stream's deadline due; it reports true to exactly one caller across all processes.
 	RaiseOnce(ctx context.Context, stream, kind string, due calendar.Date) (bool, error)
+	// PruneInbox forgets the consumed messages applied before t, and returns how many. A
+	// message redelivered after that is applied again, so t lies well beyond the transport's
+	// redelivery horizon (days, not minutes).
+	PruneInbox(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the store's resources.
 	Close() error
 }

@@ -83,7 +83,7 @@ func (s *Store) Close() error {
 type queries struct {
 	inbox, newStream, moveStream, event, summary, key, message string
 	events, summaryOf, findKey, dashboard, next, raise         string
-	claim, mark, release                                       string
+	claim, mark, release, prune                                string
 }
 
 func newQueries(schema string) queries {
@@ -118,6 +118,7 @@ func newQueries(schema string) queries {
 			RETURNING pos, stream, id, type, subject, payload, metadata`),
 		mark:    t(`DELETE FROM dossier_outbox WHERE pos = ANY($1)`),
 		release: t(`UPDATE dossier_outbox SET claimed_until = '-infinity' WHERE pos = ANY($1)`),
+		prune:   t(`DELETE FROM dossier_inbox WHERE applied < $1`),
 	}
 }
 
@@ -441,4 +442,13 @@ func (s *Store) ReleaseOutbox(ctx context.Context, pos []int64) error {
 		return fmt.Errorf("dossier postgres store: release outbox: %w", err)
 	}
 	return nil
+}
+
+// PruneInbox forgets the consumed messages applied before t.
+func (s *Store) PruneInbox(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, s.q.prune, before)
+	if err != nil {
+		return 0, fmt.Errorf("dossier postgres store: prune inbox: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -473,3 +473,20 @@ func (s *Store) outboxExec(ctx context.Context, query string, pos []int64, what 
 	}
 	return nil
 }
+
+// PruneInbox forgets the consumed messages applied before t.
+func (s *Store) PruneInbox(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, false, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM dossier_inbox WHERE applied < ?`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dossier sqlite store: prune inbox: %w", err)
+	}
+	return n, nil
+}

@@ -327,6 +327,18 @@ func testInbox(t *testing.T, s store.Store) {
 	if n := len(outbox(t, s)); n != 1 {
 		t.Errorf("outbox holds %d messages, want 1", n)
 	}
+
+	// Pruning keeps what was applied after its time and forgets what was applied before.
+	if n, err := s.PruneInbox(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("PruneInbox an hour back = %d, %v; want 0", n, err)
+	}
+	if err := s.Commit(ctx, store.Commit{Inbox: "msg-ignored"}); !errors.Is(err, store.ErrAlreadyApplied) {
+		t.Errorf("after pruning nothing: %v, want ErrAlreadyApplied", err)
+	}
+	if n, err := s.PruneInbox(ctx, time.Now().Add(time.Minute)); err != nil || n != 3 {
+		t.Errorf("PruneInbox = %d, %v; want 3 (msg-1, msg-ignored, msg-2)", n, err)
+	}
+	mustCommit(t, s, store.Commit{Inbox: "msg-ignored"})
 }
 
 func testKeys(t *testing.T, s store.Store) {

@@ -62,6 +62,7 @@ CREATE TABLE dossier_inbox (
 	stream  text        NOT NULL,
 	applied timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX dossier_inbox_applied ON dossier_inbox (applied);
 
 CREATE TABLE dossier_keys (
 	kind   text COLLATE "C" NOT NULL,

@@ -58,8 +58,9 @@ CREATE INDEX dossier_outbox_stream ON dossier_outbox (stream, pos);
 CREATE TABLE dossier_inbox (
 	id      TEXT    NOT NULL PRIMARY KEY,
 	stream  TEXT    NOT NULL,
-	applied INTEGER NOT NULL
+	applied INTEGER NOT NULL -- Unix nanoseconds
 ) WITHOUT ROWID;
+CREATE INDEX dossier_inbox_applied ON dossier_inbox (applied);
 
 CREATE TABLE dossier_keys (
 	kind   TEXT NOT NULL,
