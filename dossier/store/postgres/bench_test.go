@@ -81,3 +81,5 @@ func BenchmarkDashboard(b *testing.B) { storetest.BenchDashboard(b, loadedStore(
 func BenchmarkCommit(b *testing.B) { storetest.BenchCommit(b, loadedStore(b), 0) }
 
 func BenchmarkCommitParallel(b *testing.B) { storetest.BenchCommit(b, loadedStore(b), 8) }
+
+func BenchmarkRelay(b *testing.B) { storetest.BenchRelay(b, loadedStore(b)) }

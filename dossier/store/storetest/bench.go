@@ -209,3 +209,29 @@ func BenchCommit(b *testing.B, s store.Store, parallel int) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "commits/s")
 }
+
+// BenchRelay publishes b.N messages of s's outbox, which the loading left there, to a
+// publisher that does nothing, and reports messages/s: the relay's own cost per message.
+func BenchRelay(b *testing.B, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var n atomic.Int64
+	relay := store.NewRelay(s, func(context.Context, store.Message) error {
+		if n.Add(1) >= int64(b.N) {
+			cancel()
+		}
+		return nil
+	}, store.RelayOptions{Batch: 100})
+	start := time.Now()
+	b.ResetTimer()
+	for n.Load() < int64(b.N) {
+		published, err := relay.Drain(ctx)
+		if err != nil && ctx.Err() == nil {
+			b.Fatal(err)
+		}
+		if published == 0 && ctx.Err() == nil {
+			b.Fatalf("the outbox ran dry after %d messages: load more dossiers", n.Load())
+		}
+	}
+	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "messages/s")
+}
