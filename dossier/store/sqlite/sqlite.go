@@ -369,8 +369,15 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 	return store.PageOf(out, q.Limit), nil
 }
 
-// write runs fn in a transaction of the store's second writer.
+// write runs fn in a transaction of the store's second writer. The transaction does not end
+// with ctx: database/sql would roll it back in a goroutine of its own, after the write lock was
+// released, and the writer's next Begin could find it still open ("cannot start a transaction
+// within a transaction"). Its statements are short.
 func (s *Store) write(ctx context.Context, durable bool, fn func(*sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
 	tx, err := s.ow.Begin(ctx, durable)
 	if err != nil {
 		return err
