@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -45,7 +46,7 @@ func Prepare(c *Commit) error {
 		if e.Type == "" {
 			return fmt.Errorf("%w: event %d of stream %q has no type", ErrInvalid, i, c.Stream)
 		}
-		e.Stream, e.Seq = c.Stream, seq
+		e.Stream, e.Seq, e.At = c.Stream, seq, e.At.Truncate(time.Microsecond)
 		if len(e.Data) == 0 {
 			e.Data = []byte("null")
 		} else if !json.Valid(e.Data) {
@@ -58,6 +59,7 @@ func Prepare(c *Commit) error {
 		}
 		s.Stream = c.Stream
 		s.Version = c.Version()
+		s.OpenedAt, s.UpdatedAt = s.OpenedAt.Truncate(time.Microsecond), s.UpdatedAt.Truncate(time.Microsecond)
 		if s.UpdatedAt.IsZero() && len(c.Events) > 0 {
 			s.UpdatedAt = c.Events[len(c.Events)-1].At
 		}

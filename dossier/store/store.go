@@ -32,7 +32,8 @@ type Event struct {
 	Seq int64
 	// Type names the change, such as "dossier.opened".
 	Type string
-	// At is when it happened, kept to the microsecond (PostgreSQL's precision) and read back in UTC.
+	// At is when it happened, kept to the microsecond (PostgreSQL's precision, and so both
+	// stores') and read back in UTC.
 	At time.Time
 	// Actor is who made it: a user, a position or "system".
 	Actor string

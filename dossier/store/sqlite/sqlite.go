@@ -200,7 +200,7 @@ func apply(ctx context.Context, tx *sql.Tx, c *store.Commit) error {
 	}
 	for _, e := range c.Events {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dossier_events (stream, seq, type, at, actor, data) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.Stream, e.Seq, e.Type, e.At.UnixNano(), e.Actor, []byte(e.Data)); err != nil {
+			e.Stream, e.Seq, e.Type, nanos(e.At), e.Actor, []byte(e.Data)); err != nil {
 			return fmt.Errorf("dossier sqlite store: event %d of %s: %w", e.Seq, c.Stream, err)
 		}
 	}
@@ -209,7 +209,7 @@ func apply(ctx context.Context, tx *sql.Tx, c *store.Commit) error {
 			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Active, m.Unit, m.Assignee, m.Applicant,
-			store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), m.OpenedAt.UnixNano(), m.UpdatedAt.UnixNano(), m.Version, []byte(m.Data)); err != nil {
+			store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), nanos(m.OpenedAt), nanos(m.UpdatedAt), m.Version, []byte(m.Data)); err != nil {
 			return fmt.Errorf("dossier sqlite store: summary of %s: %w", c.Stream, err)
 		}
 	}
@@ -256,13 +256,29 @@ func (s *Store) Events(ctx context.Context, stream string, from int64) ([]store.
 		if err := rows.Scan(&e.Seq, &e.Type, &at, &e.Actor, &data); err != nil {
 			return nil, fmt.Errorf("dossier sqlite store: events of %s: %w", stream, err)
 		}
-		e.At, e.Data = time.Unix(0, at).UTC(), data
+		e.At, e.Data = fromNanos(at), data
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("dossier sqlite store: events of %s: %w", stream, err)
 	}
 	return out, nil
+}
+
+// nanos returns t as stored: Unix nanoseconds, 0 for the zero time (whose UnixNano overflows).
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos reads a time written by nanos, in UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 const summaryColumns = `stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data`
@@ -280,7 +296,7 @@ func scanSummary(sc interface{ Scan(...any) error }) (store.Summary, error) {
 	var err1, err2 error
 	m.Deadline, err1 = store.ParseDateColumn(deadline)
 	m.StageDeadline, err2 = store.ParseDateColumn(stage)
-	m.OpenedAt, m.UpdatedAt, m.Data = time.Unix(0, opened).UTC(), time.Unix(0, updated).UTC(), data
+	m.OpenedAt, m.UpdatedAt, m.Data = fromNanos(opened), fromNanos(updated), data
 	return m, errors.Join(err1, err2)
 }
 

@@ -156,6 +156,9 @@ func testAppendAndReplay(t *testing.T, s store.Store) {
 	if !ev[0].At.Equal(at) || ev[0].Actor != "clerk-1" || string(ev[0].Data) != `{"service":"2079"}` {
 		t.Errorf("first event changed in the store: %+v", ev[0])
 	}
+	if !ev[1].At.Equal(at.Add(time.Hour)) || ev[1].At.Location() != time.UTC {
+		t.Errorf("event time read back as %v, want %v in UTC", ev[1].At, at.Add(time.Hour))
+	}
 	if string(ev[2].Data) != "null" {
 		t.Errorf("event without data reads back as %q, want null", ev[2].Data)
 	}
@@ -177,6 +180,13 @@ func testAppendAndReplay(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Summary(ctx, "unknown"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("summary of an unknown stream: %v, want ErrNotFound", err)
+	}
+
+	// A summary rewritten without an event, its times left zero: they read back zero.
+	mustCommit(t, s, store.Commit{Stream: "ГРАО-1/2026", Expect: 3, Summary: &store.Summary{Kind: store.KindDossier, State: "reassigned",
+		Deadline: date("2026-03-16")}})
+	if m, err := s.Summary(ctx, "ГРАО-1/2026"); err != nil || !m.OpenedAt.IsZero() || !m.UpdatedAt.IsZero() || m.Version != 3 || m.State != "reassigned" {
+		t.Errorf("summary without times = %+v, %v; want zero times at version 3", m, err)
 	}
 
 	for _, expect := range []int64{0, 1, 2, 4} {

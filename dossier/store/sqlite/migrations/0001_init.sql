@@ -8,7 +8,7 @@ CREATE TABLE dossier_events (
 	stream TEXT    NOT NULL,
 	seq    INTEGER NOT NULL,
 	type   TEXT    NOT NULL,
-	at     INTEGER NOT NULL, -- Unix nanoseconds
+	at     INTEGER NOT NULL, -- Unix nanoseconds, 0 for the zero time
 	actor  TEXT    NOT NULL,
 	data   BLOB    NOT NULL,
 	PRIMARY KEY (stream, seq)
