@@ -171,7 +171,9 @@ type Store interface {
 	Outbox
 	// Commit writes c in one transaction: the events with optimistic concurrency
 	// (ErrConflict), the summary, the outbox messages, the inbox id (ErrAlreadyApplied) and
-	// the keys (ErrKeyTaken). On any error nothing of c is written.
+	// the keys (ErrKeyTaken); ErrInvalid for a malformed c. On those errors nothing of c is
+	// written. When ctx ends first, c may or may not have been written: a retry with the same
+	// Inbox then fails with ErrAlreadyApplied or ErrConflict if it was.
 	Commit(ctx context.Context, c Commit) error
 	// Events returns the stream's events with Seq ≥ from, in order; none for an unknown stream.
 	Events(ctx context.Context, stream string, from int64) ([]Event, error)
