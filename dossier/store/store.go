@@ -195,6 +195,9 @@ type Store interface {
 	// RaiseOnce records that the event kind (such as "deadline-near") was raised for the
 	// stream's deadline due; it reports true to exactly one caller across all processes.
 	RaiseOnce(ctx context.Context, stream, kind string, due calendar.Date) (bool, error)
+	// Applied reports whether the consumed message id was applied, so that a consumer can
+	// skip a redelivery before doing its work; the commit's Inbox check stays the guarantee.
+	Applied(ctx context.Context, id string) (bool, error)
 	// PruneInbox forgets the consumed messages applied before t, and returns how many. A
 	// message redelivered after that is applied again, so t lies well beyond the transport's
 	// redelivery horizon (days, not minutes).

@@ -83,7 +83,7 @@ func (s *Store) Close() error {
 type queries struct {
 	inbox, newStream, moveStream, event, summary, key, message string
 	events, summaryOf, findKey, dashboard, next, raise         string
-	claim, mark, release, prune                                string
+	claim, mark, release, prune, applied                       string
 }
 
 func newQueries(schema string) queries {
@@ -119,6 +119,7 @@ func newQueries(schema string) queries {
 		mark:    t(`DELETE FROM dossier_outbox WHERE pos = ANY($1)`),
 		release: t(`UPDATE dossier_outbox SET claimed_until = '-infinity' WHERE pos = ANY($1)`),
 		prune:   t(`DELETE FROM dossier_inbox WHERE applied < $1`),
+		applied: t(`SELECT EXISTS (SELECT 1 FROM dossier_inbox WHERE id = $1)`),
 	}
 }
 
@@ -451,4 +452,13 @@ func (s *Store) PruneInbox(ctx context.Context, before time.Time) (int64, error)
 		return 0, fmt.Errorf("dossier postgres store: prune inbox: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// Applied reports whether the consumed message id was applied.
+func (s *Store) Applied(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	if err := s.pool.QueryRow(ctx, s.q.applied, id).Scan(&ok); err != nil {
+		return false, fmt.Errorf("dossier postgres store: inbox %s: %w", id, err)
+	}
+	return ok, nil
 }

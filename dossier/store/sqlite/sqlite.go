@@ -513,3 +513,12 @@ func (s *Store) PruneInbox(ctx context.Context, before time.Time) (int64, error)
 	}
 	return n, nil
 }
+
+// Applied reports whether the consumed message id was applied.
+func (s *Store) Applied(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM dossier_inbox WHERE id = ?`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("dossier sqlite store: inbox %s: %w", id, err)
+	}
+	return n > 0, nil
+}

@@ -299,6 +299,11 @@ func testInbox(t *testing.T, s store.Store) {
 	c.Keys = []store.Key{{Kind: "esoed-doc", Value: "guid-1"}}
 	mustCommit(t, s, c)
 
+	for id, want := range map[string]bool{"msg-1": true, "msg-2": false} {
+		if ok, err := s.Applied(ctx, id); err != nil || ok != want {
+			t.Errorf("Applied(%s) = %v, %v; want %v", id, ok, err, want)
+		}
+	}
 	// The same message delivered again, whatever the consumer makes of it, writes nothing.
 	again := store.Commit{Stream: "ESOED-7", Expect: 1, Inbox: "msg-1",
 		Events:  []store.Event{{Type: "document.filed", At: at}},
@@ -321,6 +326,9 @@ func testInbox(t *testing.T, s store.Store) {
 	stale := store.Commit{Stream: "ESOED-7", Expect: 5, Inbox: "msg-2", Events: []store.Event{{Type: "document.filed", At: at}}}
 	if err := s.Commit(ctx, stale); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("stale commit: %v, want ErrConflict", err)
+	}
+	if ok, err := s.Applied(ctx, "msg-2"); err != nil || ok {
+		t.Errorf("Applied(msg-2) after its refused commit = %v, %v; want false", ok, err)
 	}
 	stale.Expect = 1
 	mustCommit(t, s, stale)
