@@ -1,0 +1,169 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/aiskao/aiskao/dossier/store"
+	"github.com/aiskao/aiskao/dossier/store/storetest"
+	"github.com/aiskao/aiskao/internal/migration"
+)
+
+// urlVar names the environment variable with the test server's URL.
+const (
+	urlVar     = "AISKAO_POSTGRES_URL"
+	defaultURL = "postgres://postgres@127.0.0.1:5432/test"
+)
+
+// reach connects to the test server once per run.
+var reach = sync.OnceValues(func() (string, error) {
+	u := os.Getenv(urlVar)
+	if u == "" {
+		u = defaultURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return u, err
+	}
+	defer conn.Close(context.Background())
+	return u, conn.Ping(ctx)
+})
+
+// serverURL returns the test server's URL. Without a server the test is skipped, except under
+// CI (CI set), where a missing service must fail rather than pass unseen.
+func serverURL(t testing.TB) string {
+	t.Helper()
+	u, err := reach()
+	if err != nil {
+		msg := "PostgreSQL is not reachable (set " + urlVar + " to a database where tests may create schemas): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return u
+}
+
+// testConfig returns the configuration of a new schema of its own, dropped after the test.
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	u := serverURL(t)
+	schema := uniqueSchema()
+	t.Cleanup(func() {
+		if err := dropSchema(schema); err != nil {
+			t.Error(err)
+		}
+	})
+	return Config{URL: u, Schema: schema, MaxConns: 16}
+}
+
+// uniqueSchema returns a new schema name: tests of several packages and runs share the server.
+func uniqueSchema() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "dossier_test_" + hex.EncodeToString(b)
+}
+
+// dropSchema drops schema and what it holds.
+func dropSchema(schema string) error {
+	u, _ := reach()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return fmt.Errorf("drop schema %s: %w", schema, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		return fmt.Errorf("drop schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+func open(t testing.TB, cfg Config) *Store {
+	t.Helper()
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, testConfig(t)) })
+}
+
+// TestShared: two stores on one schema, as two processes.
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		cfg := testConfig(t)
+		return open(t, cfg), open(t, cfg)
+	})
+}
+
+// TestMigrations: stores starting at once on a new schema apply each step once, and a schema
+// newer than the program is refused.
+func TestMigrations(t *testing.T) {
+	cfg := testConfig(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := New(context.Background(), cfg)
+			if err != nil {
+				t.Errorf("New: %v", err)
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, cfg)
+	defer s.Close()
+	ctx := context.Background()
+	tbl := pgx.Identifier{cfg.Schema, "dossier_migrations"}.Sanitize()
+	var n, top int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*), max(version) FROM `+tbl).Scan(&n, &top); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(steps) || top != migration.Latest(steps) {
+		t.Fatalf("dossier_migrations: %d rows up to %d, want %d up to %d", n, top, len(steps), migration.Latest(steps))
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO `+tbl+` (version, name) VALUES (999, '0999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "version 999, newer than this program knows") {
+		t.Errorf("New on a newer schema: %v", err)
+	}
+}
+
+func TestConfigRefused(t *testing.T) {
+	for _, cfg := range []Config{
+		{URL: defaultURL, Schema: "Bad-Name"},
+		{URL: defaultURL, Schema: "pg_catalog"},
+		{URL: "postgres://user:secret-word@127.0.0.1:5432/db?sslmode=nonsense"},
+	} {
+		_, err := New(context.Background(), cfg)
+		if err == nil {
+			t.Errorf("New(%+v) accepted", cfg.Schema)
+		} else if strings.Contains(err.Error(), "secret-word") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}
