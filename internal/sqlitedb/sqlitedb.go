@@ -224,7 +224,11 @@ func (w *Writer) Begin(ctx context.Context, durable bool) (*Tx, error) {
 		}
 		w.relaxed = !durable
 	}
-	tx, err := w.conn.BeginTx(ctx, nil)
+	// Not ctx: database/sql rolls back a transaction whose context ends from a goroutine of its
+	// own, which could still be at work on the connection after Rollback has released the write
+	// lock, so that the next Begin found a transaction open. The transaction ends only by Commit
+	// or Rollback; ctx still bounds the wait for the lock and the statements run with it.
+	tx, err := w.conn.BeginTx(context.Background(), nil)
 	if err != nil {
 		w.lock.unlock()
 		return nil, err

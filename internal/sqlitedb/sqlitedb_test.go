@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -230,4 +231,39 @@ func twoWriters(t *testing.T) (*sql.DB, *Writer, *Writer) {
 		t.Cleanup(func() { ws[i].Close() })
 	}
 	return db, ws[0], ws[1]
+}
+
+// TestContextEndingMidTransaction: a transaction whose context ends while a statement runs is
+// rolled back whole and leaves the writer usable. When the transaction took the context,
+// database/sql's own rollback, from a goroutine of its own, raced the statement and the next
+// Begin: rows of rolled-back rounds were found committed.
+func TestContextEndingMidTransaction(t *testing.T) {
+	db, a, _ := twoWriters(t)
+	for i := range 300 {
+		ctx, cancel := context.WithCancel(context.Background())
+		tx, err := a.Begin(ctx, i%2 == 0)
+		if err != nil {
+			t.Fatalf("round %d: begin: %v", i, err)
+		}
+		// The context ends while a statement runs, at a different moment each round.
+		go func() { time.Sleep(time.Duration(i%50) * 10 * time.Microsecond); cancel() }()
+		_, _ = tx.ExecContext(ctx, `INSERT INTO t WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 2000) SELECT x FROM n`)
+		runtime.Gosched()
+		_ = tx.Rollback()
+		cancel()
+	}
+	tx, err := a.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatalf("begin after the ended contexts: %v", err)
+	}
+	if _, err := tx.Exec(`INSERT INTO t VALUES (-1)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("rows = %d, %v; want 1: the rolled-back rounds wrote nothing", n, err)
+	}
 }
