@@ -99,6 +99,15 @@ type Env struct {
 	Check bool
 }
 
+// Log returns the connector's logger, which names the connector in every record; one that
+// discards when the engine gave none (tests, checks).
+func (e Env) Log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger.With("connector", e.Name)
+}
+
 // Factory makes one type of connector.
 type Factory struct {
 	Type   string // the connector type named in the configuration
@@ -111,6 +120,30 @@ type Factory struct {
 	NewSink func(cfg any, env Env) (Sink, error)
 	// NewCaller makes a caller likewise; nil when the type cannot be called from a step.
 	NewCaller func(cfg any, env Env) (Caller, error)
+}
+
+// SourceOf adapts a constructor that returns its own source type to Factory.NewSource: on an
+// error it returns a nil Source, not a nil pointer of that type inside a non-nil interface.
+func SourceOf[S Source](f func(cfg any, env Env) (S, error)) func(cfg any, env Env) (Source, error) {
+	return adapt[Source](f)
+}
+
+// SinkOf adapts a constructor that returns its own sink type to Factory.NewSink, as SourceOf does.
+func SinkOf[S Sink](f func(cfg any, env Env) (S, error)) func(cfg any, env Env) (Sink, error) {
+	return adapt[Sink](f)
+}
+
+// adapt returns f with its result as the interface I, which S implements (SourceOf and SinkOf
+// make sure of it).
+func adapt[I, S any](f func(cfg any, env Env) (S, error)) func(cfg any, env Env) (I, error) {
+	return func(cfg any, env Env) (I, error) {
+		s, err := f(cfg, env)
+		if err != nil {
+			var none I
+			return none, err
+		}
+		return any(s).(I), nil
+	}
 }
 
 // Default is the registry that connector packages fill from init.

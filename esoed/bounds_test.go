@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/internal/xmlgen"
 	"github.com/aiskao/aiskao/internal/xmllimit"
 	"github.com/aiskao/aiskao/internal/xsd"
 )
@@ -21,16 +21,6 @@ func nested(depth int) []byte {
 	b.WriteString(strings.Repeat("</a>", depth))
 	b.WriteString(`</Body></Message>`)
 	return b.Bytes()
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // TestDeepMessageRefusedCheaply is finding 3 of issue 17: ParseHeader joined the whole element
@@ -57,7 +47,7 @@ func TestDeepMessageRefusedCheaply(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			read() // the schema is compiled once, outside the measure
 			var err error
-			n := allocated(func() { err = read() })
+			n := xmlgen.Allocated(func() { err = read() })
 			switch {
 			case err == nil:
 				t.Fatal("no error")
@@ -79,7 +69,7 @@ func TestParseHeaderLinearInDepth(t *testing.T) {
 	lim := xmllimit.Limits{MaxDepth: 1 << 20}
 	measure := func(depth int) uint64 {
 		doc := nested(depth)
-		return allocated(func() {
+		return xmlgen.Allocated(func() {
 			if _, err := ParseHeaderWith(bytes.NewReader(doc), lim); err == nil || errors.Is(err, xmllimit.ErrLimit) {
 				t.Fatalf("depth %d: error %v, want the missing header fields", depth, err)
 			}
@@ -153,7 +143,7 @@ func TestAnyContentLinear(t *testing.T) {
 	}
 	in := doc(decls.String(), 20000)
 	var err error
-	n := allocated(func() { _, _, err = ParseMessage(bytes.NewReader(in)) })
+	n := xmlgen.Allocated(func() { _, _, err = ParseMessage(bytes.NewReader(in)) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,22 +18,15 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzShapes -fuzztime 20s ./esoed/
 func FuzzShapes(f *testing.F) {
-	for _, s := range []struct {
-		depth, width, attrs uint16
-		seed                uint64
-	}{
-		{3, 2, 1, 1}, {255, 1, 2, 2}, {256, 0, 0, 3}, {300, 0, 0, 4}, {19999, 0, 0, 5},
-		{10, 63, 256, 6}, {10, 0, 257, 7}, {2, 63, 399, 8}, {1000, 30, 3, 9}, {100, 5, 5, 10},
-	} {
-		f.Add(s.depth, s.width, s.attrs, s.seed)
-	}
+	xmlgen.AddSeeds(f)
 	schema, err := Schema()
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, depth, width, attrs uint16, seed uint64) {
-		s := xmlgen.Shape{Depth: int(depth % 20000), Width: int(width % 64), Attrs: int(attrs % 400), Seed: seed,
-			Root: "Message", Namespace: Namespace, Flaws: true}.Bounded(50000)
+		s := xmlgen.Fuzzed(depth, width, attrs, seed)
+		s.Root, s.Namespace = "Message", Namespace
+		s = s.Bounded(50000)
 		d := xmlgen.Generate(s)
 		want := d.Want(xmllimit.Default.MaxDepth, xmllimit.Default.MaxAttrs)
 		limit := uint64(32*len(d.XML) + 1<<20)
@@ -47,7 +40,7 @@ func FuzzShapes(f *testing.F) {
 		}
 		for _, r := range readers {
 			var err error
-			if n := allocated(func() { err = r.read() }); n > limit {
+			if n := xmlgen.Allocated(func() { err = r.read() }); n > limit {
 				t.Errorf("%s %+v: %d bytes allocated for %d bytes of XML, want at most %d", r.name, s, n, len(d.XML), limit)
 			}
 			if err == nil {

@@ -137,17 +137,6 @@ routes:
 	}
 }
 
-// waitLong is waitFor with room for retries that wait seconds.
-func waitLong(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // TestRoutePrefetch: a route's prefetch bounds how many of its messages one process handles at
 // once, in place of the transport's (64 by default), on both transports.

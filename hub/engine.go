@@ -21,11 +21,11 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/envelope"
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // ErrUnknownRoute is returned by Replay when the dead letter's route is not configured any more.

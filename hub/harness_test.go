@@ -20,7 +20,6 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	_ "github.com/aiskao/aiskao/connectors/all"
-	"github.com/aiskao/aiskao/hub/transport"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
@@ -28,6 +27,7 @@ import (
 	_ "github.com/aiskao/aiskao/store/sqlite"
 	"github.com/aiskao/aiskao/transforms"
 	_ "github.com/aiskao/aiskao/transforms/all"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // The engine tests run real configurations on the real embedded transport and SQLite store in a
@@ -176,7 +176,19 @@ func answerID(t *testing.T, answer string) string {
 // waitFor polls cond until it holds, failing the test after a few seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	waitUpTo(t, 5*time.Second, what, cond)
+}
+
+// waitLong is waitFor with room for retries that wait seconds.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitUpTo(t, 20*time.Second, what, cond)
+}
+
+// waitUpTo polls cond until it holds, failing the test after timeout.
+func waitUpTo(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

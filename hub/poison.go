@@ -8,7 +8,7 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/fault"
-	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // poison turns a message that has come back more than max times into a dead letter without

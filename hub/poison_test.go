@@ -12,11 +12,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/hub/transport/embedded"
 	"github.com/aiskao/aiskao/hub/transport/rabbitmq"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // amqpURL returns the broker's address, or skips the test when no broker answers (fails with CI

@@ -13,7 +13,7 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/fault"
-	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // handBackFrom is the shortest wait before a retry that the engine hands to the transport

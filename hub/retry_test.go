@@ -14,7 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/fault"
-	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/transport"
 )
 
 func TestRetryPolicyWaitGrowsAndIsCapped(t *testing.T) {

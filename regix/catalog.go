@@ -32,9 +32,12 @@ var registersFS embed.FS
 // xsdNS is the namespace of XML Schema documents.
 const xsdNS = "http://www.w3.org/2001/XMLSchema"
 
-// Param is one parameter of an operation, as its metadata describes it.
+// Param is one parameter of an operation, as its metadata describes it: a
+// value of the request document. A parameter inside a complex one (БУЛСТАТ's
+// Case/Court/Code) is named by its element path.
 type Param struct {
-	// Name is the parameter's element name in the request document.
+	// Name is the parameter's element name in the request document, or
+	// its path of element names under the root ("Identity/ID").
 	Name string
 	// Label names the parameter for people (e.g. "ЕГН").
 	Label string
@@ -42,8 +45,10 @@ type Param struct {
 	Type string
 	// Required says the request is refused without it.
 	Required bool
-	// Order is the position of the element in the request.
+	// Order is the position of the element among its siblings.
 	Order int
+
+	path []xml.Name // the elements from under the root to the value's own
 }
 
 // Operation is one RegiX operation of a register.
@@ -148,7 +153,8 @@ func Catalog() (*Operations, error) {
 // the register's *.xsd files and its operation metadata in XMLMetaData/.
 // The request schema of an operation is the file whose target namespace is
 // the metadata's namespace; the response schema is the one whose namespace
-// is the same with "Request" replaced by "Response".
+// is the same with "Request" replaced by "Response", or else the root of the
+// register's sample response (see bindSchemas).
 func Load(fsys fs.FS) (*Operations, error) {
 	dirs, err := fs.ReadDir(fsys, ".")
 	if err != nil {
@@ -207,7 +213,7 @@ func (o *Operations) loadRegister(fsys fs.FS, reg string) error {
 			return fmt.Errorf("regix: register %s: %s: %w", reg, m, err)
 		}
 		op.Register = reg
-		if err := op.bindSchemas(files); err != nil {
+		if err := op.bindSchemas(sub, files); err != nil {
 			return fmt.Errorf("regix: register %s: operation %s: %w", reg, op.Code, err)
 		}
 		if op.request, err = xsd.Compile(cat, op.requestXSD); err != nil {
@@ -243,8 +249,12 @@ func (o *Operations) add(op *Operation) error {
 	return nil
 }
 
-// bindSchemas finds the request and response schema files and root elements.
-func (op *Operation) bindSchemas(files map[string]schemaFile) error {
+// bindSchemas finds the request and response schema files and root
+// elements. The response's namespace is the request's with "Request"
+// replaced by "Response"; where a register names it otherwise (БУЛСТАТ,
+// НАП's declarations), the root of the register's own sample response says
+// which it is.
+func (op *Operation) bindSchemas(fsys fs.FS, files map[string]schemaFile) error {
 	req, ok := files[op.RequestNamespace]
 	if !ok {
 		return fmt.Errorf("no schema file has the request namespace %q", op.RequestNamespace)
@@ -256,16 +266,66 @@ func (op *Operation) bindSchemas(files map[string]schemaFile) error {
 	op.RequestElement, op.requestXSD = el, req.path
 
 	respNS := strings.Replace(op.RequestNamespace, "Request", "Response", 1)
+	respEl := strings.Replace(op.RequestElement, "Request", "Response", 1)
 	resp, ok := files[respNS]
 	if !ok || respNS == op.RequestNamespace {
-		return fmt.Errorf("no schema file has the response namespace %q", respNS)
+		root, err := sampleResponseRoot(fsys, xml.Name{Space: op.RequestNamespace, Local: op.RequestElement})
+		if err != nil {
+			return fmt.Errorf("no schema file has the response namespace %q and %w", respNS, err)
+		}
+		if resp, ok = files[root.Space]; !ok {
+			return fmt.Errorf("no schema file has the namespace %q of the sample response's root %s", root.Space, root.Local)
+		}
+		respNS, respEl = root.Space, root.Local
 	}
-	el, err = pickElement(resp, strings.Replace(op.RequestElement, "Request", "Response", 1))
+	el, err = pickElement(resp, respEl)
 	if err != nil {
 		return fmt.Errorf("response schema %s: %w", resp.path, err)
 	}
 	op.ResponseNamespace, op.ResponseElement, op.responseXSD = respNS, el, resp.path
 	return nil
+}
+
+// sampleResponseRoot finds the register's sample request whose root is req
+// (a *Request*.xml file) and returns the root of the sample response beside
+// it: the same name with its last "Request" turned into "Response".
+func sampleResponseRoot(fsys fs.FS, req xml.Name) (xml.Name, error) {
+	files, err := fs.Glob(fsys, "*Request*.xml")
+	if err != nil {
+		return xml.Name{}, err
+	}
+	for _, f := range files {
+		root, err := rootOf(fsys, f)
+		if err != nil || root != req {
+			continue
+		}
+		i := strings.LastIndex(f, "Request")
+		resp := f[:i] + "Response" + f[i+len("Request"):]
+		root, err = rootOf(fsys, resp)
+		if err != nil {
+			return xml.Name{}, fmt.Errorf("the sample response %s: %w", resp, err)
+		}
+		return root, nil
+	}
+	return xml.Name{}, fmt.Errorf("no sample request has the root {%s}%s", req.Space, req.Local)
+}
+
+// rootOf reads a document up to its root element.
+func rootOf(fsys fs.FS, p string) (xml.Name, error) {
+	b, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return xml.Name{}, err
+	}
+	d := xml.NewDecoder(bytes.NewReader(trimBOM(b)))
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return xml.Name{}, fmt.Errorf("no root element: %w", err)
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			return se.Name, nil
+		}
+	}
 }
 
 // pickElement returns the global element called want, or the only one.
@@ -324,19 +384,25 @@ func attr(se xml.StartElement, local string) string {
 
 // metadata is the shape of an XMLMetaData/*.xml file (AdapterOperation).
 type metadata struct {
-	OperationName        string `xml:"OperationName"`
-	Code                 string `xml:"Code"`
-	RequestObjectName    string `xml:"RequestObjectName"`
-	Namespace            string `xml:"Namespace"`
-	DisplayOperationName string `xml:"DisplayOperationName"`
-	Parameters           []struct {
-		Name     string `xml:"ParameterInfo>ParameterName"`
-		Label    string `xml:"ParameterInfo>ParameterLabel"`
-		Required bool   `xml:"ParameterInfo>IsRequired"`
-		IsXML    bool   `xml:"ParameterInfo>IsXmlElement"`
-		Order    int    `xml:"ParameterInfo>OrderNumber"`
-		Type     string `xml:"ParameterInfo>ParameterType>Type"`
-	} `xml:"Parameters>Parameter"`
+	OperationName        string      `xml:"OperationName"`
+	Code                 string      `xml:"Code"`
+	RequestObjectName    string      `xml:"RequestObjectName"`
+	Namespace            string      `xml:"Namespace"`
+	DisplayOperationName string      `xml:"DisplayOperationName"`
+	Parameters           []metaParam `xml:"Parameters>Parameter"`
+}
+
+// metaParam is one parameter of the metadata, with the parameters of a
+// complex one inside it ("ChildParamteters", spelt as the metadata spells it).
+type metaParam struct {
+	Name      string      `xml:"ParameterInfo>ParameterName"`
+	Label     string      `xml:"ParameterInfo>ParameterLabel"`
+	Required  bool        `xml:"ParameterInfo>IsRequired"`
+	IsXML     bool        `xml:"ParameterInfo>IsXmlElement"`
+	Order     int         `xml:"ParameterInfo>OrderNumber"`
+	Namespace string      `xml:"ParameterInfo>Namespace"`
+	Type      string      `xml:"ParameterInfo>ParameterType>Type"`
+	Children  []metaParam `xml:"ChildParamteters>Parameter"`
 }
 
 func readMetadata(fsys fs.FS, p string) (*Operation, error) {
@@ -355,16 +421,70 @@ func readMetadata(fsys fs.FS, p string) (*Operation, error) {
 		Code: m.Code, Name: m.OperationName, DisplayName: m.DisplayOperationName,
 		RequestElement: m.RequestObjectName, RequestNamespace: m.Namespace,
 	}
-	for _, p := range m.Parameters {
+	if op.Params, err = flattenParams(m.Parameters, nil, m.Namespace); err != nil {
+		return nil, err
+	}
+	for _, p := range metadataOmits[m.OperationName] {
+		p.path = []xml.Name{{Space: m.Namespace, Local: p.Name}}
+		op.Params = append(op.Params, p)
+	}
+	return op, nil
+}
+
+// metadataOmits adds, by full operation name, the parameters a register's
+// metadata leaves out although its request schema declares them and its
+// sample sends them: the property register's GetEntityInfo and
+// GetEntityInfoV2 take an optional SiteID (last in the schema's sequence)
+// as GetPersonInfoV2 does, whose metadata gives its label and type.
+var metadataOmits = map[string][]Param{
+	"TechnoLogica.RegiX.PropertyRegAdapter.APIService.IPropertyRegAPI.GetEntityInfo":   {siteIDParam},
+	"TechnoLogica.RegiX.PropertyRegAdapter.APIService.IPropertyRegAPI.GetEntityInfoV2": {siteIDParam},
+}
+
+var siteIDParam = Param{Name: "SiteID", Label: "Идентификатор на служба по вписванията", Type: "EnumWithSource:getRegistryAgencies:true", Order: 3}
+
+// flattenParams turns the metadata's parameters into the values of the
+// request, depth first in the metadata's order: a complex parameter
+// contributes its children under its own element. An element is in the
+// namespace its metadata gives, else in its parent's.
+func flattenParams(ps []metaParam, parent []xml.Name, ns string) ([]Param, error) {
+	sorted := append([]metaParam(nil), ps...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Order < sorted[j].Order })
+	names := map[string]bool{}
+	for _, p := range sorted {
+		names[p.Name] = true
+	}
+	var out []Param
+	for _, p := range sorted {
 		if !p.IsXML {
-			// Only element parameters exist in the bundled registers; an
-			// attribute parameter would be built wrongly, so refuse it.
+			// XSpecified beside X is the .NET serializer's flag saying X is
+			// present; it is no part of the document.
+			if strings.HasSuffix(p.Name, "Specified") && names[strings.TrimSuffix(p.Name, "Specified")] {
+				continue
+			}
+			// An attribute parameter would be built wrongly, so refuse it.
 			return nil, fmt.Errorf("parameter %s is not an XML element, which is not supported", p.Name)
 		}
-		op.Params = append(op.Params, Param{Name: p.Name, Label: p.Label, Type: p.Type, Required: p.Required, Order: p.Order})
+		elNS := ns
+		if p.Namespace != "" {
+			elNS = p.Namespace
+		}
+		path := append(append([]xml.Name(nil), parent...), xml.Name{Space: elNS, Local: p.Name})
+		if len(p.Children) > 0 || p.Type == "Complex" {
+			kids, err := flattenParams(p.Children, path, elNS)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, kids...)
+			continue
+		}
+		locals := make([]string, len(path))
+		for i, n := range path {
+			locals[i] = n.Local
+		}
+		out = append(out, Param{Name: strings.Join(locals, "/"), Label: p.Label, Type: p.Type, Required: p.Required, Order: p.Order, path: path})
 	}
-	sort.SliceStable(op.Params, func(i, j int) bool { return op.Params[i].Order < op.Params[j].Order })
-	return op, nil
+	return out, nil
 }
 
 func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\ufeff")) }

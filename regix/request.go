@@ -34,6 +34,11 @@ func (op *Operation) BuildRequest(params map[string]string) ([]byte, error) {
 	fmt.Fprintf(&b, "<%s xmlns=\"", op.RequestElement)
 	xml.EscapeText(&b, []byte(op.RequestNamespace))
 	b.WriteString("\">")
+	// open holds the elements of complex parameters written and not yet
+	// closed: a value's element path is opened from where it parts from
+	// the previous value's, so the values of one complex parameter share
+	// its element.
+	var open []xml.Name
 	for _, p := range op.Params {
 		v, ok := params[p.Name]
 		if !ok || v == "" {
@@ -42,17 +47,57 @@ func (op *Operation) BuildRequest(params map[string]string) ([]byte, error) {
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "<%s>", p.Name)
+		path := p.path
+		if len(path) == 0 { // a Param made without the catalogue
+			path = []xml.Name{{Space: op.RequestNamespace, Local: p.Name}}
+		}
+		parents := path[:len(path)-1]
+		shared := 0
+		for shared < len(open) && shared < len(parents) && open[shared] == parents[shared] {
+			shared++
+		}
+		for i := len(open) - 1; i >= shared; i-- {
+			fmt.Fprintf(&b, "</%s>", open[i].Local)
+		}
+		open = append(open[:shared], parents[shared:]...)
+		for i := shared; i < len(parents); i++ {
+			writeStart(&b, parents[i], nsAt(op, path, i))
+		}
+		leaf := path[len(path)-1]
+		writeStart(&b, leaf, nsAt(op, path, len(path)-1))
 		if err := xml.EscapeText(&b, []byte(v)); err != nil {
 			return nil, fmt.Errorf("regix: %s: parameter %s: %w", op.Code, p.Name, err)
 		}
-		fmt.Fprintf(&b, "</%s>", p.Name)
+		fmt.Fprintf(&b, "</%s>", leaf.Local)
+	}
+	for i := len(open) - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "</%s>", open[i].Local)
 	}
 	fmt.Fprintf(&b, "</%s>\n", op.RequestElement)
 	if err := op.request.Validate(bytes.NewReader(b.Bytes())); err != nil {
 		return nil, fmt.Errorf("regix: %s: request: %w", op.Code, err)
 	}
 	return b.Bytes(), nil
+}
+
+// nsAt is the namespace in scope for the element path[i]: its parent's.
+func nsAt(op *Operation, path []xml.Name, i int) string {
+	if i == 0 {
+		return op.RequestNamespace
+	}
+	return path[i-1].Space
+}
+
+// writeStart writes the start tag of el, declaring its namespace when it
+// differs from the one in scope.
+func writeStart(b *bytes.Buffer, el xml.Name, scope string) {
+	if el.Space == scope {
+		fmt.Fprintf(b, "<%s>", el.Local)
+		return
+	}
+	fmt.Fprintf(b, "<%s xmlns=\"", el.Local)
+	xml.EscapeText(b, []byte(el.Space))
+	b.WriteString("\">")
 }
 
 func (op *Operation) paramNames() string {

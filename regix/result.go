@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/aiskao/aiskao/internal/xmllimit"
@@ -99,24 +100,26 @@ type resultData struct {
 	XMLName          xml.Name
 	IsReady          string `xml:"IsReady"`
 	Data             *dataContainer
-	Signature        *innerXML `xml:"Signature"`
-	HasError         string    `xml:"HasError"`
-	Error            string    `xml:"Error"`
-	ServiceCallID    string    `xml:"ServiceCallID"`
-	VerificationCode string    `xml:"VerificationCode"`
+	Signature        *rawXML `xml:"Signature"`
+	HasError         string  `xml:"HasError"`
+	Error            string  `xml:"Error"`
+	ServiceCallID    string  `xml:"ServiceCallID"`
+	VerificationCode string  `xml:"VerificationCode"`
 	// Wrapped is ServiceResultData one level deeper, as answers of Execute
 	// and CheckResult may wrap it (ResultWrapper).
 	Wrapped *resultData `xml:"ServiceResultData"`
 }
 
 type dataContainer struct {
-	Request  innerXML  `xml:"Request"`
-	Response innerXML  `xml:"Response"`
-	Matrix   *innerXML `xml:"Matrix"`
+	Request  rawXML  `xml:"Request"`
+	Response rawXML  `xml:"Response"`
+	Matrix   *rawXML `xml:"Matrix"`
 }
 
-type innerXML struct {
-	XML []byte `xml:",innerxml"`
+// rawXML is the content of an element as written, which [answerTokens] passes as one CharData
+// (innerxml stays empty when decoding from tokens).
+type rawXML struct {
+	XML []byte `xml:",chardata"`
 }
 
 // ParseResultData reads a SOAP answer of the entry point: a fault becomes a
@@ -134,13 +137,18 @@ type answer struct {
 	action, relatesTo string
 }
 
+// parseAnswer reads an answer in one pass: encoding/xml decodes the envelope from
+// xmllimit's token stream, so the bounds (depth, size, one root, no DOCTYPE) hold while it reads.
 func parseAnswer(body []byte) (*Result, *answer, error) {
-	if err := xmllimit.Check(trimBOM(body), xmllimit.Limits{}, nil); err != nil {
-		return nil, nil, fmt.Errorf("regix: the answer is refused: %w", err)
-	}
+	body = trimBOM(body)
+	d := xmllimit.NewDecoder(bytes.NewReader(body), xmllimit.Limits{})
 	var env soapEnvelope
-	if err := xml.Unmarshal(trimBOM(body), &env); err != nil {
-		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: %w", err)
+	err := xml.NewTokenDecoder(&answerTokens{d: d, doc: body}).Decode(&env)
+	for err == nil { // after the root: white space, comments and processing instructions only
+		_, err = d.Token()
+	}
+	if err != io.EOF { // a limit, a structure refused, or not XML
+		return nil, nil, fmt.Errorf("regix: the answer is refused: %s%w", syntaxAt(body, err), err)
 	}
 	if env.XMLName.Local != "Envelope" || (env.XMLName.Space != SOAPNS && env.XMLName.Space != soap12NS) {
 		return nil, nil, fmt.Errorf("regix: the answer is not a SOAP envelope: root element {%s}%s", env.XMLName.Space, env.XMLName.Local)
@@ -177,7 +185,6 @@ func parseAnswer(body []byte) (*Result, *answer, error) {
 		VerificationCode: strings.TrimSpace(rd.VerificationCode),
 		Signed:           rd.Signature != nil && len(bytes.TrimSpace(rd.Signature.XML)) > 0,
 	}
-	var err error
 	if res.IsReady, err = parseBool("IsReady", rd.IsReady); err != nil {
 		return nil, nil, err
 	}
@@ -192,6 +199,54 @@ func parseAnswer(body []byte) (*Result, *answer, error) {
 		}
 	}
 	return res, a, nil
+}
+
+// answerTokens are the tokens of an answer, except that the content of the elements it carries
+// as documents (Data/Request, Data/Response, Data/Matrix and Signature) comes as one CharData
+// holding the bytes as written.
+type answerTokens struct {
+	d      *xmllimit.Decoder
+	doc    []byte   // what d reads
+	open   []string // local names of the open elements
+	queued []xml.Token
+}
+
+func (a *answerTokens) Token() (xml.Token, error) {
+	if len(a.queued) > 0 {
+		tok := a.queued[0]
+		a.queued = a.queued[1:]
+		return tok, nil
+	}
+	tok, err := a.d.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if !a.raw(t.Name.Local) {
+			a.open = append(a.open, t.Name.Local)
+			break
+		}
+		from, to, err := a.d.SkipContent()
+		if err != nil {
+			return nil, err
+		}
+		a.queued = append(a.queued[:0], xml.CharData(a.doc[from:to]), xml.EndElement{Name: t.Name})
+	case xml.EndElement:
+		a.open = a.open[:len(a.open)-1]
+	}
+	return tok, nil
+}
+
+// raw says an element named local, child of the innermost open element, is kept as written.
+func (a *answerTokens) raw(local string) bool {
+	switch local {
+	case "Signature":
+		return true
+	case "Request", "Response", "Matrix":
+		return len(a.open) > 0 && a.open[len(a.open)-1] == "Data"
+	}
+	return false
 }
 
 // parseBool reads an xs:boolean; an absent element is false.

@@ -31,7 +31,7 @@ func v1Server(t *testing.T, notReady int) (*regixtest.V1Server, *Client) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		responses[op.Name] = doc
+		responses[op.Name] = regixtest.Served(t, name, doc)
 	}
 	srv, err := regixtest.NewV1Server("testdata/wsdl.xml", func(operation string, _ []byte) ([]byte, string) {
 		doc, ok := responses[operation]

@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // The fake factories below stand for real ones so that the loader's tests depend on no connector,

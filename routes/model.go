@@ -9,11 +9,11 @@ import (
 	"errors"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // Config is a loaded, validated configuration. Option structs are decoded into the Config types

@@ -8,10 +8,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // Schema returns the JSON Schema (draft 2020-12) of a whole configuration with the types and

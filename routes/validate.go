@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // Types used when the configuration does not set transport or store.

@@ -13,6 +13,11 @@ const PruneChunk = 2000
 // Chunked runs exec, a statement given PruneChunk as its row limit, until it affects fewer rows
 // than the limit, and returns the rows affected. Once quit is closed it stops with closed.
 func Chunked(quit <-chan struct{}, closed error, exec func(limit int) (int64, error)) (int64, error) {
+	return ChunkedBy(quit, closed, PruneChunk, exec)
+}
+
+// ChunkedBy is Chunked with chunk as the row limit.
+func ChunkedBy(quit <-chan struct{}, closed error, chunk int, exec func(limit int) (int64, error)) (int64, error) {
 	var total int64
 	for {
 		select {
@@ -20,12 +25,12 @@ func Chunked(quit <-chan struct{}, closed error, exec func(limit int) (int64, er
 			return total, closed
 		default:
 		}
-		n, err := exec(PruneChunk)
+		n, err := exec(chunk)
 		if err != nil {
 			return total, err
 		}
 		total += n
-		if n < PruneChunk {
+		if n < int64(chunk) {
 			return total, nil
 		}
 	}

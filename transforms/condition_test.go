@@ -3,6 +3,8 @@ package transforms
 import (
 	"sync"
 	"testing"
+
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 const condXML = `<m:Message xmlns:m="urn:m"><m:Header><m:Type>DocumentRegistrationRequest</m:Type><m:Count>2</m:Count></m:Header><m:Body/></m:Message>`
@@ -60,14 +62,8 @@ func TestConditionMatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := c.Match(NewMessage("1", tt.meta, []byte(tt.payload)))
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v, want %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got != tt.want {
 				t.Fatalf("Match = %v, want %v", got, tt.want)

@@ -44,6 +44,25 @@ func problem(status int, detail string) string {
 	return string(b)
 }
 
+// noCredentials is the detail of the refusal of a request without credentials.
+const noCredentials = "an API token (Authorization: Bearer) or a client certificate is required"
+
+// refused is the case of a request that token's holder may not make: status and a problem
+// document with detail.
+func refused(name, method, target, token string, status int, detail string) apiCase {
+	return apiCase{name: name, method: method, target: target, token: token, status: status,
+		ctype: "application/problem+json", json: problem(status, detail)}
+}
+
+// then returns c with a check after the request.
+func (c apiCase) then(after func(*testing.T, *fixture)) apiCase {
+	c.after = after
+	return c
+}
+
+// keptUTF8 checks that the dead letter {utf8} is still there.
+func keptUTF8(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }
+
 const limitError = `{"error":"query parameter limit must be a whole number from 1 to 1000, got %q"}`
 
 // apiCase is one request to the handler and what it must answer. The OpenAPI test runs the same
@@ -165,26 +184,17 @@ var apiCases = []apiCase{
 
 	// Refusals: every operation under /api/v1 refuses a caller without credentials (401), and
 	// one whose role lacks the permission (403), with a problem-details body.
-	{name: "openapi anonymous", method: "GET", target: "/api/v1/openapi.yaml", token: "-", status: 401,
-		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
-	{name: "list anonymous", method: "GET", target: "/api/v1/dead-letters", token: "-", status: 401,
-		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
-	{name: "list unknown token", method: "GET", target: "/api/v1/dead-letters", token: "bad", status: 401,
-		ctype: "application/problem+json", json: problem(401, "unknown API token")},
-	{name: "list revoked token", method: "GET", target: "/api/v1/dead-letters", token: "revoked", status: 401,
-		ctype: "application/problem+json", json: problem(401, "the API token has been revoked")},
-	{name: "list basic auth", method: "GET", target: "/api/v1/dead-letters", token: "Basic YWRtaW46YWRtaW4=", status: 401,
-		ctype: "application/problem+json", json: problem(401, "the Authorization header must read: Bearer <token>")},
-	{name: "list not a token", method: "GET", target: "/api/v1/dead-letters", token: "Bearer secret", status: 401,
-		ctype: "application/problem+json", json: problem(401, "the bearer token is not an API token of this hub")},
-	{name: "list as integrator", method: "GET", target: "/api/v1/dead-letters", token: "integrator", status: 403,
-		ctype: "application/problem+json", json: problem(403, "principal token:integrator lacks permission deadletters.read")},
+	refused("openapi anonymous", "GET", "/api/v1/openapi.yaml", "-", 401, noCredentials),
+	refused("list anonymous", "GET", "/api/v1/dead-letters", "-", 401, noCredentials),
+	refused("list unknown token", "GET", "/api/v1/dead-letters", "bad", 401, "unknown API token"),
+	refused("list revoked token", "GET", "/api/v1/dead-letters", "revoked", 401, "the API token has been revoked"),
+	refused("list basic auth", "GET", "/api/v1/dead-letters", "Basic YWRtaW46YWRtaW4=", 401, "the Authorization header must read: Bearer <token>"),
+	refused("list not a token", "GET", "/api/v1/dead-letters", "Bearer secret", 401, "the bearer token is not an API token of this hub"),
+	refused("list as integrator", "GET", "/api/v1/dead-letters", "integrator", 403, "principal token:integrator lacks permission deadletters.read"),
 	{name: "list as auditor", method: "GET", target: "/api/v1/dead-letters?route=incoming-documents", token: "auditor", status: 200,
 		ctype: "application/json", json: list(listedBinary, listedUTF8)},
-	{name: "get anonymous", method: "GET", target: "/api/v1/dead-letters/{utf8}", token: "-", status: 401,
-		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
-	{name: "get as integrator", method: "GET", target: "/api/v1/dead-letters/{utf8}", token: "integrator", status: 403,
-		ctype: "application/problem+json", json: problem(403, "principal token:integrator lacks permission deadletters.read")},
+	refused("get anonymous", "GET", "/api/v1/dead-letters/{utf8}", "-", 401, noCredentials),
+	refused("get as integrator", "GET", "/api/v1/dead-letters/{utf8}", "integrator", 403, "principal token:integrator lacks permission deadletters.read"),
 	{name: "get as auditor is masked", method: "GET", target: "/api/v1/dead-letters/{person}", token: "auditor",
 		setup: func(f *fixture) { f.addPerson(f.t) }, status: 200, ctype: "application/json",
 		json: `{"id":"{person}","message_id":"m-9","route":"register-lookups","step":"steps[1].enrich",
@@ -196,22 +206,12 @@ var apiCases = []apiCase{
 	{name: "list as auditor is masked", method: "GET", target: "/api/v1/dead-letters?route=register-lookups&limit=1", token: "auditor",
 		setup: func(f *fixture) { f.addPerson(f.t) }, status: 200, ctype: "application/json",
 		text: `"error":"register answered: no person with ЕГН ******8485"`},
-	{name: "replay anonymous", method: "POST", target: "/api/v1/dead-letters/{utf8}/replay", token: "-", status: 401,
-		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required"),
-		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
-	{name: "replay as auditor", method: "POST", target: "/api/v1/dead-letters/{utf8}/replay", token: "auditor", status: 403,
-		ctype: "application/problem+json", json: problem(403, "principal token:auditor lacks permission deadletters.replay"),
-		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
-	{name: "delete anonymous", method: "DELETE", target: "/api/v1/dead-letters/{utf8}", token: "-", status: 401,
-		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required"),
-		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
-	{name: "delete as auditor", method: "DELETE", target: "/api/v1/dead-letters/{utf8}", token: "auditor", status: 403,
-		ctype: "application/problem+json", json: problem(403, "principal token:auditor lacks permission deadletters.delete"),
-		after: func(t *testing.T, f *fixture) { f.mustKept(t, "utf8") }},
-	{name: "journal anonymous", method: "GET", target: "/api/v1/journal", token: "-", status: 401,
-		ctype: "application/problem+json", json: problem(401, "an API token (Authorization: Bearer) or a client certificate is required")},
-	{name: "journal as integrator", method: "GET", target: "/api/v1/journal", token: "integrator", status: 403,
-		ctype: "application/problem+json", json: problem(403, "principal token:integrator lacks permission journal.read")},
+	refused("replay anonymous", "POST", "/api/v1/dead-letters/{utf8}/replay", "-", 401, noCredentials).then(keptUTF8),
+	refused("replay as auditor", "POST", "/api/v1/dead-letters/{utf8}/replay", "auditor", 403, "principal token:auditor lacks permission deadletters.replay").then(keptUTF8),
+	refused("delete anonymous", "DELETE", "/api/v1/dead-letters/{utf8}", "-", 401, noCredentials).then(keptUTF8),
+	refused("delete as auditor", "DELETE", "/api/v1/dead-letters/{utf8}", "auditor", 403, "principal token:auditor lacks permission deadletters.delete").then(keptUTF8),
+	refused("journal anonymous", "GET", "/api/v1/journal", "-", 401, noCredentials),
+	refused("journal as integrator", "GET", "/api/v1/journal", "integrator", 403, "principal token:integrator lacks permission journal.read"),
 	{name: "journal as auditor is masked", method: "GET", target: "/api/v1/journal?dossier=D-9", token: "auditor",
 		setup: func(f *fixture) {
 			_, _ = f.backend.st.AppendJournal(context.Background(), store.JournalEntry{ID: "j-9", Time: fixtureTime, Kind: "regix.call",

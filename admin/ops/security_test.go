@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net"
@@ -37,15 +36,7 @@ func TestSecurityTLS(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 
-	roots := x509.NewCertPool()
-	roots.AddCert(serverCA.Cert)
-	client := func(cert *tls.Certificate) *http.Client {
-		c := &tls.Config{RootCAs: roots}
-		if cert != nil {
-			c.Certificates = []tls.Certificate{*cert}
-		}
-		return &http.Client{Transport: &http.Transport{TLSClientConfig: c}}
-	}
+	client := serverCA.Client
 	get := func(c *http.Client, token, path string) int {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)
 		if token != "" {

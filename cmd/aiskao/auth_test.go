@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -313,15 +312,7 @@ routes:
 			t.Logf("hub log:\n%s", log.String())
 		}
 	})
-	roots := x509.NewCertPool()
-	roots.AddCert(serverCA.Cert)
-	client := func(cert *tls.Certificate) *http.Client {
-		c := &tls.Config{RootCAs: roots}
-		if cert != nil {
-			c.Certificates = []tls.Certificate{*cert}
-		}
-		return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 5 * time.Second}
-	}
+	client := serverCA.Client
 	waitFor(t, "the hub ready over HTTPS", 30*time.Second, func() bool {
 		resp, err := client(nil).Get("https://" + addr + "/readyz")
 		if err != nil {

@@ -201,6 +201,32 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
+// killAt runs hubs of config on data while something fills them: a hub is killed with SIGKILL
+// once count reaches each of at, and a last hub is started and returned. what names what count
+// counts, for the log.
+func killAt(t *testing.T, config, data, what string, count func() int, at ...int) *hubProc {
+	t.Helper()
+	for kill, n := range at {
+		h := startHub(t, config, data, "", "")
+		waitFor(t, fmt.Sprintf("%d %s", n, what), 60*time.Second, func() bool { return count() >= n })
+		h.signal(syscall.SIGKILL)
+		h.wait(10 * time.Second)
+		t.Logf("kill %d: SIGKILL at %d %s", kill+1, count(), what)
+	}
+	return startHub(t, config, data, "", "")
+}
+
+// waitFile waits up to timeout for the file at path to exist and returns what it holds.
+func waitFile(t *testing.T, what, path string, timeout time.Duration) []byte {
+	t.Helper()
+	waitFor(t, what, timeout, func() bool { _, err := os.Stat(path); return err == nil })
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func readSample(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "esoed", name))
@@ -261,11 +287,7 @@ func TestDemoDeliversJSONAndCountsIt(t *testing.T) {
 		t.Fatalf("post: status %d, id %q, err %v", status, id, err)
 	}
 	out := filepath.Join(data, "out", "esoed-inbox", id+".json")
-	waitFor(t, out, 10*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := waitFile(t, out, out, 10*time.Second)
 	var got struct {
 		MessageGUID string         `json:"message_guid"`
 		MessageType string         `json:"message_type"`
@@ -356,7 +378,7 @@ func TestDeadLetterIsListedAndReplayedAfterTheRouteIsFixed(t *testing.T) {
 		t.Fatalf("replay: exit %d:\n%s", code, out)
 	}
 	file := filepath.Join(data, "out", "esoed-inbox", id+".json")
-	waitFor(t, "replayed message delivered", 10*time.Second, func() bool { _, err := os.Stat(file); return err == nil })
+	waitFile(t, "replayed message delivered", file, 10*time.Second)
 	list, _ = cli(t, "dead-letters", "-ops", ops, "list")
 	if strings.Contains(list, dlID) {
 		t.Errorf("replayed dead letter still listed:\n%s", list)
@@ -527,5 +549,5 @@ func TestDeeplyNestedMessageDoesNotBringTheHubDown(t *testing.T) {
 		t.Fatalf("the hub did not take the next message: status %d, err %v\n%s", status, err, h.log.String())
 	}
 	out := filepath.Join(data, "out", "esoed-inbox", id+".json")
-	waitFor(t, "the next message delivered", 10*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+	waitFile(t, "the next message delivered", out, 10*time.Second)
 }

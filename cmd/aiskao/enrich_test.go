@@ -166,11 +166,7 @@ func checkEnrichedApplication(t *testing.T, h *hubProc, data string, sample []by
 	t.Helper()
 	id := postApplication(t, h, sample)
 	out := filepath.Join(data, "out", "applications", id+".json")
-	waitFor(t, out, 15*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := waitFile(t, out, out, 15*time.Second)
 	var got struct {
 		Application struct {
 			Number    string `json:"number"`

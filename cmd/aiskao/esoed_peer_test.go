@@ -51,11 +51,7 @@ func TestESOEDDocumentSentToPeerIsAnsweredWithStatusChanges(t *testing.T) {
 
 	// The peer has the document, signed by the hub's administration.
 	atPeer := filepath.Join(peerData, "out", "esoed-received", strings.Trim(guid, "{}")+".xml")
-	waitFor(t, "the document at the peer", 15*time.Second, func() bool { _, err := os.Stat(atPeer); return err == nil })
-	raw, err := os.ReadFile(atPeer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := waitFile(t, "the document at the peer", atPeer, 15*time.Second)
 	if s, err := demoVerify(t, raw); err != nil || !s.Certificate.Equal(demoCert(t, "demo-sofia.crt")) {
 		t.Errorf("document at the peer: signature %v, signer %v", err, s)
 	}

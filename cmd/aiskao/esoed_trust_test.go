@@ -7,7 +7,6 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,9 +82,7 @@ routes:
 	}
 	submit := func(client *testCert, raw []byte) ([]byte, *esoed.Fault) {
 		t.Helper()
-		hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-			InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{client.pair}}}}
-		answer, err := esoed.Submit(context.Background(), hc, url, raw)
+		answer, err := esoed.Submit(context.Background(), testpki.Client(&client.pair), url, raw)
 		var f *esoed.Fault
 		if errors.As(err, &f) {
 			return nil, f

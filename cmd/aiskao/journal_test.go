@@ -35,7 +35,7 @@ func TestJournalVerifyFindsAnEditedRow(t *testing.T) {
 	}
 	id := postApplication(t, h, sample)
 	out := filepath.Join(data, "out", "applications", id+".json")
-	waitFor(t, out, 15*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+	waitFile(t, out, out, 15*time.Second)
 
 	// While the hub runs: whole.
 	got, code := cli(t, "journal", "verify", "-config", config, "-data", data, "-json")

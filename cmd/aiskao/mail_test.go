@@ -93,14 +93,7 @@ routes:
 		}
 		return n
 	}
-	for kill, at := range []int{total / 5, total / 2} {
-		h := startHub(t, config, data, "", "")
-		waitFor(t, fmt.Sprintf("%d mails stored", at), 60*time.Second, func() bool { return count() >= at })
-		h.signal(syscall.SIGKILL)
-		h.wait(10 * time.Second)
-		t.Logf("kill %d: SIGKILL at %d mails in the table", kill+1, count())
-	}
-	h := startHub(t, config, data, "", "")
+	h := killAt(t, config, data, "mails stored", count, total/5, total/2)
 	<-arrived
 	waitFor(t, "every mail stored", 60*time.Second, func() bool { return count() >= total })
 	h.signal(syscall.SIGTERM)

@@ -8,6 +8,7 @@
 //	aiskao journal [verify]                          list register calls and exchanged documents, or verify the journal's chain
 //	aiskao tokens create NAME -role ROLE|revoke|list  manage API tokens
 //	aiskao schema                                    print the JSON Schema of the configuration
+//	aiskao workdays DATE N [-calendar F|DIR]         the day a deadline of N working days after DATE ends
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
 //	aiskao version                                   print the version
 //	aiskao help [COMMAND [SUBCOMMAND]]               the commands, or a command's options (as -h)
@@ -65,6 +66,7 @@ func commands() []command {
 		{"schema", "print the JSON Schema of the configuration", runSchema},
 		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},
 		{"esoed", "check an ЕСОЕД message, or run a second administration to exchange with (esoed check, esoed peer)", runESOED},
+		{"workdays", "print the day a deadline of N working (or calendar) days after DATE ends, by Bulgaria's holidays", runWorkdays},
 		{"bench", "measure the demo end to end under load, beside the bare loop of the same work", runBench},
 		{"version", "print the version", runVersion},
 	}

@@ -83,7 +83,7 @@ func TestDeepPostDeadLetteredAtOnce(t *testing.T) {
 	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
 	const depth = 100000
 	deep := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</Message>`)
-	id, dl, took := postUntilDeadLetter(t, h, deep)
+	id, dl, took := postUntilDeadLetter(t, h, deep, 5*time.Second)
 	t.Logf("%d-byte message of %d nested elements dead-lettered %v after the POST began", len(deep), depth, took)
 	if took > time.Second {
 		t.Errorf("dead-lettered after %v, want under a second", took)
@@ -102,7 +102,7 @@ func TestDeepPostDeadLetteredAtOnce(t *testing.T) {
 		t.Fatalf("the hub did not take the next message: status %d, err %v", status, err)
 	}
 	out := filepath.Join(data, "out", "esoed-inbox", id+".json")
-	waitFor(t, "the next message delivered", 10*time.Second, func() bool { _, err := os.Stat(out); return err == nil })
+	waitFile(t, "the next message delivered", out, 10*time.Second)
 }
 
 // wrappedForgery is finding 5 of issue 17: the real signed status response followed by an
@@ -130,15 +130,7 @@ func TestWrappedForgeryRefused(t *testing.T) {
 
 	data := t.TempDir()
 	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
-	status, id, err := h.post(wrappedForgery(t))
-	if err != nil || status != http.StatusAccepted {
-		t.Fatalf("post: status %d, err %v", status, err)
-	}
-	var dl []deadLetter
-	waitFor(t, "the forgery as a dead letter", 10*time.Second, func() bool {
-		dl, err = h.deadLetters()
-		return err == nil && len(dl) == 1
-	})
+	id, dl, _ := postUntilDeadLetter(t, h, wrappedForgery(t), 10*time.Second)
 	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element after the root element") {
 		t.Errorf("dead letter %+v", d)
 	}
@@ -196,7 +188,7 @@ func TestDeepPostToTheESOEDSinkDeadLetteredAtOnce(t *testing.T) {
 	h := startHub(t, config, filepath.Join(dir, "data"), "", "")
 	const depth = 100000
 	deep := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a>", depth) + strings.Repeat("</a>", depth) + `</Message>`)
-	id, dl, took := postUntilDeadLetter(t, h, deep)
+	id, dl, took := postUntilDeadLetter(t, h, deep, 5*time.Second)
 	t.Logf("dead-lettered by the ЕСОЕД sink %v after the POST began", took)
 	if took > time.Second {
 		t.Errorf("dead-lettered after %v, want under a second", took)
@@ -211,9 +203,9 @@ func TestDeepPostToTheESOEDSinkDeadLetteredAtOnce(t *testing.T) {
 	}
 }
 
-// postUntilDeadLetter posts body to h and waits up to 5 s for its one dead letter; it returns the
-// id the POST was answered with, the dead letters and how long after the POST began they came.
-func postUntilDeadLetter(t *testing.T, h *hubProc, body []byte) (string, []deadLetter, time.Duration) {
+// postUntilDeadLetter posts body to h and waits up to timeout for its one dead letter; it returns
+// the id the POST was answered with, the dead letters and how long after the POST began they came.
+func postUntilDeadLetter(t *testing.T, h *hubProc, body []byte, timeout time.Duration) (string, []deadLetter, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	status, id, err := h.post(body)
@@ -222,15 +214,16 @@ func postUntilDeadLetter(t *testing.T, h *hubProc, body []byte) (string, []deadL
 	}
 	var dl []deadLetter
 	for {
-		if dl, err = h.deadLetters(); err != nil {
-			t.Fatal(err)
-		}
-		if len(dl) > 0 || time.Since(start) > 5*time.Second {
+		dl, err = h.deadLetters()
+		if err == nil && len(dl) > 0 || time.Since(start) > timeout {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(dl) != 1 {
 		t.Fatalf("dead letters after %v: %+v", took, dl)
 	}
@@ -371,15 +364,7 @@ func TestWidePostBounded(t *testing.T) {
 	data := t.TempDir()
 	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
 	wide := []byte(`<Message xmlns="http://schemas.egov.bg/messaging/v1">` + strings.Repeat("<a/>", 2500000) + `</Message>`)
-	status, id, err := h.post(wide)
-	if err != nil || status != http.StatusAccepted {
-		t.Fatalf("post: status %d, err %v", status, err)
-	}
-	var dl []deadLetter
-	waitFor(t, "the wide message as a dead letter", 30*time.Second, func() bool {
-		dl, err = h.deadLetters()
-		return err == nil && len(dl) == 1
-	})
+	id, dl, _ := postUntilDeadLetter(t, h, wide, 30*time.Second)
 	if d := dl[0]; d.MessageID != id || d.Attempts != 1 || !strings.Contains(d.Error, "element count exceeds the limit of 1048576 at line 1, column") {
 		t.Errorf("dead letter %+v", d)
 	}

@@ -86,13 +86,7 @@ func TestReadmeExamplesFit(t *testing.T) {
 		served[addr] = true
 	}
 	for _, cmd := range readmeCommands(t) {
-		words := strings.Fields(cmd)
-		env := map[string]string{}
-		for len(words) > 0 && addrSet.MatchString(words[0]) {
-			m := addrSet.FindStringSubmatch(words[0])
-			env[m[1]] = m[2]
-			words = words[1:]
-		}
+		env, words := commandEnv(cmd)
 		for i, w := range words {
 			if w == "-listen" && i+1 < len(words) {
 				served[words[i+1]] = true
@@ -119,10 +113,7 @@ func TestReadmeExamplesFit(t *testing.T) {
 		if len(args) == 0 || args[0] != "serve" {
 			continue
 		}
-		config := defaultConfig
-		if j := indexOf(args, "-config"); j >= 0 && j+1 < len(args) {
-			config = args[j+1]
-		}
+		config := configOf(args)
 		if config == defaultConfig && len(env) == 0 {
 			continue // the demo itself
 		}
@@ -138,6 +129,25 @@ func TestReadmeExamplesFit(t *testing.T) {
 			taken[addr], served[addr] = cmd, true
 		}
 	}
+}
+
+// commandEnv splits a command into the address variables set before it and its words.
+func commandEnv(cmd string) (env map[string]string, words []string) {
+	words, env = strings.Fields(cmd), map[string]string{}
+	for len(words) > 0 && addrSet.MatchString(words[0]) {
+		m := addrSet.FindStringSubmatch(words[0])
+		env[m[1]] = m[2]
+		words = words[1:]
+	}
+	return env, words
+}
+
+// configOf returns the configuration a command's words name with -config, or the demo's.
+func configOf(words []string) string {
+	if j := indexOf(words, "-config"); j >= 0 && j+1 < len(words) {
+		return words[j+1]
+	}
+	return defaultConfig
 }
 
 func indexOf(words []string, w string) int {
@@ -171,18 +181,9 @@ func TestReadmeIngressCallsCarryToken(t *testing.T) {
 	tokens := map[string]string{} // shell variable -> configuration whose store made it
 	calls := 0
 	for _, cmd := range readmeCommands(t) {
-		words := strings.Fields(cmd)
-		env := map[string]string{}
-		for len(words) > 0 && addrSet.MatchString(words[0]) {
-			m := addrSet.FindStringSubmatch(words[0])
-			env[m[1]] = m[2]
-			words = words[1:]
-		}
+		env, words := commandEnv(cmd)
 		if i := indexOf(words, "./cmd/aiskao"); i >= 0 && i+1 < len(words) && words[i+1] == "serve" {
-			config := defaultConfig
-			if j := indexOf(words, "-config"); j >= 0 && j+1 < len(words) {
-				config = words[j+1]
-			}
+			config := configOf(words)
 			for v, addr := range env {
 				if strings.HasSuffix(v, "HTTP_ADDR") {
 					ingress[addr] = config
@@ -194,10 +195,7 @@ func TestReadmeIngressCallsCarryToken(t *testing.T) {
 			inner := strings.Fields(m[2])
 			if i := indexOf(inner, "tokens"); i >= 0 && i+1 < len(inner) && inner[i+1] == "create" {
 				if j := indexOf(inner, "-role"); j >= 0 && j+1 < len(inner) && inner[j+1] == "integrator" {
-					config := defaultConfig
-					if j := indexOf(inner, "-config"); j >= 0 && j+1 < len(inner) {
-						config = inner[j+1]
-					}
+					config := configOf(inner)
 					tokens[m[1]] = config
 				}
 			}

@@ -867,7 +867,7 @@ func TestScaleOutPoisonAndReplayFromAnotherProcess(t *testing.T) {
 		}
 	}
 	file := filepath.Join(d.out, badID+".json")
-	waitFor(t, "the replayed schema violation in the output folder", 20*time.Second, func() bool { _, err := os.Stat(file); return err == nil })
+	waitFile(t, "the replayed schema violation in the output folder", file, 20*time.Second)
 	waitFor(t, "the replayed poison message at the registry", 20*time.Second, func() bool { return reg.deliveries(poisonID) > 0 })
 	for _, route := range []string{demoRoute, "registry"} {
 		if dls := hubs["A"].deadLetters(t, route); len(dls) != 0 {

@@ -68,27 +68,17 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 		}
 		return c
 	}
-	waitUntil := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 
 	h := startHub(t, config, data, "", "")
-	waitUntil("the first files", func() bool { return count(inbox) >= 3 })
+	waitFor(t, "the first files", 60*time.Second, func() bool { return count(inbox) >= 3 })
 	h.signal(syscall.SIGKILL)
 	h.wait(10 * time.Second)
 	if got := count(inbox); got >= n {
 		t.Logf("all %d files were taken before the kill; the restart checks nothing is repeated", got)
 	}
 	h = startHub(t, config, data, "", "")
-	waitUntil("every file", func() bool { return count(inbox) == n && count(in) == 0 })
-	waitUntil("every file in done/", func() bool { return count(filepath.Join(in, "done")) == n })
+	waitFor(t, "every file", 60*time.Second, func() bool { return count(inbox) == n && count(in) == 0 })
+	waitFor(t, "every file in done/", 60*time.Second, func() bool { return count(filepath.Join(in, "done")) == n })
 	for name, body := range want {
 		got, err := os.ReadFile(filepath.Join(inbox, name))
 		if err != nil || string(got) != body {
@@ -113,7 +103,7 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil("the answers on the server", func() bool { return count(up) == 5 })
+	waitFor(t, "the answers on the server", 60*time.Second, func() bool { return count(up) == 5 })
 	entries, _ := os.ReadDir(up)
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {

@@ -103,6 +103,15 @@ func (s sqlServer) countingInsert(table string) string {
 	return "INSERT INTO " + table + " (id, name, amount, deliveries) VALUES (:id, :name, :amount, 1) ON CONFLICT (id) DO UPDATE SET deliveries = " + table + ".deliveries + 1"
 }
 
+// copyTables creates a source table of rows (id, name, amount), named from prefix, and a sink
+// table that counts the deliveries of each row (countingInsert).
+func (s sqlServer) copyTables(t *testing.T, prefix string) (src, dst string) {
+	src, dst = s.table(t, prefix), s.table(t, "copy")
+	s.exec(t, "CREATE TABLE "+src+" (id "+s.serial()+", name VARCHAR(100) NOT NULL, amount DECIMAL(20,2) NOT NULL)")
+	s.exec(t, "CREATE TABLE "+dst+" (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, amount DECIMAL(20,2) NOT NULL, deliveries INT NOT NULL)")
+	return src, dst
+}
+
 // sqlCopyConfig is a hub that reads source (poll by id, or an outbox) and writes each row to
 // sink with statement.
 func sqlCopyConfig(t *testing.T, s sqlServer, sourceOpts, statement string) string {
@@ -145,9 +154,7 @@ func TestSQLPollSurvivesSIGKILL(t *testing.T) {
 	for _, s := range sqlServers(t) {
 		t.Run(s.driver, func(t *testing.T) {
 			const total = 10000
-			src, dst := s.table(t, "reg"), s.table(t, "copy")
-			s.exec(t, "CREATE TABLE "+src+" (id "+s.serial()+", name VARCHAR(100) NOT NULL, amount DECIMAL(20,2) NOT NULL)")
-			s.exec(t, "CREATE TABLE "+dst+" (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, amount DECIMAL(20,2) NOT NULL, deliveries INT NOT NULL)")
+			src, dst := s.copyTables(t, "reg")
 			config := sqlCopyConfig(t, s, "    table: "+src+"\n    cursor: id\n    batch_size: 250\n    poll_interval: 20ms", s.countingInsert(dst))
 			t.Setenv("AISKAO_TEST_SQL_DSN", s.dsn)
 			data := t.TempDir()
@@ -169,14 +176,7 @@ func TestSQLPollSurvivesSIGKILL(t *testing.T) {
 				inserted <- nil
 			}()
 			copied := func() int { return s.count(t, "SELECT COUNT(*) FROM "+dst) }
-			for kill, at := range []int{total / 4, total / 2} {
-				h := startHub(t, config, data, "", "")
-				waitFor(t, fmt.Sprintf("%d rows copied", at), 60*time.Second, func() bool { return copied() >= at })
-				h.signal(syscall.SIGKILL)
-				h.wait(10 * time.Second)
-				t.Logf("kill %d: SIGKILL at %d rows copied", kill+1, copied())
-			}
-			h := startHub(t, config, data, "", "")
+			h := killAt(t, config, data, "rows copied", copied, total/4, total/2)
 			if err := <-inserted; err != nil {
 				t.Fatal(err)
 			}
@@ -207,9 +207,7 @@ func TestSQLOutboxTwoHubs(t *testing.T) {
 	for _, s := range sqlServers(t) {
 		t.Run(s.driver, func(t *testing.T) {
 			const total = 2000
-			src, dst := s.table(t, "outbox"), s.table(t, "copy")
-			s.exec(t, "CREATE TABLE "+src+" (id "+s.serial()+", name VARCHAR(100) NOT NULL, amount DECIMAL(20,2) NOT NULL)")
-			s.exec(t, "CREATE TABLE "+dst+" (id BIGINT PRIMARY KEY, name VARCHAR(100) NOT NULL, amount DECIMAL(20,2) NOT NULL, deliveries INT NOT NULL)")
+			src, dst := s.copyTables(t, "outbox")
 			config := sqlCopyConfig(t, s, "    table: "+src+"\n    mode: outbox\n    key: id\n    batch_size: 50\n    poll_interval: 20ms", s.countingInsert(dst))
 			t.Setenv("AISKAO_TEST_SQL_DSN", s.dsn)
 			// Each hub has its own data folder: its own transport and store, as on two machines

@@ -25,4 +25,8 @@
 //   - gets from its defaults function exactly the defaults its tags declare;
 //   - rejects the zero configuration with errors pointed at fields (spec.FieldError) when it has
 //     something required.
+//
+// Beside the suite, it holds what the connectors' own tests share: a hub store of the test's own
+// (NewStore), an emit that keeps what it is given (Collector), a source run until the test ends
+// (Running) and the field errors of a Validate (FieldErrors).
 package connectortest

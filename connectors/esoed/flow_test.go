@@ -8,7 +8,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
-	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
@@ -48,12 +47,7 @@ func TestExchange(t *testing.T) {
 	for _, s := range []*side{a, b} {
 		cfg := w.config(s.adm, full)
 		cfg.Listen = ""
-		sk, err := newSink(cfg, connectors.Env{Name: "out", BaseDir: w.dir, State: s.st, Journal: s.st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sk.Close() })
-		s.sink = sk
+		s.sink = w.sink(t, cfg, "out", s.st)
 	}
 	ctx := context.Background()
 	doc := newGUID()

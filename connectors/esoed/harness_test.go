@@ -135,6 +135,17 @@ func newStore(t testing.TB) store.Store {
 }
 
 // config is the options of a connector acting for a.
+// sink makes the sink of cfg, named name, over st; it is closed when the test ends.
+func (w *world) sink(t *testing.T, cfg *Config, name string, st store.Store) *sink {
+	t.Helper()
+	sk, err := newSink(cfg, connectors.Env{Name: name, BaseDir: w.dir, State: st, Journal: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sk.Close() })
+	return sk
+}
+
 func (w *world) config(a *admin, registry string) *Config {
 	return &Config{
 		Participants: []Participant{{Identifier: a.id, GUID: a.guid, Name: a.name}},
@@ -206,19 +217,10 @@ func (w *world) startSource(t testing.TB, a *admin, cfg *Config, st store.Store)
 	return ep
 }
 
-// client is an HTTPS client presenting cert (nil: none); it trusts any server.
-func client(cert *tls.Certificate) *http.Client {
-	cfg := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
-	if cert != nil {
-		cfg.Certificates = []tls.Certificate{*cert}
-	}
-	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
-}
-
 // submit sends raw in a Submit request presenting cert and returns the answer or the fault.
 func submit(t testing.TB, url string, cert *tls.Certificate, raw []byte) ([]byte, *esoed.Fault) {
 	t.Helper()
-	answer, err := esoed.Submit(context.Background(), client(cert), url, raw)
+	answer, err := esoed.Submit(context.Background(), testpki.Client(cert), url, raw)
 	var f *esoed.Fault
 	if errors.As(err, &f) {
 		return nil, f
@@ -234,7 +236,7 @@ func post(t testing.TB, url string, cert *tls.Certificate, body io.Reader) (int,
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, body)
 	req.Header.Set("Content-Type", esoed.SOAPContentType)
-	resp, err := client(cert).Do(req)
+	resp, err := testpki.Client(cert).Do(req)
 	if err != nil {
 		t.Fatalf("post: %v", err)
 	}

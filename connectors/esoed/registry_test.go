@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/spec"
 )
@@ -82,12 +81,7 @@ func TestSendingWithTheRegistryService(t *testing.T) {
 	cfg.Listen, cfg.RegistryFile, cfg.RegistryURL = "", "", reg.url
 	cfg.RegistryCache = spec.Duration(time.Hour)
 	cfg.RetryFirst, cfg.Retries = spec.Duration(time.Second), 3
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, State: s.st, Journal: s.st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sk.Close() })
-	s.sink = sk
+	s.sink = s.w.sink(t, cfg, "esoed-out", s.st)
 
 	if err := s.send(marshal(t, registration(s.a, s.b, newGUID()), nil), 1); err != nil {
 		t.Fatalf("send with the registry service: %v", err)
@@ -131,12 +125,7 @@ func TestRegistryServiceWithARevokedCertificate(t *testing.T) {
 	cfg := s.w.config(s.a, "unused")
 	cfg.Listen, cfg.RegistryFile, cfg.RegistryURL = "", "", reg.url
 	cfg.RetryFirst, cfg.Retries = spec.Duration(time.Second), 3
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: s.w.dir, State: s.st, Journal: s.st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sk.Close() })
-	s.sink = sk
+	s.sink = s.w.sink(t, cfg, "esoed-out", s.st)
 	e := s.failed(t, s.send(marshal(t, registration(s.a, s.b, newGUID()), nil), 1), "И.3", false)
 	if !strings.Contains(e.Detail["error"], "revoked") {
 		t.Errorf("journal %+v", e.Detail)

@@ -15,7 +15,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
-	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
@@ -81,12 +80,7 @@ func newSending(t *testing.T, wrongCert bool) *sending {
 	cfg.RetryFirst = spec.Duration(time.Second)
 	cfg.Retries = 3
 	s.st = newStore(t)
-	sk, err := newSink(cfg, connectors.Env{Name: "esoed-out", BaseDir: w.dir, State: s.st, Journal: s.st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sk.Close() })
-	s.sink = sk
+	s.sink = w.sink(t, cfg, "esoed-out", s.st)
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aiskao/aiskao/connectors/esoed/docflow"
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/esoed"
+	"github.com/aiskao/aiskao/internal/testpki"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -206,7 +207,7 @@ func TestReceivingChecks(t *testing.T) {
 		}
 	})
 	t.Run("not POST", func(t *testing.T) {
-		resp, err := client(&a.pair).Get(url)
+		resp, err := testpki.Client(&a.pair).Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +353,7 @@ func TestDuplicatesAtOnce(t *testing.T) {
 	results := make(chan out, n)
 	for range n {
 		go func() {
-			answer, err := esoed.Submit(t.Context(), client(&r.a.pair), r.ep.url, raw)
+			answer, err := esoed.Submit(t.Context(), testpki.Client(&r.a.pair), r.ep.url, raw)
 			var f *esoed.Fault
 			if !errors.As(err, &f) && err != nil {
 				t.Errorf("submit: %v", err)

@@ -3,12 +3,12 @@ package fileconn
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/internal/filedrop"
 	"github.com/aiskao/aiskao/internal/filename"
 	"github.com/aiskao/aiskao/spec"
 )
@@ -43,8 +43,8 @@ func (c *Config) Validate() error {
 	if c.Dir != "" && strings.TrimSpace(c.Dir) == "" {
 		add("dir", "is blank: name the folder of the files")
 	}
-	if _, err := filepath.Match(c.Pattern, ""); err != nil || strings.ContainsAny(c.Pattern, `/\`) {
-		add("pattern", "%q is not a glob of base names such as *.xml", c.Pattern)
+	if err := filedrop.CheckPattern(c.Pattern, `/\`); err != nil {
+		add("pattern", "%v", err)
 	}
 	if c.PollInterval <= 0 {
 		add("poll_interval", "must be more than 0, such as 1s")
@@ -52,10 +52,8 @@ func (c *Config) Validate() error {
 	if c.MaxSize < 1 {
 		add("max_size", "must be at least 1 byte")
 	}
-	if c.ContentType != "" {
-		if mt, _, err := mime.ParseMediaType(c.ContentType); err != nil || !strings.Contains(mt, "/") {
-			add("content_type", "%q is not a media type such as application/xml", c.ContentType)
-		}
+	if err := filedrop.CheckContentType(c.ContentType); err != nil {
+		add("content_type", "%v", err)
 	}
 	if _, err := filename.Parse(c.Name); err != nil {
 		add("name", "%v", err)

@@ -3,7 +3,6 @@ package fileconn
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -258,14 +257,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.cfg
 			_ = spec.FillDefaults(&c)
-			var got []string
-			for _, e := range spec.Unjoin(spec.Validate(&c)) {
-				var fe *spec.FieldError
-				if !errors.As(e, &fe) {
-					t.Errorf("%v is not a FieldError", e)
-				}
-				got = append(got, e.Error())
-			}
+			got := connectortest.FieldErrors(t, spec.Validate(&c))
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}

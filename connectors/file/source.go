@@ -8,19 +8,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/internal/bytesize"
+	"github.com/aiskao/aiskao/internal/filedrop"
 )
 
 // MetaFilename is the metadata name holding the base name of the file a message came from.
-const MetaFilename = "filename"
+const MetaFilename = filedrop.MetaFilename
 
 // Folders under dir that taken files are moved to.
 const (
@@ -31,18 +30,10 @@ const (
 // idSpace is the namespace of the ids of taken files.
 var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:file"))
 
-// fileID names a taken file by connector, name, size and modification time. Should the hub stop
-// after storing the message but before moving the file to done/, the file is taken again with the
-// same id, and the routes' idempotency keeps it from being processed twice; the same name dropped
-// again later is a new file with a new time, and a new message.
-func fileID(connector, name string, st stat) string {
-	return uuid.NewSHA1(idSpace, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, st.size, st.mod.UnixNano()))).String()
-}
-
-// stat is what tells whether a file is still being written.
-type stat struct {
-	size int64
-	mod  time.Time
+// fileID names a taken file (filedrop.ID) by its time to the nanosecond, as the file system
+// keeps it.
+func fileID(connector, name string, st filedrop.Stat) string {
+	return filedrop.ID(idSpace, connector, name, st.Size, st.Mod.UnixNano())
 }
 
 type source struct {
@@ -54,9 +45,8 @@ type source struct {
 	running atomic.Bool
 
 	// Owned by the Run goroutine.
-	seen    map[string]stat // files of the previous poll
+	files   filedrop.Tracker
 	warned  map[string]bool // files whose failing emit was logged
-	stuck   map[string]stat // files handled but not movable: not taken again while unchanged
 	dirFail bool            // the folder could not be read at the last poll
 }
 
@@ -67,14 +57,14 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	}
 	c.Dir = dirOf(c, env)
 	if env.Check {
-		return &source{name: env.Name, cfg: c, dir: c.Dir, log: logger(env)}, nil // a check creates no folder
+		return &source{name: env.Name, cfg: c, dir: c.Dir, log: env.Log()}, nil // a check creates no folder
 	}
 	for _, d := range []string{c.Dir, filepath.Join(c.Dir, doneDir), filepath.Join(c.Dir, failedDir)} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("file source %s: %w", env.Name, err)
 		}
 	}
-	return &source{name: env.Name, cfg: c, dir: c.Dir, log: logger(env)}, nil
+	return &source{name: env.Name, cfg: c, dir: c.Dir, log: env.Log()}, nil
 }
 
 // Run polls the folder until ctx is done.
@@ -83,7 +73,8 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 		return fmt.Errorf("file source %s: already running", s.name)
 	}
 	defer s.running.Store(false)
-	s.seen, s.warned, s.stuck = map[string]stat{}, map[string]bool{}, map[string]stat{}
+	s.files.Reset()
+	s.warned = map[string]bool{}
 	tick := time.NewTicker(s.cfg.PollInterval.D())
 	defer tick.Stop()
 	for {
@@ -107,52 +98,36 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) {
 		return
 	}
 	s.dirFail = false
-	next := make(map[string]stat, len(entries))
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return
 		}
 		name := e.Name()
-		if !e.Type().IsRegular() || !s.wanted(name) {
+		if !e.Type().IsRegular() || !filedrop.Wanted(s.cfg.Pattern, name) {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			continue // gone since the folder was read
 		}
-		st := stat{info.Size(), info.ModTime()}
-		next[name] = st
-		if prev, ok := s.seen[name]; !ok || prev != st {
-			continue // new or still being written: look again at the next poll
+		if st := (filedrop.Stat{Size: info.Size(), Mod: info.ModTime()}); s.files.Ready(name, st) {
+			s.take(ctx, emit, name, st)
 		}
-		if stuck, ok := s.stuck[name]; ok && stuck == st {
-			continue
-		}
-		delete(s.stuck, name)
-		s.take(ctx, emit, name, st)
 	}
-	s.seen = next
+	s.files.Polled()
 	for name := range s.warned {
-		if _, ok := next[name]; !ok {
+		if !s.files.Seen(name) {
 			delete(s.warned, name)
 		}
 	}
 }
 
-func (s *source) wanted(name string) bool {
-	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".tmp") {
-		return false
-	}
-	ok, _ := filepath.Match(s.cfg.Pattern, name) // checked by Validate
-	return ok
-}
-
 // take emits one file and moves it to done/, or to failed/ when it cannot be a message.
-func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st stat) {
+func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st filedrop.Stat) {
 	path := filepath.Join(s.dir, name)
 	limit := int64(s.cfg.MaxSize)
-	if st.size > limit {
-		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", formatSize(limit), st.size))
+	if st.Size > limit {
+		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", bytesize.Format(limit), st.Size))
 		return
 	}
 	data, err := os.ReadFile(path)
@@ -163,16 +138,11 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 		s.fail(name, st, "Файлът не може да бъде прочетен / cannot read file: "+err.Error())
 		return
 	case int64(len(data)) > limit: // grew after it was seen
-		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", formatSize(limit), len(data)))
+		s.fail(name, st, fmt.Sprintf("Файлът е по-голям от %[1]s / file larger than %[1]s (max_size): %[2]d bytes", bytesize.Format(limit), len(data)))
 		return
 	}
 
-	msg := message.NewMessage(fileID(s.name, name, st), data)
-	msg.Metadata.Set(MetaFilename, name)
-	msg.Metadata.Set(envelope.ContentType, s.contentType(name))
-	if s.cfg.MessageType != "" {
-		msg.Metadata.Set(envelope.Type, s.cfg.MessageType)
-	}
+	msg := filedrop.Message(fileID(s.name, name, st), name, data, s.cfg.ContentType, s.cfg.MessageType)
 	if err := emit(ctx, msg); err != nil {
 		if ctx.Err() == nil && !s.warned[name] {
 			s.log.Warn("message not stored; the file stays for the next poll", "file", path, "error", err)
@@ -184,18 +154,18 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 	if _, err := move(path, filepath.Join(s.dir, doneDir), name); err != nil {
 		s.log.Error("message stored but the file cannot be moved to done/; it is not taken again while unchanged",
 			"file", path, "id", msg.UUID, "error", err)
-		s.stuck[name] = st
+		s.files.Stuck(name, st)
 	}
 }
 
 // fail moves a file to failed/ and writes the reason beside it.
-func (s *source) fail(name string, st stat, reason string) {
+func (s *source) fail(name string, st filedrop.Stat, reason string) {
 	path := filepath.Join(s.dir, name)
 	s.log.Warn("file moved to failed/", "file", path, "reason", reason)
 	target, err := move(path, filepath.Join(s.dir, failedDir), name)
 	if err != nil {
 		s.log.Error("cannot move the file to failed/; it is not taken again while unchanged", "file", path, "error", err)
-		s.stuck[name] = st
+		s.files.Stuck(name, st)
 		return
 	}
 	if err := os.WriteFile(target+".error", []byte(reason+"\n"), 0o640); err != nil {
@@ -206,46 +176,16 @@ func (s *source) fail(name string, st stat, reason string) {
 // move renames path into dir under name, or under name with a number when that is taken, and
 // returns the new path.
 func move(path, dir, name string) (string, error) {
-	ext := filepath.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
-	target := filepath.Join(dir, name)
-	for n := 1; ; n++ {
-		if _, err := os.Lstat(target); errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		if n > 9999 {
-			return "", fmt.Errorf("no free name for %s in %s", name, dir)
-		}
-		target = filepath.Join(dir, fmt.Sprintf("%s-%d%s", stem, n, ext))
+	free, err := filedrop.FreeName(name, func(n string) (bool, error) {
+		_, err := os.Lstat(filepath.Join(dir, n))
+		return !errors.Is(err, fs.ErrNotExist), nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w in %s", err, dir)
 	}
+	target := filepath.Join(dir, free)
 	if err := os.Rename(path, target); err != nil {
 		return "", err
 	}
 	return target, nil
-}
-
-func (s *source) contentType(name string) string {
-	if s.cfg.ContentType != "" {
-		return s.cfg.ContentType
-	}
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".xml":
-		return "application/xml"
-	case ".json":
-		return "application/json"
-	}
-	return "application/octet-stream"
-}
-
-// formatSize writes n bytes the way people read limits: "10 MiB", "512 KiB", "1000 bytes".
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

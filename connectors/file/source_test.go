@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/internal/filedrop"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -42,19 +42,6 @@ func newTestSource(t testing.TB, c Config, env connectors.Env) *source {
 		t.Fatalf("newSource: %v", err)
 	}
 	return s
-}
-
-// running runs src with emit until the test ends.
-func running(t testing.TB, src connectors.Source, emit connectors.Emit) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, emit) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
 }
 
 // eventually polls cond until it holds or 5 s have passed.
@@ -81,23 +68,10 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-type emitted struct {
-	mu   sync.Mutex
-	msgs []*message.Message
-}
-
-func (e *emitted) emit(_ context.Context, msgs ...*message.Message) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.msgs = append(e.msgs, msgs...)
-	return nil
-}
-
-func (e *emitted) names() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// names returns the names of the files the messages came from.
+func names(msgs []*message.Message) []string {
 	var out []string
-	for _, m := range e.msgs {
+	for _, m := range msgs {
 		out = append(out, m.Metadata.Get(MetaFilename))
 	}
 	return out
@@ -153,18 +127,18 @@ func TestSourceMovesFiles(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub.xml"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	var got emitted
-	running(t, newTestSource(t, Config{Dir: dir, Pattern: "*.xml", MaxSize: 16, MessageType: "register.Export"}, connectors.Env{}), got.emit)
+	var got connectortest.Collector
+	connectortest.Running(t, newTestSource(t, Config{Dir: dir, Pattern: "*.xml", MaxSize: 16, MessageType: "register.Export"}, connectors.Env{}), got.Emit)
 	done := func(name string) string { return filepath.Join(dir, "done", name) }
 	failed := func(name string) string { return filepath.Join(dir, "failed", name) }
 	eventually(t, "three files in done/ and one in failed/", func() bool {
 		return exists(done("a.xml")) && exists(done("b.xml")) && exists(done("c.xml")) && exists(failed("big.xml.error"))
 	})
 
-	if names := got.names(); !slices.Equal(names, []string{"a.xml", "b.xml", "c.xml"}) {
+	if names := names(got.Messages()); !slices.Equal(names, []string{"a.xml", "b.xml", "c.xml"}) {
 		t.Errorf("emitted %v; want a.xml, b.xml, c.xml in that order", names)
 	}
-	for _, m := range got.msgs {
+	for _, m := range got.Messages() {
 		name := m.Metadata.Get(MetaFilename)
 		if string(m.Payload) != files[name] {
 			t.Errorf("%s: payload %q; want %q", name, m.Payload, files[name])
@@ -193,28 +167,13 @@ func TestSourceMovesFiles(t *testing.T) {
 	}
 }
 
-func TestSourceContentType(t *testing.T) {
-	tests := []struct{ option, file, want string }{
-		{"", "a.XML", "application/xml"},
-		{"", "a.json", "application/json"},
-		{"", "a.csv", "application/octet-stream"},
-		{"text/csv; charset=windows-1251", "a.xml", "text/csv; charset=windows-1251"},
-	}
-	for _, tt := range tests {
-		s := &source{cfg: Config{ContentType: tt.option}}
-		if got := s.contentType(tt.file); got != tt.want {
-			t.Errorf("content_type %q, file %s: %q; want %q", tt.option, tt.file, got, tt.want)
-		}
-	}
-}
-
 func TestSourceNameTaken(t *testing.T) {
 	dir := t.TempDir()
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{})
 	writeFile(t, filepath.Join(dir, "done", "a.xml"), "old")
 	writeFile(t, filepath.Join(dir, "done", "a-1.xml"), "older")
 	writeFile(t, filepath.Join(dir, "a.xml"), "new")
-	running(t, src, (&emitted{}).emit)
+	connectortest.Running(t, src, (&connectortest.Collector{}).Emit)
 	eventually(t, "done/a-2.xml", func() bool { return exists(filepath.Join(dir, "done", "a-2.xml")) })
 	if b, _ := os.ReadFile(filepath.Join(dir, "done", "a.xml")); string(b) != "old" {
 		t.Errorf("done/a.xml overwritten with %q", b)
@@ -226,8 +185,8 @@ func TestSourceNameTaken(t *testing.T) {
 func TestSourceWaitsForWriters(t *testing.T) {
 	dir := t.TempDir()
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{})
-	src.seen, src.warned, src.stuck = map[string]stat{}, map[string]bool{}, map[string]stat{}
-	var got emitted
+	src.warned = map[string]bool{}
+	var got connectortest.Collector
 	path := filepath.Join(dir, "a.xml")
 	writeFile(t, path, "<a>")
 	steps := []struct {
@@ -248,13 +207,13 @@ func TestSourceWaitsForWriters(t *testing.T) {
 			_, _ = f.WriteString(st.write)
 			_ = f.Close()
 		}
-		src.poll(context.Background(), got.emit)
-		if taken := len(got.msgs) == 1; taken != st.taken {
+		src.poll(context.Background(), got.Emit)
+		if taken := len(got.Messages()) == 1; taken != st.taken {
 			t.Fatalf("poll %d: taken %v; want %v", i+1, taken, st.taken)
 		}
 	}
-	if string(got.msgs[0].Payload) != "<a>part</a>" {
-		t.Errorf("payload %q; want the whole file", got.msgs[0].Payload)
+	if string(got.Messages()[0].Payload) != "<a>part</a>" {
+		t.Errorf("payload %q; want the whole file", got.Messages()[0].Payload)
 	}
 }
 
@@ -280,7 +239,7 @@ func TestSourceEmitFailureLeavesFile(t *testing.T) {
 	src := newTestSource(t, Config{Dir: dir}, connectors.Env{Logger: slog.New(&logs)})
 	writeFile(t, filepath.Join(dir, "a.xml"), "<a/>")
 	var calls atomic.Int32
-	running(t, src, func(context.Context, ...*message.Message) error {
+	connectortest.Running(t, src, func(context.Context, ...*message.Message) error {
 		calls.Add(1)
 		return errors.New("store unavailable")
 	})
@@ -303,7 +262,7 @@ func TestSourceUnreadable(t *testing.T) {
 	if err := os.Chmod(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	running(t, newTestSource(t, Config{Dir: dir}, connectors.Env{}), (&emitted{}).emit)
+	connectortest.Running(t, newTestSource(t, Config{Dir: dir}, connectors.Env{}), (&connectortest.Collector{}).Emit)
 	errFile := filepath.Join(dir, "failed", "secret.xml.error")
 	eventually(t, "failed/secret.xml.error", func() bool { return exists(errFile) })
 	if b, _ := os.ReadFile(errFile); !strings.HasPrefix(string(b), "Файлът не може да бъде прочетен / cannot read file: ") {
@@ -313,15 +272,15 @@ func TestSourceUnreadable(t *testing.T) {
 
 func TestFileIDIsStableForOneTakeOnly(t *testing.T) {
 	now := time.Now()
-	a := fileID("in", "x.xml", stat{size: 10, mod: now})
-	if a != fileID("in", "x.xml", stat{size: 10, mod: now}) {
+	a := fileID("in", "x.xml", filedrop.Stat{Size: 10, Mod: now})
+	if a != fileID("in", "x.xml", filedrop.Stat{Size: 10, Mod: now}) {
 		t.Error("the same file taken again got another id")
 	}
 	for _, other := range []string{
-		fileID("in", "x.xml", stat{size: 10, mod: now.Add(time.Second)}),
-		fileID("in", "y.xml", stat{size: 10, mod: now}),
-		fileID("in2", "x.xml", stat{size: 10, mod: now}),
-		fileID("in", "x.xml", stat{size: 11, mod: now}),
+		fileID("in", "x.xml", filedrop.Stat{Size: 10, Mod: now.Add(time.Second)}),
+		fileID("in", "y.xml", filedrop.Stat{Size: 10, Mod: now}),
+		fileID("in2", "x.xml", filedrop.Stat{Size: 10, Mod: now}),
+		fileID("in", "x.xml", filedrop.Stat{Size: 11, Mod: now}),
 	} {
 		if other == a {
 			t.Error("a different file got the same id")

@@ -1,11 +1,8 @@
 package httpconn
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/aiskao/aiskao/connectors"
@@ -13,6 +10,7 @@ import (
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/identity/httpauth"
 	"github.com/aiskao/aiskao/identity/jwtauth"
+	"github.com/aiskao/aiskao/internal/tlsconf"
 )
 
 // tokenCacheTTL is how long the ingress remembers a token's record.
@@ -40,13 +38,9 @@ func newGuard(env connectors.Env, c Config) (*httpauth.Guard, error) {
 		// within that second.
 		g.Auth = httpauth.Token{Auth: apitoken.Authenticator{Store: &apitoken.Cache{Lookup: ts, TTL: tokenCacheTTL}}}
 	case "mtls":
-		pem, err := os.ReadFile(resolve(env.BaseDir, c.Auth.CA))
+		roots, err := tlsconf.Roots(resolve(env.BaseDir, c.Auth.CA))
 		if err != nil {
 			return nil, fmt.Errorf("ca: %w", err)
-		}
-		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca: %s holds no PEM certificate", c.Auth.CA)
 		}
 		cert := httpauth.Certificate{Roots: roots}
 		if len(c.Auth.Subjects) == 0 {
@@ -75,9 +69,4 @@ func newGuard(env connectors.Env, c Config) (*httpauth.Guard, error) {
 }
 
 // resolve makes a relative file name relative to the configuration's folder.
-func resolve(base, name string) string {
-	if name == "" || filepath.IsAbs(name) || base == "" {
-		return name
-	}
-	return filepath.Join(base, name)
-}
+func resolve(base, name string) string { return tlsconf.Path(base, name) }

@@ -21,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/internal/testpki"
@@ -31,7 +32,7 @@ import (
 
 // authServer runs one source with auth a behind a test server (HTTPS asking for client
 // certificates when tlsOn) and returns the server and what the source emitted.
-func authServer(t *testing.T, st apitoken.Lookup, a Auth, tlsOn bool, baseDir string) (*httptest.Server, *emitted) {
+func authServer(t *testing.T, st apitoken.Lookup, a Auth, tlsOn bool, baseDir string) (*httptest.Server, *connectortest.Collector) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux)
@@ -53,8 +54,8 @@ func authServer(t *testing.T, st apitoken.Lookup, a Auth, tlsOn bool, baseDir st
 	if err != nil {
 		t.Fatalf("newSource: %v", err)
 	}
-	got := &emitted{}
-	running(t, src, got.emit)
+	got := &connectortest.Collector{}
+	connectortest.Running(t, src, got.Emit)
 	return srv, got
 }
 
@@ -123,8 +124,8 @@ func TestAPIKey(t *testing.T) {
 			t.Errorf("%s: WWW-Authenticate %q", c.name, challenge)
 		}
 	}
-	if len(got.msgs) != 1 {
-		t.Errorf("emitted %d messages, want only the integrator's", len(got.msgs))
+	if len(got.Messages()) != 1 {
+		t.Errorf("emitted %d messages, want only the integrator's", len(got.Messages()))
 	}
 }
 
@@ -160,8 +161,8 @@ func TestMutualTLS(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", c.name, status, detail, c.status)
 		}
 	}
-	if len(got.msgs) != 1 {
-		t.Errorf("emitted %d messages, want 1", len(got.msgs))
+	if len(got.Messages()) != 1 {
+		t.Errorf("emitted %d messages, want 1", len(got.Messages()))
 	}
 }
 
@@ -194,8 +195,8 @@ func TestJWT(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", c.name, status, detail, c.status)
 		}
 	}
-	if len(got.msgs) != 1 {
-		t.Errorf("emitted %d messages, want 1", len(got.msgs))
+	if len(got.Messages()) != 1 {
+		t.Errorf("emitted %d messages, want 1", len(got.Messages()))
 	}
 }
 

@@ -9,16 +9,19 @@ import (
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors/connectortest"
+	"github.com/aiskao/aiskao/internal/bytesize"
 )
 
 // BenchmarkHTTPSource posts bodies through a real listener on 127.0.0.1 to a source whose emit
 // does nothing, so it measures the connector and net/http, not the store.
 func BenchmarkHTTPSource(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
-		b.Run(formatSize(int64(size)), func(b *testing.B) {
+		b.Run(bytesize.Format(int64(size)), func(b *testing.B) {
 			ts := newTestServer(b)
 			src := ts.source(b, "bench", Config{Path: "/in"})
-			running(b, src, func(context.Context, ...*message.Message) error { return nil })
+			connectortest.Running(b, src, func(context.Context, ...*message.Message) error { return nil })
 			body := bytes.Repeat([]byte("x"), size)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			defer client.CloseIdleConnections()

@@ -3,7 +3,6 @@ package httpconn
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/internal/tlsconf"
 )
 
 // ClientAuth is how the hub proves itself to the server it calls (the sink's url, the poll
@@ -215,23 +215,12 @@ func clientTLS(base string, t ClientTLS, check bool) (*tls.Config, error) {
 		return nil, nil
 	}
 	conf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.Cert != "" && !check {
-		pair, err := tls.LoadX509KeyPair(resolve(base, t.Cert), resolve(base, t.Key))
-		if err != nil {
-			return nil, fmt.Errorf("cert and key: %w", err)
-		}
-		conf.Certificates = []tls.Certificate{pair}
+	files := tlsconf.Files{Cert: t.Cert, Key: t.Key, CA: t.CA}
+	if check {
+		files.Cert = ""
 	}
-	if t.CA != "" {
-		pem, err := os.ReadFile(resolve(base, t.CA))
-		if err != nil {
-			return nil, fmt.Errorf("ca: %w", err)
-		}
-		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca: no PEM certificate in %s", t.CA)
-		}
-		conf.RootCAs = roots
+	if err := files.Load(conf, base); err != nil {
+		return nil, err
 	}
 	return conf, nil
 }

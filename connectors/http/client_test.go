@@ -41,15 +41,17 @@ func tokenCheckServer(t *testing.T, want string) *httptest.Server {
 
 func sendOne(t *testing.T, c Config, env connectors.Env) error {
 	t.Helper()
-	if env.Name == "" {
-		env.Name = "out"
+	return newEnvSink(t, c, env).Send(context.Background(), message.NewMessage("m-1", []byte("<a/>")))
+}
+
+// sendTimes sends the same message n times, failing the test on an error.
+func sendTimes(t *testing.T, s *sink, n int) {
+	t.Helper()
+	for range n {
+		if err := s.Send(context.Background(), message.NewMessage("m-1", []byte("x"))); err != nil {
+			t.Fatal(err)
+		}
 	}
-	s, err := newSink(&c, env)
-	if err != nil {
-		t.Fatalf("newSink: %v", err)
-	}
-	defer s.Close()
-	return s.Send(context.Background(), message.NewMessage("m-1", []byte("<a/>")))
 }
 
 func TestSinkBearer(t *testing.T) {
@@ -143,16 +145,7 @@ func TestSinkOAuth2(t *testing.T) {
 	defer api.Close()
 	auth := ClientAuth{Type: "oauth2", TokenURL: tokens.URL, ClientID: "aiskao", ClientSecret: "s3cret", Scopes: []string{"documents.write"}}
 	var logs bytes.Buffer
-	s, err := newSink(&Config{URL: api.URL, ClientAuth: auth}, connectors.Env{Name: "out", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for range 3 {
-		if err := s.Send(context.Background(), message.NewMessage("m-1", []byte("x"))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sendTimes(t, newEnvSink(t, Config{URL: api.URL, ClientAuth: auth}, connectors.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil))}), 3)
 	if n := tokens.issued.Load(); n != 1 {
 		t.Fatalf("%d tokens fetched for 3 deliveries, want 1 kept until it expires", n)
 	}
@@ -165,16 +158,7 @@ func TestSinkOAuth2(t *testing.T) {
 
 	t.Run("expired token renewed", func(t *testing.T) {
 		short := newTokenServer(t, 1) // expires at once, given oauth2's 10 s early expiry
-		s, err := newSink(&Config{URL: api.URL, ClientAuth: ClientAuth{Type: "oauth2", TokenURL: short.URL, ClientID: "aiskao", ClientSecret: "s3cret"}}, connectors.Env{Name: "out"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		for range 2 {
-			if err := s.Send(context.Background(), message.NewMessage("m-1", []byte("x"))); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sendTimes(t, newTestSink(t, Config{URL: api.URL, ClientAuth: ClientAuth{Type: "oauth2", TokenURL: short.URL, ClientID: "aiskao", ClientSecret: "s3cret"}}), 2)
 		if n := short.issued.Load(); n != 2 {
 			t.Fatalf("%d tokens fetched, want a new one after expiry", n)
 		}

@@ -2,7 +2,6 @@ package httpconn
 
 import (
 	"fmt"
-	"log/slog"
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/spec"
@@ -27,17 +26,10 @@ func init() {
 			}
 			return newSource(cfg, env)
 		},
-		NewSink: func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+		NewSink: connectors.SinkOf(newSink),
 	})
 }
 
 // options returns the options given to a factory, with the defaults of their tags applied and
 // validated.
 func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
-
-func logger(env connectors.Env) *slog.Logger {
-	if env.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return env.Logger.With("connector", env.Name)
-}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/internal/bytesize"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
@@ -168,7 +169,7 @@ func newPoller(c Config, env connectors.Env) (*poller, error) {
 		return nil, err
 	}
 	first, _ := url.Parse(c.Poll.URL) // checked by Validate
-	p := &poller{name: env.Name, cfg: c, first: first, client: cl, st: env.State, log: logger(env), headers: http.Header{}}
+	p := &poller{name: env.Name, cfg: c, first: first, client: cl, st: env.State, log: env.Log(), headers: http.Header{}}
 	p.items, _ = parsePointer(c.Poll.Items)
 	p.id, _ = parsePointer(c.Poll.ID)
 	p.next, _ = parsePointer(c.Poll.Next)
@@ -336,7 +337,7 @@ func (p *poller) get(ctx context.Context, page *url.URL) (json.RawMessage, http.
 		return nil, nil, fmt.Errorf("GET %s: %w", page.Redacted(), err)
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("GET %s: answer larger than %s (max_body)", page.Redacted(), formatSize(limit))
+		return nil, nil, fmt.Errorf("GET %s: answer larger than %s (max_body)", page.Redacted(), bytesize.Format(limit))
 	}
 	if !json.Valid(body) {
 		return nil, nil, fmt.Errorf("GET %s: the answer is not JSON", page.Redacted())

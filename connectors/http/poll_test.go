@@ -17,20 +17,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
-	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
-
-func newStore(t *testing.T) store.Store {
-	t.Helper()
-	st, err := sqlitestore.New(sqlitestore.Config{}, store.Env{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // api is a REST API of numbered items served two to a page in every paging style.
 type api struct {
@@ -152,7 +142,7 @@ func TestPollPaging(t *testing.T) {
 	} {
 		t.Run(tc.paging, func(t *testing.T) {
 			a := newAPI(t, 5)
-			st := newStore(t)
+			st := connectortest.NewStore(t)
 			p := tc.poll
 			p.URL, p.Paging, p.Items, p.ID = a.URL+tc.first, tc.paging, "/data", "/id"
 			c := &collect{}
@@ -188,7 +178,7 @@ func TestPollPaging(t *testing.T) {
 // TestPollNotStored: items whose messages were not stored are offered again.
 func TestPollNotStored(t *testing.T) {
 	a := newAPI(t, 3)
-	st := newStore(t)
+	st := connectortest.NewStore(t)
 	cfg := Config{Poll: Poll{URL: a.URL + "/items?after=0", Paging: "next", Next: "/next", Items: "/data"}}
 	c := &collect{fail: true}
 	if err := newTestPoller(t, cfg, st).poll(context.Background(), c.emit); err == nil {
@@ -207,7 +197,7 @@ func TestPollIDsStable(t *testing.T) {
 	a := newAPI(t, 2)
 	var ids [2][]string
 	for i := range ids {
-		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data", ID: "/id"}}, newStore(t))
+		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data", ID: "/id"}}, connectortest.NewStore(t))
 		err := p.poll(context.Background(), func(_ context.Context, msgs ...*message.Message) error {
 			for _, m := range msgs {
 				ids[i] = append(ids[i], m.UUID)
@@ -232,14 +222,14 @@ func TestPollRefusals(t *testing.T) {
 	ctx := context.Background()
 	c := &collect{}
 	t.Run("wrong token", func(t *testing.T) {
-		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data"}, ClientAuth: ClientAuth{Type: "bearer", Token: "guess"}}, newStore(t))
+		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data"}, ClientAuth: ClientAuth{Type: "bearer", Token: "guess"}}, connectortest.NewStore(t))
 		err := p.poll(ctx, c.emit)
 		if err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "guess") {
 			t.Fatalf("error %v", err)
 		}
 	})
 	t.Run("right token", func(t *testing.T) {
-		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data"}, ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, newStore(t))
+		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data"}, ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, connectortest.NewStore(t))
 		if err := p.poll(ctx, c.emit); err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +243,7 @@ func TestPollRefusals(t *testing.T) {
 		}))
 		defer evil.Close()
 		p := newTestPoller(t, Config{Poll: Poll{URL: evil.URL, Items: "/data", Paging: "next", Next: "/next"},
-			ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, newStore(t))
+			ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, connectortest.NewStore(t))
 		if err := p.poll(ctx, c.emit); err == nil || !strings.Contains(err.Error(), "another server") {
 			t.Fatalf("error %v", err)
 		}
@@ -261,20 +251,20 @@ func TestPollRefusals(t *testing.T) {
 	})
 	t.Run("answer too large", func(t *testing.T) {
 		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/data"}, MaxBody: 10,
-			ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, newStore(t))
+			ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, connectortest.NewStore(t))
 		if err := p.poll(ctx, c.emit); err == nil || !strings.Contains(err.Error(), "max_body") {
 			t.Fatalf("error %v", err)
 		}
 	})
 	t.Run("no array", func(t *testing.T) {
 		p := newTestPoller(t, Config{Poll: Poll{URL: a.URL + "/items", Items: "/missing"},
-			ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, newStore(t))
+			ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}, connectortest.NewStore(t))
 		if err := p.poll(ctx, c.emit); err == nil || !strings.Contains(err.Error(), "/missing") {
 			t.Fatalf("error %v", err)
 		}
 	})
 	t.Run("changed url", func(t *testing.T) {
-		st := newStore(t)
+		st := connectortest.NewStore(t)
 		cfg := Config{Poll: Poll{URL: a.URL + "/items", Items: "/data"}, ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}
 		if err := newTestPoller(t, cfg, st).poll(ctx, c.emit); err != nil {
 			t.Fatal(err)
@@ -329,7 +319,7 @@ func TestPollRun(t *testing.T) {
 	var logs syncBuffer
 	cfg := Config{Poll: Poll{URL: a.URL + "/items?after=0", Paging: "next", Next: "/next", Items: "/data", Interval: spec.Duration(20 * time.Millisecond)},
 		ClientAuth: ClientAuth{Type: "bearer", Token: "s3cret"}}
-	src, err := httpFactory(t).NewSource(&cfg, connectors.Env{Name: "changes", State: newStore(t), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	src, err := httpFactory(t).NewSource(&cfg, connectors.Env{Name: "changes", State: connectortest.NewStore(t), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		client:    cl.http,
 		transport: cl.transport,
 		authorize: cl.authorize,
-		log:       logger(env),
+		log:       env.Log(),
 	}, nil
 }
 

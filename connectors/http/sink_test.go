@@ -22,7 +22,16 @@ import (
 
 func newTestSink(t testing.TB, c Config) *sink {
 	t.Helper()
-	s, err := newSink(&c, connectors.Env{Name: "out"})
+	return newEnvSink(t, c, connectors.Env{})
+}
+
+// newEnvSink makes a sink of c in env, named out when env names none, closed when the test ends.
+func newEnvSink(t testing.TB, c Config, env connectors.Env) *sink {
+	t.Helper()
+	if env.Name == "" {
+		env.Name = "out"
+	}
+	s, err := newSink(&c, env)
 	if err != nil {
 		t.Fatalf("newSink: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/internal/bytesize"
 )
 
 // Texts of the answers that carry no data; the others are built in the handler.
@@ -67,13 +68,13 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if env.Mux == nil {
 		return nil, fmt.Errorf("http source %s: the hub offers no HTTP server", env.Name)
 	}
-	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: logger(env), started: make(chan struct{}), startWait: defaultStartWait}
+	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: env.Log(), started: make(chan struct{}), startWait: defaultStartWait}
 	for _, ct := range c.ContentTypes {
 		mt, _, _ := mime.ParseMediaType(ct) // checked by Validate
 		s.allowed[mt] = true
 	}
 	s.allowedText = strings.Join(c.ContentTypes, ", ")
-	size := formatSize(int64(c.MaxBody))
+	size := bytesize.Format(int64(c.MaxBody))
 	s.tooLarge = fmt.Sprintf("Тялото е по-голямо от %s / body larger than %s", size, size)
 
 	if s.guard, err = newGuard(env, c); err != nil {
@@ -273,17 +274,4 @@ func validKey(k string) bool {
 		}
 	}
 	return true
-}
-
-// formatSize writes n bytes the way people read limits: "10 MiB", "512 KiB", "1000 bytes".
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,19 +53,6 @@ func (ts *testServer) source(t testing.TB, name string, c Config) *source {
 	return src
 }
 
-// running runs src with emit until the test ends.
-func running(t testing.TB, src connectors.Source, emit connectors.Emit) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, emit) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-}
-
 // stopped runs src until Run has returned.
 func stopped(t testing.TB, src connectors.Source) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -74,18 +60,6 @@ func stopped(t testing.TB, src connectors.Source) {
 	if err := src.Run(ctx, func(context.Context, ...*message.Message) error { return nil }); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-}
-
-type emitted struct {
-	mu   sync.Mutex
-	msgs []*message.Message
-}
-
-func (e *emitted) emit(_ context.Context, msgs ...*message.Message) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.msgs = append(e.msgs, msgs...)
-	return nil
 }
 
 func post(t testing.TB, url, method, contentType string, body io.Reader, header map[string]string) (*http.Response, string) {
@@ -163,12 +137,12 @@ func TestSourceAnswers(t *testing.T) {
 			ts := newTestServer(t)
 			src := ts.source(t, "in", Config{Path: "/in", MaxBody: 1024})
 			src.startWait = 50 * time.Millisecond
-			var got emitted
+			var got connectortest.Collector
 			switch tt.state {
 			case "", "running":
-				running(t, src, got.emit)
+				connectortest.Running(t, src, got.Emit)
 			case "failing":
-				running(t, src, failing)
+				connectortest.Running(t, src, failing)
 			case "stopped":
 				stopped(t, src)
 			}
@@ -189,10 +163,10 @@ func TestSourceAnswers(t *testing.T) {
 				if err := json.Unmarshal([]byte(text), &answer); err != nil || answer.ID == "" {
 					t.Fatalf("answer %q; want {\"id\": ...}", text)
 				}
-				if len(got.msgs) != 1 || got.msgs[0].UUID != answer.ID {
-					t.Fatalf("emitted %d messages; want one with id %s", len(got.msgs), answer.ID)
+				if len(got.Messages()) != 1 || got.Messages()[0].UUID != answer.ID {
+					t.Fatalf("emitted %d messages; want one with id %s", len(got.Messages()), answer.ID)
 				}
-				if ct := got.msgs[0].Metadata.Get(envelope.ContentType); ct != tt.ctype {
+				if ct := got.Messages()[0].Metadata.Get(envelope.ContentType); ct != tt.ctype {
 					t.Errorf("datacontenttype %q; want %q", ct, tt.ctype)
 				}
 				return
@@ -206,8 +180,8 @@ func TestSourceAnswers(t *testing.T) {
 			if tt.status == 503 && resp.Header.Get("Retry-After") == "" {
 				t.Error("503 without Retry-After")
 			}
-			if len(got.msgs) != 0 {
-				t.Errorf("emitted %d messages for a refused request", len(got.msgs))
+			if len(got.Messages()) != 0 {
+				t.Errorf("emitted %d messages for a refused request", len(got.Messages()))
 			}
 		})
 	}
@@ -215,9 +189,9 @@ func TestSourceAnswers(t *testing.T) {
 
 func TestSourceIdempotencyKey(t *testing.T) {
 	ts := newTestServer(t)
-	var got emitted
-	running(t, ts.source(t, "in", Config{Path: "/a", MessageType: "esoed.Document"}), got.emit)
-	running(t, ts.source(t, "other", Config{Path: "/b"}), got.emit)
+	var got connectortest.Collector
+	connectortest.Running(t, ts.source(t, "in", Config{Path: "/a", MessageType: "esoed.Document"}), got.Emit)
+	connectortest.Running(t, ts.source(t, "other", Config{Path: "/b"}), got.Emit)
 	idOf := func(path, key string) string {
 		t.Helper()
 		resp, text := post(t, ts.srv.URL+path, "POST", "application/xml", strings.NewReader("<a/>"), map[string]string{"Idempotency-Key": key})
@@ -240,15 +214,15 @@ func TestSourceIdempotencyKey(t *testing.T) {
 	if elsewhere := idOf("/b", "order-42"); elsewhere == first {
 		t.Errorf("one key on two connectors gave the same id")
 	}
-	if typ := got.msgs[0].Metadata.Get(envelope.Type); typ != "esoed.Document" {
+	if typ := got.Messages()[0].Metadata.Get(envelope.Type); typ != "esoed.Document" {
 		t.Errorf("type %q; want esoed.Document", typ)
 	}
 }
 
 func TestSourcePaths(t *testing.T) {
 	ts := newTestServer(t)
-	var got emitted
-	running(t, ts.source(t, "a", Config{Path: "/in/"}), got.emit)
+	var got connectortest.Collector
+	connectortest.Running(t, ts.source(t, "a", Config{Path: "/in/"}), got.Emit)
 	if resp, text := post(t, ts.srv.URL+"/in/", "POST", "text/xml", strings.NewReader("<a/>"), nil); resp.StatusCode != 202 {
 		t.Errorf("POST /in/: %d %s", resp.StatusCode, text)
 	}
@@ -264,13 +238,13 @@ func TestSourcePaths(t *testing.T) {
 func TestSourceRunTwice(t *testing.T) {
 	ts := newTestServer(t)
 	src := ts.source(t, "in", Config{Path: "/in"})
-	running(t, src, (&emitted{}).emit)
+	connectortest.Running(t, src, (&connectortest.Collector{}).Emit)
 	for !src.isRunning() {
 		runtime.Gosched()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // should Run wrongly start again, it stops at once
-	err := src.Run(ctx, (&emitted{}).emit)
+	err := src.Run(ctx, (&connectortest.Collector{}).Emit)
 	if err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("second Run: %v; want already running", err)
 	}
@@ -338,14 +312,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.cfg
 			_ = spec.FillDefaults(&c)
-			var got []string
-			for _, e := range spec.Unjoin(c.Validate()) {
-				var fe *spec.FieldError
-				if !errors.As(e, &fe) {
-					t.Errorf("%v is not a FieldError", e)
-				}
-				got = append(got, e.Error())
-			}
+			got := connectortest.FieldErrors(t, c.Validate())
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -428,7 +395,7 @@ func TestSourceDrains(t *testing.T) {
 func TestRequestBeforeRunWaitsForIt(t *testing.T) {
 	ts := newTestServer(t)
 	src := ts.source(t, "in", Config{Path: "/in", MaxBody: 1024})
-	var got emitted
+	var got connectortest.Collector
 	answered := make(chan int, 1)
 	go func() {
 		// Not post(): it calls t.Fatal, which must not run outside the test's goroutine.
@@ -445,13 +412,11 @@ func TestRequestBeforeRunWaitsForIt(t *testing.T) {
 		t.Fatalf("answered %d before the source ran", code)
 	case <-time.After(100 * time.Millisecond):
 	}
-	running(t, src, got.emit)
+	connectortest.Running(t, src, got.Emit)
 	if code := <-answered; code != http.StatusAccepted {
 		t.Fatalf("status %d, want 202", code)
 	}
-	got.mu.Lock()
-	defer got.mu.Unlock()
-	if len(got.msgs) != 1 {
-		t.Errorf("%d messages emitted, want 1", len(got.msgs))
+	if n := len(got.Messages()); n != 1 {
+		t.Errorf("%d messages emitted, want 1", n)
 	}
 }

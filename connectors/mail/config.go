@@ -2,14 +2,12 @@ package mailconn
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/aiskao/aiskao/internal/tlsconf"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -126,17 +124,9 @@ func (c *Config) tlsConfig(baseDir string) (*tls.Config, error) {
 		tc.ServerName = c.ServerName
 	}
 	if c.CA != "" {
-		path := c.CA
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(baseDir, path)
-		}
-		pem, err := os.ReadFile(path)
+		pool, err := tlsconf.Roots(tlsconf.Path(baseDir, c.CA))
 		if err != nil {
-			return nil, spec.FieldErrorf("ca", "cannot read: %v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, spec.FieldErrorf("ca", "%s holds no PEM certificate", path)
+			return nil, spec.FieldErrorf("ca", "%v", err)
 		}
 		tc.RootCAs = pool
 	}

@@ -2,7 +2,6 @@ package mailconn
 
 import (
 	"fmt"
-	"log/slog"
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/spec"
@@ -15,8 +14,8 @@ func init() {
 			"marking them \\Seen or moving them once stored; protocol smtp sends messages as mails, over " +
 			"STARTTLS or TLS only.",
 		Config:    &Config{},
-		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) { return newSource(cfg, env) },
-		NewSink:   func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+		NewSource: connectors.SourceOf(newSource),
+		NewSink:   connectors.SinkOf(newSink),
 	})
 }
 
@@ -34,11 +33,4 @@ func options(cfg any, env connectors.Env, want string) (Config, error) {
 		return c, fmt.Errorf("mail %s: %w", env.Name, err)
 	}
 	return c, nil
-}
-
-func logger(env connectors.Env) *slog.Logger {
-	if env.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return env.Logger.With("connector", env.Name)
 }

@@ -42,7 +42,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail sink %s: %w", env.Name, err)
 	}
-	return &sink{name: env.Name, cfg: c, tls: tc, log: logger(env), sendRaw: c.Format == FormatRaw}, nil
+	return &sink{name: env.Name, cfg: c, tls: tc, log: env.Log(), sendRaw: c.Format == FormatRaw}, nil
 }
 
 // Close releases nothing: each Send has its own connection.

@@ -15,6 +15,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/connectors/mail/mailtest"
 	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/spec"
@@ -143,19 +144,15 @@ func TestSMTPSinkErrors(t *testing.T) {
 }
 
 func writeOtherCA(t *testing.T) string {
-	cert, _ := mailtest.WriteCert(t, t.TempDir())
-	return cert
+	ca, _, _ := mailtest.WriteCert(t, t.TempDir())
+	return ca
 }
 
 // fakeSMTP answers like a server without STARTTLS, or one that offers AUTH without TLS, and
 // records whether a password was sent.
 func fakeSMTP(t *testing.T, ehlo string) (port int, got *bytes.Buffer) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := listen(t)
 	got = new(bytes.Buffer)
 	go func() {
 		c, err := l.Accept()
@@ -246,7 +243,7 @@ func TestImplicitTLS(t *testing.T) {
 
 	icfg := imapConfig(srv)
 	icfg.Security, icfg.Port = SecTLS, srv.IMAPSPort
-	st := newStore(t)
+	st := connectortest.NewStore(t)
 	rec := &recorder{}
 	run(t, mustSource(t, icfg, st), rec, func() bool { return savedUID(t, st) == 1 }, 20*time.Second)
 	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "През TLS" {

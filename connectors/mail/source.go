@@ -69,7 +69,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if env.State == nil && !env.Check {
 		return nil, fmt.Errorf("mail source %s: no hub store to remember the position in", env.Name)
 	}
-	return &source{name: env.Name, cfg: c, baseDir: env.BaseDir, st: env.State, log: logger(env)}, nil
+	return &source{name: env.Name, cfg: c, baseDir: env.BaseDir, st: env.State, log: env.Log()}, nil
 }
 
 // Run polls the mailbox until ctx is done.

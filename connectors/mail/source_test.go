@@ -19,10 +19,10 @@ import (
 	"github.com/emersion/go-imap"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/connectors/mail/mailtest"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
-	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
 
 // testPDF is a small PDF with every byte value after its header, so that any re-encoding shows.
@@ -66,16 +66,6 @@ Content-Transfer-Encoding: base64
 %s
 --b1--
 `, n, n, strings.Join(lines, "\n")), "\n", "\r\n"))
-}
-
-func newStore(t *testing.T) store.Store {
-	t.Helper()
-	st, err := sqlitestore.New(sqlitestore.Config{}, store.Env{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }
 
 func mustSource(t *testing.T, c *Config, st store.Store) *source {
@@ -155,7 +145,7 @@ func TestIMAPSourceMailWithPDF(t *testing.T) {
 			}
 			cfg := imapConfig(srv)
 			cfg.Format = format
-			st := newStore(t)
+			st := connectortest.NewStore(t)
 			if format == FormatRaw {
 				// Go on from the first mail, as the same connector would.
 				if err := st.PutState(context.Background(), "connector:mailbox", stateKey, mustJSON(t, position{Mailbox: "INBOX", UIDValidity: uidValidity(t, c), UID: 1})); err != nil {
@@ -242,7 +232,7 @@ func TestIMAPSourceCrashNeitherRepeatsNorSkips(t *testing.T) {
 			for i := range total {
 				srv.Append(t, c, "INBOX", mailWithPDF(i, []byte(fmt.Sprintf("%%PDF-1.4 %d", i))))
 			}
-			st := newStore(t)
+			st := connectortest.NewStore(t)
 			cfg := func() *Config {
 				c := imapConfig(srv)
 				c.After, c.MoveTo = after, "Taken"
@@ -329,7 +319,7 @@ func TestIMAPSourceLeavesMailOverMaxSize(t *testing.T) {
 	srv.Append(t, c, "INBOX", mailWithPDF(2, []byte("%PDF-1.4")))
 	cfg := imapConfig(srv)
 	cfg.MaxSize = 8 << 10
-	st := newStore(t)
+	st := connectortest.NewStore(t)
 	rec := &recorder{}
 	run(t, mustSource(t, cfg, st), rec, func() bool { return savedUID(t, st) == 2 }, 20*time.Second)
 	if ids := rec.ids(); len(ids) != 1 || rec.msgs[0].Metadata.Get(MetaSubject) != "Заявление 2" {
@@ -344,11 +334,7 @@ func TestIMAPSourceLeavesMailOverMaxSize(t *testing.T) {
 // fakeIMAP greets like a server that offers no STARTTLS and records what the client sends.
 func fakeIMAP(t *testing.T) (port int, got *bytes.Buffer) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
+	l := listen(t)
 	got = new(bytes.Buffer)
 	var mu sync.Mutex
 	go func() {
@@ -380,7 +366,7 @@ func fakeIMAP(t *testing.T) (port int, got *bytes.Buffer) {
 func TestIMAPSourceRefusesWithoutSTARTTLS(t *testing.T) {
 	port, got := fakeIMAP(t)
 	cfg := &Config{Protocol: ProtoIMAP, Host: "127.0.0.1", Port: port, Username: "u", Password: "секрет"}
-	src := mustSource(t, cfg, newStore(t))
+	src := mustSource(t, cfg, connectortest.NewStore(t))
 	_ = spec.FillDefaults(&src.cfg)
 	err := src.poll(context.Background(), (&recorder{}).emit)
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
@@ -402,7 +388,7 @@ func TestIMAPSourceUIDValidityChange(t *testing.T) {
 	if err := c.Append("INBOX", []string{imap.SeenFlag}, time.Now(), literalBytes(mailWithPDF(2, []byte("%PDF-1.4")))); err != nil {
 		t.Fatal(err)
 	}
-	st := newStore(t)
+	st := connectortest.NewStore(t)
 	stale := position{Mailbox: "INBOX", UIDValidity: uidValidity(t, c) + 1, UID: 999}
 	if err := st.PutState(context.Background(), "connector:mailbox", stateKey, mustJSON(t, stale)); err != nil {
 		t.Fatal(err)

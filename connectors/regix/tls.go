@@ -2,14 +2,12 @@ package regixconn
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/aiskao/aiskao/internal/tlsconf"
 	"github.com/aiskao/aiskao/spec"
 )
 
@@ -45,29 +43,8 @@ func (t *TLS) Config(baseDir string) (*tls.Config, error) {
 	if t.MinVersion == "1.3" {
 		cfg.MinVersion = tls.VersionTLS13
 	}
-	abs := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(baseDir, p)
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(abs(t.CertFile), abs(t.KeyFile))
-		if err != nil {
-			return nil, fmt.Errorf("regix: tls: client certificate %s with key %s: %w", t.CertFile, t.KeyFile, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(abs(t.CAFile))
-		if err != nil {
-			return nil, fmt.Errorf("regix: tls: ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("regix: tls: ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = pool
+	if err := (tlsconf.Files{Cert: t.CertFile, Key: t.KeyFile, CA: t.CAFile}).Load(cfg, baseDir); err != nil {
+		return nil, fmt.Errorf("regix: tls: %w", err)
 	}
 	return cfg, nil
 }

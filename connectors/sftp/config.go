@@ -2,11 +2,11 @@ package sftpconn
 
 import (
 	"errors"
-	"mime"
 	"net"
 	"path"
 	"strings"
 
+	"github.com/aiskao/aiskao/internal/filedrop"
 	"github.com/aiskao/aiskao/internal/filename"
 	"github.com/aiskao/aiskao/spec"
 )
@@ -71,8 +71,8 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.Dir) == "" {
 		add("dir", "required: the remote folder of the files")
 	}
-	if _, err := path.Match(c.Pattern, ""); err != nil || strings.Contains(c.Pattern, "/") {
-		add("pattern", "%q is not a glob of base names such as *.xml", c.Pattern)
+	if err := filedrop.CheckPattern(c.Pattern, "/"); err != nil {
+		add("pattern", "%v", err)
 	}
 	if c.PollInterval <= 0 {
 		add("poll_interval", "must be more than 0, such as 10s")
@@ -91,10 +91,8 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.FailedDir) == "" {
 		add("failed_dir", "required: where files too large to take go")
 	}
-	if c.ContentType != "" {
-		if mt, _, err := mime.ParseMediaType(c.ContentType); err != nil || !strings.Contains(mt, "/") {
-			add("content_type", "%q is not a media type such as application/xml", c.ContentType)
-		}
+	if err := filedrop.CheckContentType(c.ContentType); err != nil {
+		add("content_type", "%v", err)
 	}
 	if _, err := filename.Parse(c.Name); err != nil {
 		add("name", "%v", err)

@@ -28,8 +28,8 @@ func init() {
 			"(or deleting them) once stored; writes messages as files on an SFTP server, atomically. " +
 			"The server's host key is checked against a known_hosts file.",
 		Config:    &Config{},
-		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) { return newSource(cfg, env) },
-		NewSink:   func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+		NewSource: connectors.SourceOf(newSource),
+		NewSink:   connectors.SinkOf(newSink),
 	})
 }
 
@@ -37,11 +37,19 @@ func init() {
 // validated.
 func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
 
-func logger(env connectors.Env) *slog.Logger {
-	if env.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+// setUp reads the options given to the factory of a source or sink (what) and makes its dialer
+// and logger.
+func setUp(cfg any, env connectors.Env, what string) (*dialer, *slog.Logger, error) {
+	c, err := options(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sftp %s %s: %w", what, env.Name, err)
 	}
-	return env.Logger.With("connector", env.Name)
+	log := env.Log()
+	d, err := newDialer(c, env, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sftp %s %s: %w", what, env.Name, err)
+	}
+	return d, log, nil
 }
 
 // dialer logs in to the server; it holds the secrets, read once when the connector is built.

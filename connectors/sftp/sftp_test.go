@@ -24,6 +24,27 @@ import (
 	"github.com/aiskao/aiskao/spec"
 )
 
+// newTestSink makes a sink of c named out, closed when the test ends.
+func newTestSink(t *testing.T, c Config) *sink {
+	t.Helper()
+	s, err := newSink(&c, connectors.Env{Name: "out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// newTestSource makes a source of c named in.
+func newTestSource(t *testing.T, c Config) *source {
+	t.Helper()
+	src, err := newSource(&c, connectors.Env{Name: "in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func TestConfig(t *testing.T) {
 	connectortest.CheckConfig(t, connectortest.ConfigCase{
 		Zero:     &Config{},
@@ -66,16 +87,10 @@ func TestSourceConformance(t *testing.T) {
 		Timeout: 20 * time.Second,
 		Quiet:   time.Second,
 		New: func(t *testing.T) connectortest.SourceFixture {
-			dir := filepath.Join(srv.dir, strings.ReplaceAll(t.Name(), "/", "_"))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			dir := srv.folder(t, strings.ReplaceAll(t.Name(), "/", "_"))
 			c := srv.config()
 			c.Dir, c.PollInterval = dir, spec.Duration(50*time.Millisecond)
-			src, err := newSource(&c, connectors.Env{Name: "in"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := newTestSource(t, c)
 			return connectortest.SourceFixture{Source: src, Put: func(ctx context.Context, p []byte) error {
 				sum := sha256.Sum256(p)
 				name := hex.EncodeToString(sum[:8]) + ".xml"
@@ -106,10 +121,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 	srv := startSSHD(t)
 	for _, after := range []string{"move", "delete"} {
 		t.Run(after, func(t *testing.T) {
-			dir := filepath.Join(srv.dir, after)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			dir := srv.folder(t, after)
 			want := []byte("<Заявление/>")
 			if err := os.WriteFile(filepath.Join(dir, "a.xml"), want, 0o644); err != nil {
 				t.Fatal(err)
@@ -119,10 +131,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 			}
 			c := srv.config()
 			c.Dir, c.Pattern, c.After, c.PollInterval = dir, "*.xml", after, spec.Duration(50*time.Millisecond)
-			src, err := newSource(&c, connectors.Env{Name: "in"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := newTestSource(t, c)
 			got := make(chan *message.Message, 4)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -148,7 +157,7 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 				_, err := os.Stat(filepath.Join(dir, "a.xml"))
 				return errors.Is(err, os.ErrNotExist)
 			})
-			_, err = os.Stat(filepath.Join(dir, "done", "a.xml"))
+			_, err := os.Stat(filepath.Join(dir, "done", "a.xml"))
 			if (after == "move") != (err == nil) {
 				t.Fatalf("after %s: done/a.xml: %v", after, err)
 			}
@@ -162,15 +171,10 @@ func TestSourceMovesOrDeletes(t *testing.T) {
 // TestSourceKeepsFileWhenNotStored: a file whose message the hub could not store stays.
 func TestSourceKeepsFileWhenNotStored(t *testing.T) {
 	srv := startSSHD(t)
-	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a/>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "a.xml", []byte("<a/>"))
 	c := srv.config()
 	c.PollInterval = spec.Duration(50 * time.Millisecond)
-	src, err := newSource(&c, connectors.Env{Name: "in"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := newTestSource(t, c)
 	var mu sync.Mutex
 	tries := 0
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -194,17 +198,10 @@ func TestSinkConformance(t *testing.T) {
 	connectortest.RunSink(t, connectortest.SinkCase{
 		Metadata: map[string]string{envelope.ContentType: "application/xml"},
 		New: func(t *testing.T) connectortest.SinkFixture {
-			dir := filepath.Join(srv.dir, strings.ReplaceAll(t.Name(), "/", "_"))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			dir := srv.folder(t, strings.ReplaceAll(t.Name(), "/", "_"))
 			c := srv.config()
 			c.Dir = dir
-			s, err := newSink(&c, connectors.Env{Name: "out"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s := newTestSink(t, c)
 			return connectortest.SinkFixture{Sink: s, Delivered: func(t *testing.T) map[string][]byte {
 				got := map[string][]byte{}
 				entries, _ := os.ReadDir(dir)
@@ -229,11 +226,7 @@ func TestSinkNameTemplate(t *testing.T) {
 	srv := startSSHD(t)
 	c := srv.config()
 	c.Name = `{{meta "subject"}}-{{id}}{{ext}}`
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	msg := message.NewMessage("m1", []byte(`{"a":1}`))
 	msg.Metadata.Set(envelope.ContentType, "application/json")
 	msg.Metadata.Set("subject", "АИС/1")
@@ -266,11 +259,7 @@ func TestWrongHostKeyRefused(t *testing.T) {
 	}
 	c := srv.config()
 	c.KnownHosts = bad
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	err = s.Send(context.Background(), message.NewMessage("m1", []byte("x")))
 	if err == nil || !strings.Contains(err.Error(), "key mismatch") {
 		t.Fatalf("error %v, want a host key mismatch", err)
@@ -300,12 +289,8 @@ func TestWrongPasswordRefused(t *testing.T) {
 	c := srv.config()
 	c.KeyFile = ""
 	c.Password = "not-the-password"
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.Send(context.Background(), message.NewMessage("m1", []byte("x")))
+	s := newTestSink(t, c)
+	err := s.Send(context.Background(), message.NewMessage("m1", []byte("x")))
 	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("error %v, want the login refused", err)
 	}
@@ -348,16 +333,11 @@ func waitFor(t *testing.T, cond func() bool) {
 // idempotency drops; a file that changed meanwhile is a new message.
 func TestSourceRestartKeepsID(t *testing.T) {
 	srv := startSSHD(t)
-	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a/>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "a.xml", []byte("<a/>"))
 	c := srv.config()
 	c.PollInterval = spec.Duration(50 * time.Millisecond)
 	first := func() string {
-		src, err := newSource(&c, connectors.Env{Name: "in"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		src := newTestSource(t, c)
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		var id string
@@ -375,9 +355,7 @@ func TestSourceRestartKeepsID(t *testing.T) {
 	if id2 := first(); id1 == "" || id2 != id1 {
 		t.Fatalf("ids %q and %q: want the same id after a restart", id1, id2)
 	}
-	if err := os.WriteFile(filepath.Join(srv.dir, "a.xml"), []byte("<a>changed</a>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "a.xml", []byte("<a>changed</a>"))
 	if id3 := first(); id3 == id1 {
 		t.Fatal("a changed file kept its id")
 	}
@@ -421,11 +399,7 @@ func TestMissingSecretFiles(t *testing.T) {
 func TestSinkReconnects(t *testing.T) {
 	srv := startSSHD(t)
 	c := srv.config()
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	if err := s.Send(context.Background(), message.NewMessage("m1", []byte("1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -440,15 +414,10 @@ func TestSinkReconnects(t *testing.T) {
 
 func TestSourceTooLarge(t *testing.T) {
 	srv := startSSHD(t)
-	if err := os.WriteFile(filepath.Join(srv.dir, "big.xml"), bytes.Repeat([]byte("x"), 2048), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.put(t, "big.xml", bytes.Repeat([]byte("x"), 2048))
 	c := srv.config()
 	c.MaxSize, c.PollInterval = 1024, spec.Duration(50*time.Millisecond)
-	src, err := newSource(&c, connectors.Env{Name: "in"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := newTestSource(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -466,11 +435,7 @@ func TestSourceTooLarge(t *testing.T) {
 func TestSinkHungServer(t *testing.T) {
 	srv := startSSHD(t)
 	c := srv.config()
-	s, err := newSink(&c, connectors.Env{Name: "out"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSink(t, c)
 	if err := s.Send(context.Background(), message.NewMessage("m1", []byte("1"))); err != nil {
 		t.Fatal(err)
 	}

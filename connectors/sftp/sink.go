@@ -29,17 +29,12 @@ type sink struct {
 }
 
 func newSink(cfg any, env connectors.Env) (*sink, error) {
-	c, err := options(cfg)
+	d, log, err := setUp(cfg, env, "sink")
 	if err != nil {
-		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)
+		return nil, err
 	}
-	log := logger(env)
-	d, err := newDialer(c, env, log)
-	if err != nil {
-		return nil, fmt.Errorf("sftp sink %s: %w", env.Name, err)
-	}
-	s := &sink{name: env.Name, dir: c.Dir, d: d, log: log}
-	s.names, _ = filename.Parse(c.Name) // checked by Validate
+	s := &sink{name: env.Name, dir: d.cfg.Dir, d: d, log: log}
+	s.names, _ = filename.Parse(d.cfg.Name) // checked by Validate
 	return s, nil
 }
 

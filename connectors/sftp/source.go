@@ -9,35 +9,25 @@ import (
 	"log/slog"
 	"path"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/internal/filedrop"
 )
 
 // MetaFilename is the metadata name holding the base name of the remote file a message came from.
-const MetaFilename = "filename"
+const MetaFilename = filedrop.MetaFilename
 
 // idSpace is the namespace of the ids of taken files.
 var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:aiskao:connector:sftp"))
 
-// fileID names a taken file by connector, name, size and modification time: a file offered again
-// after a stop between storing its message and moving it keeps its id, which the routes'
-// idempotency recognises.
-func fileID(connector, name string, st stat) string {
-	return uuid.NewSHA1(idSpace, []byte(fmt.Sprintf("%s\x00%s\x00%d\x00%d", connector, name, st.size, st.mod.Unix()))).String()
-}
-
-// stat is what tells whether a file is still being written.
-type stat struct {
-	size int64
-	mod  time.Time
+// fileID names a taken file (filedrop.ID) by its time in seconds, as SFTP gives it.
+func fileID(connector, name string, st filedrop.Stat) string {
+	return filedrop.ID(idSpace, connector, name, st.Size, st.Mod.Unix())
 }
 
 type source struct {
@@ -52,22 +42,16 @@ type source struct {
 
 	// Owned by the Run goroutine.
 	c      *conn
-	seen   map[string]stat
-	stuck  map[string]stat // handled but not movable: not taken again while unchanged
-	warned bool            // the last failure to reach the server was logged
+	files  filedrop.Tracker
+	warned bool // the last failure to reach the server was logged
 }
 
 func newSource(cfg any, env connectors.Env) (*source, error) {
-	c, err := options(cfg)
+	d, log, err := setUp(cfg, env, "source")
 	if err != nil {
-		return nil, fmt.Errorf("sftp source %s: %w", env.Name, err)
+		return nil, err
 	}
-	log := logger(env)
-	d, err := newDialer(c, env, log)
-	if err != nil {
-		return nil, fmt.Errorf("sftp source %s: %w", env.Name, err)
-	}
-	return &source{name: env.Name, cfg: c, d: d, log: log}, nil
+	return &source{name: env.Name, cfg: d.cfg, d: d, log: log}, nil
 }
 
 // Run polls the remote folder until ctx is done.
@@ -76,7 +60,7 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 		return fmt.Errorf("sftp source %s: already running", s.name)
 	}
 	defer s.running.Store(false)
-	s.seen, s.stuck = map[string]stat{}, map[string]stat{}
+	s.files.Reset()
 	defer s.drop()
 	// A server that stops answering would hold an SFTP call forever: the end of ctx closes the
 	// connection under it.
@@ -135,48 +119,31 @@ func (s *source) poll(ctx context.Context, emit connectors.Emit) error {
 		return fmt.Errorf("read %s: %w", s.cfg.Dir, err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	next := make(map[string]stat, len(entries))
+	defer s.files.Polled()
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return nil
 		}
 		name := e.Name()
-		if !e.Mode().IsRegular() || !s.wanted(name) {
+		if !e.Mode().IsRegular() || !filedrop.Wanted(s.cfg.Pattern, name) {
 			continue
 		}
-		st := stat{e.Size(), e.ModTime()}
-		next[name] = st
-		if prev, ok := s.seen[name]; !ok || prev != st {
-			continue // new or still being written: look again at the next poll
-		}
-		if stuck, ok := s.stuck[name]; ok && stuck == st {
-			continue
-		}
-		delete(s.stuck, name)
-		if err := s.take(ctx, emit, name, st); err != nil {
-			s.seen = next
-			return err
+		if st := (filedrop.Stat{Size: e.Size(), Mod: e.ModTime()}); s.files.Ready(name, st) {
+			if err := s.take(ctx, emit, name, st); err != nil {
+				return err
+			}
 		}
 	}
-	s.seen = next
 	return nil
-}
-
-func (s *source) wanted(name string) bool {
-	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".tmp") {
-		return false
-	}
-	ok, _ := path.Match(s.cfg.Pattern, name) // checked by Validate
-	return ok
 }
 
 // take emits one file, then moves or deletes it. It returns an error only when the connection
 // failed; a message the hub did not store leaves the file for the next poll.
-func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st stat) error {
+func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st filedrop.Stat) error {
 	p := path.Join(s.cfg.Dir, name)
 	limit := int64(s.cfg.MaxSize)
-	if st.size > limit {
-		s.log.Warn("file larger than max_size moved to the failed folder", "file", p, "size", st.size, "max_size", limit)
+	if st.Size > limit {
+		s.log.Warn("file larger than max_size moved to the failed folder", "file", p, "size", st.Size, "max_size", limit)
 		return s.moveTo(p, name, st, s.cfg.FailedDir)
 	}
 	data, err := s.read(p, limit)
@@ -190,12 +157,7 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 		return fmt.Errorf("read %s: %w", p, err)
 	}
 
-	msg := message.NewMessage(fileID(s.name, name, st), data)
-	msg.Metadata.Set(MetaFilename, name)
-	msg.Metadata.Set(envelope.ContentType, contentType(s.cfg.ContentType, name))
-	if s.cfg.MessageType != "" {
-		msg.Metadata.Set(envelope.Type, s.cfg.MessageType)
-	}
+	msg := filedrop.Message(fileID(s.name, name, st), name, data, s.cfg.ContentType, s.cfg.MessageType)
 	if err := emit(ctx, msg); err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("message not stored; the file stays for the next poll", "file", p, "error", err)
@@ -205,7 +167,7 @@ func (s *source) take(ctx context.Context, emit connectors.Emit, name string, st
 	if s.cfg.After == "delete" {
 		if err := s.c.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Error("message stored but the file cannot be deleted; it is not taken again while unchanged", "file", p, "id", msg.UUID, "error", err)
-			s.stuck[name] = st
+			s.files.Stuck(name, st)
 		}
 		return nil
 	}
@@ -233,45 +195,33 @@ func (s *source) read(p string, limit int64) ([]byte, error) {
 
 // moveTo renames the file into folder (relative to dir), under a numbered name when its own is
 // taken. A file that cannot be moved is remembered so as not to be taken again while unchanged.
-func (s *source) moveTo(p, name string, st stat, folder string) error {
+func (s *source) moveTo(p, name string, st filedrop.Stat, folder string) error {
 	dir := remote(s.cfg.Dir, folder)
 	if err := s.c.sftp.MkdirAll(dir); err != nil {
 		s.log.Error("cannot create the folder; the file is not taken again while unchanged", "dir", dir, "error", err)
-		s.stuck[name] = st
+		s.files.Stuck(name, st)
 		return nil
 	}
-	ext := path.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
-	target := path.Join(dir, name)
-	for n := 1; ; n++ {
+	free, err := filedrop.FreeName(name, func(n string) (bool, error) {
+		target := path.Join(dir, n)
 		if _, err := s.c.sftp.Lstat(target); errors.Is(err, fs.ErrNotExist) {
-			break
+			return false, nil
 		} else if err != nil {
-			return fmt.Errorf("stat %s: %w", target, err)
+			return false, fmt.Errorf("stat %s: %w", target, err)
 		}
-		if n > 9999 {
-			s.log.Error("no free name in the folder; the file is not taken again while unchanged", "file", p, "dir", dir)
-			s.stuck[name] = st
-			return nil
-		}
-		target = path.Join(dir, fmt.Sprintf("%s-%d%s", stem, n, ext))
+		return true, nil
+	})
+	if errors.Is(err, filedrop.ErrNoFreeName) {
+		s.log.Error("no free name in the folder; the file is not taken again while unchanged", "file", p, "dir", dir)
+		s.files.Stuck(name, st)
+		return nil
+	} else if err != nil {
+		return err
 	}
+	target := path.Join(dir, free)
 	if err := s.c.sftp.Rename(p, target); err != nil {
 		s.log.Error("cannot move the file; it is not taken again while unchanged", "file", p, "to", target, "error", err)
-		s.stuck[name] = st
+		s.files.Stuck(name, st)
 	}
 	return nil
-}
-
-func contentType(configured, name string) string {
-	if configured != "" {
-		return configured
-	}
-	switch strings.ToLower(path.Ext(name)) {
-	case ".xml":
-		return "application/xml"
-	case ".json":
-		return "application/json"
-	}
-	return "application/octet-stream"
 }

@@ -19,11 +19,7 @@ func TestOutboxSourceConformance(t *testing.T) {
 			Timeout: 20 * time.Second,
 			New: func(t *testing.T) connectortest.SourceFixture {
 				tbl := d.table(t, "suite")
-				body := "BYTEA"
-				if d.driver == DriverMySQL {
-					body = "LONGBLOB"
-				}
-				d.exec(t, ddl(d.driver, tbl, "id BIGINT PRIMARY KEY, body "+body+" NOT NULL"))
+				d.exec(t, ddl(d.driver, tbl, "id BIGINT PRIMARY KEY, body "+d.blob()+" NOT NULL"))
 				q := dialect{d.driver}.quote(tbl)
 				var ins string
 				switch d.driver {

@@ -24,8 +24,8 @@ func init() {
 			"remembered in the hub's store or from an outbox table it empties; writes messages as rows: insert, upsert " +
 			"by key, or a statement with named parameters.",
 		Config:    &Config{},
-		NewSource: func(cfg any, env connectors.Env) (connectors.Source, error) { return newSource(cfg, env) },
-		NewSink:   func(cfg any, env connectors.Env) (connectors.Sink, error) { return newSink(cfg, env) },
+		NewSource: connectors.SourceOf(newSource),
+		NewSink:   connectors.SinkOf(newSink),
 	})
 }
 
@@ -33,12 +33,8 @@ func init() {
 // validated.
 func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
 
-func logger(env connectors.Env) *slog.Logger {
-	if env.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return env.Logger.With("connector", env.Name)
-}
+// logger is the connector's logger (connectors.Env.Log).
+func logger(env connectors.Env) *slog.Logger { return env.Log() }
 
 // open connects to the configured database. The connection string never appears in an error:
 // it may hold a password.

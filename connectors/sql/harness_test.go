@@ -16,8 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
 	"github.com/aiskao/aiskao/store"
-	sqlitestore "github.com/aiskao/aiskao/store/sqlite"
 )
 
 // testDB is one database the tests run against.
@@ -96,6 +96,15 @@ func (d testDB) table(t *testing.T, prefix string) string {
 	return name
 }
 
+// blob is the type of a column of bytes, written as ddl takes it: MariaDB's BLOB, what ddl makes
+// of BYTEA there, holds no more than 64 KiB.
+func (d testDB) blob() string {
+	if d.driver == DriverMySQL {
+		return "LONGBLOB"
+	}
+	return "BYTEA"
+}
+
 // exec runs statements, failing the test on an error.
 func (d testDB) exec(t *testing.T, stmts ...string) {
 	t.Helper()
@@ -107,15 +116,7 @@ func (d testDB) exec(t *testing.T, stmts ...string) {
 }
 
 // newStore is a hub store of the test's own.
-func newStore(t *testing.T) store.Store {
-	t.Helper()
-	st, err := sqlitestore.New(sqlitestore.Config{}, store.Env{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func newStore(t *testing.T) store.Store { return connectortest.NewStore(t) }
 
 // collector is an emit that keeps what it was given; fail makes it refuse.
 type collector struct {

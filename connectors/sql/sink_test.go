@@ -16,11 +16,7 @@ func TestSinkConformance(t *testing.T) {
 	each(t, func(t *testing.T, d testDB) {
 		connectortest.RunSink(t, connectortest.SinkCase{New: func(t *testing.T) connectortest.SinkFixture {
 			tbl := d.table(t, "conf")
-			body := "BYTEA"
-			if d.driver == DriverMySQL {
-				body = "LONGBLOB"
-			}
-			d.exec(t, ddl(d.driver, tbl, "id VARCHAR(64) PRIMARY KEY, body "+body))
+			d.exec(t, ddl(d.driver, tbl, "id VARCHAR(64) PRIMARY KEY, body "+d.blob()))
 			s := mustSink(t, Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Fields: map[string]string{"id": "$id", "body": "$payload"}, Batch: 4})
 			return connectortest.SinkFixture{Sink: s, Delivered: func(t *testing.T) map[string][]byte {
 				rows, err := d.db.Query("SELECT id, body FROM " + dialect{d.driver}.quote(tbl))

@@ -10,9 +10,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -51,6 +51,7 @@ type Leaf struct {
 	Usage    x509.ExtKeyUsage // client or server authentication
 	NotAfter time.Time        // zero: in an hour
 	IPs      []net.IP         // subject alternative names of a server
+	DNSNames []string         // likewise
 }
 
 // Issue makes a certificate for l signed by the CA.
@@ -64,7 +65,7 @@ func (ca *CA) Issue(t testing.TB, l Leaf) tls.Certificate {
 		l.NotAfter = time.Now().Add(time.Hour)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: l.Subject, ExtKeyUsage: []x509.ExtKeyUsage{l.Usage},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: l.NotAfter, IPAddresses: l.IPs}
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: l.NotAfter, IPAddresses: l.IPs, DNSNames: l.DNSNames}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +83,18 @@ func (ca *CA) WriteCA(t testing.TB, dir, name string) string {
 // WritePair writes c's certificate and key as PEM into dir/name.pem and dir/name.key.
 func WritePair(t testing.TB, c tls.Certificate, dir, name string) (certFile, keyFile string) {
 	t.Helper()
+	return writePair(t, c, filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key"))
+}
+
+// writePair writes c's certificate into certFile and its key, PKCS #8, into keyFile.
+func writePair(t testing.TB, c tls.Certificate, certFile, keyFile string) (string, string) {
+	t.Helper()
 	k, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return write(t, filepath.Join(dir, name+".pem"), &pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
-		write(t, filepath.Join(dir, name+".key"), &pem.Block{Type: "PRIVATE KEY", Bytes: k})
+	return write(t, certFile, &pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
+		write(t, keyFile, &pem.Block{Type: "PRIVATE KEY", Bytes: k})
 }
 
 func write(t testing.TB, file string, b *pem.Block) string {
@@ -98,55 +105,38 @@ func write(t testing.TB, file string, b *pem.Block) string {
 	return file
 }
 
+// Client is an HTTPS client presenting cert (nil: none) that trusts any server, for tests whose
+// subject is the server's check of the client, not the client's of the server.
+func Client(cert *tls.Certificate) *http.Client {
+	return client(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, cert)
+}
+
+// Client is an HTTPS client presenting cert (nil: none) that trusts the servers ca issued.
+func (ca *CA) Client(cert *tls.Certificate) *http.Client {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	return client(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, cert)
+}
+
+func client(cfg *tls.Config, cert *tls.Certificate) *http.Client {
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+}
+
 // MutualTLS writes a CA, a server certificate for 127.0.0.1 and a client
 // certificate, all signed by the CA, as PEM files in dir (ca.crt, client.crt, client.key),
-// and returns the CA as a pool and the server's key pair.
+// and returns the CA as a pool and the server's key pair. The server's certificate is named
+// "cert 2", the client's "cert 3".
 func MutualTLS(t testing.TB, dir string) (caPool *x509.CertPool, serverCert tls.Certificate) {
 	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	write := func(name, typ string, der []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	caKey := key()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	write("ca.crt", "CERTIFICATE", caDER)
+	ca := New(t, "test CA")
+	ca.WriteCA(t, dir, "ca.crt")
 	caPool = x509.NewCertPool()
-	caPool.AddCert(ca)
-	issue := func(serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, *ecdsa.PrivateKey) {
-		k := key()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: fmt.Sprint("cert ", serial)},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		if ip {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, k
-	}
-	srvDER, srvKey := issue(2, x509.ExtKeyUsageServerAuth, true)
-	serverCert = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
-	cliDER, cliKey := issue(3, x509.ExtKeyUsageClientAuth, false)
-	write("client.crt", "CERTIFICATE", cliDER)
-	kb, err := x509.MarshalECPrivateKey(cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write("client.key", "EC PRIVATE KEY", kb)
+	caPool.AddCert(ca.Cert)
+	serverCert = ca.Issue(t, Leaf{Subject: pkix.Name{CommonName: "cert 2"}, Usage: x509.ExtKeyUsageServerAuth, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	client := ca.Issue(t, Leaf{Subject: pkix.Name{CommonName: "cert 3"}, Usage: x509.ExtKeyUsageClientAuth})
+	writePair(t, client, filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key"))
 	return caPool, serverCert
 }

@@ -5,8 +5,10 @@ package xmlgen
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Shape is the document to build.
@@ -147,4 +149,35 @@ func (d Doc) Want(maxDepth, maxAttrs int) Outcome {
 		return RefuseAfterRoot
 	}
 	return Accept
+}
+
+// AddSeeds adds to a fuzz target's corpus the shapes that matter: small, at xmllimit.Default's
+// depth and attribute limits, far beyond them, wide, with flaws. The target takes (depth, width,
+// attrs uint16, seed uint64), which [Fuzzed] turns into a Shape.
+func AddSeeds(f *testing.F) {
+	for _, s := range []struct {
+		depth, width, attrs uint16
+		seed                uint64
+	}{
+		{3, 2, 1, 1}, {255, 1, 2, 2}, {256, 0, 0, 3}, {300, 0, 0, 4}, {19999, 0, 0, 5},
+		{10, 63, 256, 6}, {10, 0, 257, 7}, {2, 63, 399, 8}, {1000, 30, 3, 9}, {100, 5, 5, 10},
+	} {
+		f.Add(s.depth, s.width, s.attrs, s.seed)
+	}
+}
+
+// Fuzzed is the shape a fuzz target's arguments name: up to 20,000 deep, 64 wide and 400
+// attributes an element, with flaws; callers bound it ([Shape.Bounded]) to what they can read.
+func Fuzzed(depth, width, attrs uint16, seed uint64) Shape {
+	return Shape{Depth: int(depth % 20000), Width: int(width % 64), Attrs: int(attrs % 400), Seed: seed, Flaws: true}
+}
+
+// Allocated returns the bytes f allocates, for checks that a reader stays within a multiple of
+// its input.
+func Allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

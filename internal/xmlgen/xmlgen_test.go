@@ -36,3 +36,13 @@ func TestGenerate(t *testing.T) {
 		}
 	}
 }
+
+func TestFuzzedAndAllocated(t *testing.T) {
+	if s := Fuzzed(65535, 65535, 65535, 7); s.Depth >= 20000 || s.Width >= 64 || s.Attrs >= 400 || !s.Flaws || s.Seed != 7 {
+		t.Errorf("Fuzzed: %+v", s)
+	}
+	var keep []byte
+	if n := Allocated(func() { keep = make([]byte, 1<<20) }); n < 1<<20 {
+		t.Errorf("Allocated: %d bytes for a slice of %d", n, len(keep))
+	}
+}

@@ -1,53 +1,46 @@
 package xmllimit
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
-	"runtime"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/aiskao/aiskao/internal/xmlgen"
 )
 
-// addShapes adds seeds of the shapes that matter: small, at the limits, far beyond them, wide,
-// with flaws.
-func addShapes(f *testing.F) {
-	for _, s := range []struct {
-		depth, width, attrs uint16
-		seed                uint64
-	}{
-		{3, 2, 1, 1}, {255, 1, 2, 2}, {256, 0, 0, 3}, {300, 0, 0, 4}, {19999, 0, 0, 5},
-		{10, 63, 256, 6}, {10, 0, 257, 7}, {2, 63, 399, 8}, {1000, 30, 3, 9}, {100, 5, 5, 10},
-	} {
-		f.Add(s.depth, s.width, s.attrs, s.seed)
-	}
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // FuzzShapes reads generated documents of every shape up to 20,000 deep, 64 wide and 400
 // attributes an element, with flaws: Check must refuse what breaks a limit or has more than one
-// root, take the rest, and allocate at most a small multiple of the document's size (encoding/xml takes about
-// 18 bytes for each byte of a document of short attributes).
+// root and take the rest, encoding/xml's token decoder over a Decoder likewise, and Check must
+// allocate at most a small multiple of the document's size (encoding/xml takes about 18 bytes
+// for each byte of a document of short attributes).
 func FuzzShapes(f *testing.F) {
-	addShapes(f)
+	xmlgen.AddSeeds(f)
 	f.Fuzz(func(t *testing.T, depth, width, attrs uint16, seed uint64) {
-		s := xmlgen.Shape{Depth: int(depth % 20000), Width: int(width % 64), Attrs: int(attrs % 400), Seed: seed, Flaws: true}.Bounded(200000)
+		s := xmlgen.Fuzzed(depth, width, attrs, seed).Bounded(200000)
 		d := xmlgen.Generate(s)
 		var err error
-		n := allocated(func() { err = Check(d.XML, Limits{}, nil) })
+		n := xmlgen.Allocated(func() { err = Check(d.XML, Limits{}, nil) })
 		checkOutcome(t, d, err)
+		checkOutcome(t, d, readTokens(xml.NewTokenDecoder(NewDecoder(bytes.NewReader(d.XML), Limits{}))))
 		if limit := uint64(32*len(d.XML) + 256<<10); n > limit {
 			t.Errorf("%+v: %d bytes allocated for %d bytes of XML, want at most %d", s, n, len(d.XML), limit)
 		}
 	})
+}
+
+// readTokens reads d to its end; nil when it ends with io.EOF.
+func readTokens(d *xml.Decoder) error {
+	for {
+		if _, err := d.Token(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 func checkOutcome(t *testing.T, d xmlgen.Doc, err error) {

@@ -10,6 +10,11 @@
 // declared, expanded or fetched). [Check] runs a whole document through it, for parsers that
 // take bytes.
 //
+// A Decoder is an [xml.TokenReader]: xml.NewTokenDecoder over it decodes into structs with the
+// limits holding while it reads. Such a decoder leaves innerxml fields empty (encoding/xml fills
+// them from a reader only); [Decoder.SkipContent] tells where an element's content lies, for a
+// caller that holds the input and wants it as written.
+//
 // The checks are constant work per token, so a reader behind a Decoder stays linear in its
 // input; the stack encoding/xml keeps is bounded by the depth limit.
 package xmllimit
@@ -259,13 +264,16 @@ func (d *Decoder) fail(what string, limit int64, detail string) error {
 	return &Error{What: what, Limit: limit, Detail: detail, Line: d.line, Col: d.col, Offset: d.off}
 }
 
-// Skip reads tokens up to the end of the element whose start was returned last, as
-// encoding/xml's Decoder.Skip does, with every token checked.
-func (d *Decoder) Skip() error {
+// SkipContent is [Decoder.Skip] that also tells where the skipped content lies: from is the
+// byte offset just after the start tag returned last, to the offset where its end tag starts,
+// so that input[from:to] is the element's content as written (what encoding/xml's innerxml
+// holds). Offsets count the bytes the Decoder read, from the start of its reader.
+func (d *Decoder) SkipContent() (from, to int64, err error) {
+	from = d.d.InputOffset()
 	for open := 1; open > 0; {
 		tok, err := d.Token()
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		switch tok.(type) {
 		case xml.StartElement:
@@ -274,7 +282,15 @@ func (d *Decoder) Skip() error {
 			open--
 		}
 	}
-	return nil
+	// d.off is where the last token, the element's end, started.
+	return from, d.off, nil
+}
+
+// Skip reads tokens up to the end of the element whose start was returned last, as
+// encoding/xml's Decoder.Skip does, with every token checked.
+func (d *Decoder) Skip() error {
+	_, _, err := d.SkipContent()
+	return err
 }
 
 // Check reads a whole document under lim and returns the first refusal or syntax error, nil
@@ -295,6 +311,8 @@ func Check(b []byte, lim Limits, charsetReader func(string, io.Reader) (io.Reade
 		}
 	}
 }
+
+var _ xml.TokenReader = (*Decoder)(nil)
 
 // countingReader ends the input with an [Error] once more than max bytes were read.
 type countingReader struct {

@@ -1,6 +1,7 @@
 package xmllimit
 
 import (
+	"encoding/xml"
 	"errors"
 	"io"
 	"strings"
@@ -102,6 +103,89 @@ func readAll(d *Decoder) error {
 				return nil
 			}
 			return err
+		}
+	}
+}
+
+// TestSkipContent checks the offsets of skipped content against what encoding/xml's innerxml
+// reads from the same document.
+func TestSkipContent(t *testing.T) {
+	for _, doc := range []string{
+		`<r><in>text</in></r>`,
+		`<r><in/></r>`,
+		`<r><in></in></r>`,
+		"\ufeff<?xml version=\"1.0\"?>\n<r x=\"1\"><in a=\"&lt;\"> <p:b xmlns:p=\"u\">x &amp; y<!-- c --></p:b><![CDATA[<z>]]> <in/></in></r>",
+		`<r><skip><in>not this</in></skip><in>Ж<b/></in></r>`,
+	} {
+		var want struct {
+			In []struct {
+				XML string `xml:",innerxml"`
+			} `xml:"in"`
+		}
+		if err := xml.Unmarshal([]byte(doc), &want); err != nil || len(want.In) == 0 {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		d := NewDecoder(strings.NewReader(doc), Limits{})
+		var got []string
+		for {
+			tok, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%q: %v", doc, err)
+			}
+			se, ok := tok.(xml.StartElement)
+			switch {
+			case ok && se.Name.Local == "in":
+				from, to, err := d.SkipContent()
+				if err != nil {
+					t.Fatalf("%q: %v", doc, err)
+				}
+				got = append(got, doc[from:to])
+			case ok && se.Name.Local == "skip":
+				if err := d.Skip(); err != nil {
+					t.Fatalf("%q: %v", doc, err)
+				}
+			}
+		}
+		if len(got) != len(want.In) {
+			t.Fatalf("%q: %q, want %d elements", doc, got, len(want.In))
+		}
+		for i, w := range want.In {
+			if got[i] != w.XML {
+				t.Errorf("%q: content %d is %q, want %q", doc, i, got[i], w.XML)
+			}
+		}
+	}
+	d := NewDecoder(strings.NewReader(`<r><a><b><c/></b></a></r>`), Limits{MaxDepth: 3})
+	d.Token()
+	d.Token()
+	if _, _, err := d.SkipContent(); !errors.Is(err, ErrLimit) {
+		t.Errorf("skipping past the depth limit: %v", err)
+	}
+}
+
+// TestTokenDecoder checks that encoding/xml decodes from a Decoder, names in their namespaces,
+// and that a refusal ends the decoding with the Decoder's error.
+func TestTokenDecoder(t *testing.T) {
+	type doc struct {
+		XMLName xml.Name
+		Items   []string `xml:"urn:i item"`
+		Attr    string   `xml:"urn:a k,attr"`
+	}
+	var v doc
+	in := `<r xmlns="urn:r" xmlns:i="urn:i" xmlns:a="urn:a" a:k="v"><i:item>1</i:item><item>no</item><x xmlns="urn:i"><item>no</item></x><i:item>2</i:item></r>`
+	if err := xml.NewTokenDecoder(NewDecoder(strings.NewReader(in), Limits{})).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v.XMLName != (xml.Name{Space: "urn:r", Local: "r"}) || strings.Join(v.Items, ",") != "1,2" || v.Attr != "v" {
+		t.Errorf("decoded %+v", v)
+	}
+	for _, in := range []string{`<r><a><b><c/></b></a></r>`, `<!DOCTYPE r><r/>`} {
+		err := xml.NewTokenDecoder(NewDecoder(strings.NewReader(in), Limits{MaxDepth: 3})).Decode(&v)
+		if le := (*Error)(nil); !errors.As(err, &le) {
+			t.Errorf("%s: %v, want the Decoder's refusal", in, err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/antchfx/xmlquery"
 
@@ -77,6 +78,11 @@ func TestFastPathTaken(t *testing.T) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !utf8.Valid(b) {
+			// Three published property-register samples are windows-1251 without a
+			// declaration: not XML the hub accepts, refused by the register's client.
+			continue
 		}
 		if _, ok := parseFast(b, xmllimit.Default); !ok {
 			t.Errorf("%s: fell back to xmlquery", path)

@@ -260,15 +260,12 @@ func TestLimits(t *testing.T) {
 // of a broken GUID.
 func TestESOEDMessages(t *testing.T) {
 	s := esoedSchema(t)
-	data, err := os.ReadFile("testdata/esoed/registration-request.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := esoedSample(t)
 	if err := s.Validate(bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
 	bad := bytes.Replace(data, []byte("<MessageGUID>{"), []byte("<MessageGUID>x{"), 1)
-	err = s.Validate(bytes.NewReader(bad))
+	err := s.Validate(bytes.NewReader(bad))
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 {
 		t.Fatalf("got %v", err)
@@ -278,6 +275,16 @@ func TestESOEDMessages(t *testing.T) {
 		!strings.HasPrefix(p.String(), `/Message/Header/MessageGUID: value "x{`) {
 		t.Fatalf("got %+v", p)
 	}
+}
+
+// esoedSample is the ЕСОЕД sample message, a registration request.
+func esoedSample(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/esoed/registration-request.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func esoedSchema(t testing.TB) *Schema {
@@ -296,10 +303,7 @@ func esoedSchema(t testing.TB) *Schema {
 // and checks that the validator holds no copy of it.
 func TestLargeAttachmentStreams(t *testing.T) {
 	s := esoedSchema(t)
-	data, err := os.ReadFile("testdata/esoed/registration-request.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := esoedSample(t)
 	i := bytes.Index(data, []byte("<AttBody>"))
 	j := bytes.Index(data, []byte("</AttBody>"))
 	if i < 0 || j < 0 {
@@ -393,10 +397,7 @@ func FuzzValidate(f *testing.F) {
 
 func BenchmarkValidateESOED(b *testing.B) {
 	s := esoedSchema(b)
-	data, err := os.ReadFile("testdata/esoed/registration-request.xml")
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := esoedSample(b)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/store/storetest"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -39,12 +40,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	const want = "want a URL such as postgres://user@host:5432/database"
-	tests := []struct {
-		name  string
-		edit  func(*Config)
-		field string
-		msg   string
-	}{
+	storetest.CheckValidate(t, valid, "secret", []storetest.ConfigCase[Config]{
 		{"defaults", func(*Config) {}, "", ""},
 		{"postgresql scheme", func(c *Config) { c.URL = "postgresql://u:p@db.example:5433/hub?sslmode=require" }, "", ""},
 		{"unix socket", func(c *Config) { c.URL = "postgres:///hub?host=/run/postgresql" }, "", ""},
@@ -63,27 +59,7 @@ func TestConfigValidate(t *testing.T) {
 		{"mark_batch negative", func(c *Config) { c.MarkBatch = -1 }, "mark_batch", "must be at least 1, got -1"},
 		{"sweep too often", func(c *Config) { c.SweepInterval = spec.Duration(100 * time.Millisecond) }, "sweep_interval", "must be at least 1s, got 100ms"},
 		{"connect timeout too short", func(c *Config) { c.ConnectTimeout = spec.Duration(time.Millisecond) }, "connect_timeout", "must be at least 100ms, got 1ms"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := valid
-			tc.edit(&c)
-			err := spec.Validate(&c)
-			if tc.field == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			var fe *spec.FieldError
-			if !errors.As(err, &fe) || fe.Field != tc.field || fe.Msg != tc.msg {
-				t.Fatalf("Validate = %v, want %s: %s", err, tc.field, tc.msg)
-			}
-			if strings.Contains(err.Error(), "secret") {
-				t.Errorf("Validate error %q repeats the password", err)
-			}
-		})
-	}
+	})
 }
 
 func TestConfigValidateReportsAll(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiskao/aiskao/internal/migration"
+	"github.com/aiskao/aiskao/internal/storesql"
 )
 
 //go:embed migrations/*.sql
@@ -28,11 +29,6 @@ func lockKey(schema string) int64 {
 	return int64(h.Sum64())
 }
 
-// after holds what a step needs done in Go, in the migration's transaction, after its SQL.
-var after = map[int]func(context.Context, pgx.Tx) error{
-	chainVersion: chainExisting,
-}
-
 // migrate applies every embedded step not yet recorded, in version order, in one transaction that first takes
 // the schema's advisory lock: processes starting at once wait for each other, and the second
 // finds the work done. PostgreSQL's DDL is transactional, so a crash leaves the schema as it was.
@@ -49,7 +45,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(schema)); err != nil {
 		return fmt.Errorf("migrate: take the migration lock: %w", err)
 	}
-	ident := pgx.Identifier{schema}.Sanitize()
+	ident, d := pgx.Identifier{schema}.Sanitize(), newDialect(schema)
 	// The migration files name their tables without a schema; search_path puts them in ours.
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+ident+`;
 		SET LOCAL search_path TO `+ident+`;
@@ -81,16 +77,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		if done[m.Version] {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.SQL); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
-		if f := after[m.Version]; f != nil {
-			if err := f(ctx, tx); err != nil {
-				return fmt.Errorf("migration %s: %w", m.Name, err)
-			}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+ident+`.schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
-			return fmt.Errorf("migration %s: record: %w", m.Name, err)
+		if err := storesql.Apply(ctx, pgDB{tx}, d, m, `INSERT INTO `+ident+`.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aiskao/aiskao/internal/migration"
+	"github.com/aiskao/aiskao/internal/storesql"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/store/storetest"
@@ -23,17 +22,22 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, testConfig(t)) })
 }
 
+func TestSQL(t *testing.T) {
+	storetest.RunSQL(t, storetest.SQLKit{
+		Place: func(t testing.TB) string { return testConfig(t).Schema },
+		Open: func(t testing.TB, schema string, o storetest.Options) storetest.SQLStore {
+			cfg := schemaConfig(t, schema)
+			cfg.MarkBatch, cfg.SweepInterval = o.MarkBatch, spec.Duration(o.SweepInterval)
+			return open(t, cfg)
+		},
+		Keys: func(t testing.TB, schema string) int {
+			return queryIntOnce(t, `SELECT count(*) FROM `+pgx.Identifier{schema, "keys"}.Sanitize())
+		},
+	})
+}
+
 func TestRegistered(t *testing.T) {
-	f, ok := store.Default.Lookup("postgres")
-	if !ok {
-		t.Fatal(`store type "postgres" is not registered`)
-	}
-	if _, ok := f.Config.(*Config); !ok {
-		t.Fatalf("factory Config is %T, want *Config", f.Config)
-	}
-	if _, err := f.New(struct{}{}, store.Env{}); err == nil || !strings.Contains(err.Error(), "want *postgres.Config") {
-		t.Errorf("factory New with a wrong configuration type: error %v", err)
-	}
+	f := storetest.Registered[Config](t, "postgres")
 	if _, err := f.New(&Config{URL: "mysql://db"}, store.Env{}); err == nil || !strings.Contains(err.Error(), "url: scheme") {
 		t.Errorf("factory New with an invalid configuration: error %v, want the url named", err)
 	}
@@ -45,69 +49,6 @@ func TestRegistered(t *testing.T) {
 	defer s.Close()
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping: %v", err)
-	}
-}
-
-func TestSurvivesReopen(t *testing.T) {
-	cfg := testConfig(t)
-	ctx := context.Background()
-	s := open(t, cfg)
-	d := store.DeadLetter{MessageID: "m1", Route: "входящи", Error: "грешка", Attempts: 3,
-		Metadata: map[string]string{"subject": "ОбА-1/2024", "bin": "\xff\x00"}, Payload: []byte("\x00\xffданни")}
-	id, err := s.AddDeadLetter(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Mark(ctx, "route:a", "m1", time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutState(ctx, "route-a", "cursor", []byte("42")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	s = open(t, cfg)
-	defer s.Close()
-	got, err := s.GetDeadLetter(ctx, id)
-	if err != nil {
-		t.Fatalf("dead letter lost on reopen: %v", err)
-	}
-	if got.Route != d.Route || string(got.Payload) != string(d.Payload) || !maps.Equal(got.Metadata, d.Metadata) {
-		t.Errorf("dead letter changed on reopen: %+v", got)
-	}
-	if ok, err := s.Seen(ctx, "route:a", "m1"); err != nil || !ok {
-		t.Errorf("mark lost on reopen: seen %v, %v", ok, err)
-	}
-	if v, err := s.GetState(ctx, "route-a", "cursor"); err != nil || string(v) != "42" {
-		t.Errorf("state lost on reopen: %q, %v", v, err)
-	}
-}
-
-// TestSharedBetweenStores: two stores on one schema, as two hub processes, see each other's
-// dead letters, marks and state.
-func TestSharedBetweenStores(t *testing.T) {
-	cfg := testConfig(t)
-	ctx := context.Background()
-	a, b := open(t, cfg), open(t, cfg)
-	defer a.Close()
-	defer b.Close()
-	id, err := a.AddDeadLetter(ctx, store.DeadLetter{Route: "r", Error: "e", Payload: []byte("p")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Mark(ctx, "route:r", "k", time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if d, err := b.GetDeadLetter(ctx, id); err != nil || string(d.Payload) != "p" {
-		t.Errorf("dead letter added by one store, read by the other: %+v, %v", d, err)
-	}
-	if ok, err := b.Seen(ctx, "route:r", "k"); err != nil || !ok {
-		t.Errorf("key marked by one store, seen by the other: %v, %v", ok, err)
-	}
-	if err := b.DeleteDeadLetter(ctx, id); err != nil {
-		t.Errorf("delete from the other store: %v", err)
 	}
 }
 
@@ -250,30 +191,6 @@ func TestUnreachableServer(t *testing.T) {
 	}
 }
 
-// TestKeysAreBytes: keys need not be UTF-8, and different bytes are different keys.
-func TestKeysAreBytes(t *testing.T) {
-	s := open(t, testConfig(t))
-	defer s.Close()
-	ctx := context.Background()
-	if err := s.Mark(ctx, "route:\xff", "\xff\x00ключ", time.Hour); err != nil {
-		t.Fatalf("Mark of a key that is not UTF-8: %v", err)
-	}
-	for _, tc := range []struct {
-		scope, key string
-		want       bool
-	}{
-		{"route:\xff", "\xff\x00ключ", true},
-		{"route:\xff", "\xfe\x00ключ", false},
-		{"route:\uFFFD", "\uFFFD\uFFFDключ", false},
-		{"route:\xff", "\xff", false},
-	} {
-		ok, err := s.Seen(ctx, tc.scope, tc.key)
-		if err != nil || ok != tc.want {
-			t.Errorf("Seen(%q, %q) = %v, %v; want %v", tc.scope, tc.key, ok, err, tc.want)
-		}
-	}
-}
-
 // TestDeadLetterTextNotUTF8: a dead letter whose error holds bytes PostgreSQL's text refuses is
 // still kept, with those bytes replaced; its payload and metadata stay exact.
 func TestDeadLetterTextNotUTF8(t *testing.T) {
@@ -298,117 +215,15 @@ func TestDeadLetterTextNotUTF8(t *testing.T) {
 	}
 }
 
-func TestSweepDeletesOnlyExpired(t *testing.T) {
-	cfg := testConfig(t)
-	s := open(t, cfg)
-	defer s.Close()
-	s.sweepChunk = 7
-	ctx := context.Background()
-	const expired = 7*3 + 2 // more than one chunk
-	var wg sync.WaitGroup
-	for i := range expired {
-		wg.Go(func() {
-			if err := s.Mark(ctx, "route:a", fmt.Sprint("old-", i), -time.Second); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := s.Mark(ctx, "route:a", "fresh", time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	n, err := s.sweep()
-	if err != nil {
-		t.Fatalf("sweep: %v", err)
-	}
-	if n != expired {
-		t.Errorf("sweep deleted %d keys, want %d", n, expired)
-	}
-	if left := queryInt(t, admin(t), `SELECT count(*) FROM `+pgx.Identifier{cfg.Schema, "keys"}.Sanitize()); left != 1 {
-		t.Errorf("%d keys left after sweep, want only the fresh one", left)
-	}
-	if ok, _ := s.Seen(ctx, "route:a", "fresh"); !ok {
-		t.Error("sweep deleted a key that has not expired")
-	}
-}
-
-func TestSweeperRunsInBackground(t *testing.T) {
-	cfg := testConfig(t)
-	cfg.SweepInterval = spec.Duration(time.Second) // the least allowed
-	s := open(t, cfg)
-	defer s.Close()
-	if err := s.Mark(context.Background(), "route:a", "old", -time.Second); err != nil {
-		t.Fatal(err)
-	}
-	conn := admin(t)
-	tbl := pgx.Identifier{cfg.Schema, "keys"}.Sanitize()
-	poll(t, 10*time.Second, "expired key swept with a 1s sweep interval", func() bool {
-		return queryInt(t, conn, `SELECT count(*) FROM `+tbl) == 0
-	})
-}
-
-// TestMarksAreGrouped checks that concurrent marks share statements, and that every caller is
-// released only after its commit.
-func TestMarksAreGrouped(t *testing.T) {
-	s := open(t, testConfig(t))
-	defer s.Close()
-	const callers = 200
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range callers {
-		wg.Go(func() {
-			<-start
-			key := fmt.Sprint("k", i)
-			if err := s.Mark(context.Background(), "route:a", key, time.Hour); err != nil {
-				t.Error(err)
-				return
-			}
-			// Released only after the commit: any connection of the pool sees the key.
-			if ok, err := s.Seen(context.Background(), "route:a", key); err != nil || !ok {
-				t.Errorf("key %s not committed when Mark returned: seen %v, %v", key, ok, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	commits, marked := s.marks.Commits(), s.marks.Items()
-	if marked != callers {
-		t.Fatalf("%d marks committed, want %d", marked, callers)
-	}
-	if commits >= callers {
-		t.Errorf("%d concurrent marks took %d statements: not grouped", callers, commits)
-	}
-	t.Logf("%d concurrent marks in %d statements", callers, commits)
-}
-
-func TestMarkBatchBoundsGroup(t *testing.T) {
-	cfg := testConfig(t)
-	cfg.MarkBatch = 3
-	s := open(t, cfg)
-	defer s.Close()
-	var wg sync.WaitGroup
-	for i := range 30 {
-		wg.Go(func() {
-			if err := s.Mark(context.Background(), "s", fmt.Sprint(i), time.Hour); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if c := s.marks.Commits(); c < 10 {
-		t.Errorf("30 marks with mark_batch 3 took %d statements, want at least 10", c)
-	}
-}
-
 // TestWriteMarksSameKeyLastWins: a batch with one key twice is one row, with the last Mark's ttl.
 func TestWriteMarksSameKeyLastWins(t *testing.T) {
 	s := open(t, testConfig(t))
 	defer s.Close()
-	batch := []markReq{
-		{scope: "s", key: "a", ttl: time.Hour.Microseconds()},
-		{scope: "s", key: "b", ttl: time.Hour.Microseconds()},
-		{scope: "s", key: "a", ttl: -time.Minute.Microseconds()},
-		{scope: "s", key: "b", ttl: time.Hour.Microseconds()},
+	batch := []storesql.Mark{
+		{Scope: "s", Key: "a", TTL: time.Hour},
+		{Scope: "s", Key: "b", TTL: time.Hour},
+		{Scope: "s", Key: "a", TTL: -time.Minute},
+		{Scope: "s", Key: "b", TTL: time.Hour},
 	}
 	if err := s.writeMarks(batch); err != nil {
 		t.Fatalf("writeMarks with a repeated key: %v", err)
@@ -419,66 +234,6 @@ func TestWriteMarksSameKeyLastWins(t *testing.T) {
 	}
 	if ok, err := s.Seen(ctx, "s", "b"); err != nil || !ok {
 		t.Errorf("key b: seen %v, %v; want true", ok, err)
-	}
-}
-
-// TestMarkExtremeTTL: the longest and the most negative durations neither overflow nor fail.
-func TestMarkExtremeTTL(t *testing.T) {
-	s := open(t, testConfig(t))
-	defer s.Close()
-	ctx := context.Background()
-	for _, tc := range []struct {
-		key  string
-		ttl  time.Duration
-		want bool
-	}{{"longest", math.MaxInt64, true}, {"most-negative", math.MinInt64, false}} {
-		if err := s.Mark(ctx, "s", tc.key, tc.ttl); err != nil {
-			t.Errorf("Mark with ttl %v: %v", tc.ttl, err)
-			continue
-		}
-		if ok, err := s.Seen(ctx, "s", tc.key); err != nil || ok != tc.want {
-			t.Errorf("Seen after Mark with ttl %v = %v, %v; want %v", tc.ttl, ok, err, tc.want)
-		}
-	}
-}
-
-func TestMarkContextCancelled(t *testing.T) {
-	s := open(t, testConfig(t))
-	defer s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	// Either outcome is allowed for the mark itself, but an ended context must be reported
-	// unless the mark was already committed.
-	if err := s.Mark(ctx, "s", "k", time.Hour); err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatalf("Mark with a cancelled context: %v, want context.Canceled or nil", err)
-	}
-}
-
-func TestCloseCommitsQueuedMarks(t *testing.T) {
-	cfg := testConfig(t)
-	s := open(t, cfg)
-	const callers = 50
-	errs := make(chan error, callers)
-	var wg sync.WaitGroup
-	for i := range callers {
-		wg.Go(func() { errs <- s.Mark(context.Background(), "s", fmt.Sprint(i), time.Hour) })
-	}
-	go s.Close()
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, errClosed):
-		default:
-			t.Errorf("Mark during Close: %v", err)
-		}
-	}
-	s.Close()
-	if n := queryInt(t, admin(t), `SELECT count(*) FROM `+pgx.Identifier{cfg.Schema, "keys"}.Sanitize()); n != ok {
-		t.Errorf("%d marks reported durable, %d in the database", ok, n)
 	}
 }
 

@@ -164,15 +164,9 @@ func (p *proxy) accept() {
 		if err != nil {
 			return
 		}
-		p.mu.Lock()
-		if p.isDown || p.stopped {
-			p.mu.Unlock()
-			c.Close()
-			continue
+		if p.track(c) {
+			p.wg.Go(func() { p.forward(c) })
 		}
-		p.conns[c] = struct{}{}
-		p.mu.Unlock()
-		p.wg.Go(func() { p.forward(c) })
 	}
 }
 
@@ -182,19 +176,27 @@ func (p *proxy) forward(c net.Conn) {
 	if err != nil {
 		return
 	}
-	p.mu.Lock()
-	if p.isDown || p.stopped {
-		p.mu.Unlock()
-		up.Close()
+	if !p.track(up) {
 		return
 	}
-	p.conns[up] = struct{}{}
-	p.mu.Unlock()
 	defer p.drop(up)
 	done := make(chan struct{}, 2)
 	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
 	<-done // either side ending ends both
+}
+
+// track adds c to the connections that down and close cut, or closes it and reports false when
+// the proxy is down or stopped.
+func (p *proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isDown || p.stopped {
+		c.Close()
+		return false
+	}
+	p.conns[c] = struct{}{}
+	return true
 }
 
 func (p *proxy) drop(c net.Conn) {

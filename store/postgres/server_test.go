@@ -64,13 +64,20 @@ func uniqueName(prefix string) string {
 // admin opens a connection of the test's own, for inspecting and disturbing the store's.
 func admin(t testing.TB) *pgx.Conn {
 	t.Helper()
+	conn := dial(t)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// dial connects to the test server; the caller closes the connection.
+func dial(t testing.TB) *pgx.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, serverURL(t))
 	if err != nil {
 		t.Fatalf("connect to the test server: %v", err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
 
@@ -92,6 +99,14 @@ func queryInt(t testing.TB, conn *pgx.Conn, sql string, args ...any) int {
 	return n
 }
 
+// queryIntOnce runs a query that returns one number on a connection of its own.
+func queryIntOnce(t testing.TB, sql string) int {
+	t.Helper()
+	conn := dial(t)
+	defer conn.Close(context.Background())
+	return queryInt(t, conn, sql)
+}
+
 // testConfig returns a configuration on a new schema of the test server, dropped when the test
 // ends (after the stores of the test are closed: cleanups run last first).
 func testConfig(t testing.TB) Config {
@@ -111,8 +126,13 @@ func testConfig(t testing.TB) Config {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
+	return schemaConfig(t, schema)
+}
+
+// schemaConfig returns a configuration on schema of the test server.
+func schemaConfig(t testing.TB, schema string) Config {
 	// No pruning: the conformance suite keeps dead letters of 2024.
-	return Config{URL: u, Schema: schema, ConnectTimeout: spec.Duration(3 * time.Second), Retention: store.Retention{DeadLetters: "0"}}
+	return Config{URL: serverURL(t), Schema: schema, ConnectTimeout: spec.Duration(3 * time.Second), Retention: store.Retention{DeadLetters: "0"}}
 }
 
 // withParam returns raw with a query parameter set.

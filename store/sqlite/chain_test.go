@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/internal/sqlitedb"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
@@ -18,11 +17,7 @@ import (
 func oldSchema(t *testing.T, n int) string {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Release(db)
+	db := openFile(t, dir)
 	steps, err := migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +99,7 @@ func TestEntryAddedOutsideTheHubIsFound(t *testing.T) {
 func TestMigrationFillsAGap(t *testing.T) {
 	dir := t.TempDir()
 	open(t, Config{}, dir).Close()
-	db, err := sqlitedb.Open(filepath.Join(dir, "aiskao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlitedb.Release(db)
+	db := openFile(t, dir)
 	steps, _ := migrations()
 	// Forget step 1 was applied, and undo it; reopening must apply it again.
 	if _, err := db.Exec(`DELETE FROM store_migrations WHERE version = 1; DROP TABLE store_state; DROP TABLE store_keys; DROP TABLE store_dead_letters`); err != nil {

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"time"
 
 	"github.com/aiskao/aiskao/internal/migration"
+	"github.com/aiskao/aiskao/internal/storesql"
 )
 
 //go:embed migrations/*.sql
@@ -15,11 +15,6 @@ var migrationFiles embed.FS
 
 // migrations returns the embedded steps in version order.
 func migrations() ([]migration.Step, error) { return migration.Load(migrationFiles, "migrations") }
-
-// after holds what a step needs done in Go, in its transaction, after its SQL.
-var after = map[int]func(context.Context, *sql.Tx) error{
-	chainVersion: chainExisting,
-}
 
 // migrate applies every embedded step not yet recorded, in version order. Each step runs in its
 // own immediate transaction together with its row in store_migrations, so a crash leaves the
@@ -61,17 +56,8 @@ func apply(ctx context.Context, db *sql.DB, m migration.Step, latest int) error 
 	if done > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return fmt.Errorf("migration %s: %w", m.Name, err)
-	}
-	if f := after[m.Version]; f != nil {
-		if err := f(ctx, tx); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO store_migrations (version, name, applied) VALUES (?, ?, ?)`,
-		m.Version, m.Name, time.Now().UnixNano()); err != nil {
-		return fmt.Errorf("migration %s: record: %w", m.Name, err)
+	if err := storesql.Apply(ctx, sqlDB{q: tx}, dialect, m, `INSERT INTO store_migrations (version, name, applied) VALUES (?, ?, ?)`); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migration %s: commit: %w", m.Name, err)

@@ -25,13 +25,7 @@ func journalSample(kind, dossier string) store.JournalEntry {
 func appendJournal(t *testing.T, s store.Store, e store.JournalEntry) string {
 	t.Helper()
 	id, err := s.AppendJournal(ctx(t), e)
-	if err != nil {
-		t.Fatalf("AppendJournal: %v", err)
-	}
-	if id == "" {
-		t.Fatal("AppendJournal returned an empty id")
-	}
-	return id
+	return mustID(t, "AppendJournal", id, err)
 }
 
 func listJournal(t *testing.T, s store.Store, f store.JournalFilter) []store.JournalEntry {

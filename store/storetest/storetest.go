@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MarkExpires", testMarkExpires},
 		{"MarkIsIdempotent", testMarkIdempotent},
 		{"MarkAgainRevivesExpiredKey", testMarkRevives},
+		{"MarkKeysAreBytes", testKeysAreBytes},
+		{"MarkExtremeTTL", testMarkExtremeTTL},
 		{"StateUnknownIsNotFound", testStateUnknown},
 		{"StatePutGetOverwrite", testStatePutGet},
 		{"StateRoutesAreIndependent", testStateRoutes},
@@ -113,11 +116,18 @@ func sample(route string) store.DeadLetter {
 func mustAdd(t *testing.T, s store.Store, d store.DeadLetter) string {
 	t.Helper()
 	id, err := s.AddDeadLetter(ctx(t), d)
+	return mustID(t, "AddDeadLetter", id, err)
+}
+
+// mustID returns the id that call, which adds something, returned, and fails the test when the
+// call failed or returned no id.
+func mustID(t *testing.T, call, id string, err error) string {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("AddDeadLetter: %v", err)
+		t.Fatalf("%s: %v", call, err)
 	}
 	if id == "" {
-		t.Fatal("AddDeadLetter returned an empty id")
+		t.Fatalf("%s returned an empty id", call)
 	}
 	return id
 }
@@ -506,6 +516,39 @@ func testMarkRevives(t *testing.T, s store.Store) {
 	mark(t, s, "route:a", "msg-1", time.Hour)
 	if !seen(t, s, "route:a", "msg-1") {
 		t.Fatal("an expired key marked again with a long ttl is not seen")
+	}
+}
+
+// testKeysAreBytes: scopes and keys need not be UTF-8 and may hold NUL bytes, and different
+// bytes are different keys.
+func testKeysAreBytes(t *testing.T, s store.Store) {
+	mark(t, s, "route:\xff", "\xff\x00ключ", time.Hour)
+	for _, tc := range []struct {
+		scope, key string
+		want       bool
+	}{
+		{"route:\xff", "\xff\x00ключ", true},
+		{"route:\xff", "\xfe\x00ключ", false},
+		{"route:\uFFFD", "\uFFFD\uFFFDключ", false},
+		{"route:\xff", "\xff", false},
+	} {
+		if got := seen(t, s, tc.scope, tc.key); got != tc.want {
+			t.Errorf("Seen(%q, %q) = %v, want %v", tc.scope, tc.key, got, tc.want)
+		}
+	}
+}
+
+// testMarkExtremeTTL: the longest and the most negative durations neither overflow nor fail.
+func testMarkExtremeTTL(t *testing.T, s store.Store) {
+	for _, tc := range []struct {
+		key  string
+		ttl  time.Duration
+		want bool
+	}{{"longest", math.MaxInt64, true}, {"most-negative", math.MinInt64, false}} {
+		mark(t, s, "s", tc.key, tc.ttl)
+		if got := seen(t, s, "s", tc.key); got != tc.want {
+			t.Errorf("Seen after Mark with ttl %v = %v, want %v", tc.ttl, got, tc.want)
+		}
 	}
 }
 

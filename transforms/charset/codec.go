@@ -79,6 +79,14 @@ func Lookup(name string) (*Codec, bool) {
 	return c, ok
 }
 
+// Find is Lookup with an error that lists the known character sets, for checking options.
+func Find(name string) (*Codec, error) {
+	if c, ok := Lookup(name); ok {
+		return c, nil
+	}
+	return nil, fmt.Errorf("unknown character set %q; known: %s", name, strings.Join(Names(), ", "))
+}
+
 // Name returns the name the codec was looked up by, in lower case.
 func (c *Codec) Name() string { return c.name }
 

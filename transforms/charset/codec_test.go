@@ -175,3 +175,13 @@ func TestDecodeLossy(t *testing.T) {
 		t.Errorf("utf-8: %q", got)
 	}
 }
+
+func TestFind(t *testing.T) {
+	if c, err := Find(" Windows-1251 "); err != nil || c.Name() != "windows-1251" {
+		t.Errorf("Find(windows-1251) = %v, %v", c, err)
+	}
+	_, err := Find("latin-1")
+	if err == nil || !strings.Contains(err.Error(), `unknown character set "latin-1"; known: `) || !strings.Contains(err.Error(), "koi8-r") {
+		t.Errorf("Find(latin-1) error %v; want it to list the known sets", err)
+	}
+}

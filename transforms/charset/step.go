@@ -3,7 +3,6 @@ package charset
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
@@ -37,16 +36,16 @@ func (o *Options) Validate() error {
 	case o.From != "" && o.To != "":
 		return spec.FieldErrorf("to", "set from or to, not both")
 	case o.From != "":
-		if _, ok := Lookup(o.From); !ok {
-			return spec.FieldErrorf("from", "unknown character set %q; known: %s", o.From, strings.Join(Names(), ", "))
+		if _, err := Find(o.From); err != nil {
+			return spec.FieldErrorf("from", "%v", err)
 		}
 		if o.BOM {
 			return spec.FieldErrorf("bom", "only with to: utf-8; decoding removes a byte order mark anyway")
 		}
 	default:
-		c, ok := Lookup(o.To)
-		if !ok {
-			return spec.FieldErrorf("to", "unknown character set %q; known: %s", o.To, strings.Join(Names(), ", "))
+		c, err := Find(o.To)
+		if err != nil {
+			return spec.FieldErrorf("to", "%v", err)
 		}
 		if o.BOM && !c.IsUTF8() {
 			return spec.FieldErrorf("bom", "only with to: utf-8")

@@ -12,6 +12,7 @@ import (
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 func newStep(name string, opts any, env transforms.Env) (transforms.Step, error) {
@@ -144,14 +145,8 @@ func TestSet(t *testing.T) {
 			}
 			m := transforms.NewMessage("1", maps.Clone(tt.meta), []byte(tt.in))
 			err = s.Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !maps.Equal(m.Metadata, tt.wantMeta) {
 				t.Errorf("metadata = %v\nwant %v", m.Metadata, tt.wantMeta)
@@ -189,14 +184,8 @@ func TestFilter(t *testing.T) {
 			}
 			m := transforms.NewMessage("1", tt.meta, []byte(tt.in))
 			err = s.Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if m.Dropped() != tt.wantDrop {
 				t.Fatalf("dropped = %v, want %v", m.Dropped(), tt.wantDrop)

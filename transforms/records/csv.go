@@ -62,11 +62,8 @@ func (o *CSVOptions) Validate() error {
 			errs = append(errs, spec.FieldErrorf("comment", "must be one character other than a quote, a line end or the delimiter, got %q", o.Comment))
 		}
 	}
-	c, ok := charset.Lookup(o.Charset)
-	if !ok {
-		errs = append(errs, spec.FieldErrorf("charset", "unknown character set %q; known: %s", o.Charset, strings.Join(charset.Names(), ", ")))
-	} else if o.BOM && !c.IsUTF8() {
-		errs = append(errs, spec.FieldErrorf("bom", "only with charset utf-8"))
+	if err := checkCharset(o.Charset, o.BOM); err != nil {
+		errs = append(errs, err)
 	}
 	if len(o.Fields) == 0 && !o.Header {
 		errs = append(errs, spec.FieldErrorf("fields", "required without a header: the columns in order"))
@@ -102,13 +99,8 @@ type csvStep struct {
 
 func newCSV(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*CSVOptions)
-	if err := spec.Validate(o); err != nil {
+	if err := validate(o, o.Fields); err != nil {
 		return nil, err
-	}
-	for i := range o.Fields {
-		if err := o.Fields[i].Validate(); err != nil {
-			return nil, fmt.Errorf("fields[%d]: %w", i, err)
-		}
 	}
 	s, err := buildCSV(*o)
 	if err != nil {
@@ -120,9 +112,9 @@ func newCSV(cfg any, _ transforms.Env) (transforms.Step, error) {
 
 // buildCSV returns the step for validated options with defaults applied.
 func buildCSV(o CSVOptions) (*csvStep, error) {
-	c, ok := charset.Lookup(o.Charset)
-	if !ok {
-		return nil, fmt.Errorf("unknown character set %q", o.Charset)
+	c, err := charset.Find(o.Charset)
+	if err != nil {
+		return nil, err
 	}
 	decl := make([]Field, len(o.Fields))
 	cols := make([]string, len(o.Fields))

@@ -63,19 +63,7 @@ func TestCSVCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msgs, err := split(t, newStep(t, "csv", tt.opts), []byte(tt.in))
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("err = %v\nwant %s", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := payload(t, msgs[0]); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
-			}
+			checkParse(t, newStep(t, "csv", tt.opts), tt.in, tt.want, tt.err)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transforms/charset"
 )
 
 // Field types.
@@ -55,6 +56,35 @@ func (c *CSVField) field() Field {
 func (c *CSVField) Validate() error {
 	f := c.field()
 	return f.Validate()
+}
+
+// validate checks a step's options o and each of its fields, whose checks of the options that
+// depend on each other spec.Validate does not run.
+func validate[F any, PF interface {
+	*F
+	Validate() error
+}](o any, fields []F) error {
+	if err := spec.Validate(o); err != nil {
+		return err
+	}
+	for i := range fields {
+		if err := PF(&fields[i]).Validate(); err != nil {
+			return fmt.Errorf("fields[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkCharset checks the charset and bom options that both formats have.
+func checkCharset(name string, bom bool) error {
+	c, err := charset.Find(name)
+	if err != nil {
+		return spec.FieldErrorf("charset", "%v", err)
+	}
+	if bom && !c.IsUTF8() {
+		return spec.FieldErrorf("bom", "only with charset utf-8")
+	}
+	return nil
 }
 
 // Field describes one field of a fixed-width record.

@@ -45,11 +45,8 @@ type FixedWidthOptions struct {
 // Validate checks the charset and that the fields are named once and do not overlap.
 func (o *FixedWidthOptions) Validate() error {
 	var errs []error
-	c, ok := charset.Lookup(o.Charset)
-	if !ok {
-		errs = append(errs, spec.FieldErrorf("charset", "unknown character set %q; known: %s", o.Charset, strings.Join(charset.Names(), ", ")))
-	} else if o.BOM && !c.IsUTF8() {
-		errs = append(errs, spec.FieldErrorf("bom", "only with charset utf-8"))
+	if err := checkCharset(o.Charset, o.BOM); err != nil {
+		errs = append(errs, err)
 	}
 	seen := map[string]int{}
 	end := 0
@@ -81,13 +78,8 @@ type fixedWidth struct {
 
 func newFixedWidth(cfg any, _ transforms.Env) (transforms.Step, error) {
 	o := cfg.(*FixedWidthOptions)
-	if err := spec.Validate(o); err != nil {
+	if err := validate(o, o.Fields); err != nil {
 		return nil, err
-	}
-	for i := range o.Fields {
-		if err := o.Fields[i].Validate(); err != nil {
-			return nil, fmt.Errorf("fields[%d]: %w", i, err)
-		}
 	}
 	s, err := buildFixedWidth(*o)
 	if err != nil {
@@ -112,9 +104,9 @@ func (f fixedWidthFormat) parse(data []byte) ([]field, []parsed, error) {
 
 // buildFixedWidth returns the step for validated options with defaults applied.
 func buildFixedWidth(o FixedWidthOptions) (*fixedWidth, error) {
-	c, ok := charset.Lookup(o.Charset)
-	if !ok {
-		return nil, fmt.Errorf("unknown character set %q", o.Charset)
+	c, err := charset.Find(o.Charset)
+	if err != nil {
+		return nil, err
 	}
 	s := &fixedWidth{o: o, codec: c, fs: prepare(o.Fields)}
 	for _, f := range s.fs {

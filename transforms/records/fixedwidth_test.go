@@ -175,19 +175,7 @@ func TestFixedWidthCases(t *testing.T) {
 			if strings.HasPrefix(tt.opts, "fields:") {
 				opts = tt.opts
 			}
-			msgs, err := split(t, newStep(t, "fixed_width", opts), []byte(tt.in))
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), strings.ReplaceAll(tt.err, `\ufffd`, "\ufffd")) {
-					t.Fatalf("err = %v, want %s", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := payload(t, msgs[0]); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
-			}
+			checkParse(t, newStep(t, "fixed_width", opts), tt.in, tt.want, strings.ReplaceAll(tt.err, `\ufffd`, "\ufffd"))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -62,6 +63,25 @@ func split(tb testing.TB, st transforms.Step, payload []byte) ([]*transforms.Mes
 	tb.Helper()
 	m := transforms.NewMessage("file-1", map[string]string{"filename": "f.txt"}, payload)
 	return st.(transforms.Splitter).Split(context.Background(), m)
+}
+
+// checkParse runs a parsing step on in and checks the first message's payload against want, or,
+// when wantErr is set, that the step fails with an error containing it.
+func checkParse(t *testing.T, st transforms.Step, in, want, wantErr string) {
+	t.Helper()
+	msgs, err := split(t, st, []byte(in))
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v\nwant %s", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := payload(t, msgs[0]); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 }
 
 func payload(tb testing.TB, m *transforms.Message) string {

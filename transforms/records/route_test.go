@@ -28,26 +28,9 @@ func TestExampleRouteDeadLettersBadRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	eng, err := hub.Build(cfg, hub.Options{DataDir: dir, Logger: quiet(), Catalog: routes.DefaultCatalog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Stop(context.Background()) })
-
-	in, err := os.ReadFile("testdata/tax-register-bad.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := start(t, cfg, dir)
 	inbox := filepath.Join(dir, "inbox", "tax-register")
-	if err := os.WriteFile(filepath.Join(inbox, ".register.tmp"), in, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(inbox, ".register.tmp"), filepath.Join(inbox, "register.txt")); err != nil {
-		t.Fatal(err)
-	}
+	drop(t, "testdata/tax-register-bad.txt", inbox)
 
 	out := filepath.Join(dir, "out", "tax-register")
 	var files []string
@@ -120,6 +103,37 @@ func TestExampleRouteDeadLettersBadRecords(t *testing.T) {
 	}
 }
 
+// start builds the engine of cfg with its data in dir and starts it until the test ends.
+func start(t *testing.T, cfg *routes.Config, dir string) *hub.Engine {
+	t.Helper()
+	eng, err := hub.Build(cfg, hub.Options{DataDir: dir, Logger: quiet(), Catalog: routes.DefaultCatalog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Stop(context.Background()) })
+	return eng
+}
+
+// drop puts the file src into the folder a file source reads as register.txt, written under a
+// hidden name first so that it is never seen half-written, and returns its content.
+func drop(t *testing.T, src, folder string) []byte {
+	t.Helper()
+	in, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(folder, ".register.tmp"), in, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(folder, ".register.tmp"), filepath.Join(folder, "register.txt")); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 // recordOf returns the record number an error names, for sorting.
 func recordOf(s string) int {
 	i := strings.Index(s, "record ")
@@ -172,24 +186,8 @@ routes:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	eng, err := hub.Build(cfg, hub.Options{DataDir: dir, Logger: quiet(), Catalog: routes.DefaultCatalog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Stop(context.Background()) })
-	in, err := os.ReadFile("testdata/tax-register.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "in", ".r.tmp"), in, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(dir, "in", ".r.tmp"), filepath.Join(dir, "in", "register.txt")); err != nil {
-		t.Fatal(err)
-	}
+	start(t, cfg, dir)
+	in := drop(t, "testdata/tax-register.txt", filepath.Join(dir, "in"))
 	target := filepath.Join(dir, "out", "register.txt")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if _, err := os.Stat(target); err == nil {

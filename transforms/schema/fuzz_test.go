@@ -202,6 +202,12 @@ func (g *gen) schema(d draftInfo, depth int) any {
 		return m
 	}
 	sub := func() any { return g.schema(d, depth+1) }
+	boolOrSub := func() any { // a boolean schema, or a sub-schema, as often
+		if g.n(2) == 0 {
+			return g.n(2) == 0
+		}
+		return sub()
+	}
 	subs := func() []any {
 		out := make([]any, 1+g.n(3))
 		for i := range out {
@@ -269,11 +275,7 @@ func (g *gen) schema(d draftInfo, depth int) any {
 			}
 			m["patternProperties"] = pp
 		case 15:
-			if g.n(2) == 0 {
-				m["additionalProperties"] = g.n(2) == 0
-			} else {
-				m["additionalProperties"] = sub()
-			}
+			m["additionalProperties"] = boolOrSub()
 		case 16:
 			if d.version >= 6 {
 				m["propertyNames"] = sub()
@@ -306,11 +308,7 @@ func (g *gen) schema(d draftInfo, depth int) any {
 		case 21:
 			if d.version < 2020 && g.n(2) == 0 {
 				m["items"] = subs()
-				if g.n(2) == 0 {
-					m["additionalItems"] = g.n(2) == 0
-				} else {
-					m["additionalItems"] = sub()
-				}
+				m["additionalItems"] = boolOrSub()
 			} else {
 				m["items"] = sub()
 			}

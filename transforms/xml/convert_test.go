@@ -9,6 +9,7 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 func TestXMLToJSONGolden(t *testing.T) {
@@ -140,14 +141,8 @@ func TestJSONToXML(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := transforms.NewMessage("1", nil, []byte(tt.in))
 			err := newStep(t, "json_to_xml", &tt.opts).Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v, want %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := payload(t, m); got != tt.want {
 				t.Errorf("got  %s\nwant %s", got, tt.want)

@@ -147,6 +147,28 @@ func fieldErrors(err error) string {
 	return strings.Join(lines, "\n")
 }
 
+// optionCase is options of a step and the field errors New gives for them, one a line; empty
+// when it accepts them.
+type optionCase[O any] struct {
+	name string
+	opts O
+	want string
+}
+
+// checkOptions makes the step through the registry with each case's options in env and compares
+// the field errors.
+func checkOptions[O any](t *testing.T, step string, env transforms.Env, cases []optionCase[O]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := newFromRegistry(step, &tt.opts, env)
+			if got := fieldErrors(err); got != tt.want {
+				t.Fatalf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
 // newFromRegistry is New through the registry, returning the error.
 func newFromRegistry(name string, opts any, env transforms.Env) (transforms.Step, error) {
 	f, _ := transforms.Default.Lookup(name)

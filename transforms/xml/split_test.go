@@ -7,14 +7,11 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 func TestSplitOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		opts SplitOptions
-		want string
-	}{
+	checkOptions(t, "split", transforms.Env{}, []optionCase[SplitOptions]{
 		{name: "good xpath", opts: SplitOptions{XPath: "//m:Item", Namespaces: map[string]string{"m": "urn:m"}}},
 		{name: "good path", opts: SplitOptions{Path: "a.b.0.c"}},
 		{name: "whole payload", opts: SplitOptions{Path: "."}},
@@ -22,15 +19,7 @@ func TestSplitOptions(t *testing.T) {
 		{name: "both", opts: SplitOptions{XPath: "//a", Path: "a"}, want: "path: set xpath or path, not both"},
 		{name: "bad xpath", opts: SplitOptions{XPath: "//m:Item"}, want: `xpath: invalid XPath "//m:Item": prefix "m" is not declared in namespaces`},
 		{name: "bad path", opts: SplitOptions{Path: "a..b"}, want: `path: "a..b" has an empty key; write keys joined by dots, or "." for the whole payload`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newFromRegistry("split", &tt.opts, transforms.Env{})
-			if got := fieldErrors(err); got != tt.want {
-				t.Fatalf("got  %s\nwant %s", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestSplit(t *testing.T) {
@@ -82,14 +71,8 @@ func TestSplit(t *testing.T) {
 				t.Error("Apply of a split step did not fail")
 			}
 			out, err := s.Split(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tt.want == nil && tt.in == relations {
 				if len(out) != 3 {

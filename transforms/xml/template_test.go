@@ -6,14 +6,11 @@ import (
 
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 func TestTemplateOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		opts TemplateOptions
-		want string
-	}{
+	checkOptions(t, "xml_template", transforms.Env{BaseDir: "testdata"}, []optionCase[TemplateOptions]{
 		{name: "good inline", opts: TemplateOptions{Template: "<a>{{.meta.x}}</a>"}},
 		{name: "good file", opts: TemplateOptions{File: "templates/ack.xml.tmpl"}},
 		{name: "none", opts: TemplateOptions{}, want: "template: set template or file"},
@@ -21,15 +18,7 @@ func TestTemplateOptions(t *testing.T) {
 		{name: "parse error", opts: TemplateOptions{Template: "<a>{{.meta.x"}, want: `template: template: template:1: unclosed action`},
 		{name: "unknown function", opts: TemplateOptions{Template: "<a>{{upper .meta.x}}</a>"}, want: `template: template: template:1: function "upper" not defined`},
 		{name: "missing file", opts: TemplateOptions{File: "templates/none.tmpl"}, want: "file: cannot read the template: no such file or directory"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newFromRegistry("xml_template", &tt.opts, transforms.Env{BaseDir: "testdata"})
-			if got := fieldErrors(err); got != tt.want {
-				t.Fatalf("got  %s\nwant %s", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestTemplate(t *testing.T) {
@@ -94,14 +83,8 @@ func TestTemplate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := transforms.NewMessage("1", tt.meta, []byte(tt.in))
 			err := newStep(t, "xml_template", &tt.opts).Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := payload(t, m); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)

@@ -7,16 +7,13 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/transforms"
+	"github.com/aiskao/aiskao/transforms/transformstest"
 )
 
 var esoedNS = map[string]string{"m": "http://schemas.egov.bg/messaging/v1", "ds": "http://www.w3.org/2000/09/xmldsig#"}
 
 func TestXPathOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		opts XPathOptions
-		want string
-	}{
+	checkOptions(t, "xpath", transforms.Env{}, []optionCase[XPathOptions]{
 		{name: "good", opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{"subject": "//m:DocNumber"}, Into: "metadata", Required: []string{"subject"}}},
 		{name: "no fields", opts: XPathOptions{}, want: "fields: is required"},
 		{name: "bad expression", opts: XPathOptions{Fields: map[string]string{"subject": "//DocNumber[", "type": "count(/a"}},
@@ -29,15 +26,7 @@ func TestXPathOptions(t *testing.T) {
 		{name: "bad into", opts: XPathOptions{Fields: map[string]string{"a": "/a"}, Into: "xml"}, want: `into: must be one of metadata, json; got "xml"`},
 		{name: "unknown required", opts: XPathOptions{Fields: map[string]string{"a": "/a"}, Required: []string{"a", "b"}},
 			want: `required[1]: "b" is not one of the fields`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newFromRegistry("xpath", &tt.opts, transforms.Env{})
-			if got := fieldErrors(err); got != tt.want {
-				t.Fatalf("got  %s\nwant %s", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestXPath(t *testing.T) {
@@ -102,14 +91,8 @@ func TestXPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := transforms.NewMessage("1", nil, []byte(tt.in))
 			err := newStep(t, "xpath", &tt.opts).Apply(context.Background(), m)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v\nwant %s", err, tt.wantErr)
-				}
+			if !transformstest.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !maps.Equal(m.Metadata, tt.wantMeta) {
 				t.Errorf("metadata = %v\nwant %v", m.Metadata, tt.wantMeta)

@@ -7,16 +7,11 @@ package mailtest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -30,6 +25,9 @@ import (
 
 	"github.com/emersion/go-imap"
 	"github.com/emersion/go-imap/client"
+
+	"github.com/aiskao/aiskao/internal/testpki"
+	"github.com/aiskao/aiskao/internal/tlsconf"
 )
 
 // Server is a real local mail system started by a test: Dovecot serving IMAP with STARTTLS
@@ -80,32 +78,15 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// WriteCert writes a self-signed ECDSA certificate for localhost and 127.0.0.1 and its key.
-func WriteCert(t testing.TB, dir string) (certFile, keyFile string) {
+// WriteCert writes a server certificate for localhost and 127.0.0.1 with its key (cert.pem,
+// cert.key) and the certificate of the CA that issued it (ca.pem), and returns the files.
+func WriteCert(t testing.TB, dir string) (caFile, certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	write(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), 0o644)
-	write(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})), 0o600)
-	return certFile, keyFile
+	ca := testpki.New(t, "mailtest CA")
+	cert := ca.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: "localhost"}, Usage: x509.ExtKeyUsageServerAuth,
+		NotAfter: time.Now().Add(24 * time.Hour), DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	certFile, keyFile = testpki.WritePair(t, cert, dir, "cert")
+	return ca.WriteCA(t, dir, "ca.pem"), certFile, keyFile
 }
 
 func write(t testing.TB, path, content string, mode os.FileMode) {
@@ -135,8 +116,8 @@ func Start(t testing.TB) *Server {
 	uid, _ := strconv.Atoi(nobody.Uid)
 	gid, _ := strconv.Atoi(nobody.Gid)
 	s := &Server{Dir: dir, IMAPPort: FreePort(t), IMAPSPort: FreePort(t), SMTPPort: FreePort(t), SMTPSPort: FreePort(t), User: "hub", Pass: "s3cret-пароля"}
-	cert, key := WriteCert(t, dir)
-	s.CAFile = cert
+	ca, cert, key := WriteCert(t, dir)
+	s.CAFile = ca
 	for _, d := range []string{"run", "state", "mail", "pfq", "pfdata", "pf"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -334,12 +315,10 @@ func (s *Server) Client(t testing.TB) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pemBytes, err := os.ReadFile(s.CAFile)
+	pool, err := tlsconf.Roots(s.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pemBytes)
 	if err := c.StartTLS(&tls.Config{ServerName: "localhost", RootCAs: pool, MinVersion: tls.VersionTLS12}); err != nil {
 		t.Fatal(err)
 	}

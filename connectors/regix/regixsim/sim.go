@@ -5,6 +5,7 @@ package regixsim
 
 import (
 	"bytes"
+	"embed"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -70,7 +71,10 @@ const invalidElement = "SimulatorInvalidElement"
 type Simulator struct {
 	ops       *regix.Operations
 	responses map[*regix.Operation][]byte
-	loadErr   error
+	// refused holds, by operation, why its response document is not
+	// served: it breaks the operation's response schema.
+	refused map[*regix.Operation]string
+	loadErr error
 
 	mu      sync.Mutex
 	mode    Mode
@@ -90,19 +94,34 @@ type simCall struct {
 // maxSimCalls bounds the calls in progress the simulator remembers.
 const maxSimCalls = 10000
 
+// corrected holds, under the register folder and file name of the
+// published sample, corrected copies of the bundled response samples that
+// break their own schema (see corrected/README.md), served in their place.
+//
+//go:embed corrected
+var corrected embed.FS
+
 // NewSimulator makes a simulator answering from the response documents in
 // responses (any *.xml file whose root is the response of a catalogue
-// operation, at any depth); nil means the catalogue's bundled samples.
-// Problems loading them are reported by every answer and by Err.
+// operation, at any depth); nil means the catalogue's bundled samples, with
+// the corrected copy in place of a published sample that breaks its schema.
+// A document that breaks its operation's response schema is not served as
+// if it were valid: calls of that operation get a fault saying so.
+// Problems loading the documents are reported by every answer and by Err.
 func NewSimulator(responses fs.FS) *Simulator {
-	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*regix.Operation][]byte{}, calls: map[string]*simCall{}}
+	s := &Simulator{mode: ModeNormal, delay: 5 * time.Second, responses: map[*regix.Operation][]byte{},
+		refused: map[*regix.Operation]string{}, calls: map[string]*simCall{}}
 	s.ops, s.loadErr = regix.Catalog()
 	if s.loadErr != nil {
 		return s
 	}
+	var fixes fs.FS
 	if responses == nil {
 		responses, s.loadErr = fs.Sub(regix.Registers(), "registers")
 		if s.loadErr != nil {
+			return s
+		}
+		if fixes, s.loadErr = fs.Sub(corrected, "corrected"); s.loadErr != nil {
 			return s
 		}
 	}
@@ -124,7 +143,16 @@ func NewSimulator(responses fs.FS) *Simulator {
 		if _, dup := s.responses[op]; dup {
 			return fmt.Errorf("regix: simulator: %s: a second response document for %s", p, op.Code)
 		}
+		invalid := op.ValidateResponse(bytes.NewReader(doc))
+		if invalid != nil && fixes != nil {
+			if fixed, err := fs.ReadFile(fixes, p); err == nil {
+				doc, invalid = fixed, op.ValidateResponse(bytes.NewReader(fixed))
+			}
+		}
 		s.responses[op] = regix.DocumentBody(doc)
+		if invalid != nil {
+			s.refused[op] = fmt.Sprintf("the simulator's response document %s breaks the schema of %s: %v", p, op.Code, invalid)
+		}
 		return nil
 	})
 	if s.loadErr == nil && len(s.responses) == 0 {
@@ -136,10 +164,14 @@ func NewSimulator(responses fs.FS) *Simulator {
 // Err reports a problem loading the response documents.
 func (s *Simulator) Err() error { return s.loadErr }
 
-// Operations lists the codes of the operations the simulator can answer.
+// Operations lists the codes of the operations the simulator can answer:
+// those with a response document valid against its schema.
 func (s *Simulator) Operations() []string {
 	var out []string
 	for _, op := range s.ops.All() {
+		if _, refused := s.refused[op]; refused {
+			continue
+		}
 		if _, ok := s.responses[op]; ok {
 			out = append(out, op.Code)
 		}
@@ -286,6 +318,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, ok := s.responses[op]; !ok {
 		rp.result(method, arg, nil, fmt.Sprintf("the simulator has no response document for %s", op.Code))
+		return
+	}
+	if why, ok := s.refused[op]; ok {
+		rp.fault("s:Server", why)
 		return
 	}
 	mode, delay := s.Mode()

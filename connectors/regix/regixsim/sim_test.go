@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,6 +43,7 @@ func TestClientSimulatorEveryOperation(t *testing.T) {
 		"GetActualStateV3":       {"Deed", "CompanyName", "ДСК ЛИЗИНГ АД"},
 		"GetPersonalIdentityV3":  {"PersonNames", "Surname", "Surname1"},
 	}
+	maps.Copy(known, knownAdded)
 	for _, op := range ops.All() {
 		t.Run(op.Code, func(t *testing.T) {
 			p, ok := params[op.Code]

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/hub/transport/transporttest"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // TestConformance runs the hub's transport conformance suite, each test on its own file.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 func init() {

@@ -14,9 +14,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/envelope"
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // open makes a transport on file, closed when the test ends.

@@ -13,8 +13,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/envelope"
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call starts a consumer;

@@ -8,8 +8,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // suite runs Watermill's conformance suite. All constructors of one run share one file, as

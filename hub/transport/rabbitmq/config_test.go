@@ -9,8 +9,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 func TestRegistered(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/hub/transport/transporttest"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // TestConformance runs the hub's transport conformance suite against the real broker, each test

@@ -13,8 +13,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/aiskao/aiskao/hub/transport"
 	"github.com/aiskao/aiskao/spec"
+	"github.com/aiskao/aiskao/transport"
 )
 
 func init() {

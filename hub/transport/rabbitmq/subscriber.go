@@ -11,7 +11,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/aiskao/aiskao/envelope"
-	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // subscriber is the subscriber of one consumer group. Each Subscribe call is one consumer on

@@ -48,7 +48,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/envelope"
-	"github.com/aiskao/aiskao/hub/transport"
+	"github.com/aiskao/aiskao/transport"
 )
 
 // Factory makes the transports under test.

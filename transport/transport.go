@@ -1,6 +1,8 @@
 // Package transport defines how messages travel between a source connector and the routes that
-// read from it. Implementations register by type name ("embedded", later "rabbitmq"); the engine
-// knows only the interface, so switching transports is configuration, not code.
+// read from it. Implementations (hub/transport/embedded, hub/transport/rabbitmq) register by
+// type name; the engine knows only the interface, so switching transports is configuration, not
+// code. It is a contract beside store and spec: the routes configuration validates a
+// transport's options from this registry without importing the engine.
 package transport
 
 import (
