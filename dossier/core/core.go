@@ -208,8 +208,10 @@ const maxAttempts = 10
 // again and runs cmd again, so cmd must decide from the dossier it is given. A message applied
 // before (Cause.Inbox) changes nothing and Do returns nil, as for a command with no events; so
 // does one whose command the dossier now refuses, since the first delivery changed it. A
-// refusal is the domain's *dossier.Error; an unknown dossier is store.ErrNotFound.
-func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command) error {
+// refusal is the domain's *dossier.Error; an unknown dossier is store.ErrNotFound. Keys index
+// the dossier by outside identifiers when the command changes it (store.ErrKeyTaken when one
+// indexes another).
+func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command, keys ...store.Key) error {
 	var err error
 	for range maxAttempts {
 		var d *dossier.Dossier
@@ -228,6 +230,7 @@ func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command) 
 		if err != nil {
 			return err
 		}
+		cm.Keys = keys
 		err = c.opt.Store.Commit(ctx, cm)
 		switch {
 		case err == nil:

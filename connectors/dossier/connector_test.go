@@ -1,0 +1,290 @@
+package dossierconn
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/connectors/connectortest"
+	"github.com/aiskao/aiskao/dossier/core"
+	"github.com/aiskao/aiskao/dossier/store"
+	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/fault"
+	"github.com/aiskao/aiskao/spec"
+)
+
+func TestConfig(t *testing.T) {
+	connectortest.CheckConfig(t, connectortest.ConfigCase{
+		Zero:     &Config{},
+		Defaults: func(cfg any) { _ = spec.FillDefaults(cfg) },
+		Valid:    validConfig(),
+	})
+}
+
+func validConfig() *Config {
+	return &Config{
+		Services:       "testdata/services",
+		Administration: Administration{EIK: "000695089", Name: "Община Примерно"},
+		ESOEDServices:  map[string]string{"Заявление": "2128"},
+		ApplicantKey:   "a test key of 32 characters long",
+		RelayInterval:  spec.Duration(20 * time.Millisecond),
+		DeadlineWatch:  spec.Duration(time.Hour),
+	}
+}
+
+// hubEnv is the environment the engine gives: a data folder and a hub store of the test's own.
+func hubEnv(t *testing.T) connectors.Env {
+	t.Helper()
+	return connectors.Env{Name: "dossiers", BaseDir: ".", DataDir: t.TempDir(), State: connectortest.NewStore(t)}
+}
+
+func newTestSink(t *testing.T, env connectors.Env, cfg *Config) *sink {
+	t.Helper()
+	s, err := newSink(cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func msg(id, typ string, payload any, meta map[string]string) *message.Message {
+	b, ok := payload.([]byte)
+	if !ok {
+		b, _ = json.Marshal(payload)
+	}
+	m := message.NewMessage(id, b)
+	m.Metadata.Set(envelope.Type, typ)
+	m.Metadata.Set(envelope.CorrelationID, "corr-"+id)
+	for k, v := range meta {
+		m.Metadata.Set(k, v)
+	}
+	return m
+}
+
+func application(egn string) map[string]any {
+	return map[string]any{"application": map[string]any{
+		"service": "2016", "channel": "portal", "term": "normal",
+		"applicant": map[string]any{"kind": "person", "egn": egn, "name": "Мария Петрова", "address": "ул. Образцова 1"},
+		"documents": []map[string]any{{"id": "doc-1", "kind": "application", "name": "Заявление.pdf", "media_type": "application/pdf", "size": 10,
+			"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+		"data":     map[string]string{"deceased_egn": "7501020018", "deceased_name": "Петър Петров"},
+		"delivery": map[string]any{"way": "electronic"},
+	}}
+}
+
+// summaries lists the dossiers the sink's store holds.
+func summaries(t *testing.T, s *sink) []store.Summary {
+	t.Helper()
+	p, err := s.n.core.Tasks(context.Background(), store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Items
+}
+
+// waitFor collects the source's messages until one of type typ comes.
+func waitFor(t *testing.T, c *connectortest.Collector, typ string, n int) []*message.Message {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var got []*message.Message
+		for _, m := range c.Messages() {
+			if m.Metadata.Get(envelope.Type) == typ {
+				got = append(got, m)
+			}
+		}
+		if len(got) >= n {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no %d messages of type %s came out of the source; got %d messages", n, typ, len(c.Messages()))
+	return nil
+}
+
+// TestApplicationToRegisters: an application opens a dossier; its events come out of the
+// source; the register checks it asks for go out and their answers complete its items; a
+// payment marks the fee paid.
+func TestApplicationToRegisters(t *testing.T) {
+	ctx := context.Background()
+	env := hubEnv(t)
+	s := newTestSink(t, env, validConfig())
+	src, err := newSource(validConfig(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &connectortest.Collector{}
+	connectortest.Running(t, src, out.Emit)
+
+	for range 2 { // redelivered: one dossier
+		if err := s.Send(ctx, msg("app-1", TypeApplication, application("8506258485"), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := summaries(t, s)
+	if len(list) != 1 {
+		t.Fatalf("%d dossiers", len(list))
+	}
+	number := list[0].Stream
+	opened := waitFor(t, out, "dossier.opened", 1)[0]
+	if opened.Metadata.Get(envelope.Subject) != number || opened.Metadata.Get(envelope.CausationID) != "app-1" || opened.Metadata.Get(envelope.CorrelationID) != "corr-app-1" {
+		t.Errorf("dossier.opened metadata = %v", opened.Metadata)
+	}
+	if strings.Contains(string(opened.Payload), "8506258485") {
+		t.Errorf("dossier.opened carries the ЕГН: %s", opened.Payload)
+	}
+
+	cmd := map[string]any{"command": "complete_task", "number": number, "task": "T1", "by": map[string]string{"kind": "user", "id": "ivanova"}}
+	if err := s.Send(ctx, msg("cmd-1", TypeCommand, cmd, nil)); err != nil {
+		t.Fatal(err)
+	}
+	asks := waitFor(t, out, "dossier.system_task_requested", 2)
+	for i, ask := range asks {
+		// The route asks the register and sends the request on with the answer in it.
+		answer := msg("answer-"+ask.UUID, ask.Metadata.Get(envelope.Type), []byte(`{"answer":{"found":true}}`), ask.Metadata)
+		if err := s.Send(ctx, answer); err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+	}
+	waitFor(t, out, "dossier.item_completed", 2)
+	if err := s.Send(ctx, msg("pay-1", TypePayment, map[string]any{"amount_cents": 205, "reference": "epay-1"}, map[string]string{envelope.Subject: number})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, "dossier.fee_paid", 1)
+	d, err := s.n.core.Get(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.FeePaid == nil || len(d.OpenTasks()) != 1 || d.OpenTasks()[0].Stage != "prepare" {
+		t.Errorf("after the answers: fee %v, open tasks %+v", d.FeePaid, d.OpenTasks())
+	}
+}
+
+// TestBadInput: what cannot be applied is a permanent error naming the field.
+func TestBadInput(t *testing.T) {
+	s := newTestSink(t, hubEnv(t), validConfig())
+	tests := []struct {
+		name string
+		msg  *message.Message
+		want string
+	}{
+		{"invalid ЕГН", msg("b1", TypeApplication, application("8506258484"), nil), "/applicant/egn"},
+		{"unknown command", msg("b2", TypeCommand, map[string]any{"command": "dance", "number": "X"}, nil), "/command"},
+		{"unknown dossier", msg("b3", TypeCommand, map[string]any{"command": "resume", "number": "X-1"}, nil), "not found"},
+		{"unknown type", msg("b4", "something.Else", []byte(`{}`), nil), "something.Else"},
+		{"unknown document kind", msg("b5", TypeESOEDRegistration, esoedPayload(t, "{1}", "", "Жалба"), nil), "/doc_kind"},
+		{"payment of no dossier", msg("b6", TypePayment, map[string]any{"amount_cents": 1}, nil), "subject"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Send(context.Background(), tt.msg)
+			if !fault.IsPermanent(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Send = %v, want a permanent error naming %s", err, tt.want)
+			}
+		})
+	}
+	if n := len(summaries(t, s)); n != 0 {
+		t.Errorf("%d dossiers after bad input", n)
+	}
+}
+
+// esoedPayload is the demo's esoed-inbox output for a registration request, with its document's
+// GUID, parent GUID and kind changed.
+func esoedPayload(t *testing.T, guid, parent, kind string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../configs/tests/expected/registration-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	doc := v["document"].(map[string]any)["Message"].(map[string]any)["Body"].(map[string]any)["DocumentRegistrationRequest"].(map[string]any)["Document"].(map[string]any)
+	doc["DocID"].(map[string]any)["DocumentGUID"] = guid
+	if parent == "" {
+		delete(doc, "DocParentID")
+	} else {
+		doc["DocParentID"].(map[string]any)["DocumentGUID"] = parent
+	}
+	doc["DocKind"] = kind
+	v["doc_kind"] = kind
+	out, _ := json.Marshal(v)
+	return out
+}
+
+// TestESOED: a registration request opens a dossier (ЗР.6; ЗР.4 when its parent is unknown); one
+// whose DocParentID names a document received is filed into that document's dossier (ЗР.5); a
+// document received before changes nothing (ЗР.1).
+func TestESOED(t *testing.T) {
+	ctx := context.Background()
+	s := newTestSink(t, hubEnv(t), validConfig())
+	send := func(id string, payload []byte) {
+		t.Helper()
+		if err := s.Send(ctx, msg(id, TypeESOEDRegistration, payload, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("e1", esoedPayload(t, "{A}", "", "Заявление"))          // ЗР.6
+	send("e2", esoedPayload(t, "{B}", "{A}", "Допълнение"))      // ЗР.5: filed into A's dossier
+	send("e3", esoedPayload(t, "{C}", "{UNKNOWN}", "Заявление")) // ЗР.4
+	send("e4", esoedPayload(t, "{A}", "", "Заявление"))          // ЗР.1, another message
+	list := summaries(t, s)
+	if len(list) != 2 {
+		t.Fatalf("%d dossiers, want 2", len(list))
+	}
+	a, err := s.n.core.Find(ctx, KeyESOEDDoc, "{A}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.n.core.Find(ctx, KeyESOEDDoc, "{B}")
+	if err != nil || b != a {
+		t.Errorf("{B} is in %q (%v), want %q", b, err, a)
+	}
+	d, err := s.n.core.Get(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Application.Channel != "esoed" || d.Application.Applicant.EIK != "000696327" || d.Application.Reference != "СО-94-00-1234" || len(d.OfficialSection()) != 2 {
+		t.Errorf("dossier of {A}: %+v, official section %+v", d.Application, d.OfficialSection())
+	}
+	if c, _ := s.n.core.Find(ctx, KeyESOEDDoc, "{C}"); c == "" || c == a {
+		t.Errorf("{C} is in %q", c)
+	}
+}
+
+// TestCrashBeforePublishing: committed by the sink, not yet relayed when the process stops; a new
+// source publishes each message once.
+func TestCrashBeforePublishing(t *testing.T) {
+	env := hubEnv(t)
+	s := newTestSink(t, env, validConfig())
+	if err := s.Send(context.Background(), msg("app-1", TypeApplication, application("8506258485"), nil)); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	src, err := newSource(validConfig(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &connectortest.Collector{}
+	connectortest.Running(t, src, out.Emit)
+	waitFor(t, out, "dossier.opened", 1)
+	time.Sleep(100 * time.Millisecond) // a few more relay rounds
+	seen := map[string]bool{}
+	for _, m := range out.Messages() {
+		if seen[m.UUID] {
+			t.Errorf("message %s published twice", m.UUID)
+		}
+		seen[m.UUID] = true
+		if m.Metadata.Get(core.MetaSeq) == "" {
+			t.Errorf("message %s without its seq", m.UUID)
+		}
+	}
+}
