@@ -1,0 +1,182 @@
+package main
+
+// The dossier connector through the real binary: an application posted to the hub opens a
+// dossier with a registration number, and its events come out of a route to a file sink; a hub
+// killed between the dossier's commit and the events' publication publishes them once after
+// its restart.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dstore "github.com/aiskao/aiskao/dossier/store"
+	dsqlite "github.com/aiskao/aiskao/dossier/store/sqlite"
+)
+
+// dossierConfig is a hub that takes applications over HTTP into the dossiers and, with events,
+// writes every dossier event to a file named by its id and the time the hub received it (so a
+// message published twice leaves two files).
+func dossierConfig(t *testing.T, events bool) string {
+	t.Helper()
+	services, err := filepath.Abs(filepath.Join("..", "..", "dossier", "service", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`transport: { type: embedded }
+store: { type: sqlite }
+ops: { listen: "${AISKAO_OPS_ADDR}" }
+connectors:
+  applications-http:
+    type: http
+    auth: { type: api_key, role: integrator }
+    listen: ${AISKAO_HTTP_ADDR}
+    path: /applications
+    content_types: [application/json]
+    message_type: application.Submitted
+  dossiers:
+    type: dossier
+    services: %q
+    administration: { eik: "000695089", name: Община Примерно }
+    relay_interval: 50ms
+  events:
+    type: file
+    dir: out/events
+    name: '{{id}}-{{meta "time"}}{{ext}}'
+routes:
+  - name: applications
+    from: applications-http
+    to: dossiers
+`, services)
+	if events {
+		cfg += `  - name: dossier-events
+    from: dossiers
+    to: events
+`
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("dossier-%v.yaml", events))
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const dossierApplication = `{"application": {"service": "2016", "channel": "portal", "term": "normal",
+  "applicant": {"kind": "person", "egn": "8506258485", "name": "Мария Петрова", "address": "ул. Образцова 1"},
+  "documents": [{"id": "doc-1", "kind": "application", "name": "Заявление.pdf", "media_type": "application/pdf", "size": 10,
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}],
+  "data": {"deceased_egn": "7501020018", "deceased_name": "Петър Петров"},
+  "delivery": {"way": "electronic"}}}`
+
+func postDossierApplication(t *testing.T, h *hubProc) {
+	t.Helper()
+	resp := do(t, http.MethodPost, "http://"+h.httpAddr+"/applications", h.sendToken, "application/json", []byte(dossierApplication))
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST /applications: %d %s", resp.StatusCode, body)
+	}
+}
+
+// dossierEvent is what the file sink wrote of one event.
+type dossierEvent struct {
+	file    string
+	Dossier string `json:"dossier"`
+	Seq     int    `json:"seq"`
+	Type    string `json:"type"`
+}
+
+func readEvents(t *testing.T, data string) []dossierEvent {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(data, "out", "events", "*.json"))
+	var out []dossierEvent
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := dossierEvent{file: filepath.Base(f)}
+		if err := json.Unmarshal(b, &e); err != nil {
+			continue // being written
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// TestDossierOpenedThroughBinary: a posted application opens a dossier with a registration
+// number, and dossier.opened comes out of the events route with it.
+func TestDossierOpenedThroughBinary(t *testing.T) {
+	data := t.TempDir()
+	h := startHub(t, dossierConfig(t, true), data, "", "")
+	postDossierApplication(t, h)
+	var evs []dossierEvent
+	waitFor(t, "the dossier's four first events", 30*time.Second, func() bool { evs = readEvents(t, data); return len(evs) >= 4 })
+	if evs[0].Type != "dossier.opened" || !regexp.MustCompile(`^ОБА3-1/\d\d\.\d\d\.\d{4}$`).MatchString(evs[0].Dossier) {
+		t.Errorf("first event = %+v", evs[0])
+	}
+	for _, e := range evs {
+		b, _ := os.ReadFile(filepath.Join(data, "out", "events", e.file))
+		if strings.Contains(string(b), "8506258485") {
+			t.Errorf("%s carries the applicant's ЕГН", e.Type)
+		}
+	}
+	h.signal(syscall.SIGTERM)
+	h.wait(30 * time.Second)
+}
+
+// TestDossierKilledBeforePublishing: the hub commits the dossier and is killed with SIGKILL
+// before its events are published (its configuration has no route from the dossiers, so they
+// stay in the outbox); the next hub publishes each of them exactly once.
+func TestDossierKilledBeforePublishing(t *testing.T) {
+	data := t.TempDir()
+	h := startHub(t, dossierConfig(t, false), data, "", "")
+	postDossierApplication(t, h)
+	waitFor(t, "the dossier committed", 30*time.Second, func() bool { return dossiersIn(t, data) == 1 })
+	h.signal(syscall.SIGKILL)
+	h.wait(10 * time.Second)
+	if evs := readEvents(t, data); len(evs) != 0 {
+		t.Fatalf("%d events published before the restart", len(evs))
+	}
+
+	h = startHub(t, dossierConfig(t, true), data, "", "")
+	var evs []dossierEvent
+	waitFor(t, "the events published", 30*time.Second, func() bool { evs = readEvents(t, data); return len(evs) >= 4 })
+	time.Sleep(500 * time.Millisecond) // ten more relay rounds: a second publication would show
+	evs = readEvents(t, data)
+	seqs := map[int]int{}
+	for _, e := range evs {
+		seqs[e.Seq]++
+	}
+	if len(evs) != 4 || seqs[1] != 1 || seqs[2] != 1 || seqs[3] != 1 || seqs[4] != 1 {
+		t.Errorf("events after the restart: %+v", evs)
+	}
+	h.signal(syscall.SIGTERM)
+	h.wait(30 * time.Second)
+}
+
+// dossiersIn counts the dossiers in the hub's embedded file.
+func dossiersIn(t *testing.T, data string) int {
+	t.Helper()
+	st, err := dsqlite.Open(filepath.Join(data, "aiskao.db"))
+	if err != nil {
+		return 0 // not created yet
+	}
+	defer st.Close()
+	p, err := st.Dashboard(context.Background(), dstore.Query{})
+	if err != nil {
+		return 0
+	}
+	return len(p.Items)
+}
