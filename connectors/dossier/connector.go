@@ -29,7 +29,9 @@ func init() {
 			"with the answers to its system task requests, marks fees paid (payment.Confirmed) and runs any command " +
 			"(dossier.Command), each message applied once; bad input becomes a dead letter naming the wrong fields. As a " +
 			"source, publishes every event of every dossier (type the event's, such as dossier.opened; subject the " +
-			"registration number) from the dossiers' outbox, and raises deadline alerts.",
+			"registration number) from the dossiers' outbox, with the unsigned ЕСОЕД status responses " +
+			"(esoed.DocumentStatusResponse: registered, closed, stopped) owed to the senders of the documents that " +
+			"opened dossiers, for an esoed sink; and raises deadline alerts.",
 		Config:    &Config{},
 		NewSource: connectors.SourceOf(newSource),
 		NewSink:   connectors.SinkOf(newSink),
@@ -121,7 +123,7 @@ func build(c Config, env connectors.Env) (*node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	cr, err := core.New(core.Options{Store: st, Services: cat, Calendar: cal, Numbering: numbering, ApplicantKey: key, Near: c.Near, Log: env.Log()})
+	cr, err := core.New(core.Options{Store: st, Services: cat, Calendar: cal, Numbering: numbering, ApplicantKey: key, Near: c.Near, Messages: esoedStatuses, Log: env.Log()})
 	if err != nil {
 		_ = st.Close()
 		return nil, err

@@ -1,6 +1,7 @@
 package dossierconn
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/aiskao/aiskao/dossier/core"
 	"github.com/aiskao/aiskao/dossier/store"
 	"github.com/aiskao/aiskao/envelope"
+	"github.com/aiskao/aiskao/esoed"
 	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/spec"
 )
@@ -179,7 +181,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", msg("b2", TypeCommand, map[string]any{"command": "dance", "number": "X"}, nil), "/command"},
 		{"unknown dossier", msg("b3", TypeCommand, map[string]any{"command": "resume", "number": "X-1"}, nil), "not found"},
 		{"unknown type", msg("b4", "something.Else", []byte(`{}`), nil), "something.Else"},
-		{"unknown document kind", msg("b5", TypeESOEDRegistration, esoedPayload(t, "{1}", "", "Жалба"), nil), "/doc_kind"},
+		{"unknown document kind", msg("b5", TypeESOEDRegistration, esoedPayload(t, "{0eeeeeee-0000-4000-8000-000000000005}", "", "Жалба"), nil), "/doc_kind"},
 		{"payment of no dossier", msg("b6", TypePayment, map[string]any{"amount_cents": 1}, nil), "subject"},
 	}
 	for _, tt := range tests {
@@ -232,31 +234,31 @@ func TestESOED(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	send("e1", esoedPayload(t, "{A}", "", "Заявление"))          // ЗР.6
-	send("e2", esoedPayload(t, "{B}", "{A}", "Допълнение"))      // ЗР.5: filed into A's dossier
-	send("e3", esoedPayload(t, "{C}", "{UNKNOWN}", "Заявление")) // ЗР.4
-	send("e4", esoedPayload(t, "{A}", "", "Заявление"))          // ЗР.1, another message
+	send("e1", esoedPayload(t, "{0aaaaaaa-0000-4000-8000-000000000001}", "", "Заявление"))                                        // ЗР.6
+	send("e2", esoedPayload(t, "{0bbbbbbb-0000-4000-8000-000000000002}", "{0aaaaaaa-0000-4000-8000-000000000001}", "Допълнение")) // ЗР.5: filed into A's dossier
+	send("e3", esoedPayload(t, "{0ccccccc-0000-4000-8000-000000000003}", "{0ddddddd-0000-4000-8000-000000000004}", "Заявление"))  // ЗР.4
+	send("e4", esoedPayload(t, "{0aaaaaaa-0000-4000-8000-000000000001}", "", "Заявление"))                                        // ЗР.1, another message
 	list := summaries(t, s)
 	if len(list) != 2 {
 		t.Fatalf("%d dossiers, want 2", len(list))
 	}
-	a, err := s.n.core.Find(ctx, KeyESOEDDoc, "{A}")
+	a, err := s.n.core.Find(ctx, KeyESOEDDoc, "{0aaaaaaa-0000-4000-8000-000000000001}")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.n.core.Find(ctx, KeyESOEDDoc, "{B}")
+	b, err := s.n.core.Find(ctx, KeyESOEDDoc, "{0bbbbbbb-0000-4000-8000-000000000002}")
 	if err != nil || b != a {
-		t.Errorf("{B} is in %q (%v), want %q", b, err, a)
+		t.Errorf("{0bbbbbbb-0000-4000-8000-000000000002} is in %q (%v), want %q", b, err, a)
 	}
 	d, err := s.n.core.Get(ctx, a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Application.Channel != "esoed" || d.Application.Applicant.EIK != "000696327" || d.Application.Reference != "СО-94-00-1234" || len(d.OfficialSection()) != 2 {
-		t.Errorf("dossier of {A}: %+v, official section %+v", d.Application, d.OfficialSection())
+		t.Errorf("dossier of {0aaaaaaa-0000-4000-8000-000000000001}: %+v, official section %+v", d.Application, d.OfficialSection())
 	}
-	if c, _ := s.n.core.Find(ctx, KeyESOEDDoc, "{C}"); c == "" || c == a {
-		t.Errorf("{C} is in %q", c)
+	if c, _ := s.n.core.Find(ctx, KeyESOEDDoc, "{0ccccccc-0000-4000-8000-000000000003}"); c == "" || c == a {
+		t.Errorf("{0ccccccc-0000-4000-8000-000000000003} is in %q", c)
 	}
 }
 
@@ -286,5 +288,52 @@ func TestCrashBeforePublishing(t *testing.T) {
 		if m.Metadata.Get(core.MetaSeq) == "" {
 			t.Errorf("message %s without its seq", m.UUID)
 		}
+	}
+}
+
+// TestESOEDStatus: a dossier opened from an ЕСОЕД document gives the status responses its sender
+// is owed, for an esoed sink: registered under the dossier's number, then stopped when it is
+// withdrawn.
+func TestESOEDStatus(t *testing.T) {
+	ctx := context.Background()
+	env := hubEnv(t)
+	s := newTestSink(t, env, validConfig())
+	src, err := newSource(validConfig(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &connectortest.Collector{}
+	connectortest.Running(t, src, out.Emit)
+	const guid = "{0aaaaaaa-0000-4000-8000-000000000001}"
+	if err := s.Send(ctx, msg("e1", TypeESOEDRegistration, esoedPayload(t, guid, "", "Заявление"), nil)); err != nil {
+		t.Fatal(err)
+	}
+	number, err := s.n.core.Find(ctx, KeyESOEDDoc, guid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func(m *message.Message) *esoed.Message {
+		t.Helper()
+		em, _, err := esoed.ParseMessage(bytes.NewReader(m.Payload))
+		if err != nil {
+			t.Fatalf("status response: %v\n%s", err, m.Payload)
+		}
+		return em
+	}
+	reg := status(waitFor(t, out, TypeESOEDStatus, 1)[0])
+	sr := reg.Body.StatusResponse
+	if sr == nil || sr.Status != esoed.StatusRegistered || sr.DocID.GUID != guid || sr.DocID.Number == nil || sr.DocID.Number.Number != number ||
+		sr.ExpectCloseDate.IsZero() || reg.Header.Sender.Identifier != "000471504" || reg.Header.Recipient.Identifier != "000696327" ||
+		reg.Header.Recipient.GUID != "{676150f9-dfb5-4723-a236-fb007f3eb046}" {
+		t.Fatalf("registered: %+v %+v", reg.Header, sr)
+	}
+	cmd := map[string]any{"command": "close", "number": number, "reason": "withdrawn"}
+	if err := s.Send(ctx, msg("close-1", TypeCommand, cmd, nil)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := waitFor(t, out, TypeESOEDStatus, 2)
+	if st := status(msgs[1]); st.Body.StatusResponse.Status != esoed.StatusStopped || msgs[1].Metadata.Get(MetaESOEDStatus) != esoed.StatusStopped ||
+		msgs[1].Metadata.Get(envelope.Subject) != number || msgs[1].Metadata.Get(envelope.CausationID) != "close-1" {
+		t.Errorf("withdrawn: %s %v", st.Body.StatusResponse.Status, msgs[1].Metadata)
 	}
 }

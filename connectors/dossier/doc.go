@@ -12,4 +12,16 @@
 // As a source it relays the core's outbox: every event of every dossier, as a message whose type
 // is the event's, whose subject is the dossier's number, handed to the hub before its outbox row
 // is deleted. The source also watches deadlines and raises "deadline near" and "deadline missed".
+//
+// A dossier opened from an ЕСОЕД document owes its sender the document's status (ЗР.7–ЗР.9): the
+// source gives an unsigned DocumentStatusResponse (type esoed.DocumentStatusResponse) when the
+// dossier is registered, closed or stopped, written in the commit of that change. A route sends
+// them to the esoed connector, which signs and sends them and, from then on, answers status
+// requests about the document with that status:
+//
+//   - name: esoed-statuses
+//     from: dossiers
+//     steps:
+//   - filter: { expr: "meta.type == 'esoed.DocumentStatusResponse'" }
+//     to: esoed
 package dossierconn

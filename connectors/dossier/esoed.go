@@ -16,6 +16,7 @@ import (
 	"github.com/aiskao/aiskao/dossier/core"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/dossier/store"
+	"github.com/aiskao/aiskao/esoed"
 )
 
 // esoedRequest is what the sink reads of an ЕСОЕД registration request, as the demo's esoed-inbox
@@ -28,10 +29,8 @@ type esoedRequest struct {
 	Document    struct {
 		Message struct {
 			Header struct {
-				Sender struct {
-					Identifier string `json:"Identifier"`
-					Name       string `json:"AdministrativeBodyName"`
-				} `json:"Sender"`
+				Sender    esoedParticipant `json:"Sender"`
+				Recipient esoedParticipant `json:"Recipient"`
 			} `json:"Header"`
 			Body struct {
 				Request struct {
@@ -40,6 +39,12 @@ type esoedRequest struct {
 			} `json:"Body"`
 		} `json:"Message"`
 	} `json:"document"`
+}
+
+type esoedParticipant struct {
+	Identifier string `json:"Identifier"`
+	Name       string `json:"AdministrativeBodyName"`
+	GUID       string `json:"GUID"`
 }
 
 type esoedDocument struct {
@@ -97,8 +102,8 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 	}
 	doc := r.Document.Message.Body.Request.Document
 	guid := doc.DocID.GUID
-	if guid == "" {
-		return bad("/document/Message/Body/DocumentRegistrationRequest/Document/DocID/DocumentGUID: the document has no GUID")
+	if !esoed.ValidGUID(guid) {
+		return bad("/document/Message/Body/DocumentRegistrationRequest/Document/DocID/DocumentGUID: %q is not a GUID in braces", guid)
 	}
 	if _, err := s.n.core.Find(ctx, KeyESOEDDoc, guid); err == nil {
 		return nil // ЗР.1: received before
@@ -144,7 +149,7 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 	if it := applicationItem(svc); it != "" && len(docs) > 0 {
 		docs[0].Kind = it
 	}
-	sender := r.Document.Message.Header.Sender
+	sender, recipient := r.Document.Message.Header.Sender, r.Document.Message.Header.Recipient
 	if sender.Identifier == "" {
 		sender.Identifier = r.Sender
 	}
@@ -157,12 +162,17 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 		Channel:    service.ESOED,
 		ReceivedAt: s.n.core.Meta(by).At,
 		Reference:  number,
-		Applicant:  dossier.Party{Kind: dossier.Company, EIK: sender.Identifier, Name: sender.Name},
-		Documents:  docs,
-		Term:       service.Normal,
-		Delivery:   dossier.DeliveryChoice{Way: service.Electronic},
+		Origin: map[string]string{OriginDocGUID: guid, OriginSender: sender.Identifier, OriginSenderGUID: sender.GUID, OriginSenderName: sender.Name,
+			OriginRecipient: recipient.Identifier, OriginRecipientGUID: recipient.GUID, OriginRecipientName: recipient.Name},
+		Applicant: dossier.Party{Kind: dossier.Company, EIK: sender.Identifier, Name: sender.Name},
+		Documents: docs,
+		Term:      service.Normal,
+		Delivery:  dossier.DeliveryChoice{Way: service.Electronic},
 	}
 	_, err = s.n.core.Register(ctx, core.Input{Application: app, By: by, Keys: []store.Key{key}}, cause)
+	if errors.Is(err, store.ErrKeyTaken) {
+		return nil // ЗР.1: the same document came in another message at the same time
+	}
 	return err
 }
 

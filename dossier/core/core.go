@@ -25,6 +25,7 @@ import (
 	"github.com/aiskao/aiskao/dossier/calendar"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/dossier/store"
+	"github.com/aiskao/aiskao/envelope"
 )
 
 // Key kinds the core writes.
@@ -54,6 +55,11 @@ type Options struct {
 	ApplicantKey []byte
 	// Near is how many working days before a deadline it counts as near (default 2).
 	Near int
+	// Messages, when not nil, gives the messages a change causes besides its events' own, written
+	// in the same commit: such as the status an application's channel expects when its dossier
+	// is registered or closed. It is given the dossier after the change and the change's events;
+	// the core fills a message's subject, causation and correlation when it leaves them empty.
+	Messages func(d *dossier.Dossier, evs []dossier.Event) ([]store.Message, error)
 	// Notify is called after a commit that wrote outbox messages (a Relay's Notify), or nil.
 	Notify func()
 	// Log receives what goes wrong in the background (default: discarded). Never personal data.
@@ -311,6 +317,13 @@ func (c *Core) Tasks(ctx context.Context, q store.Query) (store.Page, error) {
 	return p, nil
 }
 
+// setDefault sets md[k] to v when it has no value and v is one.
+func setDefault(md map[string]string, k, v string) {
+	if md[k] == "" && v != "" {
+		md[k] = v
+	}
+}
+
 // ApplicantKey is the key under which Summary.Applicant indexes the dossiers of the party with
 // identifier id (an ЕГН, ЛНЧ or ЕИК): a keyed hash, never the identifier itself.
 func (c *Core) ApplicantKey(id string) string {
@@ -337,6 +350,25 @@ func (c *Core) commit(d *dossier.Dossier, version int64, evs []dossier.Event, ca
 			return store.Commit{}, err
 		}
 		cm.Outbox = append(cm.Outbox, msg)
+	}
+	if c.opt.Messages != nil {
+		more, err := c.opt.Messages(d, evs)
+		if err != nil {
+			return store.Commit{}, fmt.Errorf("dossier core: messages of %s: %w", d.Number, err)
+		}
+		for _, m := range more {
+			if m.Metadata == nil {
+				m.Metadata = map[string]string{}
+			}
+			if m.Subject == "" {
+				m.Subject = d.Number
+			}
+			setDefault(m.Metadata, envelope.Subject, m.Subject)
+			setDefault(m.Metadata, envelope.Type, m.Type)
+			setDefault(m.Metadata, envelope.CausationID, cause.Inbox)
+			setDefault(m.Metadata, envelope.CorrelationID, cause.Correlation)
+			cm.Outbox = append(cm.Outbox, m)
+		}
 	}
 	sum := c.summary(d)
 	cm.Summary = &sum

@@ -543,3 +543,31 @@ func countMsgs(msgs []store.Message, typ string) int {
 	}
 	return n
 }
+
+// TestMoreMessages: the messages Options.Messages adds are written in the change's commit, with
+// the change's subject, causation and correlation.
+func TestMoreMessages(t *testing.T) {
+	ctx := context.Background()
+	s := backends(t)[0].open(t)
+	c, err := core.New(core.Options{Store: s, Services: catalog(t), Clock: newClock(time.Date(2026, 12, 4, 9, 30, 0, 0, sofia)).now,
+		ApplicantKey: []byte("0123456789abcdef"),
+		Messages: func(d *dossier.Dossier, evs []dossier.Event) ([]store.Message, error) {
+			if evs[0].Type != "dossier.opened" {
+				return nil, nil
+			}
+			return []store.Message{{Type: "channel.Registered", Payload: []byte(d.Number)}}, nil
+		}})
+	must(t, err)
+	reg, err := c.Register(ctx, core.Input{Application: application()}, core.Cause{Inbox: "m1", Correlation: "c1"})
+	must(t, err)
+	var got []store.Message
+	for _, m := range drain(t, s) {
+		if m.Type == "channel.Registered" {
+			got = append(got, m)
+		}
+	}
+	if len(got) != 1 || string(got[0].Payload) != reg.Number || got[0].Metadata[envelope.Subject] != reg.Number ||
+		got[0].Metadata[envelope.Type] != "channel.Registered" || got[0].Metadata[envelope.CausationID] != "m1" || got[0].Metadata[envelope.CorrelationID] != "c1" {
+		t.Errorf("added messages = %+v", got)
+	}
+}
