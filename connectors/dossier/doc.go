@@ -19,9 +19,10 @@
 // them to the esoed connector, which signs and sends them and, from then on, answers status
 // requests about the document with that status:
 //
-//   - name: esoed-statuses
-//     from: dossiers
-//     steps:
-//   - filter: { expr: "meta.type == 'esoed.DocumentStatusResponse'" }
-//     to: esoed
+//	routes:
+//	  - name: esoed-statuses
+//	    from: dossiers
+//	    steps:
+//	      - filter: { expr: "meta.type == 'esoed.DocumentStatusResponse'" }
+//	    to: esoed
 package dossierconn
