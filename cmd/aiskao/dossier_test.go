@@ -180,3 +180,109 @@ func dossiersIn(t *testing.T, data string) int {
 	}
 	return len(p.Items)
 }
+
+// dossierPeerConfig is Община Пловдив with the dossier core: the ЕСОЕД documents it receives open
+// dossiers, and the dossiers' status responses go back through ЕСОЕД.
+func dossierPeerConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyESOEDDemo(t, dir)
+	services, err := filepath.Abs(filepath.Join("..", "..", "dossier", "service", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`transport: { type: embedded }
+store: { type: sqlite }
+ops: { listen: "${AISKAO_OPS_ADDR}" }
+connectors:
+  esoed:
+    type: esoed
+    participants:
+      - { identifier: "000471504", guid: "{805fd26b-4b64-4823-a7b5-d40315c4b783}", name: Община Пловдив }
+    listen: ${AISKAO_PEER_ESOED_ADDR}
+    cert: esoed/demo-plovdiv.crt
+    key: esoed/demo-plovdiv.key
+    ca: esoed/demo-ca.crt
+    revocation: { mode: prefer }
+    registry_file: ${AISKAO_ESOED_REGISTRY}
+    retry_first: 1s
+  dossiers:
+    type: dossier
+    services: %q
+    administration: { eik: "000471504", name: Община Пловдив }
+    esoed_services: { Заявление: "2128" }
+    relay_interval: 50ms
+routes:
+  - name: esoed-dossiers
+    from: esoed
+    steps:
+      - filter: { expr: "meta.type == 'esoed.DocumentRegistrationRequest'" }
+      - xpath:
+          namespaces: { m: "http://schemas.egov.bg/messaging/v1" }
+          fields:
+            esoed_doc_number: (/m:Message/m:Body//m:DocID/m:DocumentNumber/m:DocNumber)[1]
+            esoed_doc_kind: /m:Message/m:Body//m:DocKind
+      - xml_to_json: {}
+      - set:
+          json: '{"sender": meta.esoed_sender, "doc_number": meta.esoed_doc_number, "doc_kind": meta.esoed_doc_kind, "document": body}'
+    to: dossiers
+  - name: esoed-statuses
+    from: dossiers
+    steps:
+      - filter: { expr: "meta.type == 'esoed.DocumentStatusResponse'" }
+    to: esoed
+    on_error: { retry: { max: 10, backoff: 1s } }
+`, services)
+	path := filepath.Join(dir, "peer.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDossierFromESOEDAnswersStatus: the demo hub (Столична община) sends a registration request
+// to a hub of Община Пловдив that runs the dossier core; the document opens a dossier there, whose
+// number comes back as DS_REGISTERED (ЗР.7), and a status request about the document is answered
+// with that status and number (ПС.5).
+func TestDossierFromESOEDAnswersStatus(t *testing.T) {
+	hubESOED, peerESOED := freeAddr(t), freeAddr(t)
+	t.Setenv("AISKAO_ESOED_REGISTRY", demoRegistry(t, hubESOED, peerESOED))
+	t.Setenv("AISKAO_ESOED_ADDR", hubESOED)
+	t.Setenv("AISKAO_PEER_ESOED_ADDR", peerESOED)
+	t.Setenv("AISKAO_ESOED_RETRY_BACKOFF", "1s")
+
+	peer := startHub(t, dossierPeerConfig(t), t.TempDir(), "", "")
+	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), t.TempDir(), "", "")
+	hubOps := "http://" + h.opsAddr
+
+	request, _ := withGUID(readSample(t, "registration-request.xml"), 0xd055)
+	if status := postOutgoing(t, h, request); status != http.StatusAccepted {
+		t.Fatalf("post to /esoed/outgoing: status %d", status)
+	}
+	number := regexp.MustCompile(`^ОБА3-1/\d\d\.\d\d\.\d{4}$`)
+	waitFor(t, "DS_REGISTERED at the hub", 30*time.Second, func() bool {
+		for _, e := range entries(t, hubOps, "esoed.received") {
+			if e.Result == "DS_REGISTERED" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, e := range entries(t, hubOps, "esoed.received") {
+		if e.Result == "DS_REGISTERED" && (!number.MatchString(e.Dossier) || e.Actor != "000471504") {
+			t.Errorf("hub's esoed.received = %+v, want the dossier's number from 000471504", e)
+		}
+	}
+	if status := postOutgoing(t, h, readSample(t, "status-request.xml")); status != http.StatusAccepted {
+		t.Fatalf("post the status request: status %d", status)
+	}
+	waitFor(t, "the answer to the status request", 30*time.Second, func() bool {
+		e := lastEntry(t, hubOps, "esoed.sent")
+		return strings.HasPrefix(e.Subject, "MSG_DocumentStatusRequest") && e.Result != ""
+	})
+	if e := lastEntry(t, hubOps, "esoed.sent"); e.Result != "DS_REGISTERED" {
+		t.Errorf("the status request was answered %+v, want DS_REGISTERED", e)
+	}
+	peer.signal(syscall.SIGTERM)
+	peer.wait(30 * time.Second)
+}
