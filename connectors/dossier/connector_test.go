@@ -178,6 +178,7 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"invalid ЕГН", msg("b1", TypeApplication, application("8506258484"), nil), "/applicant/egn"},
+		{"malformed application", msg("b7", TypeApplication, []byte(`{"application": {"service": 2016}}`), nil), "/application"},
 		{"unknown command", msg("b2", TypeCommand, map[string]any{"command": "dance", "number": "X"}, nil), "/command"},
 		{"unknown dossier", msg("b3", TypeCommand, map[string]any{"command": "resume", "number": "X-1"}, nil), "not found"},
 		{"unknown type", msg("b4", "something.Else", []byte(`{}`), nil), "something.Else"},
@@ -189,6 +190,9 @@ func TestBadInput(t *testing.T) {
 			err := s.Send(context.Background(), tt.msg)
 			if !fault.IsPermanent(err) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Send = %v, want a permanent error naming %s", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "8506258484") {
+				t.Errorf("the dead letter's reason shows the ЕГН: %v", err)
 			}
 		})
 	}

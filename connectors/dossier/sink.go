@@ -1,13 +1,13 @@
 package dossierconn
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -89,12 +89,18 @@ func bad(format string, args ...any) error { return fault.Permanent(fmt.Errorf(f
 
 // decode reads a JSON payload strictly into v.
 func decode(msg *message.Message, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(msg.Payload)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeJSON(msg.Payload, v); err != nil {
 		return bad("the payload is not the JSON expected: %v", err)
 	}
 	return nil
+}
+
+// decodeJSON reads b into v, refusing names v does not have: a misspelt field is an error, not
+// a value silently left out.
+func decodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // systemActor is the actor of what comes through the hub: the connector's messages' source.
@@ -109,14 +115,17 @@ func systemActor(msg *message.Message, fallback string) dossier.Actor {
 // application opens a dossier for an application: the payload is the domain's application, or
 // an object holding it under "application".
 func (s *sink) application(ctx context.Context, msg *message.Message, cause core.Cause) error {
-	var wrapped struct {
-		Application *dossier.Application `json:"application"`
-	}
 	var app dossier.Application
-	if err := json.Unmarshal(msg.Payload, &wrapped); err == nil && wrapped.Application != nil {
-		app = *wrapped.Application
-	} else if err := decode(msg, &app); err != nil {
-		return err
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(msg.Payload, &top); err != nil {
+		return bad("the payload is not a JSON object: %v", err)
+	}
+	if inner, ok := top["application"]; ok {
+		if err := decodeJSON(inner, &app); err != nil {
+			return bad("/application: %v", err)
+		}
+	} else if err := decodeJSON(msg.Payload, &app); err != nil {
+		return bad("the payload is not an application: %v", err)
 	}
 	if app.Channel == "" {
 		app.Channel = service.Portal
