@@ -482,6 +482,15 @@ func TestDeadlines(t *testing.T) {
 			}))
 			drain(t, s)
 
+			// At once: the first stage, due on Monday 7th, is near; the overall deadline is not.
+			n, err := c.RaiseDeadlines(ctx)
+			must(t, err)
+			hist, err := c.History(ctx, reg.Number)
+			must(t, err)
+			if last, ok := hist[len(hist)-1].Data.(*dossier.DeadlineNear); n != 1 || !ok || last.Kind != dossier.StageTerm || last.Ref != "register" {
+				t.Errorf("alerts at registration: %d, last event %s", n, hist[len(hist)-1].Type)
+			}
+
 			// Friday 11th: the overall deadline, Tuesday 15th, is two working days away.
 			clk.set(time.Date(2026, 12, 11, 8, 0, 0, 0, sofia))
 			watchers := []*core.Core{c, newCore(t, b.open(t), clk), newCore(t, s, clk)}
@@ -497,7 +506,7 @@ func TestDeadlines(t *testing.T) {
 			}
 			wg.Wait()
 			clk.set(time.Date(2026, 12, 16, 8, 0, 0, 0, sofia))
-			n, err := c.RaiseDeadlines(ctx)
+			n, err = c.RaiseDeadlines(ctx)
 			must(t, err)
 			if n == 0 {
 				t.Error("no alert once the deadline passed")
@@ -569,5 +578,31 @@ func TestMoreMessages(t *testing.T) {
 	if len(got) != 1 || string(got[0].Payload) != reg.Number || got[0].Metadata[envelope.Subject] != reg.Number ||
 		got[0].Metadata[envelope.Type] != "channel.Registered" || got[0].Metadata[envelope.CausationID] != "m1" || got[0].Metadata[envelope.CorrelationID] != "c1" {
 		t.Errorf("added messages = %+v", got)
+	}
+}
+
+// TestIrregularityDeadline: the applicant's deadline to remove an irregularity is watched while
+// the dossier is suspended, though the dossier's own deadlines stand still.
+func TestIrregularityDeadline(t *testing.T) {
+	ctx := context.Background()
+	s := backends(t)[0].open(t)
+	clk := newClock(time.Date(2026, 12, 4, 9, 30, 0, 0, sofia))
+	c := newCore(t, s, clk)
+	reg, err := c.Register(ctx, core.Input{Application: application()}, core.Cause{})
+	must(t, err)
+	must(t, c.Do(ctx, reg.Number, core.Cause{}, func(d *dossier.Dossier) ([]dossier.Event, error) {
+		return d.CompleteTask(c.Meta(clerk), "T1", "")
+	}))
+	must(t, c.Do(ctx, reg.Number, core.Cause{}, func(d *dossier.Dossier) ([]dossier.Event, error) {
+		return d.NotifyIrregularity(c.Meta(clerk), dossier.IrregularityNotice{LegalGrounds: "чл. 30 АПК", FactualGrounds: "Липсва подпис.", Due: dossier.Today(clk.now()).AddDays(7)})
+	}))
+	clk.set(time.Date(2026, 12, 10, 8, 0, 0, 0, sofia)) // the 11th is the last day
+	n, err := c.RaiseDeadlines(ctx)
+	must(t, err)
+	hist, err := c.History(ctx, reg.Number)
+	must(t, err)
+	last, ok := hist[len(hist)-1].Data.(*dossier.DeadlineNear)
+	if n != 1 || !ok || last.Kind != dossier.IrregularityTerm {
+		t.Errorf("alerts: %d, last event %s", n, hist[len(hist)-1].Type)
 	}
 }

@@ -14,17 +14,22 @@ import (
 // watcher is the actor of deadline alerts.
 var watcher = dossier.Actor{Kind: dossier.System, ID: "deadlines"}
 
-// RaiseDeadlines asks the dashboard for the active dossiers whose deadline is near (within the
-// Near working days) or past, and raises the alerts not yet raised (dossier.deadline_near,
-// dossier.deadline_missed) on each, with their messages. Run by several processes at once, each
-// alert is raised once: the alerts of a dossier are written with optimistic concurrency, so of
-// two processes raising the same alert one commits and the other, reloading on the conflict,
-// finds it raised; and RaiseOnce lets only one process announce each (dossier, alert, due) in
-// the log. It returns how many alerts it raised.
+// RaiseDeadlines raises the deadline alerts not yet raised (dossier.deadline_near,
+// dossier.deadline_missed) on the active dossiers with a deadline near (within the Near working
+// days) or past, with their messages, and returns how many it raised. Run by several processes
+// at once, each alert is raised once: a dossier's alerts are written with optimistic
+// concurrency, so of two processes raising the same alert one commits and the other, reloading
+// on the conflict, finds it raised; RaiseOnce then lets one process log it.
+//
+// It reads the summaries of every active dossier, since the dashboard selects by the overall
+// deadline only, and a stage's deadline comes before it; it replays those whose overall or stage
+// deadline falls in the window, and the suspended ones, whose applicant's deadline for an
+// irregularity the summary does not hold.
 func (c *Core) RaiseDeadlines(ctx context.Context) (int, error) {
-	now := c.opt.Clock()
-	today := dossier.Today(now)
-	q := store.Query{Kind: store.KindDossier, Active: true, DeadlineBefore: c.opt.Calendar.Add(today, c.opt.Near, calendar.WorkingDays).AddDays(1), Limit: store.MaxLimit}
+	today := dossier.Today(c.opt.Clock())
+	until := c.opt.Calendar.Add(today, c.opt.Near, calendar.WorkingDays)
+	due := func(d calendar.Date) bool { return !d.IsZero() && !d.After(until) }
+	q := store.Query{Kind: store.KindDossier, Active: true, Limit: store.MaxLimit}
 	raised := 0
 	var errs []error
 	for {
@@ -33,6 +38,9 @@ func (c *Core) RaiseDeadlines(ctx context.Context) (int, error) {
 			return raised, fmt.Errorf("dossier core: deadlines: %w", err)
 		}
 		for _, s := range page.Items {
+			if !due(s.Deadline) && !due(s.StageDeadline) && s.State != string(dossier.StatusSuspended) {
+				continue
+			}
 			n, err := c.raise(ctx, s.Stream)
 			raised += n
 			if err != nil {
