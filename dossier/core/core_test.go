@@ -38,16 +38,16 @@ var (
 // backend opens a store on one database, again and again (as after a restart).
 type backend struct {
 	name string
-	open func(t *testing.T) store.Store
+	open func(t testing.TB) store.Store
 }
 
 // backends are the stores the core is tested on: SQLite always, PostgreSQL when reachable (and
 // always under CI).
-func backends(t *testing.T) []backend {
+func backends(t testing.TB) []backend {
 	t.Helper()
-	out := []backend{{"sqlite", func() func(t *testing.T) store.Store {
+	out := []backend{{"sqlite", func() func(t testing.TB) store.Store {
 		path := filepath.Join(t.TempDir(), "aiskao.db")
-		return func(t *testing.T) store.Store {
+		return func(t testing.TB) store.Store {
 			s, err := sqlite.Open(path)
 			if err != nil {
 				t.Fatal(err)
@@ -57,7 +57,7 @@ func backends(t *testing.T) []backend {
 		}
 	}()}}
 	if cfg, ok := pgConfig(t); ok {
-		out = append(out, backend{"postgres", func(t *testing.T) store.Store {
+		out = append(out, backend{"postgres", func(t testing.TB) store.Store {
 			s, err := postgres.New(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -71,7 +71,7 @@ func backends(t *testing.T) []backend {
 
 // pgConfig returns a schema of its own on the test server, dropped after the test; false when
 // there is no server and CI is not set.
-func pgConfig(t *testing.T) (postgres.Config, bool) {
+func pgConfig(t testing.TB) (postgres.Config, bool) {
 	t.Helper()
 	u := os.Getenv("AISKAO_POSTGRES_URL")
 	if u == "" {
@@ -114,7 +114,7 @@ func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
 func (c *clock) set(t time.Time)  { c.t.Store(&t) }
 func (c *clock) now() time.Time   { return *c.t.Load() }
 
-func catalog(t *testing.T) *service.Catalog {
+func catalog(t testing.TB) *service.Catalog {
 	t.Helper()
 	cat, err := service.LoadDir("../service/testdata")
 	if err != nil {
