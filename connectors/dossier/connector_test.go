@@ -296,8 +296,8 @@ func TestCrashBeforePublishing(t *testing.T) {
 }
 
 // TestESOEDStatus: a dossier opened from an ЕСОЕД document gives the status responses its sender
-// is owed, for an esoed sink: registered under the dossier's number, then stopped when it is
-// withdrawn.
+// is owed, for an esoed sink: registered under the dossier's number, a document filed into it
+// registered under the same number, then stopped when it is withdrawn.
 func TestESOEDStatus(t *testing.T) {
 	ctx := context.Background()
 	env := hubEnv(t)
@@ -331,13 +331,22 @@ func TestESOEDStatus(t *testing.T) {
 		reg.Header.Recipient.GUID != "{676150f9-dfb5-4723-a236-fb007f3eb046}" {
 		t.Fatalf("registered: %+v %+v", reg.Header, sr)
 	}
+	// A document about it is filed into its dossier (ЗР.5) and registered under its number.
+	const second = "{0bbbbbbb-0000-4000-8000-000000000002}"
+	if err := s.Send(ctx, msg("e2", TypeESOEDRegistration, esoedPayload(t, second, guid, "Допълнение"), nil)); err != nil {
+		t.Fatal(err)
+	}
+	filed := status(waitFor(t, out, TypeESOEDStatus, 2)[1]).Body.StatusResponse
+	if filed.Status != esoed.StatusRegistered || filed.DocID.GUID != second || filed.DocID.Number.Number != number {
+		t.Errorf("the document filed: %+v %+v", filed, filed.DocID.Number)
+	}
 	cmd := map[string]any{"command": "close", "number": number, "reason": "withdrawn"}
 	if err := s.Send(ctx, msg("close-1", TypeCommand, cmd, nil)); err != nil {
 		t.Fatal(err)
 	}
-	msgs := waitFor(t, out, TypeESOEDStatus, 2)
-	if st := status(msgs[1]); st.Body.StatusResponse.Status != esoed.StatusStopped || msgs[1].Metadata.Get(MetaESOEDStatus) != esoed.StatusStopped ||
-		msgs[1].Metadata.Get(envelope.Subject) != number || msgs[1].Metadata.Get(envelope.CausationID) != "close-1" {
-		t.Errorf("withdrawn: %s %v", st.Body.StatusResponse.Status, msgs[1].Metadata)
+	msgs := waitFor(t, out, TypeESOEDStatus, 3)
+	if st := status(msgs[2]); st.Body.StatusResponse.Status != esoed.StatusStopped || msgs[2].Metadata.Get(MetaESOEDStatus) != esoed.StatusStopped ||
+		msgs[2].Metadata.Get(envelope.Subject) != number || msgs[2].Metadata.Get(envelope.CausationID) != "close-1" {
+		t.Errorf("withdrawn: %s %v", st.Body.StatusResponse.Status, msgs[2].Metadata)
 	}
 }

@@ -15,7 +15,8 @@
 //
 // A dossier opened from an ЕСОЕД document owes its sender the document's status (ЗР.7–ЗР.9): the
 // source gives an unsigned DocumentStatusResponse (type esoed.DocumentStatusResponse) when the
-// dossier is registered, closed or stopped, written in the commit of that change. A route sends
+// dossier is registered, closed or stopped, and when a document is filed into it by its
+// DocParentID (registered under the dossier's number), written in the commit of that change. A route sends
 // them to the esoed connector, which signs and sends them and, from then on, answers status
 // requests about the document with that status:
 //

@@ -115,11 +115,21 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 		return err
 	}
 	key := store.Key{Kind: KeyESOEDDoc, Value: guid}
+	sender, recipient := r.Document.Message.Header.Sender, r.Document.Message.Header.Recipient
+	if sender.Identifier == "" {
+		sender.Identifier = r.Sender
+	}
 	by := systemActor(msg, s.name)
 	if parent := doc.DocParentID.GUID; parent != "" && parent != guid {
 		num, err := s.n.core.Find(ctx, KeyESOEDDoc, parent)
 		switch {
-		case err == nil: // ЗР.5
+		case err == nil: // ЗР.5, and the sender is told under which number (ЗР.7)
+			at := s.n.core.Meta(by).At
+			sr := &esoed.StatusResponse{Status: esoed.StatusRegistered, DocID: esoed.DocID{GUID: guid, Number: &esoed.DocNumber{Number: num, Date: day(at)}}}
+			status, err := statusMessage(sr, at, toParticipant(recipient), toParticipant(sender))
+			if err != nil {
+				return bad("ЕСОЕД status of %s: %v", guid, err)
+			}
 			return s.n.core.Do(ctx, num, cause, func(d *dossier.Dossier) ([]dossier.Event, error) {
 				var evs []dossier.Event
 				for _, fd := range docs {
@@ -131,7 +141,7 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 					evs = append(evs, e...)
 				}
 				return evs, nil
-			}, key)
+			}, core.Also{Keys: []store.Key{key}, Messages: []store.Message{status}})
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
@@ -148,10 +158,6 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 	svc, _ := s.n.cat.Latest(id)
 	if it := applicationItem(svc); it != "" && len(docs) > 0 {
 		docs[0].Kind = it
-	}
-	sender, recipient := r.Document.Message.Header.Sender, r.Document.Message.Header.Recipient
-	if sender.Identifier == "" {
-		sender.Identifier = r.Sender
 	}
 	number := doc.DocID.Number.DocNumber
 	if number == "" {
@@ -174,6 +180,10 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 		return nil // ЗР.1: the same document came in another message at the same time
 	}
 	return err
+}
+
+func toParticipant(p esoedParticipant) esoed.Participant {
+	return esoed.Participant{Identifier: p.Identifier, GUID: p.GUID, AdministrativeBodyName: p.Name}
 }
 
 // applicationItem is the first required item the applicant brings: what the ЕСОЕД document is.

@@ -58,22 +58,28 @@ func esoedStatuses(d *dossier.Dossier, evs []dossier.Event) ([]store.Message, er
 		default:
 			continue
 		}
-		raw, err := esoed.Marshal(&esoed.Message{
-			Header: esoed.Header{
-				MessageDate: e.At,
-				Sender:      esoed.Participant{Identifier: app.Origin[OriginRecipient], GUID: app.Origin[OriginRecipientGUID], AdministrativeBodyName: app.Origin[OriginRecipientName]},
-				Recipient:   esoed.Participant{Identifier: app.Origin[OriginSender], GUID: app.Origin[OriginSenderGUID], AdministrativeBodyName: app.Origin[OriginSenderName]},
-				MessageGUID: "{" + uuid.NewString() + "}",
-			},
-			Body: esoed.Body{StatusResponse: sr},
-		}, nil)
+		msg, err := statusMessage(sr, e.At,
+			esoed.Participant{Identifier: app.Origin[OriginRecipient], GUID: app.Origin[OriginRecipientGUID], AdministrativeBodyName: app.Origin[OriginRecipientName]},
+			esoed.Participant{Identifier: app.Origin[OriginSender], GUID: app.Origin[OriginSenderGUID], AdministrativeBodyName: app.Origin[OriginSenderName]})
 		if err != nil {
 			return nil, fmt.Errorf("ЕСОЕД status %s of %s: %w", sr.Status, d.Number, err)
 		}
-		out = append(out, store.Message{Type: TypeESOEDStatus, Payload: raw, Metadata: map[string]string{
-			envelope.ContentType: "application/xml", MetaESOEDStatus: sr.Status}})
+		out = append(out, msg)
 	}
 	return out, nil
+}
+
+// statusMessage is the unsigned status response sr from one participant to another, dated at.
+func statusMessage(sr *esoed.StatusResponse, at time.Time, from, to esoed.Participant) (store.Message, error) {
+	raw, err := esoed.Marshal(&esoed.Message{
+		Header: esoed.Header{MessageDate: at, Sender: from, Recipient: to, MessageGUID: "{" + uuid.NewString() + "}"},
+		Body:   esoed.Body{StatusResponse: sr},
+	}, nil)
+	if err != nil {
+		return store.Message{}, err
+	}
+	return store.Message{Type: TypeESOEDStatus, Payload: raw, Metadata: map[string]string{
+		envelope.ContentType: "application/xml", MetaESOEDStatus: sr.Status}}, nil
 }
 
 // day is the date of t in Bulgaria, as ЕСОЕД dates are written.

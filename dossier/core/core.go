@@ -214,10 +214,9 @@ const maxAttempts = 10
 // again and runs cmd again, so cmd must decide from the dossier it is given. A message applied
 // before (Cause.Inbox) changes nothing and Do returns nil, as for a command with no events; so
 // does one whose command the dossier now refuses, since the first delivery changed it. A
-// refusal is the domain's *dossier.Error; an unknown dossier is store.ErrNotFound. Keys index
-// the dossier by outside identifiers when the command changes it (store.ErrKeyTaken when one
-// indexes another).
-func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command, keys ...store.Key) error {
+// refusal is the domain's *dossier.Error; an unknown dossier is store.ErrNotFound. What also
+// gives is written with the change when the command makes one.
+func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command, also ...Also) error {
 	var err error
 	for range maxAttempts {
 		var d *dossier.Dossier
@@ -236,7 +235,12 @@ func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command, 
 		if err != nil {
 			return err
 		}
-		cm.Keys = keys
+		for _, a := range also {
+			cm.Keys = append(cm.Keys, a.Keys...)
+			for _, m := range a.Messages {
+				cm.Outbox = append(cm.Outbox, c.fill(m, number, cause))
+			}
+		}
 		err = c.opt.Store.Commit(ctx, cm)
 		switch {
 		case err == nil:
@@ -317,6 +321,32 @@ func (c *Core) Tasks(ctx context.Context, q store.Query) (store.Page, error) {
 	return p, nil
 }
 
+// Also is what a command's change writes besides its events and their messages.
+type Also struct {
+	// Keys index the dossier by outside identifiers (store.ErrKeyTaken when one indexes another).
+	Keys []store.Key
+	// Messages are further messages the change causes, such as the answer its channel expects;
+	// the core fills their subject, causation and correlation when they leave them empty.
+	Messages []store.Message
+}
+
+// fill gives m the subject, type, causation and correlation metadata it leaves empty.
+func (c *Core) fill(m store.Message, number string, cause Cause) store.Message {
+	md := make(map[string]string, len(m.Metadata)+4)
+	for k, v := range m.Metadata {
+		md[k] = v
+	}
+	if m.Subject == "" {
+		m.Subject = number
+	}
+	setDefault(md, envelope.Subject, m.Subject)
+	setDefault(md, envelope.Type, m.Type)
+	setDefault(md, envelope.CausationID, cause.Inbox)
+	setDefault(md, envelope.CorrelationID, cause.Correlation)
+	m.Metadata = md
+	return m
+}
+
 // setDefault sets md[k] to v when it has no value and v is one.
 func setDefault(md map[string]string, k, v string) {
 	if md[k] == "" && v != "" {
@@ -357,17 +387,7 @@ func (c *Core) commit(d *dossier.Dossier, version int64, evs []dossier.Event, ca
 			return store.Commit{}, fmt.Errorf("dossier core: messages of %s: %w", d.Number, err)
 		}
 		for _, m := range more {
-			if m.Metadata == nil {
-				m.Metadata = map[string]string{}
-			}
-			if m.Subject == "" {
-				m.Subject = d.Number
-			}
-			setDefault(m.Metadata, envelope.Subject, m.Subject)
-			setDefault(m.Metadata, envelope.Type, m.Type)
-			setDefault(m.Metadata, envelope.CausationID, cause.Inbox)
-			setDefault(m.Metadata, envelope.CorrelationID, cause.Correlation)
-			cm.Outbox = append(cm.Outbox, m)
+			cm.Outbox = append(cm.Outbox, c.fill(m, d.Number, cause))
 		}
 	}
 	sum := c.summary(d)
