@@ -152,10 +152,7 @@ type Registered struct {
 // one commit. A registration redelivered with the same Cause.Inbox opens nothing and returns the
 // dossier it opened the first time.
 func (c *Core) Register(ctx context.Context, in Input, cause Cause) (Registered, error) {
-	svc, ok := c.opt.Services.Latest(in.Application.Service)
-	if !ok {
-		svc = nil
-	}
+	svc, _ := c.opt.Services.Latest(in.Application.Service) // nil when unknown: Validate says so
 	if err := in.Application.Validate(svc); err != nil {
 		return Registered{}, err
 	}
@@ -214,8 +211,8 @@ const maxAttempts = 10
 // again and runs cmd again, so cmd must decide from the dossier it is given. A message applied
 // before (Cause.Inbox) changes nothing and Do returns nil, as for a command with no events; so
 // does one whose command the dossier now refuses, since the first delivery changed it. A
-// refusal is the domain's *dossier.Error; an unknown dossier is store.ErrNotFound. What also
-// gives is written with the change when the command makes one.
+// refusal is the domain's *dossier.Error; an unknown dossier is store.ErrNotFound. The keys and
+// messages of also are written with the change, when the command makes one.
 func (c *Core) Do(ctx context.Context, number string, cause Cause, cmd Command, also ...Also) error {
 	var err error
 	for range maxAttempts {
