@@ -302,6 +302,20 @@ func (c *Core) History(ctx context.Context, number string) ([]dossier.Event, err
 	return out, nil
 }
 
+// Public is what the applicant sees of dossier number, given its access code; a wrong code and
+// an unknown dossier are alike store.ErrNotFound, so that the answer tells nobody which numbers
+// exist.
+func (c *Core) Public(ctx context.Context, number, accessCode string) (dossier.PublicView, error) {
+	d, err := c.Get(ctx, number)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !d.CheckAccessCode(accessCode)) {
+		return dossier.PublicView{}, fmt.Errorf("dossier core: %s: %w", number, store.ErrNotFound)
+	}
+	if err != nil {
+		return dossier.PublicView{}, err
+	}
+	return d.Public(), nil
+}
+
 // Find returns the number of the dossier an outside identifier indexes, or store.ErrNotFound.
 func (c *Core) Find(ctx context.Context, kind, value string) (string, error) {
 	return c.opt.Store.FindByKey(ctx, kind, value)

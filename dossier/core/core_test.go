@@ -191,6 +191,14 @@ func TestLifeCycle(t *testing.T) {
 			if n, err := c.Find(ctx, core.KeyAccess, dossier.HashAccessCode(reg.AccessCode)); err != nil || n != reg.Number {
 				t.Errorf("find by access code = %q, %v", n, err)
 			}
+			if v, err := c.Public(ctx, reg.Number, strings.ToLower(reg.AccessCode)); err != nil || v.Number != reg.Number {
+				t.Errorf("the applicant's view = %+v, %v", v, err)
+			}
+			for _, tt := range []struct{ number, code string }{{reg.Number, "23456789AB"}, {"ОБА3-99/04.12.2026", reg.AccessCode}} {
+				if _, err := c.Public(ctx, tt.number, tt.code); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("the view of %s with code %s = %v, want not found", tt.number, tt.code, err)
+				}
+			}
 			summ, err := s.Summary(ctx, reg.Number)
 			must(t, err)
 			if summ.State != "open" || !summ.Active || summ.Assignee != "position:front-office-clerk" || summ.Unit != "ОБА3" ||
