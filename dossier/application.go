@@ -108,7 +108,11 @@ type Application struct {
 	// Reference is the application's number in the channel it came through,
 	// such as the ЕСОЕД document's number or the portal's request id.
 	Reference string `json:"reference,omitempty"`
-	Applicant Party  `json:"applicant"`
+	// Origin identifies the application where it came from, so that the channel can be
+	// answered there, such as an ЕСОЕД document's GUID and its sender's identifier and GUID.
+	// The channel's connector names and reads its entries; they are not checked.
+	Origin    map[string]string `json:"origin,omitempty"`
+	Applicant Party             `json:"applicant"`
 	// Representative acts for the applicant, when someone does (by a power of attorney).
 	Representative *Party     `json:"representative,omitempty"`
 	Documents      []Document `json:"documents"`

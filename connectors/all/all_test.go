@@ -8,7 +8,7 @@ import (
 )
 
 func TestRegistersEveryType(t *testing.T) {
-	for _, typ := range []string{"esoed", "file", "http", "mail", "regix", "sftp", "sql"} {
+	for _, typ := range []string{"dossier", "esoed", "file", "http", "mail", "regix", "sftp", "sql"} {
 		if !slices.Contains(connectors.Default.Names(), typ) {
 			t.Errorf("connector type %q not registered; registered: %v", typ, connectors.Default.Names())
 		}

@@ -66,6 +66,8 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("contract %s imports %s", pkg, d)
 			case under(pkg, "dossier") && !under(pkg, "dossier/store") && !under(d, "dossier", "internal", "envelope", "fault", "spec"):
 				t.Errorf("dossier domain %s imports %s; it may import only the dossier domain, internal/ and the contracts", pkg, d)
+			case under(pkg, "dossier/core") && under(d, "dossier/store/sqlite", "dossier/store/postgres"):
+				t.Errorf("%s imports the store implementation %s; it uses only the store contract", pkg, d)
 			case under(pkg, "transforms") && under(d, "connectors") && d != "connectors":
 				t.Errorf("transform %s imports connector %s; steps reach connectors through the registry", pkg, d)
 			}
