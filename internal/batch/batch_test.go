@@ -11,11 +11,13 @@ import (
 func TestConcurrentItemsShareCommits(t *testing.T) {
 	var mu sync.Mutex
 	var got []int
+	largest := 0
 	block := make(chan struct{})
 	c := New(64, func(items []int) error {
 		<-block // hold the first commit so that the others queue up
 		mu.Lock()
 		got = append(got, items...)
+		largest = max(largest, len(items))
 		mu.Unlock()
 		return nil
 	})
@@ -43,8 +45,10 @@ func TestConcurrentItemsShareCommits(t *testing.T) {
 	if len(got) != 200 || c.Items() != 200 {
 		t.Fatalf("%d items committed (%d counted), want 200", len(got), c.Items())
 	}
-	if c.Commits() >= 200/2 {
-		t.Errorf("%d commits for 200 items: not grouped", c.Commits())
+	// The requests queued behind the held commit go in the next one. (How the rest group
+	// depends on how fast their goroutines run: on a busy machine they may come one by one.)
+	if largest < cap(c.reqs)/2 {
+		t.Errorf("the largest of %d commits held %d items; the %d queued behind the first were not grouped", c.Commits(), largest, cap(c.reqs))
 	}
 }
 
