@@ -137,7 +137,6 @@ routes:
 	}
 }
 
-
 // TestRoutePrefetch: a route's prefetch bounds how many of its messages one process handles at
 // once, in place of the transport's (64 by default), on both transports.
 func TestRoutePrefetch(t *testing.T) {

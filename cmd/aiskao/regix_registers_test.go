@@ -48,18 +48,3 @@ func TestRegixCheckAddedRegisters(t *testing.T) {
 		})
 	}
 }
-
-func TestRegixCheckAddedRegistersFields(t *testing.T) {
-	tests := []struct{ file, want string }{
-		{"av-bulstat2/StateOfPlayRequest.xml", "Case/Court/Code (Код на фирмено дело) = Code1"},
-		{"nra-obligated-persons/GetObligatedPersonsRequest.xml", "Identity/TYPE (Вид на идентификатора) = LNC"},
-		{"grao-civil-status/GetMarriageCertificateResponse.xml", "ManData/FirstName = МАРИЯН"},
-		{"mvr-mps/GetMotorVehicleRegistrationInfoV2Response.xml", "Header/MessageID = MessageID1"},
-	}
-	for _, tt := range tests {
-		out, code := cli(t, "regix", "check", filepath.Join("../../regix/registers", tt.file))
-		if code != 0 || !strings.Contains(out, tt.want) {
-			t.Errorf("%s: exit %d, want 0 and %q:\n%s", tt.file, code, tt.want, out)
-		}
-	}
-}

@@ -52,6 +52,10 @@ func TestRegixCheckKeyFields(t *testing.T) {
 		{"grao-pna/PermanentAddressSearchRequest.xml", "SearchDate (Дата) = 2015-11-23"},
 		{"grao-nbd/PersonDataSearchResponse.xml", "PersonNames/FirstName = Ивелина"},
 		{"av-tr/GetActualStateResponse.xml", "Company = ТехноЛогика"},
+		{"av-bulstat2/StateOfPlayRequest.xml", "Case/Court/Code (Код на фирмено дело) = Code1"},
+		{"nra-obligated-persons/GetObligatedPersonsRequest.xml", "Identity/TYPE (Вид на идентификатора) = LNC"},
+		{"grao-civil-status/GetMarriageCertificateResponse.xml", "ManData/FirstName = МАРИЯН"},
+		{"mvr-mps/GetMotorVehicleRegistrationInfoV2Response.xml", "Header/MessageID = MessageID1"},
 	}
 	for _, tt := range tests {
 		out, code := cli(t, "regix", "check", filepath.Join("../../regix/registers", tt.file))

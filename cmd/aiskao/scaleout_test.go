@@ -49,7 +49,7 @@ var scaleConfig = filepath.Join("..", "..", "configs", "rabbitmq-postgres.yaml")
 const demoRoute = "esoed-inbox"
 
 // scaleRoutes are the routes of scaleConfig, whose broker objects the tests delete afterwards.
-var scaleRoutes = []string{demoRoute, "applications", "esoed-outgoing", "esoed-received"}
+var scaleRoutes = []string{demoRoute, "applications", "esoed-outgoing", "esoed-received", "tax-register"}
 
 // envOr returns the environment variable name, or def when it is empty.
 func envOr(name, def string) string {
@@ -243,6 +243,7 @@ func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string
 		"AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+freeAddrFor(d.tb),
 		"AISKAO_AMQP_URL="+d.amqpURL, "AISKAO_AMQP_PREFIX="+d.name,
 		"AISKAO_POSTGRES_URL="+d.pgURL, "AISKAO_POSTGRES_SCHEMA="+d.name,
+		"AISKAO_TAX_REGISTER_TABLE="+d.name+".tax_register", // dropped with the schema
 		"AISKAO_OUT_DIR="+d.out)
 	p.cmd.Env = append(append(p.cmd.Env, d.env...), extra...)
 	opsTokens.Store("http://"+opsAddr, createToken(d.tb, "", d.config, data, p.cmd.Env, "operator"))

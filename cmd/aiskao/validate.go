@@ -11,7 +11,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/aiskao/aiskao/connectors/regix/servicecheck"
+	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/hub"
+	"github.com/aiskao/aiskao/regix"
 	"github.com/aiskao/aiskao/routes"
 )
 
@@ -24,10 +27,13 @@ Problems are printed as file:line:col: path: what is wrong; the exit status is 1
 
   -config FILE|DIR   one configuration exactly as 'aiskao serve -config' reads it (a folder's
                      *.yaml files together)
-  FILE               a configuration, or a route-test file (one with cases:), checked with the
-                     configuration it names
-  DIR                searched with its subfolders; each YAML file is checked on its own as above;
-                     YAML that is neither (an ЕСОЕД registry, ...) is named and skipped
+  FILE               a configuration, a route-test file (one with cases:), checked with the
+                     configuration it names, or a service description (one with id: and
+                     stages:, as in configs/services/), checked with the service loader and
+                     against the RegiX operations its checklist names
+  DIR                searched with its subfolders; each YAML file is checked on its own as above,
+                     and a service version described twice in one folder is an error; YAML
+                     that is none of these (an ЕСОЕД registry, ...) is named and skipped
 
 Проверява конфигурации както serve преди старт, без да стартира нищо.`
 
@@ -58,7 +64,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if v.bad > 0 {
-		if v.walked {
+		if v.walked && v.configBad {
 			fmt.Fprintln(stdout, "(each file of a folder is checked on its own; to check a folder as one configuration, as serve reads it: aiskao validate -config DIR)")
 		}
 		return exitError(1)
@@ -72,6 +78,10 @@ type validator struct {
 	cat    routes.Catalog
 	bad    int
 	walked bool // a folder was searched
+	// configBad says a configuration was refused: the hint for -config DIR applies only then.
+	configBad bool
+
+	services map[string]string // "folder id@version" -> the file describing it
 }
 
 // configuration checks one configuration as serve would load and build it.
@@ -82,6 +92,7 @@ func (v *validator) configuration(path string) {
 	}
 	if err != nil {
 		v.bad++
+		v.configBad = true
 		fmt.Fprintln(v.out, err)
 		return
 	}
@@ -125,6 +136,8 @@ var configKeys = map[string]bool{"transport": true, "store": true, "ops": true, 
 func (v *validator) file(path string, named bool) {
 	keys := topKeys(path)
 	switch {
+	case isService(keys):
+		v.checkService(path)
 	case hub.IsRouteTest(keys):
 		rt, err := hub.CheckRouteTest(path, hub.Options{Catalog: v.cat})
 		if err != nil {
@@ -138,6 +151,66 @@ func (v *validator) file(path string, named bool) {
 	default:
 		fmt.Fprintf(v.out, "%s: skipped: not a configuration or route-test file (keys: %s)\n", path, strings.Join(keys, ", "))
 	}
+}
+
+// isService reports whether top-level keys are those of a service description: an id and what
+// only a service has (a configuration has no id).
+func isService(keys []string) bool {
+	var id, other bool
+	for _, k := range keys {
+		switch k {
+		case "id":
+			id = true
+		case "legal_basis", "register_index", "checklist", "terms", "stages":
+			other = true
+		}
+	}
+	return id && other
+}
+
+// checkService checks one service description: with the loader, against the RegiX operations its
+// checklist names, and against the other services of its folder.
+func (v *validator) checkService(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		v.bad++
+		fmt.Fprintln(v.out, err)
+		return
+	}
+	s, err := service.Parse(path, data)
+	if err != nil {
+		v.bad++
+		fmt.Fprintln(v.out, err)
+		return
+	}
+	ops, err := regix.Catalog()
+	if err != nil {
+		v.bad++
+		fmt.Fprintln(v.out, err)
+		return
+	}
+	if errs := servicecheck.Check(path, s, ops); len(errs) > 0 {
+		v.bad++
+		fmt.Fprintln(v.out, errs)
+		return
+	}
+	key := fmt.Sprintf("%s %s@%d", filepath.Dir(path), s.ID, s.Version)
+	if first, dup := v.services[key]; dup {
+		v.bad++
+		fmt.Fprintf(v.out, "%s: version: service %s version %d is also described in %s\n", path, s.ID, s.Version, first)
+		return
+	}
+	if v.services == nil {
+		v.services = map[string]string{}
+	}
+	v.services[key] = path
+	registers := 0
+	for _, it := range s.Checklist {
+		if it.Source == service.FromRegister {
+			registers++
+		}
+	}
+	fmt.Fprintf(v.out, "%s: service %s version %d valid (%d checklist items, %d from registers; %d term types)\n", path, s.ID, s.Version, len(s.Checklist), registers, len(s.Terms))
 }
 
 func anyConfigKey(keys []string) bool {

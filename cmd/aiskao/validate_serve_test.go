@@ -82,6 +82,7 @@ func TestValidateRepositoryConfigs(t *testing.T) {
 	for _, want := range []string{
 		"configs/demo.yaml: ok", "configs/esoed-peer.yaml: ok", "configs/rabbitmq-postgres.yaml: ok",
 		"configs/tests/applications.yaml: route tests valid", "configs/esoed/registry.yaml: skipped",
+		"configs/services/2016-heirs.yaml: service 2016 version 1 valid",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -166,5 +167,70 @@ func TestRouteTestAbsolutePaths(t *testing.T) {
 	stdout, stderr, code := runIn(t, dir, "test", "tests")
 	if code != 0 || !strings.Contains(stdout, "1 passed, 0 failed") {
 		t.Errorf("aiskao test with absolute paths: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// validateService is a service description whose checklist the cases of TestValidateServices end.
+const validateService = `id: "2128"
+version: 1
+name: {bg: Удостоверение, en: Certificate}
+legal_basis: {bg: Закон, en: Act}
+provider:
+  name: {bg: Община Примерно, en: Primerno Municipality}
+  eik: "000695089"
+register_index: ОБА3
+procedure: {bg: Ред, en: Procedure}
+fields:
+  - {id: as_of, name: {bg: Дата, en: Date}, kind: date, required: true}
+terms:
+  - {kind: normal, hours: 72, fee: "2.56"}
+apply: [counter]
+deliver: [counter]
+appeal: {bg: Съд, en: Court}
+stages:
+  - {id: register, name: {bg: Регистриране, en: Registration}, group: accept, assignee: {position: clerk}}
+checklist:
+  - id: address
+    name: {bg: Адрес, en: Address}
+    source: register
+`
+
+// TestValidateServices covers service descriptions: one that loads and whose register items
+// can be requested is valid; a wrong operation, a parameter the operation lacks or requires, a
+// bad field and a version described twice in a folder are errors, each named by file and path.
+func TestValidateServices(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("good/a.yaml", validateService+"    operation: PermanentAddressSearch\n    query: {EGN: applicant, SearchDate: as_of}\n")
+	if stdout, _, code := runIn(t, dir, "validate", "good"); code != 0 || stdout != "good/a.yaml: service 2128 version 1 valid (1 checklist items, 1 from registers; 1 term types)\n" {
+		t.Errorf("validate good: exit %d, printed:\n%s", code, stdout)
+	}
+	for _, tc := range []struct{ name, tail, want string }{
+		{"unknown operation", "    operation: PermanentAddressSearchX\n    query: {EGN: applicant}\n",
+			`bad.yaml: checklist[0].operation: item "address": no register operation "PermanentAddressSearchX" in the RegiX catalogue`},
+		{"unknown parameter", "    operation: PermanentAddressSearch\n    query: {EGN: applicant, SearchDate: as_of, Date: as_of}\n",
+			`bad.yaml: checklist[0].query.Date: item "address": PermanentAddressSearch (grao-pna) has no parameter "Date"; it takes EGN, SearchDate`},
+		{"required parameter", "    operation: PermanentAddressSearch\n    query: {EGN: applicant}\n",
+			`bad.yaml: checklist[0].query: item "address": PermanentAddressSearch (grao-pna) requires parameter SearchDate (Дата), which the query does not give`},
+		{"query from no field", "    operation: PermanentAddressSearch\n    query: {EGN: applicant, SearchDate: date}\n",
+			`bad.yaml:24:41: checklist[0].query.SearchDate: "date" is neither applicant nor a field of fields`},
+	} {
+		write("bad.yaml", validateService+tc.tail)
+		if stdout, _, code := runIn(t, dir, "validate", "bad.yaml"); code != 1 || !strings.Contains(stdout, tc.want) {
+			t.Errorf("%s: exit %d, printed:\n%swant exit 1 and %q", tc.name, code, stdout, tc.want)
+		}
+	}
+	write("good/b.yaml", validateService+"    operation: PermanentAddressSearch\n    query: {EGN: applicant, SearchDate: as_of}\n")
+	if stdout, _, code := runIn(t, dir, "validate", "good"); code != 1 || !strings.Contains(stdout, "good/b.yaml: version: service 2128 version 1 is also described in good/a.yaml") || strings.Contains(stdout, "-config DIR") {
+		t.Errorf("the same version twice in a folder: exit %d, printed:\n%swant exit 1, the duplicate named and no hint for -config (no configuration failed)", code, stdout)
 	}
 }

@@ -26,6 +26,8 @@ type Config struct {
 	Key          string        `yaml:"key" doc:"Source, outbox: the column that identifies a row (its primary key)." example:"id"`
 	Done         string        `yaml:"done" doc:"Source, outbox: what happens to a row once its message is stored: delete it, or mark it by setting done_column to the current time." enum:"delete,mark" default:"delete"`
 	DoneColumn   string        `yaml:"done_column" doc:"Source, outbox with done: mark: the timestamp column set when a row is stored; rows where it is NULL are claimed." example:"sent_at"`
+	ClaimCol     string        `yaml:"claim_column" doc:"Source, outbox: a text column (VARCHAR(64) or longer, NULL in new rows) where a hub claims rows before handing them over; they are then deleted or marked by that claim. A transaction the database rolls back (a deadlock, a lost connection) thus never lets a second hub take a row already handed over." example:"claim"`
+	ClaimTimeout spec.Duration `yaml:"claim_timeout" doc:"Source, outbox: how long a claim holds. Rows of a hub stopped between claiming and removing them wait this long, then any hub takes them (a second delivery if another hub does); longer than a message takes to be stored." default:"2m" example:"5m"`
 	PayloadCol   string        `yaml:"payload_column" doc:"Source: a column whose value is the message payload as it is (JSON, XML or bytes); empty makes the whole row a JSON object." example:"payload"`
 	BatchSize    int           `yaml:"batch_size" doc:"Source: most rows read at once; the next batch is read at once when a batch was full." default:"100" min:"1" max:"10000"`
 	PollInterval spec.Duration `yaml:"poll_interval" doc:"Source: how long to wait after a batch that was not full before reading again." default:"1s" example:"200ms"`
@@ -39,6 +41,8 @@ type Config struct {
 	Statement string            `yaml:"statement" doc:"Sink, statement: SQL run for each message, with :name parameters filled from params." example:"INSERT INTO audit (id, who) VALUES (:id, :who) ON CONFLICT (id) DO NOTHING"`
 	Params    map[string]string `yaml:"params" doc:"Sink, statement: parameter name to the message's field, written as in fields." example:"{id: $id, who: /actor/name}"`
 	Batch     int               `yaml:"batch" doc:"Sink: most messages written in one transaction; messages sent at the same time share one, and when it fails each is written alone so that one bad message fails alone. 1 gives one transaction per message." default:"1" min:"1" max:"1000"`
+
+	Init []string `yaml:"init" doc:"Statements run once, in order, before the connector first reads or writes (a sink also runs them at start): idempotent DDL such as CREATE TABLE IF NOT EXISTS, so that a new deployment finds its table. Until they succeed they are run again before each read or write, which fails with a retryable error meanwhile." max:"100" example:"[\"CREATE TABLE IF NOT EXISTS received (id BIGINT PRIMARY KEY, name TEXT)\"]"`
 }
 
 // The values of Config.Driver, Config.Mode, Config.Done and Config.Action.
@@ -87,6 +91,11 @@ func (c *Config) Validate() error {
 	if c.MaxOpen < 1 {
 		add("max_open", "must be at least 1")
 	}
+	for i, q := range c.Init {
+		if strings.TrimSpace(q) == "" {
+			add(fmt.Sprintf("init[%d]", i), "empty statement")
+		}
+	}
 	if c.Table != "" && !validTable(c.Table) {
 		add("table", "%q is not a table name: letters, digits and _, optionally schema.table", c.Table)
 	}
@@ -95,7 +104,7 @@ func (c *Config) Validate() error {
 			add(fmt.Sprintf("columns[%d]", i), "%q is not a column name: letters, digits and _", col)
 		}
 	}
-	for _, f := range []struct{ key, val string }{{"cursor", c.Cursor}, {"tie_breaker", c.TieBreaker}, {"key", c.Key}, {"done_column", c.DoneColumn}, {"payload_column", c.PayloadCol}} {
+	for _, f := range []struct{ key, val string }{{"cursor", c.Cursor}, {"tie_breaker", c.TieBreaker}, {"key", c.Key}, {"done_column", c.DoneColumn}, {"payload_column", c.PayloadCol}, {"claim_column", c.ClaimCol}} {
 		if f.val != "" && !validIdent(f.val) {
 			add(f.key, "%q is not a column name: letters, digits and _", f.val)
 		}
@@ -130,6 +139,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Done == DoneMark && c.Mode == ModeOutbox && c.DoneColumn == "" {
 		add("done_column", "required with done: mark: the timestamp column set once a row is stored")
+	}
+	if c.ClaimCol != "" && (c.ClaimCol == c.Key || c.ClaimCol == c.DoneColumn || c.ClaimCol == c.PayloadCol) {
+		add("claim_column", "must be a column of its own, not key, done_column or payload_column")
+	}
+	if c.Mode == ModeOutbox && c.ClaimTimeout <= 0 {
+		add("claim_timeout", "must be more than 0, such as 2m")
 	}
 	if c.BatchSize < 1 {
 		add("batch_size", "must be at least 1")
@@ -211,6 +226,9 @@ func (c *Config) sourceCheck() error {
 	case ModeOutbox:
 		if c.Key == "" {
 			add("key", "required with mode: outbox: the column that identifies a row")
+		}
+		if c.ClaimCol == "" {
+			add("claim_column", "required with mode: outbox: a text column, NULL in new rows, where a hub claims rows")
 		}
 	}
 	return errors.Join(errs...)

@@ -19,7 +19,7 @@ func TestOutboxSourceConformance(t *testing.T) {
 			Timeout: 20 * time.Second,
 			New: func(t *testing.T) connectortest.SourceFixture {
 				tbl := d.table(t, "suite")
-				d.exec(t, ddl(d.driver, tbl, "id BIGINT PRIMARY KEY, body "+d.blob()+" NOT NULL"))
+				d.exec(t, ddl(d.driver, tbl, "id BIGINT PRIMARY KEY, body "+d.blob()+" NOT NULL, claim VARCHAR(64)"))
 				q := dialect{d.driver}.quote(tbl)
 				var ins string
 				switch d.driver {
@@ -30,7 +30,7 @@ func TestOutboxSourceConformance(t *testing.T) {
 				default:
 					ins = "INSERT OR IGNORE INTO " + q + " (id, body) VALUES (?, ?)"
 				}
-				cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Mode: ModeOutbox, Key: "id", PayloadCol: "body",
+				cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Mode: ModeOutbox, Key: "id", ClaimCol: "claim", PayloadCol: "body",
 					PollInterval: spec.Duration(10 * time.Millisecond)}
 				return connectortest.SourceFixture{
 					Source: mustSource(t, cfg, nil),

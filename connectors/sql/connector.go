@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
@@ -32,9 +31,6 @@ func init() {
 // options returns the options given to a factory, with the defaults of their tags applied and
 // validated.
 func options(cfg any) (Config, error) { return spec.Options[Config](cfg) }
-
-// logger is the connector's logger (connectors.Env.Log).
-func logger(env connectors.Env) *slog.Logger { return env.Log() }
 
 // open connects to the configured database. The connection string never appears in an error:
 // it may hold a password.

@@ -17,13 +17,21 @@
 // taken as a rolled-back id. A query's own conditions leave gaps, so a query is read without
 // waiting, and a timestamp cursor has no such check: there, use one writer, or an outbox.
 //
-// With mode: outbox it claims up to batch_size rows of table in key order in a transaction that
-// locks them (FOR UPDATE SKIP LOCKED on PostgreSQL, MariaDB 10.6 and later and MySQL 8, so that
-// several hubs share the outbox; FOR UPDATE elsewhere; SQLite's write lock), hands them to the
-// hub and, once stored, deletes them (done: delete) or sets done_column to the current time
-// (done: mark; rows where it is NULL are claimed) before committing. A stop before the commit
-// releases the rows to be claimed again under the same ids; so does a deadlock that InnoDB
-// resolves by rolling one hub's claim back (claims there run at READ COMMITTED to make them rare).
+// With mode: outbox it claims up to batch_size rows of table in key order: in a short
+// transaction it picks free rows, locking them (FOR UPDATE SKIP LOCKED on PostgreSQL, MariaDB
+// 10.6 and later and MySQL 8, so that several hubs share the outbox; FOR UPDATE elsewhere;
+// SQLite's write lock), writes a claim of its own into claim_column, reads them by that claim
+// and commits. Only then are the rows handed to the hub; once stored, they are deleted (done:
+// delete) or done_column is set to the current time (done: mark; rows where it is NULL are
+// claimed), by their claim. A claim transaction the database rolls back (InnoDB choosing a
+// deadlock victim, a lost connection) has handed nothing over; a removal that fails is tried
+// again before the next claim, the rows staying claimed meanwhile. So every row is handed over
+// once, by one hub, unless a hub stops between storing rows and removing them: its claim lapses
+// after claim_timeout (2m) and any hub takes the rows again, under the same ids (the same hub's
+// idempotency drops them; another hub delivers them a second time). Rows not stored are released
+// at once. A claim is the time it lapses, as fixed-width digits in UTC, and a random part: it
+// compares as text, with any collation, in time order, and the hubs' clocks must roughly agree.
+// The claim column is not part of the message.
 //
 // With notify (PostgreSQL) the source also LISTENs on a channel and polls at once at every
 // NOTIFY on it, reconnecting when the connection drops.
@@ -57,4 +65,12 @@
 // the database refuses and a statement it cannot run are permanent errors carrying the
 // database's message (the message goes to the dead letters); a lost connection and anything else
 // are retried.
+//
+// # Init
+//
+// init lists statements, idempotent DDL such as CREATE TABLE IF NOT EXISTS, that a sink runs at
+// start and a source before its first read, so that a new deployment (the demo's SQLite file)
+// finds its tables. Until they have all succeeded they are run again before every read or write,
+// which fails meanwhile with a retryable error: a database down at start is prepared when it
+// comes back. A configuration only checked (aiskao validate) runs none.
 package sqlconn

@@ -27,39 +27,9 @@ const exampleConfig = "../../configs/examples/sql-register.yaml"
 // database, and points the example's variables at them.
 func examplePG(tb testing.TB) (db *sql.DB, src, dst string) {
 	tb.Helper()
-	dsn := os.Getenv("AISKAO_POSTGRES_URL")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test"
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		msg := "the example needs PostgreSQL (set AISKAO_POSTGRES_URL): " + err.Error()
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	src, dst = "payments_"+hex.EncodeToString(b), "received_"+hex.EncodeToString(b)
-	for _, q := range []string{
-		"CREATE TABLE " + src + " (id BIGSERIAL PRIMARY KEY, payer_egn CHAR(10) NOT NULL, payer_name TEXT NOT NULL, amount NUMERIC(14,2) NOT NULL, paid_at TIMESTAMPTZ NOT NULL, note TEXT)",
-		"CREATE TABLE " + dst + " (payment_id BIGINT PRIMARY KEY, payer TEXT NOT NULL, amount NUMERIC(14,2) NOT NULL CHECK (amount > 0), paid_at TIMESTAMPTZ NOT NULL, note TEXT, message_id TEXT NOT NULL)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	tb.Cleanup(func() {
-		_, _ = db.Exec("DROP TABLE IF EXISTS " + src)
-		_, _ = db.Exec("DROP TABLE IF EXISTS " + dst)
-		db.Close()
-	})
+	db, dsn, src, dst := exampleTables(tb, "pgx", "AISKAO_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test", "PostgreSQL",
+		"(id BIGSERIAL PRIMARY KEY, payer_egn CHAR(10) NOT NULL, payer_name TEXT NOT NULL, amount NUMERIC(14,2) NOT NULL, paid_at TIMESTAMPTZ NOT NULL, note TEXT)",
+		"(payment_id BIGINT PRIMARY KEY, payer TEXT NOT NULL, amount NUMERIC(14,2) NOT NULL CHECK (amount > 0), paid_at TIMESTAMPTZ NOT NULL, note TEXT, message_id TEXT NOT NULL)")
 	tb.Setenv("TAX_DSN", dsn)
 	tb.Setenv("OFFICE_DSN", dsn)
 	tb.Setenv("TAX_PAYMENTS_TABLE", src)
@@ -168,4 +138,42 @@ func BenchmarkPostgresToPostgres(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
+}
+
+// exampleTables opens the database of driver at the DSN in env (def when unset), skipping the
+// test without it (failing under CI), and creates the example's source and sink tables with the
+// columns given, under names of the test's own, dropped when the test ends.
+func exampleTables(tb testing.TB, driver, env, def, what, srcColumns, dstColumns string) (db *sql.DB, dsn, src, dst string) {
+	tb.Helper()
+	dsn = os.Getenv(env)
+	if dsn == "" {
+		dsn = def
+	}
+	db, err := sql.Open(driver, dsn)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		msg := fmt.Sprintf("the example needs %s (set %s): %v", what, env, err)
+		if os.Getenv("CI") != "" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	src, dst = "payments_"+hex.EncodeToString(b), "received_"+hex.EncodeToString(b)
+	tb.Cleanup(func() {
+		_, _ = db.Exec("DROP TABLE IF EXISTS " + src)
+		_, _ = db.Exec("DROP TABLE IF EXISTS " + dst)
+		db.Close()
+	})
+	for _, q := range []string{"CREATE TABLE " + src + " " + srcColumns, "CREATE TABLE " + dst + " " + dstColumns} {
+		if _, err := db.Exec(q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return db, dsn, src, dst
 }

@@ -24,6 +24,8 @@ type sink struct {
 	batch int
 	// timeText sends RFC 3339 text as a time (MariaDB, MySQL); see param.
 	timeText bool
+	prep     *preparer // the init statements
+	stopInit func()    // cancels the init statements run at start
 
 	queue  chan *pending // with batch > 1: messages waiting for a transaction
 	quit   chan struct{}
@@ -48,7 +50,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("sql sink %s: %w", env.Name, err)
 	}
 	d := dialect{c.Driver}
-	s := &sink{name: env.Name, batch: c.Batch, quit: make(chan struct{}), timeText: c.Driver == DriverMySQL}
+	s := &sink{name: env.Name, batch: c.Batch, quit: make(chan struct{}), timeText: c.Driver == DriverMySQL, prep: &preparer{stmts: c.Init}}
 	switch c.Action {
 	case ActionStatement:
 		st, err := parseStatement(c.Statement, c.Driver)
@@ -78,6 +80,18 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	}
 	if s.db, err = open(c, env); err != nil {
 		return nil, fmt.Errorf("sql sink %s: %w", env.Name, err)
+	}
+	if len(c.Init) > 0 && !env.Check {
+		// At start, so that the table is there before the first message; a database that is
+		// down now is prepared before the first write instead.
+		log := env.Log()
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopInit = cancel
+		s.wg.Go(func() {
+			if err := s.prep.ensure(ctx, s.db); err != nil && ctx.Err() == nil {
+				log.Warn("init statements failed; run again before the first write", "error", err)
+			}
+		})
 	}
 	if s.batch > 1 {
 		s.queue = make(chan *pending, s.batch)
@@ -165,6 +179,9 @@ func (s *sink) rowsOf(msg *message.Message) ([][]any, error) {
 
 // write runs the statement for rows in one transaction (none for a single row).
 func (s *sink) write(ctx context.Context, rows [][]any) error {
+	if err := s.prep.ensure(ctx, s.db); err != nil {
+		return err
+	}
 	if len(rows) == 1 {
 		_, err := s.db.ExecContext(ctx, s.query, rows[0]...)
 		return classify(err)
@@ -174,8 +191,15 @@ func (s *sink) write(ctx context.Context, rows [][]any) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	// Prepared once for all the rows: SQLite parses a statement at every Exec otherwise, and
+	// MariaDB's driver prepares and closes one per Exec.
+	st, err := tx.PrepareContext(ctx, s.query)
+	if err != nil {
+		return classify(err)
+	}
+	defer st.Close()
 	for i, r := range rows {
-		if _, err := tx.ExecContext(ctx, s.query, r...); err != nil {
+		if _, err := st.ExecContext(ctx, r...); err != nil {
 			return fmt.Errorf("row %d: %w", i, classify(err))
 		}
 	}
@@ -240,6 +264,9 @@ func (s *sink) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
 		close(s.quit)
+		if s.stopInit != nil {
+			s.stopInit()
+		}
 		s.wg.Wait()
 		if s.queue != nil {
 			for {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -41,6 +42,7 @@ type source struct {
 	name    string
 	cfg     Config
 	d       dialect
+	prep    *preparer // the init statements
 	db      *sql.DB
 	st      store.State
 	log     *slog.Logger
@@ -55,6 +57,9 @@ type source struct {
 	cursor *cursor
 	gaps   map[int64]time.Time // with settle: when a gap after a cursor value was first seen
 	failed bool                // the last poll failed: its error was logged
+	// unfinished is a batch of outbox rows stored but not yet removed: removed before the next
+	// claim.
+	unfinished *claimed
 }
 
 // cursor is the position of a poll source: the last row's cursor value, and its tie-breaker's.
@@ -135,7 +140,7 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 		return nil, fmt.Errorf("sql source %s: %w", env.Name, err)
 	}
 	_ = db.Close()
-	s := &source{name: env.Name, cfg: c, d: dialect{c.Driver}, st: env.State, log: logger(env), what: c.Table, dataDir: env.DataDir}
+	s := &source{name: env.Name, cfg: c, d: dialect{c.Driver}, st: env.State, log: env.Log(), what: c.Table, dataDir: env.DataDir, prep: &preparer{stmts: c.Init}}
 	if c.Query != "" {
 		s.what = "query"
 	}
@@ -213,6 +218,9 @@ func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
 
 // once reads and emits one batch, and reports whether it was full.
 func (s *source) once(ctx context.Context, emit connectors.Emit) (bool, error) {
+	if err := s.prep.ensure(ctx, s.db); err != nil {
+		return false, err
+	}
 	if s.cfg.Mode == ModeOutbox {
 		return s.claim(ctx, emit)
 	}
@@ -389,31 +397,96 @@ func (s *source) pollQuery() (string, []any) {
 	return b.String(), args
 }
 
-// claim takes a batch of outbox rows in a transaction that locks them, emits them, and deletes or
-// marks them before committing: a stop before the commit leaves them to be claimed again, under
-// the same ids. Other hubs skip the locked rows where the database can (PostgreSQL, MariaDB 10.6
-// and later, MySQL 8) and wait for them elsewhere.
+// claim takes a batch of outbox rows, emits them and removes them. Rows are claimed in a short
+// transaction that writes a claim of this source's own into claim_column; only then are they
+// emitted, and deleted or marked by that claim afterwards. A transaction the database rolls back
+// (InnoDB choosing a deadlock victim, a lost connection) before the emit leaves the rows to be
+// claimed again, never handed over; one after the emit leaves them claimed by this source, which
+// tries to remove them again before it claims more. Other hubs skip the rows locked during a
+// claim where the database can (PostgreSQL, MariaDB 10.6 and later, MySQL 8) and wait for them
+// elsewhere, and skip claimed rows until their claim lapses (claim_timeout).
 func (s *source) claim(ctx context.Context, emit connectors.Emit) (bool, error) {
 	if err := s.checkSkipLocked(ctx); err != nil {
 		return false, err
 	}
+	if s.unfinished != nil {
+		if err := s.finish(ctx, *s.unfinished); err != nil {
+			return false, err
+		}
+		s.unfinished = nil
+	}
+	c, err := s.take(ctx)
+	if err != nil || len(c.msgs) == 0 {
+		return false, err
+	}
+	if err := emit(ctx, c.msgs...); err != nil {
+		// Not handed over: released at once rather than when the claim lapses.
+		s.release(ctx, c)
+		return false, fmt.Errorf("rows of %s not stored; claimed again at the next poll: %w", s.what, err)
+	}
+	// Stored: the rows are removed even when the source is being stopped, so that they are not
+	// left claimed until the claim lapses.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.finish(fctx, c); err != nil {
+		s.unfinished = &c
+		return false, err
+	}
+	return len(c.msgs) == s.cfg.BatchSize, nil
+}
+
+// claimed is a batch of rows this source claimed.
+type claimed struct {
+	token string
+	keys  []any
+	msgs  []*message.Message
+}
+
+// claimTime is the layout of the time at the start of a claim: digits only, fixed width, so that
+// a claim compares as text with any collation in the order of its time.
+const claimTime = "20060102150405.000000"
+
+// newClaim returns a claim lapsing at deadline: its time, then a random part of its own.
+func newClaim(deadline time.Time) string {
+	return strings.Replace(deadline.UTC().Format(claimTime), ".", "", 1) + "-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
+}
+
+// claimFree is the condition of a row that may be claimed; its parameter is the time now in the
+// claims' layout.
+func (s *source) claimFree(n int) string {
+	cond := "(" + s.d.quote(s.cfg.ClaimCol) + " IS NULL OR " + s.d.quote(s.cfg.ClaimCol) + " < " + s.d.placeholder(n) + ")"
+	if s.cfg.Done == DoneMark {
+		cond += " AND " + s.d.quote(s.cfg.DoneColumn) + " IS NULL"
+	}
+	return cond
+}
+
+// keyList returns "key IN (...)" for n keys, their placeholders numbered from first.
+func (s *source) keyList(first, n int) string {
+	marks := make([]string, n)
+	for i := range marks {
+		marks[i] = s.d.placeholder(first + i)
+	}
+	return s.d.quote(s.cfg.Key) + " IN (" + strings.Join(marks, ", ") + ")"
+}
+
+// take claims up to batch_size free rows in key order and reads them, in one transaction.
+func (s *source) take(ctx context.Context) (claimed, error) {
 	var opts *sql.TxOptions
 	if s.cfg.Driver == DriverMySQL {
-		// Under REPEATABLE READ InnoDB also locks the gaps next to the claimed rows, and two
-		// hubs deleting at the end of the outbox deadlock; READ COMMITTED locks the rows only.
+		// Under REPEATABLE READ InnoDB also locks the gaps next to the claimed rows; READ
+		// COMMITTED locks the rows only, and makes deadlocks between hubs rare.
 		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
-		return false, fmt.Errorf("claim from %s: %w", s.what, err)
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
-	key := s.d.quote(s.cfg.Key)
-	q := s.query
-	if s.cfg.Done == DoneMark {
-		q += " WHERE " + s.d.quote(s.cfg.DoneColumn) + " IS NULL"
-	}
-	q += " ORDER BY " + key + " LIMIT " + strconv.Itoa(s.cfg.BatchSize)
+	now := time.Now()
+	nowText := strings.Replace(now.UTC().Format(claimTime), ".", "", 1)
+	key, table := s.d.quote(s.cfg.Key), s.d.quote(s.cfg.Table)
+	q := "SELECT " + key + " FROM " + table + " WHERE " + s.claimFree(1) + " ORDER BY " + key + " LIMIT " + strconv.Itoa(s.cfg.BatchSize)
 	switch {
 	case s.cfg.Driver == DriverSQLite: // the transaction holds the database's write lock
 	case s.skipLocks:
@@ -421,63 +494,111 @@ func (s *source) claim(ctx context.Context, emit connectors.Emit) (bool, error) 
 	default:
 		q += " FOR UPDATE"
 	}
-	rows, err := tx.QueryContext(ctx, q)
+	var keys []any
+	rows, err := tx.QueryContext(ctx, q, nowText)
 	if err != nil {
-		return false, fmt.Errorf("claim from %s: %w", s.what, err)
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
+	}
+	for rows.Next() {
+		var k any
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
+		}
+		if b, ok := k.([]byte); ok {
+			k = string(b)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
+	}
+	if len(keys) == 0 {
+		return claimed{}, nil
+	}
+	c := claimed{token: newClaim(now.Add(s.cfg.ClaimTimeout.D()))}
+	// The condition again: where the database has no SKIP LOCKED, a row may have been claimed
+	// by another hub while this one waited for its lock.
+	upd := "UPDATE " + table + " SET " + s.d.quote(s.cfg.ClaimCol) + " = " + s.d.placeholder(1) +
+		" WHERE " + s.claimFree(2) + " AND " + s.keyList(3, len(keys))
+	if _, err := tx.ExecContext(ctx, upd, append([]any{c.token, nowText}, keys...)...); err != nil {
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
+	}
+	sel := s.query + " WHERE " + s.d.quote(s.cfg.ClaimCol) + " = " + s.d.placeholder(1) + " AND " + s.keyList(2, len(keys)) + " ORDER BY " + key
+	rows, err = tx.QueryContext(ctx, sel, append([]any{c.token}, keys...)...)
+	if err != nil {
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 	}
 	defer rows.Close()
 	cols, err := columnsOf(rows)
 	if err != nil {
-		return false, fmt.Errorf("claim from %s: %w", s.what, err)
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 	}
-	ki := indexOf(cols, s.cfg.Key)
+	ki, ci := indexOf(cols, s.cfg.Key), indexOf(cols, s.cfg.ClaimCol)
 	if ki < 0 {
-		return false, fmt.Errorf("claim from %s: the table has no column %q", s.what, s.cfg.Key)
+		return claimed{}, fmt.Errorf("claim from %s: the table has no column %q", s.what, s.cfg.Key)
 	}
-	var msgs []*message.Message
-	var keys []any
 	for rows.Next() {
 		vals, err := scan(rows, len(cols))
 		if err != nil {
-			return false, fmt.Errorf("claim from %s: %w", s.what, err)
+			return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 		}
 		kv, err := cursorOf(cols[ki], vals[ki])
 		if err != nil {
-			return false, fmt.Errorf("claim from %s: %w", s.what, err)
+			return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 		}
-		m, err := s.message(cols, vals, kv.Text)
+		rc, rv := cols, vals
+		if ci >= 0 { // the claim is the hub's, not the row's: left out of the message
+			rc = append(slices.Clone(cols[:ci]), cols[ci+1:]...)
+			rv = append(slices.Clone(vals[:ci]), vals[ci+1:]...)
+		}
+		m, err := s.message(rc, rv, kv.Text)
 		if err != nil {
-			return false, fmt.Errorf("claim from %s: row %s %s: %w", s.what, s.cfg.Key, kv.Text, err)
+			return claimed{}, fmt.Errorf("claim from %s: row %s %s: %w", s.what, s.cfg.Key, kv.Text, err)
 		}
-		msgs = append(msgs, m)
-		keys = append(keys, kv.arg())
+		c.msgs = append(c.msgs, m)
+		c.keys = append(c.keys, kv.arg())
 	}
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("claim from %s: %w", s.what, err)
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 	}
 	rows.Close()
-	if len(msgs) == 0 {
-		return false, nil
-	}
-	if err := emit(ctx, msgs...); err != nil {
-		return false, fmt.Errorf("rows of %s not stored; claimed again at the next poll: %w", s.what, err)
-	}
-	marks := make([]string, len(keys))
-	for i := range keys {
-		marks[i] = s.d.placeholder(i + 1)
-	}
-	in := key + " IN (" + strings.Join(marks, ", ") + ")"
-	done := "DELETE FROM " + s.d.quote(s.cfg.Table) + " WHERE " + in
-	if s.cfg.Done == DoneMark {
-		done = "UPDATE " + s.d.quote(s.cfg.Table) + " SET " + s.d.quote(s.cfg.DoneColumn) + " = CURRENT_TIMESTAMP WHERE " + in
-	}
-	if _, err := tx.ExecContext(ctx, done, keys...); err != nil {
-		return false, fmt.Errorf("rows of %s stored but not removed; they are claimed again and dropped as repeats: %w", s.what, err)
-	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("rows of %s stored but not removed; they are claimed again and dropped as repeats: %w", s.what, err)
+		return claimed{}, fmt.Errorf("claim from %s: %w", s.what, err)
 	}
-	return len(msgs) == s.cfg.BatchSize, nil
+	return c, nil
+}
+
+// finish deletes or marks the rows of c, those still under its claim.
+func (s *source) finish(ctx context.Context, c claimed) error {
+	table := s.d.quote(s.cfg.Table)
+	where := " WHERE " + s.d.quote(s.cfg.ClaimCol) + " = " + s.d.placeholder(1) + " AND " + s.keyList(2, len(c.keys))
+	q := "DELETE FROM " + table + where
+	if s.cfg.Done == DoneMark {
+		q = "UPDATE " + table + " SET " + s.d.quote(s.cfg.DoneColumn) + " = CURRENT_TIMESTAMP" + where
+	}
+	res, err := s.db.ExecContext(ctx, q, append([]any{c.token}, c.keys...)...)
+	if err != nil {
+		return fmt.Errorf("rows of %s stored but not removed; removed before the next claim: %w", s.what, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n < int64(len(c.keys)) {
+		s.log.Warn("rows were stored after their claim lapsed; another hub may have taken them too (raise claim_timeout)",
+			"rows", int64(len(c.keys))-n, "claim_timeout", s.cfg.ClaimTimeout.D())
+	}
+	return nil
+}
+
+// release gives up the claim of rows that were not handed over, so that they are claimed again
+// at once; when it fails they wait for the claim to lapse.
+func (s *source) release(ctx context.Context, c claimed) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	q := "UPDATE " + s.d.quote(s.cfg.Table) + " SET " + s.d.quote(s.cfg.ClaimCol) + " = NULL WHERE " +
+		s.d.quote(s.cfg.ClaimCol) + " = " + s.d.placeholder(1) + " AND " + s.keyList(2, len(c.keys))
+	if _, err := s.db.ExecContext(ctx, q, append([]any{c.token}, c.keys...)...); err != nil {
+		s.log.Warn("cannot release claimed rows; they are claimed again once the claim lapses", "error", err, "claim_timeout", s.cfg.ClaimTimeout.D())
+	}
 }
 
 var versionPattern = regexp.MustCompile(`^(\d+)\.(\d+)`)
