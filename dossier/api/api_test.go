@@ -74,7 +74,7 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("after the notice: %v", d["status"])
 	}
 	f.must(req{method: "POST", path: path(number, "/tasks/T4/complete"), as: "operator"}, 409) // suspended
-	f.now = f.now.Add(5 * 24 * time.Hour) // Wednesday 9 December: three working days suspended
+	f.now = f.now.Add(5 * 24 * time.Hour)                                                      // Wednesday 9 December: three working days suspended
 	d = f.must(req{method: "POST", path: path(number, "/irregularities/N1/answer"), as: "operator", body: map[string]any{"documents": []any{doc("poa-1", "power-of-attorney")}}}, 200)
 	if d["status"] != "open" || d["deadline"] == "2026-12-15" {
 		t.Fatalf("after the answer: %v, deadline %v", d["status"], d["deadline"])
