@@ -74,7 +74,8 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("after the notice: %v", d["status"])
 	}
 	f.must(req{method: "POST", path: path(number, "/tasks/T4/complete"), as: "operator"}, 409) // suspended
-	f.now = f.now.Add(5 * 24 * time.Hour)                                                      // Wednesday 9 December: three working days suspended
+	// Answered on Wednesday 9 December: three working days suspended move the deadline.
+	f.now = f.now.Add(5 * 24 * time.Hour)
 	d = f.must(req{method: "POST", path: path(number, "/irregularities/N1/answer"), as: "operator", body: map[string]any{"documents": []any{doc("poa-1", "power-of-attorney")}}}, 200)
 	if d["status"] != "open" || d["deadline"] == "2026-12-15" {
 		t.Fatalf("after the answer: %v, deadline %v", d["status"], d["deadline"])
@@ -324,6 +325,11 @@ func TestPersonalData(t *testing.T) {
 	if p["code"] != "unavailable" {
 		t.Errorf("journal down: %v", p)
 	}
+	// A command is applied all the same, and its answer masked.
+	d := f.must(req{method: "POST", path: path(number, "/tasks/T1/complete"), as: "operator"}, 200)
+	if d["personal_data_masked"] != true || d["application"].(map[string]any)["applicant"].(map[string]any)["egn"] != "******8485" || len(tasksOf(d, "done")) != 1 {
+		t.Errorf("command with the journal down: %v", d)
+	}
 	f.journal.fail = nil
 }
 
@@ -352,6 +358,9 @@ func TestFeedback(t *testing.T) {
 		masked["deadline_state"] != "running" {
 		t.Errorf("masked feedback: %v", masked)
 	}
+	f.journal.fail = errJournal
+	f.must(req{method: "GET", path: fp, as: "operator"}, http.StatusServiceUnavailable)
+	f.journal.fail = nil
 	f.must(req{method: "POST", path: fp + "/answer", as: "integrator", body: map[string]any{"text": "Извиняваме се."}}, 403)
 	ans := f.must(req{method: "POST", path: fp + "/answer", as: "operator", body: map[string]any{"text": "Извиняваме се."}}, 200)
 	if ans["answer"].(map[string]any)["text"] != "Извиняваме се." || ans["author"].(map[string]any)["email"] != "ivan@example.bg" {

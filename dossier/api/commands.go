@@ -19,7 +19,8 @@ type command func(d *dossier.Dossier, m dossier.Meta) ([]dossier.Event, error)
 // run runs cmd on the dossier the path names and answers the dossier as it is afterwards. The
 // domain names wrong fields by its own pointers; rename maps those that the request's body
 // spells otherwise. With an Idempotency-Key, a retry of a command that was applied changes
-// nothing and answers the dossier.
+// nothing and answers the dossier. The answer shows personal data as a read does, masked when
+// the read cannot be journaled.
 func (a *api) run(w http.ResponseWriter, r *http.Request, rename map[string]string, cmd command) {
 	number := r.PathValue("number")
 	var cause core.Cause
@@ -48,10 +49,9 @@ func (a *api) run(w http.ResponseWriter, r *http.Request, rename map[string]stri
 		a.writeError(w, r, err)
 		return
 	}
-	personal := principal(r).Can(identity.PersonalDataRead)
-	if personal && !a.journalRead(w, r, number) {
-		return
-	}
+	// The command is done: when the read cannot be journaled, the answer shows the dossier
+	// masked rather than refusing, which would invite a retry of a command already applied.
+	personal := principal(r).Can(identity.PersonalDataRead) && a.journal(r, number) == nil
 	writeJSON(w, r, http.StatusOK, viewOf(d, personal))
 }
 

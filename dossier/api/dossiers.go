@@ -136,8 +136,19 @@ func (a *api) getDossier(w http.ResponseWriter, r *http.Request) {
 // journalRead records that the request's principal read the personal data of stream. When the
 // journal cannot record it, the data is not shown: it answers 503 and returns false.
 func (a *api) journalRead(w http.ResponseWriter, r *http.Request, stream string) bool {
+	if err := a.journal(r, stream); err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, http.StatusServiceUnavailable, codeUnavailable, service.Text{
+			BG: "Четенето не може да бъде записано в журнала; опитайте отново.", EN: "The read cannot be journaled; try again."}, nil)
+		return false
+	}
+	return true
+}
+
+// journal records that the request's principal read the personal data of stream.
+func (a *api) journal(r *http.Request, stream string) error {
 	if a.opt.Journal == nil {
-		return true
+		return nil
 	}
 	_, err := a.opt.Journal.AppendJournal(r.Context(), store.JournalEntry{
 		Kind: "dossier.personal_data_read", Dossier: stream, Actor: principal(r).String(),
@@ -145,12 +156,8 @@ func (a *api) journalRead(w http.ResponseWriter, r *http.Request, stream string)
 	})
 	if err != nil {
 		a.opt.Log.Error("dossier API: journaling a read of personal data failed", "dossier", stream, "error", err)
-		w.Header().Set("Retry-After", "1")
-		writeProblem(w, r, http.StatusServiceUnavailable, codeUnavailable, service.Text{
-			BG: "Четенето не може да бъде записано в журнала; опитайте отново.", EN: "The read cannot be journaled; try again."}, nil)
-		return false
 	}
-	return true
+	return err
 }
 
 // historyEntry is one event of a dossier as its history shows it: no personal data.

@@ -142,10 +142,14 @@ func (a *api) noFeedback(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, r, http.StatusNotFound, codeNoFeedback, service.Text{BG: "Няма такъв сигнал.", EN: "There is no such feedback."}, nil)
 }
 
-// showFeedback answers f, with its author masked unless the caller may see personal data.
-func (a *api) showFeedback(w http.ResponseWriter, r *http.Request, f *feedback.Feedback) {
+// showFeedback answers f, with its author masked unless the caller may see personal data. After
+// a change (written), a read that cannot be journaled shows it masked; otherwise it answers 503.
+func (a *api) showFeedback(w http.ResponseWriter, r *http.Request, f *feedback.Feedback, written bool) {
 	personal := principal(r).Can(identity.PersonalDataRead)
-	if personal && !a.journalRead(w, r, f.ID) {
+	switch {
+	case personal && written:
+		personal = a.journal(r, f.ID) == nil
+	case personal && !a.journalRead(w, r, f.ID):
 		return
 	}
 	v := feedbackView{Feedback: *f, Due: f.Due(a.calendar()), State: f.State(a.calendar(), a.opt.Now(), 2), Masked: !personal}
@@ -164,7 +168,7 @@ func (a *api) getFeedback(w http.ResponseWriter, r *http.Request) {
 	case f == nil:
 		a.noFeedback(w, r)
 	default:
-		a.showFeedback(w, r, f)
+		a.showFeedback(w, r, f, false)
 	}
 }
 
@@ -208,7 +212,7 @@ func (a *api) answerFeedback(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, fmt.Errorf("dossier api: answer feedback %s: %w", number, err))
 			return
 		}
-		a.showFeedback(w, r, f)
+		a.showFeedback(w, r, f, true)
 		return
 	}
 	a.writeError(w, r, fmt.Errorf("dossier api: answer feedback %s: too many concurrent changes", number))

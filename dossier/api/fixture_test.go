@@ -218,3 +218,5 @@ func problemField(t *testing.T, p map[string]any, pointer string) map[string]any
 }
 
 var errJournal = errors.New("journal down")
+
+func escape(number string) string { return url.PathEscape(number) }

@@ -3,6 +3,11 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"sync"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -112,6 +117,7 @@ func (d *openAPIDoc) check(t *testing.T, mux *http.ServeMux, r *http.Request, re
 		t.Fatalf("%s is served but not described", o)
 	}
 	code := strconv.Itoa(rec.Code)
+	covered.Store(o.String()+" "+code, true)
 	responses := d.op(o)["responses"].(map[string]any)
 	raw, ok := responses[code].(map[string]any)
 	if !ok {
@@ -146,6 +152,57 @@ func (d *openAPIDoc) check(t *testing.T, mux *http.ServeMux, r *http.Request, re
 	if err := s.Validate(body); err != nil {
 		t.Errorf("%s %s: body does not match openapi.yaml: %#v\nbody: %s", o, code, err, rec.Body)
 	}
+}
+
+// covered records every operation and status the tests produced, "POST /path 201".
+var covered sync.Map
+
+// TestMain runs the tests, then, when all of them ran, holds the document's responses to them:
+// every status listed for every operation was produced and checked by some test.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if code != 0 || flag.Lookup("test.run").Value.String() != "" {
+		os.Exit(code)
+	}
+	var root map[string]any
+	if err := yaml.Unmarshal(openAPI, &root); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	// The commands on a dossier share their answers (x-command-responses) and the code that
+	// makes them (api.run, api.decode): a status any of them produced counts for all.
+	shared := root["x-command-responses"]
+	commandCovered := map[string]bool{}
+	covered.Range(func(k, _ any) bool {
+		f := strings.Fields(k.(string)) // method, path, status
+		if item, ok := root["paths"].(map[string]any)[f[1]].(map[string]any); ok && f[0] == "POST" && reflect.DeepEqual(item["post"].(map[string]any)["responses"], shared) {
+			commandCovered[f[2]] = true
+		}
+		return true
+	})
+	var missing []string
+	for p, item := range root["paths"].(map[string]any) {
+		for m, o := range item.(map[string]any) {
+			if !slices.Contains(httpMethods, m) {
+				continue
+			}
+			responses := o.(map[string]any)["responses"].(map[string]any)
+			for status := range responses {
+				op := operation{m, p}.String() + " " + status
+				_, ok := covered.Load(op)
+				if !ok && !(reflect.DeepEqual(any(responses), shared) && commandCovered[status]) {
+					missing = append(missing, op)
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		fmt.Printf("openapi.yaml lists responses no test produced:\n  %s\n", strings.Join(missing, "\n  "))
+		os.Exit(1)
+	}
+	os.Exit(code)
 }
 
 // The document describes exactly the endpoints the API serves, each with the permission the
