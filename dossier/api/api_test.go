@@ -223,6 +223,8 @@ func TestIdempotencyKey(t *testing.T) {
 	if p["code"] != "idempotency_key_reused" || problemField(t, p, "Idempotency-Key")["code"] != "idempotency_key_reused" {
 		t.Errorf("reused key: %v", p)
 	}
+	bad := f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator", body: application(), header: map[string]string{"Idempotency-Key": "ключ"}}, 400)
+	problemField(t, bad, "Idempotency-Key")
 	// Another caller's key of the same name is another request.
 	if r := f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator-kiosk", body: application(), header: key}, 201); r["number"] == first["number"] {
 		t.Error("another caller's key found the first caller's dossier")
@@ -230,11 +232,9 @@ func TestIdempotencyKey(t *testing.T) {
 	if n := f.streams(); n != 2 {
 		t.Errorf("%d dossiers, want 2", n)
 	}
-	// A command retried with its key is applied once and answers the dossier.
+	// A command retried after it was applied is refused by the dossier's state.
 	number := first["number"].(string)
-	ck := map[string]string{"Idempotency-Key": "complete-T1"}
-	f.must(req{method: "POST", path: path(number, "/tasks/T1/complete"), as: "operator", header: ck}, 200)
-	f.must(req{method: "POST", path: path(number, "/tasks/T1/complete"), as: "operator", header: ck}, 200)
+	f.must(req{method: "POST", path: path(number, "/tasks/T1/complete"), as: "operator"}, 200)
 	f.must(req{method: "POST", path: path(number, "/tasks/T1/complete"), as: "operator"}, 409)
 }
 
@@ -348,6 +348,9 @@ func TestFeedback(t *testing.T) {
 	if again := f.must(req{method: "POST", path: "/api/v1/feedback", as: "integrator", body: fb, header: key}, 200); again["number"] != number {
 		t.Errorf("replay: %v", again)
 	}
+	fb["text"] = "Друго."
+	f.must(req{method: "POST", path: "/api/v1/feedback", as: "integrator", body: fb, header: key}, 422)
+	fb["text"] = "Чаках 2 часа; ЕГН 8506258485."
 	bad := f.must(req{method: "POST", path: "/api/v1/feedback", as: "integrator", body: map[string]any{"kind": "rant", "channel": "portal", "author": map[string]any{"name": ""}, "text": "x"}}, 422)
 	problemField(t, bad, "/kind")
 	problemField(t, bad, "/author/name")
@@ -379,5 +382,36 @@ func TestFeedback(t *testing.T) {
 	s, err := f.store.Summary(t.Context(), number)
 	if err != nil || s.Kind != store.KindFeedback || s.State != "answered" || s.Active {
 		t.Errorf("feedback summary %+v, %v", s, err)
+	}
+}
+
+// The task list pages by deadline with a keyset cursor, following next.
+func TestTaskPages(t *testing.T) {
+	f := newFixture(t)
+	var want []string
+	for i, term := range []string{"normal", "fast", "normal"} {
+		a := application()
+		a["term"] = term
+		a["documents"] = []any{doc(fmt.Sprint("d", i), "application")}
+		want = append(want, f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator", body: a}, 201)["number"].(string))
+	}
+	want[0], want[1] = want[1], want[0] // the fast one is due first
+	var got []string
+	next := "/api/v1/tasks?service=2016&limit=2"
+	for pages := 0; next != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("too many pages")
+		}
+		p := f.must(req{method: "GET", path: next, as: "auditor"}, 200)
+		for _, it := range p["items"].([]any) {
+			got = append(got, it.(map[string]any)["number"].(string))
+		}
+		next, _ = p["next"].(string)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pages gave %v, want %v", got, want)
+	}
+	if p := f.must(req{method: "GET", path: "/api/v1/tasks?due_before=2026-12-10", as: "auditor"}, 200); len(p["items"].([]any)) != 1 {
+		t.Errorf("due before 10 December: %v", p)
 	}
 }

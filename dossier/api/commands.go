@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 
@@ -18,18 +16,16 @@ type command func(d *dossier.Dossier, m dossier.Meta) ([]dossier.Event, error)
 
 // run runs cmd on the dossier the path names and answers the dossier as it is afterwards. The
 // domain names wrong fields by its own pointers; rename maps those that the request's body
-// spells otherwise. With an Idempotency-Key, a retry of a command that was applied changes
-// nothing and answers the dossier. The answer shows personal data as a read does, masked when
-// the read cannot be journaled.
+// spells otherwise. The answer shows personal data as a read does, masked when the read cannot
+// be journaled.
+//
+// Commands take no Idempotency-Key: the core records a message it refused as consumed, so a
+// retry under the same key would be answered as done; a command retried after it was applied
+// is refused by the dossier's state instead (409), which tells the caller as much.
 func (a *api) run(w http.ResponseWriter, r *http.Request, rename map[string]string, cmd command) {
 	number := r.PathValue("number")
-	var cause core.Cause
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		scoped := sha256.Sum256([]byte(principal(r).String() + "\x00" + r.Pattern + "\x00" + number + "\x00" + key))
-		cause.Inbox = "api:" + hex.EncodeToString(scoped[:16])
-	}
 	by := actor(r)
-	err := a.opt.Core.Do(r.Context(), number, cause, func(d *dossier.Dossier) ([]dossier.Event, error) {
+	err := a.opt.Core.Do(r.Context(), number, core.Cause{}, func(d *dossier.Dossier) ([]dossier.Event, error) {
 		return cmd(d, a.opt.Core.Meta(by))
 	})
 	var derr *dossier.Error

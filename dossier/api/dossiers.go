@@ -69,20 +69,13 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 	if app.ReceivedAt.IsZero() {
 		app.ReceivedAt = a.opt.Now()
 	}
-	var cause core.Cause
+	inbox, reqKey, ok := idempotency(w, r, "application", body)
+	if !ok {
+		return
+	}
+	cause := core.Cause{Inbox: inbox}
 	in := core.Input{Application: app, By: actor(r)}
-	var reqKey string
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey || strings.ContainsFunc(key, func(c rune) bool { return c < 0x20 || c > 0x7e }) {
-			writeProblem(w, r, http.StatusBadRequest, codeMalformed, service.Text{BG: "Невалиден Idempotency-Key.", EN: "Invalid Idempotency-Key."},
-				[]ProblemField{field("Idempotency-Key", "invalid_value", fmt.Sprintf("До %d видими ASCII знака.", maxIdempotencyKey), fmt.Sprintf("At most %d visible ASCII characters.", maxIdempotencyKey))})
-			return
-		}
-		// Keys are the caller's own: scoped by principal, so that two callers' keys never meet.
-		scoped := sha256.Sum256([]byte(principal(r).String() + "\x00" + key))
-		cause.Inbox = "api:" + hex.EncodeToString(scoped[:16])
-		sum := sha256.Sum256(body)
-		reqKey = cause.Inbox + ":" + hex.EncodeToString(sum[:16])
+	if inbox != "" {
 		in.Keys = []dstore.Key{{Kind: keyRequest, Value: reqKey}}
 	}
 	reg, err := a.opt.Core.Register(r.Context(), in, cause)
@@ -92,9 +85,7 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if reg.Again {
 		if n, err := a.opt.Core.Find(r.Context(), keyRequest, reqKey); errors.Is(err, dstore.ErrNotFound) || (err == nil && n != reg.Number) {
-			writeProblem(w, r, http.StatusUnprocessableEntity, codeKeyReused, service.Text{
-				BG: "Този Idempotency-Key вече е използван за друга заявка.", EN: "This Idempotency-Key was used for another request."},
-				[]ProblemField{field("Idempotency-Key", codeKeyReused, "Ключът е използван с друго тяло.", "The key was used with another body.")})
+			keyReused(w, r)
 			return
 		} else if err != nil {
 			a.writeError(w, r, err)
@@ -115,6 +106,34 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, r, http.StatusCreated, out)
+}
+
+// idempotency reads the Idempotency-Key header of a submission of kind: the inbox id the
+// submission is recorded under, so that a retry registers nothing again, and the key that ties
+// it to its body, so that the key reused with another body is told apart. Keys are the caller's
+// own: scoped by principal, so that two callers' keys never meet. Without the header both are
+// empty; a malformed header is answered 400 and ok is false.
+func idempotency(w http.ResponseWriter, r *http.Request, kind string, body []byte) (inbox, reqKey string, ok bool) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return "", "", true
+	}
+	if len(key) > maxIdempotencyKey || strings.ContainsFunc(key, func(c rune) bool { return c < 0x20 || c > 0x7e }) {
+		writeProblem(w, r, http.StatusBadRequest, codeMalformed, service.Text{BG: "Невалиден Idempotency-Key.", EN: "Invalid Idempotency-Key."},
+			[]ProblemField{field("Idempotency-Key", "invalid_value", fmt.Sprintf("До %d видими ASCII знака.", maxIdempotencyKey), fmt.Sprintf("At most %d visible ASCII characters.", maxIdempotencyKey))})
+		return "", "", false
+	}
+	scoped := sha256.Sum256([]byte(principal(r).String() + "\x00" + kind + "\x00" + key))
+	inbox = "api:" + hex.EncodeToString(scoped[:16])
+	sum := sha256.Sum256(body)
+	return inbox, inbox + ":" + hex.EncodeToString(sum[:16]), true
+}
+
+// keyReused answers 422 for an Idempotency-Key used before with another body.
+func keyReused(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, http.StatusUnprocessableEntity, codeKeyReused, service.Text{
+		BG: "Този Idempotency-Key вече е използван за друга заявка.", EN: "This Idempotency-Key was used for another request."},
+		[]ProblemField{field("Idempotency-Key", codeKeyReused, "Ключът е използван с друго тяло.", "The key was used with another body.")})
 }
 
 // getDossier answers a dossier; a reader with personal_data.read sees personal data, and the

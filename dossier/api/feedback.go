@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,8 +63,13 @@ func (a *api) feedbackSummary(f *feedback.Feedback) *dstore.Summary {
 
 // submitFeedback registers feedback with a number of the feedback register.
 func (a *api) submitFeedback(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.body(w, r, false)
+	if !ok {
+		return
+	}
 	var req feedbackRequest
-	if !a.decode(w, r, &req, false) {
+	if f := decodeBody(body, &req); f != nil {
+		a.malformed(w, r, *f)
 		return
 	}
 	if req.ReceivedAt.IsZero() {
@@ -78,10 +81,9 @@ func (a *api) submitFeedback(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var inbox string
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		scoped := sha256.Sum256([]byte(principal(r).String() + "\x00feedback\x00" + key))
-		inbox = "api:" + hex.EncodeToString(scoped[:16])
+	inbox, reqKey, ok := idempotency(w, r, "feedback", body)
+	if !ok {
+		return
 	}
 	by := actor(r)
 	now := a.opt.Now()
@@ -94,13 +96,18 @@ func (a *api) submitFeedback(w http.ResponseWriter, r *http.Request) {
 		c := dstore.Commit{Stream: f.ID, Inbox: inbox, Summary: a.feedbackSummary(&f),
 			Events: []dstore.Event{{Type: eventFeedbackReceived, At: now, Actor: string(by.Kind) + ":" + by.ID, Data: data}}}
 		if inbox != "" {
-			c.Keys = []dstore.Key{{Kind: core.KeyInbox, Value: inbox}}
+			c.Keys = []dstore.Key{{Kind: core.KeyInbox, Value: inbox}, {Kind: keyRequest, Value: reqKey}}
 		}
 		return c, nil
 	})
 	status := http.StatusCreated
 	if errors.Is(err, dstore.ErrAlreadyApplied) && inbox != "" {
-		f.ID, err = a.opt.Store.FindByKey(r.Context(), core.KeyInbox, inbox)
+		if f.ID, err = a.opt.Store.FindByKey(r.Context(), core.KeyInbox, inbox); err == nil {
+			if n, ferr := a.opt.Store.FindByKey(r.Context(), keyRequest, reqKey); ferr != nil || n != f.ID {
+				keyReused(w, r)
+				return
+			}
+		}
 		status = http.StatusOK
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
