@@ -372,7 +372,10 @@ func TestFeedback(t *testing.T) {
 	f.must(req{method: "POST", path: fp + "/answer", as: "operator", body: map[string]any{"text": "Пак."}}, 409)
 	f.must(req{method: "GET", path: "/api/v1/feedback/nope", as: "operator"}, 404)
 	f.must(req{method: "POST", path: "/api/v1/feedback/nope/answer", as: "operator", body: map[string]any{"text": "x"}}, 404)
-	// A dossier is not feedback.
+	// Feedback is not a dossier, and a dossier is not feedback.
+	f.must(req{method: "GET", path: path(number, ""), as: "operator"}, 404)
+	f.must(req{method: "GET", path: path(number, "/history"), as: "operator"}, 404)
+	f.must(req{method: "POST", path: path(number, "/close"), as: "operator", body: map[string]any{"reason": "withdrawn"}}, 404)
 	dn := f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator", body: application()}, 201)["number"].(string)
 	f.must(req{method: "GET", path: "/api/v1/feedback/" + url.PathEscape(dn), as: "operator"}, 404)
 	// Feedback is not in the dossiers' task lists.
@@ -413,5 +416,30 @@ func TestTaskPages(t *testing.T) {
 	}
 	if p := f.must(req{method: "GET", path: "/api/v1/tasks?due_before=2026-12-10", as: "auditor"}, 200); len(p["items"].([]any)) != 1 {
 		t.Errorf("due before 10 December: %v", p)
+	}
+}
+
+// A store that fails is a failure of the server: 500, logged, with a problem that says nothing
+// of its cause.
+func TestStoreFailure(t *testing.T) {
+	f := newFixture(t)
+	number := f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator", body: application()}, 201)["number"].(string)
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, rq := range []req{
+		{method: "GET", path: path(number, ""), as: "operator"},
+		{method: "GET", path: path(number, "/history"), as: "operator"},
+		{method: "POST", path: path(number, "/close"), as: "operator", body: map[string]any{"reason": "withdrawn"}},
+		{method: "GET", path: "/api/v1/tasks", as: "operator"},
+		{method: "POST", path: "/api/v1/applications", as: "integrator", body: application()},
+		{method: "POST", path: "/api/v1/feedback", as: "integrator", body: map[string]any{"kind": "praise", "channel": "email", "author": map[string]any{"name": "И", "email": "i@example.bg"}, "text": "Браво."}},
+		{method: "GET", path: "/api/v1/feedback/x", as: "operator"},
+		{method: "POST", path: "/api/v1/feedback/x/answer", as: "operator", body: map[string]any{"text": "x"}},
+	} {
+		p := f.must(rq, http.StatusInternalServerError)
+		if p["code"] != "internal_error" || strings.Contains(fmt.Sprint(p), "sql") {
+			t.Errorf("%s %s: %v", rq.method, rq.path, p)
+		}
 	}
 }

@@ -37,12 +37,12 @@ func (a *api) run(w http.ResponseWriter, r *http.Request, rename map[string]stri
 		}
 	}
 	if err != nil {
-		a.writeError(w, r, err)
+		a.dossierError(w, r, number, err)
 		return
 	}
 	d, err := a.opt.Core.Get(r.Context(), number)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.dossierError(w, r, number, err)
 		return
 	}
 	// The command is done: when the read cannot be journaled, the answer shows the dossier

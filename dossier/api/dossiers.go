@@ -142,7 +142,7 @@ func (a *api) getDossier(w http.ResponseWriter, r *http.Request) {
 	number := r.PathValue("number")
 	d, err := a.opt.Core.Get(r.Context(), number)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.dossierError(w, r, number, err)
 		return
 	}
 	personal := principal(r).Can(identity.PersonalDataRead)
@@ -150,6 +150,19 @@ func (a *api) getDossier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, r, http.StatusOK, viewOf(d, personal))
+}
+
+// dossierError answers err of a read of or a command on dossier number. Feedback is kept in the
+// same store, and the core cannot read its events as a dossier's: a stream that is not a
+// dossier is no dossier (404), not a failure.
+func (a *api) dossierError(w http.ResponseWriter, r *http.Request, number string, err error) {
+	var derr *dossier.Error
+	if !errors.As(err, &derr) && !errors.Is(err, dstore.ErrNotFound) {
+		if s, serr := a.opt.Store.Summary(r.Context(), number); serr == nil && s.Kind != dstore.KindDossier {
+			err = fmt.Errorf("dossier api: %s is a %s: %w", number, s.Kind, dstore.ErrNotFound)
+		}
+	}
+	a.writeError(w, r, err)
 }
 
 // journalRead records that the request's principal read the personal data of stream. When the
@@ -190,9 +203,10 @@ type historyEntry struct {
 
 // history answers a dossier's events, each described for people.
 func (a *api) history(w http.ResponseWriter, r *http.Request) {
-	evs, err := a.opt.Core.History(r.Context(), r.PathValue("number"))
+	number := r.PathValue("number")
+	evs, err := a.opt.Core.History(r.Context(), number)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.dossierError(w, r, number, err)
 		return
 	}
 	out := make([]historyEntry, len(evs))
