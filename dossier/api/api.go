@@ -7,8 +7,8 @@
 // client certificates, OAuth2 bearer tokens: identity/httpauth); every endpoint names the
 // permission it needs (identity.ApplicationsSubmit, FeedbackSubmit, DossiersRead, DossiersWrite).
 // The service catalogue is public information, as the register of administrative services is,
-// so it is open to anonymous callers; everything else answers 401 without credentials and 403
-// without the permission.
+// so it is open to anonymous callers, and so is the API's description; everything else answers
+// 401 without credentials and 403 without the permission.
 //
 // Refusals are RFC 9457 problem details (application/problem+json) with a stable code and, for
 // bad input, every wrong field as a JSON pointer into the request body with its problem in
@@ -113,7 +113,11 @@ func (a *api) endpoints() []endpoint {
 		{"POST " + d + "/tasks/{task}/complete", a.completeTask, identity.DossiersWrite},
 		{"POST " + d + "/tasks/{task}/assign", a.assignTask, identity.DossiersWrite},
 		{"POST " + d + "/documents", a.fileDocument, identity.DossiersWrite},
+		{"POST " + d + "/stages/{stage}/start", a.startStage, identity.DossiersWrite},
 		{"POST " + d + "/items/{item}", a.completeItem, identity.DossiersWrite},
+		{"POST " + d + "/items/{item}/request", a.requestItem, identity.DossiersWrite},
+		{"POST " + d + "/suspension", a.suspend, identity.DossiersWrite},
+		{"POST " + d + "/suspension/end", a.resume, identity.DossiersWrite},
 		{"POST " + d + "/irregularities", a.notifyIrregularity, identity.DossiersWrite},
 		{"POST " + d + "/irregularities/{id}/answer", a.answerIrregularity, identity.DossiersWrite},
 		{"POST " + d + "/payments", a.markFeePaid, identity.DossiersWrite},

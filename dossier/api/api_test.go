@@ -82,6 +82,11 @@ func TestScenario(t *testing.T) {
 	}
 
 	f.must(req{method: "POST", path: path(number, "/documents"), as: "operator", body: map[string]any{"document": doc("draft-1", "other"), "section": "internal"}}, 200)
+	d = f.must(req{method: "POST", path: path(number, "/suspension"), as: "operator", body: map[string]any{"authority": "000695089", "note": "становище"}}, 200)
+	if d["status"] != "suspended" {
+		t.Fatalf("suspended for an authority: %v", d["status"])
+	}
+	f.must(req{method: "POST", path: path(number, "/suspension/end"), as: "operator"}, 200)
 	f.must(req{method: "POST", path: path(number, "/tasks/T4/complete"), as: "operator"}, 200)
 	f.must(req{method: "POST", path: path(number, "/tasks/T5/assign"), as: "operator", body: map[string]any{"assignee": map[string]any{"user": "kmet"}}}, 200)
 	f.must(req{method: "POST", path: path(number, "/tasks/T5/complete"), as: "operator"}, 200)
@@ -261,6 +266,12 @@ func TestRefusals(t *testing.T) {
 		{"bad section", req{method: "POST", path: path(number, "/documents"), body: map[string]any{"document": doc("x", "other"), "section": "secret"}}, 422, "invalid_input", "/section"},
 		{"bad checksum", req{method: "POST", path: path(number, "/documents"), body: map[string]any{"document": map[string]any{"id": "y", "kind": "other", "media_type": "text/plain", "size": 1, "sha256": "ABC"}, "section": "official"}}, 422, "invalid_input", "/document/sha256"},
 		{"bad close reason", req{method: "POST", path: path(number, "/close"), body: map[string]any{"reason": "bored"}}, 422, "invalid_input", "/reason"},
+		{"resume when not suspended", req{method: "POST", path: path(number, "/suspension/end")}, 409, "not_allowed", ""},
+		{"bad authority", req{method: "POST", path: path(number, "/suspension"), body: map[string]any{"authority": "123"}}, 422, "invalid_input", "/authority"},
+		{"start a stage that starts by itself", req{method: "POST", path: path(number, "/stages/prepare/start")}, 409, "not_allowed", ""},
+		{"start an unknown stage", req{method: "POST", path: path(number, "/stages/nope/start")}, 404, "not_found", ""},
+		{"request an item asked for", req{method: "POST", path: path(number, "/items/relations/request")}, 409, "not_allowed", ""},
+		{"request an applicant's item", req{method: "POST", path: path(number, "/items/application/request")}, 422, "invalid_input", ""},
 		{"unknown dossier", req{method: "GET", path: path("ОБА3-99/04.12.2026", "")}, 404, "dossier_not_found", ""},
 		{"unknown dossier's history", req{method: "GET", path: path("nope", "/history")}, 404, "dossier_not_found", ""},
 		{"command on an unknown dossier", req{method: "POST", path: path("nope", "/close"), body: map[string]any{"reason": "withdrawn"}}, 404, "dossier_not_found", ""},

@@ -221,3 +221,51 @@ func (a *api) close(w http.ResponseWriter, r *http.Request) {
 		return d.Close(m, req.Reason, req.Note)
 	})
 }
+
+func (a *api) startStage(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if !a.decode(w, r, &req, true) {
+		return
+	}
+	stage := r.PathValue("stage")
+	a.run(w, r, nil, func(d *dossier.Dossier, m dossier.Meta) ([]dossier.Event, error) {
+		return d.StartStage(m, stage)
+	})
+}
+
+func (a *api) requestItem(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if !a.decode(w, r, &req, true) {
+		return
+	}
+	item := r.PathValue("item")
+	a.run(w, r, nil, func(d *dossier.Dossier, m dossier.Meta) ([]dossier.Event, error) {
+		return d.RequestItem(m, item)
+	})
+}
+
+// suspendRequest suspends the dossier while another authority, named by its ЕИК, answers.
+type suspendRequest struct {
+	Authority string `json:"authority"`
+	Note      string `json:"note"`
+}
+
+func (a *api) suspend(w http.ResponseWriter, r *http.Request) {
+	var req suspendRequest
+	if !a.decode(w, r, &req, false) {
+		return
+	}
+	a.run(w, r, nil, func(d *dossier.Dossier, m dossier.Meta) ([]dossier.Event, error) {
+		return d.SuspendForAuthority(m, req.Authority, req.Note)
+	})
+}
+
+func (a *api) resume(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if !a.decode(w, r, &req, true) {
+		return
+	}
+	a.run(w, r, nil, func(d *dossier.Dossier, m dossier.Meta) ([]dossier.Event, error) {
+		return d.Resume(m)
+	})
+}

@@ -16,7 +16,7 @@ func TestPermissions(t *testing.T) {
 	number := f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator", body: application()}, 201)["number"].(string)
 	fb := f.must(req{method: "POST", path: "/api/v1/feedback", as: "integrator", body: map[string]any{"kind": "inquiry", "channel": "email",
 		"author": map[string]any{"name": "Иван Иванов", "email": "ivan@example.bg"}, "text": "?"}}, 201)["number"].(string)
-	fill := strings.NewReplacer("{id}", "2016", "{task}", "T1", "{item}", "relations")
+	fill := strings.NewReplacer("{id}", "2016", "{task}", "T1", "{item}", "relations", "{stage}", "prepare")
 	callers := []string{"", "nobody"}
 	for _, r := range identity.Roles() {
 		callers = append(callers, string(r))
@@ -94,7 +94,7 @@ func TestBodiesOfEveryEndpoint(t *testing.T) {
 		if method != "POST" {
 			continue
 		}
-		p = strings.NewReplacer("{number}", "X", "{task}", "T1", "{item}", "i", "{id}", "N1").Replace(p)
+		p = strings.NewReplacer("{number}", "X", "{task}", "T1", "{item}", "i", "{id}", "N1", "{stage}", "s").Replace(p)
 		as := "operator"
 		if e.perm != identity.DossiersWrite {
 			as = "integrator"

@@ -107,10 +107,9 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// writeJSON answers status with v as JSON.
-func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+// writeJSON answers status with v as JSON; its texts are in both languages.
+func writeJSON(w http.ResponseWriter, _ *http.Request, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Language", lang(r))
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
