@@ -18,6 +18,7 @@ import (
 	"github.com/aiskao/aiskao/dossier/service"
 	dstore "github.com/aiskao/aiskao/dossier/store"
 	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/internal/mask"
 	"github.com/aiskao/aiskao/store"
 )
 
@@ -211,7 +212,10 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]historyEntry, len(evs))
 	for i, e := range evs {
-		out[i] = historyEntry{Seq: e.Seq, Type: e.Type, At: e.At, By: e.By, Description: dossier.Describe(e)}
+		desc := dossier.Describe(e)
+		// Descriptions name ids, not people; a reference someone typed may still hold an ЕГН.
+		desc.BG, desc.EN = mask.PersonalNumbers(desc.BG), mask.PersonalNumbers(desc.EN)
+		out[i] = historyEntry{Seq: e.Seq, Type: e.Type, At: e.At, By: e.By, Description: desc}
 	}
 	writeJSON(w, r, http.StatusOK, map[string]any{"items": out})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,8 +77,42 @@ func viewOf(d *dossier.Dossier, personal bool) dossierView {
 	v.Application.Documents = nonNil(v.Application.Documents)
 	if !personal {
 		maskApplication(&v.Application)
+		v.maskTexts()
 	}
 	return v
+}
+
+// maskTexts masks the ЕГН and ЛНЧ that staff may have written in the dossier's free texts and
+// document names. The slices are copied first: they are the dossier's own.
+func (v *dossierView) maskTexts() {
+	m := mask.PersonalNumbers
+	v.Tasks = slices.Clone(v.Tasks)
+	for i := range v.Tasks {
+		v.Tasks[i].Note = m(v.Tasks[i].Note)
+	}
+	v.Irregularities = slices.Clone(v.Irregularities)
+	for i := range v.Irregularities {
+		ir := &v.Irregularities[i]
+		ir.LegalGrounds, ir.FactualGrounds = m(ir.LegalGrounds), m(ir.FactualGrounds)
+	}
+	v.Suspensions = slices.Clone(v.Suspensions)
+	for i := range v.Suspensions {
+		v.Suspensions[i].Note = m(v.Suspensions[i].Note)
+	}
+	if v.Closed != nil {
+		c := *v.Closed
+		c.Note = m(c.Note)
+		v.Closed = &c
+	}
+	for _, docs := range [][]dossier.FiledDocument{v.Official, v.Internal} {
+		for i := range docs {
+			docs[i].Name = m(docs[i].Name) // built by viewOf: not the dossier's own
+		}
+	}
+	v.Application.Documents = slices.Clone(v.Application.Documents)
+	for i := range v.Application.Documents {
+		v.Application.Documents[i].Name = m(v.Application.Documents[i].Name)
+	}
 }
 
 // maskApplication hides the application's personal data: ЕГН and ЛНЧ keep their last four
