@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -458,5 +461,42 @@ func TestStoreFailure(t *testing.T) {
 		if p["code"] != "internal_error" || strings.Contains(fmt.Sprint(p), "sql") {
 			t.Errorf("%s %s: %v", rq.method, rq.path, p)
 		}
+	}
+}
+
+// Concurrent submissions under one Idempotency-Key open one dossier, and every one of them
+// answers its number.
+func TestIdempotencyKeyConcurrent(t *testing.T) {
+	f := newFixture(t)
+	body, _ := json.Marshal(application())
+	const n = 8
+	codes, numbers := make([]int, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := httptest.NewRequest("POST", "/api/v1/applications", bytes.NewReader(body))
+			r.Header.Set("Authorization", "Bearer integrator")
+			r.Header.Set("Idempotency-Key", "same")
+			rec := httptest.NewRecorder()
+			f.mux.ServeHTTP(rec, r)
+			var out map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &out)
+			codes[i], numbers[i] = rec.Code, fmt.Sprint(out["number"])
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		if codes[i] == 201 {
+			created++
+		}
+		if (codes[i] != 201 && codes[i] != 200) || numbers[i] != "ОБА3-1/04.12.2026" {
+			t.Errorf("request %d: %d %s", i, codes[i], numbers[i])
+		}
+	}
+	if created != 1 || f.streams() != 1 {
+		t.Errorf("%d answered 201, %d dossiers; want 1 and 1", created, f.streams())
 	}
 }
