@@ -48,7 +48,7 @@ func (a *api) run(w http.ResponseWriter, r *http.Request, rename map[string]stri
 	// The command is done: when the read cannot be journaled, the answer shows the dossier
 	// masked rather than refusing, which would invite a retry of a command already applied.
 	personal := principal(r).Can(identity.PersonalDataRead) && a.journal(r, number) == nil
-	writeJSON(w, r, http.StatusOK, viewOf(d, personal))
+	writeJSON(w, http.StatusOK, viewOf(d, personal))
 }
 
 // completeTaskRequest completes a task for people.

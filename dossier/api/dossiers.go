@@ -103,10 +103,10 @@ func (a *api) submit(w http.ResponseWriter, r *http.Request) {
 	out := registered{Number: reg.Number, Location: loc, AccessCode: reg.AccessCode, Status: d.Status, Deadline: d.Deadline}
 	if reg.Again {
 		w.Header().Set("Idempotent-Replayed", "true")
-		writeJSON(w, r, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, out)
 		return
 	}
-	writeJSON(w, r, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // idempotency reads the Idempotency-Key header of a submission of kind: the inbox id the
@@ -150,7 +150,7 @@ func (a *api) getDossier(w http.ResponseWriter, r *http.Request) {
 	if personal && !a.journalRead(w, r, number) {
 		return
 	}
-	writeJSON(w, r, http.StatusOK, viewOf(d, personal))
+	writeJSON(w, http.StatusOK, viewOf(d, personal))
 }
 
 // dossierError answers err of a read of or a command on dossier number. Feedback is kept in the
@@ -217,7 +217,7 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 		desc.BG, desc.EN = mask.PersonalNumbers(desc.BG), mask.PersonalNumbers(desc.EN)
 		out[i] = historyEntry{Seq: e.Seq, Type: e.Type, At: e.At, By: e.By, Description: desc}
 	}
-	writeJSON(w, r, http.StatusOK, map[string]any{"items": out})
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }
 
 // taskItem is a dossier in a task list: its summary, which holds no personal data.
@@ -305,5 +305,5 @@ func (a *api) tasks(w http.ResponseWriter, r *http.Request) {
 		out["next"] = "/api/v1/tasks?" + q.Encode()
 		w.Header().Set("Link", `<`+out["next"].(string)+`>; rel="next"`)
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, out)
 }

@@ -117,7 +117,7 @@ func (a *api) submitFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	loc := "/api/v1/feedback/" + url.PathEscape(f.ID)
 	w.Header().Set("Location", loc)
-	writeJSON(w, r, status, map[string]any{"number": f.ID, "location": loc, "due": f.Due(a.calendar())})
+	writeJSON(w, status, map[string]any{"number": f.ID, "location": loc, "due": f.Due(a.calendar())})
 }
 
 // loadFeedback reads feedback number and its stream's version; nil when there is none.
@@ -164,7 +164,7 @@ func (a *api) showFeedback(w http.ResponseWriter, r *http.Request, f *feedback.F
 		v.Author = feedback.Author{Name: initials(f.Author.Name)}
 		v.Text = mask.PersonalNumbers(f.Text)
 	}
-	writeJSON(w, r, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (a *api) getFeedback(w http.ResponseWriter, r *http.Request) {

@@ -31,7 +31,7 @@ func (a *api) listServices(w http.ResponseWriter, r *http.Request) {
 		s, _ := a.opt.Services.Latest(id)
 		items = append(items, serviceView{s, a.versions(s)})
 	}
-	writeJSON(w, r, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
 // getService answers a service in its latest version, or the one ?version= names.
@@ -55,5 +55,5 @@ func (a *api) getService(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, r, http.StatusOK, serviceView{s, a.versions(latest)})
+	writeJSON(w, http.StatusOK, serviceView{s, a.versions(latest)})
 }
