@@ -110,6 +110,7 @@ func (a *api) endpoints() []endpoint {
 		{"GET /api/v1/tasks", a.tasks, identity.DossiersRead},
 		{"GET " + d, a.getDossier, identity.DossiersRead},
 		{"GET " + d + "/history", a.history, identity.DossiersRead},
+		{"POST " + d + "/public", a.public, identity.DossiersRead},
 		{"POST " + d + "/tasks/{task}/complete", a.completeTask, identity.DossiersWrite},
 		{"POST " + d + "/tasks/{task}/assign", a.assignTask, identity.DossiersWrite},
 		{"POST " + d + "/documents", a.fileDocument, identity.DossiersWrite},

@@ -59,6 +59,14 @@ func TestScenario(t *testing.T) {
 		t.Fatalf("open tasks %v, status %v", open, d["status"])
 	}
 
+	// The portal relays the applicant, who follows the dossier with its access code.
+	code := strings.ToLower(reg["access_code"].(string))
+	pub := f.must(req{method: "POST", path: path(number, "/public"), as: "integrator", body: map[string]any{"access_code": code[:5] + "-" + code[5:]}}, 200)
+	if pub["status"] != "open" || len(pub["stages"].([]any)) != 5 || strings.Contains(fmt.Sprint(pub), "front-office-clerk") {
+		t.Errorf("public view: %v", pub)
+	}
+	f.must(req{method: "POST", path: path(number, "/public"), as: "integrator", body: map[string]any{"access_code": "ABCDEFGHJK"}}, 404)
+
 	f.now = f.now.Add(time.Hour)
 	d = f.must(req{method: "POST", path: path(number, "/tasks/T1/complete"), as: "operator", body: map[string]any{"note": "прието"}}, 200)
 	if open := tasksOf(d, "open"); fmt.Sprint(open) != "[T2 T3]" {
@@ -450,6 +458,7 @@ func TestStoreFailure(t *testing.T) {
 	for _, rq := range []req{
 		{method: "GET", path: path(number, ""), as: "operator"},
 		{method: "GET", path: path(number, "/history"), as: "operator"},
+		{method: "POST", path: path(number, "/public"), as: "integrator", body: map[string]any{"access_code": "x"}},
 		{method: "POST", path: path(number, "/close"), as: "operator", body: map[string]any{"reason": "withdrawn"}},
 		{method: "GET", path: "/api/v1/tasks", as: "operator"},
 		{method: "POST", path: "/api/v1/applications", as: "integrator", body: application()},

@@ -307,3 +307,28 @@ func (a *api) tasks(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// publicRequest proves the applicant: the access code given when the dossier was opened.
+type publicRequest struct {
+	AccessCode string `json:"access_code"`
+}
+
+// public answers what the applicant sees of a dossier (its progress and official section), for
+// a caller relaying an applicant who gives the dossier's access code, such as the portal. A
+// wrong code answers as an unknown dossier does, so that a number alone reveals nothing.
+func (a *api) public(w http.ResponseWriter, r *http.Request) {
+	var req publicRequest
+	if !a.decode(w, r, &req, false) {
+		return
+	}
+	number := r.PathValue("number")
+	d, err := a.opt.Core.Get(r.Context(), number)
+	if err == nil && !d.CheckAccessCode(req.AccessCode) {
+		err = fmt.Errorf("dossier api: %s: wrong access code: %w", number, dstore.ErrNotFound)
+	}
+	if err != nil {
+		a.dossierError(w, r, number, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d.Public())
+}
