@@ -19,6 +19,12 @@
 // Personal data (the applicant's identifier, name and contact, the feedback's author) is shown
 // only to a principal with identity.PersonalDataRead, and each such read is journaled with who
 // looked; others see ЕГН and ЛНЧ masked (internal/mask), names as initials and no addresses.
+//
+// A listener mounts it so:
+//
+//	h, err := api.New(api.Options{Core: c, Services: cat, Store: s, Journal: hubStore,
+//		Auth: httpauth.Any{httpauth.Token{Auth: apitoken.Authenticator{Store: tokens}}, certs}})
+//	mux.Handle("/api/v1/", h)
 package api
 
 import (
