@@ -40,6 +40,16 @@ const (
 	PersonalDataRead Permission = "personal_data.read"
 	// RoutesSend lets a principal send messages into routes through an ingress.
 	RoutesSend Permission = "routes.send"
+	// ApplicationsSubmit lets a principal submit applications for services to the dossier core.
+	ApplicationsSubmit Permission = "applications.submit"
+	// FeedbackSubmit lets a principal submit inquiries, signals, proposals, complaints and praise.
+	FeedbackSubmit Permission = "feedback.submit"
+	// DossiersRead lets a principal read dossiers, their history, the task lists and feedback;
+	// personal data in them stays masked without PersonalDataRead.
+	DossiersRead Permission = "dossiers.read"
+	// DossiersWrite lets a principal act on dossiers: complete tasks, file documents, notify
+	// irregularities, record payments, issue and deliver results, close.
+	DossiersWrite Permission = "dossiers.write"
 )
 
 // Role is a named set of permissions given to principals.
@@ -48,20 +58,23 @@ type Role string
 // The roles machines are given.
 const (
 	// Operator handles failed messages: reads, replays and deletes dead letters, reads the journal
-	// and sees personal data, since a replay re-runs queries about people.
+	// and sees personal data, since a replay re-runs queries about people. It also works on
+	// dossiers through the dossier API: reads them with personal data and acts on them.
 	Operator Role = "operator"
-	// Auditor reads the journal and dead letters with personal data masked, and changes nothing.
+	// Auditor reads the journal, dead letters and dossiers with personal data masked, and changes
+	// nothing.
 	Auditor Role = "auditor"
-	// Integrator sends messages into routes through the hub's ingress.
+	// Integrator sends messages into routes through the hub's ingress, and submits applications
+	// and feedback to the dossier API and follows the dossiers, with personal data masked.
 	Integrator Role = "integrator"
 )
 
 // grants is what each role may do. It is filled here and never changed, so that a role means the
 // same everywhere.
 var grants = map[Role][]Permission{
-	Operator:   {DeadLettersRead, DeadLettersReplay, DeadLettersDelete, JournalRead, PersonalDataRead},
-	Auditor:    {DeadLettersRead, JournalRead},
-	Integrator: {RoutesSend},
+	Operator:   {DeadLettersRead, DeadLettersReplay, DeadLettersDelete, JournalRead, PersonalDataRead, DossiersRead, DossiersWrite},
+	Auditor:    {DeadLettersRead, JournalRead, DossiersRead},
+	Integrator: {RoutesSend, ApplicationsSubmit, FeedbackSubmit, DossiersRead},
 }
 
 // Roles returns the names of every known role, sorted.

@@ -5,13 +5,14 @@ import (
 	"testing"
 )
 
-// The roles grant exactly what issue 17 gives them.
+// The roles grant exactly what issue 17 gives them, and the dossier API's permissions of issue 19.
 func TestRoles(t *testing.T) {
-	all := []Permission{DeadLettersRead, DeadLettersReplay, DeadLettersDelete, JournalRead, PersonalDataRead, RoutesSend}
+	all := []Permission{DeadLettersRead, DeadLettersReplay, DeadLettersDelete, JournalRead, PersonalDataRead, RoutesSend,
+		ApplicationsSubmit, FeedbackSubmit, DossiersRead, DossiersWrite}
 	want := map[Role][]Permission{
-		Operator:   {DeadLettersRead, DeadLettersReplay, DeadLettersDelete, JournalRead, PersonalDataRead},
-		Auditor:    {DeadLettersRead, JournalRead},
-		Integrator: {RoutesSend},
+		Operator:   {DeadLettersRead, DeadLettersReplay, DeadLettersDelete, JournalRead, PersonalDataRead, DossiersRead, DossiersWrite},
+		Auditor:    {DeadLettersRead, JournalRead, DossiersRead},
+		Integrator: {RoutesSend, ApplicationsSubmit, FeedbackSubmit, DossiersRead},
 		"nobody":   {},
 	}
 	for r, perms := range want {

@@ -49,7 +49,7 @@ func TestDependencyDirection(t *testing.T) {
 		t.Fatalf("go list gave %d packages, without the expected dependencies", len(all))
 	}
 	for pkg, ds := range all {
-		if under(pkg, "dossier") && !under(pkg, "dossier/store") {
+		if under(pkg, "dossier") && !under(pkg, "dossier/store", "dossier/api") {
 			checkPure(t, pkg)
 		}
 		for _, d := range ds {
@@ -64,8 +64,12 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("contract %s imports %s", pkg, d)
 			case (pkg == "store" || pkg == "transport") && !under(d, "internal", "envelope", "fault", "spec"):
 				t.Errorf("contract %s imports %s", pkg, d)
-			case under(pkg, "dossier") && !under(pkg, "dossier/store") && !under(d, "dossier", "internal", "envelope", "fault", "spec"):
+			case under(pkg, "dossier") && !under(pkg, "dossier/store", "dossier/api") && !under(d, "dossier", "internal", "envelope", "fault", "spec"):
 				t.Errorf("dossier domain %s imports %s; it may import only the dossier domain, internal/ and the contracts", pkg, d)
+			case under(pkg, "dossier/api") && !under(d, "dossier", "internal", "envelope", "fault", "spec", "store", "identity"):
+				t.Errorf("dossier API %s imports %s; it may import only the dossier core, identity, internal/ and the contracts", pkg, d)
+			case under(pkg, "dossier/api") && under(d, "dossier/store/sqlite", "dossier/store/postgres"):
+				t.Errorf("%s imports the store implementation %s; it uses only the store contract", pkg, d)
 			case under(pkg, "dossier/core") && under(d, "dossier/store/sqlite", "dossier/store/postgres"):
 				t.Errorf("%s imports the store implementation %s; it uses only the store contract", pkg, d)
 			case under(pkg, "transforms") && under(d, "connectors") && d != "connectors":
