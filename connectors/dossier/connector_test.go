@@ -350,3 +350,33 @@ func TestESOEDStatus(t *testing.T) {
 		t.Errorf("withdrawn: %s %v", st.Body.StatusResponse.Status, msgs[2].Metadata)
 	}
 }
+
+// TestAPIOptionsRefused: the API's options that would serve it unsafely or not at all are each
+// refused, naming the field.
+func TestAPIOptionsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		api  API
+		want string
+	}{
+		{API{Listen: "0.0.0.0:8090", Auth: APIAuth{Type: "api_key"}}, "api.listen: \"0.0.0.0:8090\" is not a loopback address"},
+		{API{Listen: "8090", Auth: APIAuth{Type: "api_key"}}, "api.listen: \"8090\" is not host:port"},
+		{API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "api_key"}, Cert: "a.crt"}, "api.cert: cert and key go together"},
+		{API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "mtls", Role: "integrator"}}, "api.auth.ca: mtls needs the CA file"},
+		{API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "mtls", CA: "ca.pem", Role: "integrator"}}, "api.cert: mtls needs the API served over TLS"},
+		{API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "mtls", CA: "ca.pem", Role: "king"}, Cert: "a.crt", Key: "a.key"}, "api.auth.role:"},
+		{API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "none"}}, "api.auth.type: \"none\" is not one of api_key, mtls"},
+	} {
+		errs := tc.api.validate()
+		var got []string
+		for _, e := range errs {
+			got = append(got, e.Error())
+		}
+		if !strings.Contains(strings.Join(got, "\n"), tc.want) {
+			t.Errorf("%+v: errors %q, want one containing %q", tc.api, got, tc.want)
+		}
+	}
+	ok := API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "api_key"}}
+	if errs := ok.validate(); len(errs) != 0 {
+		t.Errorf("a loopback API with tokens: %v", errs)
+	}
+}

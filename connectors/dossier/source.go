@@ -26,6 +26,12 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.cfg.API != nil {
+		if err := serveAPI(n, env); err != nil {
+			_ = n.close()
+			return nil, fmt.Errorf("dossier source %s: %w", env.Name, err)
+		}
+	}
 	return &source{n: n, name: env.Name, log: env.Log()}, nil
 }
 
