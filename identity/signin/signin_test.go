@@ -187,3 +187,34 @@ func TestRefusalsAlike(t *testing.T) {
 		t.Errorf("fourth failure: %s, want locked", answers[1][3])
 	}
 }
+
+// Signing out everywhere from one browser ends the person's sessions in every browser.
+func TestSignOutEverywhere(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	tok, err := a.svc.Create(ctx, "cli", "georgiev", "", []identity.Role{identity.Expert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := client()
+	post(t, first, a.srv.URL+"/signin", map[string]string{"name": "georgiev", "password": tok})
+	if code, out := post(t, first, a.srv.URL+"/signin/password", map[string]string{"password": "кон-маса-лампа-7"}); code != 200 {
+		t.Fatalf("new password: %d %v", code, out)
+	}
+	second := client()
+	if code, out := post(t, second, a.srv.URL+"/signin", map[string]string{"name": "georgiev", "password": "кон-маса-лампа-7"}); code != 200 || out["next"] != "done" {
+		t.Fatalf("second sign-in: %d %v", code, out)
+	}
+	if code, out := post(t, second, a.srv.URL+"/signout/everywhere", nil); code != 200 {
+		t.Fatalf("sign-out everywhere: %d %v", code, out)
+	}
+	for i, c := range []*http.Client{first, second} {
+		if code, _ := get(t, c, a.srv.URL+"/work"); code != http.StatusUnauthorized {
+			t.Errorf("browser %d after sign-out everywhere: %d, want 401", i+1, code)
+		}
+	}
+	es, _ := a.st.ListJournal(ctx, store.JournalFilter{Kind: "signout.everywhere"})
+	if len(es) != 1 || es[0].Actor != "person:georgiev" || es[0].Detail["sessions"] != "2" {
+		t.Errorf("journaled as %+v", es)
+	}
+}

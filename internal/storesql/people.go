@@ -401,15 +401,16 @@ func (b *Base) Release(ctx context.Context, person, position string) error {
 
 // HoldersOf returns who holds position, sorted.
 func (b *Base) HoldersOf(ctx context.Context, position string) ([]string, error) {
-	return b.strings(ctx, `SELECT person FROM {p}position_holders WHERE position = ? ORDER BY person`, position)
+	return b.listStrings(ctx, `SELECT person FROM {p}position_holders WHERE position = ? ORDER BY person`, position)
 }
 
 // PositionsOf returns the positions person holds, sorted.
 func (b *Base) PositionsOf(ctx context.Context, person string) ([]string, error) {
-	return b.strings(ctx, `SELECT position FROM {p}position_holders WHERE person = ? ORDER BY position`, person)
+	return b.listStrings(ctx, `SELECT position FROM {p}position_holders WHERE person = ? ORDER BY position`, person)
 }
 
-func (b *Base) strings(ctx context.Context, query, arg string) ([]string, error) {
+// listStrings returns the one text column of query's rows.
+func (b *Base) listStrings(ctx context.Context, query, arg string) ([]string, error) {
 	if b.closed.Load() {
 		return nil, b.D.Closed
 	}
@@ -418,7 +419,7 @@ func (b *Base) strings(ctx context.Context, query, arg string) ([]string, error)
 		return s, row.Scan(&s)
 	})
 	if err != nil {
-		return nil, b.D.errorf("positions of %s: %w", arg, err)
+		return nil, b.D.errorf("holdings of %s: %w", arg, err)
 	}
 	return out, nil
 }
