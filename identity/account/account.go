@@ -146,10 +146,18 @@ func CheckName(name string) error {
 	return nil
 }
 
-// Keys of the failure counts.
-func accountKey(name string) string { return "account:" + name }
-func lockKey(name string) string    { return "lock:" + name }
-func addrKey(addr string) string    { return "addr:" + addr }
+// Keys of the failure counts. What a client sends is cut to a bound, so that a key never
+// grows with it.
+func accountKey(name string) string { return "account:" + bounded(name) }
+func lockKey(name string) string    { return "lock:" + bounded(name) }
+func addrKey(addr string) string    { return "addr:" + bounded(addr) }
+
+func bounded(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}
 
 // CheckPassword is the first step of signing in: name and password (or the reset token an
 // administrator gave) from the client at addr. It returns what the person must do next, or
@@ -201,8 +209,10 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 	}
 	if rehash && ok {
 		if h, err := HashPassword(password, s.cfg.Params); err == nil {
+			was := a.Updated
 			a.Password, a.Updated = h, now
-			_ = s.store.UpdateAccount(ctx, a) // the old hash still works; next time then
+			// On failure (a change at the same time) the old hash still works: next time then.
+			_ = s.store.UpdateAccount(ctx, a, was)
 		}
 	}
 	detail := map[string]string{"addr": addr, "step": "password"}
@@ -341,18 +351,14 @@ func (s *Service) SetPassword(ctx context.Context, name, password, addr string) 
 	if err := CheckPassword(name, password); err != nil {
 		return err
 	}
-	a, err := s.store.AccountByName(ctx, name)
+	hash, err := HashPassword(password, s.cfg.Params)
 	if err != nil {
-		return fmt.Errorf("account %s: %w", name, err)
-	}
-	if a.Password, err = HashPassword(password, s.cfg.Params); err != nil {
 		return err
 	}
-	a.ResetHash, a.ResetExpires, a.MustChange, a.Updated = nil, time.Time{}, false, s.now()
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
-		return fmt.Errorf("account %s: %w", name, err)
-	}
-	if err := s.record(ctx, "account.password_changed", "person:"+name, name, "ok", map[string]string{"addr": addr}); err != nil {
+	err = s.update(ctx, "person:"+name, name, "account.password_changed", map[string]string{"addr": addr}, func(a *Account) {
+		a.Password, a.ResetHash, a.ResetExpires, a.MustChange = hash, nil, time.Time{}, false
+	})
+	if err != nil {
 		return err
 	}
 	return s.succeeded(ctx, name, addr)
@@ -478,18 +484,32 @@ func (s *Service) Principal(ctx context.Context, name string) (identity.Principa
 // List returns every account without secrets.
 func (s *Service) List(ctx context.Context) ([]Account, error) { return s.store.ListAccounts(ctx) }
 
-// update changes name's account by change, on behalf of actor, and journals kind.
+// update changes name's account by change, on behalf of actor, and journals kind. A change
+// made at the same time by another is not undone: the account is read again and change applied
+// to it, a few times.
 func (s *Service) update(ctx context.Context, actor, name, kind string, detail map[string]string, change func(*Account)) error {
-	a, err := s.store.AccountByName(ctx, name)
-	if err != nil {
-		return fmt.Errorf("account %s: %w", name, err)
+	for try := 0; ; try++ {
+		a, err := s.store.AccountByName(ctx, name)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", name, err)
+		}
+		was := a.Updated
+		change(&a)
+		// Strictly later than the read, to the microsecond that PostgreSQL keeps, so that the
+		// next change's condition tells them apart.
+		a.Updated = s.now().Truncate(time.Microsecond)
+		if !a.Updated.After(was) {
+			a.Updated = was.Add(time.Microsecond)
+		}
+		err = s.store.UpdateAccount(ctx, a, was)
+		if errors.Is(err, ErrConflict) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("account %s: %w", name, err)
+		}
+		return s.record(ctx, kind, actor, name, "ok", detail)
 	}
-	change(&a)
-	a.Updated = s.now()
-	if err := s.store.UpdateAccount(ctx, a); err != nil {
-		return fmt.Errorf("account %s: %w", name, err)
-	}
-	return s.record(ctx, kind, actor, name, "ok", detail)
 }
 
 func (s *Service) endSessions(ctx context.Context, name string) error {

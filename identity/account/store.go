@@ -14,6 +14,8 @@ var (
 	ErrNotFound = errors.New("no such account")
 	// ErrExists: an account of that name exists already.
 	ErrExists = errors.New("an account of that name exists")
+	// ErrConflict: the account was changed by someone else since it was read.
+	ErrConflict = errors.New("the account was changed at the same time; try again")
 )
 
 // Account is a member of staff's local account as the store keeps it. No secret is kept in a
@@ -50,9 +52,10 @@ type Store interface {
 	// ListAccounts returns every account without its secrets (password, TOTP secret, reset
 	// hash), by name.
 	ListAccounts(ctx context.Context) ([]Account, error)
-	// UpdateAccount replaces the stored account of a.Name with a (all but Created and TOTPStep),
-	// or returns ErrNotFound.
-	UpdateAccount(ctx context.Context, a Account) error
+	// UpdateAccount replaces the stored account of a.Name with a (all but Created and TOTPStep)
+	// if it was last updated at was, as read; ErrConflict when it was updated since, ErrNotFound
+	// when there is none. Changes read, made and written back thus never undo one another.
+	UpdateAccount(ctx context.Context, a Account, was time.Time) error
 	// UseTOTPStep records step as the account's last accepted step if it is later than the one
 	// recorded, and reports whether it was: of two sign-ins with one code, one wins.
 	UseTOTPStep(ctx context.Context, name string, step int64) (bool, error)

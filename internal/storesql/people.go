@@ -97,22 +97,26 @@ func (b *Base) ListAccounts(ctx context.Context) ([]account.Account, error) {
 	return out, nil
 }
 
-// UpdateAccount replaces the account of a.Name, all but its creation time and TOTP step.
-func (b *Base) UpdateAccount(ctx context.Context, a account.Account) error {
+// UpdateAccount replaces the account of a.Name, all but its creation time and TOTP step, if it
+// was last updated at was.
+func (b *Base) UpdateAccount(ctx context.Context, a account.Account, was time.Time) error {
 	if b.closed.Load() {
 		return b.D.Closed
 	}
 	n, err := b.DB.Exec(ctx, b.sql(`UPDATE {p}accounts SET full_name = ?, roles = ?, password = ?, totp_secret = ?,
-		reset_hash = ?, reset_expires = ?, must_change = ?, disabled = ?, updated = ? WHERE name = ?`),
+		reset_hash = ?, reset_expires = ?, must_change = ?, disabled = ?, updated = ? WHERE name = ? AND updated = ?`),
 		b.D.text(a.FullName), joinRoles(a.Roles), a.Password, a.TOTPSecret, a.ResetHash, b.nullTime(a.ResetExpires),
-		a.MustChange, a.Disabled, b.D.Time(a.Updated.UTC()), a.Name)
+		a.MustChange, a.Disabled, b.D.Time(a.Updated.UTC()), a.Name, b.D.Time(was.UTC()))
 	if err != nil {
 		return b.D.errorf("update account %s: %w", a.Name, err)
 	}
-	if n == 0 {
-		return b.D.errorf("account %s: %w", a.Name, account.ErrNotFound)
+	if n == 1 {
+		return nil
 	}
-	return nil
+	if _, err := b.AccountByName(ctx, a.Name); err != nil {
+		return err
+	}
+	return b.D.errorf("account %s: %w", a.Name, account.ErrConflict)
 }
 
 // UseTOTPStep records step as the last accepted one when it is later than the one recorded.

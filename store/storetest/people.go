@@ -85,7 +85,7 @@ func testAccountUpdate(t *testing.T, s PeopleStore) {
 	}
 	a.Roles, a.Password, a.ResetHash, a.ResetExpires, a.MustChange, a.Disabled = []identity.Role{identity.HeadOfUnit}, "$argon2id$x", nil, time.Time{}, false, true
 	a.Updated = when.Add(time.Minute)
-	if err := s.UpdateAccount(ctx(t), a); err != nil {
+	if err := s.UpdateAccount(ctx(t), a, when); err != nil {
 		t.Fatalf("UpdateAccount: %v", err)
 	}
 	got, err := s.AccountByName(ctx(t), a.Name)
@@ -96,7 +96,16 @@ func testAccountUpdate(t *testing.T, s PeopleStore) {
 		got.MustChange || !got.Disabled || !got.Updated.Equal(a.Updated) || !got.Created.Equal(when) {
 		t.Errorf("after UpdateAccount: %+v, want %+v", got, a)
 	}
-	if err := s.UpdateAccount(ctx(t), account.Account{Name: "nobody", Updated: when}); !errors.Is(err, account.ErrNotFound) {
+	// A change made from the account as it was before the last update is refused.
+	stale := a
+	stale.Disabled, stale.Updated = false, when.Add(2*time.Minute)
+	if err := s.UpdateAccount(ctx(t), stale, when); !errors.Is(err, account.ErrConflict) {
+		t.Errorf("UpdateAccount of a stale read: error %v, want ErrConflict", err)
+	}
+	if got, _ := s.AccountByName(ctx(t), a.Name); !got.Disabled {
+		t.Error("a stale update undid the one before")
+	}
+	if err := s.UpdateAccount(ctx(t), account.Account{Name: "nobody", Updated: when}, when); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("UpdateAccount(nobody): error %v, want ErrNotFound", err)
 	}
 }
