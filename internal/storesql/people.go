@@ -70,7 +70,7 @@ func (b *Base) AccountByName(ctx context.Context, name string) (account.Account,
 	if b.closed.Load() {
 		return account.Account{}, b.D.Closed
 	}
-	a, err := scanAccount(b.DB.QueryRow(ctx, b.sql(`SELECT `+accountColumns+` FROM {p}accounts WHERE name = ?`), name))
+	a, err := scanAccount(b.DB.QueryRow(ctx, b.sql(`SELECT `+accountColumns+` FROM {p}accounts WHERE name = ?`), b.D.text(name)))
 	if errors.Is(err, b.D.NoRows) {
 		return account.Account{}, account.ErrNotFound
 	}
@@ -174,7 +174,7 @@ func (b *Base) CountFailure(ctx context.Context, key string, now time.Time, wind
 		ON CONFLICT (key) DO UPDATE SET
 			count = CASE WHEN f.since < ? THEN 1 ELSE f.count + 1 END,
 			since = CASE WHEN f.since < ? THEN excluded.since ELSE f.since END`),
-		key, b.D.Time(now.UTC()), start, start); err != nil {
+		b.D.text(key), b.D.Time(now.UTC()), start, start); err != nil {
 		return 0, time.Time{}, b.D.errorf("count failure: %w", err)
 	}
 	return b.Failures(ctx, key)
@@ -189,7 +189,7 @@ func (b *Base) Failures(ctx context.Context, key string) (int, time.Time, error)
 		n     int
 		since Time
 	)
-	err := b.DB.QueryRow(ctx, b.sql(`SELECT count, since FROM {p}login_failures WHERE key = ?`), key).Scan(&n, &since)
+	err := b.DB.QueryRow(ctx, b.sql(`SELECT count, since FROM {p}login_failures WHERE key = ?`), b.D.text(key)).Scan(&n, &since)
 	if errors.Is(err, b.D.NoRows) {
 		return 0, time.Time{}, nil
 	}
@@ -204,7 +204,7 @@ func (b *Base) ClearFailures(ctx context.Context, key string) error {
 	if b.closed.Load() {
 		return b.D.Closed
 	}
-	if _, err := b.DB.Exec(ctx, b.sql(`DELETE FROM {p}login_failures WHERE key = ?`), key); err != nil {
+	if _, err := b.DB.Exec(ctx, b.sql(`DELETE FROM {p}login_failures WHERE key = ?`), b.D.text(key)); err != nil {
 		return b.D.errorf("clear failures: %w", err)
 	}
 	return nil

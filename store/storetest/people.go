@@ -33,6 +33,7 @@ func RunPeople(t *testing.T, open func(t *testing.T) PeopleStore) {
 		{"FailureCounts", testFailureCounts},
 		{"Sessions", testSessions},
 		{"UnitsAndPositions", testUnitsAndPositions},
+		{"InvalidText", testInvalidText},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -245,5 +246,20 @@ func testUnitsAndPositions(t *testing.T, s PeopleStore) {
 	}
 	if ps, err := s.Positions(ctx(t)); err != nil || len(ps) != 2 || ps[0].ID != "front.clerk" || ps[0].Unit != "front" || ps[0].Title != "специалист" {
 		t.Errorf("Positions = %+v, %v", ps, err)
+	}
+}
+
+// A name or key that is not valid UTF-8, as a client may send, is looked up and counted, not
+// an error of the store.
+func testInvalidText(t *testing.T, s PeopleStore) {
+	bad := "ivan\xff\x00ova"
+	if _, err := s.AccountByName(ctx(t), bad); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("AccountByName(invalid UTF-8): error %v, want ErrNotFound", err)
+	}
+	if n, _, err := s.CountFailure(ctx(t), "account:"+bad, when, time.Minute); err != nil || n != 1 {
+		t.Errorf("CountFailure(invalid UTF-8) = %d, %v", n, err)
+	}
+	if err := s.ClearFailures(ctx(t), "account:"+bad); err != nil {
+		t.Errorf("ClearFailures(invalid UTF-8): %v", err)
 	}
 }
