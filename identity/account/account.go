@@ -481,6 +481,16 @@ func (s *Service) Principal(ctx context.Context, name string) (identity.Principa
 	return p, nil
 }
 
+// Sweep forgets the failure counts that can no longer refuse anyone, so that names tried once
+// do not stay in the store. The application calls it now and then; nothing depends on it.
+func (s *Service) Sweep(ctx context.Context) (int64, error) {
+	n, err := s.store.DeleteStaleFailures(ctx, s.now().Add(-max(s.cfg.Window, s.cfg.LockFor)))
+	if err != nil {
+		return 0, fmt.Errorf("account: sweep: %w", err)
+	}
+	return n, nil
+}
+
 // List returns every account without secrets.
 func (s *Service) List(ctx context.Context) ([]Account, error) { return s.store.ListAccounts(ctx) }
 

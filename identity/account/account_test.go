@@ -152,6 +152,11 @@ func TestLockOutAndThrottle(t *testing.T) {
 	if next, err := f.svc.CheckPassword(ctx, "petrov", pw, "192.0.2.9"); err != nil || next != account.Done {
 		t.Errorf("after the lock: %v, %v", next, err)
 	}
+	// An hour on, the counts left are stale: nobody's count and lock, and the address's (petrov's went at its sign-in).
+	*f.clock = f.clock.Add(time.Hour)
+	if n, err := f.svc.Sweep(ctx); err != nil || n != 3 {
+		t.Errorf("Sweep = %d, %v; want 3 stale counts", n, err)
+	}
 	j := f.journal(t)
 	if k := kinds(j); strings.Count(k, "signin.locked") != 2 || strings.Count(k, "signin.failed") != 6 || !strings.Contains(k, "signin.throttled") {
 		t.Errorf("journal: %s", k)

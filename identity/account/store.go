@@ -68,4 +68,6 @@ type Store interface {
 	Failures(ctx context.Context, key string) (n int, since time.Time, err error)
 	// ClearFailures forgets the failures counted under key.
 	ClearFailures(ctx context.Context, key string) error
+	// DeleteStaleFailures forgets the counts begun before before, and returns how many.
+	DeleteStaleFailures(ctx context.Context, before time.Time) (int64, error)
 }

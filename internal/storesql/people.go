@@ -210,6 +210,18 @@ func (b *Base) ClearFailures(ctx context.Context, key string) error {
 	return nil
 }
 
+// DeleteStaleFailures forgets the counts begun before before.
+func (b *Base) DeleteStaleFailures(ctx context.Context, before time.Time) (int64, error) {
+	if b.closed.Load() {
+		return 0, b.D.Closed
+	}
+	n, err := b.DB.Exec(ctx, b.sql(`DELETE FROM {p}login_failures WHERE since < ?`), b.D.Time(before.UTC()))
+	if err != nil {
+		return 0, b.D.errorf("delete stale failures: %w", err)
+	}
+	return n, nil
+}
+
 // CreateSession stores r.
 func (b *Base) CreateSession(ctx context.Context, r session.Record) error {
 	if b.closed.Load() {

@@ -148,6 +148,12 @@ func testFailureCounts(t *testing.T, s PeopleStore) {
 	if n, _, _ := s.CountFailure(ctx(t), "addr:192.0.2.1", when, window); n != 1 {
 		t.Errorf("another key shares the count: %d", n)
 	}
+	if n, err := s.DeleteStaleFailures(ctx(t), later); err != nil || n != 1 {
+		t.Errorf("DeleteStaleFailures = %d, %v; want the address's count alone", n, err)
+	}
+	if n, _, _ := s.Failures(ctx(t), "addr:192.0.2.1"); n != 0 {
+		t.Errorf("a stale count is left: %d", n)
+	}
 	if err := s.ClearFailures(ctx(t), key); err != nil {
 		t.Fatal(err)
 	}
