@@ -12,7 +12,8 @@
 //	POST /signout                                  ends this session
 //	POST /signout/everywhere                       ends every session of the person
 //
-// Fields come as a form or as a JSON object. Cross-origin requests are the web shell's to refuse
+// GET of the three sign-in paths answers the plainest form of the step, until the web shell's
+// pages take their place. Fields come as a form or as a JSON object. Cross-origin requests are the web shell's to refuse
 // (net/http.CrossOriginProtection) before they reach this handler.
 package signin
 
@@ -69,6 +70,9 @@ func New(accounts *account.Service, sessions *session.Manager, j store.Journal, 
 	h.mux.HandleFunc("POST /signin/password", h.newPassword)
 	h.mux.HandleFunc("POST /signout", h.signOut)
 	h.mux.HandleFunc("POST /signout/everywhere", h.signOutEverywhere)
+	for path := range steps {
+		h.mux.HandleFunc("GET "+path, h.page)
+	}
 	return h
 }
 

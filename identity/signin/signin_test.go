@@ -218,3 +218,21 @@ func TestSignOutEverywhere(t *testing.T) {
 		t.Errorf("journaled as %+v", es)
 	}
 }
+
+// The fallback pages are forms posting to their step, and show only known error texts.
+func TestFallbackPages(t *testing.T) {
+	a := newApp(t)
+	for path, want := range map[string]string{
+		"/signin?error=refused":           `action="/signin"`,
+		"/signin/totp":                    `name="code"`,
+		"/signin/password?error=<script>": `autocomplete="new-password"`,
+	} {
+		code, body := get(t, client(), a.srv.URL+path)
+		if code != 200 || !strings.Contains(body, want) || strings.Contains(body, "<script") {
+			t.Errorf("GET %s: %d\n%s", path, code, body)
+		}
+	}
+	if _, body := get(t, client(), a.srv.URL+"/signin?error=refused"); !strings.Contains(body, "not right") {
+		t.Errorf("the error is not shown:\n%s", body)
+	}
+}
