@@ -246,3 +246,29 @@ func TestResetDisableRolesPositions(t *testing.T) {
 		t.Error("a name with a space")
 	}
 }
+
+// A sign-in under raised costs keeps the password hashed with them.
+func TestRehashAtSignIn(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.person(t, "dimitrova", pw, identity.Expert)
+	stronger := cheap
+	stronger.Time = 2
+	svc, err := account.New(f.st, f.st, f.st, f.st, account.Config{Params: stronger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next, err := svc.CheckPassword(ctx, "dimitrova", pw, "192.0.2.1"); err != nil || next != account.Done {
+		t.Fatalf("sign-in under raised costs: %v, %v", next, err)
+	}
+	a, err := f.st.AccountByName(ctx, "dimitrova")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.Password, "$argon2id$v=19$m=64,t=2,p=1$") {
+		t.Errorf("hash after the sign-in: %s, want t=2", a.Password)
+	}
+	if ok, rehash, err := account.VerifyPassword(pw, a.Password, stronger); !ok || rehash || err != nil {
+		t.Errorf("new hash: %v %v %v", ok, rehash, err)
+	}
+}

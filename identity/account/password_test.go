@@ -94,3 +94,16 @@ func TestTOTPMatch(t *testing.T) {
 		t.Error("a 5-digit code matched")
 	}
 }
+
+// BenchmarkVerifyDefault measures a sign-in's password check at the default costs.
+func BenchmarkVerifyDefault(b *testing.B) {
+	h, err := HashPassword("кон-маса-лампа-7", DefaultParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if ok, _, _ := VerifyPassword("кон-маса-лампа-7", h, DefaultParams); !ok {
+			b.Fatal("no match")
+		}
+	}
+}
