@@ -101,10 +101,10 @@ func ParseRole(s string) (Role, error) {
 }
 
 // Permissions returns what r grants; nil for an unknown role.
-func (r Role) Permissions() []Permission { return slices.Clone(grants[r]) }
+func (r Role) Permissions() []Permission { return slices.Clone(grantsOf(r)) }
 
 // Grants reports whether r grants p. An unknown role grants nothing.
-func (r Role) Grants(p Permission) bool { return slices.Contains(grants[r], p) }
+func (r Role) Grants(p Permission) bool { return slices.Contains(grantsOf(r), p) }
 
 // Principal is who a caller proved to be.
 type Principal struct {
@@ -113,6 +113,9 @@ type Principal struct {
 	Name  string
 	Kind  Kind
 	Roles []Role
+	// Positions are the positions a person holds (see identity/org), so that a task given to a
+	// position reaches them; empty for machines.
+	Positions []string
 }
 
 // Can reports whether one of p's roles grants perm. The zero Principal can do nothing.

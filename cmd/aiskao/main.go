@@ -7,6 +7,7 @@
 //	aiskao dead-letters list|show|replay|delete      inspect and replay failed messages
 //	aiskao journal [verify]                          list register calls and exchanged documents, or verify the journal's chain
 //	aiskao tokens create NAME -role ROLE|revoke|list  manage API tokens
+//	aiskao users create NAME -role ROLE|reset|totp|list  manage staff accounts
 //	aiskao schema                                    print the JSON Schema of the configuration
 //	aiskao workdays DATE N [-calendar F|DIR]         the day a deadline of N working days after DATE ends
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
@@ -62,6 +63,7 @@ func commands() []command {
 		{"test", "run route tests", runTest},
 		{"dead-letters", "list, show, replay or delete dead letters (through the operations API)", runDeadLetters},
 		{"tokens", "create, revoke or list API tokens (tokens create NAME -role ROLE)", runTokens},
+		{"users", "create, reset, disable, enable or list staff accounts, give roles, positions and a second factor (users create NAME -role ROLE)", runUsers},
 		{"journal", "list the journal of register calls and exchanged documents (through the operations API); journal verify checks its hash chain in the store", runJournal},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
 		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},

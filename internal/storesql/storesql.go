@@ -43,7 +43,10 @@ type Dialect struct {
 	Unique func(err error) bool
 	// Placeholder returns the placeholder of the i-th argument, from 1.
 	Placeholder func(i int) string
-	Q           Queries
+	// Prefix comes before the name of a table in the people's statements (people.go), which are
+	// written once for both stores: "store_" on SQLite, the quoted schema and a dot on PostgreSQL.
+	Prefix string
+	Q      Queries
 }
 
 // Queries are a store's statements. Times go in as Dialect.Time makes them and come back as a

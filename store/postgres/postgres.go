@@ -151,6 +151,7 @@ func newDialect(schema string) *storesql.Dialect {
 		Kept:        kept,
 		Unique:      uniqueViolation,
 		Placeholder: storesql.Dollar,
+		Prefix:      pgx.Identifier{schema}.Sanitize() + ".",
 		Q: storesql.Queries{
 			AddLetter: r.Replace(`INSERT INTO {s}.dead_letters
 				(id, message_id, route, step, error, attempts, failed_at, metadata, payload)

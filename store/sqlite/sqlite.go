@@ -167,6 +167,7 @@ var dialect = &storesql.Dialect{
 	Kept:        kept,
 	Unique:      func(err error) bool { return strings.Contains(err.Error(), "UNIQUE") },
 	Placeholder: storesql.Question,
+	Prefix:      "store_",
 	Q: storesql.Queries{
 		AddLetter: `INSERT INTO store_dead_letters
 			(id, message_id, route, step, error, attempts, time, metadata, payload)
