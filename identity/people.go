@@ -32,15 +32,6 @@ const (
 	SessionsRevoke Permission = "sessions.revoke"
 )
 
-// Permissions that the dossier API names too; written by value here so that both sides name
-// the same permission.
-const (
-	applicationsSubmit Permission = "applications.submit"
-	feedbackSubmit     Permission = "feedback.submit"
-	dossiersRead       Permission = "dossiers.read"
-	dossiersWrite      Permission = "dossiers.write"
-)
-
 // The roles people are given, besides Operator and Auditor, which people may hold too.
 const (
 	// Citizen applies for services, submits feedback and follows their own dossiers.
@@ -63,11 +54,11 @@ const (
 // peopleGrants is what each people's role may do. Like grants, it is filled here and never
 // changed.
 var peopleGrants = map[Role][]Permission{
-	Citizen:         {applicationsSubmit, feedbackSubmit, DossiersReadOwn},
-	Clerk:           {ApplicationsRegister, dossiersRead, dossiersWrite, PersonalDataRead, TasksWork},
-	Expert:          {dossiersRead, dossiersWrite, PersonalDataRead, TasksWork},
-	HeadOfUnit:      {dossiersRead, dossiersWrite, PersonalDataRead, TasksWork, TasksAssign},
-	Administrator:   {ServicesManage, UsersManage, UnitsManage, dossiersRead},
+	Citizen:         {ApplicationsSubmit, FeedbackSubmit, DossiersReadOwn},
+	Clerk:           {ApplicationsRegister, DossiersRead, DossiersWrite, PersonalDataRead, TasksWork},
+	Expert:          {DossiersRead, DossiersWrite, PersonalDataRead, TasksWork},
+	HeadOfUnit:      {DossiersRead, DossiersWrite, PersonalDataRead, TasksWork, TasksAssign},
+	Administrator:   {ServicesManage, UsersManage, UnitsManage, DossiersRead},
 	SecurityOfficer: {RolesManage, JournalRead, SessionsRevoke},
 }
 
