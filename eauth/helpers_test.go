@@ -109,3 +109,5 @@ func (f *fixture) respondXML(t *testing.T, faults eauthsim.Faults) []byte {
 	}
 	return xml
 }
+
+func encode(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
