@@ -26,7 +26,7 @@ const (
 )
 
 // selfSigned is a certificate for key number i of testpki.
-func selfSigned(t *testing.T, i int, cn string) (crypto.Signer, *x509.Certificate) {
+func selfSigned(t testing.TB, i int, cn string) (crypto.Signer, *x509.Certificate) {
 	t.Helper()
 	key := testpki.RSAKey(t, i)
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
@@ -54,7 +54,7 @@ type fixture struct {
 	spNow, simNow time.Time // zero: time.Now
 }
 
-func newFixture(t *testing.T, tweak func(*eauth.Config)) *fixture {
+func newFixture(t testing.TB, tweak func(*eauth.Config)) *fixture {
 	t.Helper()
 	f := &fixture{}
 	idpKey, idpCert := selfSigned(t, 0, "idp")
@@ -88,12 +88,12 @@ func pick(t time.Time) time.Time {
 
 // respond starts a sign-in and returns the simulator's response for the first demo person, as
 // the SAMLResponse form field carries it.
-func (f *fixture) respond(t *testing.T, faults eauthsim.Faults) string {
+func (f *fixture) respond(t testing.TB, faults eauthsim.Faults) string {
 	t.Helper()
 	return base64.StdEncoding.EncodeToString(f.respondXML(t, faults))
 }
 
-func (f *fixture) respondXML(t *testing.T, faults eauthsim.Faults) []byte {
+func (f *fixture) respondXML(t testing.TB, faults eauthsim.Faults) []byte {
 	t.Helper()
 	req, err := f.sp.NewRequest(context.Background())
 	if err != nil {

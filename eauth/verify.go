@@ -21,6 +21,7 @@ import (
 const (
 	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
 )
 
 // limits bound a response before any parser builds a tree of it: a real one is a few
@@ -128,6 +129,12 @@ func (s *SP) scan(raw []byte) (shape, error) {
 				sh.assertions++
 			case t.Name.Space == nsAssertion && t.Name.Local == "EncryptedAssertion":
 				sh.encrypted++
+			case t.Name.Space == nsDSig && (t.Name.Local == "SignatureMethod" || t.Name.Local == "DigestMethod"):
+				// SHA-1 is broken for signatures; Go's x509 refuses it in a signature method, this
+				// refuses it in a digest too.
+				if alg := attr(t, "Algorithm"); strings.HasSuffix(strings.ToLower(alg), "sha1") {
+					return sh, refuse(CodeSignature, "%s %s uses SHA-1", t.Name.Local, clip(alg))
+				}
 			case t.Name.Space == nsProtocol && t.Name.Local == "StatusCode" && len(path) == 2 && path[1].Local == "Status":
 				sh.status = attr(t, "Value")
 			case t.Name.Space == nsProtocol && t.Name.Local == "StatusCode" && len(path) == 3 && path[1].Local == "Status":

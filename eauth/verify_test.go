@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,7 @@ func TestVerifyRefuses(t *testing.T) {
 		faults eauthsim.Faults
 		edit   func([]byte) []byte // applied to the response's XML after signing
 		want   eauth.Code
+		detail string // in the error, when set
 	}{
 		{name: "forged body", edit: func(b []byte) []byte {
 			return bytes.Replace(b, []byte("Иван Петров Тестов"), []byte("Петър Иванов Тестов"), 1)
@@ -76,6 +78,9 @@ func TestVerifyRefuses(t *testing.T) {
 			deep := strings.Repeat("<samlp:Extensions>", 40) + strings.Repeat("</samlp:Extensions>", 40)
 			return bytes.Replace(b, []byte("</samlp:Response>"), []byte(deep+"</samlp:Response>"), 1)
 		}, want: eauth.CodeTooLarge},
+		{name: "SHA-1 digest", edit: func(b []byte) []byte {
+			return bytes.ReplaceAll(b, []byte("http://www.w3.org/2001/04/xmlenc#sha256"), []byte("http://www.w3.org/2000/09/xmldsig#sha1"))
+		}, want: eauth.CodeSignature, detail: "SHA-1"},
 		{name: "not a response", edit: func([]byte) []byte {
 			return []byte(`<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`)
 		}, want: eauth.CodeMalformed},
@@ -98,7 +103,7 @@ func TestVerifyRefuses(t *testing.T) {
 				t.Fatalf("accepted %+v", p)
 			}
 			var e *eauth.Error
-			if !errors.As(err, &e) || e.Code != tt.want {
+			if !errors.As(err, &e) || e.Code != tt.want || !strings.Contains(err.Error(), tt.detail) {
 				t.Fatalf("error %v, want code %s", err, tt.want)
 			}
 		})
@@ -168,6 +173,36 @@ func TestVerifyRefusesGarbage(t *testing.T) {
 	} {
 		if _, err := f.sp.Verify(context.Background(), in); eauth.CodeOf(err) != want {
 			t.Errorf("%.20q: %v, want %s", in, err, want)
+		}
+	}
+}
+
+// TestVerifyMutations feeds Verify three hundred randomly altered responses (bytes changed, cut out
+// or put in): none may panic, hang or be taken as our own failure, and whatever is accepted must
+// name a person by a valid identifier.
+func TestVerifyMutations(t *testing.T) {
+	fx := newFixture(t, nil)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 300 {
+		b := fx.respondXML(t, eauthsim.Faults{AssertionOnly: i%2 == 0})
+		for range 1 + r.IntN(4) {
+			k := r.IntN(len(b))
+			switch r.IntN(3) {
+			case 0:
+				b[k] = byte(r.IntN(256))
+			case 1:
+				b = append(b[:k], b[k+1:]...)
+			case 2:
+				b = append(b[:k], append([]byte{byte(r.IntN(128))}, b[k:]...)...)
+			}
+		}
+		p, err := fx.sp.Verify(context.Background(), base64.StdEncoding.EncodeToString(b))
+		if err == nil {
+			if _, _, err := eauth.ParseIdentifier(p.Identifier); err != nil || p.Level == 0 {
+				t.Fatalf("accepted %+v from\n%s", p, b)
+			}
+		} else if eauth.CodeOf(err) == eauth.CodeInternal {
+			t.Fatalf("internal error on outside input: %v", err)
 		}
 	}
 }
