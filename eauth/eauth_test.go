@@ -2,7 +2,9 @@ package eauth_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"html"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/aiskao/aiskao/eauth"
+	"github.com/aiskao/aiskao/eauth/eauthsim"
+	"github.com/aiskao/aiskao/internal/testpki"
 )
 
 func TestParseLevel(t *testing.T) {
@@ -139,7 +143,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"no ACS":             func(c *eauth.Config) { c.ACSURL = "" },
 	} {
 		f := newFixture(t, nil)
-		_ = f
 		cfg := eauth.Config{EntityID: spEntity, ACSURL: spACS, IdPSSOURL: idpURL, IdPCertificate: f.idpCert, Key: f.otherKey,
 			Certificate: f.otherCert, Service: service, Provider: provider, Level: eauth.LevelLow}
 		if _, err := eauth.New(cfg); err != nil {
@@ -178,5 +181,37 @@ func TestMemoryStores(t *testing.T) {
 	}
 	if first, _ := rc.FirstUse(ctx, "gone", time.Now().Add(time.Minute)); !first {
 		t.Error("an expired entry still counted")
+	}
+}
+
+// TestRequestSignedWithECDSA: a service provider with an ECDSA key (testpki's) signs its requests
+// with ECDSA-SHA256.
+func TestRequestSignedWithECDSA(t *testing.T) {
+	ca := testpki.New(t, "sp CA")
+	pair := ca.Issue(t, testpki.Leaf{Subject: pkix.Name{CommonName: "sp"}, Usage: x509.ExtKeyUsageServerAuth})
+	f := newFixture(t, func(c *eauth.Config) { c.Key, c.Certificate = pair.PrivateKey.(crypto.Signer), pair.Leaf })
+	req, err := f.sp.NewRequest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(req.XML); err != nil {
+		t.Fatal(err)
+	}
+	if m := doc.FindElement("//SignatureMethod"); m == nil || m.SelectAttrValue("Algorithm", "") != dsig.ECDSASHA256SignatureMethod {
+		t.Fatalf("signature method in %s", req.XML)
+	}
+	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{pair.Leaf}})
+	if _, err := vc.Validate(doc.Root()); err != nil {
+		t.Errorf("request signature: %v", err)
+	}
+}
+
+// TestVerifyRefusesAnotherIssuer: with the identity provider's entity id configured, a response
+// from another issuer is refused even when signed with the trusted key.
+func TestVerifyRefusesAnotherIssuer(t *testing.T) {
+	f := newFixture(t, func(c *eauth.Config) { c.IdPEntityID = "https://another-idp.example/metadata" })
+	if _, err := f.sp.Verify(context.Background(), f.respond(t, eauthsim.Faults{})); eauth.CodeOf(err) != eauth.CodeSignature {
+		t.Fatalf("another issuer: %v", err)
 	}
 }
