@@ -47,6 +47,7 @@ func selfSigned(t testing.TB, i int, cn string) (crypto.Signer, *x509.Certificat
 type fixture struct {
 	sp            *eauth.SP
 	sim           *eauthsim.Simulator
+	idpKey        crypto.Signer
 	idpCert       *x509.Certificate
 	otherKey      crypto.Signer
 	otherCert     *x509.Certificate
@@ -60,7 +61,7 @@ func newFixture(t testing.TB, tweak func(*eauth.Config)) *fixture {
 	idpKey, idpCert := selfSigned(t, 0, "idp")
 	spKey, spCert := selfSigned(t, 1, "sp")
 	f.otherKey, f.otherCert = selfSigned(t, 2, "intruder")
-	f.idpCert, f.spCert = idpCert, spCert
+	f.idpKey, f.idpCert, f.spCert = idpKey, idpCert, spCert
 	cfg := eauth.Config{EntityID: spEntity, ACSURL: spACS, IdPSSOURL: idpURL, IdPEntityID: idpID, IdPCertificate: idpCert,
 		Key: spKey, Certificate: spCert, Service: service, Provider: provider, Level: eauth.LevelSubstantial,
 		Now: func() time.Time { return pick(f.spNow) }}
@@ -111,3 +112,13 @@ func (f *fixture) respondXML(t testing.TB, faults eauthsim.Faults) []byte {
 }
 
 func encode(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// encrypting makes the fixture's simulator encrypt its assertions.
+func (f *fixture) encrypting(t testing.TB) {
+	t.Helper()
+	sim, err := eauthsim.New(eauthsim.Config{EntityID: idpID, Key: f.idpKey, Certificate: f.idpCert, Encrypt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim = sim
+}

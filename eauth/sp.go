@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -138,6 +139,10 @@ func (s *SP) library(now time.Time) *saml2.SAMLServiceProvider {
 	}
 	// SetSPSigningKeyStore refuses only a nil signer, which New has ruled out.
 	_ = lib.SetSPSigningKeyStore(&saml2.KeyStore{Signer: s.cfg.Key, Cert: s.cfg.Certificate.Raw})
+	if c := s.decryptionCert(); c != nil {
+		// gosaml2 looks for the decryption key in this (deprecated) field only.
+		lib.SPKeyStore = dsig.TLSCertKeyStore(*c)
+	}
 	return lib
 }
 
@@ -234,4 +239,13 @@ func (r *Request) Form() PostForm {
 		Title:  "Вход чрез електронна идентификация / Sign in with electronic identification",
 		Text:   "Продължете към доставчика на електронна идентификация. / Continue to the electronic identification provider.",
 		Button: "Продължи / Continue"}
+}
+
+// decryptionCert is the service provider's key and certificate for XML Encryption's RSA key
+// transport, nil when the key is not RSA.
+func (s *SP) decryptionCert() *tls.Certificate {
+	if _, ok := s.cfg.Key.(*rsa.PrivateKey); !ok {
+		return nil
+	}
+	return &tls.Certificate{Certificate: [][]byte{s.cfg.Certificate.Raw}, PrivateKey: s.cfg.Key}
 }

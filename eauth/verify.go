@@ -53,7 +53,7 @@ func (s *SP) Verify(ctx context.Context, samlResponse string) (*Person, error) {
 		}
 		return nil, &Error{Code: CodeMalformed, Err: err}
 	}
-	shape, err := s.scan(raw)
+	shape, err := s.scan(raw, xml.Name{Space: nsProtocol, Local: "Response"})
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +62,15 @@ func (s *SP) Verify(ctx context.Context, samlResponse string) (*Person, error) {
 	if shape.status != saml2.StatusCodeSuccess {
 		return nil, refuse(CodeStatus, "status %s %s", clip(shape.status), clip(shape.subStatus))
 	}
-	if shape.encrypted > 0 {
-		return nil, refuse(CodeMalformed, "encrypted assertions are not taken")
+	if shape.assertions+shape.encrypted != 1 {
+		return nil, refuse(CodeWrapping, "%d assertions and %d encrypted ones, want exactly one", shape.assertions, shape.encrypted)
 	}
-	if shape.assertions != 1 {
-		return nil, refuse(CodeWrapping, "%d assertions, want exactly one", shape.assertions)
+	if shape.encrypted == 1 {
+		// gosaml2 parses a decrypted assertion with no bound on its depth: decrypt it here
+		// first and hold it to the same limits and the same one-assertion rule.
+		if err := s.checkEncrypted(&shape.enc); err != nil {
+			return nil, err
+		}
 	}
 
 	now := s.cfg.Now()
@@ -100,17 +104,31 @@ func (s *SP) Verify(ctx context.Context, samlResponse string) (*Person, error) {
 
 // shape is what a scan of the unverified document found.
 type shape struct {
+	root                  string // local name of the root element
 	assertions, encrypted int
 	status, subStatus     string
+	enc                   encrypted
+}
+
+// encrypted is what an EncryptedAssertion holds, as XML Encryption writes it.
+type encrypted struct {
+	dataAlg, keyAlg, keyDigest string
+	dataCipher, keyCipher      strings.Builder
 }
 
 // scan reads the document's tokens (under the same limits) for its root, how many assertions it
 // holds anywhere, and its status. An assertion anywhere but the one place the signature covers is
 // how signature wrapping works; counting them all refuses it whatever the library would do.
-func (s *SP) scan(raw []byte) (shape, error) {
+func (s *SP) scan(raw []byte, root xml.Name) (shape, error) {
 	var sh shape
 	d := xml.NewTokenDecoder(xmllimit.NewDecoder(bytes.NewReader(raw), s.limits()))
 	var path []xml.Name
+	parent := func(n int) string { // local name of the n-th element up from the current one
+		if len(path) < n {
+			return ""
+		}
+		return path[len(path)-n].Local
+	}
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -121,28 +139,46 @@ func (s *SP) scan(raw []byte) (shape, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if len(path) == 0 && t.Name != (xml.Name{Space: nsProtocol, Local: "Response"}) {
-				return sh, refuse(CodeMalformed, "root element %s %s, want a SAML Response", clip(t.Name.Space), clip(t.Name.Local))
+			if len(path) == 0 && t.Name != root {
+				return sh, refuse(CodeMalformed, "root element %s %s, want %s", clip(t.Name.Space), clip(t.Name.Local), root.Local)
 			}
 			switch {
 			case t.Name.Space == nsAssertion && t.Name.Local == "Assertion":
 				sh.assertions++
 			case t.Name.Space == nsAssertion && t.Name.Local == "EncryptedAssertion":
 				sh.encrypted++
-			case t.Name.Space == nsDSig && (t.Name.Local == "SignatureMethod" || t.Name.Local == "DigestMethod"):
+			case t.Name.Space == nsDSig && (t.Name.Local == "SignatureMethod" || t.Name.Local == "DigestMethod" && parent(1) == "Reference"):
 				// SHA-1 is broken for signatures; Go's x509 refuses it in a signature method, this
-				// refuses it in a digest too.
+				// refuses it in a digest too (RSA-OAEP's digest in XML Encryption may stay SHA-1).
 				if alg := attr(t, "Algorithm"); strings.HasSuffix(strings.ToLower(alg), "sha1") {
 					return sh, refuse(CodeSignature, "%s %s uses SHA-1", t.Name.Local, clip(alg))
 				}
+			case t.Name.Local == "EncryptionMethod" && parent(1) == "EncryptedData":
+				sh.enc.dataAlg = attr(t, "Algorithm")
+			case t.Name.Local == "EncryptionMethod" && parent(1) == "EncryptedKey":
+				sh.enc.keyAlg = attr(t, "Algorithm")
+			case t.Name.Local == "DigestMethod" && parent(1) == "EncryptionMethod" && parent(2) == "EncryptedKey":
+				sh.enc.keyDigest = attr(t, "Algorithm")
 			case t.Name.Space == nsProtocol && t.Name.Local == "StatusCode" && len(path) == 2 && path[1].Local == "Status":
 				sh.status = attr(t, "Value")
 			case t.Name.Space == nsProtocol && t.Name.Local == "StatusCode" && len(path) == 3 && path[1].Local == "Status":
 				sh.subStatus = attr(t, "Value")
 			}
+			if len(path) == 0 {
+				sh.root = t.Name.Local
+			}
 			path = append(path, t.Name)
 		case xml.EndElement:
 			path = path[:len(path)-1]
+		case xml.CharData:
+			if parent(1) == "CipherValue" && parent(2) == "CipherData" {
+				switch parent(3) {
+				case "EncryptedData":
+					sh.enc.dataCipher.Write(t)
+				case "EncryptedKey":
+					sh.enc.keyCipher.Write(t)
+				}
+			}
 		}
 	}
 	return sh, nil
@@ -302,4 +338,41 @@ func (s *SP) person(a *types.Assertion, issued Issued) (*Person, error) {
 		return nil, refuse(CodeLevel, "level %s, asked for %s", p.Level, issued.Level)
 	}
 	return p, nil
+}
+
+// checkEncrypted decrypts an EncryptedAssertion with the service provider's key and checks the
+// assertion in it as the response was checked: bounded, one assertion, no SHA-1.
+func (s *SP) checkEncrypted(enc *encrypted) error {
+	cert := s.decryptionCert()
+	if cert == nil {
+		return refuse(CodeMalformed, "an encrypted assertion, and no RSA key to decrypt it with")
+	}
+	ea := types.EncryptedAssertion{
+		EncryptionMethod: types.EncryptionMethod{Algorithm: enc.dataAlg},
+		EncryptedKey: types.EncryptedKey{CipherValue: strings.TrimSpace(enc.keyCipher.String()),
+			EncryptionMethod: types.EncryptionMethod{Algorithm: enc.keyAlg}},
+		CipherValue: strings.Join(strings.Fields(enc.dataCipher.String()), ""),
+	}
+	if enc.keyDigest != "" {
+		ea.EncryptedKey.EncryptionMethod.DigestMethod = &types.DigestMethod{Algorithm: enc.keyDigest}
+	}
+	ea.EncryptedKey.CipherValue = strings.Join(strings.Fields(ea.EncryptedKey.CipherValue), "")
+	plain, err := ea.DecryptBytes(cert)
+	if err != nil {
+		return refuse(CodeMalformed, "decrypt assertion: %v", err)
+	}
+	if err := xmllimit.Check(plain, s.limits(), nil); err != nil {
+		if errors.Is(err, xmllimit.ErrLimit) {
+			return &Error{Code: CodeTooLarge, Err: fmt.Errorf("decrypted assertion: %w", err)}
+		}
+		return &Error{Code: CodeMalformed, Err: fmt.Errorf("decrypted assertion: %w", err)}
+	}
+	inner, err := s.scan(plain, xml.Name{Space: nsAssertion, Local: "Assertion"})
+	if err != nil {
+		return err
+	}
+	if inner.assertions != 1 || inner.encrypted != 0 {
+		return refuse(CodeWrapping, "the encrypted assertion holds %d assertions", inner.assertions+inner.encrypted)
+	}
+	return nil
 }

@@ -26,7 +26,7 @@ import (
 const eauthSimAddr = "127.0.0.1:8085"
 
 // eauthUsage lists the eauth subcommands.
-const eauthUsage = "Usage: aiskao eauth sim [-listen ADDR] [-persons FILE] [-key FILE -cert FILE | -dir DIR] [-entity-id ID]"
+const eauthUsage = "Usage: aiskao eauth sim [-listen ADDR] [-persons FILE] [-key FILE -cert FILE | -dir DIR] [-entity-id ID] [-encrypt]"
 
 func runEAuth(args []string, stdout, stderr io.Writer) error {
 	return runSub("eauth", eauthUsage, map[string]func([]string, io.Writer, io.Writer) error{"sim": runEAuthSim}, args, stdout, stderr)
@@ -34,7 +34,7 @@ func runEAuth(args []string, stdout, stderr io.Writer) error {
 
 // runEAuthSim runs the eAuth 2.0 identity provider simulator until SIGTERM or SIGINT.
 func runEAuthSim(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eauth sim", "[-listen ADDR] [-persons FILE] [-key FILE -cert FILE | -dir DIR] [-entity-id ID]\n\n"+
+	fs := newFlags("eauth sim", "[-listen ADDR] [-persons FILE] [-key FILE -cert FILE | -dir DIR] [-entity-id ID] [-encrypt]\n\n"+
 		"Симулатор на доставчика на идентичност на еАвтентикация 2.0 / eAuth 2.0 identity provider simulator:\n"+
 		"takes a signed AuthnRequest by HTTP-POST at /sso, lets you pick a fictitious test person, and posts\n"+
 		"back a SAML Response signed with its own key. For trying and testing only.", stderr)
@@ -44,6 +44,7 @@ func runEAuthSim(args []string, stdout, stderr io.Writer) error {
 	certFile := fs.String("cert", "", "PEM file of the signing certificate (with -key)")
 	dir := fs.String("dir", "", "folder where a new key and certificate are written (default: a new temporary folder)")
 	entityID := fs.String("entity-id", "", "the simulator's entity id (default: http://ADDR/metadata)")
+	encrypt := fs.Bool("encrypt", false, "encrypt assertions to the certificate in the request's signature (the production eAuth is reported to; its test environment does not)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the usage, which is shown
@@ -75,7 +76,7 @@ func runEAuthSim(args []string, stdout, stderr io.Writer) error {
 	if *entityID == "" {
 		*entityID = base + eauthsim.PathMetadata
 	}
-	sim, err := eauthsim.New(eauthsim.Config{EntityID: *entityID, Key: key, Certificate: cert, Persons: ps})
+	sim, err := eauthsim.New(eauthsim.Config{EntityID: *entityID, Key: key, Certificate: cert, Persons: ps, Encrypt: *encrypt})
 	if err != nil {
 		ln.Close()
 		return err

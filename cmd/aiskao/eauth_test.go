@@ -60,11 +60,20 @@ func eauthPost(t *testing.T, target string, v url.Values) (*url.URL, int, []byte
 	return resp.Request.URL, resp.StatusCode, b
 }
 
-// TestEauthSimEndToEnd starts `aiskao eauth sim`, runs a service provider of package eauth in the
-// test, and signs in by following the forms as a browser without script would; then the refusals.
-func TestEauthSimEndToEnd(t *testing.T) {
+// eauthSimProcess is a running `aiskao eauth sim`.
+type eauthSimProcess struct {
+	cmd         *exec.Cmd
+	out         *bufio.Reader
+	sso, entity string
+	certPath    string
+	pair        tls.Certificate // its certificate and key, read from -dir
+}
+
+// startEauthSim starts `aiskao eauth sim` with a new key written into a temporary folder.
+func startEauthSim(t *testing.T, extra ...string) *eauthSimProcess {
+	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "eauth", "sim", "-listen", "127.0.0.1:0", "-dir", dir)
+	cmd := exec.Command(binary, append([]string{"eauth", "sim", "-listen", "127.0.0.1:0", "-dir", dir}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -73,10 +82,10 @@ func TestEauthSimEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	out := bufio.NewReader(stdout)
+	p := &eauthSimProcess{cmd: cmd, out: bufio.NewReader(stdout)}
 	lines := map[string]string{}
 	for range 5 {
-		line, err := out.ReadString('\n')
+		line, err := p.out.ReadString('\n')
 		if err != nil {
 			t.Fatalf("simulator output: %v", err)
 		}
@@ -84,22 +93,26 @@ func TestEauthSimEndToEnd(t *testing.T) {
 			lines[k] = v
 		}
 	}
-	sso, entity, certPath := lines["SSO (HTTP-POST)"], lines["entity id"], lines["certificate"]
-	if sso == "" || entity == "" || certPath != filepath.Join(dir, "eauth-sim.crt") {
+	p.sso, p.entity, p.certPath = lines["SSO (HTTP-POST)"], lines["entity id"], lines["certificate"]
+	if p.sso == "" || p.entity == "" || p.certPath != filepath.Join(dir, "eauth-sim.crt") {
 		t.Fatalf("simulator output %q", lines)
 	}
 	// The service provider trusts the certificate the simulator wrote; the test also loads its
 	// key, to sign the wrong responses the simulator's pages never make.
-	pair, err := tls.LoadX509KeyPair(certPath, filepath.Join(dir, "eauth-sim.key"))
-	if err != nil {
+	if p.pair, err = tls.LoadX509KeyPair(p.certPath, filepath.Join(dir, "eauth-sim.key")); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// eauthServiceProvider is a service provider of package eauth trusting the simulator p, served
+// by an httptest server at /login and /acs; *signedIn is set by a sign-in.
+func eauthServiceProvider(t *testing.T, p *eauthSimProcess, signedIn **eauth.Person) *httptest.Server {
+	t.Helper()
 	spKey, spCert, err := eauthsim.NewKey("sp")
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	var signedIn *eauth.Person
 	var h eauth.Handlers
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -111,17 +124,27 @@ func TestEauthSimEndToEnd(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	defer srv.Close()
-	sp, err := eauth.New(eauth.Config{EntityID: srv.URL + "/metadata", ACSURL: srv.URL + "/acs", IdPSSOURL: sso, IdPEntityID: entity,
-		IdPCertificate: pair.Leaf, Key: spKey, Certificate: spCert, Service: "2.16.100.1.1.1.1.13.1.1.1", Provider: "2.16.100.1.1.1.1.13",
+	t.Cleanup(srv.Close)
+	sp, err := eauth.New(eauth.Config{EntityID: srv.URL + "/metadata", ACSURL: srv.URL + "/acs", IdPSSOURL: p.sso, IdPEntityID: p.entity,
+		IdPCertificate: p.pair.Leaf, Key: spKey, Certificate: spCert, Service: "2.16.100.1.1.1.1.13.1.1.1", Provider: "2.16.100.1.1.1.1.13",
 		Level: eauth.LevelSubstantial})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h = eauth.Handlers{SP: sp, Done: func(w http.ResponseWriter, r *http.Request, p *eauth.Person) {
-		signedIn = p
+		*signedIn = p
 		w.Write([]byte("Здравейте, " + p.Name))
 	}}
+	return srv
+}
+
+// TestEauthSimEndToEnd starts `aiskao eauth sim`, runs a service provider of package eauth in the
+// test, and signs in by following the forms as a browser without script would; then the refusals.
+func TestEauthSimEndToEnd(t *testing.T) {
+	proc := startEauthSim(t)
+	sso, entity, certPath, pair, out, cmd := proc.sso, proc.entity, proc.certPath, proc.pair, proc.out, proc.cmd
+	var signedIn *eauth.Person
+	srv := eauthServiceProvider(t, proc, &signedIn)
 
 	// start goes to the login page and on to the simulator's page of persons.
 	start := func() (string, url.Values) {
@@ -243,5 +266,33 @@ func TestEauthSimUsage(t *testing.T) {
 	os.WriteFile(persons, []byte("persons:\n  - egn: \"8001010101\"\n    name: X\n"), 0o644)
 	if out, code := cli(t, "eauth", "sim", "-persons", persons, "-listen", "127.0.0.1:0"); code == 0 || !strings.Contains(out, "ЕГН") {
 		t.Errorf("a persons file with a bad ЕГН: exit %d:\n%s", code, out)
+	}
+}
+
+// TestEauthSimEncrypted: with -encrypt the simulator encrypts the assertion to the certificate in
+// the request's signature, and the service provider decrypts it.
+func TestEauthSimEncrypted(t *testing.T) {
+	proc := startEauthSim(t, "-encrypt")
+	var signedIn *eauth.Person
+	srv := eauthServiceProvider(t, proc, &signedIn)
+	resp, err := http.Get(srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	target, v := eauthForm(t, resp.Request.URL, page)
+	at, _, page := eauthPost(t, target, v)
+	target, v = eauthForm(t, at, page)
+	v.Set("person", "1")
+	v.Set("action", "signin")
+	at, _, page = eauthPost(t, target, v)
+	acs, v := eauthForm(t, at, page)
+	raw, _ := base64.StdEncoding.DecodeString(v.Get("SAMLResponse"))
+	if !bytes.Contains(raw, []byte("EncryptedAssertion")) || bytes.Contains(raw, []byte("8511300152")) {
+		t.Fatalf("response not encrypted:\n%s", raw)
+	}
+	if _, code, page := eauthPost(t, acs, v); code != 200 || signedIn == nil || signedIn.EGN != "8511300152" {
+		t.Fatalf("sign-in: %d %q, person %+v", code, page, signedIn)
 	}
 }

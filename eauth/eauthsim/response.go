@@ -99,6 +99,11 @@ func (s *Simulator) Response(req *AuthnRequest, p Person, f Faults) ([]byte, err
 			other := s.assertion(now, audience, dest, irt, s.cfg.Persons[len(s.cfg.Persons)-1], level)
 			resp.AddChild(other)
 		}
+		if s.cfg.Encrypt {
+			if a, err = encrypt(a, req.Certificate); err != nil {
+				return nil, err
+			}
+		}
 		resp.AddChild(a)
 	}
 	if !f.Unsigned && !f.AssertionOnly {

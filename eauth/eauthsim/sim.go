@@ -24,6 +24,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beevik/etree"
@@ -51,6 +52,9 @@ type Config struct {
 	// Key and Certificate sign the responses (RSA).
 	Key         crypto.Signer
 	Certificate *x509.Certificate
+	// Encrypt sends the assertion encrypted (XML Encryption: AES-256-GCM, the key by RSA-OAEP) to
+	// the certificate in the request's signature, as the production eAuth is reported to.
+	Encrypt bool
 	// Persons are those one may sign in as (default: DemoPersons).
 	Persons []Person
 	// Now is the clock (default time.Now).
@@ -119,6 +123,9 @@ type AuthnRequest struct {
 	ID, Issuer, ACSURL string
 	Service, Provider  string
 	Level              eauth.Level
+	// Certificate is the one in the request's signature (not verified: the simulator trusts
+	// every service provider), which assertions are encrypted to.
+	Certificate *x509.Certificate
 }
 
 // ParseRequest reads a base64 SAMLRequest of the HTTP-POST binding, bounded.
@@ -158,6 +165,12 @@ func ParseRequest(encoded string) (*AuthnRequest, error) {
 				}
 				r.Level = l
 			}
+		}
+	}
+	if c := root.FindElement("Signature/KeyInfo/X509Data/X509Certificate"); c != nil {
+		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(c.Text()), ""))
+		if err == nil {
+			r.Certificate, _ = x509.ParseCertificate(der)
 		}
 	}
 	if r.ID == "" || r.ACSURL == "" || r.Issuer == "" {
