@@ -119,6 +119,16 @@ func TestRequest(t *testing.T) {
 	if want := "Service=" + service + " Provider=" + provider + " LevelOfAssurance=urn:egov:bg:eauth:2.0:levelofassurance:substantial"; strings.Join(got, " ") != want {
 		t.Errorf("RequestedService %v, want %s", got, want)
 	}
+	var attrs []string
+	for _, a := range root.FindElements("Extensions/RequestedAttributes/RequestedAttribute") {
+		attrs = append(attrs, a.SelectAttrValue("FriendlyName", "")+"="+a.SelectAttrValue("isRequired", ""))
+		if a.SelectAttrValue("Name", "") != eauth.AttributePrefix+a.SelectAttrValue("FriendlyName", "") {
+			t.Errorf("attribute %s named %s", a.SelectAttrValue("FriendlyName", ""), a.SelectAttrValue("Name", ""))
+		}
+	}
+	if got, want := strings.Join(attrs, " "), "personIdentifier=true personName=false latinName=false email=false"; got != want {
+		t.Errorf("RequestedAttributes %s, want %s", got, want)
+	}
 	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{f.spCert}})
 	if _, err := vc.Validate(root); err != nil {
 		t.Errorf("request signature: %v", err)
@@ -139,6 +149,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	for name, tweak := range map[string]func(*eauth.Config){
 		"no IdP certificate": func(c *eauth.Config) { c.IdPCertificate = nil },
 		"service not an OID": func(c *eauth.Config) { c.Service = "1.2.3" },
+		"a zero in the OID":  func(c *eauth.Config) { c.Provider = "2.16.100.1.10" },
+		"bare 2.16.100":      func(c *eauth.Config) { c.Provider = "2.16.100" },
+		"unknown attribute":  func(c *eauth.Config) { c.Attributes = []string{"email"} },
 		"no level":           func(c *eauth.Config) { c.Level = 0 },
 		"no ACS":             func(c *eauth.Config) { c.ACSURL = "" },
 	} {

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"html/template"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beevik/etree"
@@ -27,8 +29,12 @@ const (
 	DefaultMaxResponseBytes = 256 << 10
 )
 
-// oidPattern is the profile's pattern for the OIDs of services and providers.
-var oidPattern = regexp.MustCompile(`^2\.16\.100(\.[0-9]+)*$`)
+// oidPattern is the schema's pattern for the OIDs of services and providers (ResourceOID:
+// "2.16.100.([1-9]+.)*[1-9]+", whose components have no zero digit), with its dots taken as dots.
+var oidPattern = regexp.MustCompile(`^2\.16\.100\.([1-9]+\.)*[1-9]+$`)
+
+// DefaultAttributes are the attributes asked for when Config.Attributes is empty.
+var DefaultAttributes = []string{AttrPersonIdentifier, AttrPersonName, AttrLatinName, AttrEmail}
 
 // Config is a service provider's side of the eAuth profile.
 type Config struct {
@@ -49,8 +55,12 @@ type Config struct {
 	Key         crypto.Signer
 	Certificate *x509.Certificate
 	// Service and Provider are the OIDs of the electronic administrative service and of the
-	// administration that provides it (2.16.100…), sent in the RequestedService extension.
+	// administration that provides it (2.16.100.…; the profile's schema allows no zero digit in
+	// them), sent in the RequestedService extension.
 	Service, Provider string
+	// Attributes are asked for in the RequestedAttributes extension (default DefaultAttributes);
+	// personIdentifier is always asked for, as required.
+	Attributes []string
 	// Level is the level of assurance asked for; a response with a lower one is refused.
 	Level Level
 	// ClockSkew is how far the identity provider's clock may be from ours (default 90 s).
@@ -82,7 +92,7 @@ func New(cfg Config) (*SP, error) {
 	case cfg.Key == nil || cfg.Certificate == nil:
 		return nil, errors.New("eauth: the service provider's key and certificate are required to sign requests")
 	case !oidPattern.MatchString(cfg.Service) || !oidPattern.MatchString(cfg.Provider):
-		return nil, fmt.Errorf("eauth: service %q and provider %q must be OIDs under 2.16.100", cfg.Service, cfg.Provider)
+		return nil, fmt.Errorf("eauth: service %q and provider %q must be OIDs under 2.16.100 (the schema allows no zero digit)", cfg.Service, cfg.Provider)
 	case cfg.Level < LevelLow || cfg.Level > LevelHigh:
 		return nil, errors.New("eauth: a level of assurance is required")
 	}
@@ -94,6 +104,14 @@ func New(cfg Config) (*SP, error) {
 		s.method = dsig.ECDSASHA256SignatureMethod
 	default:
 		return nil, fmt.Errorf("eauth: a %T key cannot sign requests; use RSA or ECDSA", cfg.Key.Public())
+	}
+	if len(s.cfg.Attributes) == 0 {
+		s.cfg.Attributes = DefaultAttributes
+	}
+	for _, a := range s.cfg.Attributes {
+		if !strings.HasPrefix(a, AttributePrefix) {
+			return nil, fmt.Errorf("eauth: attribute %q is not one of the profile's (%s…)", a, AttributePrefix)
+		}
 	}
 	if s.cfg.ClockSkew == 0 {
 		s.cfg.ClockSkew = DefaultClockSkew
@@ -194,6 +212,21 @@ func (s *SP) extensions() *etree.Element {
 	rs.CreateElement("egovbga:Service").SetText(s.cfg.Service)
 	rs.CreateElement("egovbga:Provider").SetText(s.cfg.Provider)
 	rs.CreateElement("egovbga:LevelOfAssurance").SetText(s.cfg.Level.URI())
+	ra := ext.CreateElement("egovbga:RequestedAttributes")
+	ra.CreateAttr("xmlns:egovbga", Namespace)
+	names := append([]string{AttrPersonIdentifier}, s.cfg.Attributes...)
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		a := ra.CreateElement("egovbga:RequestedAttribute")
+		a.CreateAttr("Name", n)
+		a.CreateAttr("NameFormat", "urn:oasis:names:tc:SAML:2.0:attrname-format:uri")
+		a.CreateAttr("FriendlyName", strings.TrimPrefix(n, AttributePrefix))
+		a.CreateAttr("isRequired", strconv.FormatBool(n == AttrPersonIdentifier))
+	}
 	return ext
 }
 
