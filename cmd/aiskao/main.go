@@ -67,6 +67,7 @@ func commands() []command {
 		{"journal", "list the journal of register calls and exchanged documents (through the operations API); journal verify checks its hash chain in the store", runJournal},
 		{"schema", "print the JSON Schema of the configuration", runSchema},
 		{"regix", "check a RegiX document, or run a register simulator (regix check, regix sim)", runRegix},
+		{"eauth", "run an eAuth 2.0 identity provider simulator that signs in fictitious test persons (eauth sim)", runEAuth},
 		{"esoed", "check an ЕСОЕД message, or run a second administration to exchange with (esoed check, esoed peer)", runESOED},
 		{"workdays", "print the day a deadline of N working (or calendar) days after DATE ends, by Bulgaria's holidays", runWorkdays},
 		{"bench", "measure the demo end to end under load, beside the bare loop of the same work", runBench},
