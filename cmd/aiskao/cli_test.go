@@ -43,6 +43,12 @@ func TestHelpEverywhere(t *testing.T) {
 		{[]string{"journal", "-h"}, 0, "-kind"},
 		{[]string{"schema", "-h"}, 0, "Usage: aiskao schema"},
 		{[]string{"bench", "-h"}, 0, "-clients"},
+		{[]string{"eauth", "-h"}, 0, "aiskao eauth sim"},
+		{[]string{"eauth", "sim", "-h"}, 0, "-persons"},
+		{[]string{"users", "-h"}, 0, "aiskao users create NAME"},
+		{[]string{"users", "create", "-h"}, 0, "-role"},
+		{[]string{"workdays", "-h"}, 0, "-calendar-days"},
+		{[]string{"tokens", "-h"}, 0, "aiskao tokens create NAME"},
 		{[]string{"validate", "-nosuchflag", "x"}, 2, "flag provided but not defined"},
 		{[]string{"dead-letters", "frob"}, 2, "Usage: aiskao dead-letters"},
 	} {
