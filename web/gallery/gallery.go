@@ -165,15 +165,15 @@ func (g *Gallery) renderCheck(w http.ResponseWriter, r *http.Request, form web.F
 				val = o.Label
 			}
 		}
+		d.Hidden = append(d.Hidden, web.Field{Name: f.Name, Value: f.Value})
 		if f.Type == "checkbox" {
-			val = tr.T("yes")
+			continue // the declaration is confirmed again by sending, not an answer to check
 		}
 		if val == "" {
 			val = "—"
 		}
 		d.Rows = append(d.Rows, web.SummaryRow{Key: f.Label, Value: val, ChangeURL: "/question#" + f.ID(),
 			ChangeLabel: tr.T("change")})
-		d.Hidden = append(d.Hidden, web.Field{Name: f.Name, Value: f.Value})
 	}
 	p.Data = d
 	g.shell.Render(w, r, http.StatusOK, g.pages["check"], p)
