@@ -25,24 +25,35 @@ var locales embed.FS
 // NewBundle returns the shell's message catalogues, with extra catalogues (an application's own
 // locales/*.json, named by language: bg.json, en.json) loaded over them.
 func NewBundle(extra ...fs.FS) (*i18n.Bundle, error) {
+	b, _, err := newBundle(extra...)
+	return b, err
+}
+
+// newBundle is NewBundle that also returns every message id it loaded.
+func newBundle(extra ...fs.FS) (*i18n.Bundle, map[string]bool, error) {
+	ids := map[string]bool{}
 	b := i18n.NewBundle(language.Bulgarian)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, fsys := range append([]fs.FS{locales}, extra...) {
 		files, err := fs.Glob(fsys, "locales/*.json")
 		if err != nil {
-			return nil, fmt.Errorf("web: list catalogues: %w", err)
+			return nil, nil, fmt.Errorf("web: list catalogues: %w", err)
 		}
 		for _, f := range files {
 			data, err := fs.ReadFile(fsys, f)
 			if err != nil {
-				return nil, fmt.Errorf("web: read catalogue %s: %w", f, err)
+				return nil, nil, fmt.Errorf("web: read catalogue %s: %w", f, err)
 			}
-			if _, err := b.ParseMessageFileBytes(data, path.Base(f)); err != nil {
-				return nil, fmt.Errorf("web: catalogue %s: %w", f, err)
+			mf, err := b.ParseMessageFileBytes(data, path.Base(f))
+			if err != nil {
+				return nil, nil, fmt.Errorf("web: catalogue %s: %w", f, err)
+			}
+			for _, m := range mf.Messages {
+				ids[m.ID] = true
 			}
 		}
 	}
-	return b, nil
+	return b, ids, nil
 }
 
 // Tr translates message ids into one language. A missing id shows as the id itself, which the
@@ -51,6 +62,9 @@ type Tr struct {
 	// Lang is the language's BCP 47 tag ("bg", "en") for the lang attribute.
 	Lang string
 	loc  *i18n.Localizer
+	// plain holds every message already rendered without data: a page asks for dozens, and
+	// a map lookup spares the localizer's language matching on each.
+	plain map[string]string
 }
 
 // NewTr returns the translator for lang (a tag Languages holds) from bundle.
@@ -58,8 +72,24 @@ func NewTr(bundle *i18n.Bundle, lang string) Tr {
 	return Tr{Lang: lang, loc: i18n.NewLocalizer(bundle, lang)}
 }
 
+// newCachedTr returns the translator for lang with every message of ids rendered in advance.
+func newCachedTr(bundle *i18n.Bundle, lang string, ids map[string]bool) Tr {
+	t := NewTr(bundle, lang)
+	plain := make(map[string]string, len(ids))
+	for id := range ids {
+		plain[id] = t.T(id)
+	}
+	t.plain = plain
+	return t
+}
+
 // T returns message id in the translator's language, filled with data given as name, value pairs.
 func (t Tr) T(id string, pairs ...any) string {
+	if len(pairs) == 0 {
+		if s, ok := t.plain[id]; ok {
+			return s
+		}
+	}
 	var data map[string]any
 	if len(pairs) > 1 {
 		data = make(map[string]any, len(pairs)/2)

@@ -31,6 +31,7 @@ type Shell struct {
 	// SignOut is where the sign-out button posts when a person is signed in.
 	SignOut string
 	bundle  *i18n.Bundle
+	trs     map[string]Tr
 	base    *template.Template
 	assets  *Assets
 }
@@ -38,9 +39,13 @@ type Shell struct {
 // New returns a shell for the application named by message id name, with extra message
 // catalogues (an fs.FS holding locales/bg.json and locales/en.json) over the shell's own.
 func New(name, home string, extra ...fs.FS) (*Shell, error) {
-	b, err := NewBundle(extra...)
+	b, ids, err := newBundle(extra...)
 	if err != nil {
 		return nil, err
+	}
+	trs := map[string]Tr{}
+	for _, l := range Languages {
+		trs[l.String()] = newCachedTr(b, l.String(), ids)
 	}
 	assets, err := NewAssets()
 	if err != nil {
@@ -50,7 +55,7 @@ func New(name, home string, extra ...fs.FS) (*Shell, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
-	return &Shell{Name: name, Home: home, SignOut: "/sign-out", bundle: b, base: base, assets: assets}, nil
+	return &Shell{Name: name, Home: home, SignOut: "/sign-out", bundle: b, trs: trs, base: base, assets: assets}, nil
 }
 
 // Bundle returns the message catalogues, for an application's own translators.
@@ -60,7 +65,7 @@ func (s *Shell) Bundle() *i18n.Bundle { return s.bundle }
 func (s *Shell) Assets() *Assets { return s.assets }
 
 // Tr returns the translator for the language r asks for.
-func (s *Shell) Tr(r *http.Request) Tr { return NewTr(s.bundle, RequestLang(r)) }
+func (s *Shell) Tr(r *http.Request) Tr { return s.trs[RequestLang(r)] }
 
 // Template returns the layout and components with the page templates of files in fsys added. A
 // page file defines "title" (optional, the words after the page's own heading in the title)
