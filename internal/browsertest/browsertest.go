@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -212,7 +213,7 @@ const sel = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disa
 const seen = new Set(); const out = [];
 document.querySelectorAll(sel).forEach((el, i) => {
   const s = getComputedStyle(el);
-  if (s.display === 'none' || s.visibility === 'hidden') return;
+  if (s.display === 'none' || s.visibility === 'hidden' || el.tabIndex < 0) return;
   if (el.type === 'radio') { if (seen.has(el.name)) return; seen.add(el.name); el.dataset.btGroup = el.name; }
   el.dataset.bt = i;
   out.push({id: String(i), group: el.type === 'radio' ? el.name : '', what: el.outerHTML.slice(0, 80), sig: sig(el)});
@@ -319,6 +320,32 @@ func Screenshots(t testing.TB, ctx context.Context, dir, name string) {
 		}
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(DesktopWidth, 900)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// PrintScreenshot saves a full-page PNG of the document in the tab as printed (print media, A4
+// width) in dir as name-print.png, for the pages people print: a receipt, a dossier's summary.
+func PrintScreenshot(t testing.TB, ctx context.Context, dir, name string) {
+	t.Helper()
+	media := func(m string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+			return err
+		})
+	}
+	// 794 CSS pixels is A4's width at 96 dpi.
+	if err := chromedp.Do(ctx, media("print"), chromedp.EmulateViewport(794, 1123)); err != nil {
+		t.Fatalf("browsertest: print media: %v", err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("browsertest: screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-print.png"), png, 0o644); err != nil {
+		t.Fatalf("browsertest: save screenshot: %v", err)
+	}
+	if err := chromedp.Do(ctx, media(""), chromedp.EmulateViewport(DesktopWidth, 900)); err != nil {
 		t.Fatal(err)
 	}
 }

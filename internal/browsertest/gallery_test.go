@@ -74,6 +74,9 @@ func TestGalleryPages(t *testing.T) {
 				Axe(t, ctx)
 				Keyboard(t, ctx)
 				Screenshots(t, ctx, ScreenDir(t), shotName(path, lang))
+				if path == "/confirmation" || path == "/check-answers" {
+					PrintScreenshot(t, ctx, ScreenDir(t), shotName(path, lang))
+				}
 			})
 		}
 	}
