@@ -78,7 +78,12 @@ func Browser(t testing.TB) context.Context {
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
+		if _, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch}); err != nil {
+			return err
+		}
+		// A headless tab is not the focused window: without this, :focus styles would show only
+		// after a key press, and a screenshot would never show where the focus is.
+		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
 		return err
 	}))
 	if err != nil {
@@ -228,18 +233,21 @@ const focusNow = `(() => {
 const el = document.activeElement;
 if (!el || el === document.body) return JSON.stringify({id: ''});
 const s = getComputedStyle(el);
+const r = el.getBoundingClientRect();
 return JSON.stringify({id: el.dataset.bt || '', group: el.type === 'radio' ? el.name : '', what: el.outerHTML.slice(0, 80), sig: window.__sig(el),
-  outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2, shadow: s.boxShadow !== 'none'});
+  outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2, shadow: s.boxShadow !== 'none',
+  inView: r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight});
 })()`
 
 type focusable struct {
-	ID, Group, What, Sig string
-	Outline, Shadow      bool
+	ID, Group, What, Sig    string
+	Outline, Shadow, InView bool
 }
 
 // Keyboard presses Tab through the page in the tab from its start and fails t for a control
 // Tab does not reach, and for one whose focus is not visible: focused, it must look different
-// from unfocused, with an outline of 2px or more or a box shadow.
+// from unfocused, with an outline of 2px or more or a box shadow, inside the window (a skip
+// link must come on screen).
 func Keyboard(t testing.TB, ctx context.Context) {
 	t.Helper()
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](focusProbe))
@@ -286,6 +294,8 @@ func Keyboard(t testing.TB, ctx context.Context) {
 			t.Errorf("keyboard: %s looks the same focused as unfocused (%s)", w.What, f.Sig)
 		case !f.Outline && !f.Shadow:
 			t.Errorf("keyboard: %s has no visible focus indicator (%s)", w.What, f.Sig)
+		case !f.InView:
+			t.Errorf("keyboard: %s is focused outside the window, where nobody sees it", w.What)
 		}
 	}
 }

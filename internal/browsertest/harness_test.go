@@ -28,14 +28,14 @@ func TestHarnessFindsFaults(t *testing.T) {
 	pages := map[string]string{
 		"/axe": `<!DOCTYPE html><html lang="en"><title>t</title><main><img src="/x.png"><input name="q"></main></html>`,
 		"/focus": `<!DOCTYPE html><html lang="en"><head><title>t</title><link rel="stylesheet" href="/s.css"></head>` +
-			`<main><a href="/a" id="plain">plain</a> <a href="/b" class="nofocus">hidden focus</a> <a href="/c" tabindex="-1">no tab</a><a href="/d" class="gone">gone</a></main></html>`,
+			`<main><a href="/a" id="plain">plain</a> <a href="/b" class="nofocus">hidden focus</a> <a href="/c" tabindex="-1">no tab</a><a href="/d" class="gone">gone</a><a href="/e" class="away">away</a></main></html>`,
 		"/csp": `<!DOCTYPE html><html lang="en"><title>t</title><main><p style="color:red">inline</p></main></html>`,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'")
 		if r.URL.Path == "/s.css" {
 			w.Header().Set("Content-Type", "text/css")
-			io.WriteString(w, `a:focus { outline: 3px solid #fd0 } a.nofocus:focus { outline: none } .gone { display: none }`)
+			io.WriteString(w, `a:focus { outline: 3px solid #fd0 } a.nofocus:focus { outline: none } .gone { display: none } .away { position: absolute; left: -9999px }`)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -50,7 +50,7 @@ func TestHarnessFindsFaults(t *testing.T) {
 		want  []string
 	}{
 		{"/axe", func(tb testing.TB) { Axe(tb, ctx) }, []string{"axe image-alt (critical)", "axe label (critical)"}},
-		{"/focus", func(tb testing.TB) { Keyboard(tb, ctx) }, []string{`hidden focus</a> looks the same focused as unfocused`}},
+		{"/focus", func(tb testing.TB) { Keyboard(tb, ctx) }, []string{`hidden focus</a> looks the same focused as unfocused`, `away</a> is focused outside the window`}},
 		{"/csp", func(tb testing.TB) { CSPClean(tb, ctx) }, []string{"Content-Security-Policy violation: style-src-attr inline"}},
 	} {
 		rec := &recorder{TB: t}
