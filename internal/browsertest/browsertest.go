@@ -281,6 +281,10 @@ func Keyboard(t testing.TB, ctx context.Context) {
 			reached[f.ID] = f
 		}
 	}
+	// Leave the page as it opened, not focused wherever the walk ended.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement?.blur(); window.scrollTo(0, 0)`)); err != nil {
+		t.Fatalf("browsertest: end the keyboard walk: %v", err)
+	}
 	for _, w := range want {
 		key := w.ID
 		if w.Group != "" {
@@ -304,8 +308,9 @@ func Keyboard(t testing.TB, ctx context.Context) {
 // dir, as name-desktop.png and name-phone.png, and leaves the tab at desktop width.
 func Screenshots(t testing.TB, ctx context.Context, dir, name string) {
 	t.Helper()
-	// The picture is of the page as it opens: no focus left by a keyboard walk, at the top.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement?.blur(); window.scrollTo(0, 0)`)); err != nil {
+	// The picture is of the page from its top, with the focus where it is (the error summary
+	// after a failed submit).
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)); err != nil {
 		t.Fatalf("browsertest: reset the page before the screenshot: %v", err)
 	}
 	for _, s := range []struct {
