@@ -42,6 +42,18 @@ const (
 // on PATH. It skips t when there is none, and fails it when CI is set.
 func Chromium(t testing.TB) string {
 	t.Helper()
+	if p := chromiumPath(); p != "" {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("browsertest: chromium is not installed (apt-get install chromium); CI is set, so the browser tests cannot be skipped")
+	}
+	t.Skip("browsertest: chromium is not installed (apt-get install chromium, or set CHROMIUM); skipping the browser tests")
+	return ""
+}
+
+// chromiumPath returns where the browser is, or "".
+func chromiumPath() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
 	}
@@ -50,12 +62,12 @@ func Chromium(t testing.TB) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("browsertest: chromium is not installed (apt-get install chromium); CI is set, so the browser tests cannot be skipped")
-	}
-	t.Skip("browsertest: chromium is not installed (apt-get install chromium, or set CHROMIUM); skipping the browser tests")
 	return ""
 }
+
+// Wanted reports whether browser tests will run here: Chromium is installed, or CI is set (and
+// its absence fails them). A TestMain skips building what only they need when it is false.
+func Wanted() bool { return chromiumPath() != "" || os.Getenv("CI") != "" }
 
 // cspWatch collects the Content-Security-Policy violations of every document the tab loads; it
 // runs before the page's own content, outside the page's policy.
