@@ -11,6 +11,7 @@
 //	aiskao schema                                    print the JSON Schema of the configuration
 //	aiskao workdays DATE N [-calendar F|DIR]         the day a deadline of N working days after DATE ends
 //	aiskao bench [-clients N] [-duration D]          measure the demo end to end under load
+//	aiskao web gallery [-listen ADDR]                the web shell's page patterns, in Bulgarian and English
 //	aiskao version                                   print the version
 //	aiskao help [COMMAND [SUBCOMMAND]]               the commands, or a command's options (as -h)
 //
@@ -70,6 +71,7 @@ func commands() []command {
 		{"eauth", "run an eAuth 2.0 identity provider simulator that signs in fictitious test persons (eauth sim)", runEAuth},
 		{"esoed", "check an ЕСОЕД message, or run a second administration to exchange with (esoed check, esoed peer)", runESOED},
 		{"workdays", "print the day a deadline of N working (or calendar) days after DATE ends, by Bulgaria's holidays", runWorkdays},
+		{"web", "serve the web shell's gallery of page patterns (web gallery)", runWeb},
 		{"bench", "measure the demo end to end under load, beside the bare loop of the same work", runBench},
 		{"version", "print the version", runVersion},
 	}
