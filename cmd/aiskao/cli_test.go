@@ -49,6 +49,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{[]string{"users", "create", "-h"}, 0, "-role"},
 		{[]string{"workdays", "-h"}, 0, "-calendar-days"},
 		{[]string{"tokens", "-h"}, 0, "aiskao tokens create NAME"},
+		{[]string{"web", "-h"}, 0, "aiskao web gallery"},
 		{[]string{"validate", "-nosuchflag", "x"}, 2, "flag provided but not defined"},
 		{[]string{"dead-letters", "frob"}, 2, "Usage: aiskao dead-letters"},
 	} {
