@@ -444,3 +444,26 @@ func TestReturnPathStaysOnSite(t *testing.T) {
 		}
 	}
 }
+
+// TestStateCookieOnTLS checks the cookie of a hub served over TLS: Secure, and named with the
+// __Host- prefix so that no sibling domain can plant one.
+func TestStateCookieOnTLS(t *testing.T) {
+	a := newApp(t, nil)
+	m := session.New(a.st, a.svc.Principal, session.Config{TLS: true})
+	h, err := oidc.New(context.Background(), oidc.Config{Issuer: a.idp.URL, ClientID: clientID, ClientSecret: secret,
+		RedirectURL: "https://hub.example.bg/sso/callback", Groups: map[string]oidc.Grant{"g": {Roles: []string{"clerk"}}}},
+		oidc.Options{Accounts: a.svc, Sessions: m, Journal: a.st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "https://hub.example.bg/sso/login", nil))
+	c := w.Result().Cookies()
+	if w.Code != http.StatusFound || len(c) != 1 || c[0].Name != "__Host-aiskao_sso" || !c[0].Secure || !c[0].HttpOnly ||
+		c[0].SameSite != http.SameSiteLaxMode || c[0].Path != "/" || c[0].Domain != "" || len(c[0].Value) != 43 {
+		t.Fatalf("%d %+v", w.Code, c)
+	}
+	if w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("Cache-Control %q", w.Header().Get("Cache-Control"))
+	}
+}
