@@ -44,8 +44,6 @@ type SSOPerson struct {
 	// that one the groups no longer give is released. Positions given by hand are kept.
 	Positions []string
 	Managed   []string
-
-	retried bool
 }
 
 // SignInSSO signs p in from addr, the provider having proved who they are: it finds the
@@ -54,6 +52,10 @@ type SSOPerson struct {
 // p's groups give, and journals each act. It returns the account's name, or ErrRefused for a
 // disabled account or a person with no role.
 func (s *Service) SignInSSO(ctx context.Context, p SSOPerson, addr string) (string, error) {
+	return s.signInSSO(ctx, p, addr, true)
+}
+
+func (s *Service) signInSSO(ctx context.Context, p SSOPerson, addr string, retry bool) (string, error) {
 	name := SSOName(p.Issuer, p.Subject)
 	actor := "sso:" + p.Issuer
 	who := map[string]string{"addr": addr, "issuer": p.Issuer, "subject": p.Subject, "method": "oidc"}
@@ -72,9 +74,8 @@ func (s *Service) SignInSSO(ctx context.Context, p SSOPerson, addr string) (stri
 		now := s.now()
 		a = Account{Name: name, FullName: p.FullName, Roles: roles, Created: now, Updated: now}
 		err = s.store.CreateAccount(ctx, a)
-		if errors.Is(err, ErrExists) && !p.retried { // made at the same time by another sign-in of the person
-			p.retried = true
-			return s.SignInSSO(ctx, p, addr)
+		if errors.Is(err, ErrExists) && retry { // made at the same time by another sign-in of the person
+			return s.signInSSO(ctx, p, addr, false)
 		}
 		if err != nil {
 			return "", fmt.Errorf("account %s: %w", name, err)

@@ -467,3 +467,34 @@ func TestStateCookieOnTLS(t *testing.T) {
 		t.Fatalf("Cache-Control %q", w.Header().Get("Cache-Control"))
 	}
 }
+
+// TestSignOutWithoutEndSession: a provider that advertises no end_session_endpoint leaves the
+// browser on the hub's page after the local session ends.
+func TestSignOutWithoutEndSession(t *testing.T) {
+	a := newApp(t, nil)
+	a.idp.HideEndSession = true
+	m := session.New(a.st, a.svc.Principal, session.Config{})
+	h, err := oidc.New(context.Background(), oidc.Config{Issuer: a.idp.URL, ClientID: clientID, ClientSecret: secret,
+		RedirectURL: a.srv.URL + "/sso/callback", Groups: map[string]oidc.Grant{"aiskao-clerks": {Roles: []string{"clerk"}}}},
+		oidc.Options{Accounts: a.svc, Sessions: m, Journal: a.st, Pages: oidc.Pages{SignedOut: "/bye"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := browser()
+	if resp := a.signIn(t, c); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	u, _ := url.Parse(a.srv.URL)
+	req := httptest.NewRequest("POST", a.srv.URL+"/sso/signout", nil)
+	for _, ck := range c.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/bye" {
+		t.Fatalf("sign-out: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if resp := get(t, c, a.srv.URL+"/work"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/work after sign-out: %d", resp.StatusCode)
+	}
+}

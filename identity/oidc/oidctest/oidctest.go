@@ -48,6 +48,8 @@ type Provider struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string // the only redirect URI registered
+	// HideEndSession leaves end_session_endpoint out of the discovery document.
+	HideEndSession bool
 
 	mu      sync.Mutex
 	person  Person
@@ -128,7 +130,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                p.URL,
 		"authorization_endpoint":                p.URL + "/authorize",
 		"token_endpoint":                        p.URL + "/token",
@@ -139,7 +141,11 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 		"id_token_signing_alg_values_supported": []string{"RS256", "HS256", "none"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-	})
+	}
+	if p.HideEndSession {
+		delete(doc, "end_session_endpoint")
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
