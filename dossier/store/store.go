@@ -70,9 +70,9 @@ type Summary struct {
 	// NextDue is the nearest of the stream's running deadlines: the overall one, its running
 	// stages', the applicant's for an irregularity, a feedback answer's. The caller computes it;
 	// zero stores Deadline, for streams that know no nearer deadline than their own.
-	NextDue calendar.Date
-	OpenedAt      time.Time
-	UpdatedAt     time.Time
+	NextDue   calendar.Date
+	OpenedAt  time.Time
+	UpdatedAt time.Time
 	// Version is the stream's version after the commit that wrote the summary; Commit sets it.
 	Version int64
 	// Data holds whatever else a list shows (the title, the applicant's masked name).
