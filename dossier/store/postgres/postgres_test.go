@@ -169,8 +169,8 @@ func TestConfigRefused(t *testing.T) {
 	}
 }
 
-// TestMigrationNextDue: summaries written before the next due column are due at their deadline,
-// and found by it.
+// TestMigrationNextDue: summaries written before the next due column are due at the nearer of
+// their deadline and their stage's, and found by it.
 func TestMigrationNextDue(t *testing.T) {
 	cfg := testConfig(t)
 	ctx := context.Background()
@@ -190,7 +190,8 @@ func TestMigrationNextDue(t *testing.T) {
 		steps[0].SQL,
 		`INSERT INTO dossier_migrations (version, name) VALUES (` + fmt.Sprint(steps[0].Version) + `, '` + steps[0].Name + `')`,
 		`INSERT INTO dossier_summaries VALUES ('A-1', 'dossier', 's', '1', 'open', true, 'u', '', '', '2026-03-16', '9999-12-31', now(), now(), 1, 'null'),
-			('A-2', 'dossier', 's', '1', 'open', true, 'u', '', '', '9999-12-31', '9999-12-31', now(), now(), 1, 'null')`,
+			('A-2', 'dossier', 's', '1', 'open', true, 'u', '', '', '9999-12-31', '9999-12-31', now(), now(), 1, 'null'),
+			('A-3', 'dossier', 's', '1', 'open', true, 'u', '', '', '2026-03-20', '2026-03-10', now(), now(), 1, 'null')`,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%.60s: %v", q, err)
@@ -206,8 +207,11 @@ func TestMigrationNextDue(t *testing.T) {
 	if m, err := s.Summary(ctx, "A-2"); err != nil || !m.NextDue.IsZero() {
 		t.Errorf("migrated summary without a deadline: next due %v, %v", m.NextDue, err)
 	}
+	if m, err := s.Summary(ctx, "A-3"); err != nil || m.NextDue.String() != "2026-03-10" {
+		t.Errorf("migrated summary with an earlier stage deadline: next due %v, %v", m.NextDue, err)
+	}
 	p, err := s.Dashboard(ctx, store.Query{By: store.ByNextDue, Active: true, DeadlineBefore: calendar.Date{Year: 2026, Month: 3, Day: 17}})
-	if err != nil || len(p.Items) != 1 || p.Items[0].Stream != "A-1" {
+	if err != nil || len(p.Items) != 2 || p.Items[0].Stream != "A-3" || p.Items[1].Stream != "A-1" {
 		t.Errorf("by next due after migration: %+v, %v", p.Items, err)
 	}
 }

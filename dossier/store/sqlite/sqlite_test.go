@@ -105,8 +105,8 @@ func TestDashboardUsesTheActiveIndexes(t *testing.T) {
 	}
 }
 
-// TestMigrationNextDue: summaries written before the next due column are due at their deadline,
-// and found by it.
+// TestMigrationNextDue: summaries written before the next due column are due at the nearer of
+// their deadline and their stage's, and found by it.
 func TestMigrationNextDue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "aiskao.db")
 	db, err := sqlitedb.Open(path)
@@ -126,9 +126,11 @@ func TestMigrationNextDue(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO dossier_migrations VALUES (?, ?, 0)`, steps[0].Version, steps[0].Name); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []struct{ stream, deadline string }{{"A-1", "2026-03-16"}, {"A-2", "9999-12-31"}} {
-		if _, err := db.Exec(`INSERT INTO dossier_summaries VALUES (?, 'dossier', 's', '1', 'open', 1, 'u', '', '', ?, '9999-12-31', 0, 0, 1, 'null')`,
-			r.stream, r.deadline); err != nil {
+	for _, r := range []struct{ stream, deadline, stage string }{
+		{"A-1", "2026-03-16", "9999-12-31"}, {"A-2", "9999-12-31", "9999-12-31"}, {"A-3", "2026-03-20", "2026-03-10"},
+	} {
+		if _, err := db.Exec(`INSERT INTO dossier_summaries VALUES (?, 'dossier', 's', '1', 'open', 1, 'u', '', '', ?, ?, 0, 0, 1, 'null')`,
+			r.stream, r.deadline, r.stage); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,8 +147,11 @@ func TestMigrationNextDue(t *testing.T) {
 	if m, err := s.Summary(ctx, "A-2"); err != nil || !m.NextDue.IsZero() {
 		t.Errorf("migrated summary without a deadline: next due %v, %v", m.NextDue, err)
 	}
+	if m, err := s.Summary(ctx, "A-3"); err != nil || m.NextDue.String() != "2026-03-10" {
+		t.Errorf("migrated summary with an earlier stage deadline: next due %v, %v", m.NextDue, err)
+	}
 	p, err := s.Dashboard(ctx, store.Query{By: store.ByNextDue, Active: true, DeadlineBefore: calendar.Date{Year: 2026, Month: 3, Day: 17}})
-	if err != nil || len(p.Items) != 1 || p.Items[0].Stream != "A-1" {
+	if err != nil || len(p.Items) != 2 || p.Items[0].Stream != "A-3" || p.Items[1].Stream != "A-1" {
 		t.Errorf("by next due after migration: %+v, %v", p.Items, err)
 	}
 }
