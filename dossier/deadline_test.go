@@ -128,6 +128,19 @@ func TestDeadlineKinds(t *testing.T) {
 			return calendar.Date{}, calendar.Date{}, nil
 		}
 	}
+	// suspended opens the heirs dossier at reg under the normal term, suspends it for another
+	// authority at from and resumes it at to, and returns its moved overall deadline.
+	suspended := func(cal *calendar.Calendar, reg, from, to time.Time) func(t *testing.T) (calendar.Date, calendar.Date, *time.Time) {
+		return func(t *testing.T) (calendar.Date, calendar.Date, *time.Time) {
+			d, _, err := Open(Meta{By: clerk, At: reg, Calendar: cal}, OpenRequest{Service: heirs(t), Application: goodApplication(), Seq: 1, AccessCode: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(t)(d.SuspendForAuthority(Meta{By: clerk, At: from, Calendar: cal}, "000695089", ""))
+			must(t)(d.Resume(Meta{By: clerk, At: to, Calendar: cal}))
+			return Today(reg), d.Deadline, d.DueAt
+		}
+	}
 	// term counts a term of the law from from.
 	term := func(cal *calendar.Calendar, tm calendar.Term, from string) func(t *testing.T) (calendar.Date, calendar.Date, *time.Time) {
 		return func(t *testing.T) (calendar.Date, calendar.Date, *time.Time) {
@@ -156,6 +169,11 @@ func TestDeadlineKinds(t *testing.T) {
 		{"3 working days over a decreed working Saturday", moved, opened(moved, service.Fast, at("2026-03-12", 9, 30)), "2026-03-16", "2026-03-13"},
 		{"24 hours ending on a Saturday: counted on Monday, missed at the hour", law, opened(law, service.Express, at("2026-12-04", 9, 30)), "2026-12-07", "2026-12-07"},
 		{"24 hours ending on Christmas Eve", law, opened(law, service.Express, at("2026-12-23", 10, 0)), "2026-12-29", "2026-12-29"},
+		// Suspensions: the days after the suspension up to the resumption do not count.
+		{"7 working days suspended from the 7th to the 11th", law, suspended(law, at("2026-12-04", 9, 30), at("2026-12-07", 11, 0), at("2026-12-11", 10, 0)),
+			"2026-12-21", "2026-12-17"},
+		{"7 working days suspended over Christmas", law, suspended(law, at("2026-12-11", 9, 30), at("2026-12-21", 11, 0), at("2026-12-30", 10, 0)),
+			"2026-12-31", "2026-12-29"},
 		// A stage's term: registering, 1 working day.
 		{"a stage of 1 working day from a Friday", law, stage(law, at("2026-12-04", 9, 30)), "2026-12-07", "2026-12-07"},
 		{"a stage of 1 working day before Easter", law, stage(law, at("2026-04-09", 9, 30)), "2026-04-14", "2026-04-14"},
