@@ -340,7 +340,9 @@ func TestDeadlines(t *testing.T) {
 		now  func() (*Dossier, []Deadline)
 		want string
 	}{
-		{func() (*Dossier, []Deadline) { return d, d.Deadlines(cal, at(4, 12, 0), 2) }, "overall::2026-12-15:running stage:register:2026-12-07:near"},
+		// The register stage of one working day is not near on the day it starts, but on its last.
+		{func() (*Dossier, []Deadline) { return d, d.Deadlines(cal, at(4, 12, 0), 2) }, "overall::2026-12-15:running stage:register:2026-12-07:running"},
+		{func() (*Dossier, []Deadline) { return d, d.Deadlines(cal, at(7, 8, 0), 2) }, "overall::2026-12-15:running stage:register:2026-12-07:near"},
 		{func() (*Dossier, []Deadline) { return d, d.Deadlines(cal, at(8, 12, 0), 2) }, "overall::2026-12-15:running stage:register:2026-12-07:missed"},
 		{func() (*Dossier, []Deadline) { return d, d.Deadlines(cal, at(11, 12, 0), 2) }, "overall::2026-12-15:near stage:register:2026-12-07:missed"},
 		{func() (*Dossier, []Deadline) { return d, d.Deadlines(cal, at(16, 0, 1), 2) }, "overall::2026-12-15:missed stage:register:2026-12-07:missed"},

@@ -22,8 +22,8 @@ const (
 type DeadlineState string
 
 const (
-	Running DeadlineState = "running" // more than the warning's days are left
-	Near    DeadlineState = "near"    // it ends within the warning's days
+	Running DeadlineState = "running" // not yet near
+	Near    DeadlineState = "near"    // it ends soon: see DeadlineStateAt
 	Missed  DeadlineState = "missed"  // it has passed
 	Stopped DeadlineState = "stopped" // the dossier is suspended; it does not run
 )
@@ -32,9 +32,31 @@ const (
 type Deadline struct {
 	Kind  DeadlineKind  `json:"kind"`
 	Ref   string        `json:"ref,omitempty"` // the stage or the irregularity
+	From  calendar.Date `json:"from"`          // the day it started: registered, started, notified
 	Due   calendar.Date `json:"due"`           // its last day
 	DueAt *time.Time    `json:"due_at,omitempty"`
 	State DeadlineState `json:"state"`
+}
+
+// DeadlineStateAt is how a deadline that started on from and ends on due (at dueAt, for a term
+// in hours) stands at now. It is missed once due has passed (dueAt, when given). It is near
+// when the working days left after today up to due are at most near and fewer than the
+// deadline's own length, the working days after from up to due: so a deadline is never near on
+// the day it starts, and one of a single working day is near on its last day only, instead of
+// being announced as near the moment it begins. A deadline that ends on the working day it
+// starts (a term in hours) is never near, only missed.
+func DeadlineStateAt(cal *calendar.Calendar, from, due calendar.Date, dueAt *time.Time, now time.Time, near int) DeadlineState {
+	today := Today(now)
+	switch {
+	case dueAt != nil && now.After(*dueAt), dueAt == nil && today.After(due):
+		return Missed
+	case cal.Add(today, near, calendar.WorkingDays).Before(due):
+		return Running // more than near working days left; the common case, counted cheaply
+	}
+	if left, length := cal.WorkingDaysBetween(today, due), cal.WorkingDaysBetween(from, due); left >= length {
+		return Running
+	}
+	return Near
 }
 
 // RaiseDeadlines raises an alert for each deadline that is near or missed at
@@ -77,44 +99,64 @@ func (d *Dossier) raised(a Alert, s DeadlineState) bool {
 
 // Deadlines lists the deadlines that still matter at now: the overall one
 // until the result is issued, those of running stages, and the applicant's
-// for an irregularity not yet answered. A deadline is near when it ends
-// within near working days of now's date; the administration's deadlines
-// are stopped while the dossier is suspended.
+// for an irregularity not yet answered, each in the state DeadlineStateAt
+// gives; the administration's deadlines are stopped while the dossier is
+// suspended.
 func (d *Dossier) Deadlines(cal *calendar.Calendar, now time.Time, near int) []Deadline {
-	if d.Status == StatusClosed {
-		return nil
-	}
-	today := Today(now)
-	state := func(due calendar.Date, dueAt *time.Time) DeadlineState {
-		switch {
-		case dueAt != nil && now.After(*dueAt), dueAt == nil && today.After(due):
-			return Missed
-		case cal.Add(today, near, calendar.WorkingDays).Before(due):
-			return Running
+	out := d.terms()
+	for i := range out {
+		if out[i].State != Stopped {
+			out[i].State = DeadlineStateAt(cal, out[i].From, out[i].Due, out[i].DueAt, now, near)
 		}
-		return Near
 	}
-	stopped := d.Status == StatusSuspended
-	var out []Deadline
-	add := func(kind DeadlineKind, ref string, due calendar.Date, dueAt *time.Time, adminTerm bool) {
-		s := state(due, dueAt)
-		if adminTerm && stopped {
-			s = Stopped
+	return out
+}
+
+// NextDue is the last day of the nearest deadline that runs: the day to watch
+// the dossier from, whatever the day and the warning. A term in hours counts
+// by the day of its moment when that comes first. It is zero when none runs:
+// the dossier is closed, its result issued, or it is suspended with no
+// irregularity for the applicant to answer.
+func (d *Dossier) NextDue() calendar.Date {
+	var next calendar.Date
+	for _, dl := range d.terms() {
+		if dl.State == Stopped {
+			continue
 		}
-		out = append(out, Deadline{Kind: kind, Ref: ref, Due: due, DueAt: dueAt, State: s})
+		due := dl.Due
+		if dl.DueAt != nil && Today(*dl.DueAt).Before(due) {
+			due = Today(*dl.DueAt)
+		}
+		if next.IsZero() || due.Before(next) {
+			next = due
+		}
 	}
+	return next
+}
+
+// terms lists the deadlines that matter, the administration's Stopped while
+// the dossier is suspended and the others' state left empty.
+func (d *Dossier) terms() []Deadline {
 	if d.Status != StatusOpen && d.Status != StatusSuspended {
-		return out // the result is issued: the administration's deadlines are met
+		return nil // closed, or the result is issued: the administration's deadlines are met
 	}
-	add(Overall, "", d.Deadline, d.DueAt, true)
+	var admin DeadlineState
+	if d.Status == StatusSuspended {
+		admin = Stopped
+	}
+	out := []Deadline{{Kind: Overall, From: Today(d.RegisteredAt), Due: d.Deadline, DueAt: d.DueAt, State: admin}}
 	for _, st := range d.Stages {
 		if st.Status == StageActive && st.Due != nil {
-			add(StageTerm, st.ID, *st.Due, nil, true)
+			from := Today(d.RegisteredAt)
+			if st.StartedAt != nil {
+				from = Today(*st.StartedAt)
+			}
+			out = append(out, Deadline{Kind: StageTerm, Ref: st.ID, From: from, Due: *st.Due, State: admin})
 		}
 	}
 	for _, ir := range d.Irregularities {
 		if ir.AnsweredAt == nil {
-			add(IrregularityTerm, ir.ID, ir.Due, nil, false)
+			out = append(out, Deadline{Kind: IrregularityTerm, Ref: ir.ID, From: Today(ir.NotifiedAt), Due: ir.Due})
 		}
 	}
 	return out

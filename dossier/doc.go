@@ -29,6 +29,14 @@
 // Deadlines reports the deadlines near or missed at a moment; Public is what
 // the applicant may see; Describe words each event for the journal.
 //
+// A deadline is missed the day after its last day (for a term in hours, after
+// its moment). It is near when at most the warning's working days are left
+// after today and fewer than the deadline's own length in working days: a
+// deadline is never near on the day it starts, so a stage of one working day
+// with a warning of two is near on its last day, not the moment it begins
+// (DeadlineStateAt). NextDue is the last day of the nearest deadline that
+// runs, for a store to find the dossiers a deadline watch must look at.
+//
 // The package imports no HTTP, SQL or messaging: deadlines are counted by
 // dossier/calendar, services are described by dossier/service, identifiers
 // are checked by dossier/ident, feedback is in dossier/feedback.

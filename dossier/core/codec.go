@@ -84,6 +84,10 @@ func (c *Core) summary(d *dossier.Dossier) store.Summary {
 		}
 	}
 	s.StageDeadline = stage
+	// The deadline watch finds the dossier by its nearest running deadline: a stage's or the
+	// applicant's can come before the overall one. None runs while it is suspended for another
+	// authority, and the store then keeps the overall deadline.
+	s.NextDue = d.NextDue()
 	data := summaryData{Channel: string(d.Application.Channel), Term: string(d.Term.Kind), Tasks: len(open), FeePaid: d.FeePaid != nil}
 	if d.Result != nil {
 		data.Outcome = string(d.Result.Outcome)

@@ -490,13 +490,20 @@ func TestDeadlines(t *testing.T) {
 			}))
 			drain(t, s)
 
-			// At once: the first stage, due on Monday 7th, is near; the overall deadline is not.
+			// At once: nothing. The first stage, of one working day, is not near on the day it starts.
 			n, err := c.RaiseDeadlines(ctx)
+			must(t, err)
+			if n != 0 {
+				t.Errorf("%d alerts at registration", n)
+			}
+			// Monday 7th: the first stage's last day is near, before the overall deadline.
+			clk.set(time.Date(2026, 12, 7, 8, 0, 0, 0, sofia))
+			n, err = c.RaiseDeadlines(ctx)
 			must(t, err)
 			hist, err := c.History(ctx, reg.Number)
 			must(t, err)
 			if last, ok := hist[len(hist)-1].Data.(*dossier.DeadlineNear); n != 1 || !ok || last.Kind != dossier.StageTerm || last.Ref != "register" {
-				t.Errorf("alerts at registration: %d, last event %s", n, hist[len(hist)-1].Type)
+				t.Errorf("alerts on the stage's last day: %d, last event %s", n, hist[len(hist)-1].Type)
 			}
 
 			// Friday 11th: the overall deadline, Tuesday 15th, is two working days away.

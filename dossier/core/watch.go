@@ -21,15 +21,16 @@ var watcher = dossier.Actor{Kind: dossier.System, ID: "deadlines"}
 // concurrency, so of two processes raising the same alert one commits and the other, reloading
 // on the conflict, finds it raised; RaiseOnce then lets one process log it.
 //
-// It reads the summaries of every active dossier, since the dashboard selects by the overall
-// deadline only, and a stage's deadline comes before it; it replays those whose overall or stage
-// deadline falls in the window, and the suspended ones, whose applicant's deadline for an
-// irregularity the summary does not hold.
+// It reads only the dossiers whose next due date (store.Summary.NextDue: the nearest of the
+// overall deadline, the running stages' and the applicant's for an irregularity, which every
+// commit stores) is at most Near working days away, through the store's index on active
+// streams by that date: a deadline further away is neither near nor missed. Those whose
+// deadline has passed stay in the window until their result is issued; their alerts were
+// raised once, and replaying them raises nothing again.
 func (c *Core) RaiseDeadlines(ctx context.Context) (int, error) {
 	today := dossier.Today(c.opt.Clock())
 	until := c.opt.Calendar.Add(today, c.opt.Near, calendar.WorkingDays)
-	due := func(d calendar.Date) bool { return !d.IsZero() && !d.After(until) }
-	q := store.Query{Kind: store.KindDossier, Active: true, Limit: store.MaxLimit}
+	q := store.Query{Kind: store.KindDossier, Active: true, By: store.ByNextDue, DeadlineBefore: until.AddDays(1), Limit: store.MaxLimit}
 	raised := 0
 	var errs []error
 	for {
@@ -38,9 +39,6 @@ func (c *Core) RaiseDeadlines(ctx context.Context) (int, error) {
 			return raised, fmt.Errorf("dossier core: deadlines: %w", err)
 		}
 		for _, s := range page.Items {
-			if !due(s.Deadline) && !due(s.StageDeadline) && s.State != string(dossier.StatusSuspended) {
-				continue
-			}
 			n, err := c.raise(ctx, s.Stream)
 			raised += n
 			if err != nil {

@@ -38,9 +38,14 @@
 //
 // Dashboard filters summaries by kind, unit, assignee, service, applicant, states, activity and a deadline range and
 // pages through them by (deadline, stream) with a keyset cursor, so that a page costs the same
-// wherever it is. Deadlines are stored as YYYY-MM-DD text (a date on PostgreSQL) with no deadline
+// wherever it is. A query By ByNextDue bounds and orders by the next due date instead: the
+// nearest of the stream's running deadlines (a stage's or the applicant's can come before the
+// overall one), which the caller computes and a summary without one takes from its deadline;
+// the deadline watch asks for the active streams due within its window and reads no others.
+// A cursor names its order, and is refused by the other. Deadlines are stored as YYYY-MM-DD text (a date on PostgreSQL) with no deadline
 // stored as 9999-12-31, so such summaries sort last and need no NULL handling. Each filter
-// column has an index led by it and followed by (deadline, stream); the deadline dashboard asks
+// column has an index led by it and followed by (deadline, stream), and the unit's and
+// assignee's by (next_due, stream) for active streams; the deadline dashboard asks
 // for active streams only, which are few beside the closed ones of past years, so the active
 // ones have partial indexes of their own that skip the closed; the text columns compare
 // byte by byte (COLLATE "C" on PostgreSQL), so both stores order alike. Each page is a Page

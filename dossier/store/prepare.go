@@ -59,6 +59,9 @@ func Prepare(c *Commit) error {
 		}
 		s.Stream = c.Stream
 		s.Version = c.Version()
+		if s.NextDue.IsZero() {
+			s.NextDue = s.Deadline
+		}
 		s.OpenedAt, s.UpdatedAt = s.OpenedAt.Truncate(time.Microsecond), s.UpdatedAt.Truncate(time.Microsecond)
 		if s.UpdatedAt.IsZero() && len(c.Events) > 0 {
 			s.UpdatedAt = c.Events[len(c.Events)-1].At
@@ -111,6 +114,9 @@ func ParseDateColumn(s string) (calendar.Date, error) {
 
 // Normalize checks q and applies the default limit.
 func (q *Query) Normalize() error {
+	if q.By != ByDeadline && q.By != ByNextDue {
+		return fmt.Errorf("%w: order %q", ErrInvalid, q.By)
+	}
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultLimit
@@ -120,36 +126,59 @@ func (q *Query) Normalize() error {
 	return nil
 }
 
+// Column is the summaries' column of the date o names.
+func (o Order) Column() string {
+	if o == ByNextDue {
+		return "next_due"
+	}
+	return "deadline"
+}
+
+// date is the date of s that o names.
+func (o Order) date(s Summary) calendar.Date {
+	if o == ByNextDue {
+		return s.NextDue
+	}
+	return s.Deadline
+}
+
 // Cursor is a position in the dashboard's order.
 type Cursor struct {
-	Deadline string // as DateColumn writes it
+	Deadline string // the date of the order's column, as DateColumn writes it
 	Stream   string
 }
 
-// EncodeCursor returns the cursor after s, for Page.Next.
-func EncodeCursor(s Summary) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(DateColumn(s.Deadline) + "|" + s.Stream))
+// EncodeCursor returns the cursor after s in order by, for Page.Next. A cursor of the next due
+// order is marked as such, so that it is not taken for one of the deadline order.
+func EncodeCursor(s Summary, by Order) string {
+	prefix := ""
+	if by == ByNextDue {
+		prefix = "n|"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(prefix + DateColumn(by.date(s)) + "|" + s.Stream))
 }
 
-// DecodeCursor reads a cursor from EncodeCursor.
-func DecodeCursor(s string) (Cursor, error) {
+// DecodeCursor reads a cursor from EncodeCursor of the order by; a cursor of another order is
+// ErrInvalid.
+func DecodeCursor(s string, by Order) (Cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return Cursor{}, fmt.Errorf("%w: cursor %q", ErrInvalid, s)
 	}
-	d, stream, ok := strings.Cut(string(b), "|")
-	if _, perr := ParseDateColumn(d); !ok || perr != nil {
+	rest, marked := strings.CutPrefix(string(b), "n|")
+	d, stream, ok := strings.Cut(rest, "|")
+	if _, perr := ParseDateColumn(d); !ok || perr != nil || marked != (by == ByNextDue) {
 		return Cursor{}, fmt.Errorf("%w: cursor %q", ErrInvalid, s)
 	}
 	return Cursor{Deadline: d, Stream: stream}, nil
 }
 
-// PageOf returns the page from rows fetched with a limit of q.Limit+1: the extra row only says
-// that another page follows.
-func PageOf(rows []Summary, limit int) Page {
-	if len(rows) <= limit {
+// PageOf returns the page of q from rows fetched with a limit of q.Limit+1: the extra row only
+// says that another page follows.
+func PageOf(rows []Summary, q Query) Page {
+	if len(rows) <= q.Limit {
 		return Page{Items: rows}
 	}
-	rows = rows[:limit]
-	return Page{Items: rows, Next: EncodeCursor(rows[len(rows)-1])}
+	rows = rows[:q.Limit]
+	return Page{Items: rows, Next: EncodeCursor(rows[len(rows)-1], q.By)}
 }

@@ -67,8 +67,12 @@ type Summary struct {
 	Deadline calendar.Date
 	// StageDeadline is the current stage's deadline; zero when none.
 	StageDeadline calendar.Date
-	OpenedAt      time.Time
-	UpdatedAt     time.Time
+	// NextDue is the nearest of the stream's running deadlines: the overall one, its running
+	// stages', the applicant's for an irregularity, a feedback answer's. The caller computes it;
+	// zero stores Deadline, for streams that know no nearer deadline than their own.
+	NextDue   calendar.Date
+	OpenedAt  time.Time
+	UpdatedAt time.Time
 	// Version is the stream's version after the commit that wrote the summary; Commit sets it.
 	Version int64
 	// Data holds whatever else a list shows (the title, the applicant's masked name).
@@ -111,8 +115,19 @@ type Commit struct {
 	Keys []Key
 }
 
+// Order names the date a query bounds, orders by and pages through.
+type Order string
+
+const (
+	// ByDeadline is Summary.Deadline, the overall deadline: the default.
+	ByDeadline Order = ""
+	// ByNextDue is Summary.NextDue, the nearest running deadline: what the deadline watch and a
+	// "due soonest" list ask for.
+	ByNextDue Order = "next_due"
+)
+
 // Query selects summaries for lists and the deadline dashboard. Empty fields do not filter.
-// Results are ordered by deadline, then stream.
+// Results are ordered by the date By names, then stream.
 type Query struct {
 	Kind     string
 	Unit     string
@@ -123,12 +138,15 @@ type Query struct {
 	States    []string // any of these
 	// Active keeps only active streams (Summary.Active); false does not filter.
 	Active bool
-	// DeadlineFrom and DeadlineBefore bound the deadline: From ≤ deadline < Before.
+	// By chooses the date the range bounds and the results follow: the deadline (ByDeadline,
+	// the default) or the next due date (ByNextDue).
+	By Order
+	// DeadlineFrom and DeadlineBefore bound the date By names: From ≤ date < Before.
 	DeadlineFrom   calendar.Date
 	DeadlineBefore calendar.Date
 	// Limit is the page size: 1 to MaxLimit, 0 means DefaultLimit.
 	Limit int
-	// After is the Next of the previous page, "" for the first.
+	// After is the Next of the previous page of the same order, "" for the first.
 	After string
 }
 
@@ -190,7 +208,7 @@ type Store interface {
 	// and unique across processes. A number taken by a caller that then fails to commit is
 	// lost; CommitNumbered does not lose it.
 	NextSequence(ctx context.Context, name string, year int) (int64, error)
-	// Dashboard returns a page of summaries matching q, by deadline.
+	// Dashboard returns a page of summaries matching q, by the date q.By names.
 	Dashboard(ctx context.Context, q Query) (Page, error)
 	// RaiseOnce records that the event kind (such as "deadline-near") was raised for the
 	// stream's deadline due; it reports true to exactly one caller across all processes.

@@ -13,21 +13,53 @@ import (
 
 func TestCursorRoundTrip(t *testing.T) {
 	for _, m := range []Summary{
-		{Stream: "ГРАО-94-00-1/2026", Deadline: calendar.Date{Year: 2026, Month: 3, Day: 16}},
+		{Stream: "ГРАО-94-00-1/2026", Deadline: calendar.Date{Year: 2026, Month: 3, Day: 16}, NextDue: calendar.Date{Year: 2026, Month: 3, Day: 2}},
 		{Stream: "a|b", Deadline: calendar.Date{}},
+		{Stream: "n|x", NextDue: calendar.Date{Year: 2026, Month: 1, Day: 5}},
 		{Stream: ""},
 	} {
-		c, err := DecodeCursor(EncodeCursor(m))
-		if err != nil {
-			t.Fatalf("cursor of %+v: %v", m, err)
-		}
-		if c.Stream != m.Stream || c.Deadline != DateColumn(m.Deadline) {
-			t.Errorf("cursor of %+v read back as %+v", m, c)
+		for _, by := range []Order{ByDeadline, ByNextDue} {
+			c, err := DecodeCursor(EncodeCursor(m, by), by)
+			if err != nil {
+				t.Fatalf("cursor of %+v by %q: %v", m, by, err)
+			}
+			if c.Stream != m.Stream || c.Deadline != DateColumn(by.date(m)) {
+				t.Errorf("cursor of %+v by %q read back as %+v", m, by, c)
+			}
 		}
 	}
-	for _, bad := range []string{"!", "eA", EncodeCursor(Summary{})[:3]} {
-		if _, err := DecodeCursor(bad); !errors.Is(err, ErrInvalid) {
+	for _, bad := range []string{"!", "eA", EncodeCursor(Summary{}, ByDeadline)[:3]} {
+		if _, err := DecodeCursor(bad, ByDeadline); !errors.Is(err, ErrInvalid) {
 			t.Errorf("DecodeCursor(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	// A cursor of one order is refused by the other: it would page from the wrong place.
+	m := Summary{Stream: "S", Deadline: calendar.Date{Year: 2026, Month: 3, Day: 16}}
+	if _, err := DecodeCursor(EncodeCursor(m, ByDeadline), ByNextDue); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a deadline cursor paged the next due order: %v", err)
+	}
+	if _, err := DecodeCursor(EncodeCursor(m, ByNextDue), ByDeadline); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a next due cursor paged the deadline order: %v", err)
+	}
+}
+
+func TestNormalizeRefusesAnUnknownOrder(t *testing.T) {
+	q := Query{By: "stage_deadline"}
+	if err := q.Normalize(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Normalize = %v, want ErrInvalid", err)
+	}
+}
+
+// TestPrepareNextDue: a summary without a next due date is due at its deadline.
+func TestPrepareNextDue(t *testing.T) {
+	dl, near := calendar.Date{Year: 2026, Month: 3, Day: 16}, calendar.Date{Year: 2026, Month: 3, Day: 2}
+	for _, tc := range []struct{ next, want calendar.Date }{{calendar.Date{}, dl}, {near, near}} {
+		c := Commit{Stream: "A", Events: []Event{{Type: "x"}}, Summary: &Summary{Deadline: dl, NextDue: tc.next}}
+		if err := Prepare(&c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Summary.NextDue != tc.want {
+			t.Errorf("next due %v prepared as %v, want %v", tc.next, c.Summary.NextDue, tc.want)
 		}
 	}
 }

@@ -94,11 +94,11 @@ func newQueries(schema string) queries {
 		moveStream: t(`UPDATE dossier_streams SET version = $2 WHERE stream = $1 AND version = $3`),
 		event:      t(`INSERT INTO dossier_events (stream, seq, type, at, actor, data) VALUES ($1, $2, $3, $4, $5, $6)`),
 		summary: t(`INSERT INTO dossier_summaries AS m
-			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11::date, $12, $13, $14, $15)
+			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, next_due, opened_at, updated_at, version, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11::date, $12::date, $13, $14, $15, $16)
 			ON CONFLICT (stream) DO UPDATE SET kind = EXCLUDED.kind, service = EXCLUDED.service, service_version = EXCLUDED.service_version,
 			state = EXCLUDED.state, active = EXCLUDED.active, unit = EXCLUDED.unit, assignee = EXCLUDED.assignee, applicant = EXCLUDED.applicant,
-			deadline = EXCLUDED.deadline, stage_deadline = EXCLUDED.stage_deadline, opened_at = EXCLUDED.opened_at,
+			deadline = EXCLUDED.deadline, stage_deadline = EXCLUDED.stage_deadline, next_due = EXCLUDED.next_due, opened_at = EXCLUDED.opened_at,
 			updated_at = EXCLUDED.updated_at, version = EXCLUDED.version, data = EXCLUDED.data`),
 		// The no-op update makes RETURNING give the owner of a key already taken.
 		key: t(`INSERT INTO dossier_keys AS k (kind, value, stream) VALUES ($1, $2, $3)
@@ -124,7 +124,7 @@ func newQueries(schema string) queries {
 }
 
 const summaryColumns = `stream, kind, service, service_version, state, active, unit, assignee, applicant,
-	to_char(deadline, 'YYYY-MM-DD'), to_char(stage_deadline, 'YYYY-MM-DD'), opened_at, updated_at, version, data`
+	to_char(deadline, 'YYYY-MM-DD'), to_char(stage_deadline, 'YYYY-MM-DD'), to_char(next_due, 'YYYY-MM-DD'), opened_at, updated_at, version, data`
 
 // Commit writes c in one transaction, its statements sent together.
 func (s *Store) Commit(ctx context.Context, c store.Commit) error {
@@ -192,7 +192,7 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c *store.Commit) error {
 		}
 		if m := c.Summary; m != nil {
 			b.Queue(s.q.summary, m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Active, m.Unit, m.Assignee, m.Applicant,
-				store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), m.OpenedAt, m.UpdatedAt, m.Version, string(m.Data))
+				store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), store.DateColumn(m.NextDue), m.OpenedAt, m.UpdatedAt, m.Version, string(m.Data))
 		}
 		for _, k := range c.Keys {
 			b.Queue(s.q.key, k.Kind, k.Value, c.Stream)
@@ -282,16 +282,17 @@ func (s *Store) Events(ctx context.Context, stream string, from int64) ([]store.
 // scanSummary reads a row of summaryColumns.
 func scanSummary(r pgx.Row) (store.Summary, error) {
 	var m store.Summary
-	var deadline, stage, data string
+	var deadline, stage, next, data string
 	if err := r.Scan(&m.Stream, &m.Kind, &m.Service, &m.ServiceVersion, &m.State, &m.Active, &m.Unit, &m.Assignee, &m.Applicant,
-		&deadline, &stage, &m.OpenedAt, &m.UpdatedAt, &m.Version, &data); err != nil {
+		&deadline, &stage, &next, &m.OpenedAt, &m.UpdatedAt, &m.Version, &data); err != nil {
 		return m, err
 	}
-	var err1, err2 error
+	var err1, err2, err3 error
 	m.Deadline, err1 = store.ParseDateColumn(deadline)
 	m.StageDeadline, err2 = store.ParseDateColumn(stage)
+	m.NextDue, err3 = store.ParseDateColumn(next)
 	m.OpenedAt, m.UpdatedAt, m.Data = m.OpenedAt.UTC(), m.UpdatedAt.UTC(), []byte(data)
-	return m, errors.Join(err1, err2)
+	return m, errors.Join(err1, err2, err3)
 }
 
 // Summary returns the stream's summary.
@@ -345,24 +346,25 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 	default:
 		where = append(where, "state = ANY("+arg(q.States)+")")
 	}
+	col := q.By.Column()
 	if !q.DeadlineFrom.IsZero() {
-		where = append(where, "deadline >= "+arg(q.DeadlineFrom.String())+"::date")
+		where = append(where, col+" >= "+arg(q.DeadlineFrom.String())+"::date")
 	}
 	if !q.DeadlineBefore.IsZero() {
-		where = append(where, "deadline < "+arg(q.DeadlineBefore.String())+"::date")
+		where = append(where, col+" < "+arg(q.DeadlineBefore.String())+"::date")
 	}
 	if q.After != "" {
-		c, err := store.DecodeCursor(q.After)
+		c, err := store.DecodeCursor(q.After, q.By)
 		if err != nil {
 			return store.Page{}, err
 		}
-		where = append(where, "(deadline, stream) > ("+arg(c.Deadline)+"::date, "+arg(c.Stream)+")")
+		where = append(where, "("+col+", stream) > ("+arg(c.Deadline)+"::date, "+arg(c.Stream)+")")
 	}
 	query := s.q.dashboard
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY deadline, stream LIMIT ` + arg(q.Limit+1)
+	query += ` ORDER BY ` + col + `, stream LIMIT ` + arg(q.Limit+1)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("dossier postgres store: dashboard: %w", err)
@@ -371,7 +373,7 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 	if err != nil {
 		return store.Page{}, fmt.Errorf("dossier postgres store: dashboard: %w", err)
 	}
-	return store.PageOf(out, q.Limit), nil
+	return store.PageOf(out, q), nil
 }
 
 // NextSequence returns the next number of the sequence name in year.

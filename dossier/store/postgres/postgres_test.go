@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/aiskao/aiskao/dossier/calendar"
 	"github.com/aiskao/aiskao/dossier/store"
 	"github.com/aiskao/aiskao/dossier/store/storetest"
 	"github.com/aiskao/aiskao/internal/migration"
@@ -165,5 +166,52 @@ func TestConfigRefused(t *testing.T) {
 		} else if strings.Contains(err.Error(), "secret-word") {
 			t.Errorf("error shows the password: %v", err)
 		}
+	}
+}
+
+// TestMigrationNextDue: summaries written before the next due column are due at the nearer of
+// their deadline and their stage's, and found by it.
+func TestMigrationNextDue(t *testing.T) {
+	cfg := testConfig(t)
+	ctx := context.Background()
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ident := pgx.Identifier{cfg.Schema}.Sanitize()
+	for _, q := range []string{
+		`CREATE SCHEMA ` + ident,
+		`SET search_path TO ` + ident,
+		`CREATE TABLE dossier_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+		steps[0].SQL,
+		`INSERT INTO dossier_migrations (version, name) VALUES (` + fmt.Sprint(steps[0].Version) + `, '` + steps[0].Name + `')`,
+		`INSERT INTO dossier_summaries VALUES ('A-1', 'dossier', 's', '1', 'open', true, 'u', '', '', '2026-03-16', '9999-12-31', now(), now(), 1, 'null'),
+			('A-2', 'dossier', 's', '1', 'open', true, 'u', '', '', '9999-12-31', '9999-12-31', now(), now(), 1, 'null'),
+			('A-3', 'dossier', 's', '1', 'open', true, 'u', '', '', '2026-03-20', '2026-03-10', now(), now(), 1, 'null')`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+	s := open(t, cfg)
+	defer s.Close()
+	m, err := s.Summary(ctx, "A-1")
+	if err != nil || m.NextDue != m.Deadline || m.NextDue.String() != "2026-03-16" {
+		t.Errorf("migrated summary: next due %v, deadline %v, %v", m.NextDue, m.Deadline, err)
+	}
+	if m, err := s.Summary(ctx, "A-2"); err != nil || !m.NextDue.IsZero() {
+		t.Errorf("migrated summary without a deadline: next due %v, %v", m.NextDue, err)
+	}
+	if m, err := s.Summary(ctx, "A-3"); err != nil || m.NextDue.String() != "2026-03-10" {
+		t.Errorf("migrated summary with an earlier stage deadline: next due %v, %v", m.NextDue, err)
+	}
+	p, err := s.Dashboard(ctx, store.Query{By: store.ByNextDue, Active: true, DeadlineBefore: calendar.Date{Year: 2026, Month: 3, Day: 17}})
+	if err != nil || len(p.Items) != 2 || p.Items[0].Stream != "A-3" || p.Items[1].Stream != "A-1" {
+		t.Errorf("by next due after migration: %+v, %v", p.Items, err)
 	}
 }

@@ -206,10 +206,10 @@ func apply(ctx context.Context, tx *sql.Tx, c *store.Commit) error {
 	}
 	if m := c.Summary; m != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO dossier_summaries
-			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, next_due, opened_at, updated_at, version, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Stream, m.Kind, m.Service, m.ServiceVersion, m.State, m.Active, m.Unit, m.Assignee, m.Applicant,
-			store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), nanos(m.OpenedAt), nanos(m.UpdatedAt), m.Version, []byte(m.Data)); err != nil {
+			store.DateColumn(m.Deadline), store.DateColumn(m.StageDeadline), store.DateColumn(m.NextDue), nanos(m.OpenedAt), nanos(m.UpdatedAt), m.Version, []byte(m.Data)); err != nil {
 			return fmt.Errorf("dossier sqlite store: summary of %s: %w", c.Stream, err)
 		}
 	}
@@ -281,23 +281,24 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-const summaryColumns = `stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, opened_at, updated_at, version, data`
+const summaryColumns = `stream, kind, service, service_version, state, active, unit, assignee, applicant, deadline, stage_deadline, next_due, opened_at, updated_at, version, data`
 
 // scanSummary reads a row of summaryColumns.
 func scanSummary(sc interface{ Scan(...any) error }) (store.Summary, error) {
 	var m store.Summary
-	var deadline, stage string
+	var deadline, stage, next string
 	var opened, updated int64
 	var data []byte
 	if err := sc.Scan(&m.Stream, &m.Kind, &m.Service, &m.ServiceVersion, &m.State, &m.Active, &m.Unit, &m.Assignee, &m.Applicant,
-		&deadline, &stage, &opened, &updated, &m.Version, &data); err != nil {
+		&deadline, &stage, &next, &opened, &updated, &m.Version, &data); err != nil {
 		return m, err
 	}
-	var err1, err2 error
+	var err1, err2, err3 error
 	m.Deadline, err1 = store.ParseDateColumn(deadline)
 	m.StageDeadline, err2 = store.ParseDateColumn(stage)
+	m.NextDue, err3 = store.ParseDateColumn(next)
 	m.OpenedAt, m.UpdatedAt, m.Data = fromNanos(opened), fromNanos(updated), data
-	return m, errors.Join(err1, err2)
+	return m, errors.Join(err1, err2, err3)
 }
 
 // Summary returns the stream's summary.
@@ -347,24 +348,25 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 			args = append(args, st)
 		}
 	}
+	col := q.By.Column()
 	if !q.DeadlineFrom.IsZero() {
-		where, args = append(where, "deadline >= ?"), append(args, q.DeadlineFrom.String())
+		where, args = append(where, col+" >= ?"), append(args, q.DeadlineFrom.String())
 	}
 	if !q.DeadlineBefore.IsZero() {
-		where, args = append(where, "deadline < ?"), append(args, q.DeadlineBefore.String())
+		where, args = append(where, col+" < ?"), append(args, q.DeadlineBefore.String())
 	}
 	if q.After != "" {
-		c, err := store.DecodeCursor(q.After)
+		c, err := store.DecodeCursor(q.After, q.By)
 		if err != nil {
 			return store.Page{}, err
 		}
-		where, args = append(where, "(deadline, stream) > (?, ?)"), append(args, c.Deadline, c.Stream)
+		where, args = append(where, "("+col+", stream) > (?, ?)"), append(args, c.Deadline, c.Stream)
 	}
 	query := `SELECT ` + summaryColumns + ` FROM dossier_summaries`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY deadline, stream LIMIT ?`
+	query += ` ORDER BY ` + col + `, stream LIMIT ?`
 	args = append(args, q.Limit+1)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -382,7 +384,7 @@ func (s *Store) Dashboard(ctx context.Context, q store.Query) (store.Page, error
 	if err := rows.Err(); err != nil {
 		return store.Page{}, fmt.Errorf("dossier sqlite store: dashboard: %w", err)
 	}
-	return store.PageOf(out, q.Limit), nil
+	return store.PageOf(out, q), nil
 }
 
 // write runs fn in a transaction of the store's second writer. The transaction does not end

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aiskao/aiskao/dossier/calendar"
 	"github.com/aiskao/aiskao/dossier/store"
 	"github.com/aiskao/aiskao/dossier/store/storetest"
 	"github.com/aiskao/aiskao/internal/sqlitedb"
@@ -74,13 +75,17 @@ func TestDashboardUsesTheActiveIndexes(t *testing.T) {
 	defer s.Close()
 	for _, c := range []struct {
 		where, index string
+		by           store.Order
 	}{
-		{"active = 1 AND unit = 'u'", "dossier_summaries_a_unit"},
-		{"active = 1 AND assignee = 'u'", "dossier_summaries_a_assignee"},
-		{"active = 1 AND service = 'u' AND deadline < '2026-01-01'", "dossier_summaries_a_service"},
-		{"active = 1", "dossier_summaries_a_deadline"},
+		{"active = 1 AND unit = 'u'", "dossier_summaries_a_unit", store.ByDeadline},
+		{"active = 1 AND assignee = 'u'", "dossier_summaries_a_assignee", store.ByDeadline},
+		{"active = 1 AND service = 'u' AND deadline < '2026-01-01'", "dossier_summaries_a_service", store.ByDeadline},
+		{"active = 1", "dossier_summaries_a_deadline", store.ByDeadline},
+		{"kind = 'dossier' AND active = 1 AND next_due < '2026-01-01'", "dossier_summaries_a_next_due", store.ByNextDue},
+		{"active = 1 AND unit = 'u'", "dossier_summaries_a_unit_next", store.ByNextDue},
+		{"active = 1 AND assignee = 'u'", "dossier_summaries_a_assignee_next", store.ByNextDue},
 	} {
-		rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT ` + summaryColumns + ` FROM dossier_summaries WHERE ` + c.where + ` ORDER BY deadline, stream LIMIT 51`)
+		rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT ` + summaryColumns + ` FROM dossier_summaries WHERE ` + c.where + ` ORDER BY ` + c.by.Column() + `, stream LIMIT 51`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,8 +99,59 @@ func TestDashboardUsesTheActiveIndexes(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX "+c.index) || strings.Contains(p, "TEMP B-TREE") {
+		if p := strings.Join(plan, "; ") + " "; !strings.Contains(p, "USING INDEX "+c.index+" ") || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("WHERE %s: plan %q, want %s without a sort", c.where, p, c.index)
 		}
+	}
+}
+
+// TestMigrationNextDue: summaries written before the next due column are due at the nearer of
+// their deadline and their stage's, and found by it.
+func TestMigrationNextDue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "aiskao.db")
+	db, err := sqlitedb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE dossier_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(steps[0].SQL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO dossier_migrations VALUES (?, ?, 0)`, steps[0].Version, steps[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ stream, deadline, stage string }{
+		{"A-1", "2026-03-16", "9999-12-31"}, {"A-2", "9999-12-31", "9999-12-31"}, {"A-3", "2026-03-20", "2026-03-10"},
+	} {
+		if _, err := db.Exec(`INSERT INTO dossier_summaries VALUES (?, 'dossier', 's', '1', 'open', 1, 'u', '', '', ?, ?, 0, 0, 1, 'null')`,
+			r.stream, r.deadline, r.stage); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlitedb.Release(db); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path)
+	defer s.Close()
+	ctx := context.Background()
+	m, err := s.Summary(ctx, "A-1")
+	if err != nil || m.NextDue != m.Deadline || m.NextDue.String() != "2026-03-16" {
+		t.Errorf("migrated summary: next due %v, deadline %v, %v", m.NextDue, m.Deadline, err)
+	}
+	if m, err := s.Summary(ctx, "A-2"); err != nil || !m.NextDue.IsZero() {
+		t.Errorf("migrated summary without a deadline: next due %v, %v", m.NextDue, err)
+	}
+	if m, err := s.Summary(ctx, "A-3"); err != nil || m.NextDue.String() != "2026-03-10" {
+		t.Errorf("migrated summary with an earlier stage deadline: next due %v, %v", m.NextDue, err)
+	}
+	p, err := s.Dashboard(ctx, store.Query{By: store.ByNextDue, Active: true, DeadlineBefore: calendar.Date{Year: 2026, Month: 3, Day: 17}})
+	if err != nil || len(p.Items) != 2 || p.Items[0].Stream != "A-3" || p.Items[1].Stream != "A-1" {
+		t.Errorf("by next due after migration: %+v, %v", p.Items, err)
 	}
 }

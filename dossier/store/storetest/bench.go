@@ -71,13 +71,14 @@ func BenchDossier(i int) store.Commit {
 		}
 	}
 	at := opened.Time(time.UTC).Add(time.Duration(r.IntN(8*3600)) * time.Second)
+	deadline, stage := opened.AddDays(14+r.IntN(17)), opened.AddDays(3+r.IntN(5))
 	data, _ := json.Marshal(map[string]any{"service": "svc", "channel": "portal", "applicant": "Иван И.", "term": "обикновена"})
 	return store.Commit{
 		Stream: stream,
 		Events: []store.Event{{Type: "dossier.opened", At: at, Actor: "portal", Data: data}},
 		Summary: &store.Summary{Kind: store.KindDossier, Service: fmt.Sprintf("svc-%02d", svc), ServiceVersion: "1",
 			State: state, Active: active, Unit: fmt.Sprintf("unit-%02d", r.IntN(benchUnits)), Assignee: fmt.Sprintf("user-%03d", r.IntN(benchAssignees)),
-			Applicant: fmt.Sprintf("h:%016x", r.Uint64()), Deadline: opened.AddDays(14 + r.IntN(17)), StageDeadline: opened.AddDays(3 + r.IntN(5)),
+			Applicant: fmt.Sprintf("h:%016x", r.Uint64()), Deadline: deadline, StageDeadline: stage, NextDue: stage,
 			OpenedAt: at, Data: json.RawMessage(`{"title":"Удостоверение за наследници"}`)},
 		Outbox: []store.Message{{Type: "dossier.opened", Subject: stream, Payload: data, Metadata: map[string]string{"source": "portal"}}},
 	}
@@ -129,7 +130,7 @@ func BenchLoad(b *testing.B, open func(b *testing.B) store.Store, workers int) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// BenchDashboard runs dashboard queries a clerk's and a manager's pages make over s, which
+// BenchDashboard runs dashboard queries a clerk's and a manager's pages and the deadline watch make over s, which
 // holds BenchN dossiers, and reports their latency's p50 and p99 in milliseconds.
 func BenchDashboard(b *testing.B, s store.Store) {
 	queries := []store.Query{
@@ -139,6 +140,10 @@ func BenchDashboard(b *testing.B, s store.Store) {
 		{Active: true, Service: "svc-05", DeadlineBefore: benchToday.AddDays(3)},
 		{Active: true, DeadlineBefore: benchToday},
 		{Active: true, Unit: "unit-12", States: []string{"suspended"}},
+		// the deadline watch's: every kind's active streams due within its window; a clerk's by
+		// the nearest deadline
+		{By: store.ByNextDue, Kind: store.KindDossier, Active: true, DeadlineBefore: benchToday.AddDays(3)},
+		{By: store.ByNextDue, Active: true, Assignee: "user-123"},
 		// lists: by state, an applicant's, a unit's and service's of all time, all by deadline
 		{States: []string{"suspended"}},
 		{Applicant: BenchDossier(BenchN(b) / 2).Summary.Applicant},

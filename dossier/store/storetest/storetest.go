@@ -90,7 +90,7 @@ func opened(stream string) store.Commit {
 		Events: []store.Event{{Type: "dossier.opened", At: at, Actor: "clerk-1", Data: json.RawMessage(`{"service":"2079"}`)}},
 		Summary: &store.Summary{Kind: store.KindDossier, Service: "2079", ServiceVersion: "1", State: "registered", Active: true, Unit: "ГРАО",
 			Assignee: "pos:clerk", Applicant: "h:abc", Deadline: date("2026-03-16"), StageDeadline: date("2026-03-04"),
-			OpenedAt: at, Data: json.RawMessage(`{"title":"Удостоверение"}`)},
+			NextDue: date("2026-03-04"), OpenedAt: at, Data: json.RawMessage(`{"title":"Удостоверение"}`)},
 		Outbox: []store.Message{{Type: "dossier.opened", Subject: stream, Payload: []byte(`{"n":1}`), Metadata: map[string]string{"channel": "portal"}}},
 	}
 }
@@ -187,6 +187,8 @@ func testAppendAndReplay(t *testing.T, s store.Store) {
 		Deadline: date("2026-03-16")}})
 	if m, err := s.Summary(ctx, "ГРАО-1/2026"); err != nil || !m.OpenedAt.IsZero() || !m.UpdatedAt.IsZero() || m.Version != 3 || m.State != "reassigned" {
 		t.Errorf("summary without times = %+v, %v; want zero times at version 3", m, err)
+	} else if m.NextDue != date("2026-03-16") {
+		t.Errorf("summary without a next due date is due %v, want its deadline 2026-03-16", m.NextDue)
 	}
 
 	for _, expect := range []int64{0, 1, 2, 4} {
@@ -208,7 +210,7 @@ func testAppendAndReplay(t *testing.T, s store.Store) {
 func summaryEqual(a, b store.Summary) bool {
 	return a.Stream == b.Stream && a.Kind == b.Kind && a.Service == b.Service && a.ServiceVersion == b.ServiceVersion &&
 		a.State == b.State && a.Active == b.Active && a.Unit == b.Unit && a.Assignee == b.Assignee && a.Applicant == b.Applicant &&
-		a.Deadline == b.Deadline && a.StageDeadline == b.StageDeadline && a.OpenedAt.Equal(b.OpenedAt) &&
+		a.Deadline == b.Deadline && a.StageDeadline == b.StageDeadline && a.NextDue == b.NextDue && a.OpenedAt.Equal(b.OpenedAt) &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && a.Version == b.Version && string(a.Data) == string(b.Data)
 }
 
@@ -238,6 +240,13 @@ func testInvalidCommits(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Dashboard(ctx, store.Query{Limit: store.MaxLimit + 1}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("dashboard with a limit too large: %v, want ErrInvalid", err)
+	}
+	if _, err := s.Dashboard(ctx, store.Query{By: "opened"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("an unknown order: %v, want ErrInvalid", err)
+	}
+	deadlineCursor := store.EncodeCursor(store.Summary{Stream: "a", Deadline: date("2026-03-01")}, store.ByDeadline)
+	if _, err := s.Dashboard(ctx, store.Query{By: store.ByNextDue, After: deadlineCursor}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a deadline cursor in the next due order: %v, want ErrInvalid", err)
 	}
 	if _, err := s.Dashboard(ctx, store.Query{After: "!!"}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("dashboard with a bad cursor: %v, want ErrInvalid", err)
@@ -597,8 +606,17 @@ func dashboardFixture(t *testing.T, s store.Store) []store.Summary {
 		if i%10 == 9 {
 			m.Deadline = calendar.Date{}
 		}
+		// A nearer deadline (a stage's, an irregularity's) on some, before and after others'
+		// deadlines; one without an overall deadline; the rest leave it to the store, which
+		// stores the deadline.
+		if i%3 == 1 {
+			m.NextDue = date("2026-02-26").AddDays(i % 11)
+		}
 		mustCommit(t, s, c)
 		m.Stream, m.Version, m.UpdatedAt = c.Stream, 1, at
+		if m.NextDue.IsZero() {
+			m.NextDue = m.Deadline
+		}
 		all = append(all, *m)
 	}
 	return all
@@ -606,10 +624,20 @@ func dashboardFixture(t *testing.T, s store.Store) []store.Summary {
 
 func testDashboard(t *testing.T, s store.Store) {
 	all := dashboardFixture(t, s)
-	sort.Slice(all, func(i, j int) bool {
-		a, b := store.DateColumn(all[i].Deadline), store.DateColumn(all[j].Deadline)
-		return a < b || a == b && all[i].Stream < all[j].Stream
-	})
+	ordered := func(by store.Order) []store.Summary {
+		date := func(m store.Summary) string {
+			if by == store.ByNextDue {
+				return store.DateColumn(m.NextDue)
+			}
+			return store.DateColumn(m.Deadline)
+		}
+		out := slices.Clone(all)
+		sort.Slice(out, func(i, j int) bool {
+			a, b := date(out[i]), date(out[j])
+			return a < b || a == b && out[i].Stream < out[j].Stream
+		})
+		return out
+	}
 	cases := []struct {
 		name string
 		q    store.Query
@@ -642,12 +670,30 @@ func testDashboard(t *testing.T, s store.Store) {
 			return m.Active && m.Service == "svc-2" && !m.Deadline.IsZero() && m.Deadline.Before(date("2026-03-12"))
 		}},
 		{"nothing", store.Query{Unit: "none"}, func(store.Summary) bool { return false }},
+		// By the next due date: the deadline watch's query, a clerk's "due soonest".
+		{"by next due", store.Query{By: store.ByNextDue}, func(store.Summary) bool { return true }},
+		{"active, next due before", store.Query{By: store.ByNextDue, Kind: store.KindDossier, Active: true, DeadlineBefore: date("2026-03-04")},
+			func(m store.Summary) bool {
+				return m.Kind == store.KindDossier && m.Active && !m.NextDue.IsZero() && m.NextDue.Before(date("2026-03-04"))
+			}},
+		{"active of an assignee, next due in a range", store.Query{By: store.ByNextDue, Active: true, Assignee: "user-3",
+			DeadlineFrom: date("2026-02-28"), DeadlineBefore: date("2026-03-09")}, func(m store.Summary) bool {
+			return m.Active && m.Assignee == "user-3" && !m.NextDue.IsZero() && !m.NextDue.Before(date("2026-02-28")) && m.NextDue.Before(date("2026-03-09"))
+		}},
+		{"active of a unit by next due", store.Query{By: store.ByNextDue, Active: true, Unit: "ГРАО"}, func(m store.Summary) bool {
+			return m.Active && m.Unit == "ГРАО"
+		}},
+	}
+	// The fixture must tell the orders apart, or the cases above could pass on the wrong column.
+	if byDeadline, byNext := ordered(store.ByDeadline), ordered(store.ByNextDue); slices.EqualFunc(byDeadline, byNext, summaryEqual) {
+		t.Fatal("the fixture orders alike by deadline and by next due")
 	}
 	for _, tc := range cases {
+		sorted := ordered(tc.q.By)
 		for _, limit := range []int{0, 1, 7} {
 			t.Run(fmt.Sprintf("%s/limit %d", tc.name, limit), func(t *testing.T) {
 				var want []store.Summary
-				for _, m := range all {
+				for _, m := range sorted {
 					if tc.keep(m) {
 						want = append(want, m)
 					}
