@@ -230,7 +230,9 @@ func TestOutboxEmitFailureKeepsRows(t *testing.T) {
 		tbl := d.table(t, "outboxfail")
 		d.exec(t, ddl(d.driver, tbl, "id BIGINT PRIMARY KEY, body TEXT, claim VARCHAR(64)"))
 		d.exec(t, "INSERT INTO "+dialect{d.driver}.quote(tbl)+" (id, body) VALUES (1, 'a'), (2, 'b')")
-		cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Mode: ModeOutbox, Key: "id", ClaimCol: "claim", PollInterval: spec.Duration(20 * time.Millisecond)}
+		// The refused rows are released at once; should the release itself fail (a loaded
+		// machine: it has 5 s), their claim lapses after 2 s rather than the default 2 m.
+		cfg := Config{Driver: d.driver, DSN: d.dsn, Table: tbl, Mode: ModeOutbox, Key: "id", ClaimCol: "claim", ClaimTimeout: spec.Duration(2 * time.Second), PollInterval: spec.Duration(20 * time.Millisecond)}
 		refused := &collector{fail: true}
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		if err := mustSource(t, cfg, nil).Run(ctx, refused.emit); err != nil {
