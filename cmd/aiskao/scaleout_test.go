@@ -50,7 +50,7 @@ const demoRoute = "esoed-inbox"
 
 // scaleRoutes are the routes of scaleConfig, whose broker objects the tests delete afterwards.
 var scaleRoutes = []string{demoRoute, "applications", "esoed-outgoing", "esoed-received", "tax-register",
-	"application-dossiers", "esoed-dossiers", "dossier-esoed-statuses", "dossier-registers", "dossier-events"}
+	"application-dossiers", "dossier-commands", "esoed-dossiers", "dossier-esoed-statuses", "dossier-registers", "dossier-events"}
 
 // envOr returns the environment variable name, or def when it is empty.
 func envOr(name, def string) string {
