@@ -369,7 +369,7 @@ func (s dossierScenario) run(t *testing.T) {
 		}
 	}
 
-	// One dossier, each event once, in order, with no gap.
+	// One dossier, each event once (the register request is left out: it carries the ЕГН).
 	evs := demoEvents(t, s.events)
 	for i, e := range evs {
 		if e.Dossier != number {
@@ -412,4 +412,24 @@ func TestDossierDemoScenario(t *testing.T) {
 	s.run(t)
 	h.signal(syscall.SIGTERM)
 	h.wait(30 * time.Second)
+}
+
+// TestScaleOutDossierScenario: the acceptance scenario on RabbitMQ + PostgreSQL with two hub
+// processes sharing the dossiers: the peer sends to the first process's ЕСОЕД endpoint, the
+// commands go to both in turn, and the routes, the outbox relay and the ЕСОЕД status table run
+// wherever the broker and the database put them.
+func TestScaleOutDossierScenario(t *testing.T) {
+	hubESOED, peerESOED := demoScenarioEnv(t)
+	events := filepath.Join(t.TempDir(), "dossier-events")
+	d := newDeployment(t, scaleConfig, scaleRoutes, "AISKAO_DOSSIER_EVENTS_DIR="+events)
+	a := d.start("hub-a", "AISKAO_ESOED_ADDR="+hubESOED)
+	b := d.start("hub-b")
+	peer := startDemoPeer(t, peerESOED)
+	s := dossierScenario{events: events, hubs: []demoIngress{{a.httpAddr, a.token}, {b.httpAddr, b.token}}, peer: peer}
+	s.run(t)
+	for _, p := range []*proc{a, b} {
+		for _, route := range []string{"esoed-dossiers", "dossier-commands", "dossier-registers", "dossier-esoed-statuses"} {
+			expectNoDeadLetters(t, p, route)
+		}
+	}
 }
