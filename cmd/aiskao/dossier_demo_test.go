@@ -15,12 +15,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -432,4 +434,108 @@ func TestScaleOutDossierScenario(t *testing.T) {
 			expectNoDeadLetters(t, p, route)
 		}
 	}
+}
+
+// TestDossierRedeliveredMessageChangesNothing: a message the dossiers are given again with the
+// same id changes nothing. On the demo, the same application posted twice with one
+// Idempotency-Key opens one dossier; and on a route that delivers to the dossiers and then to a
+// sink that fails twice, the hub's retries give the dossiers the same message three times, and
+// still one dossier with one set of events comes out.
+func TestDossierRedeliveredMessageChangesNothing(t *testing.T) {
+	application, err := os.ReadFile(filepath.Join("..", "..", "configs", "tests", "input", "dossier-application.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// openingEvents: opened, the application filed, the first stage started, its task created.
+	const openingEvents = 4
+	check := func(t *testing.T, events string) {
+		t.Helper()
+		waitFor(t, "the dossier's opening events", 30*time.Second, func() bool { return len(demoEvents(t, events)) >= openingEvents })
+		time.Sleep(time.Second) // a second dossier, or the events again, would show by now
+		evs := demoEvents(t, events)
+		seen := map[string]int{}
+		for _, e := range evs {
+			seen[fmt.Sprintf("%s#%d", e.Dossier, e.Seq)]++
+			if e.Dossier != evs[0].Dossier {
+				t.Errorf("a second dossier %s (event %s)", e.Dossier, e.Type)
+			}
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Errorf("event %s came out %d times", k, n)
+			}
+		}
+		if len(evs) != openingEvents && !(len(evs) == openingEvents+1 && evs[openingEvents].Type == "dossier.deadline_near") {
+			t.Errorf("%d events, want the %d of opening: %+v", len(evs), openingEvents, evs)
+		}
+	}
+
+	t.Run("the same application posted twice", func(t *testing.T) {
+		data := t.TempDir()
+		h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
+		for range 2 {
+			if code, b := postJSON(t, "http://"+h.httpAddr+"/applications", h.sendToken, "application/json", application, "portal-94-17"); code/100 != 2 {
+				t.Fatalf("POST /applications: %d %s", code, b)
+			}
+		}
+		check(t, filepath.Join(data, "out", "dossier-events"))
+	})
+
+	t.Run("redelivered by the hub's retries", func(t *testing.T) {
+		var calls atomic.Int32
+		mirror := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) <= 2 {
+				http.Error(w, "not yet", http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		defer mirror.Close()
+		services, err := filepath.Abs(filepath.Join("..", "..", "configs", "services"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := fmt.Sprintf(`transport: { type: embedded }
+store: { type: sqlite }
+ops: { listen: "${AISKAO_OPS_ADDR}" }
+connectors:
+  applications-http:
+    type: http
+    auth: { type: api_key, role: integrator }
+    listen: ${AISKAO_HTTP_ADDR}
+    path: /applications
+    content_types: [application/json]
+    message_type: application.Submitted
+  dossiers:
+    type: dossier
+    services: %q
+    administration: { eik: "000695089", name: Община Примерно }
+    relay_interval: 50ms
+  mirror:
+    type: http
+    url: %s
+  events:
+    type: file
+    dir: out/dossier-events
+routes:
+  - name: applications
+    from: applications-http
+    to: [dossiers, mirror]
+    on_error: { retry: { max: 5, backoff: 100ms } }
+  - name: dossier-events
+    from: dossiers
+    to: events
+`, services, mirror.URL)
+		config := filepath.Join(t.TempDir(), "redelivery.yaml")
+		if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		data := t.TempDir()
+		h := startHub(t, config, data, "", "")
+		if code, b := postJSON(t, "http://"+h.httpAddr+"/applications", h.sendToken, "application/json", application, ""); code/100 != 2 {
+			t.Fatalf("POST /applications: %d %s", code, b)
+		}
+		waitFor(t, "the mirror to take the message", 30*time.Second, func() bool { return calls.Load() >= 3 })
+		check(t, filepath.Join(data, "out", "dossier-events"))
+	})
 }
