@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/esoed"
+	"github.com/aiskao/aiskao/store"
 )
 
 // demoEvent is one event of a dossier as the demo's dossier-events route writes it.
@@ -196,6 +197,7 @@ func statusRequestFromPlovdiv(t *testing.T, message, guid string) []byte {
 // and the hubs' ingresses (the scenario spreads its calls over them).
 type dossierScenario struct {
 	events string
+	ops    string // a hub's operations API, for its journal
 	hubs   []demoIngress
 	peer   demoPeer
 }
@@ -259,14 +261,14 @@ func (e demoEvent) field(name string) string {
 
 // peerReceived waits until the peer has received status about document doc, registered
 // under number.
-func (s dossierScenario) peerReceived(t *testing.T, status, number, doc string) {
+func (s dossierScenario) peerReceived(t *testing.T, status, number, doc string) store.JournalEntry {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		es := entries(t, s.peer.ops, "esoed.received")
 		for _, e := range es {
 			if e.Result == status && e.Dossier == number && e.Detail["document_guid"] == doc {
-				return
+				return e
 			}
 		}
 		if time.Now().After(deadline) {
@@ -353,7 +355,17 @@ func (s dossierScenario) run(t *testing.T) {
 	if closed.field("reason") != "completed" {
 		t.Errorf("closed: %s", closed.Data)
 	}
-	s.peerReceived(t, esoed.StatusClosed, number, docA)
+	closedAtPeer := s.peerReceived(t, esoed.StatusClosed, number, docA)
+	// The hub keeps the status it told once the peer has answered, and journals it then: a status
+	// request before that would be told the one before.
+	waitFor(t, "DS_CLOSED in the hub's journal", 30*time.Second, func() bool {
+		for _, e := range entries(t, s.ops, "esoed.sent") {
+			if e.Subject == closedAtPeer.Subject {
+				return true
+			}
+		}
+		return false
+	})
 
 	// ПС.5: a status request about the first document is answered with the dossier's status.
 	s.peer.send(t, statusRequestFromPlovdiv(t, "{1c000019-0000-4000-8000-00000000001c}", docA))
@@ -370,6 +382,19 @@ func (s dossierScenario) run(t *testing.T) {
 			t.Errorf("the status request was answered %+v, want DS_CLOSED", e)
 		}
 	}
+
+	// ЗР.1: the first document again, in a new message, is already received; the dossier does
+	// not change.
+	s.peer.send(t, registrationFromPlovdiv(t, "{1d000019-0000-4000-8000-00000000001d}", docA, "", maritalStatusKind))
+	waitFor(t, "DS_ALREADY_RECEIVED", 60*time.Second, func() bool {
+		for _, e := range entries(t, s.peer.ops, "esoed.sent") {
+			if e.Result == esoed.StatusAlreadyReceived {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(time.Second) // what the dossiers would publish, had they been given it
 
 	// One dossier, each event once (the register request is left out: it carries the ЕГН).
 	evs := demoEvents(t, s.events)
@@ -410,7 +435,7 @@ func TestDossierDemoScenario(t *testing.T) {
 	data := t.TempDir()
 	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
 	peer := startDemoPeer(t, peerESOED)
-	s := dossierScenario{events: filepath.Join(data, "out", "dossier-events"), hubs: []demoIngress{{h.httpAddr, h.sendToken}}, peer: peer}
+	s := dossierScenario{events: filepath.Join(data, "out", "dossier-events"), ops: "http://" + h.opsAddr, hubs: []demoIngress{{h.httpAddr, h.sendToken}}, peer: peer}
 	s.run(t)
 	h.signal(syscall.SIGTERM)
 	h.wait(30 * time.Second)
@@ -427,7 +452,7 @@ func TestScaleOutDossierScenario(t *testing.T) {
 	a := d.start("hub-a", "AISKAO_ESOED_ADDR="+hubESOED)
 	b := d.start("hub-b")
 	peer := startDemoPeer(t, peerESOED)
-	s := dossierScenario{events: events, hubs: []demoIngress{{a.httpAddr, a.token}, {b.httpAddr, b.token}}, peer: peer}
+	s := dossierScenario{events: events, ops: "http://" + b.opsAddr, hubs: []demoIngress{{a.httpAddr, a.token}, {b.httpAddr, b.token}}, peer: peer}
 	s.run(t)
 	for _, p := range []*proc{a, b} {
 		for _, route := range []string{"esoed-dossiers", "dossier-commands", "dossier-registers", "dossier-esoed-statuses"} {
