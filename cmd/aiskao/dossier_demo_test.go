@@ -33,7 +33,6 @@ import (
 
 // demoEvent is one event of a dossier as the demo's dossier-events route writes it.
 type demoEvent struct {
-	file    string
 	Dossier string          `json:"dossier"`
 	Seq     int             `json:"seq"`
 	Type    string          `json:"type"`
@@ -50,7 +49,7 @@ func demoEvents(t *testing.T, dir string) []demoEvent {
 		if err != nil {
 			continue // being renamed into place
 		}
-		e := demoEvent{file: filepath.Base(f)}
+		var e demoEvent
 		if json.Unmarshal(b, &e) != nil || e.Dossier == "" {
 			continue
 		}
@@ -244,7 +243,7 @@ func (s dossierScenario) waitEvent(t *testing.T, number, typ string, match func(
 	return found
 }
 
-// data reads an event's payload field.
+// field reads a field of the event's payload, as text (JSON for what is not a string).
 func (e demoEvent) field(name string) string {
 	var m map[string]any
 	_ = json.Unmarshal(e.Data, &m)
@@ -305,7 +304,8 @@ func (s dossierScenario) run(t *testing.T) {
 	s.peerReceived(t, esoed.StatusRegistered, number, docA)
 
 	// The clerk's first task: the registration stage's, for the front office.
-	// TODO(api): check it through GET /api/v1/tasks when dossier/api is merged.
+	// TODO(api): when dossier/api is merged, check this task through the API as well
+	// (GET /api/v1/tasks for the front office's position lists T1 of this dossier).
 	task := s.waitEvent(t, number, "dossier.task_created", nil)
 	if task.field("task") != "T1" || task.field("stage") != "register" || !strings.Contains(task.field("assignee"), "front-office-clerk") {
 		t.Errorf("first task: %s", task.Data)
