@@ -65,7 +65,7 @@ func TestScaleOutRunsTheDemoRoutes(t *testing.T) {
 	if !reflect.DeepEqual(demo["routes"], scale["routes"]) {
 		t.Error("the routes of rabbitmq-postgres.yaml differ from those of demo.yaml")
 	}
-	for _, name := range []string{"esoed-http", "applications-http", "esoed-outgoing-http"} {
+	for _, name := range []string{"esoed-http", "applications-http", "esoed-outgoing-http", "dossier-commands-http"} {
 		if !reflect.DeepEqual(demo["connectors"].(map[string]any)[name], scale["connectors"].(map[string]any)[name]) {
 			t.Errorf("the %s connector of rabbitmq-postgres.yaml differs from the demo's", name)
 		}

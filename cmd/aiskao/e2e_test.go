@@ -242,12 +242,17 @@ func withGUID(sample []byte, n int) ([]byte, string) {
 	return bytes.Replace(sample, []byte("{f330b925-8cca-447e-907e-8e42a11bb6d6}"), []byte(guid), 1), guid
 }
 
-// copyDemo copies the demo configuration and its schemas into a temporary folder, so a test can
-// change them.
+// copyDemo copies the demo configuration, its schemas and service catalogue into a temporary
+// folder, so a test can change them.
 func copyDemo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"demo.yaml", "schemas/esoed-message.json"} {
+	files := []string{"demo.yaml", "schemas/esoed-message.json"}
+	services, _ := filepath.Glob(filepath.Join("..", "..", "configs", "services", "*.yaml"))
+	for _, f := range services {
+		files = append(files, filepath.Join("services", filepath.Base(f))) // the dossiers' catalogue
+	}
+	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join("..", "..", "configs", f))
 		if err != nil {
 			t.Fatal(err)

@@ -115,8 +115,8 @@ func TestDemoEnrichesApplicationsFromTheRegisters(t *testing.T) {
 		return json.Unmarshal([]byte(listed), &dls) == nil && len(dls) > 0
 	})
 	d := dls[0]
-	if d.MessageID != failedID || d.Step != "steps[2].enrich" || d.Attempts != 3 {
-		t.Errorf("dead letter: message %s, step %s, attempts %d; want %s, steps[2].enrich, 3", d.MessageID, d.Step, d.Attempts, failedID)
+	if d.MessageID != failedID || d.Step != "steps[3].enrich" || d.Attempts != 3 {
+		t.Errorf("dead letter: message %s, step %s, attempts %d; want %s, steps[3].enrich, 3", d.MessageID, d.Step, d.Attempts, failedID)
 	}
 	if !strings.Contains(d.Error, regixsim.SimErrorText) || !strings.Contains(d.Error, "PersonDataSearch") {
 		t.Errorf("dead letter's error lacks the register's text %q:\n%s", regixsim.SimErrorText, d.Error)

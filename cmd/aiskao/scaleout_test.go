@@ -49,7 +49,8 @@ var scaleConfig = filepath.Join("..", "..", "configs", "rabbitmq-postgres.yaml")
 const demoRoute = "esoed-inbox"
 
 // scaleRoutes are the routes of scaleConfig, whose broker objects the tests delete afterwards.
-var scaleRoutes = []string{demoRoute, "applications", "esoed-outgoing", "esoed-received", "tax-register"}
+var scaleRoutes = []string{demoRoute, "applications", "esoed-outgoing", "esoed-received", "tax-register",
+	"application-dossiers", "dossier-commands", "esoed-dossiers", "dossier-esoed-statuses", "dossier-registers", "dossier-events"}
 
 // envOr returns the environment variable name, or def when it is empty.
 func envOr(name, def string) string {
@@ -146,8 +147,11 @@ func (d *deployment) dropSchema() {
 		return
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{d.name}.Sanitize()+" CASCADE"); err != nil {
-		d.tb.Errorf("cleanup: drop schema %s: %v", d.name, err)
+	// The configuration's dossiers are in a schema of their own beside the hub's.
+	for _, schema := range []string{d.name, d.name + "_dossiers"} {
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			d.tb.Errorf("cleanup: drop schema %s: %v", schema, err)
+		}
 	}
 }
 

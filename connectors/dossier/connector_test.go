@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -378,5 +379,56 @@ func TestAPIOptionsRefused(t *testing.T) {
 	ok := API{Listen: "127.0.0.1:8090", Auth: APIAuth{Type: "api_key"}}
 	if errs := ok.validate(); len(errs) != 0 {
 		t.Errorf("a loopback API with tokens: %v", errs)
+	}
+}
+
+// TestESOEDApplicant: the correspondent of kind Corr_Applicant is the dossier's applicant when
+// it gives a valid ЕГН or БУЛСТАТ, so that the service's ex officio checks ask about them; else
+// the sending administration applies in its own name.
+func TestESOEDApplicant(t *testing.T) {
+	cases := []struct {
+		name      string
+		cor       any // the Corespondent value, or nil to keep the sample's
+		kind, egn string
+		eik       string
+	}{
+		{"the sample's applicant gives no identifier", nil, "company", "", "000696327"},
+		{"an applicant with an ЕГН, among several", []map[string]string{
+			{"CorName": "Иван Петров Иванов", "CorCity": "София", "CorKind": "Corr_Applicant", "CorEGN": "8506258485"},
+			{"CorName": "Столична община", "CorCity": "София", "CorKind": "Corr_Other", "CorEGN": "7501020018"}}, "person", "8506258485", ""},
+		{"one applicant, a company", map[string]string{"CorName": "Фирма ЕООД", "CorCity": "София", "CorKind": "Corr_Applicant", "CorBULSTAT": "000695089"}, "company", "", "000695089"},
+		{"an ЕГН that fails its checksum", map[string]string{"CorName": "Иван", "CorCity": "София", "CorKind": "Corr_Applicant", "CorEGN": "8506258484"}, "company", "", "000696327"},
+		{"a correspondent not the applicant", map[string]string{"CorName": "Иван", "CorCity": "София", "CorKind": "Corr_Other", "CorEGN": "8506258485"}, "company", "", "000696327"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newTestSink(t, hubEnv(t), validConfig())
+			guid := fmt.Sprintf("{0aaaaaaa-0000-4000-8000-%012d}", i+1)
+			payload := esoedPayload(t, guid, "", "Заявление")
+			if c.cor != nil {
+				var v map[string]any
+				_ = json.Unmarshal(payload, &v)
+				doc := v["document"].(map[string]any)["Message"].(map[string]any)["Body"].(map[string]any)["DocumentRegistrationRequest"].(map[string]any)["Document"].(map[string]any)
+				doc["DocCorrespondentList"] = map[string]any{"Corespondent": c.cor}
+				payload, _ = json.Marshal(v)
+			}
+			if err := s.Send(context.Background(), msg("a1", TypeESOEDRegistration, payload, nil)); err != nil {
+				t.Fatal(err)
+			}
+			num, err := s.n.core.Find(context.Background(), KeyESOEDDoc, guid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := s.n.core.Get(context.Background(), num)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := d.Application.Applicant; string(a.Kind) != c.kind || a.EGN != c.egn || a.EIK != c.eik {
+				t.Errorf("applicant %s %q %q, want %s %q %q", a.Kind, a.EGN, a.EIK, c.kind, c.egn, c.eik)
+			}
+			if d.Application.Origin[OriginSender] != "000696327" {
+				t.Errorf("origin %v: the sender is the one answered", d.Application.Origin)
+			}
+		})
 	}
 }

@@ -4,7 +4,8 @@
 // As a sink it takes hub messages by their envelope type: an ЕСОЕД registration request opens a
 // dossier for the service its document kind maps to, or is filed into the dossier of the document
 // its DocParentID names (the specification's ЗР.4–ЗР.6); application.Submitted opens a dossier;
-// payment.Confirmed marks a fee paid; dossier.Command runs any command; and a message that names
+// the applicant is the document's correspondent of kind Corr_Applicant when it gives a valid ЕГН or
+// БУЛСТАТ, else the sending administration; payment.Confirmed marks a fee paid; dossier.Command runs any command; and a message that names
 // a dossier's checklist item (the answer to a system task request, such as a register's) completes
 // it. The message's id is the inbox id: a redelivered message changes nothing. Bad input is a
 // permanent error with the domain's field errors in its text, so that it becomes a dead letter.

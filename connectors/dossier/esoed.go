@@ -14,6 +14,7 @@ import (
 
 	"github.com/aiskao/aiskao/dossier"
 	"github.com/aiskao/aiskao/dossier/core"
+	"github.com/aiskao/aiskao/dossier/ident"
 	"github.com/aiskao/aiskao/dossier/service"
 	"github.com/aiskao/aiskao/dossier/store"
 	"github.com/aiskao/aiskao/esoed"
@@ -52,6 +53,10 @@ type esoedDocument struct {
 	DocParentID esoedDocID `json:"DocParentID"`
 	DocKind     string     `json:"DocKind"`
 	DocAbout    string     `json:"DocAbout"`
+	// Correspondents: one converts to an object, several to an array.
+	Correspondents struct {
+		Correspondent json.RawMessage `json:"Corespondent"`
+	} `json:"DocCorrespondentList"`
 	Attachments struct {
 		// One attachment converts to an object, several to an array.
 		Attachment json.RawMessage `json:"Attachment"`
@@ -69,6 +74,61 @@ type esoedAttachment struct {
 	FileName string `json:"AttFileName"`
 	Body     string `json:"AttBody"`
 	MIMEType string `json:"AttMIMEType"`
+}
+
+type esoedCorrespondent struct {
+	Name    string `json:"CorName"`
+	City    string `json:"CorCity"`
+	Address string `json:"CorAddress"`
+	EGN     string `json:"CorEGN"`
+	BULSTAT string `json:"CorBULSTAT"`
+	Email   string `json:"CorEMail"`
+	Kind    string `json:"CorKind"`
+}
+
+// corApplicant is the CorKind of the correspondent who applies.
+const corApplicant = "Corr_Applicant"
+
+// applicant is the party the document is about: the correspondent of kind Corr_Applicant when
+// it gives a valid ЕГН (a person) or БУЛСТАТ (a company), so that the service's ex officio checks
+// ask about them; else the sending administration, which then applies in its own name.
+func (d esoedDocument) applicant(sender esoedParticipant) dossier.Party {
+	self := dossier.Party{Kind: dossier.Company, EIK: sender.Identifier, Name: sender.Name}
+	var list []esoedCorrespondent
+	raw := d.Correspondents.Correspondent
+	switch {
+	case len(raw) == 0:
+	case raw[0] == '[':
+		_ = json.Unmarshal(raw, &list) // not the shape expected: no applicant among them
+	case raw[0] == '{':
+		var one esoedCorrespondent
+		if json.Unmarshal(raw, &one) == nil {
+			list = append(list, one)
+		}
+	}
+	for _, c := range list {
+		if c.Kind != corApplicant || strings.TrimSpace(c.Name) == "" {
+			continue
+		}
+		addr := strings.TrimSpace(strings.Join(nonEmpty(c.City, c.Address), ", "))
+		switch {
+		case c.EGN != "" && ident.ValidateEGN(c.EGN) == nil:
+			return dossier.Party{Kind: dossier.Person, EGN: c.EGN, Name: c.Name, Address: addr, Email: c.Email}
+		case c.BULSTAT != "" && ident.ValidateEIK(c.BULSTAT) == nil:
+			return dossier.Party{Kind: dossier.Company, EIK: c.BULSTAT, Name: c.Name, Address: addr, Email: c.Email}
+		}
+	}
+	return self
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out
 }
 
 // attachments lists the document's attachments, whether one or several.
@@ -170,7 +230,7 @@ func (s *sink) esoed(ctx context.Context, msg *message.Message, cause core.Cause
 		Reference:  number,
 		Origin: map[string]string{OriginDocGUID: guid, OriginSender: sender.Identifier, OriginSenderGUID: sender.GUID, OriginSenderName: sender.Name,
 			OriginRecipient: recipient.Identifier, OriginRecipientGUID: recipient.GUID, OriginRecipientName: recipient.Name},
-		Applicant: dossier.Party{Kind: dossier.Company, EIK: sender.Identifier, Name: sender.Name},
+		Applicant: doc.applicant(sender),
 		Documents: docs,
 		Term:      service.Normal,
 		Delivery:  dossier.DeliveryChoice{Way: service.Electronic},
