@@ -206,7 +206,11 @@ func startServe(config, data string) (*served, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr)
+	apiAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr, "AISKAO_DOSSIER_API_ADDR="+apiAddr)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		return nil, err

@@ -199,6 +199,7 @@ type dossierScenario struct {
 	ops    string // a hub's operations API, for its journal
 	hubs   []demoIngress
 	peer   demoPeer
+	api    demoIngress // a hub's dossier API (host:port) and an integrator's token for it
 }
 
 // demoIngress is one hub process's HTTP ingress and an integrator's token for it.
@@ -304,11 +305,16 @@ func (s dossierScenario) run(t *testing.T) {
 	s.peerReceived(t, esoed.StatusRegistered, number, docA)
 
 	// The clerk's first task: the registration stage's, for the front office.
-	// TODO(api): when dossier/api is merged, check this task through the API as well
-	// (GET /api/v1/tasks for the front office's position lists T1 of this dossier).
 	task := s.waitEvent(t, number, "dossier.task_created", nil)
 	if task.field("task") != "T1" || task.field("stage") != "register" || !strings.Contains(task.field("assignee"), "front-office-clerk") {
 		t.Errorf("first task: %s", task.Data)
+	}
+	// The same task in the dossier API's work list of the front office.
+	resp := do(t, http.MethodGet, "http://"+s.api.http+"/api/v1/tasks?assignee=position:front-office-clerk", s.api.token, "", nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"number":"`+number+`"`) {
+		t.Errorf("GET /api/v1/tasks for the front office: %d %s; want dossier %s listed", resp.StatusCode, body, number)
 	}
 
 	// ЗР.5: a document naming the first as its parent is filed into its dossier, under its number.
@@ -432,10 +438,12 @@ func demoScenarioEnv(t *testing.T) (hubESOED, peerESOED string) {
 func TestDossierDemoScenario(t *testing.T) {
 	hubESOED, peerESOED := demoScenarioEnv(t)
 	t.Setenv("AISKAO_ESOED_ADDR", hubESOED)
+	api := freeAddr(t)
+	t.Setenv("AISKAO_DOSSIER_API_ADDR", api)
 	data := t.TempDir()
 	h := startHub(t, filepath.Join("..", "..", "configs", "demo.yaml"), data, "", "")
 	peer := startDemoPeer(t, peerESOED)
-	s := dossierScenario{events: filepath.Join(data, "out", "dossier-events"), ops: "http://" + h.opsAddr, hubs: []demoIngress{{h.httpAddr, h.sendToken}}, peer: peer}
+	s := dossierScenario{events: filepath.Join(data, "out", "dossier-events"), ops: "http://" + h.opsAddr, hubs: []demoIngress{{h.httpAddr, h.sendToken}}, peer: peer, api: demoIngress{api, h.sendToken}}
 	s.run(t)
 	h.signal(syscall.SIGTERM)
 	h.wait(30 * time.Second)
@@ -450,9 +458,10 @@ func TestScaleOutDossierScenario(t *testing.T) {
 	events := filepath.Join(t.TempDir(), "dossier-events")
 	d := newDeployment(t, scaleConfig, scaleRoutes, "AISKAO_DOSSIER_EVENTS_DIR="+events)
 	a := d.start("hub-a", "AISKAO_ESOED_ADDR="+hubESOED)
-	b := d.start("hub-b")
+	api := freeAddr(t)
+	b := d.start("hub-b", "AISKAO_DOSSIER_API_ADDR="+api)
 	peer := startDemoPeer(t, peerESOED)
-	s := dossierScenario{events: events, ops: "http://" + b.opsAddr, hubs: []demoIngress{{a.httpAddr, a.token}, {b.httpAddr, b.token}}, peer: peer}
+	s := dossierScenario{events: events, ops: "http://" + b.opsAddr, hubs: []demoIngress{{a.httpAddr, a.token}, {b.httpAddr, b.token}}, peer: peer, api: demoIngress{api, b.token}}
 	s.run(t)
 	for _, p := range []*proc{a, b} {
 		for _, route := range []string{"esoed-dossiers", "dossier-commands", "dossier-registers", "dossier-esoed-statuses"} {

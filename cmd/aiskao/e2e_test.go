@@ -92,6 +92,9 @@ func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
 		// The demo's ЕСОЕД endpoint, on a port of its own so that hubs started together do not clash.
 		h.cmd.Env = append(h.cmd.Env, "AISKAO_ESOED_ADDR="+freeAddr(t))
 	}
+	if os.Getenv("AISKAO_DOSSIER_API_ADDR") == "" {
+		h.cmd.Env = append(h.cmd.Env, "AISKAO_DOSSIER_API_ADDR="+freeAddr(t)) // likewise the dossier API
+	}
 	h.opsToken = createToken(t, "", config, data, h.cmd.Env, "operator")
 	h.sendToken = createToken(t, "", config, data, h.cmd.Env, "integrator")
 	opsTokens.Store("http://"+opsAddr, h.opsToken)
