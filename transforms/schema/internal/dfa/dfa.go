@@ -72,6 +72,9 @@ func (d *DFA) MatchString(s string) bool {
 		if stay := d.stay[st]; stay != nil {
 			// A run of bytes the state loops on (base64 in a base64 state), without the
 			// table's lookup that each step waits on.
+			for i+4 <= len(s) && stay[s[i]] && stay[s[i+1]] && stay[s[i+2]] && stay[s[i+3]] {
+				i += 4
+			}
 			for i < len(s) && stay[s[i]] {
 				i++
 			}
