@@ -47,9 +47,9 @@ const (
 // DFA decides whether its pattern matches somewhere in a string. It is immutable once compiled
 // and safe for concurrent use.
 type DFA struct {
-	ascii   []uint16 // the next state for state<<7 | b, b a byte below 0x80
-	next    []uint16 // the next state for state*classes + the rune's class, for every rune
-	classes int
+	ascii   []uint16     // the next state for state<<7 | b, b a byte below 0x80
+	next    []uint16     // the next state for state*classes + the rune's class, for every rune
+	classes int          // the classes of runes the pattern tells apart
 	cuts    []rune       // range i holds the runes from cuts[i] up to cuts[i+1]-1 (the last up to MaxRune)
 	classOf []uint16     // the class of range i: ranges every instruction treats alike share one
 	atEnd   []bool       // whether the text matches when it ends in the state

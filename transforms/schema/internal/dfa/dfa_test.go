@@ -201,3 +201,69 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+// TestMatchAgreesOnGeneratedPatterns compares with the regexp on patterns made at random from
+// the pieces the table's patterns use, nested, and strings over the characters they name.
+func TestMatchAgreesOnGeneratedPatterns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 1500
+	if testing.Short() {
+		n = 150
+	}
+	atoms := []string{"a", "b", "é", "Ж", "k", `\x{212A}`, "ſ", "s", `\x{FFFD}`, `\n`, "-", ".", `(?s:.)`,
+		"[a-c]", "[^a]", "[é-ж]", `\d`, `\s`, `\S`, `\pL`, `[^\n]`, "^", "$", `\A`, `\z`, "(?:)"}
+	repeats := []string{"", "", "", "*", "+", "?", "{2}", "{0,2}", "{1,3}", "{2,}", "*?", "+?", "??"}
+	alphabet := []string{"a", "b", "c", "é", "ж", "Ж", "k", "K", "\u212a", "s", "S", "ſ", "\n", "\xff",
+		"\xef\xbf\xbd", "0", "-", " "}
+	var gen func(depth int) string
+	gen = func(depth int) string {
+		var sb strings.Builder
+		for range 1 + rng.IntN(4) {
+			switch k := rng.IntN(10); {
+			case k < 7 || depth > 2:
+				sb.WriteString(atoms[rng.IntN(len(atoms))])
+			case k == 7:
+				sb.WriteString("(" + gen(depth+1) + "|" + gen(depth+1) + ")")
+			case k == 8:
+				sb.WriteString("(?i:" + gen(depth+1) + ")")
+			default:
+				sb.WriteString("(?:" + gen(depth+1) + ")")
+			}
+			sb.WriteString(repeats[rng.IntN(len(repeats))])
+		}
+		return sb.String()
+	}
+	compiled := 0
+	for range n {
+		p := gen(0)
+		re, err := regexp.Compile(p)
+		if err != nil {
+			continue // x** and the like
+		}
+		d, err := Compile(p)
+		if errors.Is(err, ErrUnsupported) {
+			continue // an automaton past the limits
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		compiled++
+		for i := range 30 {
+			var sb strings.Builder
+			for range rng.IntN(12) {
+				sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+			s := sb.String()
+			if i == 0 { // long enough for the regexp's NFA rather than its backtracker
+				s = strings.Repeat(s, 300)
+			}
+			if got, want := d.MatchString(s), re.MatchString(s); got != want {
+				t.Fatalf("%q on %q: %v, the regexp says %v", p, abbrev(s), got, want)
+			}
+		}
+	}
+	t.Logf("%d of %d generated patterns compiled", compiled, n)
+	if compiled < n/2 {
+		t.Errorf("only %d of %d generated patterns compiled", compiled, n)
+	}
+}
