@@ -7,12 +7,12 @@ import (
 	"math/big"
 	"reflect"
 	"regexp"
-	"regexp/syntax"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/aiskao/aiskao/transforms/schema/internal/dfa"
 )
 
 // A checker tells whether a value is valid, and nothing more. The library's validation builds, for
@@ -226,7 +226,8 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 
 	n.minProps, n.maxProps, n.required = s.MinProperties, s.MaxProperties, s.Required
 	for re, p := range s.PatternProperties {
-		n.patterns = append(n.patterns, pattern{match: matcher(re), n: c.node(p)})
+		match, _ := matcher(re)
+		n.patterns = append(n.patterns, pattern{match: match, n: c.node(p)})
 	}
 	if len(s.Properties) > 0 {
 		n.props = make(map[string]prop, len(s.Properties))
@@ -304,7 +305,7 @@ func (c *compiler) node(s *jsonschema.Schema) *node {
 
 	n.minLen, n.maxLen = s.MinLength, s.MaxLength
 	if s.Pattern != nil {
-		n.pattern = matcher(s.Pattern)
+		n.pattern, _ = matcher(s.Pattern)
 	}
 	n.min, n.exMin, n.max, n.exMax, n.multipleOf = s.Minimum, s.ExclusiveMinimum, s.Maximum, s.ExclusiveMaximum, s.MultipleOf
 	return n
@@ -639,34 +640,15 @@ func (n *node) number(v any) verdict {
 	return valid
 }
 
-// matcher is re.MatchString, done without the regexp engine for the two shapes schemas use most:
-// a literal prefix ("^@") and a single character class anywhere ("\\S", a non-blank string).
-func matcher(re *regexp.Regexp) func(string) bool {
-	parsed, err := syntax.Parse(re.String(), syntax.Perl) // as regexp.Compile parses it
+// matcher is re.MatchString, by the automaton of package dfa when it takes the pattern (fast
+// tells), else by the regexp itself. Over a base64 attachment of hundreds of kilobytes the regexp
+// was most of a message's cost; the automaton steps over a byte with one table lookup.
+func matcher(re *regexp.Regexp) (match func(string) bool, fast bool) {
+	d, err := dfa.Compile(re.String()) // parsed as regexp.Compile parsed it
 	if err != nil {
-		return re.MatchString
+		return re.MatchString, false
 	}
-	parsed = parsed.Simplify()
-	switch {
-	case parsed.Op == syntax.OpConcat && len(parsed.Sub) == 2 &&
-		parsed.Sub[0].Op == syntax.OpBeginText &&
-		parsed.Sub[1].Op == syntax.OpLiteral && parsed.Sub[1].Flags&syntax.FoldCase == 0:
-		prefix := string(parsed.Sub[1].Rune)
-		return func(s string) bool { return strings.HasPrefix(s, prefix) }
-	case parsed.Op == syntax.OpCharClass:
-		ranges := parsed.Rune // pairs lo, hi; an invalid byte reads as U+FFFD in both
-		return func(s string) bool {
-			return strings.ContainsFunc(s, func(r rune) bool {
-				for i := 0; i < len(ranges); i += 2 {
-					if ranges[i] <= r && r <= ranges[i+1] {
-						return true
-					}
-				}
-				return false
-			})
-		}
-	}
-	return re.MatchString
+	return d.MatchString, true
 }
 
 // typeOf is the JSON type of v as the library sees it, 0 for a value JSON has no type for.
