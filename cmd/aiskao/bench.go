@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -45,7 +46,24 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&o.peer.env, "peer-env", "K=V added to the peer's environment (repeatable)")
 	fs.StringVar(&o.peer.addr, "peer-addr", "", "address the peer listens on; its port is passed as PORT (default: a free port of the loopback)")
 	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer, each in fresh folders")
+	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
 	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	switch *transport {
+	case "sqlite":
+	case "rabbitmq":
+		configSet := false
+		fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+		if !configSet {
+			o.config = rabbitConfig
+		}
+		o.hubEnv = rabbitEnv()
+		if err := reachable(o.hubEnv); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprintf(stderr, "bench: -transport %q: want sqlite or rabbitmq\n", *transport)
 		return errUsage
 	}
 	if (o.peer.path == "") != (o.peer.config == "") || o.rounds < 1 || o.clients < 1 {
@@ -209,7 +227,7 @@ func freePort() (string, error) {
 
 // startServe starts `aiskao serve` on data and waits until it is ready. Empty addresses are
 // free ports of the loopback.
-func startServe(config, data, httpAddr, opsAddr string) (*served, error) {
+func startServe(config, data, httpAddr, opsAddr string, env []string) (*served, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -232,6 +250,7 @@ func startServe(config, data, httpAddr, opsAddr string) (*served, error) {
 		return nil, err
 	}
 	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr)
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		return nil, err

@@ -89,6 +89,7 @@ func TestBenchFlags(t *testing.T) {
 		{"no rounds", []string{"-rounds", "0", "-peer", "/bin/true", "-peer-config", "x"}, ""},
 		{"peer-env without =", []string{"-peer-env", "THREADS"}, ""},
 		{"unknown flag", []string{"-sizes", "3KB"}, ""},
+		{"unknown transport", []string{"-transport", "kafka"}, ""},
 		{"bad size", []string{"-size", "big"}, "want bytes"},
 		{"size too small", []string{"-size", "1KB", "-sample", sample, "-data", t.TempDir()}, "smallest"},
 	} {
