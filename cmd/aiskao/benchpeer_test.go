@@ -107,3 +107,28 @@ func TestBenchWithPeer(t *testing.T) {
 		t.Errorf("the bench left %d working folders in %s", len(left), data)
 	}
 }
+
+// TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL, in a prefix and a
+// schema of the test's own that are removed afterwards.
+func TestBenchRabbitMQ(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the hub on the broker and PostgreSQL")
+	}
+	d := newDeployment(t, scaleConfig, scaleRoutes)
+	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-duration", "700ms", "-clients", "4",
+		"-bare=false", "-rate-share", "0.2", "-data", t.TempDir())
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+d.amqpURL, "AISKAO_POSTGRES_URL="+d.pgURL,
+		"AISKAO_AMQP_PREFIX="+d.name, "AISKAO_POSTGRES_SCHEMA="+d.name)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`accepted (\d+) \(refused 0\), delivered (\d+) in`).FindStringSubmatch(string(out))
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("want every message accepted and delivered, none refused:\n%s", out)
+	}
+	if !regexp.MustCompile(`allocations: \d+ allocations, \d+ kB allocated per message`).Match(out) {
+		t.Errorf("no allocations in the output:\n%s", out)
+	}
+}
