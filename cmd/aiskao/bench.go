@@ -27,7 +27,7 @@ import (
 // concurrent clients against a real `aiskao serve` process, beside the bare loop of the same work
 // in memory. Phase one finds the throughput with clients posting as fast as they are answered;
 // phase two offers a fixed share of that rate and measures latency.
-func runBench(args []string, stdout, stderr io.Writer) error {
+func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR]", stderr)
 	o := benchOptions{}
 	fs.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
@@ -58,8 +58,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if !configSet {
 			o.config = rabbitConfig
 		}
-		o.hubEnv = rabbitEnv()
-		if err := reachable(o.hubEnv); err != nil {
+		o.rabbit = true
+		if err := reachable(); err != nil {
 			return err
 		}
 	default:
@@ -114,12 +114,16 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			bareFiles[0], bareFiles[1], runtime.GOMAXPROCS(0))
 	}
 
-	srv, data, err := startHubRound(o)
+	srv, cleanup, err := startHubRound(o)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(data)
-	defer srv.stop()
+	defer func() {
+		srv.stop()
+		if cerr := cleanup(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 
 	// Phase one: saturate.
 	fig, res, err := measure(srv, o)
@@ -204,6 +208,7 @@ type served struct {
 	// outDir, for a peer, is the folder in which it writes one file per message: the count of
 	// its files is the count delivered. The hub's count comes from its metrics.
 	outDir string
+	data   string // the hub's data folder, for its log
 }
 
 // newBenchClient is the load client, the same for the hub and a peer. It does not ask for

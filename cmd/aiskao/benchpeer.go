@@ -29,8 +29,9 @@ type benchOptions struct {
 	input             []byte
 	rounds            int
 	peer              peerOptions
-	// hubEnv is added to the hub's environment (and to that of the command making its token).
-	hubEnv []string
+	// rabbit: the hub runs on the broker and PostgreSQL, each run with a prefix and a schema
+	// of its own.
+	rabbit bool
 }
 
 // peerOptions say how to run the peer measured beside the hub.
@@ -127,33 +128,43 @@ func (s *served) peakRSS() float64 {
 }
 
 // startHubRound starts the hub on a fresh data folder, with an integrator's token of its own,
-// and returns it and the folder to remove.
-func startHubRound(o benchOptions) (*served, string, error) {
+// and returns it and what removes the round's folder (and queues and schema) once it is stopped.
+func startHubRound(o benchOptions) (*served, func() error, error) {
 	data, err := os.MkdirTemp(o.root, "bench-")
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
+	}
+	cleanup := func() error { return os.RemoveAll(data) }
+	var env []string
+	if o.rabbit {
+		var undo func() error
+		if env, undo, err = rabbitRound(o.config); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		cleanup = func() error { return errors.Join(undo(), os.RemoveAll(data)) }
 	}
 	// The demo's ingress takes integrators only: the bench posts as one, with a token of its own
-	// in the store of its working folder, made as `aiskao tokens create` does. The name is new
-	// each run, for a configuration whose store outlives the folder (PostgreSQL).
+	// in the store of its working folder, made as `aiskao tokens create` does.
 	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	var token string
-	if len(o.hubEnv) == 0 {
+	if env == nil {
 		token, err = issueToken(o.config, data, name, identity.Integrator)
 	} else {
-		token, err = issueTokenWith(o.config, data, name, o.hubEnv)
+		token, err = issueTokenWith(o.config, data, name, env)
 	}
 	if err != nil && !errors.Is(err, errNoTokenStore) {
-		os.RemoveAll(data)
-		return nil, "", fmt.Errorf("bench: API token: %w", err)
+		cleanup()
+		return nil, nil, fmt.Errorf("bench: API token: %w", err)
 	}
-	srv, err := startServe(o.config, data, o.httpAddr, o.opsAddr, o.hubEnv)
+	srv, err := startServe(o.config, data, o.httpAddr, o.opsAddr, env)
 	if err != nil {
-		os.RemoveAll(data)
-		return nil, "", err
+		cleanup()
+		return nil, nil, err
 	}
 	srv.token = token
-	return srv, data, nil
+	srv.data = data
+	return srv, cleanup, nil
 }
 
 // startBenchPeer runs the peer as PATH -c CONFIG in dir, with PORT (of its address) and OUTDIR (a
@@ -224,18 +235,17 @@ func runBenchRounds(o benchOptions, stdout io.Writer) error {
 	return nil
 }
 
-func hubRound(o benchOptions) (figures, error) {
-	srv, data, err := startHubRound(o)
+func hubRound(o benchOptions) (f figures, err error) {
+	srv, cleanup, err := startHubRound(o)
 	if err != nil {
 		return figures{}, err
 	}
-	defer os.RemoveAll(data)
-	defer srv.stop()
-	f, _, err := measure(srv, o)
+	f, _, err = measure(srv, o)
 	if err != nil {
-		return f, fmt.Errorf("%w; see %s", err, filepath.Join(data, "hub.log"))
+		err = fmt.Errorf("%w; see %s", err, filepath.Join(srv.data, "hub.log"))
 	}
-	return f, nil
+	srv.stop()
+	return f, errors.Join(err, cleanup())
 }
 
 func peerRound(o benchOptions) (figures, error) {
@@ -332,56 +342,4 @@ func ratios(hub, peer figures) string {
 	return fmt.Sprintf("throughput %s, CPU per message %s, accept p50 %s, p99 %s, peak RSS %s",
 		r(hub.rate, peer.rate), r(hub.cpuPerMsg(), peer.cpuPerMsg()),
 		r(float64(hub.p50), float64(peer.p50)), r(float64(hub.p99), float64(peer.p99)), r(hub.peakKB, peer.peakKB))
-}
-
-// rabbitConfig is the demo's routes on RabbitMQ and PostgreSQL, measured with -transport rabbitmq.
-const rabbitConfig = "configs/rabbitmq-postgres.yaml"
-
-// rabbitEnv keeps the bench's queues and tables apart from those of a hub that may share the
-// broker and the database: its own queue prefix and schema, unless the environment names them.
-// The names are the same every run, so that runs do not pile up queues on the broker; each run
-// waits until all it posted is delivered, which leaves the queues empty.
-func rabbitEnv() []string {
-	var env []string
-	for k, v := range map[string]string{"AISKAO_AMQP_PREFIX": "aiskao-bench", "AISKAO_POSTGRES_SCHEMA": "aiskao_bench"} {
-		if _, set := os.LookupEnv(k); !set {
-			env = append(env, k+"="+v)
-		}
-	}
-	slices.Sort(env)
-	return env
-}
-
-// reachable checks that the broker and the database listen, for a clear message before a hub
-// fails to start. Addresses given in the environment are not checked.
-func reachable(env []string) error {
-	for v, addr := range map[string]string{"AISKAO_AMQP_URL": "127.0.0.1:5672", "AISKAO_POSTGRES_URL": "127.0.0.1:5432"} {
-		if _, set := os.LookupEnv(v); set {
-			continue
-		}
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			return fmt.Errorf("bench: -transport rabbitmq needs %s (or %s): %w", addr, v, err)
-		}
-		c.Close()
-	}
-	return nil
-}
-
-// issueTokenWith makes an integrator's token with `aiskao tokens create` run with env, so that
-// the configuration is read with the same environment as the hub's.
-func issueTokenWith(config, data, name string, env []string) (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command(self, "tokens", "create", name, "-role", string(identity.Integrator), "-config", config, "-data", data)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("tokens create: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // fakePeer is a peer as the bench expects one: it reads -c CONFIG, listens on PORT and writes
@@ -108,18 +112,40 @@ func TestBenchWithPeer(t *testing.T) {
 	}
 }
 
-// TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL, in a prefix and a
-// schema of the test's own that are removed afterwards.
+// TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL and checks that the
+// run's schema is gone afterwards.
 func TestBenchRabbitMQ(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the hub on the broker and PostgreSQL")
 	}
-	d := newDeployment(t, scaleConfig, scaleRoutes)
+	amqpURL, pgURL := scaleServices(t)
+	schemas := func() map[string]bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pgURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		rows, err := conn.Query(ctx, "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'aiskao_bench_%'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, n := range names {
+			out[n] = true
+		}
+		return out
+	}
+	before := schemas()
 	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-duration", "700ms", "-clients", "4",
 		"-bare=false", "-rate-share", "0.2", "-data", t.TempDir())
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+d.amqpURL, "AISKAO_POSTGRES_URL="+d.pgURL,
-		"AISKAO_AMQP_PREFIX="+d.name, "AISKAO_POSTGRES_SCHEMA="+d.name)
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
@@ -130,5 +156,10 @@ func TestBenchRabbitMQ(t *testing.T) {
 	}
 	if !regexp.MustCompile(`allocations: \d+ allocations, \d+ kB allocated per message`).Match(out) {
 		t.Errorf("no allocations in the output:\n%s", out)
+	}
+	for name := range schemas() {
+		if !before[name] {
+			t.Errorf("the bench left its schema %s behind", name)
+		}
 	}
 }
