@@ -26,7 +26,8 @@ import (
 // runBench measures the demo end to end: HTTP → durable transport → steps → file sink, with many
 // concurrent clients against a real `aiskao serve` process, beside the bare loop of the same work
 // in memory. Phase one finds the throughput with clients posting as fast as they are answered;
-// phase two offers a fixed share of that rate and measures latency.
+// phase two offers a fixed share of that rate and measures latency. With -peer, another engine
+// doing the same work is measured in turn with the hub instead (runBenchRounds).
 func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR]", stderr)
 	o := benchOptions{}
@@ -128,7 +129,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	// Phase one: saturate.
 	fig, res, err := measure(srv, o)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; see %s", err, filepath.Join(srv.data, "hub.log"))
 	}
 	fmt.Fprintf(stdout, "\nend to end, %d clients, as fast as answered, %v:\n", o.clients, o.duration)
 	fmt.Fprintf(stdout, "  accepted %d (refused %d), delivered %d in %.1fs: %.0f msgs/s\n",
