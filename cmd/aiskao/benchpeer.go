@@ -57,6 +57,7 @@ func (l *stringList) Set(v string) error {
 // figures are what one saturating run measured.
 type figures struct {
 	delivered int
+	refused   int           // answers other than accepted, and failed requests
 	wall      time.Duration // from the first message posted to the last delivered
 	rate      float64       // messages delivered per second of wall
 	p50, p99  time.Duration // accept latency
@@ -100,7 +101,7 @@ func measure(s *served, o benchOptions) (figures, loadResult, error) {
 	}
 	delivered, took := s.waitDelivered(res.accepted, time.Minute)
 	f.cpu = s.cpu().since(cpu0)
-	f.delivered, f.wall = delivered, res.elapsed+took
+	f.delivered, f.refused, f.wall = delivered, res.failed, res.elapsed+took
 	f.rate = float64(delivered) / f.wall.Seconds()
 	f.p50, f.p99 = res.p(0.50), res.p(0.99)
 	f.peakKB = s.peakRSS()
@@ -270,6 +271,9 @@ func peerRound(o benchOptions) (figures, error) {
 func (f figures) line() string {
 	s := fmt.Sprintf("%6.0f msgs/s (%d delivered in %.1fs), CPU %4.0f µs/msg, accept p50 %v p99 %v, peak RSS %.0f MB",
 		f.rate, f.delivered, f.wall.Seconds(), f.cpuPerMsg(), f.p50, f.p99, f.peakKB/1e3)
+	if f.refused > 0 {
+		s += fmt.Sprintf(", %d refused", f.refused)
+	}
 	if !math.IsNaN(f.mallocs) && f.delivered > 0 {
 		s += fmt.Sprintf(", %.0f allocs/msg (%.0f kB/msg)", f.mallocs/float64(f.delivered), f.allocBytes/1e3/float64(f.delivered))
 	}
@@ -306,6 +310,7 @@ func medianFigures(fs []figures) figures {
 		p99:        time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
 		peakKB:     pick(func(f figures) float64 { return f.peakKB }),
 		delivered:  int(pick(func(f figures) float64 { return float64(f.delivered) })),
+		refused:    int(pick(func(f figures) float64 { return float64(f.refused) })),
 		wall:       time.Duration(pick(func(f figures) float64 { return f.wall.Seconds() }) * float64(time.Second)),
 		mallocs:    math.NaN(),
 		allocBytes: math.NaN(),

@@ -91,6 +91,9 @@ func TestBenchWithPeer(t *testing.T) {
 			t.Errorf("no %q in the output:\n%s", want, text)
 		}
 	}
+	if strings.Contains(text, "refused") {
+		t.Errorf("some messages were refused:\n%s", text)
+	}
 	// The rounds come in turn: hub, peer, hub, peer.
 	if i, j, k := strings.Index(text, "round 1 peer"), strings.Index(text, "round 2 hub"), strings.Index(text, "round 2 peer"); !(i < j && j < k) {
 		t.Errorf("rounds out of turn:\n%s", text)
