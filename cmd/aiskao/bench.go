@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -20,107 +20,143 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/internal/bareloop"
 )
 
 // runBench measures the demo end to end: HTTP → durable transport → steps → file sink, with many
 // concurrent clients against a real `aiskao serve` process, beside the bare loop of the same work
 // in memory. Phase one finds the throughput with clients posting as fast as they are answered;
-// phase two offers a fixed share of that rate and measures latency.
-func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "[-clients N] [-duration D] [-rate-share F] [-data DIR]", stderr)
-	clients := fs.Int("clients", 32, "concurrent HTTP clients")
-	duration := fs.Duration("duration", 10*time.Second, "how long each phase offers load")
-	share := fs.Float64("rate-share", 0.5, "phase two offers this share of phase one's throughput")
-	config := fs.String("config", defaultConfig, "configuration to serve (its esoed-inbox route is measured)")
+// phase two offers a fixed share of that rate and measures latency. With -peer, another engine
+// doing the same work is measured in turn with the hub instead (runBenchRounds).
+func runBench(args []string, stdout, stderr io.Writer) (err error) {
+	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR]", stderr)
+	o := benchOptions{}
+	fs.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase (each round with -peer) offers load")
+	share := fs.Float64("rate-share", 0.5, "phase two offers this share of phase one's throughput (without -peer)")
+	fs.StringVar(&o.config, "config", defaultConfig, "configuration to serve (its esoed-inbox route is measured)")
 	sample := fs.String("sample", "testdata/esoed/registration-request.xml", "message to post, made unique per request")
+	size := fs.String("size", "", "grow the sample to this size with a base64 attachment: bytes, or 30KB, 300KB, 1MiB (empty: the sample as it is)")
 	schema := fs.String("schema", "configs/schemas/esoed-message.json", "schema for the bare loop")
-	root := fs.String("data", "data", "folder in which the bench makes its working folders (removed afterwards), on the disk the hub's data folder would use")
+	fs.StringVar(&o.root, "data", "data", "folder in which the bench makes its working folders (removed afterwards), on the disk the hub's data folder would use")
+	fs.StringVar(&o.httpAddr, "http-addr", "", "address for the hub's ingress (default: a free port of the loopback)")
+	fs.StringVar(&o.opsAddr, "ops-addr", "", "address for the hub's operations endpoint (default: a free port of the loopback)")
+	bare := fs.Bool("bare", true, "measure the bare loop of the same work in memory too")
+	fs.StringVar(&o.peer.path, "peer", "", "a peer's binary to measure beside the hub, run as PATH -c CONFIG with PORT and OUTDIR in its environment")
+	fs.StringVar(&o.peer.config, "peer-config", "", "the peer's configuration (with -peer)")
+	fs.Var(&o.peer.env, "peer-env", "K=V added to the peer's environment (repeatable)")
+	fs.StringVar(&o.peer.addr, "peer-addr", "", "address the peer listens on; its port is passed as PORT (default: a free port of the loopback)")
+	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer, each in fresh folders")
+	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	switch *transport {
+	case "sqlite":
+	case "rabbitmq":
+		configSet := false
+		fs.Visit(func(f *flag.Flag) { configSet = configSet || f.Name == "config" })
+		if !configSet {
+			o.config = rabbitConfig
+		}
+		o.rabbit = true
+		if err := reachable(); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprintf(stderr, "bench: -transport %q: want sqlite or rabbitmq\n", *transport)
+		return errUsage
+	}
+	if (o.peer.path == "") != (o.peer.config == "") || o.rounds < 1 || o.clients < 1 {
+		fmt.Fprintln(stderr, "bench: -peer and -peer-config go together; -rounds and -clients must be at least 1")
+		return errUsage
+	}
+	n, err := parseSize(*size)
+	if err != nil {
+		return err
 	}
 	// Not the system's temporary folder: builds and tests create and delete files there all the
 	// time, and on some file systems (ext4 without a journal) every new file then costs a scan
 	// past the inodes deleted in the last minutes: the bench would measure that churn.
-	if err := os.MkdirAll(*root, 0o755); err != nil {
+	if err := os.MkdirAll(o.root, 0o755); err != nil {
 		return err
 	}
 	input, err := os.ReadFile(*sample)
 	if err != nil {
 		return err
 	}
+	if o.input, err = sizedSample(input, n); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "message: %d bytes\n", len(o.input))
 
-	bare, err := bareLoopRate(*schema, input, 3*time.Second, "")
-	if err != nil {
-		return err
+	var bareRate [2]float64
+	if *bare {
+		if bareRate, err = bareLoopRate(*schema, o.input, 3*time.Second, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "bare loop (in memory, same work): %.0f msgs/s on 1 goroutine, %.0f msgs/s on %d\n",
+			bareRate[0], bareRate[1], runtime.GOMAXPROCS(0))
 	}
-	fmt.Fprintf(stdout, "bare loop (in memory, same work): %.0f msgs/s on 1 goroutine, %.0f msgs/s on %d\n",
-		bare[0], bare[1], runtime.GOMAXPROCS(0))
-	outDir, err := os.MkdirTemp(*root, "bench-bare-")
-	if err != nil {
-		return err
+	if o.peer.path != "" {
+		return runBenchRounds(o, stdout)
 	}
-	defer os.RemoveAll(outDir)
-	bareFiles, err := bareLoopRate(*schema, input, 3*time.Second, outDir)
-	if err != nil {
-		return err
+	bareFiles := [2]float64{}
+	if *bare {
+		outDir, err := os.MkdirTemp(o.root, "bench-bare-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(outDir)
+		if bareFiles, err = bareLoopRate(*schema, o.input, 3*time.Second, outDir); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "bare loop writing one file per message (no queue, no fsync): %.0f msgs/s on 1 goroutine, %.0f msgs/s on %d\n",
+			bareFiles[0], bareFiles[1], runtime.GOMAXPROCS(0))
 	}
-	fmt.Fprintf(stdout, "bare loop writing one file per message (no queue, no fsync): %.0f msgs/s on 1 goroutine, %.0f msgs/s on %d\n",
-		bareFiles[0], bareFiles[1], runtime.GOMAXPROCS(0))
 
-	data, err := os.MkdirTemp(*root, "bench-")
+	srv, cleanup, err := startHubRound(o)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(data)
-	// The demo's ingress takes integrators only: the bench posts as one, with a token of its own
-	// in the store of its working folder, made as `aiskao tokens create` does. The name is new
-	// each run, for a configuration whose store outlives the folder (PostgreSQL).
-	token, err := issueToken(*config, data, fmt.Sprintf("bench-%d", time.Now().UnixNano()), identity.Integrator)
-	if err != nil && !errors.Is(err, errNoTokenStore) {
-		return fmt.Errorf("bench: API token: %w", err)
-	}
-	srv, err := startServe(*config, data)
-	if err != nil {
-		return err
-	}
-	srv.token = token
-	defer srv.stop()
+	defer func() {
+		srv.stop()
+		if cerr := cleanup(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 
 	// Phase one: saturate.
-	cpu0 := srv.cpu()
-	res := srv.load(input, *clients, *duration, 0, 0)
-	if res.accepted == 0 {
-		return fmt.Errorf("bench: the hub accepted none of %d messages; see %s", res.failed, filepath.Join(data, "hub.log"))
-	}
-	delivered, took := srv.waitDelivered(res.accepted, time.Minute)
-	rate := float64(delivered) / (res.elapsed + took).Seconds()
-	rss := srv.rss()
-	cpu := srv.cpu().since(cpu0)
-	// The bare loop once more, the hub idle: a shared machine's speed drifts by tens of percent
-	// between minutes, so the figure is set against the mean of the runs before and after.
-	after, err := bareLoopRate(*schema, input, 3*time.Second, "")
+	fig, res, err := measure(srv, o)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; see %s", err, filepath.Join(srv.data, "hub.log"))
 	}
-	mean := (bare[1] + after[1]) / 2
-	fmt.Fprintf(stdout, "\nend to end, %d clients, as fast as answered, %v:\n", *clients, *duration)
-	fmt.Fprintf(stdout, "  accepted %d (refused %d), delivered %d in %.1fs: %.0f msgs/s = %.0f%% of the bare loop, %.0f%% of the bare loop writing files\n",
-		res.accepted, res.failed, delivered, (res.elapsed + took).Seconds(), rate, 100*rate/mean, 100*rate/bareFiles[1])
-	fmt.Fprintf(stdout, "  (bare loop on %d goroutines: %.0f msgs/s before, %.0f after; the mean counts)\n",
-		runtime.GOMAXPROCS(0), bare[1], after[1])
-	fmt.Fprintf(stdout, "  accept latency (202, durably stored) p50 %v  p99 %v\n", res.p(0.50), res.p(0.99))
-	fmt.Fprintf(stdout, "  hub RSS: %s\n", rss)
-	fmt.Fprintf(stdout, "  CPU: %s\n", cpu.describe(delivered))
+	fmt.Fprintf(stdout, "\nend to end, %d clients, as fast as answered, %v:\n", o.clients, o.duration)
+	fmt.Fprintf(stdout, "  accepted %d (refused %d), delivered %d in %.1fs: %.0f msgs/s\n",
+		res.accepted, res.failed, fig.delivered, fig.wall.Seconds(), fig.rate)
+	if *bare {
+		// The bare loop once more, the hub idle: a shared machine's speed drifts by tens of
+		// percent between minutes, so the figure is set against the mean of the runs before and after.
+		after, err := bareLoopRate(*schema, o.input, 3*time.Second, "")
+		if err != nil {
+			return err
+		}
+		mean := (bareRate[1] + after[1]) / 2
+		fmt.Fprintf(stdout, "  = %.0f%% of the bare loop, %.0f%% of the bare loop writing files (bare loop on %d goroutines: %.0f msgs/s before, %.0f after; the mean counts)\n",
+			100*fig.rate/mean, 100*fig.rate/bareFiles[1], runtime.GOMAXPROCS(0), bareRate[1], after[1])
+	}
+	fmt.Fprintf(stdout, "  accept latency (202, durably stored) p50 %v  p99 %v\n", fig.p50, fig.p99)
+	fmt.Fprintf(stdout, "  hub RSS: %s\n", srv.rss())
+	fmt.Fprintf(stdout, "  CPU: %s\n", fig.cpu.describe(fig.delivered))
+	fmt.Fprintf(stdout, "  allocations: %s\n", fig.allocs())
 
 	// Phase two: a fixed rate below the maximum.
-	offered := rate * *share
-	res2 := srv.load(input, *clients, *duration, offered, res.accepted+1)
-	delivered2, took2 := srv.waitDelivered(res.accepted+res2.accepted, time.Minute)
-	fmt.Fprintf(stdout, "\nend to end, %d clients, %.0f msgs/s offered (%.0f%% of phase one), %v:\n", *clients, offered, 100**share, *duration)
+	offered := fig.rate * *share
+	res2 := srv.load(o.input, o.clients, o.duration, offered, res.accepted+1)
+	delivered2, took2 := srv.waitDelivered(fig.delivered+res2.accepted, time.Minute)
+	fmt.Fprintf(stdout, "\nend to end, %d clients, %.0f msgs/s offered (%.0f%% of phase one), %v:\n", o.clients, offered, 100**share, o.duration)
 	fmt.Fprintf(stdout, "  accepted %d (refused %d), delivered %d, last delivered %.2fs after the load stopped\n",
-		res2.accepted, res2.failed, delivered2-delivered, took2.Seconds())
+		res2.accepted, res2.failed, delivered2-fig.delivered, took2.Seconds())
 	fmt.Fprintf(stdout, "  accept latency p50 %v  p99 %v\n", res2.p(0.50), res2.p(0.99))
 	fmt.Fprintf(stdout, "  hub RSS: %s\n", srv.rss())
 	return nil
@@ -163,12 +199,27 @@ func bareLoopRate(schema string, input []byte, d time.Duration, dir string) ([2]
 	return out, nil
 }
 
+// served is a process under load: the hub, or a peer doing the same work.
 type served struct {
 	cmd      *exec.Cmd
 	httpAddr string
-	opsAddr  string
+	opsAddr  string // the hub's operations endpoint; empty for a peer
 	client   *http.Client
 	token    string // an integrator's API token, sent with every message
+	// outDir, for a peer, is the folder in which it writes one file per message: the count of
+	// its files is the count delivered. The hub's count comes from its metrics.
+	outDir string
+	data   string // the hub's data folder, for its log
+}
+
+// newBenchClient is the load client, the same for the hub and a peer. It does not ask for
+// gzip: a server that compresses its short answers whenever allowed would be measured
+// compressing, which is not the work compared.
+func newBenchClient() *http.Client {
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256, DisableCompression: true},
+	}
 }
 
 func freePort() (string, error) {
@@ -180,23 +231,21 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func startServe(config, data string) (*served, error) {
+// startServe starts `aiskao serve` on data and waits until it is ready. Empty addresses are
+// free ports of the loopback.
+func startServe(config, data, httpAddr, opsAddr string, env []string) (*served, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	httpAddr, err := freePort()
-	if err != nil {
-		return nil, err
+	for _, a := range []*string{&httpAddr, &opsAddr} {
+		if *a == "" {
+			if *a, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
 	}
-	opsAddr, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &served{httpAddr: httpAddr, opsAddr: opsAddr, client: &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256},
-	}}
+	s := &served{httpAddr: httpAddr, opsAddr: opsAddr, client: newBenchClient()}
 	logFile, err := os.Create(filepath.Join(data, "hub.log"))
 	if err != nil {
 		return nil, err
@@ -211,6 +260,7 @@ func startServe(config, data string) (*served, error) {
 		return nil, err
 	}
 	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr, "AISKAO_DOSSIER_API_ADDR="+apiAddr)
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -337,7 +387,7 @@ func (s *served) load(input []byte, n int, d time.Duration, rate float64, seq in
 				k := next.Add(1)
 				guid := fmt.Sprintf("{%08x-0000-4000-8000-%012x}", k, k)
 				body := bytes.Replace(input, marker, []byte(guid), 1)
-				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+s.httpAddr+"/esoed/documents", bytes.NewReader(body))
+				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+s.httpAddr+benchPath, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/xml")
 				if s.token != "" {
 					req.Header.Set("Authorization", "Bearer "+s.token)
@@ -347,7 +397,7 @@ func (s *served) load(input []byte, n int, d time.Duration, rate float64, seq in
 					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
-				if err == nil && resp.StatusCode == http.StatusAccepted {
+				if err == nil && s.stored(resp.StatusCode) {
 					acc++
 					lat = append(lat, time.Since(t0))
 				} else {
@@ -382,20 +432,50 @@ func (s *served) waitDelivered(want int, limit time.Duration) (int, time.Duratio
 	return got, time.Since(start)
 }
 
+// stored tells whether an answer means the message was taken: 202 from the hub, any 2xx from
+// a peer (Benthos answers 200).
+func (s *served) stored(status int) bool {
+	if s.outDir != "" {
+		return status/100 == 2
+	}
+	return status == http.StatusAccepted
+}
+
+// deliveredSeries is the hub's count of messages the measured route delivered.
+const deliveredSeries = `aiskao_route_messages_total{outcome="delivered",route="esoed-inbox"}`
+
 func (s *served) delivered() int {
+	if s.outDir != "" {
+		entries, err := os.ReadDir(s.outDir)
+		if err != nil {
+			return 0
+		}
+		return len(entries)
+	}
+	return int(s.metrics(deliveredSeries)[deliveredSeries])
+}
+
+// metrics reads the named series from the hub's /metrics; a series not found is left out.
+func (s *served) metrics(names ...string) map[string]float64 {
+	out := map[string]float64{}
+	if s.opsAddr == "" {
+		return out
+	}
 	resp, err := s.client.Get("http://" + s.opsAddr + "/metrics")
 	if err != nil {
-		return 0
+		return out
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	const series = `aiskao_route_messages_total{outcome="delivered",route="esoed-inbox"} `
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series); ok {
-			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
+		for _, name := range names {
+			if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+				if n, err := strconv.ParseFloat(v, 64); err == nil {
+					out[name] = n
+				}
+			}
 		}
 	}
-	return 0
+	return out
 }

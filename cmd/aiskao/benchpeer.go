@@ -1,0 +1,350 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aiskao/aiskao/identity"
+)
+
+// benchPath is where the demo's ESOED ingress takes documents; a peer listens on the same path.
+const benchPath = "/esoed/documents"
+
+// benchOptions are the bench's settings shared by its runs.
+type benchOptions struct {
+	clients           int
+	duration          time.Duration
+	config, root      string
+	httpAddr, opsAddr string
+	input             []byte
+	rounds            int
+	peer              peerOptions
+	// rabbit: the hub runs on the broker and PostgreSQL, each run with a prefix and a schema
+	// of its own.
+	rabbit bool
+}
+
+// peerOptions say how to run the peer measured beside the hub.
+type peerOptions struct {
+	path, config, addr string
+	env                stringList
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, " ") }
+
+// Set adds one value.
+func (l *stringList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want K=V, got %q", v)
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// figures are what one saturating run measured.
+type figures struct {
+	delivered int
+	refused   int           // answers other than accepted, and failed requests
+	wall      time.Duration // from the first message posted to the last delivered
+	rate      float64       // messages delivered per second of wall
+	p50, p99  time.Duration // accept latency
+	cpu       cpuUse
+	peakKB    float64 // peak resident memory, kB (VmHWM)
+	// Allocations over the run, from the hub's Go metrics; NaN for a peer, whose runtime the
+	// bench cannot read.
+	mallocs, allocBytes float64
+}
+
+// cpuPerMsg is the process's CPU time per message delivered, in µs.
+func (f figures) cpuPerMsg() float64 {
+	if !f.cpu.ok || f.delivered == 0 {
+		return math.NaN()
+	}
+	return 1e6 * f.cpu.hub / float64(f.delivered)
+}
+
+// allocs describes the allocations per message delivered.
+func (f figures) allocs() string {
+	if math.IsNaN(f.mallocs) || f.delivered == 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.0f allocations, %.0f kB allocated per message delivered (the hub's go_memstats over the run, scrapes included)",
+		f.mallocs/float64(f.delivered), f.allocBytes/1e3/float64(f.delivered))
+}
+
+const (
+	mallocsSeries    = "go_memstats_mallocs_total"
+	allocBytesSeries = "go_memstats_alloc_bytes_total"
+)
+
+// measure saturates s with o's clients for o's duration and waits for the deliveries.
+func measure(s *served, o benchOptions) (figures, loadResult, error) {
+	f := figures{mallocs: math.NaN(), allocBytes: math.NaN()}
+	mem0 := s.metrics(mallocsSeries, allocBytesSeries)
+	cpu0 := s.cpu()
+	res := s.load(o.input, o.clients, o.duration, 0, 0)
+	if res.accepted == 0 {
+		return f, res, fmt.Errorf("bench: none of %d messages was accepted", res.failed)
+	}
+	delivered, took := s.waitDelivered(res.accepted, time.Minute)
+	f.cpu = s.cpu().since(cpu0)
+	f.delivered, f.refused, f.wall = delivered, res.failed, res.elapsed+took
+	f.rate = float64(delivered) / f.wall.Seconds()
+	f.p50, f.p99 = res.p(0.50), res.p(0.99)
+	f.peakKB = s.peakRSS()
+	if mem1 := s.metrics(mallocsSeries, allocBytesSeries); len(mem0) == 2 && len(mem1) == 2 {
+		f.mallocs = mem1[mallocsSeries] - mem0[mallocsSeries]
+		f.allocBytes = mem1[allocBytesSeries] - mem0[allocBytesSeries]
+	}
+	return f, res, nil
+}
+
+// peakRSS is the process's peak resident memory in kB, NaN where /proc cannot tell.
+func (s *served) peakRSS() float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return math.NaN()
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			if n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
+				return n
+			}
+		}
+	}
+	return math.NaN()
+}
+
+// startHubRound starts the hub on a fresh data folder, with an integrator's token of its own,
+// and returns it and what removes the round's folder (and queues and schema) once it is stopped.
+func startHubRound(o benchOptions) (*served, func() error, error) {
+	data, err := os.MkdirTemp(o.root, "bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() error { return os.RemoveAll(data) }
+	var env []string
+	if o.rabbit {
+		var undo func() error
+		if env, undo, err = rabbitRound(o.config); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		cleanup = func() error { return errors.Join(undo(), os.RemoveAll(data)) }
+	}
+	// The demo's ingress takes integrators only: the bench posts as one, with a token of its own
+	// in the store of its working folder, made as `aiskao tokens create` does.
+	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	var token string
+	if env == nil {
+		token, err = issueToken(o.config, data, name, identity.Integrator)
+	} else {
+		token, err = issueTokenWith(o.config, data, name, env)
+	}
+	if err != nil && !errors.Is(err, errNoTokenStore) {
+		cleanup()
+		return nil, nil, fmt.Errorf("bench: API token: %w", err)
+	}
+	srv, err := startServe(o.config, data, o.httpAddr, o.opsAddr, env)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	srv.token = token
+	srv.data = data
+	return srv, cleanup, nil
+}
+
+// startBenchPeer runs the peer as PATH -c CONFIG in dir, with PORT (of its address) and OUTDIR (a
+// folder in dir for one file per message) in its environment, and waits until its HTTP port
+// answers.
+func startBenchPeer(p peerOptions, dir string) (*served, error) {
+	addr := p.addr
+	if addr == "" {
+		var err error
+		if addr, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("bench: peer address %q: %w", addr, err)
+	}
+	s := &served{httpAddr: addr, client: newBenchClient(), outDir: filepath.Join(dir, "out")}
+	if err := os.Mkdir(s.outDir, 0o755); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "peer.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	s.cmd = exec.Command(p.path, "-c", p.config)
+	s.cmd.Env = append(append(os.Environ(), "PORT="+port, "OUTDIR="+s.outDir), p.env...)
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start the peer: %w", err)
+	}
+	// Any HTTP answer means the port is served: a GET may well be refused by a POST-only input.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := s.client.Get("http://" + addr + benchPath); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return s, nil
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("bench: peer not answering on %s after 30s; see %s", addr, logFile.Name())
+}
+
+// runBenchRounds measures the hub and the peer in turn, o.rounds times each, every run in
+// fresh folders, and prints each round, the medians and the ratios hub ÷ peer. Interleaving
+// spreads a shared machine's drift over both.
+func runBenchRounds(o benchOptions, stdout io.Writer) error {
+	var hub, peer []figures
+	fmt.Fprintf(stdout, "\n%d clients, as fast as answered, %v per run; hub and peer in turn:\n", o.clients, o.duration)
+	for r := 1; r <= o.rounds; r++ {
+		f, err := hubRound(o)
+		if err != nil {
+			return fmt.Errorf("bench: round %d, hub: %w", r, err)
+		}
+		hub = append(hub, f)
+		fmt.Fprintf(stdout, "round %d hub:  %s\n", r, f.line())
+		if f, err = peerRound(o); err != nil {
+			return fmt.Errorf("bench: round %d, peer: %w", r, err)
+		}
+		peer = append(peer, f)
+		fmt.Fprintf(stdout, "round %d peer: %s\n", r, f.line())
+	}
+	mh, mp := medianFigures(hub), medianFigures(peer)
+	fmt.Fprintf(stdout, "median hub:   %s\n", mh.line())
+	fmt.Fprintf(stdout, "median peer:  %s\n", mp.line())
+	fmt.Fprintf(stdout, "hub ÷ peer (medians): %s\n", ratios(mh, mp))
+	return nil
+}
+
+func hubRound(o benchOptions) (f figures, err error) {
+	srv, cleanup, err := startHubRound(o)
+	if err != nil {
+		return figures{}, err
+	}
+	f, _, err = measure(srv, o)
+	if err != nil {
+		err = fmt.Errorf("%w; see %s", err, filepath.Join(srv.data, "hub.log"))
+	}
+	srv.stop()
+	return f, errors.Join(err, cleanup())
+}
+
+func peerRound(o benchOptions) (figures, error) {
+	dir, err := os.MkdirTemp(o.root, "bench-peer-")
+	if err != nil {
+		return figures{}, err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := startBenchPeer(o.peer, dir)
+	if err != nil {
+		return figures{}, err
+	}
+	defer srv.stop()
+	f, _, err := measure(srv, o)
+	if err != nil {
+		return f, fmt.Errorf("%w; see %s", err, filepath.Join(dir, "peer.log"))
+	}
+	return f, nil
+}
+
+// line is one run's figures on one line.
+func (f figures) line() string {
+	s := fmt.Sprintf("%6.0f msgs/s (%d delivered in %.1fs), CPU %4.0f µs/msg, accept p50 %v p99 %v, peak RSS %.0f MB",
+		f.rate, f.delivered, f.wall.Seconds(), f.cpuPerMsg(), f.p50, f.p99, f.peakKB/1e3)
+	if f.refused > 0 {
+		s += fmt.Sprintf(", %d refused", f.refused)
+	}
+	if !math.IsNaN(f.mallocs) && f.delivered > 0 {
+		s += fmt.Sprintf(", %.0f allocs/msg (%.0f kB/msg)", f.mallocs/float64(f.delivered), f.allocBytes/1e3/float64(f.delivered))
+	}
+	return s
+}
+
+// median is the middle of xs, the mean of the two middle ones for an even count; NaN for none.
+// NaNs are left out.
+func median(xs []float64) float64 {
+	v := slices.DeleteFunc(slices.Clone(xs), math.IsNaN)
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// medianFigures takes the median of each figure on its own, so the result need not be one
+// of the runs.
+func medianFigures(fs []figures) figures {
+	pick := func(get func(figures) float64) float64 {
+		v := make([]float64, len(fs))
+		for i, f := range fs {
+			v[i] = get(f)
+		}
+		return median(v)
+	}
+	m := figures{
+		rate:       pick(func(f figures) float64 { return f.rate }),
+		p50:        time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
+		p99:        time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
+		peakKB:     pick(func(f figures) float64 { return f.peakKB }),
+		delivered:  int(pick(func(f figures) float64 { return float64(f.delivered) })),
+		refused:    int(pick(func(f figures) float64 { return float64(f.refused) })),
+		wall:       time.Duration(pick(func(f figures) float64 { return f.wall.Seconds() }) * float64(time.Second)),
+		mallocs:    math.NaN(),
+		allocBytes: math.NaN(),
+	}
+	// CPU per message and allocations per message are medians of the per-run ratios; carried
+	// as totals over a nominal delivered count so line() prints them.
+	if cpu := pick(figures.cpuPerMsg); !math.IsNaN(cpu) && m.delivered > 0 {
+		m.cpu = cpuUse{hub: cpu * float64(m.delivered) / 1e6, ok: true}
+	}
+	perMsg := func(total func(figures) float64) float64 {
+		return pick(func(f figures) float64 {
+			if f.delivered == 0 {
+				return math.NaN()
+			}
+			return total(f) / float64(f.delivered)
+		})
+	}
+	if a := perMsg(func(f figures) float64 { return f.mallocs }); !math.IsNaN(a) {
+		m.mallocs = a * float64(m.delivered)
+		m.allocBytes = perMsg(func(f figures) float64 { return f.allocBytes }) * float64(m.delivered)
+	}
+	return m
+}
+
+// ratios sets the hub's figures against the peer's: above 1 means the hub makes more (rate),
+// or spends more (CPU, latency, memory).
+func ratios(hub, peer figures) string {
+	r := func(a, b float64) string {
+		if b == 0 || math.IsNaN(a) || math.IsNaN(b) {
+			return "?"
+		}
+		return fmt.Sprintf("%.2f", a/b)
+	}
+	return fmt.Sprintf("throughput %s, CPU per message %s, accept p50 %s, p99 %s, peak RSS %s",
+		r(hub.rate, peer.rate), r(hub.cpuPerMsg(), peer.cpuPerMsg()),
+		r(float64(hub.p50), float64(peer.p50)), r(float64(hub.p99), float64(peer.p99)), r(hub.peakKB, peer.peakKB))
+}

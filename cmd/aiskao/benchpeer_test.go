@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// fakePeer is a peer as the bench expects one: it reads -c CONFIG, listens on PORT and writes
+// each document posted to its path into a file of its own in OUTDIR.
+const fakePeer = `package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+)
+
+func main() {
+	config := flag.String("c", "", "configuration")
+	flag.Parse()
+	if _, err := os.Stat(*config); err != nil {
+		panic(err)
+	}
+	if os.Getenv("THREADS") != "2" {
+		panic("THREADS not passed")
+	}
+	var n atomic.Int64
+	http.HandleFunc("/esoed/documents", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		name := filepath.Join(os.Getenv("OUTDIR"), fmt.Sprintf("%d.xml", n.Add(1)))
+		if err := os.WriteFile(name, body, 0o644); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Write([]byte("ok"))
+	})
+	panic(http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil))
+}
+`
+
+// TestBenchWithPeer runs the bench with a peer, two short rounds, so that the interleaving, the
+// peer's readiness and its count of files are exercised without the real peer.
+func TestBenchWithPeer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the hub four times")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte(fakePeer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	peer := filepath.Join(dir, "peer")
+	build := exec.Command("go", "build", "-o", peer, src)
+	build.Env = append(os.Environ(), "GO111MODULE=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the fake peer: %v\n%s", err, out)
+	}
+	config := filepath.Join(dir, "peer.yaml")
+	if err := os.WriteFile(config, []byte("# nothing to read\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	cmd := exec.Command(binary, "bench", "-duration", "700ms", "-clients", "4", "-bare=false",
+		"-size", "10KB", "-rounds", "2", "-data", data,
+		"-http-addr", freeAddr(t), "-ops-addr", freeAddr(t),
+		"-peer", peer, "-peer-config", config, "-peer-env", "THREADS=2", "-peer-addr", freeAddr(t))
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"message: 10000 bytes", "round 1 hub: ", "round 1 peer: ", "round 2 hub: ", "round 2 peer: ", "median hub: ", "median peer: "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in the output:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "refused") {
+		t.Errorf("some messages were refused:\n%s", text)
+	}
+	// The rounds come in turn: hub, peer, hub, peer.
+	if i, j, k := strings.Index(text, "round 1 peer"), strings.Index(text, "round 2 hub"), strings.Index(text, "round 2 peer"); !(i < j && j < k) {
+		t.Errorf("rounds out of turn:\n%s", text)
+	}
+	// Every run delivered what it accepted, and the peer's figures have no allocations (its
+	// runtime cannot be read) while the hub's do.
+	peerLine := regexp.MustCompile(`(?m)^round \d peer: +\d+ msgs/s \(([1-9]\d*) delivered`)
+	if got := peerLine.FindAllString(text, -1); len(got) != 2 {
+		t.Errorf("want two peer rounds with messages delivered, got %q:\n%s", got, text)
+	}
+	if !regexp.MustCompile(`(?m)^round 1 hub: .*allocs/msg`).MatchString(text) {
+		t.Errorf("the hub's round has no allocations:\n%s", text)
+	}
+	if !regexp.MustCompile(`hub ÷ peer \(medians\): throughput \d+\.\d\d, CPU per message \d+\.\d\d, accept p50 \d+\.\d\d, p99 \d+\.\d\d, peak RSS \d+\.\d\d`).MatchString(text) {
+		t.Errorf("no ratios in the output:\n%s", text)
+	}
+	if left, _ := os.ReadDir(data); len(left) != 0 {
+		t.Errorf("the bench left %d working folders in %s", len(left), data)
+	}
+}
+
+// TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL and checks that the
+// run's schema is gone afterwards.
+func TestBenchRabbitMQ(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the hub on the broker and PostgreSQL")
+	}
+	amqpURL, pgURL := scaleServices(t)
+	schemas := func() map[string]bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pgURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		rows, err := conn.Query(ctx, "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'aiskao_bench_%'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, n := range names {
+			out[n] = true
+		}
+		return out
+	}
+	before := schemas()
+	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-duration", "700ms", "-clients", "4",
+		"-bare=false", "-rate-share", "0.2", "-data", t.TempDir())
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`accepted (\d+) \(refused 0\), delivered (\d+) in`).FindStringSubmatch(string(out))
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("want every message accepted and delivered, none refused:\n%s", out)
+	}
+	if !regexp.MustCompile(`allocations: \d+ allocations, \d+ kB allocated per message`).Match(out) {
+		t.Errorf("no allocations in the output:\n%s", out)
+	}
+	for name := range schemas() {
+		if !before[name] {
+			t.Errorf("the bench left its schema %s behind", name)
+		}
+	}
+}
