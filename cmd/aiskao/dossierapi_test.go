@@ -6,6 +6,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,12 +16,19 @@ import (
 	"time"
 )
 
+// The API is served whether the connector is a route's source and sink (events) or a sink only.
 func TestDossierAPIThroughBinary(t *testing.T) {
+	for _, events := range []bool{true, false} {
+		t.Run(fmt.Sprintf("source=%v", events), func(t *testing.T) { dossierAPIThroughBinary(t, events) })
+	}
+}
+
+func dossierAPIThroughBinary(t *testing.T, events bool) {
 	apiAddr := freeAddr(t)
 	t.Setenv("AISKAO_DOSSIER_API_ADDR", apiAddr)
 	data := t.TempDir()
 	api := `    api: { listen: "${AISKAO_DOSSIER_API_ADDR}", auth: { type: api_key } }`
-	h := startHub(t, dossierConfigOn(t, true, api), data, "", "")
+	h := startHub(t, dossierConfigOn(t, events, api), data, "", "")
 	base := "http://" + apiAddr + "/api/v1"
 	call := func(method, path, token, body string, want int) map[string]any {
 		t.Helper()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/aiskao/aiskao/connectors"
@@ -17,7 +19,7 @@ import (
 
 // API is where the connector serves the dossier core's JSON API.
 type API struct {
-	Listen string  `yaml:"listen" doc:"Address of the JSON API: /api/v1/ (services, applications, dossiers, tasks, documents, feedback), described at /api/v1/openapi.yaml. Served by the connector's source. On any address but a loopback one, cert and key are required." required:"true" example:"127.0.0.1:8090"`
+	Listen string  `yaml:"listen" doc:"Address of the JSON API: /api/v1/ (services, applications, dossiers, tasks, documents, feedback), described at /api/v1/openapi.yaml. On any address but a loopback one, cert and key are required." required:"true" example:"127.0.0.1:8090"`
 	Auth   APIAuth `yaml:"auth" doc:"How callers prove who they are; the role of their token or certificate decides what they may do (docs/roles.md). The service catalogue and the description are open to anyone." required:"true"`
 	Cert   string  `yaml:"cert" doc:"PEM certificate chain of the API's HTTPS server; relative to the configuration's folder." example:"certs/api.crt"`
 	Key    string  `yaml:"key" doc:"PEM private key of cert; relative to the configuration's folder." example:"certs/api.key"`
@@ -62,12 +64,16 @@ func (a *API) validate() []error {
 	return errs
 }
 
+// apiRoot is the path the API is mounted under.
+const apiRoot = "/api/v1/"
+
 // tokenCacheTTL is how long the API remembers a token's record; a revocation takes effect
 // within it.
 const tokenCacheTTL = time.Second
 
-// serveAPI mounts the JSON API of n on its listener. Only the source does, so that a connector
-// used as both source and sink serves it once.
+// serveAPI mounts the JSON API of n on its listener: the connector's source or sink, whichever
+// the engine builds first, so that a connector used only as a sink serves it too, and one used as
+// both serves it once (both halves run on the same dossiers).
 func serveAPI(n *node, env connectors.Env) error {
 	a := n.cfg.API
 	var auth httpauth.Authenticator
@@ -97,10 +103,13 @@ func serveAPI(n *node, env connectors.Env) error {
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
+	if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: apiRoot}}); pattern == apiRoot {
+		return nil // the other half of this connector serves it
+	}
 	h, err := api.New(api.Options{Core: n.core, Services: n.cat, Store: n.store, Auth: auth, Listener: env.Name, Journal: env.Journal, Log: env.Log()})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	mux.Handle("/api/v1/", h)
+	mux.Handle(apiRoot, h)
 	return nil
 }

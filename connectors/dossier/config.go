@@ -20,7 +20,7 @@ type Config struct {
 	Near           int               `yaml:"near" doc:"How many working days before a deadline it counts as near." default:"2" min:"1" max:"30"`
 	RelayInterval  spec.Duration     `yaml:"relay_interval" doc:"Source: how often the outbox is read for messages to hand to the hub." default:"200ms" example:"1s"`
 	ESOEDServices  map[string]string `yaml:"esoed_services" doc:"ЕСОЕД document kind (DocKind) to the service a registration request of that kind opens a dossier for." example:"{Заявление: \"2128\"}"`
-	API            *API              `yaml:"api" doc:"Serve the dossier core's JSON API (/api/v1/) from the connector's source; absent, no API is served."`
+	API            *API              `yaml:"api" doc:"Serve the dossier core's JSON API (/api/v1/) on its own listener; absent, no API is served."`
 	ApplicantKey   string            `yaml:"applicant_key" doc:"Secret (16 characters or more) keying the hash that finds an applicant's dossiers without keeping the ЕГН; processes sharing dossiers need the same. Empty: one is made and kept in the hub's store. Write it as ${NAME}." example:"${AISKAO_DOSSIER_KEY}"`
 }
 

@@ -42,6 +42,12 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.cfg.API != nil {
+		if err := serveAPI(n, env); err != nil {
+			_ = n.close()
+			return nil, fmt.Errorf("dossier sink %s: %w", env.Name, err)
+		}
+	}
 	return &sink{n: n, name: env.Name}, nil
 }
 
