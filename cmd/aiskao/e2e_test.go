@@ -250,11 +250,7 @@ func withGUID(sample []byte, n int) ([]byte, string) {
 func copyDemo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	files := []string{"demo.yaml", "schemas/esoed-message.json"}
-	services, _ := filepath.Glob(filepath.Join("..", "..", "configs", "services", "*.yaml"))
-	for _, f := range services {
-		files = append(files, filepath.Join("services", filepath.Base(f))) // the dossiers' catalogue
-	}
+	files := append([]string{"demo.yaml", "schemas/esoed-message.json"}, serviceFiles(t)...)
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join("..", "..", "configs", f))
 		if err != nil {
@@ -269,6 +265,38 @@ func copyDemo(t *testing.T) string {
 	}
 	copyESOEDDemo(t, dir)
 	return filepath.Join(dir, "demo.yaml")
+}
+
+// serviceFiles are the dossiers' service catalogue's files, relative to configs/.
+func serviceFiles(t *testing.T) []string {
+	t.Helper()
+	services, _ := filepath.Glob(filepath.Join("..", "..", "configs", "services", "*.yaml"))
+	if len(services) == 0 {
+		t.Fatal("no service descriptions in configs/services")
+	}
+	var files []string
+	for _, f := range services {
+		files = append(files, filepath.Join("services", filepath.Base(f)))
+	}
+	return files
+}
+
+// copyServices copies the dossiers' service catalogue into dir/services, beside a copied
+// configuration that names it.
+func copyServices(t *testing.T, dir string) {
+	t.Helper()
+	for _, f := range serviceFiles(t) {
+		b, err := os.ReadFile(filepath.Join("..", "..", "configs", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func metric(t *testing.T, opsAddr, series string) string {

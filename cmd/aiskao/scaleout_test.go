@@ -773,6 +773,7 @@ func poisonConfig(t *testing.T, sinkURL string) string {
 		t.Fatal(err)
 	}
 	copyESOEDDemo(t, dir)
+	copyServices(t, dir)
 	path := filepath.Join(dir, "rabbitmq-postgres.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
