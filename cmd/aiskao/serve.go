@@ -236,6 +236,18 @@ func logServing(log *slog.Logger, config, data string, cfg *routes.Config) {
 		}
 		log.Info("endpoint", append(attrs, "routes", strings.Join(routesOf[name], ","))...)
 	}
+	// Connectors that serve an API of their own beside their routes (the dossiers' JSON API).
+	all := make([]string, 0, len(cfg.Connectors))
+	for name := range cfg.Connectors {
+		all = append(all, name)
+	}
+	sort.Strings(all)
+	for _, name := range all {
+		c := cfg.Connectors[name]
+		if addr := option(section(c.Config, "API"), "Listen"); addr != "" {
+			log.Info("endpoint", "connector", name, "type", c.Type+" API", "addr", addr, "path", "/api/v1/")
+		}
+	}
 	if cfg.Ops.Listen != "" {
 		log.Info("endpoint", "connector", "ops", "type", "operations API", "addr", cfg.Ops.Listen, "path", "/api/v1/, /metrics, /healthz, /readyz")
 	} else {
@@ -259,6 +271,22 @@ func option(cfg any, field string) string {
 		return ""
 	}
 	return f.String()
+}
+
+// section is the struct (or pointer to one) a configuration holds in field, or nil.
+func section(cfg any, field string) any {
+	v := reflect.ValueOf(cfg)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.FieldByName(field)
+	if !f.IsValid() || (f.Kind() == reflect.Pointer && f.IsNil()) || (f.Kind() != reflect.Pointer && f.Kind() != reflect.Struct) {
+		return nil
+	}
+	return f.Interface()
 }
 
 // opsBackend adapts the supervisor to the operations API.

@@ -28,6 +28,7 @@ func TestStartLogSaysWhatIsServed(t *testing.T) {
 		"connector=applications-http type=http addr=" + h.httpAddr + " path=/applications",
 		"connector=esoed type=esoed addr=",
 		`connector=ops type="operations API" addr=` + h.opsAddr,
+		`connector=dossiers type="dossier API" addr=`,
 	} {
 		if !strings.Contains(head, want) {
 			t.Errorf("the log before the tuning lines lacks %q:\n%s", want, head)
