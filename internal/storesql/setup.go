@@ -1,11 +1,8 @@
 package storesql
 
 import (
-	"context"
 	"fmt"
-	"time"
 
-	"github.com/aiskao/aiskao/internal/migration"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
@@ -22,25 +19,6 @@ func Configure[C store.Retaining](name string, cfg C) (C, store.RetentionPolicy,
 		return cfg, policy, fmt.Errorf("%s: retention: %w", name, err)
 	}
 	return cfg, policy, nil
-}
-
-// Apply runs the migration step m through tx, the transaction that records it: its SQL, then
-// what the step needs done in Go (at ChainVersion, chaining the entries journaled before, with
-// d's statements), then record, given the step's version, name and the time, which notes it as
-// applied.
-func Apply(ctx context.Context, tx DB, d *Dialect, m migration.Step, record string) error {
-	if _, err := tx.Exec(ctx, m.SQL); err != nil {
-		return fmt.Errorf("migration %s: %w", m.Name, err)
-	}
-	if m.Version == ChainVersion {
-		if err := ChainExisting(ctx, tx, d.Q); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
-	}
-	if _, err := tx.Exec(ctx, record, m.Version, m.Name, d.Time(time.Now())); err != nil {
-		return fmt.Errorf("migration %s: record: %w", m.Name, err)
-	}
-	return nil
 }
 
 // Factory is the store.Factory of the store type typ, whose configuration is a C: New and

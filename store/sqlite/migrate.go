@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"fmt"
 
 	"github.com/aiskao/aiskao/internal/migration"
 	"github.com/aiskao/aiskao/internal/storesql"
@@ -16,51 +15,18 @@ var migrationFiles embed.FS
 // migrations returns the embedded steps in version order.
 func migrations() ([]migration.Step, error) { return migration.Load(migrationFiles, "migrations") }
 
-// migrate applies every embedded step not yet recorded, in version order. Each step runs in its
-// own immediate transaction together with its row in store_migrations, so a crash leaves the
-// schema at a known version, and two processes opening one file at once apply each step once.
+// migrate applies every embedded step not yet recorded in store_migrations, each in its own
+// transaction with its record (migration.SQLite); the step that chains the journal also chains
+// the entries journaled before it.
 func migrate(ctx context.Context, db *sql.DB) error {
 	steps, err := migrations()
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS store_migrations (
-		version INTEGER NOT NULL PRIMARY KEY,
-		name    TEXT    NOT NULL,
-		applied INTEGER NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("create store_migrations: %w", err)
-	}
-	for _, m := range steps {
-		if err := apply(ctx, db, m, migration.Latest(steps)); err != nil {
-			return err
+	return migration.SQLite(ctx, db, "store_migrations", "store", steps, func(ctx context.Context, tx *sql.Tx, m migration.Step) error {
+		if m.Version != storesql.ChainVersion {
+			return nil
 		}
-	}
-	return nil
-}
-
-func apply(ctx context.Context, db *sql.DB, m migration.Step, latest int) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migration %s: %w", m.Name, err)
-	}
-	defer tx.Rollback()
-	var current, done int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0), count(CASE WHEN version = ? THEN 1 END) FROM store_migrations`,
-		m.Version).Scan(&current, &done); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if current > latest {
-		return fmt.Errorf("the database's store schema is at version %d, newer than this program knows (%d): run a newer aiskao or use another file", current, latest)
-	}
-	if done > 0 {
-		return nil
-	}
-	if err := storesql.Apply(ctx, sqlDB{q: tx}, dialect, m, `INSERT INTO store_migrations (version, name, applied) VALUES (?, ?, ?)`); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migration %s: commit: %w", m.Name, err)
-	}
-	return nil
+		return storesql.ChainExisting(ctx, sqlDB{q: tx}, dialect.Q)
+	})
 }
