@@ -3,8 +3,6 @@ package core_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/aiskao/aiskao/internal/testpg"
 
 	"github.com/aiskao/aiskao/dossier"
 	"github.com/aiskao/aiskao/dossier/core"
@@ -73,37 +71,15 @@ func backends(t testing.TB) []backend {
 // there is no server and CI is not set.
 func pgConfig(t testing.TB) (postgres.Config, bool) {
 	t.Helper()
-	u := os.Getenv("AISKAO_POSTGRES_URL")
-	if u == "" {
-		u = "postgres://postgres@127.0.0.1:5432/test"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
+	u, err := testpg.Reach()
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is not reachable at %s: %v", u, err)
+			t.Fatalf("PostgreSQL is not reachable at %s: %v", testpg.Redact(u), err)
 		}
-		t.Logf("PostgreSQL is not reachable (set AISKAO_POSTGRES_URL); testing SQLite only: %v", err)
+		t.Logf("PostgreSQL is not reachable (set %s); testing SQLite only: %v", testpg.URLVar, err)
 		return postgres.Config{}, false
 	}
-	_ = conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "dossier_core_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Error(err)
-		}
-	})
+	schema := testpg.Schema(t, "dossier_core_test_")
 	return postgres.Config{URL: u, Schema: schema, MaxConns: 8}, true
 }
 

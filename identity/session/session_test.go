@@ -3,15 +3,13 @@ package session_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/aiskao/aiskao/internal/testpg"
 
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/session"
@@ -201,24 +199,7 @@ func TestSharedSQLite(t *testing.T) {
 }
 
 func TestSharedPostgres(t *testing.T) {
-	u := os.Getenv("AISKAO_POSTGRES_URL")
-	if u == "" {
-		u = "postgres://postgres@127.0.0.1:5432/test"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is not reachable: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable (set AISKAO_POSTGRES_URL): %v", err)
-	}
-	name := fmt.Sprintf("aiskao_test_sessions_%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`)
-		conn.Close(context.Background())
-	})
+	u, name := testpg.URL(t), testpg.Schema(t, "aiskao_test_sessions_")
 	cfg := postgres.Config{URL: u, Schema: name}
 	a, err := postgres.New(cfg, store.Env{})
 	if err != nil {

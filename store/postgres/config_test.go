@@ -9,23 +9,24 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/aiskao/aiskao/internal/testpg"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/store/storetest"
 )
 
 func TestConfigDefaults(t *testing.T) {
-	c, err := spec.Options[Config](Config{URL: defaultURL})
+	c, err := spec.Options[Config](Config{URL: testpg.DefaultURL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{URL: defaultURL, Schema: "aiskao", MaxConns: 10, MarkBatch: 512,
+	want := Config{URL: testpg.DefaultURL, Schema: "aiskao", MaxConns: 10, MarkBatch: 512,
 		SweepInterval: spec.Duration(time.Minute), ConnectTimeout: spec.Duration(10 * time.Second),
 		Retention: store.Retention{DeadLetters: "90d", Interval: spec.Duration(time.Hour)}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
-	c, _ = spec.Options[Config](Config{URL: defaultURL, Schema: "hub", MarkBatch: 7})
+	c, _ = spec.Options[Config](Config{URL: testpg.DefaultURL, Schema: "hub", MarkBatch: 7})
 	if c.Schema != "hub" || c.MarkBatch != 7 {
 		t.Errorf("defaults replaced set fields: %+v", c)
 	}
@@ -35,7 +36,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	valid, err := spec.Options[Config](Config{URL: defaultURL})
+	valid, err := spec.Options[Config](Config{URL: testpg.DefaultURL})
 	if err != nil {
 		t.Fatal(err)
 	}

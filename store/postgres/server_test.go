@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
-	"os"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aiskao/aiskao/internal/testpg"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,50 +14,11 @@ import (
 	"github.com/aiskao/aiskao/store"
 )
 
-// urlVar names the environment variable with the test server's URL.
-const (
-	urlVar     = "AISKAO_POSTGRES_URL"
-	defaultURL = "postgres://postgres@127.0.0.1:5432/test"
-)
+// serverURL returns the test server's URL, skipping the test without one (failing under CI).
+func serverURL(t testing.TB) string { return testpg.URL(t) }
 
-// reach connects to the test server once per run.
-var reach = sync.OnceValues(func() (string, error) {
-	u := os.Getenv(urlVar)
-	if u == "" {
-		u = defaultURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return u, err
-	}
-	defer conn.Close(context.Background())
-	return u, conn.Ping(ctx)
-})
-
-// serverURL returns the test server's URL. Without a server the test is skipped, except under CI
-// (CI set), where a missing service must fail rather than pass unseen.
-func serverURL(t testing.TB) string {
-	t.Helper()
-	u, err := reach()
-	if err != nil {
-		msg := "PostgreSQL is not reachable at " + redact(u) + " (set " + urlVar + " to a database where tests may create schemas): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return u
-}
-
-// uniqueName returns prefix followed by random hex: tests of several packages and runs share the
-// server, so nothing they create may collide.
-func uniqueName(prefix string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
+// uniqueName returns prefix followed by random hex, a name no other test uses.
+func uniqueName(prefix string) string { return testpg.Name(prefix) }
 
 // admin opens a connection of the test's own, for inspecting and disturbing the store's.
 func admin(t testing.TB) *pgx.Conn {
@@ -111,21 +70,7 @@ func queryIntOnce(t testing.TB, sql string) int {
 // ends (after the stores of the test are closed: cleanups run last first).
 func testConfig(t testing.TB) Config {
 	t.Helper()
-	u := serverURL(t)
-	schema := uniqueName("aiskao_test_")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	schema := testpg.Schema(t, "aiskao_test_")
 	return schemaConfig(t, schema)
 }
 

@@ -2,14 +2,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/aiskao/aiskao/internal/testpg"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,74 +17,22 @@ import (
 	"github.com/aiskao/aiskao/internal/migration"
 )
 
-// urlVar names the environment variable with the test server's URL.
-const (
-	urlVar     = "AISKAO_POSTGRES_URL"
-	defaultURL = "postgres://postgres@127.0.0.1:5432/test"
-)
-
-// reach connects to the test server once per run.
-var reach = sync.OnceValues(func() (string, error) {
-	u := os.Getenv(urlVar)
-	if u == "" {
-		u = defaultURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return u, err
-	}
-	defer conn.Close(context.Background())
-	return u, conn.Ping(ctx)
-})
-
-// serverURL returns the test server's URL. Without a server the test is skipped, except under
-// CI (CI set), where a missing service must fail rather than pass unseen.
-func serverURL(t testing.TB) string {
-	t.Helper()
-	u, err := reach()
-	if err != nil {
-		msg := "PostgreSQL is not reachable (set " + urlVar + " to a database where tests may create schemas): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return u
-}
+// serverURL returns the test server's URL, skipping the test without one (failing under CI).
+func serverURL(t testing.TB) string { return testpg.URL(t) }
 
 // testConfig returns the configuration of a new schema of its own, dropped after the test.
 func testConfig(t testing.TB) Config {
 	t.Helper()
-	u := serverURL(t)
-	schema := uniqueSchema()
-	t.Cleanup(func() {
-		if err := dropSchema(schema); err != nil {
-			t.Error(err)
-		}
-	})
-	return Config{URL: u, Schema: schema, MaxConns: 16}
+	return Config{URL: serverURL(t), Schema: testpg.Schema(t, "dossier_test_"), MaxConns: 16}
 }
 
 // uniqueSchema returns a new schema name: tests of several packages and runs share the server.
-func uniqueSchema() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "dossier_test_" + hex.EncodeToString(b)
-}
+func uniqueSchema() string { return testpg.Name("dossier_test_") }
 
 // dropSchema drops schema and what it holds.
 func dropSchema(schema string) error {
-	u, _ := reach()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return fmt.Errorf("drop schema %s: %w", schema, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+	u, _ := testpg.Reach()
+	if err := testpg.Drop(u, schema); err != nil {
 		return fmt.Errorf("drop schema %s: %w", schema, err)
 	}
 	return nil
@@ -156,8 +102,8 @@ func TestMigrations(t *testing.T) {
 
 func TestConfigRefused(t *testing.T) {
 	for _, cfg := range []Config{
-		{URL: defaultURL, Schema: "Bad-Name"},
-		{URL: defaultURL, Schema: "pg_catalog"},
+		{URL: testpg.DefaultURL, Schema: "Bad-Name"},
+		{URL: testpg.DefaultURL, Schema: "pg_catalog"},
 		{URL: "postgres://user:secret-word@127.0.0.1:5432/db?sslmode=nonsense"},
 	} {
 		_, err := New(context.Background(), cfg)
