@@ -100,8 +100,8 @@ type endpoint struct {
 
 // Permissions of endpoints beside identity's.
 const (
-	open         identity.Permission = "(open)" // anyone who reaches the listener
-	anyPrincipal identity.Permission = "(any)"  // anyone who proves who they are
+	open         = httpauth.Open         // anyone who reaches the listener
+	anyPrincipal = httpauth.AnyPrincipal // anyone who proves who they are
 )
 
 // endpoints is the one list of what the API serves: New registers it and the tests compare it
@@ -186,37 +186,14 @@ func newAPI(opt Options) (*api, error) {
 	return &api{opt: opt, guard: httpauth.Guard{Listener: opt.Listener, Auth: opt.Auth}, cal: opt.Calendar, numbering: n}, nil
 }
 
-// mux registers every endpoint on a new ServeMux.
+// mux registers every endpoint behind the guard on a new ServeMux.
 func (a *api) mux() *http.ServeMux {
-	mux := http.NewServeMux()
-	for _, e := range a.endpoints() {
-		mux.Handle(e.pattern, a.protect(e))
+	own := a.endpoints()
+	es := make([]httpauth.Endpoint, len(own))
+	for i, e := range own {
+		es[i] = httpauth.Endpoint{Pattern: e.pattern, Handler: e.handler, Perm: e.perm}
 	}
-	return mux
-}
-
-// protect puts e behind the guard for its permission; an endpoint that declares none is a
-// programming error and refuses everyone.
-func (a *api) protect(e endpoint) http.Handler {
-	if e.perm == open {
-		return e.handler
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ref := a.guard.Auth.Authenticate(r)
-		switch {
-		case ref != nil:
-			a.guard.Refuse(w, ref)
-			return
-		case p == nil:
-			a.guard.Refuse(w, httpauth.Unauthorized(httpauth.ReasonMissing, "an API token (Authorization: Bearer) or a client certificate is required"))
-			return
-		case e.perm == "" || (e.perm != anyPrincipal && !p.Can(e.perm)):
-			a.guard.Refuse(w, &httpauth.Refusal{Status: http.StatusForbidden, Reason: httpauth.ReasonForbidden,
-				Detail: "principal " + p.String() + " lacks permission " + string(e.perm)})
-			return
-		}
-		e.handler(w, r.WithContext(identity.WithPrincipal(r.Context(), *p)))
-	})
+	return a.guard.Mux(es)
 }
 
 func (a *api) openAPI(w http.ResponseWriter, _ *http.Request) {

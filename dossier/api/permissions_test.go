@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aiskao/aiskao/identity"
+	"github.com/aiskao/aiskao/identity/httpauth"
 )
 
 // Every role, and anonymous callers, against every endpoint: anonymous callers get 401 except on
@@ -72,7 +73,7 @@ func TestPermissions(t *testing.T) {
 // An endpoint that declares no permission refuses everyone, so that forgetting one fails closed.
 func TestUndeclaredPermissionRefuses(t *testing.T) {
 	f := newFixture(t)
-	h := f.api.protect(endpoint{"GET /x", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }, ""})
+	h := f.api.guard.Protect(httpauth.Endpoint{Pattern: "GET /x", Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })})
 	for _, r := range identity.Roles() {
 		rq := httptest.NewRequest("GET", "/x", nil)
 		rq.Header.Set("Authorization", "Bearer "+string(r))

@@ -228,3 +228,50 @@ func (a Any) Authenticate(r *http.Request) (*identity.Principal, *Refusal) {
 	}
 	return nil, nil
 }
+
+// Open and AnyPrincipal are the permissions an Endpoint declares when anyone who reaches the
+// listener may call it, and when anyone who proves who they are may.
+const (
+	Open         identity.Permission = "(open)"
+	AnyPrincipal identity.Permission = "(any)"
+)
+
+// Endpoint is one request pattern an API serves and the permission its callers need.
+type Endpoint struct {
+	Pattern string // net/http ServeMux pattern: "METHOD /path/{wildcard}"
+	Handler http.Handler
+	Perm    identity.Permission
+}
+
+// Mux registers every endpoint behind the guard on a new ServeMux.
+func (g Guard) Mux(endpoints []Endpoint) *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, e := range endpoints {
+		mux.Handle(e.Pattern, g.Protect(e))
+	}
+	return mux
+}
+
+// Protect puts e behind the guard for its permission, with the principal in the request's
+// context; an endpoint that declares none is a programming error and refuses everyone.
+func (g Guard) Protect(e Endpoint) http.Handler {
+	if e.Perm == Open {
+		return e.Handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ref := g.Auth.Authenticate(r)
+		switch {
+		case ref != nil:
+			g.Refuse(w, ref)
+			return
+		case p == nil:
+			g.Refuse(w, Unauthorized(ReasonMissing, "an API token (Authorization: Bearer) or a client certificate is required"))
+			return
+		case e.Perm == "" || (e.Perm != AnyPrincipal && !p.Can(e.Perm)):
+			g.Refuse(w, &Refusal{Status: http.StatusForbidden, Reason: ReasonForbidden,
+				Detail: "principal " + p.String() + " lacks permission " + string(e.Perm)})
+			return
+		}
+		e.Handler.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), *p)))
+	})
+}
