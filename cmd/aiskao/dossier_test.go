@@ -37,7 +37,7 @@ func dossierConfig(t *testing.T, events bool) string {
 
 // dossierConfigOn is dossierConfig with the dossiers in database (the connector's option), or
 // in the embedded file when it is empty.
-func dossierConfigOn(t *testing.T, events bool, database string) string {
+func dossierConfigOn(t testing.TB, events bool, database string) string {
 	t.Helper()
 	services, err := filepath.Abs(filepath.Join("..", "..", "dossier", "service", "testdata"))
 	if err != nil {

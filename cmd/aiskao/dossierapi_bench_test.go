@@ -159,51 +159,11 @@ func postAPIApplication(client *http.Client, p *proc, app []byte, key string) (i
 }
 
 // apiBenchConfig is dossierConfigOn for a benchmark, with the dossier API on and the dossiers in
-// database (the connector's option; the embedded file when empty). The API is served by the
-// connector's source, so the events route stays: the relay publishes every dossier's events
-// to files while the clients post, as in a deployment.
+// database (the connector's option; the embedded file when empty). The events route stays: the
+// relay publishes every dossier's events to files while the clients post, as in a deployment.
 func apiBenchConfig(b *testing.B, database string) string {
 	b.Helper()
-	services, err := filepath.Abs(filepath.Join("..", "..", "dossier", "service", "testdata"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := fmt.Sprintf(`transport: { type: embedded }
-store: { type: sqlite }
-ops: { listen: "${AISKAO_OPS_ADDR}" }
-connectors:
-  applications-http:
-    type: http
-    auth: { type: api_key, role: integrator }
-    listen: ${AISKAO_HTTP_ADDR}
-    path: /applications
-    content_types: [application/json]
-    message_type: application.Submitted
-  dossiers:
-    type: dossier
-    services: %q
-    administration: { eik: "000695089", name: Община Примерно }
-    relay_interval: 50ms
-    applicant_key: a key the processes share
-    api: { listen: "${AISKAO_DOSSIER_API_ADDR}", auth: { type: api_key } }
-%s
-  events:
-    type: file
-    dir: out/events
-    name: '{{id}}{{ext}}'
-routes:
-  - name: applications
-    from: applications-http
-    to: dossiers
-  - name: dossier-events
-    from: dossiers
-    to: events
-`, services, database)
-	path := filepath.Join(b.TempDir(), "dossier-api.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(cfg, "\n\n  events:", "\n  events:", 1)), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
+	return dossierConfigOn(b, true, `    api: { listen: "${AISKAO_DOSSIER_API_ADDR}", auth: { type: api_key } }`+"\n"+database)
 }
 
 // apiBenchPreload returns DOSSIER_API_BENCH_PRELOAD, 0 when unset.
