@@ -24,6 +24,7 @@ type fileShape struct {
 	Transport  *yaml.Node  `yaml:"transport" doc:"How messages travel from source connectors to the routes that read them: a type and that type's options. Absent: {type: embedded}. Set in one file only."`
 	Store      *yaml.Node  `yaml:"store" doc:"Where dead letters, idempotency keys and route state are kept: a type and that type's options. Absent: {type: sqlite}. Set in one file only."`
 	Ops        *Ops        `yaml:"ops" doc:"The operations API. Set in one file only."`
+	Web        *Web        `yaml:"web" doc:"The people's web applications: the citizens' portal and the staff site. Set in one file only."`
 	Connectors *yaml.Node  `yaml:"connectors" doc:"Connectors by name: each has a type and that type's options. Names are unique across all files."`
 	Routes     []yaml.Node `yaml:"routes" doc:"Routes, each from one source connector through steps to one or more sinks. Names are unique across all files."`
 }
@@ -133,7 +134,7 @@ type loader struct {
 	cfg  *Config
 	errs spec.Errors
 
-	transportAt, storeAt, opsAt *Pos
+	transportAt, storeAt, opsAt, webAt *Pos
 	connAt                      map[string]Pos    // where each connector is declared
 	connType                    map[string]string // type of each declared connector, known or not
 	routeAt                     map[string]Pos
@@ -225,6 +226,18 @@ func (l *loader) file(file string, data []byte) {
 		if n := spec.Lookup(root, "ops"); n != nil {
 			if ln := spec.Lookup(n, "listen"); ln != nil {
 				l.cfg.Ops.Pos = pos(file, ln)
+			}
+		}
+	}
+	if f.Web != nil && l.once(file, root, "web", &l.webAt) {
+		l.cfg.Web = *f.Web
+		l.cfg.Web.BaseDir = baseDir
+		if n := spec.Lookup(root, "web"); n != nil {
+			if p := spec.Lookup(n, "portal"); p != nil && l.cfg.Web.Portal != nil {
+				l.cfg.Web.Portal.Pos = pos(file, spec.Lookup(p, "listen"))
+			}
+			if s := spec.Lookup(n, "staff"); s != nil && l.cfg.Web.Staff != nil {
+				l.cfg.Web.Staff.Pos = pos(file, spec.Lookup(s, "listen"))
 			}
 		}
 	}

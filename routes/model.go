@@ -23,6 +23,7 @@ type Config struct {
 	Transport  Plugin               // transport.type and its options
 	Store      Plugin               // store.type and its options
 	Ops        Ops                  // the operations API
+	Web        Web                  // the people's web applications
 	Connectors map[string]Connector // by name
 	Routes     []Route              // in declaration order
 }

@@ -57,6 +57,9 @@ Durations are written like ` + "`500ms`, `10s`, `5m`" + `; sizes as a number of 
 	b.WriteString("\n## ops\n\n")
 	table(&b, reflect.TypeOf(Ops{}))
 
+	b.WriteString("\n## web\n\n")
+	table(&b, reflect.TypeOf(Web{}))
+
 	b.WriteString("\n## connectors\n\nA mapping of connector names to connectors. `type` names one of the connector types below; the other keys are its options. A route reads from a connector that can be a source and delivers to connectors that can be sinks.\n")
 	typedSections(&b, cat.Connectors, func(name string) (string, any, string) {
 		f, _ := cat.Connectors.Lookup(name)

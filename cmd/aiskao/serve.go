@@ -143,6 +143,15 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		log.Info("operations API listening", "addr", ln.Addr().String())
 	}
 
+	stopWeb, err := startWeb(ctx, cfg, webDeps{config: *config, data: *data, baseDir: cfg.Web.BaseDir, log: log})
+	if err != nil {
+		if opsSrv != nil {
+			_ = opsSrv.Close()
+		}
+		_ = sup.Stop(ctx)
+		return err
+	}
+
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for sig := range sigs {
@@ -158,6 +167,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, *drain)
 	defer cancel()
+	stopWeb(sctx)
 	err = sup.Stop(sctx)
 	if opsSrv != nil {
 		_ = opsSrv.Shutdown(sctx)
