@@ -135,10 +135,10 @@ type loader struct {
 	errs spec.Errors
 
 	transportAt, storeAt, opsAt, webAt *Pos
-	connAt                      map[string]Pos    // where each connector is declared
-	connType                    map[string]string // type of each declared connector, known or not
-	routeAt                     map[string]Pos
-	refs                        []ref
+	connAt                             map[string]Pos    // where each connector is declared
+	connType                           map[string]string // type of each declared connector, known or not
+	routeAt                            map[string]Pos
+	refs                               []ref
 }
 
 func newLoader(cat Catalog) *loader {
