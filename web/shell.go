@@ -33,6 +33,7 @@ type Shell struct {
 	bundle  *i18n.Bundle
 	trs     map[string]Tr
 	base    *template.Template
+	refusal *template.Template // the refusal page of Mux
 	assets  *Assets
 }
 
@@ -55,7 +56,14 @@ func New(name, home string, extra ...fs.FS) (*Shell, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
-	return &Shell{Name: name, Home: home, SignOut: "/sign-out", bundle: b, trs: trs, base: base, assets: assets}, nil
+	refusal, err := base.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("web: clone layout: %w", err)
+	}
+	if _, err := refusal.New("content").Parse(`{{template "refusal" .}}`); err != nil {
+		return nil, fmt.Errorf("web: refusal page: %w", err)
+	}
+	return &Shell{Name: name, Home: home, SignOut: "/sign-out", bundle: b, trs: trs, base: base, refusal: refusal, assets: assets}, nil
 }
 
 // Bundle returns the message catalogues, for an application's own translators.
