@@ -8,22 +8,19 @@ import (
 
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/internal/routematrix"
 )
 
-// Every role, and anonymous callers, against every endpoint: anonymous callers get 401 except on
-// the open endpoints, a role without the endpoint's permission 403, a role with it neither.
+// Every role, and anonymous callers, against every endpoint (internal/routematrix): anonymous
+// callers get 401 except on the open endpoints, a role without the endpoint's permission 403, a
+// role with it neither. A principal with no role at all is refused wherever a permission is needed.
 func TestPermissions(t *testing.T) {
 	f := newFixture(t)
 	number := f.must(req{method: "POST", path: "/api/v1/applications", as: "integrator", body: application()}, 201)["number"].(string)
 	fb := f.must(req{method: "POST", path: "/api/v1/feedback", as: "integrator", body: map[string]any{"kind": "inquiry", "channel": "email",
 		"author": map[string]any{"name": "Иван Иванов", "email": "ivan@example.bg"}, "text": "?"}}, 201)["number"].(string)
 	fill := strings.NewReplacer("{id}", "2016", "{task}", "T1", "{item}", "relations", "{stage}", "prepare")
-	callers := []string{"", "nobody"}
-	for _, r := range identity.Roles() {
-		callers = append(callers, string(r))
-	}
-	for _, e := range f.api.endpoints() {
-		method, p, _ := strings.Cut(e.pattern, " ")
+	path := func(p string) string {
 		switch {
 		case strings.HasPrefix(p, "/api/v1/dossiers/"):
 			p = strings.Replace(p, "{number}", escape(number), 1)
@@ -33,39 +30,31 @@ func TestPermissions(t *testing.T) {
 		if strings.Contains(p, "/irregularities/") {
 			p = strings.Replace(p, "{id}", "N1", 1)
 		}
-		p = fill.Replace(p)
-		if e.perm == "" {
-			t.Errorf("%s declares no permission", e.pattern)
+		return fill.Replace(p)
+	}
+	var es []httpauth.Endpoint
+	for _, e := range f.api.endpoints() {
+		es = append(es, httpauth.Endpoint{Pattern: e.pattern, Handler: e.handler, Perm: e.perm})
+	}
+	call := func(method, p string, role identity.Role) (int, string) {
+		rq := req{method: method, path: p, as: string(role)}
+		if method == "POST" {
+			rq.body = "{}"
 		}
-		granted := e.perm == open
-		for _, r := range identity.Roles() {
-			granted = granted || e.perm == anyPrincipal || r.Grants(e.perm)
+		rec := f.do(rq)
+		if rec.Code == http.StatusUnauthorized && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer ") {
+			t.Errorf("%s %s: 401 without a challenge", method, p)
 		}
-		if !granted {
-			t.Errorf("%s needs %q, which no role grants", e.pattern, e.perm)
+		return rec.Code, rec.Header().Get("Location")
+	}
+	routematrix.Check(t, es, call, routematrix.Options{Roles: identity.Roles(), Path: path})
+	for _, e := range es {
+		method, p, _ := strings.Cut(e.Pattern, " ")
+		if e.Perm == open {
+			continue
 		}
-		for _, as := range callers {
-			rq := req{method: method, path: p, as: as}
-			if method == "POST" {
-				rq.body = "{}"
-			}
-			rec := f.do(rq)
-			var want int
-			switch {
-			case e.perm == open:
-			case as == "":
-				want = http.StatusUnauthorized
-			case e.perm != anyPrincipal && !identity.Role(as).Grants(e.perm):
-				want = http.StatusForbidden
-			}
-			switch {
-			case want != 0 && rec.Code != want:
-				t.Errorf("%s as %q: %d, want %d: %s", e.pattern, as, rec.Code, want, rec.Body)
-			case want == 0 && (rec.Code == 401 || rec.Code == 403):
-				t.Errorf("%s as %q: %d, want it allowed: %s", e.pattern, as, rec.Code, rec.Body)
-			case want == 401 && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer "):
-				t.Errorf("%s: 401 without a challenge", e.pattern)
-			}
+		if code, _ := call(method, path(p), "nobody"); code != http.StatusForbidden && !(e.Perm == anyPrincipal && code != 401) {
+			t.Errorf("%s as a principal without roles: %d, want 403", e.Pattern, code)
 		}
 	}
 }
