@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -83,3 +84,20 @@ func BenchmarkCommit(b *testing.B) { storetest.BenchCommit(b, loadedStore(b), 0)
 func BenchmarkCommitParallel(b *testing.B) { storetest.BenchCommit(b, loadedStore(b), 8) }
 
 func BenchmarkRelay(b *testing.B) { storetest.BenchRelay(b, loadedStore(b)) }
+
+// BenchmarkNumbered registers dossiers in one register from 16 goroutines through one store, and
+// through two stores on the same schema, as two processes would.
+func BenchmarkNumbered(b *testing.B) {
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("processes=%d", n), func(b *testing.B) {
+			cfg := testConfig(b)
+			var ss []store.Store
+			for range n {
+				s := open(b, cfg)
+				b.Cleanup(func() { s.Close() })
+				ss = append(ss, s)
+			}
+			storetest.BenchNumbered(b, 8, ss...)
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aiskao/aiskao/dossier/calendar"
 	"github.com/aiskao/aiskao/dossier/store"
+	"github.com/aiskao/aiskao/internal/batch"
 )
 
 // Config configures the PostgreSQL dossier store.
@@ -42,6 +43,8 @@ type Store struct {
 	schema  string
 	q       queries
 	claimNo int64 // the advisory lock that takes claims one at a time
+	// numbered gathers this process's registrations into shared transactions.
+	numbered *batch.Committer[*numberedReq]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,11 +73,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("dossier postgres store: schema %s: %w", cfg.Schema, err)
 	}
-	return &Store{pool: pool, schema: cfg.Schema, q: newQueries(pgx.Identifier{cfg.Schema}.Sanitize()), claimNo: lockKey("outbox claims", cfg.Schema)}, nil
+	s := &Store{pool: pool, schema: cfg.Schema, q: newQueries(pgx.Identifier{cfg.Schema}.Sanitize()), claimNo: lockKey("outbox claims", cfg.Schema)}
+	s.numbered = batch.New(numberedBatch, s.commitNumbered)
+	return s, nil
 }
 
-// Close closes the pool.
+// Close finishes the registrations handed in and closes the pool.
 func (s *Store) Close() error {
+	s.numbered.Close()
 	s.pool.Close()
 	return nil
 }
@@ -146,32 +152,99 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 }
 
 // CommitNumbered takes the sequence's next number and commits what build makes of it in the
-// same transaction; the sequence's row stays locked until then, so registrations in one
-// register wait for each other.
+// same transaction. The sequence's row stays locked until the commit, so registrations in one
+// register wait for each other, in this process and in every other: one transaction each would
+// make the register as fast as one sync of the database at a time. So the registrations of this
+// process that wait together share one transaction (numberedBatch), each in a savepoint of its
+// own: one that fails is rolled back alone, its number with it, and the numbers stay gap-free.
 func (s *Store) CommitNumbered(ctx context.Context, name string, year int, build func(int64) (store.Commit, error)) (int64, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
+	r := &numberedReq{seq: name, year: year, build: build}
+	if err := s.numbered.Do(ctx, r); err != nil {
 		return 0, fmt.Errorf("dossier postgres store: commit numbered %s/%d: %w", name, year, err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	var n int64
-	if err := tx.QueryRow(ctx, s.q.next, name, year).Scan(&n); err != nil {
-		return 0, fmt.Errorf("dossier postgres store: sequence %s/%d: %w", name, year, err)
+	if r.err != nil {
+		return 0, r.err
 	}
-	c, err := build(n)
+	return r.n, nil
+}
+
+// numberedBatch bounds the registrations that share one transaction; PostgreSQL keeps the
+// subtransactions of 64 savepoints in shared memory, more spill.
+const numberedBatch = 48
+
+// numberedTimeout bounds one shared transaction of registrations.
+const numberedTimeout = 30 * time.Second
+
+// numberedReq is one CommitNumbered waiting in a batch, with its own outcome.
+type numberedReq struct {
+	seq   string
+	year  int
+	build func(int64) (store.Commit, error)
+	n     int64
+	err   error
+}
+
+// commitNumbered writes a batch of registrations in one transaction, each in a savepoint.
+func (s *Store) commitNumbered(reqs []*numberedReq) error {
+	ctx, cancel := context.WithTimeout(context.Background(), numberedTimeout)
+	defer cancel()
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return 0, err
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	open := false // a savepoint of a registration that succeeded is still open
+	for _, r := range reqs {
+		b := &pgx.Batch{}
+		if open {
+			b.Queue(`RELEASE SAVEPOINT c`)
+		}
+		b.Queue(`SAVEPOINT c`)
+		b.Queue(s.q.next, r.seq, r.year)
+		br := tx.SendBatch(ctx, b)
+		if open {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.QueryRow().Scan(&r.n); err != nil {
+			r.err = fmt.Errorf("dossier postgres store: sequence %s/%d: %w", r.seq, r.year, err)
+		}
+		if err := br.Close(); err != nil && r.err == nil {
+			r.err = fmt.Errorf("dossier postgres store: sequence %s/%d: %w", r.seq, r.year, err)
+		}
+		if r.err == nil {
+			r.err = r.apply(ctx, s, tx)
+		}
+		open = r.err == nil
+		if r.err != nil {
+			r.n = 0
+			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT c`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT c`); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// apply builds r's commit with its number and sends it in tx.
+func (r *numberedReq) apply(ctx context.Context, s *Store, tx pgx.Tx) error {
+	c, err := r.build(r.n)
+	if err != nil {
+		return err
 	}
 	if err := store.Prepare(&c); err != nil {
-		return 0, err
+		return err
 	}
-	if err := s.apply(ctx, tx, &c); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("dossier postgres store: commit %s: %w", c.Stream, err)
-	}
-	return n, nil
+	return s.apply(ctx, tx, &c)
 }
 
 // apply sends c's statements in one batch and reads their outcomes in order: the first

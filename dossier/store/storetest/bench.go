@@ -240,3 +240,28 @@ func BenchRelay(b *testing.B, s store.Store) {
 	}
 	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "messages/s")
 }
+
+// BenchNumbered registers b.N dossiers with CommitNumbered from parallel goroutines spread over
+// the stores (as many processes sharing one database would), all in one register, and reports
+// registrations/s: what the register's gap-free numbers cost when many register at once.
+func BenchNumbered(b *testing.B, parallel int, stores ...store.Store) {
+	base := 100_000_000 + int(benchSeq.Add(1_000_000_000))
+	register := fmt.Sprintf("bench-%d", base)
+	var next atomic.Int64
+	start := time.Now()
+	b.ResetTimer()
+	b.SetParallelism(parallel)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			s := stores[int(i)%len(stores)]
+			if _, err := s.CommitNumbered(context.Background(), register, 2026, func(int64) (store.Commit, error) {
+				return BenchDossier(base + int(i)), nil
+			}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "registrations/s")
+}
