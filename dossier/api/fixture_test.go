@@ -21,6 +21,7 @@ import (
 	"github.com/aiskao/aiskao/dossier/store/sqlite"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/internal/openapitest"
 	"github.com/aiskao/aiskao/store"
 )
 
@@ -84,7 +85,7 @@ type fixture struct {
 	store   dstore.Store
 	core    *core.Core
 	journal *journal
-	doc     *openAPIDoc
+	doc     *openapitest.Doc
 	now     time.Time
 }
 
@@ -150,7 +151,7 @@ func (f *fixture) do(rq req) *httptest.ResponseRecorder {
 	}
 	rec := httptest.NewRecorder()
 	f.mux.ServeHTTP(rec, r)
-	f.doc.check(f.t, f.mux, r, rec)
+	check(f.t, f.doc, f.mux, r, rec)
 	return rec
 }
 
