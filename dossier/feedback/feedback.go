@@ -115,20 +115,14 @@ func (f *Feedback) Due(cal *calendar.Calendar) calendar.Date {
 	return cal.Add(dossier.Today(f.ReceivedAt), f.Days(), calendar.CalendarDays)
 }
 
-// State is how the answer's deadline stands at now: near within near working
-// days; none once answered.
+// State is how the answer's deadline stands at now, by the rule of the dossiers' deadlines
+// (dossier.DeadlineStateAt: near within near working days, never on the day of receipt);
+// none once answered.
 func (f *Feedback) State(cal *calendar.Calendar, now time.Time, near int) dossier.DeadlineState {
 	if f.Answer != nil {
 		return ""
 	}
-	due, today := f.Due(cal), dossier.Today(now)
-	switch {
-	case today.After(due):
-		return dossier.Missed
-	case cal.Add(today, near, calendar.WorkingDays).Before(due):
-		return dossier.Running
-	}
-	return dossier.Near
+	return dossier.DeadlineStateAt(cal, dossier.Today(f.ReceivedAt), f.Due(cal), nil, now, near)
 }
 
 // Respond records the answer; feedback is answered once.

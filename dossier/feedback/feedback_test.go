@@ -61,6 +61,23 @@ func TestState(t *testing.T) {
 			t.Errorf("State at %s = %s, want %s", tt.now, got, tt.want)
 		}
 	}
+	// Received on Friday 4 December with a short term (7 days, due Friday 11), it is not near on
+	// the day of receipt even with a warning as long as the term, as dossiers' deadlines.
+	short := good()
+	short.ReceivedAt = at(12, 4, 10)
+	for _, tt := range []struct {
+		now  time.Time
+		want dossier.DeadlineState
+	}{
+		{at(12, 4, 11), dossier.Running},
+		{at(12, 10, 9), dossier.Near},
+		{at(12, 11, 23), dossier.Near},
+		{at(12, 12, 0), dossier.Missed},
+	} {
+		if got := short.State(cal, tt.now, 10); got != tt.want {
+			t.Errorf("State of feedback received on 4 December at %s = %s, want %s", tt.now, got, tt.want)
+		}
+	}
 	if err := f.Respond(dossier.Actor{Kind: dossier.User, ID: "petrova"}, at(12, 3, 9), "Извиняваме се."); err != nil {
 		t.Fatal(err)
 	}
