@@ -2,6 +2,7 @@ package ops
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -72,7 +73,7 @@ func TestOpenAPIParameters(t *testing.T) {
 		}
 		params[pm["name"].(string)] = pm["schema"].(map[string]any)
 	}
-	if got := keys(params); !slices.Equal(got, []string{"limit", "route"}) {
+	if got := slices.Sorted(maps.Keys(params)); !slices.Equal(got, []string{"limit", "route"}) {
 		t.Fatalf("parameters %v, want [limit route]", got)
 	}
 	limit := params["limit"]
@@ -101,13 +102,4 @@ func TestOpenAPISchemasReject(t *testing.T) {
 			t.Errorf("schema accepts %s", bad)
 		}
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

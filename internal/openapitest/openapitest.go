@@ -6,6 +6,7 @@ package openapitest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -206,7 +207,7 @@ func (d *Doc) Check(t testing.TB, mux *http.ServeMux, r *http.Request, rec *http
 	}
 	mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type"))
 	if _, ok := content[mt]; !ok {
-		t.Fatalf("%s %s: Content-Type %q, openapi.yaml lists %v", o, code, mt, keys(content))
+		t.Fatalf("%s %s: Content-Type %q, openapi.yaml lists %v", o, code, mt, slices.Sorted(maps.Keys(content)))
 	}
 	if mt != "application/json" && mt != "application/problem+json" {
 		return covered
@@ -226,13 +227,4 @@ func (d *Doc) Covered(s string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.covered[s]
-}
-
-func keys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
