@@ -45,8 +45,8 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
-	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync,
-		fileSync: newFileSyncer(c.Dir), dirSync: newDirSyncer(c.Dir)}
+	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
+	s.fileSync = newFileSyncer(s.dirSync)
 	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
 		if s.fsDir, err = os.Open(c.Dir); err != nil {
 			return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
