@@ -51,8 +51,9 @@ func newFileSyncer(dirSync *groupSyncer) *fileSyncer {
 // do returns once f is durable and, when target is not empty, linked as target with the folder
 // synced, or once target was found to exist (linked false, no error: the caller renames). The
 // first caller syncs the files waiting with its own; callers that arrive meanwhile wait, and the
-// first of them syncs the next group, so no caller syncs more than one group. The folder's sync
-// runs once the next group's leader has taken over, so that it overlaps that group's file syncs.
+// first of them syncs the next group, so no caller syncs more than one group. The links and the
+// folder's sync run once the next group's leader has taken over, so that they overlap that
+// group's file syncs.
 func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
 	r := &syncReq{f: f, target: target, done: make(chan bool, 1)}
 	s.mu.Lock()
@@ -67,7 +68,12 @@ func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
 	group := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	n := s.syncAndLink(group)
+	for _, g := range group {
+		s.kick(g.f)
+	}
+	for _, g := range group {
+		g.err = s.sync(g.f)
+	}
 	s.mu.Lock()
 	if len(s.pending) > 0 {
 		s.pending[0].done <- true // the next group's first caller leads it
@@ -75,7 +81,7 @@ func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
 		s.leading = false
 	}
 	s.mu.Unlock()
-	if n > 0 {
+	if n := s.linkAll(group); n > 0 {
 		s.dirSyncs.Add(1)
 		if err := s.dirSync(); err != nil {
 			for _, g := range group {
@@ -93,15 +99,11 @@ func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
 	return r.linked, r.err
 }
 
-// syncAndLink syncs the files of group and links in those that have a name; it returns how many
-// it linked.
-func (s *fileSyncer) syncAndLink(group []*syncReq) int {
-	for _, g := range group {
-		s.kick(g.f)
-	}
+// linkAll links in the synced files of group that have a name; it returns how many it linked.
+func (s *fileSyncer) linkAll(group []*syncReq) int {
 	linked := 0
 	for _, g := range group {
-		if g.err = s.sync(g.f); g.err != nil || g.target == "" {
+		if g.err != nil || g.target == "" {
 			continue
 		}
 		if g.linked, g.err = s.link(g.f, g.target); g.linked {
