@@ -28,7 +28,11 @@
 // source on the same folder ignores it), synced when fsync is on, then renamed into place, and
 // the folder synced too. A message written twice with one id replaces its file: redeliveries do
 // not multiply files. The files whose writes wait at the same time are synced as a group: each
-// is started, then they are synced in turn by one writer. With sync: filesystem the files are not
-// synced one by one: the writes that wait at the same time share one syncfs of the file system,
-// which makes the files and their folder entries durable together.
+// is started, then they are synced in turn by one writer, which then links them in under their
+// names and syncs the folder once for all of them (on Linux, where a file can be created without
+// a name; elsewhere each is renamed into place and the folder's syncs are shared). With sync:
+// filesystem the files are not synced one by one: the writes that wait at the same time share
+// one syncfs of the file system, which makes the files and their folder entries durable
+// together; the folder stays open for the sink's life, so that a write the system failed to
+// make since it was opened is reported by the next syncfs.
 package fileconn

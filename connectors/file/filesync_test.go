@@ -1,7 +1,10 @@
 package fileconn
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"os"
 	"path/filepath"
 	"sync"
@@ -30,7 +33,7 @@ func TestFileSyncerGroups(t *testing.T) {
 		syncing int
 		most    int
 	)
-	s := newFileSyncer()
+	s := newFileSyncer(newDirSyncer(dir))
 	s.kick = func(f *os.File) {
 		mu.Lock()
 		events = append(events, "kick "+f.Name())
@@ -54,7 +57,7 @@ func TestFileSyncerGroups(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, writers)
 	for i, f := range files {
-		wg.Go(func() { errs[i] = s.do(f) })
+		wg.Go(func() { _, errs[i] = s.do(f, "") })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -91,4 +94,150 @@ func TestFileSyncerGroups(t *testing.T) {
 	if s.leading || len(s.pending) > 0 {
 		t.Errorf("left leading=%v with %d pending", s.leading, len(s.pending))
 	}
+}
+
+// Files given with a name are linked in only once synced, each group syncs the folder once, a
+// name that exists is left to the caller, and a failed sync or folder sync reaches the writers
+// whose files it concerns.
+func TestFileSyncerLinksAfterSyncAndSyncsTheFolderOncePerGroup(t *testing.T) {
+	dir := t.TempDir()
+	const writers = 40
+	var (
+		mu     sync.Mutex
+		synced = map[string]bool{}
+		events []string
+	)
+	s := newFileSyncer(newDirSyncer(dir))
+	s.kick = func(*os.File) {}
+	s.sync = func(f *os.File) error {
+		time.Sleep(200 * time.Microsecond) // writers pile up
+		mu.Lock()
+		defer mu.Unlock()
+		synced[f.Name()] = true
+		if filepath.Base(f.Name()) == "w07" {
+			return errors.New("device error")
+		}
+		return nil
+	}
+	s.link = func(f *os.File, target string) (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !synced[f.Name()] {
+			t.Errorf("%s linked before it was synced", f.Name())
+		}
+		events = append(events, "link")
+		return target != "taken", nil
+	}
+	failDir := false
+	s.dirSync = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, "dir")
+		if failDir {
+			return errors.New("folder sync failed")
+		}
+		return nil
+	}
+	type result struct {
+		linked bool
+		err    error
+	}
+	results := make([]result, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		f := createFile(t, filepath.Join(dir, fmt.Sprintf("w%02d", i)))
+		target := fmt.Sprintf("t%02d", i)
+		if i == 11 {
+			target = "taken"
+		}
+		wg.Go(func() {
+			linked, err := s.do(f, target)
+			results[i] = result{linked, err}
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		switch i {
+		case 7:
+			if r.err == nil || r.linked {
+				t.Errorf("file whose sync failed: linked %v, err %v", r.linked, r.err)
+			}
+		case 11:
+			if r.err != nil || r.linked {
+				t.Errorf("file whose name is taken: linked %v, err %v; want false, nil", r.linked, r.err)
+			}
+		default:
+			if r.err != nil || !r.linked {
+				t.Errorf("file %d: linked %v, err %v", i, r.linked, r.err)
+			}
+		}
+	}
+	links, dirs := 0, 0
+	for _, e := range events {
+		if e == "link" {
+			links++
+		} else {
+			dirs++
+		}
+	}
+	if events[0] != "link" {
+		t.Errorf("folder synced before any file was linked: %v", events)
+	}
+	if links != writers-1 || dirs != int(s.dirSyncs.Load()) || dirs >= writers/2 {
+		t.Errorf("%d links and %d folder syncs for %d writers arriving together", links, dirs, writers)
+	}
+	t.Logf("%d writers, %d folder syncs", writers, dirs)
+
+	// A folder sync that fails fails the files linked in that group.
+	failDir = true
+	if linked, err := s.do(createFile(t, filepath.Join(dir, "late")), "late"); !linked || err == nil {
+		t.Errorf("after a failed folder sync: linked %v, err %v; want true and the error", linked, err)
+	}
+}
+
+// A sink with sync: file shares the folder's syncs between the files written at once, and
+// replaces an existing name through the rename path.
+func TestSinkSharesFolderSyncs(t *testing.T) {
+	s := newTestSink(t, Config{Dir: t.TempDir(), Fsync: true, Sync: SyncFile})
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			msg := message.NewMessage(fmt.Sprintf("m%02d", i), []byte("<x/>"))
+			if err := s.Send(context.Background(), msg); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(files(t, s.dir)); n != 64 {
+		t.Fatalf("%d files, want 64", n)
+	}
+	if s.fileSync.dirSyncs.Load() == 0 {
+		t.Skip("this file system has no unnamed files; the rename path synced the folder")
+	}
+	if n := s.dirSync.done; n == 0 || n > s.fileSync.dirSyncs.Load() {
+		t.Errorf("%d folder syncs for the %d groups of 64 new files", n, s.fileSync.dirSyncs.Load())
+	}
+	synced := s.dirSync.done
+	// Written again: the name exists, the file is replaced by a rename and the folder synced.
+	if err := s.Send(context.Background(), message.NewMessage("m03", []byte("<y/>"))); err != nil {
+		t.Fatal(err)
+	}
+	if s.dirSync.done != synced+1 {
+		t.Errorf("%d folder syncs after a replacement, want %d", s.dirSync.done, synced+1)
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, "m03.bin"))
+	if err != nil || string(b) != "<y/>" {
+		t.Errorf("replaced file: %q, %v", b, err)
+	}
+}
+
+// createFile creates a file that the test closes when it ends.
+func createFile(t *testing.T, name string) *os.File {
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -1,41 +1,48 @@
 package fileconn
 
 import (
+	"bufio"
 	"errors"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
-// writeLinked creates an unnamed file in dir (O_TMPFILE), writes data, syncs it with sync unless
-// that is nil, and links it in as target. It reports false, with no error, when it cannot be done
-// this way: the file system has no unnamed files, or target exists (a link never replaces a
-// name); the caller then renames.
-func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*os.File) error) (bool, error) {
+// createUnnamed creates an unnamed file in dir (O_TMPFILE) with data and mode. It returns nil,
+// with no error, when the file system has no unnamed files; the caller then writes a temporary
+// file and renames it.
+func createUnnamed(dir string, data []byte, mode os.FileMode) (*os.File, error) {
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(mode.Perm()))
 	if err != nil {
 		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
-			return false, nil
+			return nil, nil
 		}
-		return false, &os.PathError{Op: "create", Path: dir, Err: err}
+		return nil, &os.PathError{Op: "create", Path: dir, Err: err}
 	}
-	f := os.NewFile(uintptr(fd), target)
-	defer f.Close()
+	f := os.NewFile(uintptr(fd), dir)
 	if _, err := f.Write(data); err != nil {
-		return false, err
+		f.Close()
+		return nil, err
 	}
-	// The umask applies at creation; the configured mode is what the operator asked for.
-	if err := f.Chmod(mode); err != nil {
-		return false, err
-	}
-	if sync != nil {
-		if err := sync(f); err != nil {
-			return false, err
+	// The umask applies at creation; the configured mode is what the operator asked for. Where
+	// the umask takes nothing from it, the mode is right already.
+	if m, ok := processUmask(); !ok || uint32(mode.Perm())&m != 0 {
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			return nil, err
 		}
 	}
+	return f, nil
+}
+
+// linkIn gives the unnamed file f the name target. It reports false, with no error, when target
+// exists (a link never replaces a name); the caller then renames.
+func linkIn(f *os.File, target string) (bool, error) {
 	// Linking by /proc/self/fd needs no privilege, unlike AT_EMPTY_PATH.
-	err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, target, unix.AT_SYMLINK_FOLLOW)
+	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, target, unix.AT_SYMLINK_FOLLOW)
 	switch {
 	case err == nil:
 		return true, nil
@@ -43,6 +50,50 @@ func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*o
 		return false, nil
 	}
 	return false, &os.PathError{Op: "link", Path: target, Err: err}
+}
+
+// writeLinked creates an unnamed file in dir with data, syncs it with sync unless that is nil,
+// and links it in as target. It reports false, with no error, when it cannot be done this way:
+// the file system has no unnamed files, or target exists; the caller then renames.
+func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*os.File) error) (bool, error) {
+	f, err := createUnnamed(dir, data, mode)
+	if f == nil || err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if sync != nil {
+		if err := sync(f); err != nil {
+			return false, err
+		}
+	}
+	return linkIn(f, target)
+}
+
+var umask struct {
+	once sync.Once
+	mask uint32
+	ok   bool
+}
+
+// processUmask returns the process's umask as the kernel reports it (Linux 4.7 and later), read
+// once: setting it to read it back would race with files created meanwhile.
+func processUmask() (uint32, bool) {
+	umask.once.Do(func() {
+		f, err := os.Open("/proc/self/status")
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "Umask:"); ok {
+				m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32)
+				umask.mask, umask.ok = uint32(m), err == nil
+				return
+			}
+		}
+	})
+	return umask.mask, umask.ok
 }
 
 // startWriteback asks the system to start writing f's data to the disk, without waiting
@@ -56,16 +107,22 @@ func startWriteback(f *os.File) {
 // syncing each file and its folder.
 const canSyncFS = true
 
-// syncFS writes out everything of the file system that holds dir (syncfs(2)), and reports its
-// errors (since Linux 5.8).
-func syncFS(dir string) error {
-	d, err := os.Open(dir)
+// syncFS writes out everything of the file system that holds d, an open folder (syncfs(2)), and
+// reports the write errors of that file system since the last syncFS of d, or since d was opened
+// (Linux 5.8 and later). d is kept open for the sink's life: a folder opened for each sync would
+// miss the errors of writes that failed before it was opened.
+func syncFS(d *os.File) error {
+	rc, err := d.SyscallConn()
 	if err != nil {
-		return err
+		return &os.PathError{Op: "syncfs", Path: d.Name(), Err: err}
 	}
-	defer d.Close()
-	if err := unix.Syncfs(int(d.Fd())); err != nil {
-		return &os.PathError{Op: "syncfs", Path: dir, Err: err}
+	// Control holds the descriptor open for the call: a Close meanwhile cannot hand its number
+	// to another file, whose file system would be synced instead.
+	if cerr := rc.Control(func(fd uintptr) { err = unix.Syncfs(int(fd)) }); cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return &os.PathError{Op: "syncfs", Path: d.Name(), Err: err}
 	}
 	return nil
 }

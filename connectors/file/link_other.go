@@ -4,6 +4,12 @@ package fileconn
 
 import "os"
 
+// createUnnamed is available on Linux only; elsewhere files are written and renamed into place.
+func createUnnamed(dir string, data []byte, mode os.FileMode) (*os.File, error) { return nil, nil }
+
+// linkIn is never reached: createUnnamed makes no file to link.
+func linkIn(f *os.File, target string) (bool, error) { return false, nil }
+
 // writeLinked is available on Linux only; elsewhere files are written and renamed into place.
 func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*os.File) error) (bool, error) {
 	return false, nil
@@ -15,4 +21,4 @@ func startWriteback(*os.File) {}
 // canSyncFS is false: this system has no syncfs.
 const canSyncFS = false
 
-func syncFS(dir string) error { return syncDir(dir) }
+func syncFS(d *os.File) error { return d.Sync() }

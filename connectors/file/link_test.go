@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -71,8 +72,13 @@ func TestDirSyncerSharesSyncs(t *testing.T) {
 	if err := gone.sync(); err == nil {
 		t.Error("sync of a missing folder succeeded")
 	}
-	if err := newFSSyncer(filepath.Join(t.TempDir(), "missing")).sync(); err == nil {
-		t.Error("sync of the file system of a missing folder succeeded")
+	closed, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if err := newFSSyncer(closed).sync(); err == nil {
+		t.Error("sync of the file system of a closed folder succeeded")
 	}
 }
 
@@ -100,5 +106,19 @@ func TestSinkSharesFileSystemSyncs(t *testing.T) {
 	}
 	if n := len(files(t, s.dir)); n != 64 {
 		t.Errorf("%d files, want 64", n)
+	}
+}
+
+// The umask read from the kernel is the process's: the mode of new files is set again only when
+// the umask takes something from it.
+func TestProcessUmask(t *testing.T) {
+	m, ok := processUmask()
+	if !ok {
+		t.Skip("the kernel does not report the umask")
+	}
+	old := syscall.Umask(0o022)
+	syscall.Umask(old)
+	if m != uint32(old) {
+		t.Errorf("umask %04o, want %04o", m, old)
 	}
 }

@@ -22,9 +22,11 @@ type sink struct {
 	mode  os.FileMode
 	fsync bool
 	// fsSync, when set, makes files durable by syncs of the whole file system shared between
-	// the writes (sync: filesystem); otherwise each file is synced (fileSync, in groups), then
-	// its folder (dirSync).
+	// the writes (sync: filesystem), through fsDir, the folder kept open; otherwise each file is
+	// synced and linked in, and the folder synced once, in groups (fileSync); a file that
+	// replaces a name is synced, renamed, and its folder synced (dirSync).
 	fsSync   *groupSyncer
+	fsDir    *os.File
 	fileSync *fileSyncer
 	dirSync  *groupSyncer
 	closed   atomic.Bool
@@ -43,10 +45,13 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
-	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync,
-		fileSync: newFileSyncer(), dirSync: newDirSyncer(c.Dir)}
+	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
+	s.fileSync = newFileSyncer(s.dirSync)
 	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
-		s.fsSync = newFSSyncer(c.Dir)
+		if s.fsDir, err = os.Open(c.Dir); err != nil {
+			return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
+		}
+		s.fsSync = newFSSyncer(s.fsDir)
 	}
 	s.names, _ = filename.Parse(c.Name) // checked by Validate
 	return s, nil
@@ -76,26 +81,43 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 // exists already is replaced through a temporary file and a rename.
 func (s *sink) write(name string, data []byte) error {
 	target := filepath.Join(s.dir, name)
-	var fileSync func(*os.File) error
 	if s.fsync && s.fsSync == nil {
-		fileSync = s.fileSync.do
+		// Synced, linked in and the folder synced, in a group with the files written meanwhile.
+		f, err := createUnnamed(s.dir, data, s.mode)
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			linked, err := s.fileSync.do(f, target)
+			f.Close()
+			if linked || err != nil {
+				return err
+			}
+		}
+		if err := s.writeRenamed(target, data, s.syncOne); err != nil {
+			return err
+		}
+		return s.dirSync.sync()
 	}
-	linked, err := writeLinked(s.dir, target, data, s.mode, fileSync)
+	linked, err := writeLinked(s.dir, target, data, s.mode, nil)
 	if err != nil {
 		return err
 	}
 	if !linked {
-		if err := s.writeRenamed(target, data, fileSync); err != nil {
+		if err := s.writeRenamed(target, data, nil); err != nil {
 			return err
 		}
 	}
-	switch {
-	case s.fsSync != nil:
+	if s.fsSync != nil {
 		return s.fsSync.sync()
-	case s.fsync:
-		return s.dirSync.sync()
 	}
 	return nil
+}
+
+// syncOne syncs f in a group with the files written meanwhile.
+func (s *sink) syncOne(f *os.File) error {
+	_, err := s.fileSync.do(f, "")
+	return err
 }
 
 // writeRenamed writes data to a temporary file and renames it over target.
@@ -147,10 +169,10 @@ func newDirSyncer(dir string) *groupSyncer {
 	return newGroupSyncer(func() error { return syncDir(dir) })
 }
 
-// newFSSyncer syncs the whole file system that holds dir: every file written on it, with its
-// folder entry, is then on disk.
-func newFSSyncer(dir string) *groupSyncer {
-	return newGroupSyncer(func() error { return syncFS(dir) })
+// newFSSyncer syncs the whole file system that holds d, an open folder: every file written on it,
+// with its folder entry, is then on disk.
+func newFSSyncer(d *os.File) *groupSyncer {
+	return newGroupSyncer(func() error { return syncFS(d) })
 }
 
 func newGroupSyncer(do func() error) *groupSyncer {
@@ -202,6 +224,10 @@ func syncDir(dir string) error {
 
 // Close marks the sink closed; Sends after it fail. It can be called more than once.
 func (s *sink) Close() error {
-	s.closed.Store(true)
-	return nil
+	if s.closed.Swap(true) || s.fsDir == nil {
+		return nil
+	}
+	// Writes still under way when the sink closes fail their sync, and their messages are
+	// delivered again.
+	return s.fsDir.Close()
 }

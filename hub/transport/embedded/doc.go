@@ -83,6 +83,11 @@
 //     count is for (a message that keeps stopping processes); a power cut may take it back, and
 //     the message then runs once more before it becomes a dead letter.
 //
+// A publish commit stays durable: a relaxed one would survive kill -9 but not a power cut, and a
+// source acknowledges its sender as soon as Publish returns, so nothing later (a sink's sync, a
+// checkpoint) could make up for the sync it saves. Only what a power cut may undo at the cost of
+// a redelivery (acknowledgements, delivery counts, the store's idempotency marks) is relaxed.
+//
 // Close stops the subscriptions: no new message is taken, and the messages in flight get
 // close_timeout to be acknowledged with their contexts intact (a drain); only then are the
 // contexts of those still unsettled cancelled and the messages put back for the next start. It

@@ -49,6 +49,7 @@ type Transport struct {
 	w   *sqlitedb.Writer // the writer goroutine's connection
 	// counts is the feeds' connection for delivery counts, used under the write lock.
 	counts *sqlitedb.Writer
+	st     *stmts
 	log    *slog.Logger
 
 	publishes  chan *publishReq // to the writer
@@ -113,11 +114,19 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 		sqlitedb.Release(db)
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
+	st, err := prepareStmts(db)
+	if err != nil {
+		w.Close()
+		counts.Close()
+		sqlitedb.Release(db)
+		return nil, err
+	}
 	t := &Transport{
 		cfg:       cfg,
 		db:        db,
 		w:         w,
 		counts:    counts,
+		st:        st,
 		log:       log,
 		publishes: make(chan *publishReq, 4*cfg.BatchMax),
 		ackKick:   make(chan struct{}, 1),
@@ -257,6 +266,9 @@ func (t *Transport) Close() error {
 		}
 		if err := t.counts.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("embedded: %w", err))
+		}
+		if err := t.st.close(); err != nil {
+			errs = append(errs, fmt.Errorf("embedded: close statements: %w", err))
 		}
 		if err := sqlitedb.Release(t.db); err != nil {
 			errs = append(errs, fmt.Errorf("embedded: close database: %w", err))

@@ -514,3 +514,50 @@ func TestOpensFileWithoutDeliveryCounts(t *testing.T) {
 		m.Ack()
 	}
 }
+
+// Publishes to several topics that share commits get one pending row per group subscribed to
+// their own topic, none for the groups of the other topics, and none for a topic no group knows.
+func TestBatchedPublishesPendForTheirOwnTopicsGroups(t *testing.T) {
+	tr := open(t, tempFile(t), Config{})
+	for _, gt := range [][2]string{{"a", "x"}, {"b", "x"}, {"c", "y"}} {
+		if err := mustSub(t, tr, gt[0]).SubscribeInitialize(gt[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const each = 60
+	before := tr.commits.Load()
+	var wg sync.WaitGroup
+	for _, topic := range []string{"x", "y", "z"} {
+		for i := range each {
+			wg.Go(func() {
+				msg := message.NewMessage(fmt.Sprintf("%s-%d", topic, i), []byte(topic))
+				if err := tr.Publisher().Publish(topic, msg); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if commits := tr.commits.Load() - before; commits >= 3*each {
+		t.Logf("%d commits for %d publishes: the batches did not mix topics", commits, 3*each)
+	}
+	for _, c := range []struct {
+		topic, group string
+		want         int64
+	}{{"x", "a", each}, {"x", "b", each}, {"y", "c", each}, {"y", "a", 0}, {"x", "c", 0}} {
+		if n := backlog(t, tr, c.topic, c.group); n != c.want {
+			t.Errorf("backlog of %s for %s: %d, want %d", c.topic, c.group, n, c.want)
+		}
+	}
+	if n := countRows(t, tr, "transport_pending"); n != 3*each {
+		t.Errorf("%d pending rows, want %d (none for z, which no group knows)", n, 3*each)
+	}
+	// The first group of z takes over its messages.
+	ch := subscribe(t, tr, "d", "z")
+	for _, m := range receive(t, ch, each) {
+		if string(m.Payload) != "z" {
+			t.Errorf("group of z received %q", m.Payload)
+		}
+		m.Ack()
+	}
+}

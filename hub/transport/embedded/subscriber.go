@@ -344,15 +344,11 @@ func (f *feed) count() error {
 	if len(batch) == 0 {
 		return nil
 	}
-	q := make([]byte, 0, 64+2*len(batch))
-	q = append(q, "UPDATE transport_pending SET deliveries = deliveries + 1 WHERE sub = ? AND seq IN (?"...)
-	args := make([]any, 0, len(batch)+1)
-	args = append(args, f.sub, batch[0].seq)
-	for _, m := range batch[1:] {
-		q = append(q, ",?"...)
-		args = append(args, m.seq)
+	seqs := make([]int64, len(batch))
+	for i, m := range batch {
+		seqs[i] = m.seq
 	}
-	q = append(q, ')')
+	list := string(seqList(make([]byte, 0, 8*len(seqs)), seqs))
 	// Relaxed, like an acknowledgement: a crash of the process keeps the count; a power cut may
 	// take it back, and the message is then delivered once more than counted.
 	ctx := context.Background()
@@ -361,7 +357,7 @@ func (f *feed) count() error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
+	if _, err := in(ctx, tx.Tx, f.t.st.count, f.sub, list); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -376,11 +372,7 @@ func (f *feed) count() error {
 
 // load reads the next pending messages of the subscription after the cursor.
 func (f *feed) load() (int, error) {
-	rows, err := f.t.db.Query(`
-		SELECT p.seq, m.uuid, m.metadata, m.payload, p.deliveries, p.not_before, p.attempts
-		FROM transport_pending p JOIN transport_messages m ON m.seq = p.seq
-		WHERE p.sub = ? AND p.seq > ?
-		ORDER BY p.seq LIMIT ?`, f.sub, f.cursor, loadBatch)
+	rows, err := f.t.st.load.Query(f.sub, f.cursor, loadBatch)
 	if err != nil {
 		return 0, err
 	}

@@ -1,11 +1,13 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -157,60 +159,30 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 	}
 	defer tx.Rollback()
 	if len(batch) > 0 {
-		insMsg, err := tx.PrepareContext(ctx, `INSERT INTO transport_messages (topic, uuid, metadata, payload) VALUES (?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer insMsg.Close()
-		insPending, err := tx.PrepareContext(ctx, `INSERT INTO transport_pending (sub, seq) VALUES (?, ?)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer insPending.Close()
-		subs := map[string][]int64{}
+		ins := tx.StmtContext(ctx, t.st.insertMessage)
+		var first, last int64
 		for _, r := range batch {
-			ids, ok := subs[r.topic]
-			if !ok {
-				if ids, err = subscriptions(ctx, tx.Tx, r.topic); err != nil {
-					return err
-				}
-				subs[r.topic] = ids
-			}
 			for _, m := range r.rows {
-				res, err := insMsg.ExecContext(ctx, r.topic, m.uuid, m.metadata, m.payload)
+				res, err := ins.ExecContext(ctx, r.topic, m.uuid, m.metadata, m.payload)
 				if err != nil {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
 				}
-				seq, err := res.LastInsertId()
-				if err != nil {
+				if last, err = res.LastInsertId(); err != nil {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
 				}
-				for _, id := range ids {
-					if _, err := insPending.ExecContext(ctx, id, seq); err != nil {
-						return fmt.Errorf("insert message %s: pending: %w", m.uuid, err)
-					}
+				if first == 0 {
+					first = last
 				}
 			}
+		}
+		// One statement for the pending rows of the whole batch, every topic and group.
+		if _, err := in(ctx, tx.Tx, t.st.insertPending, first, last); err != nil {
+			return fmt.Errorf("insert pending rows: %w", err)
 		}
 	}
 	if len(acks) > 0 {
-		delPending, err := tx.PrepareContext(ctx, `DELETE FROM transport_pending WHERE sub = ? AND seq = ?`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer delPending.Close()
-		delMsg, err := tx.PrepareContext(ctx, `DELETE FROM transport_messages WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM transport_pending WHERE seq = ?1)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer delMsg.Close()
-		for _, a := range acks {
-			if _, err := delPending.ExecContext(ctx, a.sub, a.seq); err != nil {
-				return fmt.Errorf("acknowledge: %w", err)
-			}
-			if _, err := delMsg.ExecContext(ctx, a.seq); err != nil {
-				return fmt.Errorf("delete acknowledged message: %w", err)
-			}
+		if err := t.deleteAcks(ctx, tx.Tx, acks); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -220,25 +192,37 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 	return nil
 }
 
-// subscriptions lists the ids of the groups subscribed to topic.
-func subscriptions(ctx context.Context, tx *sql.Tx, topic string) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM transport_subscriptions WHERE topic = ?`, topic)
-	if err != nil {
-		return nil, fmt.Errorf("subscriptions of %s: %w", topic, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("subscriptions of %s: %w", topic, err)
+// deleteAcks deletes the pending rows of acks, one statement per subscription, then the messages
+// that no group waits for any more, in one statement.
+func (t *Transport) deleteAcks(ctx context.Context, tx *sql.Tx, acks []ackRef) error {
+	slices.SortFunc(acks, func(a, b ackRef) int {
+		if c := cmp.Compare(a.sub, b.sub); c != 0 {
+			return c
 		}
-		ids = append(ids, id)
+		return cmp.Compare(a.seq, b.seq)
+	})
+	seqs := make([]int64, 0, len(acks))
+	var list []byte
+	for i := 0; i < len(acks); {
+		j := i
+		seqs = seqs[:0]
+		for ; j < len(acks) && acks[j].sub == acks[i].sub; j++ {
+			seqs = append(seqs, acks[j].seq)
+		}
+		list = seqList(list[:0], seqs)
+		if _, err := in(ctx, tx, t.st.ackPending, acks[i].sub, string(list)); err != nil {
+			return fmt.Errorf("acknowledge: %w", err)
+		}
+		i = j
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("subscriptions of %s: %w", topic, err)
+	seqs = seqs[:0]
+	for _, a := range acks {
+		seqs = append(seqs, a.seq)
 	}
-	return ids, nil
+	if _, err := in(ctx, tx, t.st.deleteAcked, string(seqList(list[:0], seqs))); err != nil {
+		return fmt.Errorf("delete acknowledged messages: %w", err)
+	}
+	return nil
 }
 
 // busy reports whether err is SQLite's SQLITE_BUSY (also in its extended forms).

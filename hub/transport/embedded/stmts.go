@@ -1,0 +1,96 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// stmts are the transport's statements, prepared once on the database: SQLite parses and plans a
+// statement at every prepare, which cost more than running it when each commit or read prepared
+// its own. A transaction runs them through sql.Tx.StmtContext, which reuses the preparation the
+// statement already has on the transaction's connection.
+//
+// Sets of sequence numbers go in as one JSON array (json_each), so that a statement of fixed text
+// handles a whole batch: one statement for the acknowledgements of a subscription instead of two
+// per acknowledgement.
+type stmts struct {
+	insertMessage *sql.Stmt
+	// insertPending adds one pending row per subscribed group for the messages of seq ?1 to ?2:
+	// the writer holds the write lock from the first insert of its transaction to the commit, so
+	// that range holds exactly the messages the transaction inserted.
+	insertPending *sql.Stmt
+	ackPending    *sql.Stmt // ?1 sub, ?2 seqs
+	// deleteAcked deletes the messages of seqs ?1 that no group waits for any more.
+	deleteAcked *sql.Stmt
+	count       *sql.Stmt // ?1 sub, ?2 seqs
+	load        *sql.Stmt // ?1 sub, ?2 after seq, ?3 limit
+}
+
+var stmtText = []struct {
+	dst  func(*stmts) **sql.Stmt
+	text string
+}{
+	{func(s *stmts) **sql.Stmt { return &s.insertMessage },
+		`INSERT INTO transport_messages (topic, uuid, metadata, payload) VALUES (?, ?, ?, ?)`},
+	{func(s *stmts) **sql.Stmt { return &s.insertPending },
+		`INSERT INTO transport_pending (sub, seq)
+		SELECT s.id, m.seq FROM transport_messages m JOIN transport_subscriptions s ON s.topic = m.topic
+		WHERE m.seq BETWEEN ?1 AND ?2`},
+	{func(s *stmts) **sql.Stmt { return &s.ackPending },
+		`DELETE FROM transport_pending WHERE sub = ?1 AND seq IN (SELECT value FROM json_each(?2))`},
+	{func(s *stmts) **sql.Stmt { return &s.deleteAcked },
+		`DELETE FROM transport_messages WHERE seq IN (SELECT value FROM json_each(?1))
+		AND NOT EXISTS (SELECT 1 FROM transport_pending p WHERE p.seq = transport_messages.seq)`},
+	{func(s *stmts) **sql.Stmt { return &s.count },
+		`UPDATE transport_pending SET deliveries = deliveries + 1 WHERE sub = ?1 AND seq IN (SELECT value FROM json_each(?2))`},
+	{func(s *stmts) **sql.Stmt { return &s.load },
+		`SELECT p.seq, m.uuid, m.metadata, m.payload, p.deliveries, p.not_before, p.attempts
+		FROM transport_pending p JOIN transport_messages m ON m.seq = p.seq
+		WHERE p.sub = ?1 AND p.seq > ?2
+		ORDER BY p.seq LIMIT ?3`},
+}
+
+// prepareStmts prepares the transport's statements on db.
+func prepareStmts(db *sql.DB) (*stmts, error) {
+	s := &stmts{}
+	for _, st := range stmtText {
+		p, err := db.Prepare(st.text)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("embedded: prepare: %w", err)
+		}
+		*st.dst(s) = p
+	}
+	return s, nil
+}
+
+// close closes the statements prepared.
+func (s *stmts) close() error {
+	var errs []error
+	for _, st := range stmtText {
+		if p := *st.dst(s); p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// in runs stmt in tx with args.
+func in(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, args ...any) (sql.Result, error) {
+	return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+}
+
+// seqList appends seqs to dst as a JSON array, for json_each.
+func seqList(dst []byte, seqs []int64) []byte {
+	dst = append(dst, '[')
+	for i, s := range seqs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(dst, s, 10)
+	}
+	return append(dst, ']')
+}
