@@ -50,6 +50,25 @@ type Handler struct {
 	journal  store.Journal
 	pages    Pages
 	mux      *http.ServeMux
+	onFail   func(w http.ResponseWriter, r *http.Request, f Failure)
+}
+
+// Failure is a refused or failed step, as a page that renders it sees it.
+type Failure struct {
+	// Path is the route of the step that failed ("/signin", "/signin/totp", ...).
+	Path string
+	// Status is the HTTP status of the answer: 400, 401, 429, 500 or 503.
+	Status int
+	// Code names what failed: refused, locked, expired, weak_password, bad_request, unavailable.
+	Code string
+}
+
+// RenderFailures makes h answer a browser's failed step with render, which draws the step's
+// page again with the error beside its field (and the values given, which a redirect would
+// lose), instead of redirecting to Pages.SignIn. JSON clients are answered as before.
+func (h *Handler) RenderFailures(render func(w http.ResponseWriter, r *http.Request, f Failure)) *Handler {
+	h.onFail = render
+	return h
 }
 
 // New returns the sign-in handler over accounts and sessions, journaling sign-outs to j.
@@ -202,6 +221,10 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if h.onFail != nil && !wantsJSON(r) {
+		h.onFail(w, r, Failure{Path: r.URL.Path, Status: status, Code: code})
+		return
+	}
 	h.answer(w, r, status, map[string]string{"error": msg, "code": code}, h.pages.SignIn+"?error="+code)
 }
 
