@@ -41,6 +41,8 @@ type Pages struct {
 	Password  string // ask for a new password; default "/signin/password"
 	SignIn    string // the sign-in page, given ?error=CODE after a failure; default "/signin"
 	SignedOut string // after signing out; default "/signin"
+	// SignedOutEverywhere is where signing out everywhere leads; default SignedOut.
+	SignedOutEverywhere string
 }
 
 // Handler serves the sign-in routes. Make it with New.
@@ -83,6 +85,7 @@ func New(accounts *account.Service, sessions *session.Manager, j store.Journal, 
 	def(&pages.Password, "/signin/password")
 	def(&pages.SignIn, "/signin")
 	def(&pages.SignedOut, "/signin")
+	def(&pages.SignedOutEverywhere, pages.SignedOut)
 	h := &Handler{accounts: accounts, sessions: sessions, journal: j, pages: pages, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /signin", h.password)
 	h.mux.HandleFunc("POST /signin/totp", h.totp)
@@ -270,7 +273,7 @@ func (h *Handler) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	if !h.record(w, r, "signout.everywhere", rec.Person, strconv.FormatInt(n, 10)) {
 		return
 	}
-	h.answer(w, r, http.StatusOK, map[string]string{"next": "signed_out", "redirect": h.pages.SignedOut}, h.pages.SignedOut)
+	h.answer(w, r, http.StatusOK, map[string]string{"next": "signed_out", "redirect": h.pages.SignedOutEverywhere}, h.pages.SignedOutEverywhere)
 }
 
 // record journals a sign-out of person; if it cannot, the client is told with 500.

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/aiskao/aiskao/identity"
@@ -17,6 +18,13 @@ type homeData struct {
 
 // home is the start page: who the person is, and the sections their roles open.
 func (s *Site) home(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(returnCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: returnCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		if back, err := url.QueryUnescape(c.Value); err == nil && web.ReturnPath(back) != "" && back != "/" {
+			http.Redirect(w, r, back, http.StatusSeeOther)
+			return
+		}
+	}
 	who, _ := identity.FromContext(r.Context())
 	p := s.Page(r, "staff.home.title", "/")
 	tr := p.Tr

@@ -12,6 +12,9 @@ import (
 	"github.com/aiskao/aiskao/web"
 )
 
+// returnCookie keeps, while a person signs in, the address they asked for before.
+const returnCookie = "aiskao_return"
+
 // signInData is what the sign-in pages draw: the form, the single sign-on link, and a banner
 // for what happened before (signed out, sign-in expired).
 type signInData struct {
@@ -52,10 +55,15 @@ func (s *Site) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
+	q := r.URL.Query()
+	if back := web.ReturnPath(q.Get("return")); back != "" && back != "/" {
+		// Kept for the start page, which sends the person on once they have signed in.
+		http.SetCookie(w, &http.Cookie{Name: returnCookie, Value: back, Path: "/", MaxAge: 600,
+			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	}
 	tr := s.shell.Tr(r)
 	f := form(tr, r, "signin")
 	var banner *web.Banner
-	q := r.URL.Query()
 	switch done := q.Get("done"); done {
 	case "signedout", "everywhere":
 		banner = &web.Banner{Kind: "success", Title: tr.T("staff.banner.done"), Heading: tr.T("staff.signedout." + done)}

@@ -80,7 +80,7 @@ func New(shell *web.Shell, o Options) (*Site, error) {
 	}
 	s.signin = signin.New(o.Accounts, o.Sessions, o.Journal, signin.Pages{
 		Done: "/", TOTP: "/signin/totp", Password: "/signin/password", SignIn: SignInPath,
-		SignedOut: SignInPath + "?done=signedout",
+		SignedOut: SignInPath + "?done=signedout", SignedOutEverywhere: SignInPath + "?done=everywhere",
 	}).RenderFailures(s.failed)
 	return s, nil
 }
