@@ -349,6 +349,7 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := a.site.Page(r, "console.account.title", AccountsHome)
+	p.Title = p.T("console.account.title", "Name", acc.Name)
 	p.Banner = a.doneBanner(p.Tr, r)
 	p.Data = accountData{Name: acc.Name, Path: url.PathEscape(acc.Name), About: a.about(p.Tr, acc, enrolled),
 		Disabled: acc.Disabled, SSO: account.IsSSO(acc.Name)}
@@ -434,6 +435,7 @@ func (a *App) role(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := a.site.Page(r, "console.role.title", RolesHome)
+	p.Title = p.T("console.role.title", "Name", acc.Name)
 	p.Banner = a.doneBanner(p.Tr, r)
 	p.Data = a.roleData(r, p, acc, enrolled, acc.Roles)
 	a.render(w, r, http.StatusOK, "role", p)
@@ -452,6 +454,7 @@ func (a *App) setRoles(w http.ResponseWriter, r *http.Request) {
 	roles := chosenRoles(r)
 	if len(roles) == 0 {
 		p := a.site.Page(r, "console.role.title", RolesHome)
+		p.Title = p.T("console.role.title", "Name", acc.Name)
 		p.Failed = true
 		d := a.roleData(r, p, acc, enrolled, roles)
 		d.Form.Set("roles", p.T("console.error.roles.empty"))

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/aiskao/aiskao/identity/account"
 	"github.com/aiskao/aiskao/identity/httpauth"
 	"github.com/aiskao/aiskao/internal/browsertest"
+	"github.com/aiskao/aiskao/internal/testpg"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/store/sqlite"
 	"github.com/aiskao/aiskao/web"
@@ -521,5 +523,65 @@ func signInJSON(t *testing.T, c *http.Client, base, name, password, secret, newP
 	}
 	if st != http.StatusOK {
 		t.Fatalf("sign-in of %s: %d %v", name, st, out)
+	}
+}
+
+// TestStaffSignOutEverywhereAcrossProcesses runs two processes on one PostgreSQL store: a
+// session started at one is known at the other, and signing out everywhere at one ends the
+// person's sessions at both.
+func TestStaffSignOutEverywhereAcrossProcesses(t *testing.T) {
+	pg := testpg.URL(t)
+	schema := testpg.Schema(t, "aiskao_staff_")
+	dir, data := t.TempDir(), t.TempDir()
+	config := filepath.Join(dir, "hub.yaml")
+	body := `transport: { type: embedded }
+store: { type: postgres, url: "` + pg + `", schema: ` + schema + ` }
+ops: { listen: "${AISKAO_OPS_ADDR:-127.0.0.1:0}" }
+web:
+  staff: { listen: "${AISKAO_STAFF_ADDR:-127.0.0.1:0}" }
+connectors:
+  in: { type: file, dir: in }
+  out: { type: file, dir: out }
+routes:
+  - { name: r, from: in, to: out }
+`
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var sites [2]string
+	for i := range sites {
+		addr := freeAddr(t)
+		t.Setenv("AISKAO_STAFF_ADDR", addr)
+		startHub(t, config, filepath.Join(data, fmt.Sprint(i)), "", "")
+		sites[i] = "http://" + addr
+	}
+	token, _ := staffUser(t, config, data, "anna", "Анна Стоянова", "clerk", false)
+	const password = "a password of her own choosing"
+	first, second := staffClient(), staffClient()
+	signInJSON(t, first, sites[0], "anna", token, "", password)
+	signInJSON(t, second, sites[1], "anna", password, "", "")
+	home := func(c *http.Client, site string) int {
+		resp, err := c.Get(site + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i, site := range sites {
+		if st := home(first, site); st != http.StatusOK {
+			t.Errorf("the session started at process 1, at process %d: %d, want 200", i+1, st)
+		}
+		if st := home(second, site); st != http.StatusOK {
+			t.Errorf("the session started at process 2, at process %d: %d, want 200", i+1, st)
+		}
+	}
+	if st, out := jsonPost(t, first, sites[0]+"/signout/everywhere", nil); st != http.StatusOK {
+		t.Fatalf("sign out everywhere at process 1: %d %v", st, out)
+	}
+	for i, site := range sites {
+		if st := home(second, site); st != http.StatusSeeOther {
+			t.Errorf("after signing out everywhere, the other session at process %d: %d, want 303 to sign in", i+1, st)
+		}
 	}
 }
