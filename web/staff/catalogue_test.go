@@ -3,8 +3,8 @@ package staff_test
 import (
 	"testing"
 
-	"github.com/aiskao/aiskao/web/staff"
 	"github.com/aiskao/aiskao/web"
+	"github.com/aiskao/aiskao/web/staff"
 )
 
 // TestCatalogues: every message is in both languages, and none is empty.
