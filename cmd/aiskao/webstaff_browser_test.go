@@ -26,6 +26,7 @@ import (
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/account"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/identity/oidc/oidctest"
 	"github.com/aiskao/aiskao/internal/browsertest"
 	"github.com/aiskao/aiskao/internal/testpg"
 	"github.com/aiskao/aiskao/store"
@@ -584,4 +585,73 @@ routes:
 			t.Errorf("after signing out everywhere, the other session at process %d: %d, want 303 to sign in", i+1, st)
 		}
 	}
+}
+
+// TestStaffSSOInBrowser: with web.staff.oidc the sign-in page offers the organisation's account;
+// through a real provider's flow the person lands on the start page named by the provider, and a
+// person whose groups give no role is sent back to the sign-in page told why, in their language.
+func TestStaffSSOInBrowser(t *testing.T) {
+	browsertest.Chromium(t)
+	addr := freeAddr(t)
+	t.Setenv("AISKAO_STAFF_ADDR", addr)
+	base := "http://" + addr
+	idp := oidctest.New(t, "aiskao-staff", "a client secret", base+"/sso/callback")
+	config, data := copyDemo(t), t.TempDir()
+	raw, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := "    listen: ${AISKAO_STAFF_ADDR:-127.0.0.1:8101}\n"
+	if !bytes.Contains(raw, []byte(listen)) {
+		t.Fatal("the demo's web.staff.listen is not where the test looks for it")
+	}
+	sso := listen + `    oidc:
+      issuer: ` + idp.URL + `
+      client_id: aiskao-staff
+      client_secret: a client secret
+      redirect_url: ` + base + `/sso/callback
+      groups:
+        front-office: { roles: [clerk] }
+`
+	if err := os.WriteFile(config, bytes.Replace(raw, []byte(listen), []byte(sso), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startHub(t, config, data, "", "")
+	waitFor(t, "the staff site", 20*time.Second, func() bool {
+		resp, err := http.Get(base + "/signin")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	p := page{t: t, ctx: browsertest.Browser(t), base: base, dir: browsertest.ScreenDir(t)}
+
+	idp.SignIn(oidctest.Person{Subject: "248289761001", Email: "nikolay@sofia.bg", EmailVerified: true, Name: "Николай Тодоров", Groups: []string{"front-office"}})
+	p.open("/signin?lang=bg", "staff-signin-sso-bg")
+	p.open("/signin?lang=en", "staff-signin-sso-en")
+	if _, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(`a[href="/sso/login"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.path(); got != "/" {
+		t.Fatalf("after single sign-on: at %s, want the start page", got)
+	}
+	if u := p.eval(`document.querySelector('.header-user').textContent`); u != "Николай Тодоров" {
+		t.Errorf("header names %q, want the provider's name", u)
+	}
+	p.check("staff-sso-home-en")
+	p.submit("header form button")
+
+	idp.SignIn(oidctest.Person{Subject: "248289761002", Email: "guest@sofia.bg", EmailVerified: true, Name: "Гост", Groups: []string{"visitors"}})
+	p.open("/signin?lang=en", "")
+	resp, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(`a[href="/sso/login"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusForbidden {
+		t.Errorf("a person without a role: %d, want 403", resp.Status)
+	}
+	if b := p.eval(`document.querySelector('.banner').textContent`); !strings.Contains(b, "You have no role here") {
+		t.Errorf("the refusal says %q", b)
+	}
+	p.check("staff-sso-norole-en")
 }
