@@ -640,6 +640,17 @@ func TestStaffSSOInBrowser(t *testing.T) {
 	}
 	p.check("staff-sso-home-en")
 	p.submit("header form button")
+	p.check("staff-sso-signedout-en")
+	if _, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(`main a[href^="`+idp.URL+`"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(idp.Logouts()); n != 1 {
+		t.Errorf("the link to sign out at the provider reached its end-session endpoint %d times, want 1", n)
+	}
+	browsertest.Open(t, p.ctx, base+"/")
+	if got := p.path(); !strings.HasPrefix(got, "/signin") {
+		t.Errorf("after signing out: / is at %s, want the sign-in page", got)
+	}
 
 	idp.SignIn(oidctest.Person{Subject: "248289761002", Email: "guest@sofia.bg", EmailVerified: true, Name: "Гост", Groups: []string{"visitors"}})
 	p.open("/signin?lang=en", "")

@@ -20,6 +20,8 @@ const returnCookie = "aiskao_return"
 type signInData struct {
 	web.Form
 	SSO string
+	// Provider is the single sign-on provider's end-session address, after signing out here.
+	Provider string
 }
 
 // form returns the form of the step tmpl, in tr's language, with the values of r's form.
@@ -39,13 +41,17 @@ func form(tr web.Tr, r *http.Request, tmpl string) web.Form {
 
 // render draws the step tmpl with f, with status code.
 func (s *Site) render(w http.ResponseWriter, r *http.Request, code int, tmpl string, f web.Form, banner *web.Banner) {
-	tr := s.shell.Tr(r)
-	p := &web.Page{Tr: tr, Title: tr.T("staff." + tmpl + ".title"), Failed: !f.Valid(), Banner: banner}
 	d := signInData{Form: f}
 	if s.o.SSO != nil && tmpl == "signin" {
 		d.SSO = "/sso/login"
 	}
-	p.Data = d
+	s.renderData(w, r, code, tmpl, d, banner)
+}
+
+// renderData draws the step tmpl with d.
+func (s *Site) renderData(w http.ResponseWriter, r *http.Request, code int, tmpl string, d signInData, banner *web.Banner) {
+	tr := s.shell.Tr(r)
+	p := &web.Page{Tr: tr, Title: tr.T("staff." + tmpl + ".title"), Failed: !d.Valid(), Banner: banner, Data: d}
 	s.shell.Render(w, r, code, s.pages[tmpl], p)
 }
 

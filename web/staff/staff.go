@@ -100,7 +100,7 @@ func (s *Site) Endpoints() []httpauth.Endpoint {
 		{Pattern: "GET /signin/password", Perm: httpauth.Open, Handler: s.pending(session.NeedsPassword, "password")},
 		{Pattern: "POST /signin/password", Perm: httpauth.Open, Handler: s.checked(s.signin, "password")},
 		// Signing out needs no session: without one it only sends the browser to sign in.
-		{Pattern: "POST /signout", Perm: httpauth.Open, Handler: s.signin},
+		{Pattern: "POST /signout", Perm: httpauth.Open, Handler: http.HandlerFunc(s.signOut)},
 		{Pattern: "POST /signout/everywhere", Perm: httpauth.AnyPrincipal, Handler: s.signin},
 		{Pattern: "GET /{$}", Perm: httpauth.AnyPrincipal, Handler: http.HandlerFunc(s.home)},
 		{Pattern: "/", Perm: httpauth.Open, Handler: http.HandlerFunc(s.notFound)},
@@ -151,4 +151,57 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
 	p := s.Page(r, "notfound.title", "")
 	p.Data = struct{ Body, SignIn string }{p.T("notfound.body"), ""}
 	s.shell.Render(w, r, http.StatusNotFound, s.pages["notfound"], p)
+}
+
+// signOut ends the session: a person signed in through single sign-on is signed out by
+// identity/oidc, which answers with the provider's end-session address. A form's answer may not
+// send the browser to another site (the policy's form-action), so the signed-out page offers
+// that address as a link to sign out at the provider too.
+func (s *Site) signOut(w http.ResponseWriter, r *http.Request) {
+	p, ok := identity.FromContext(r.Context())
+	if !ok || s.o.SSO == nil || !account.IsSSO(p.Name) {
+		s.signin.ServeHTTP(w, r)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/sso/signout"
+	c := &captured{header: http.Header{}}
+	s.o.SSO.ServeHTTP(c, r2)
+	for _, v := range c.header.Values("Set-Cookie") {
+		w.Header().Add("Set-Cookie", v)
+	}
+	loc := c.header.Get("Location")
+	if c.status != http.StatusSeeOther && c.status != http.StatusFound || loc == "" {
+		w.WriteHeader(c.status)
+		_, _ = w.Write(c.body)
+		return
+	}
+	if web.ReturnPath(loc) != "" {
+		http.Redirect(w, r, loc, http.StatusSeeOther)
+		return
+	}
+	tr := s.shell.Tr(r)
+	banner := &web.Banner{Kind: "success", Title: tr.T("staff.banner.done"), Heading: tr.T("staff.signedout.signedout")}
+	s.renderData(w, r, http.StatusOK, "signin", signInData{Form: form(tr, r, "signin"), SSO: "/sso/login", Provider: loc}, banner)
+}
+
+// captured is the answer of a handler kept to be looked at before it is sent on.
+type captured struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (c *captured) Header() http.Header { return c.header }
+
+func (c *captured) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *captured) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	c.body = append(c.body, b...)
+	return len(b), nil
 }
