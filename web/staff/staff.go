@@ -71,6 +71,10 @@ func New(shell *web.Shell, o Options) (*Site, error) {
 	}
 	shell.SignOut = "/signout"
 	s := &Site{shell: shell, o: o, pages: map[string]*template.Template{}}
+	shell.Frame = func(r *http.Request, p *web.Page) {
+		f := s.Page(r, "", "")
+		p.User, p.Nav = f.User, f.Nav
+	}
 	for _, name := range []string{"signin", "totp", "password", "home", "notfound"} {
 		t, err := shell.Template(files, "pages/"+name+".html")
 		if err != nil {
