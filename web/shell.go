@@ -32,7 +32,7 @@ type Shell struct {
 	SignOut string
 	// Frame, when set, fills the parts of the shell's own pages (the refusals of Mux) that the
 	// application draws on its own pages: the person's name, the navigation.
-	Frame func(r *http.Request, p *Page)
+	Frame   func(r *http.Request, p *Page)
 	bundle  *i18n.Bundle
 	trs     map[string]Tr
 	base    *template.Template
