@@ -23,6 +23,7 @@ import (
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/account"
 	"github.com/aiskao/aiskao/identity/httpauth"
+	"github.com/aiskao/aiskao/identity/org"
 	"github.com/aiskao/aiskao/identity/session"
 	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/web"
@@ -52,6 +53,8 @@ type Options struct {
 	Accounts *account.Service
 	Sessions *session.Manager
 	Journal  store.Journal
+	// Org holds the units and positions given to accounts; nil: no positions are offered.
+	Org org.Store
 }
 
 // App serves the administration's pages. Make it with New.
@@ -89,6 +92,7 @@ func (a *App) Endpoints() []httpauth.Endpoint {
 		{Pattern: "POST /admin/accounts/{name}/totp", Perm: identity.UsersManage, Handler: h(a.totp)},
 		{Pattern: "POST /admin/accounts/{name}/disable", Perm: identity.UsersManage, Handler: h(a.disable(true))},
 		{Pattern: "POST /admin/accounts/{name}/enable", Perm: identity.UsersManage, Handler: h(a.disable(false))},
+		{Pattern: "POST /admin/accounts/{name}/positions", Perm: identity.UsersManage, Handler: h(a.hold)},
 		{Pattern: "GET /admin/roles/{$}", Perm: identity.RolesManage, Handler: h(a.roles)},
 		{Pattern: "GET /admin/roles/{name}", Perm: identity.RolesManage, Handler: h(a.role)},
 		{Pattern: "POST /admin/roles/{name}", Perm: identity.RolesManage, Handler: h(a.setRoles)},
@@ -310,7 +314,10 @@ type accountData struct {
 	CanRoles    bool
 	Roles       rolesField
 	Form        web.Form
-	RolesSubmit string
+	// Held are the positions the person holds; Position is the form giving another, nil when
+	// none is left to give.
+	Held     []string
+	Position *web.Form
 }
 
 // load returns the account of r's {name}, or answers 404.
@@ -351,16 +358,68 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 	p := a.site.Page(r, "console.account.title", AccountsHome)
 	p.Title = p.T("console.account.title", "Name", acc.Name)
 	p.Banner = a.doneBanner(p.Tr, r)
-	p.Data = accountData{Name: acc.Name, Path: url.PathEscape(acc.Name), About: a.about(p.Tr, acc, enrolled),
+	d := accountData{Name: acc.Name, Path: url.PathEscape(acc.Name), About: a.about(p.Tr, acc, enrolled),
 		Disabled: acc.Disabled, SSO: account.IsSSO(acc.Name)}
+	if a.o.Org != nil {
+		held, err := a.o.Org.PositionsOf(r.Context(), acc.Name)
+		if err != nil {
+			a.unavailable(w, err)
+			return
+		}
+		all, err := a.o.Org.Positions(r.Context())
+		if err != nil {
+			a.unavailable(w, err)
+			return
+		}
+		d.Held = held
+		var opts []web.Option
+		for _, pos := range all {
+			if !slices.Contains(held, pos.ID) {
+				opts = append(opts, web.Option{Value: pos.ID, Label: pos.Title + " (" + pos.ID + ")"})
+			}
+		}
+		if len(opts) > 0 {
+			f := web.NewForm(p.Tr, "/admin/accounts/"+d.Path+"/positions", p.T("console.positions.submit"),
+				web.Field{Name: "position", Label: p.T("console.positions.choose"), Type: "select", Options: opts})
+			d.Position = &f
+		}
+	}
+	p.Data = d
 	a.render(w, r, http.StatusOK, "account", p)
+}
+
+// hold gives the account the position chosen; identity/account journals it.
+func (a *App) hold(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the form could not be read", http.StatusBadRequest)
+		return
+	}
+	name, position := r.PathValue("name"), r.PostFormValue("position")
+	if a.o.Org == nil || org.CheckID(position) != nil {
+		http.Error(w, "choose a position", http.StatusBadRequest)
+		return
+	}
+	err := a.o.Accounts.Hold(r.Context(), actor(r), name, position)
+	switch {
+	case errors.Is(err, account.ErrNotFound):
+		a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
+		return
+	case errors.Is(err, org.ErrNotFound):
+		http.Error(w, "no such position", http.StatusBadRequest)
+		return
+	case err != nil:
+		a.unavailable(w, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(name)+"?done=position", http.StatusSeeOther)
 }
 
 // doneBanner says what the last act did, from ?done=.
 func (a *App) doneBanner(tr web.Tr, r *http.Request) *web.Banner {
 	done := r.URL.Query().Get("done")
 	switch done {
-	case "disabled", "enabled", "roles", "sessions":
+	case "disabled", "enabled", "roles", "sessions", "position":
 		return &web.Banner{Kind: "success", Title: tr.T("console.banner.done"), Heading: tr.T("console.done." + done)}
 	}
 	return nil

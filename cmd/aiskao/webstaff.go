@@ -69,7 +69,7 @@ func newStaffApps(ctx context.Context, ps peopleStore, tls bool, sso *oidc.Confi
 	if err != nil {
 		return staffApps{}, nil, nil, err
 	}
-	con, err := console.New(site, console.Options{Accounts: accounts, Sessions: sessions, Journal: ps})
+	con, err := console.New(site, console.Options{Accounts: accounts, Sessions: sessions, Journal: ps, Org: ps})
 	if err != nil {
 		return staffApps{}, nil, nil, err
 	}

@@ -364,6 +364,13 @@ func TestStaffSiteInBrowser(t *testing.T) {
 		}
 		p.check("staff-admin-created-en")
 		p.open("/admin/accounts/elena?lang=en", "staff-admin-account-en")
+		p.submit(`main form[action$="/positions"] button`)
+		if got := p.path(); got != "/admin/accounts/elena?done=position" {
+			t.Errorf("position given: at %s", got)
+		}
+		if !strings.Contains(p.eval(`document.querySelector('main').textContent`), "front-office.desk-1") {
+			t.Error("the account's page does not list the position given")
+		}
 		p.submit(`main form[action$="/reset"] button`)
 		p.check("staff-admin-reset-en")
 		p.open("/admin/accounts/elena", "")
@@ -397,7 +404,7 @@ func TestStaffSiteInBrowser(t *testing.T) {
 		}
 		// Every act is in the journal.
 		out, code := cli(t, "journal", "-ops", "http://"+hub.opsAddr, "-limit", "1000")
-		for _, kind := range []string{"account.created", "account.password_reset", "account.disabled", "account.enabled", "sessions.revoked", "signin.ok", "signin.failed", "signin.locked", "signout", "signout.everywhere"} {
+		for _, kind := range []string{"account.created", "account.position_held", "account.password_reset", "account.disabled", "account.enabled", "sessions.revoked", "signin.ok", "signin.failed", "signin.locked", "signout", "signout.everywhere"} {
 			if code == 0 && !strings.Contains(out, kind) {
 				t.Errorf("the journal has no %s", kind)
 			}
