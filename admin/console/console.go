@@ -375,12 +375,16 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 		var opts []web.Option
 		for _, pos := range all {
 			if !slices.Contains(held, pos.ID) {
-				opts = append(opts, web.Option{Value: pos.ID, Label: pos.Title + " (" + pos.ID + ")"})
+				label := pos.Title
+				if label != pos.ID {
+					label += " (" + pos.ID + ")"
+				}
+				opts = append(opts, web.Option{Value: pos.ID, Label: label})
 			}
 		}
 		if len(opts) > 0 {
 			f := web.NewForm(p.Tr, "/admin/accounts/"+d.Path+"/positions", p.T("console.positions.submit"),
-				web.Field{Name: "position", Label: p.T("console.positions.choose"), Type: "select", Options: opts})
+				web.Field{Name: "position", Label: p.T("console.positions.choose"), Type: "select", Options: opts, Width: "w-l"})
 			d.Position = &f
 		}
 	}
