@@ -75,6 +75,9 @@ func ReturnPath(p string) string {
 // refuse renders the shell's refusal page.
 func (s *Shell) refuse(w http.ResponseWriter, r *http.Request, code int, title, body, signIn string) {
 	p := &Page{Tr: s.Tr(r)}
+	if s.Frame != nil {
+		s.Frame(r, p)
+	}
 	p.Title = p.T(title)
 	p.Data = struct{ Body, SignIn string }{p.T(body), signIn}
 	s.Render(w, r, code, s.refusal, p)

@@ -74,3 +74,22 @@ func TestReturnPathKeepsToThisSite(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalIsFramed: the refusal page carries what the application's Frame gives its own
+// pages, so a person refused still sees who they are and can sign out.
+func TestRefusalIsFramed(t *testing.T) {
+	s, err := New("nav.label", "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Frame = func(r *http.Request, p *Page) { p.User = &User{Name: "Мария Иванова"} }
+	mux := s.Mux([]httpauth.Endpoint{{Pattern: "GET /users", Perm: identity.UsersManage,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}}, "/signin")
+	r := httptest.NewRequest("GET", "/users", nil)
+	r = r.WithContext(identity.WithPrincipal(r.Context(), identity.Principal{Kind: identity.KindPerson, Name: "maria", Roles: []identity.Role{identity.Clerk}}))
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `<span class="header-user">Мария Иванова</span>`) {
+		t.Errorf("refusal: %d, without the person's name:\n%s", w.Code, w.Body.String())
+	}
+}

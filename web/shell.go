@@ -30,6 +30,9 @@ type Shell struct {
 	Home string
 	// SignOut is where the sign-out button posts when a person is signed in.
 	SignOut string
+	// Frame, when set, fills the parts of the shell's own pages (the refusals of Mux) that the
+	// application draws on its own pages: the person's name, the navigation.
+	Frame   func(r *http.Request, p *Page)
 	bundle  *i18n.Bundle
 	trs     map[string]Tr
 	base    *template.Template

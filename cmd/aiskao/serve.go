@@ -143,6 +143,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		log.Info("operations API listening", "addr", ln.Addr().String())
 	}
 
+	// Signals are taken from here on: one that comes while the web sites start (hashing, opening
+	// the store) waits for them rather than killing the process before its orderly stop.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	stopWeb, err := startWeb(ctx, cfg, webDeps{config: *config, data: *data, baseDir: cfg.Web.BaseDir, log: log})
 	if err != nil {
 		if opsSrv != nil {
@@ -152,8 +156,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			log.Info("SIGHUP: reloading configuration", "config", *config)

@@ -234,6 +234,11 @@ func openPeopleStore(config, data string) (peopleStore, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuration %s is invalid:\n%w", config, err)
 	}
+	return openPeopleStoreOf(cat, cfg, data)
+}
+
+// openPeopleStoreOf opens the store of the loaded configuration cfg, with data as its data folder.
+func openPeopleStoreOf(cat routes.Catalog, cfg *routes.Config, data string) (peopleStore, func(), error) {
 	f, ok := cat.Stores.Lookup(cfg.Store.Type)
 	if !ok {
 		return nil, nil, fmt.Errorf("store type %q is not available", cfg.Store.Type)

@@ -497,6 +497,18 @@ func (s *Service) Sweep(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// Get returns the account name without its secrets (password, TOTP secret, reset hash), or
+// ErrNotFound; Enrolled tells whether it has a second factor.
+func (s *Service) Get(ctx context.Context, name string) (a Account, enrolled bool, err error) {
+	a, err = s.store.AccountByName(ctx, name)
+	if err != nil {
+		return Account{}, false, fmt.Errorf("account %s: %w", name, err)
+	}
+	enrolled = a.TOTPSecret != ""
+	a.Password, a.TOTPSecret, a.ResetHash = "", "", nil
+	return a, enrolled, nil
+}
+
 // List returns every account without secrets.
 func (s *Service) List(ctx context.Context) ([]Account, error) { return s.store.ListAccounts(ctx) }
 

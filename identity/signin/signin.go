@@ -41,6 +41,8 @@ type Pages struct {
 	Password  string // ask for a new password; default "/signin/password"
 	SignIn    string // the sign-in page, given ?error=CODE after a failure; default "/signin"
 	SignedOut string // after signing out; default "/signin"
+	// SignedOutEverywhere is where signing out everywhere leads; default SignedOut.
+	SignedOutEverywhere string
 }
 
 // Handler serves the sign-in routes. Make it with New.
@@ -50,6 +52,25 @@ type Handler struct {
 	journal  store.Journal
 	pages    Pages
 	mux      *http.ServeMux
+	onFail   func(w http.ResponseWriter, r *http.Request, f Failure)
+}
+
+// Failure is a refused or failed step, as a page that renders it sees it.
+type Failure struct {
+	// Path is the route of the step that failed ("/signin", "/signin/totp", ...).
+	Path string
+	// Status is the HTTP status of the answer: 400, 401, 429, 500 or 503.
+	Status int
+	// Code names what failed: refused, locked, expired, weak_password, bad_request, unavailable.
+	Code string
+}
+
+// RenderFailures makes h answer a browser's failed step with render, which draws the step's
+// page again with the error beside its field (and the values given, which a redirect would
+// lose), instead of redirecting to Pages.SignIn. JSON clients are answered as before.
+func (h *Handler) RenderFailures(render func(w http.ResponseWriter, r *http.Request, f Failure)) *Handler {
+	h.onFail = render
+	return h
 }
 
 // New returns the sign-in handler over accounts and sessions, journaling sign-outs to j.
@@ -64,6 +85,7 @@ func New(accounts *account.Service, sessions *session.Manager, j store.Journal, 
 	def(&pages.Password, "/signin/password")
 	def(&pages.SignIn, "/signin")
 	def(&pages.SignedOut, "/signin")
+	def(&pages.SignedOutEverywhere, pages.SignedOut)
 	h := &Handler{accounts: accounts, sessions: sessions, journal: j, pages: pages, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /signin", h.password)
 	h.mux.HandleFunc("POST /signin/totp", h.totp)
@@ -202,6 +224,10 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if h.onFail != nil && !wantsJSON(r) {
+		h.onFail(w, r, Failure{Path: r.URL.Path, Status: status, Code: code})
+		return
+	}
 	h.answer(w, r, status, map[string]string{"error": msg, "code": code}, h.pages.SignIn+"?error="+code)
 }
 
@@ -247,7 +273,7 @@ func (h *Handler) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	if !h.record(w, r, "signout.everywhere", rec.Person, strconv.FormatInt(n, 10)) {
 		return
 	}
-	h.answer(w, r, http.StatusOK, map[string]string{"next": "signed_out", "redirect": h.pages.SignedOut}, h.pages.SignedOut)
+	h.answer(w, r, http.StatusOK, map[string]string{"next": "signed_out", "redirect": h.pages.SignedOutEverywhere}, h.pages.SignedOutEverywhere)
 }
 
 // record journals a sign-out of person; if it cannot, the client is told with 500.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -234,5 +235,73 @@ func TestFallbackPages(t *testing.T) {
 	}
 	if _, body := get(t, client(), a.srv.URL+"/signin?error=refused"); !strings.Contains(body, "not right") {
 		t.Errorf("the error is not shown:\n%s", body)
+	}
+}
+
+// TestRenderFailures: with RenderFailures a browser's failed step is drawn by the page, told
+// which step failed, how and with which status, while a JSON client is answered as before; and
+// signing out everywhere leads to its own page.
+func TestRenderFailures(t *testing.T) {
+	st, err := sqlite.New(sqlite.Config{}, store.Env{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	svc, err := account.New(st, st, st, st, account.Config{Params: account.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		FailFloor: time.Millisecond, MaxFailures: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := session.New(st, svc.Principal, session.Config{})
+	var got []signin.Failure
+	h := signin.New(svc, m, st, signin.Pages{SignedOutEverywhere: "/bye-everywhere"}).RenderFailures(func(w http.ResponseWriter, r *http.Request, f signin.Failure) {
+		got = append(got, f)
+		w.WriteHeader(f.Status)
+	})
+	srv := httptest.NewServer(m.Middleware(h))
+	t.Cleanup(srv.Close)
+	if _, err := svc.Create(context.Background(), "cli", "petrova", "", []identity.Role{identity.Clerk}); err != nil {
+		t.Fatal(err)
+	}
+	c := client()
+	form := func(path string, v url.Values) int {
+		resp, err := c.PostForm(srv.URL+path, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := form("/signin", url.Values{"name": {"petrova"}, "password": {"wrong"}}); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d, want 401", code)
+	}
+	if code := form("/signin/totp", url.Values{"code": {"123456"}}); code != http.StatusUnauthorized {
+		t.Errorf("code without a pending sign-in: %d, want 401", code)
+	}
+	if code, out := post(t, c, srv.URL+"/signin", map[string]string{"name": "petrova", "password": "wrong again"}); code != http.StatusTooManyRequests || out["code"] != "locked" {
+		t.Errorf("JSON client, locked: %d %v", code, out)
+	}
+	want := []signin.Failure{{Path: "/signin", Status: 401, Code: "refused"}, {Path: "/signin/totp", Status: 401, Code: "expired"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("failures rendered %v, want %v", got, want)
+	}
+	// The lock is per name: another account signs in.
+	tok2, err := svc.Create(context.Background(), "cli", "georgieva", "", []identity.Role{identity.Clerk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := post(t, c, srv.URL+"/signin", map[string]string{"name": "georgieva", "password": tok2}); code != 200 || out["next"] != "password" {
+		t.Fatalf("token: %d %v", code, out)
+	}
+	if code, out := post(t, c, srv.URL+"/signin/password", map[string]string{"password": "a long enough password"}); code != 200 || out["next"] != "done" {
+		t.Fatalf("new password: %d %v", code, out)
+	}
+	resp, err := c.Post(srv.URL+"/signout/everywhere", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/bye-everywhere" {
+		t.Errorf("sign out everywhere: %d to %q, want 303 to /bye-everywhere", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

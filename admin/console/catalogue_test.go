@@ -1,0 +1,15 @@
+package console_test
+
+import (
+	"testing"
+
+	"github.com/aiskao/aiskao/admin/console"
+	"github.com/aiskao/aiskao/web"
+)
+
+// TestCatalogues: every message is in both languages, and none is empty.
+func TestCatalogues(t *testing.T) {
+	for _, p := range web.CatalogueProblems(console.Files) {
+		t.Error(p)
+	}
+}
