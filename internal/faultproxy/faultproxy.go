@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -142,7 +143,20 @@ func (p *Proxy) serve(c net.Conn) {
 		return
 	}
 	defer p.untrack(pr)
+	p.mu.Lock()
+	held := p.cut
+	p.mu.Unlock()
 	<-p.gate()
+	var first []byte
+	if held {
+		// A connection made during a blackhole would never have been set up on a network that
+		// drops packets: one its client gave up on meanwhile is not passed on to the target.
+		var ok bool
+		if first, ok = alive(c); !ok {
+			pr.close(false)
+			return
+		}
+	}
 	s, err := net.DialTimeout("tcp", p.target, p.dialTTL)
 	if err != nil {
 		pr.close(true)
@@ -151,6 +165,12 @@ func (p *Proxy) serve(c net.Conn) {
 	if !pr.connect(s) {
 		s.Close()
 		return
+	}
+	if len(first) > 0 {
+		if _, err := s.Write(first); err != nil {
+			pr.close(false)
+			return
+		}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { p.pipe(s, c, pr) })
@@ -197,6 +217,24 @@ func (p *Proxy) pipe(dst, src net.Conn, pr *pair) {
 			}
 			pr.close(false)
 			return
+		}
+	}
+}
+
+// alive reports whether the client of c still holds it open, and returns what it has sent.
+func alive(c net.Conn) ([]byte, bool) {
+	var sent []byte
+	buf := make([]byte, 32<<10)
+	defer c.SetReadDeadline(time.Time{})
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		n, err := c.Read(buf)
+		sent = append(sent, buf[:n]...)
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return sent, true // open, and nothing more to read now
+		case err != nil:
+			return nil, false // closed, whatever it sent before
 		}
 	}
 }

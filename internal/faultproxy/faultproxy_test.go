@@ -166,3 +166,49 @@ func TestCloseEndsConnections(t *testing.T) {
 		t.Error("the proxy still takes connections after Close")
 	}
 }
+
+// TestAbandonedDuringBlackholeNotPassedOn: a connection made during a blackhole and closed by its
+// client before the heal never reaches the target, as on a network that dropped its packets.
+func TestAbandonedDuringBlackholeNotPassedOn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	reached := make(chan struct{}, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			reached <- struct{}{}
+			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+		}
+	}()
+	p, err := Start(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Blackhole()
+	gone, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = gone.Write([]byte("hello?")) // a client that began its handshake, then gave up
+	gone.Close()
+	kept := dial(t, p)
+	if _, err := kept.Write([]byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	p.Heal()
+	if err := expect(t, kept, "kept", 2*time.Second); err != nil {
+		t.Fatalf("the connection kept through the blackhole: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(reached); n != 1 {
+		t.Errorf("%d connections reached the target, want only the one kept", n)
+	}
+}

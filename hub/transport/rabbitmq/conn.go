@@ -40,7 +40,8 @@ type conn struct {
 	cause  error            // why c is nil
 
 	lastRead atomic.Int64 // unix nanoseconds of the last bytes read from the broker
-	stall    time.Duration
+	probe    time.Duration // silence after which the broker is asked something
+	stall    time.Duration // silence after which the connection is reported stalled
 }
 
 // dialer opens the TCP connection of an attempt with a deadline on the whole handshake (cleared
@@ -98,8 +99,12 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		change: make(chan struct{}),
-		// The broker sends a heartbeat every half interval when it has nothing else to send;
-		// half as long again leaves room for a late one.
+		// The broker sends a heartbeat only after a whole check interval (half the heartbeat)
+		// without sending anything, so a healthy but idle connection can be silent for up to
+		// the heartbeat. Rather than wait that long, a connection silent for half of it asks
+		// the broker something (opens and closes a channel); a broker that has not answered
+		// within another quarter is reported stalled.
+		probe: cfg.Heartbeat.D() / 2,
 		stall: cfg.Heartbeat.D() * 3 / 4,
 	}
 	k.amqp.Dial = k.dialer(cfg.ConnectTimeout.D())
@@ -115,8 +120,9 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 // run watches the connection and dials again after it is lost.
 func (k *conn) run(c *amqp.Connection) {
 	defer close(k.done)
-	watch := time.NewTicker(max(k.stall/4, 10*time.Millisecond))
+	watch := time.NewTicker(max(k.stall/16, 10*time.Millisecond))
 	defer watch.Stop()
+	probing := make(chan struct{}, 1) // holds a token while a probe runs
 	for {
 		lost := c.NotifyClose(make(chan *amqp.Error, 1))
 		stalled := false
@@ -129,8 +135,23 @@ func (k *conn) run(c *amqp.Connection) {
 				}
 				return
 			case <-watch.C:
+				quiet := k.silent()
+				if quiet > k.probe {
+					select {
+					case probing <- struct{}{}:
+						// The answer is read as any frame is, which is all the probe is for;
+						// on a dead connection it waits until the heartbeats' deadline.
+						go func(c *amqp.Connection) {
+							defer func() { <-probing }()
+							if ch, err := c.Channel(); err == nil {
+								_ = ch.Close()
+							}
+						}(c)
+					default:
+					}
+				}
 				// Logged once each way, however long the silence.
-				switch quiet := k.silent(); {
+				switch {
 				case !stalled && quiet > k.stall:
 					stalled = true
 					k.log.Warn("rabbitmq: the broker has sent nothing, not even a heartbeat; not ready until it does",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -144,5 +145,39 @@ func TestBlackholedBrokerNoticed(t *testing.T) {
 		if n := logs.count(sub); n != want {
 			t.Errorf("log has %q %d times, want %d (once per connection)", sub, n, want)
 		}
+	}
+}
+
+// TestIdleConnectionNotTakenForStalled: a healthy broker with nothing to send sends a heartbeat
+// only after up to a whole heartbeat of silence; the probe keeps such a connection from being
+// reported stalled. Four times, a message goes through and the connections fall idle.
+func TestIdleConnectionNotTakenForStalled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("idles for 5 s; skipped with -short")
+	}
+	cfg := testConfig(t)
+	logs := &syncBuffer{}
+	tr, err := New(cfg, transport.Env{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.onDeclare = record(cfg.QueuePrefix)
+	t.Cleanup(func() { tr.Close() })
+	ch := subscribe(t, tr, "g", "topic")
+	// Traffic that stops: the broker's last frame (a confirmation, a delivery) may come just
+	// after one of its heartbeat checks, and its first heartbeat a whole heartbeat later.
+	for i := range 4 {
+		publish(t, tr, "topic", simple(fmt.Sprintf("burst%d-", i), 1)...)
+		ackAll(receive(t, ch, 1))
+		end := time.Now().Add(2500 * time.Millisecond)
+		for time.Now().Before(end) {
+			if err := tr.Ready(context.Background()); err != nil {
+				t.Fatalf("an idle, healthy connection reported: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if n := logs.count("has sent nothing"); n != 0 {
+		t.Errorf("an idle, healthy connection logged as silent %d times", n)
 	}
 }
