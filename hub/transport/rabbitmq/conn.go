@@ -39,7 +39,7 @@ type conn struct {
 	since  time.Time        // when c became nil
 	cause  error            // why c is nil
 
-	lastRead atomic.Int64 // unix nanoseconds of the last bytes read from the broker
+	lastRead atomic.Int64  // unix nanoseconds of the last bytes read from the broker
 	probe    time.Duration // silence after which the broker is asked something
 	stall    time.Duration // silence after which the connection is reported stalled
 }
