@@ -29,6 +29,7 @@ type steadyTokens struct {
 	mu      sync.Mutex
 	last    map[string]readToken // by token id; starts again empty past cacheLimit entries
 	failing bool                 // the last read failed: logged once until one succeeds
+	trying  bool                 // a read is under way
 }
 
 type readToken struct {
@@ -47,12 +48,22 @@ func newSteadyTokens(lookup apitoken.Lookup, log *slog.Logger) *steadyTokens {
 // when it answers that the token is unknown), it returns the record read last for id within
 // tokenStaleFor, or the store's error.
 func (s *steadyTokens) TokenByID(ctx context.Context, id string) (apitoken.Record, error) {
+	// While the store fails, one caller at a time tries it; the others take the record read
+	// before at once rather than each wait tokenReadTimeout.
+	s.mu.Lock()
+	if prev, ok := s.last[id]; ok && s.failing && s.trying && s.now().Sub(prev.at) < tokenStaleFor {
+		s.mu.Unlock()
+		return prev.r, nil
+	}
+	s.trying = true
+	s.mu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, tokenReadTimeout)
 	r, err := s.lookup.TokenByID(rctx, id)
 	cancel()
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.trying = false
 	switch {
 	case err == nil:
 		if len(s.last) >= tokenMemory {

@@ -84,3 +84,28 @@ func TestSteadyTokens(t *testing.T) {
 		t.Errorf("a read that hangs took %v, want about %v", d, tokenReadTimeout)
 	}
 }
+
+// TestSteadyTokensOneTriesAtATime: while the store hangs, one request waits for it and the others
+// take the record read before at once.
+func TestSteadyTokensOneTriesAtATime(t *testing.T) {
+	f := &fakeTokens{records: map[string]apitoken.Record{"a": {ID: "a", Name: "alpha"}}}
+	s := newSteadyTokens(f, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	if _, err := s.TokenByID(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	f.down = errors.New("timeout")
+	if _, err := s.TokenByID(ctx, "a"); err != nil { // notes the failure
+		t.Fatal(err)
+	}
+	f.down, f.hang = nil, true
+	done := make(chan struct{})
+	go func() { _, _ = s.TokenByID(ctx, "a"); close(done) }() // the one that tries, and waits
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	r, err := s.TokenByID(ctx, "a")
+	if err != nil || r.Name != "alpha" || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("a second request while one tries: %+v, %v after %v; want the record read before at once", r, err, time.Since(start))
+	}
+	<-done
+}

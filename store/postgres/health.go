@@ -14,7 +14,7 @@ import (
 // A database that stops answering is seen within about the sum; one that answers again, within
 // about healthEvery and a round trip (a check under way when the network heals goes through).
 const (
-	healthEvery   = 500 * time.Millisecond
+	healthEvery   = 250 * time.Millisecond
 	healthTimeout = time.Second
 )
 
