@@ -57,7 +57,7 @@ const gaugeMaxAge = time.Second
 // are most wanted just then. The reading goes on, bounded by gaugeReadTimeout, and serves the
 // scrapes after it.
 const (
-	gaugeWait        = 300 * time.Millisecond
+	gaugeWait        = 100 * time.Millisecond
 	gaugeReadTimeout = 10 * time.Second
 )
 

@@ -10,12 +10,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// How the health watcher checks the database: a ping this often, failing after healthTimeout.
-// A database that stops answering is seen within about the sum; one that answers again, within
-// about healthEvery and a round trip (a check under way when the network heals goes through).
+// How the health watcher checks the database: a check (a ping, after connecting when needed)
+// starts every healthEvery once the last one has ended; one that has not answered within
+// healthTimeout makes the database count as not answering, and it goes on waiting, up to
+// checkTimeout, so that when the network heals its answer comes at once and the database counts
+// as answering again within a round trip. A database that does not answer is seen within
+// healthEvery and healthTimeout.
 const (
 	healthEvery   = 250 * time.Millisecond
 	healthTimeout = time.Second
+	checkTimeout  = 30 * time.Second
 )
 
 // health watches whether the database answers, on a connection of its own: the pool's may all
@@ -26,6 +30,7 @@ type health struct {
 	cfg   *pgx.ConnConfig
 	where string
 	log   *slog.Logger
+	conn  *pgx.Conn // used by one check at a time
 
 	mu    sync.Mutex
 	err   error     // nil while the database answers
@@ -53,39 +58,57 @@ func (h *health) state() error {
 
 func (h *health) run() {
 	defer close(h.done)
-	var conn *pgx.Conn
-	defer func() {
-		if conn != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
-			_ = conn.Close(ctx)
-			cancel()
-		}
-	}()
-	t := time.NewTicker(healthEvery)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results := make(chan error, 1)
+	running, started, ended := false, time.Time{}, time.Time{}
+	t := time.NewTicker(healthEvery / 5)
 	defer t.Stop()
 	for {
 		select {
 		case <-h.quit:
+			cancel()
+			if running {
+				<-results
+			}
+			if h.conn != nil {
+				cctx, ccancel := context.WithTimeout(context.Background(), healthTimeout)
+				_ = h.conn.Close(cctx)
+				ccancel()
+			}
 			return
+		case err := <-results:
+			running, ended = false, time.Now()
+			h.set(err)
 		case <-t.C:
-		}
-		var err error
-		if conn == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
-			conn, err = pgx.ConnectConfig(ctx, h.cfg)
-			cancel()
-		}
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
-			err = conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				go conn.Close(context.Background()) // closing a dead connection may wait; the check need not
-				conn = nil
+			switch {
+			case running && time.Since(started) > healthTimeout:
+				h.set(fmt.Errorf("no answer within %s", healthTimeout))
+			case !running && time.Since(ended) >= healthEvery:
+				running, started = true, time.Now()
+				go func() { results <- h.check(ctx) }()
 			}
 		}
-		h.set(err)
 	}
+}
+
+// check pings the database, connecting first when needed.
+func (h *health) check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if h.conn == nil {
+		c, err := pgx.ConnectConfig(ctx, h.cfg)
+		if err != nil {
+			return err
+		}
+		h.conn = c
+	}
+	if err := h.conn.Ping(ctx); err != nil {
+		go h.conn.Close(context.Background()) // closing a broken connection may wait; the check need not
+		h.conn = nil
+		return err
+	}
+	return nil
 }
 
 // set records the outcome of a check, logging a change.
