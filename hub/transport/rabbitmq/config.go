@@ -31,7 +31,7 @@ type Config struct {
 
 	ReconnectMax spec.Duration `yaml:"reconnect_max" doc:"Longest wait between attempts to connect again. It bounds how long the hub stays disconnected after the broker or the network came back." default:"1s"`
 
-	Heartbeat spec.Duration `yaml:"heartbeat" doc:"Interval of the AMQP heartbeats, in whole seconds; the broker may lower it. A connection that receives nothing for half of it asks the broker something; one that still receives nothing at three quarters of it is reported not ready (stalled), and one that receives nothing for one and a half times it is dropped and opened again: a broker or network that went silent is noticed within that time, not after the system's TCP timeouts." default:"2s" example:"5s"`
+	Heartbeat spec.Duration `yaml:"heartbeat" doc:"Interval of the AMQP heartbeats, in whole seconds; the broker may lower it. A connection that receives nothing for half of it asks the broker something; one that still receives nothing at the end of it is reported not ready (stalled), and one that receives nothing for one and a half times it is dropped and opened again: a broker or network that went silent is noticed within that time, not after the system's TCP timeouts." default:"2s" example:"5s"`
 
 	ConnectTimeout spec.Duration `yaml:"connect_timeout" doc:"How long one attempt to connect (TCP, TLS and the AMQP handshake) may take." default:"5s"`
 

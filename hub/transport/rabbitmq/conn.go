@@ -103,9 +103,9 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 		// without sending anything, so a healthy but idle connection can be silent for up to
 		// the heartbeat. Rather than wait that long, a connection silent for half of it asks
 		// the broker something (opens and closes a channel); a broker that has not answered
-		// within another quarter is reported stalled.
+		// within the other half (room for a busy one) is reported stalled.
 		probe: cfg.Heartbeat.D() / 2,
-		stall: cfg.Heartbeat.D() * 3 / 4,
+		stall: cfg.Heartbeat.D(),
 	}
 	k.amqp.Dial = k.dialer(cfg.ConnectTimeout.D())
 	c, err := amqp.DialConfig(k.addr, k.amqp)

@@ -67,7 +67,7 @@ func within(t *testing.T, what string, d time.Duration, since time.Time, cond fu
 }
 
 // TestBlackholedBrokerNoticed: the network to the broker drops every packet for 5 s while the
-// connections stay open. Readiness says so within the heartbeat's three quarters, a publish
+// connections stay open. Readiness says so within the heartbeat (2 s), a publish
 // does not hang past publish_timeout, each stall and recovery is logged once, and after the
 // heal the transport is ready and delivers within 3 s.
 func TestBlackholedBrokerNoticed(t *testing.T) {
@@ -94,7 +94,7 @@ func TestBlackholedBrokerNoticed(t *testing.T) {
 	inFlight := make(chan error, 1)
 	go func() { inFlight <- tr.Publisher().Publish("topic", message.NewMessage("cut000", []byte("x"))) }()
 
-	notReady := within(t, "PublishReady to fail after the cut", 2500*time.Millisecond, cut, func() bool {
+	notReady := within(t, "PublishReady to fail after the cut", 3*time.Second, cut, func() bool {
 		return tr.PublishReady(ctx) != nil && tr.ConsumeReady(ctx) != nil
 	})
 	if err := tr.PublishReady(ctx); !errors.Is(err, errStalled) && !errors.Is(err, errNotConnected) {
