@@ -397,11 +397,11 @@ func blackhole(t *testing.T, service string) {
 			n := strings.Count(log, m)
 			counts[i] = fmt.Sprintf("%q %d", m, n)
 			if n == 0 || n > 4 {
-			for _, line := range strings.Split(log, "\n") {
-				if strings.Contains(line, m) {
-					t.Log(line)
+				for _, line := range strings.Split(log, "\n") {
+					if strings.Contains(line, m) {
+						t.Log(line)
+					}
 				}
-			}
 				t.Errorf("%s logged %q %d times, want once or twice (a connection each)", p.name, m, n)
 			}
 		}
