@@ -17,7 +17,7 @@ import (
 // deadLetter keeps a message that failed its last attempt, with the failing step, the error, the
 // number of attempts and the time, and then acknowledges it. When the store cannot take it, the
 // message is not acknowledged: it is delivered again rather than lost.
-func deadLetter(route string, st store.Store, keep bool, log *slog.Logger) message.HandlerMiddleware {
+func deadLetter(route string, st store.Store, keep bool, log *slog.Logger, o *storeOutage) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			out, err := h(msg)
@@ -52,7 +52,7 @@ func deadLetter(route string, st store.Store, keep bool, log *slog.Logger) messa
 			// Keep it while the store is unavailable, as long as the message is ours; when the
 			// transport takes it back (shutdown), it is delivered again later rather than lost.
 			var id string
-			serr := withStore(msg.Context(), log, "dead letter", func(ctx context.Context) (err error) {
+			serr := withStore(msg.Context(), o, "dead letter", func(ctx context.Context) (err error) {
 				id, err = st.AddDeadLetter(ctx, d)
 				return err
 			})

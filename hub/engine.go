@@ -83,6 +83,7 @@ type Engine struct {
 	// then reports not ready, since messages that source should take are refused.
 	sourceErrs sync.Map
 	routerDone chan struct{}
+	outage     *storeOutage // the store's unavailability, logged once for every route
 }
 
 // Topic is the transport topic a route reads from.
@@ -91,7 +92,7 @@ func Topic(route string) string { return "route." + route }
 // newEngine returns an engine of cfg with nothing built yet.
 func newEngine(cfg *routes.Config, opts Options) *Engine {
 	return &Engine{
-		cfg: cfg, opts: opts, log: opts.Logger,
+		cfg: cfg, opts: opts, log: opts.Logger, outage: newStoreOutage(opts.Logger),
 		sources:   map[string]connectors.Source{},
 		sinks:     map[string]connectors.Sink{},
 		callers:   map[string]connectors.Caller{},
@@ -300,8 +301,8 @@ func (e *Engine) buildRouter() error {
 		h.AddMiddleware(
 			measure(p.metrics),
 			correlation(r.Name),
-			idempotency(r.Name, e.st, log),
-			deadLetter(r.Name, e.st, keep, log),
+			idempotency(r.Name, e.st, log, e.outage),
+			deadLetter(r.Name, e.st, keep, log, e.outage),
 			poison(r.OnError.MaxDeliveries),
 			retry(retryPolicy{
 				max:          r.OnError.Retry.Max,

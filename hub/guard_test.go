@@ -125,7 +125,7 @@ func TestDeadLetterLeavesCutOffMessageForRedelivery(t *testing.T) {
 				cancel()
 			}
 			route := "r" + strings.ReplaceAll(tt.name, " ", "-")
-			_, err := deadLetter(route, st, true, quietLogger())(failing)(msg)
+			_, err := deadLetter(route, st, true, quietLogger(), newStoreOutage(quietLogger()))(failing)(msg)
 			if (err != nil) != tt.wantErr {
 				t.Errorf("err = %v, want error %v", err, tt.wantErr)
 			}

@@ -18,12 +18,12 @@ const idempotencyTTL = 7 * 24 * time.Hour
 // idempotency skips a message whose id this route has already processed, so a redelivery after
 // a lost acknowledgement never applies twice. The id is remembered only once the message went
 // through; a message that became a dead letter is not remembered, so it can be replayed.
-func idempotency(route string, st store.Store, log *slog.Logger) message.HandlerMiddleware {
+func idempotency(route string, st store.Store, log *slog.Logger, o *storeOutage) message.HandlerMiddleware {
 	scope := "route:" + route
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			var seen bool
-			err := withStore(msg.Context(), log, "idempotency lookup", func(ctx context.Context) (err error) {
+			err := withStore(msg.Context(), o, "idempotency lookup", func(ctx context.Context) (err error) {
 				seen, err = st.Seen(ctx, scope, msg.UUID)
 				return err
 			})
@@ -43,8 +43,12 @@ func idempotency(route string, st store.Store, log *slog.Logger) message.Handler
 			}
 			if err := st.Mark(msg.Context(), scope, msg.UUID, idempotencyTTL); err != nil {
 				// Processed but not remembered: acknowledging risks nothing worse than a second,
-				// idempotent delivery; not acknowledging would surely cause one.
-				log.Warn("idempotency: processed message not remembered", "message_id", msg.UUID, "error", err)
+				// idempotent delivery; not acknowledging would surely cause one. Logged once per
+				// outage of the store, each message only at debug level.
+				o.failed("idempotency mark", err)
+				log.Debug("idempotency: processed message not remembered", "message_id", msg.UUID, "error", err)
+			} else {
+				o.succeeded()
 			}
 			return out, nil
 		}

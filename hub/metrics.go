@@ -44,11 +44,22 @@ type Metrics struct {
 	// between readings; scrape serialises them.
 	scrape   sync.Mutex
 	lastRead time.Time
+	reading  chan struct{} // closed when the reading under way ends; nil when none is
+	gen      int           // counts the engines read, so that a late reading of an old one is dropped
 }
 
 // gaugeMaxAge is how long one reading of the gauges serves scrapes; Prometheus scrapes every 15 s
 // or so, and a second is well under that.
 const gaugeMaxAge = time.Second
+
+// gaugeWait is how long a scrape waits for a new reading of the gauges before it answers with
+// the last one: a broker or database that does not answer must not hold up the metrics, which
+// are most wanted just then. The reading goes on, bounded by gaugeReadTimeout, and serves the
+// scrapes after it.
+const (
+	gaugeWait        = 100 * time.Millisecond
+	gaugeReadTimeout = 10 * time.Second
+)
 
 // gaugeValues are the gauges read from the running engine when scraped, by route.
 type gaugeValues struct {
@@ -118,29 +129,60 @@ func (g gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
-	g.m.scrape.Lock()
-	defer g.m.scrape.Unlock()
-	g.m.mu.Lock()
-	read := g.m.gauges
-	g.m.mu.Unlock()
-	if read != nil && time.Since(g.m.lastRead) >= gaugeMaxAge {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		v := read(ctx)
-		cancel()
-		g.m.lastRead = time.Now()
-		for _, x := range []struct {
-			vec  *prometheus.GaugeVec
-			vals map[string]float64
-		}{{g.m.deadLetter, v.deadLetters}, {g.m.backlog, v.backlog}, {g.m.consumers, v.consumers}} {
-			x.vec.Reset()
-			for r, n := range x.vals {
-				x.vec.WithLabelValues(r).Set(n)
-			}
+	m := g.m
+	m.mu.Lock()
+	read := m.gauges
+	m.mu.Unlock()
+	m.scrape.Lock()
+	var wait chan struct{}
+	if read != nil && time.Since(m.lastRead) >= gaugeMaxAge {
+		if m.reading == nil {
+			m.reading = make(chan struct{})
+			go m.readGauges(read, m.gen, m.reading)
+		}
+		wait = m.reading
+	}
+	m.scrape.Unlock()
+	if wait != nil {
+		t := time.NewTimer(gaugeWait)
+		select {
+		case <-wait:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	m.scrape.Lock()
+	defer m.scrape.Unlock()
+	m.deadLetter.Collect(ch)
+	m.backlog.Collect(ch)
+	m.consumers.Collect(ch)
+}
+
+// readGauges reads the gauges of engine generation gen and sets them, unless another engine
+// runs by then.
+func (m *Metrics) readGauges(read func(context.Context) gaugeValues, gen int, done chan struct{}) {
+	defer close(done)
+	ctx, cancel := context.WithTimeout(context.Background(), gaugeReadTimeout)
+	v := read(ctx)
+	cancel()
+	m.scrape.Lock()
+	defer m.scrape.Unlock()
+	if m.reading == done {
+		m.reading = nil
+	}
+	if gen != m.gen {
+		return
+	}
+	m.lastRead = time.Now()
+	for _, x := range []struct {
+		vec  *prometheus.GaugeVec
+		vals map[string]float64
+	}{{m.deadLetter, v.deadLetters}, {m.backlog, v.backlog}, {m.consumers, v.consumers}} {
+		x.vec.Reset()
+		for r, n := range x.vals {
+			x.vec.WithLabelValues(r).Set(n)
 		}
 	}
-	g.m.deadLetter.Collect(ch)
-	g.m.backlog.Collect(ch)
-	g.m.consumers.Collect(ch)
 }
 
 func (m *Metrics) setGauges(f func(ctx context.Context) gaugeValues) {
@@ -154,6 +196,8 @@ func (m *Metrics) setGauges(f func(ctx context.Context) gaugeValues) {
 func (m *Metrics) expireGauges() {
 	m.scrape.Lock()
 	m.lastRead = time.Time{}
+	m.gen++
+	m.reading = nil // a reading under way is of the engine before
 	m.scrape.Unlock()
 }
 

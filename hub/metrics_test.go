@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A scraper polling many times a second must not make the engine count its backlog as often:
@@ -34,5 +35,43 @@ func TestGaugesReadAtMostOncePerMaxAge(t *testing.T) {
 	}
 	if n := reads.Load(); n != 2 {
 		t.Fatalf("gauges read %d times, want 2", n)
+	}
+}
+
+// A reading of the gauges that hangs (a broker or database that does not answer) does not hold
+// up the scrape: it answers with the last values within gaugeWait, and the reading serves the
+// scrapes after it once it ends.
+func TestScrapeDoesNotWaitForGauges(t *testing.T) {
+	m := NewMetrics("test")
+	m.setGauges(func(context.Context) gaugeValues {
+		return gaugeValues{backlog: map[string]float64{"r": 5}}
+	})
+	if g := metricValue(t, m, "aiskao_transport_backlog_messages", map[string]string{"route": "r"}); g != 5 {
+		t.Fatalf("backlog = %v, want 5", g)
+	}
+	release := make(chan struct{})
+	m.mu.Lock()
+	m.gauges = func(context.Context) gaugeValues {
+		<-release
+		return gaugeValues{backlog: map[string]float64{"r": 6}}
+	}
+	m.mu.Unlock()
+	time.Sleep(gaugeMaxAge)
+	for range 3 {
+		start := time.Now()
+		if g := metricValue(t, m, "aiskao_transport_backlog_messages", map[string]string{"route": "r"}); g != 5 {
+			t.Fatalf("backlog while the reading hangs = %v, want the last reading 5", g)
+		}
+		if d := time.Since(start); d > gaugeWait+200*time.Millisecond {
+			t.Fatalf("a scrape waited %v for a hanging reading, want at most %v", d, gaugeWait)
+		}
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for metricValue(t, m, "aiskao_transport_backlog_messages", map[string]string{"route": "r"}) != 6 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reading that hung was not used once it ended")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

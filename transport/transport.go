@@ -39,6 +39,17 @@ type ConsumerCounter interface {
 	Consumers(ctx context.Context, topic, group string) (int, error)
 }
 
+// SplitReadiness is implemented by transports whose publishing and consuming can fail apart
+// (RabbitMQ: a connection each), so that readiness can tell whether the hub still accepts
+// messages while it cannot deliver them, or the reverse. Both answer at once, without a round
+// trip to a service.
+type SplitReadiness interface {
+	// PublishReady returns nil while Publish can store messages.
+	PublishReady(ctx context.Context) error
+	// ConsumeReady returns nil while subscribers receive messages.
+	ConsumeReady(ctx context.Context) error
+}
+
 // Env is what a transport factory gets from the hub.
 type Env struct {
 	DataDir string

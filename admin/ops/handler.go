@@ -36,6 +36,15 @@ type Backend interface {
 	Ready(ctx context.Context) error
 }
 
+// PartsBackend is a Backend that tells apart accepting messages from delivering them, so that
+// /readyz says which is down (hub.Supervisor is one).
+type PartsBackend interface {
+	Backend
+	// Readiness returns nil for each part that works, else why it does not. It must not wait
+	// on a service.
+	Readiness(ctx context.Context) (accepting, delivering error)
+}
+
 // Limits of GET /api/v1/dead-letters?limit=N; openapi.yaml states the same numbers.
 const (
 	defaultListLimit = 100
@@ -151,14 +160,51 @@ func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok")
 }
 
+// readyz answers 200 while the hub accepts messages and 503 while it does not. With a
+// PartsBackend the body's first line sums up, and a line per part follows:
+//
+//	ok | accepting, not delivering | not ready: not accepting
+//	accepting: ok | accepting: down: <why>
+//	delivering: ok | delivering: down: <why>
+//
+// ?part=delivering answers by the delivering part instead (503 while messages wait undelivered).
 func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	if err := a.b.Ready(ctx); err != nil {
-		writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+	part := r.URL.Query().Get("part")
+	if part != "" && part != "accepting" && part != "delivering" {
+		writeText(w, http.StatusBadRequest, "part must be accepting or delivering, got "+strconv.Quote(part))
 		return
 	}
-	writeText(w, http.StatusOK, "ok")
+	pb, ok := a.b.(PartsBackend)
+	if !ok {
+		if err := a.b.Ready(ctx); err != nil {
+			writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+		writeText(w, http.StatusOK, "ok")
+		return
+	}
+	accepting, delivering := pb.Readiness(ctx)
+	line := func(name string, err error) string {
+		if err == nil {
+			return name + ": ok"
+		}
+		return name + ": down: " + err.Error()
+	}
+	head, status := "ok", http.StatusOK
+	switch {
+	case accepting != nil:
+		head, status = "not ready: not accepting", http.StatusServiceUnavailable
+	case delivering != nil:
+		head = "accepting, not delivering"
+	}
+	if part == "delivering" && delivering != nil {
+		status = http.StatusServiceUnavailable
+	} else if part == "delivering" {
+		status = http.StatusOK
+	}
+	writeText(w, status, head+"\n"+line("accepting", accepting)+"\n"+line("delivering", delivering))
 }
 
 func (a *api) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -101,6 +101,8 @@ var apiCases = []apiCase{
 	{name: "readyz not ready", method: "GET", target: "/readyz",
 		setup:  func(f *fixture) { f.backend.readyErr = errors.New("store: database is locked") },
 		status: 503, ctype: "text/plain", text: "not ready: store: database is locked"},
+	{name: "readyz unknown part", method: "GET", target: "/readyz?part=everything",
+		status: 400, ctype: "text/plain", text: `part must be accepting or delivering, got "everything"`},
 	{name: "metrics", method: "GET", target: "/metrics", status: 200, ctype: "text/plain",
 		text: "\naiskao_test_messages_total 3\n"},
 	{name: "openapi", method: "GET", target: "/api/v1/openapi.yaml", status: 200, ctype: "application/yaml",
@@ -333,5 +335,45 @@ func TestMetricsUncompressed(t *testing.T) {
 	}
 	if !strings.Contains(rec.Body.String(), "# TYPE aiskao_test_messages_total counter\n") {
 		t.Errorf("body has no TYPE line for the test metric:\n%s", rec.Body)
+	}
+}
+
+// partsBackend tells its parts apart, as the hub's supervisor does.
+type partsBackend struct {
+	*fakeBackend
+	accepting, delivering error
+}
+
+func (b partsBackend) Readiness(context.Context) (error, error) { return b.accepting, b.delivering }
+
+// TestReadyzParts: /readyz names the part that is down, answers 503 only while the hub does not
+// accept messages, and ?part=delivering answers by the deliveries.
+func TestReadyzParts(t *testing.T) {
+	broker := errors.New("transport: rabbitmq: broker silent")
+	db := errors.New("store: not answering for 1.5s")
+	cases := []struct {
+		name                  string
+		accepting, delivering error
+		query                 string
+		status                int
+		body                  string
+	}{
+		{"all up", nil, nil, "", 200, "ok\naccepting: ok\ndelivering: ok\n"},
+		{"database down", nil, db, "", 200, "accepting, not delivering\naccepting: ok\ndelivering: down: store: not answering for 1.5s\n"},
+		{"database down, asked for deliveries", nil, db, "?part=delivering", 503, "accepting, not delivering\naccepting: ok\ndelivering: down: store: not answering for 1.5s\n"},
+		{"all up, asked for deliveries", nil, nil, "?part=delivering", 200, "ok\naccepting: ok\ndelivering: ok\n"},
+		{"broker down", broker, broker, "", 503, "not ready: not accepting\naccepting: down: transport: rabbitmq: broker silent\ndelivering: down: transport: rabbitmq: broker silent\n"},
+		{"asked for accepting", broker, nil, "?part=accepting", 503, "not ready: not accepting\naccepting: down: transport: rabbitmq: broker silent\ndelivering: ok\n"},
+		{"unknown part", nil, nil, "?part=all", 400, "part must be accepting or delivering, got \"all\"\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := partsBackend{fakeBackend: &fakeBackend{st: newStore(t)}, accepting: c.accepting, delivering: c.delivering}
+			rec := httptest.NewRecorder()
+			Handler(b, nil, nil, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz"+c.query, nil))
+			if rec.Code != c.status || rec.Body.String() != c.body {
+				t.Errorf("GET /readyz%s = %d %q, want %d %q", c.query, rec.Code, rec.Body.String(), c.status, c.body)
+			}
+		})
 	}
 }

@@ -36,7 +36,9 @@ func newGuard(env connectors.Env, c Config) (*httpauth.Guard, error) {
 		// a second rather than read from the store each time (measured: the read per request
 		// cost the demo's ingress about 15 % of its throughput). A revocation takes effect
 		// within that second.
-		g.Auth = httpauth.Token{Auth: apitoken.Authenticator{Store: &apitoken.Cache{Lookup: ts, TTL: tokenCacheTTL}}}
+		// The reads themselves are bounded, and a record read before serves while the store
+		// cannot be read (steadyTokens), so that a database outage does not stop the ingress.
+		g.Auth = httpauth.Token{Auth: apitoken.Authenticator{Store: &apitoken.Cache{Lookup: newSteadyTokens(ts, env.Log()), TTL: tokenCacheTTL}}}
 	case "mtls":
 		roots, err := tlsconf.Roots(resolve(env.BaseDir, c.Auth.CA))
 		if err != nil {

@@ -22,12 +22,18 @@
 //	405  any method but POST (with Allow: POST)
 //	413  body larger than max_body
 //	415  Content-Type missing, or not among content_types (parameters such as charset ignored)
-//	503  the hub is not accepting yet, is stopping, or could not store the message: try again
+//	503  the hub is not accepting yet, is stopping, or may not have stored the message: try again
+//	     (in the last case with the Idempotency-Key the answer gives)
 //
 // Each message gets a new time-ordered UUID (version 7) as its id. A client that retries can send an
 // Idempotency-Key header (1 to 255 printable ASCII characters); the id is then a name-based UUID
 // (version 5) of the connector's name and the key, the same for every retry, so the hub's
-// de-duplication drops repeats. The payload is the body as sent; the envelope's datacontenttype is
+// de-duplication drops repeats. When the message could not be confirmed stored (the 503 of a
+// publish that failed or timed out, after which the transport may hold it all the same), the
+// answer carries Retry-After, X-Message-Id and Idempotency-Key headers and names the key in its
+// text: the client's own key, or for a message sent without one a key the source issued (its
+// time and random bytes, "0190a5b2c3d4.9f86d081884c7d659a2feaa0c55ad015"), which stands for the
+// same time-ordered id. Sent again with that key, the message has the same id and is taken once. The payload is the body as sent; the envelope's datacontenttype is
 // the request's Content-Type as sent, and its type is message_type when set.
 //
 // As a sink (option url) it sends each message's payload with the configured method, Content-Type

@@ -2,6 +2,10 @@ package httpconn
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +34,8 @@ const (
 	textBadKey     = "Невалиден Idempotency-Key / invalid Idempotency-Key: want 1 to 255 printable ASCII characters"
 	textNotYet     = "Приемането още не е започнало, опитайте пак / not accepting messages yet, try again"
 	textStopping   = "Приемането спира, опитайте пак / shutting down, try again"
-	textNotStored  = "Съобщението не е съхранено, опитайте пак / message not stored, try again"
+	// textMaybeStored is followed by the key to send again with.
+	textMaybeStored = "Съобщението може да не е съхранено: изпратете го пак със заглавката / message may not be stored: send it again with the header Idempotency-Key: "
 )
 
 // idSpace is the namespace of the ids derived from Idempotency-Key headers.
@@ -175,14 +180,17 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, text, http.StatusUnsupportedMediaType)
 		return
 	}
-	id := envelope.NewID()
-	if key, ok := r.Header["Idempotency-Key"]; ok {
-		if len(key) != 1 || !validKey(key[0]) {
+	var key string
+	if k, ok := r.Header["Idempotency-Key"]; ok {
+		if len(k) != 1 || !validKey(k[0]) {
 			http.Error(w, textBadKey, http.StatusBadRequest)
 			return
 		}
-		id = uuid.NewSHA1(idSpace, []byte(s.name+"\x00"+key[0])).String()
+		key = k[0]
+	} else {
+		key = issueKey(time.Now())
 	}
+	id := s.idOf(key)
 	body, status, text := s.readBody(w, r)
 	if status != 0 {
 		http.Error(w, text, status)
@@ -215,9 +223,14 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		msg.Metadata.Set(envelope.Type, s.cfg.MessageType)
 	}
 	if err := emit(r.Context(), msg); err != nil {
-		s.log.Warn("message not stored; client told to retry", "id", id, "error", err)
+		// The transport may have stored the message before the failure (a confirmation lost
+		// with the connection, or late): the key makes a retry the same message, which the
+		// routes then take once.
+		s.log.Warn("message may not be stored; client told to retry with its key", "id", id, "error", err)
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, textNotStored, http.StatusServiceUnavailable)
+		w.Header().Set("Idempotency-Key", key)
+		w.Header().Set("X-Message-Id", id)
+		http.Error(w, textMaybeStored+key, http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -262,6 +275,60 @@ func (s *source) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, 
 		return nil, http.StatusBadRequest, textEmpty
 	}
 	return buf, 0, ""
+}
+
+// idOf returns the id of the message sent with key: a name-based UUID (version 5) of the
+// connector's name and the key, or for a key the source issued itself (issueKey), a
+// time-ordered UUID (version 7) of the key's time whose other bits come from the same hash, so
+// that messages sent without a key keep ids in the order they came. Either way the id depends
+// on the connector's name, so a key cannot reach the ids of another connector's messages.
+func (s *source) idOf(key string) string {
+	name := []byte(s.name + "\x00" + key)
+	ms, ok := issuedAt(key)
+	if !ok {
+		return uuid.NewSHA1(idSpace, name).String()
+	}
+	h := sha1.New()
+	_, _ = h.Write(idSpace[:])
+	_, _ = h.Write(name)
+	sum := h.Sum(nil)
+	var u uuid.UUID
+	binary.BigEndian.PutUint64(u[0:8], ms<<16) // 48 bits of milliseconds; the next 16 are set below
+	copy(u[6:], sum[:10])
+	u[6] = u[6]&0x0f | 0x70 // version 7
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
+}
+
+// issueKey returns a new key for a message sent without one: its time in milliseconds and 16
+// random bytes, in hex, "0190a5b2c3d4.9f86d081884c7d659a2feaa0c55ad015".
+func issueKey(now time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%012x.%s", uint64(now.UnixMilli())&(1<<48-1), hex.EncodeToString(b[:]))
+}
+
+// issuedAt returns the time of a key of issueKey's form.
+func issuedAt(key string) (uint64, bool) {
+	if len(key) != 12+1+32 || key[12] != '.' {
+		return 0, false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if i != 12 && !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return 0, false
+		}
+	}
+	var ms uint64
+	for _, c := range key[:12] {
+		ms <<= 4
+		if c <= '9' {
+			ms |= uint64(c - '0')
+		} else {
+			ms |= uint64(c-'a') + 10
+		}
+	}
+	return ms, true
 }
 
 func validKey(k string) bool {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/connectors/connectortest"
@@ -129,8 +130,8 @@ func TestSourceAnswers(t *testing.T) {
 			text: "Приемането още не е започнало, опитайте пак / not accepting messages yet, try again"},
 		{name: "stopped", state: "stopped", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 503,
 			text: "Приемането спира, опитайте пак / shutting down, try again"},
-		{name: "emit fails", state: "failing", ctype: "application/xml", body: strings.NewReader("<a/>"), status: 503,
-			text: "Съобщението не е съхранено, опитайте пак / message not stored, try again"},
+		{name: "emit fails", state: "failing", ctype: "application/xml", body: strings.NewReader("<a/>"), header: map[string]string{"Idempotency-Key": "order-42"}, status: 503,
+			text: "Съобщението може да не е съхранено: изпратете го пак със заглавката / message may not be stored: send it again with the header Idempotency-Key: order-42"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,6 +217,86 @@ func TestSourceIdempotencyKey(t *testing.T) {
 	}
 	if typ := got.Messages()[0].Metadata.Get(envelope.Type); typ != "esoed.Document" {
 		t.Errorf("type %q; want esoed.Document", typ)
+	}
+}
+
+// TestSourceRetryAfterUnknownOutcome: a message sent without a key whose publish failed (it may
+// be stored all the same) is answered 503 with a key of the source's issue; sent again with it,
+// the message has the same id, so that the routes take it once, and the id is time-ordered.
+func TestSourceRetryAfterUnknownOutcome(t *testing.T) {
+	ts := newTestServer(t)
+	var got connectortest.Collector
+	var calls int
+	emit := func(ctx context.Context, msgs ...*message.Message) error {
+		calls++
+		if calls == 1 {
+			_ = got.Emit(ctx, msgs...) // the broker took it, but its confirmation was lost
+			return errors.New("rabbitmq: sent but not confirmed: connection lost")
+		}
+		return got.Emit(ctx, msgs...)
+	}
+	connectortest.Running(t, ts.source(t, "in", Config{Path: "/in"}), emit)
+	before := time.Now()
+	resp, text := post(t, ts.srv.URL+"/in", "POST", "application/xml", strings.NewReader("<a/>"), nil)
+	if resp.StatusCode != 503 {
+		t.Fatalf("status %d (%s), want 503", resp.StatusCode, text)
+	}
+	key, id := resp.Header.Get("Idempotency-Key"), resp.Header.Get("X-Message-Id")
+	if key == "" || id == "" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("503 headers %v, want Idempotency-Key, X-Message-Id and Retry-After", resp.Header)
+	}
+	if !strings.HasSuffix(text, "Idempotency-Key: "+key) {
+		t.Errorf("answer %q does not name the key %s", text, key)
+	}
+	resp, text = post(t, ts.srv.URL+"/in", "POST", "application/xml", strings.NewReader("<a/>"), map[string]string{"Idempotency-Key": key})
+	if resp.StatusCode != 202 {
+		t.Fatalf("retry with the key: status %d (%s), want 202", resp.StatusCode, text)
+	}
+	var answer struct{ ID string }
+	if err := json.Unmarshal([]byte(text), &answer); err != nil || answer.ID != id {
+		t.Fatalf("retry answered %q, want the id %s of the first attempt", text, id)
+	}
+	msgs := got.Messages()
+	if len(msgs) != 2 || msgs[0].UUID != id || msgs[1].UUID != id {
+		t.Fatalf("emitted %d messages, want the two attempts with id %s", len(msgs), id)
+	}
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 7 {
+		t.Fatalf("id %s (%v): want a version 7 UUID", id, err)
+	}
+	sec, nsec := u.Time().UnixTime()
+	if at := time.Unix(sec, nsec); at.Before(before.Add(-time.Second)) || at.After(time.Now().Add(time.Second)) {
+		t.Errorf("id %s is of %v, want about now", id, at)
+	}
+}
+
+// TestSourceIDs: a client's key gives the name-based id it always gave; a key of the issued form
+// gives a time-ordered id of that time, which depends on the connector, so that no key reaches
+// another connector's ids; a key that only looks like one is an ordinary key.
+func TestSourceIDs(t *testing.T) {
+	ts := newTestServer(t)
+	a, b := ts.source(t, "a", Config{Path: "/a"}), ts.source(t, "b", Config{Path: "/b"})
+	if got, want := a.idOf("order-42"), uuid.NewSHA1(idSpace, []byte("a\x00order-42")).String(); got != want {
+		t.Errorf("id of a client's key %s, want %s as before", got, want)
+	}
+	issued := issueKey(time.UnixMilli(1_700_000_000_123))
+	if !strings.HasPrefix(issued, "018bcfe5687b.") || len(issued) != 45 {
+		t.Fatalf("issued key %q, want the time in 12 hex digits, a dot and 32 more", issued)
+	}
+	if issueKey(time.Now()) == issueKey(time.Now()) {
+		t.Error("two issued keys are equal")
+	}
+	u := uuid.MustParse(a.idOf(issued))
+	if sec, nsec := u.Time().UnixTime(); u.Version() != 7 || time.Unix(sec, nsec).UnixMilli() != 1_700_000_000_123 {
+		t.Errorf("id of an issued key %s: version %d of %v, want version 7 of the key's time", u, u.Version(), time.Unix(sec, nsec))
+	}
+	if a.idOf(issued) != a.idOf(issued) || a.idOf(issued) == b.idOf(issued) {
+		t.Error("the id of an issued key is not the same on one connector and different on two")
+	}
+	for _, k := range []string{"018bcfe5687b-" + issued[13:], "018BCFE5687B." + issued[13:], issued + "0", issued[:44], "018bcfe5687g." + issued[13:]} {
+		if u := uuid.MustParse(a.idOf(k)); u.Version() != 5 {
+			t.Errorf("key %q: version %d id, want an ordinary key's version 5", k, u.Version())
+		}
 	}
 }
 
@@ -419,4 +500,24 @@ func TestRequestBeforeRunWaitsForIt(t *testing.T) {
 	if n := len(got.Messages()); n != 1 {
 		t.Errorf("%d messages emitted, want 1", n)
 	}
+}
+
+// FuzzIssuedAt: any key is either of the issued form, whose time reads back as issueKey wrote
+// it, or an ordinary key; idOf gives a valid UUID for every key.
+func FuzzIssuedAt(f *testing.F) {
+	f.Add(issueKey(time.UnixMilli(1_700_000_000_123)), int64(1_700_000_000_123))
+	f.Add("order-42", int64(0))
+	f.Add("ffffffffffff.00000000000000000000000000000000", int64(1<<48-1))
+	s := &source{name: "in"}
+	f.Fuzz(func(t *testing.T, key string, ms int64) {
+		if ms >= 0 && ms < 1<<48 {
+			k := issueKey(time.UnixMilli(ms))
+			if got, ok := issuedAt(k); !ok || got != uint64(ms) {
+				t.Fatalf("issuedAt(%q) = %d, %v; want %d", k, got, ok, ms)
+			}
+		}
+		if _, err := uuid.Parse(s.idOf(key)); err != nil {
+			t.Fatalf("idOf(%q): %v", key, err)
+		}
+	})
 }

@@ -20,6 +20,7 @@ type Config struct {
 	SweepInterval spec.Duration `yaml:"sweep_interval" doc:"How often idempotency keys whose time to live has passed are deleted. Expired keys are ignored at once; sweeping gives their space back. Several processes may sweep at once without waiting for each other." default:"1m" example:"10m"`
 	// ConnectTimeout bounds each attempt, so an unreachable server fails calls instead of hanging them.
 	ConnectTimeout spec.Duration   `yaml:"connect_timeout" doc:"How long one attempt to open a connection may take before the call that needed it fails; it replaces a connect_timeout given in the URL. While the server is down, calls fail after at most this long and the engine retries them." default:"10s" example:"3s"`
+	QueryTimeout   spec.Duration   `yaml:"query_timeout" doc:"Longest wait for one statement on the messages' path (idempotency lookups and marks, journal commits). A database or network that stops answering fails the statement after this long; the engine holds the message and tries again, and readiness reports the store down within a second and a half from its own health check." default:"3s" example:"5s"`
 	Retention      store.Retention `yaml:"retention" doc:"How long journal entries and dead letters are kept, and how often the hub prunes them. Every process sharing the schema prunes; they take turns on the journal chain's lock."`
 }
 
@@ -27,6 +28,7 @@ type Config struct {
 const (
 	minSweepInterval  = time.Second
 	minConnectTimeout = 100 * time.Millisecond
+	minQueryTimeout   = 100 * time.Millisecond
 	maxSchemaLen      = 63 // PostgreSQL's NAMEDATALEN - 1
 )
 
@@ -52,6 +54,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ConnectTimeout.D() < minConnectTimeout {
 		errs = append(errs, spec.FieldErrorf("connect_timeout", "must be at least %v, got %v", minConnectTimeout, c.ConnectTimeout.D()))
+	}
+	if c.QueryTimeout.D() < minQueryTimeout {
+		errs = append(errs, spec.FieldErrorf("query_timeout", "must be at least %v, got %v", minQueryTimeout, c.QueryTimeout.D()))
 	}
 	return errors.Join(errs...)
 }

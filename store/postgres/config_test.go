@@ -22,7 +22,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{URL: testpg.DefaultURL, Schema: "aiskao", MaxConns: 10, MarkBatch: 512,
 		SweepInterval: spec.Duration(time.Minute), ConnectTimeout: spec.Duration(10 * time.Second),
-		Retention: store.Retention{DeadLetters: "90d", Interval: spec.Duration(time.Hour)}}
+		QueryTimeout: spec.Duration(3 * time.Second),
+		Retention:    store.Retention{DeadLetters: "90d", Interval: spec.Duration(time.Hour)}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
@@ -60,6 +61,7 @@ func TestConfigValidate(t *testing.T) {
 		{"mark_batch negative", func(c *Config) { c.MarkBatch = -1 }, "mark_batch", "must be at least 1, got -1"},
 		{"sweep too often", func(c *Config) { c.SweepInterval = spec.Duration(100 * time.Millisecond) }, "sweep_interval", "must be at least 1s, got 100ms"},
 		{"connect timeout too short", func(c *Config) { c.ConnectTimeout = spec.Duration(time.Millisecond) }, "connect_timeout", "must be at least 100ms, got 1ms"},
+		{"query timeout too short", func(c *Config) { c.QueryTimeout = spec.Duration(time.Millisecond) }, "query_timeout", "must be at least 100ms, got 1ms"},
 	})
 }
 
@@ -73,7 +75,7 @@ func TestConfigValidateReportsAll(t *testing.T) {
 			fields = append(fields, fe.Field)
 		}
 	}
-	want := []string{"url", "schema", "sweep_interval", "connect_timeout", "max_conns", "mark_batch"}
+	want := []string{"url", "schema", "sweep_interval", "connect_timeout", "query_timeout", "max_conns", "mark_batch"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("Validate reported fields %v, want every bad one %v", fields, want)
 	}

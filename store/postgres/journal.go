@@ -28,7 +28,7 @@ func kept(e store.JournalEntry) store.JournalEntry {
 // first append to the commit.
 func (s *Store) commitJournal(reqs []*store.AppendRequest) error {
 	// Not the callers' contexts: the batch is shared.
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.QueryTimeout.D())
 	defer cancel()
 	b := &pgx.Batch{}
 	for _, r := range reqs {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,16 +36,17 @@ var errClosed = errors.New("postgres store: closed")
 // defaultApplicationName is shown in pg_stat_activity unless the URL names another.
 const defaultApplicationName = "aiskao"
 
-// writeTimeout bounds one statement of the mark writer, the lookup or the sweeper, which run on
-// behalf of many callers and so cannot use any one caller's context.
-const writeTimeout = 30 * time.Second
+// sweepTimeout bounds one statement of the sweeper, which runs in the background. The statements
+// that messages wait for are bounded by query_timeout.
+const sweepTimeout = 30 * time.Second
 
 // Store is a store.Store in a PostgreSQL schema. Make it with New.
 type Store struct {
 	storesql.Base
-	pool *pgxpool.Pool
-	cfg  Config
-	q    queries
+	pool   *pgxpool.Pool
+	cfg    Config
+	q      queries
+	health *health
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,15 +69,21 @@ func New(cfg Config, env store.Env) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres store: %s: %w", where, err)
 	}
-	s := &Store{pool: pool, cfg: cfg, q: newQueries(pgx.Identifier{cfg.Schema}.Sanitize())}
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{pool: pool, cfg: cfg, q: newQueries(pgx.Identifier{cfg.Schema}.Sanitize()),
+		health: newHealth(pool.Config().ConnConfig.Copy(), where, log)}
 	s.DB, s.D = pgDB{pool}, newDialect(cfg.Schema)
 	s.Start(storesql.Parts{
 		Where: where, WhereKey: "database", Log: env.Logger,
 		MarkBatch: cfg.MarkBatch, WriteMarks: s.writeMarks, Lookup: s.lookup, CommitJournal: s.commitJournal,
 		SweepChunk: s.sweepChunk, SweepEvery: cfg.SweepInterval.D(),
 		Redact: s.redactEntries, InTx: s.inTx, Policy: policy,
-		Ping:    pool.Ping,
-		Release: func() error { pool.Close(); return nil },
+		// What the health watcher saw last: readiness never waits on the database.
+		Ping:    func(context.Context) error { return s.health.state() },
+		Release: func() error { s.health.close(); pool.Close(); return nil },
 	})
 	return s, nil
 }
@@ -89,6 +98,11 @@ func connect(cfg Config, conns int, appName string) (*pgxpool.Pool, string, erro
 	}
 	pc.MaxConns = int32(conns)
 	pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout.D()
+	// Probes from the system find a peer that vanished (a machine down, a cable cut) within
+	// about 11 s even on an idle connection; query_timeout and the health watcher see sooner
+	// a database that has stopped answering.
+	dialer := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}}
+	pc.ConnConfig.DialFunc = dialer.DialContext
 	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
 		pc.ConnConfig.RuntimeParams["application_name"] = appName
 	}
@@ -261,7 +275,7 @@ func (s *Store) lookup(reqs []*store.Lookup) error {
 	}
 	// Not the callers' contexts: the lookup is shared, and one caller giving up must not fail
 	// the others.
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.QueryTimeout.D())
 	defer cancel()
 	rows, err := s.pool.Query(ctx, s.q.seen, scopes, keys)
 	if err != nil {
@@ -300,7 +314,7 @@ func (s *Store) writeMarks(batch []storesql.Mark) error {
 	}
 	// Not the callers' contexts: the batch is shared, and one caller giving up must not fail
 	// the others.
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.QueryTimeout.D())
 	defer cancel()
 	_, err := s.pool.Exec(ctx, s.q.mark, scopes, keys, ttls)
 	return err
@@ -308,7 +322,7 @@ func (s *Store) writeMarks(batch []storesql.Mark) error {
 
 // sweepChunk deletes at most limit keys that have expired on the server's clock.
 func (s *Store) sweepChunk(limit int) (int64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), sweepTimeout)
 	defer cancel()
 	tag, err := s.pool.Exec(ctx, s.q.sweep, limit)
 	return tag.RowsAffected(), err

@@ -29,7 +29,13 @@ type Config struct {
 
 	ReconnectInitial spec.Duration `yaml:"reconnect_initial" doc:"Wait before the first attempt to connect again after the connection was lost. Each failed attempt doubles the wait, up to reconnect_max." default:"250ms"`
 
-	ReconnectMax spec.Duration `yaml:"reconnect_max" doc:"Longest wait between attempts to connect again." default:"10s"`
+	ReconnectMax spec.Duration `yaml:"reconnect_max" doc:"Longest wait between attempts to connect again. It bounds how long the hub stays disconnected after the broker or the network came back." default:"1s"`
+
+	Heartbeat spec.Duration `yaml:"heartbeat" doc:"Interval of the AMQP heartbeats, in whole seconds; the broker may lower it. A connection that receives nothing for half of it asks the broker something; one that still receives nothing at the end of it is reported not ready (stalled), and one that receives nothing for one and a half times it is dropped and opened again: a broker or network that went silent is noticed within that time, not after the system's TCP timeouts." default:"2s" example:"5s"`
+
+	ConnectTimeout spec.Duration `yaml:"connect_timeout" doc:"How long one attempt to connect (TCP, TLS and the AMQP handshake) may take." default:"5s"`
+
+	PublishTimeout spec.Duration `yaml:"publish_timeout" doc:"Longest wait for the broker to confirm the messages of one publish. A source then answers its sender that the message may not be stored (an HTTP source: 503, with the Idempotency-Key to send it again with), rather than keeping the sender waiting." default:"3s"`
 
 	CloseTimeout spec.Duration `yaml:"close_timeout" doc:"How long closing waits for the messages being handled to be acknowledged. Messages still unacknowledged then go back to their queue and are delivered again." default:"10s"`
 }
@@ -51,6 +57,15 @@ func (c *Config) Validate() error {
 	}
 	if d := c.ReconnectMax.D(); d < c.ReconnectInitial.D() || d > 10*time.Minute {
 		errs = append(errs, spec.FieldErrorf("reconnect_max", "must be between reconnect_initial (%s) and 10m, got %s", c.ReconnectInitial.D(), d))
+	}
+	if d := c.Heartbeat.D(); d < time.Second || d > 10*time.Minute || d%time.Second != 0 {
+		errs = append(errs, spec.FieldErrorf("heartbeat", "must be whole seconds between 1s and 10m, got %s", d))
+	}
+	if d := c.ConnectTimeout.D(); d < 10*time.Millisecond || d > 10*time.Minute {
+		errs = append(errs, spec.FieldErrorf("connect_timeout", "must be between 10ms and 10m, got %s", d))
+	}
+	if d := c.PublishTimeout.D(); d < 10*time.Millisecond || d > 10*time.Minute {
+		errs = append(errs, spec.FieldErrorf("publish_timeout", "must be between 10ms and 10m, got %s", d))
 	}
 	if d := c.CloseTimeout.D(); d < time.Millisecond || d > 10*time.Minute {
 		errs = append(errs, spec.FieldErrorf("close_timeout", "must be between 1ms and 10m, got %s", d))
@@ -92,6 +107,15 @@ func withDefaults(c Config) (Config, error) {
 	}
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = d.CloseTimeout
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = d.Heartbeat
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = d.ConnectTimeout
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = d.PublishTimeout
 	}
 	return c, nil
 }

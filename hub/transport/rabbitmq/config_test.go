@@ -38,11 +38,13 @@ func TestRegistered(t *testing.T) {
 func TestConfigDecode(t *testing.T) {
 	defaults := Config{URL: "amqp://h/", QueueType: "quorum", Prefetch: 64, DeliveryLimit: 10,
 		ExchangePrefix: "aiskao", QueuePrefix: "aiskao", ReconnectInitial: spec.Duration(250 * time.Millisecond),
-		ReconnectMax: spec.Duration(10 * time.Second), CloseTimeout: spec.Duration(10 * time.Second)}
+		ReconnectMax: spec.Duration(time.Second), CloseTimeout: spec.Duration(10 * time.Second),
+		Heartbeat: spec.Duration(2 * time.Second), ConnectTimeout: spec.Duration(5 * time.Second), PublishTimeout: spec.Duration(3 * time.Second)}
 	set := defaults
 	set.URL, set.QueueType, set.Prefetch, set.DeliveryLimit = "amqps://u:p@h:5671/vh", "classic", 1, 3
 	set.ExchangePrefix, set.QueuePrefix, set.ConnectionName = "x", "q", "hub-1"
 	set.ReconnectInitial, set.ReconnectMax, set.CloseTimeout = spec.Duration(time.Second), spec.Duration(time.Minute), spec.Duration(time.Second)
+	set.Heartbeat, set.ConnectTimeout, set.PublishTimeout = spec.Duration(5*time.Second), spec.Duration(time.Second), spec.Duration(4*time.Second)
 	cases := []struct {
 		name, yaml string
 		want       Config
@@ -50,7 +52,11 @@ func TestConfigDecode(t *testing.T) {
 	}{
 		{name: "defaults", yaml: `{url: "amqp://h/"}`, want: defaults},
 		{name: "set", yaml: `{url: "amqps://u:p@h:5671/vh", queue_type: classic, prefetch: 1, delivery_limit: 3, exchange_prefix: x,
-			queue_prefix: q, connection_name: hub-1, reconnect_initial: 1s, reconnect_max: 1m, close_timeout: 1s}`, want: set},
+			queue_prefix: q, connection_name: hub-1, reconnect_initial: 1s, reconnect_max: 1m, close_timeout: 1s,
+			heartbeat: 5s, connect_timeout: 1s, publish_timeout: 4s}`, want: set},
+		{name: "heartbeat in whole seconds", yaml: `{url: "amqp://h/", heartbeat: 1500ms}`, err: "heartbeat: must be whole seconds between 1s and 10m, got 1.5s"},
+		{name: "heartbeat too short", yaml: `{url: "amqp://h/", heartbeat: 500ms}`, err: "heartbeat: must be whole seconds"},
+		{name: "publish timeout", yaml: `{url: "amqp://h/", publish_timeout: 1ms}`, err: "publish_timeout: must be between 10ms and 10m, got 1ms"},
 		{name: "url missing", yaml: `{}`, err: `missing required key "url"`},
 		{name: "url scheme", yaml: `{url: "http://u:secret@h/"}`, err: `url: must be an amqp:// or amqps:// address with a host, got "http://u:xxxxx@h/"`},
 		{name: "queue type", yaml: `{url: "amqp://h/", queue_type: stream}`, err: "queue_type"},
@@ -85,7 +91,7 @@ func TestConfigDecode(t *testing.T) {
 
 func TestValidateNamesFields(t *testing.T) {
 	c := Config{URL: "amqp:///", QueueType: "x", Prefetch: -1, DeliveryLimit: 0, ReconnectInitial: 0,
-		ReconnectMax: spec.Duration(time.Hour), CloseTimeout: 0}
+		ReconnectMax: spec.Duration(time.Hour), CloseTimeout: 0, Heartbeat: spec.Duration(time.Second), ConnectTimeout: spec.Duration(time.Second), PublishTimeout: spec.Duration(time.Second)}
 	var fields []string
 	errs := append(spec.Unjoin(c.Validate()), spec.Unjoin(spec.Check(&c))...)
 	for _, err := range errs {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -14,6 +16,10 @@ import (
 
 // errNotConnected is wrapped by the errors of operations tried while a connection is down.
 var errNotConnected = errors.New("not connected")
+
+// errStalled is wrapped by the errors of operations tried while the broker sends nothing on an
+// open connection: a network that drops packets, or a broker that has hung.
+var errStalled = errors.New("broker silent")
 
 // conn keeps one AMQP connection open: when the broker or the network drops it, run dials again
 // with a growing wait until it succeeds or the transport closes. Publishing and consuming use
@@ -32,6 +38,50 @@ type conn struct {
 	change chan struct{}    // closed when c changes
 	since  time.Time        // when c became nil
 	cause  error            // why c is nil
+
+	lastRead atomic.Int64  // unix nanoseconds of the last bytes read from the broker
+	probe    time.Duration // silence after which the broker is asked something
+	stall    time.Duration // silence after which the connection is reported stalled
+}
+
+// dialer opens the TCP connection of an attempt with a deadline on the whole handshake (cleared
+// by the library once it is done, as amqp.DefaultDial does) and notes when bytes arrive, so that
+// a broker that has gone silent is seen before the heartbeats' deadline drops the connection.
+func (k *conn) dialer(timeout time.Duration) func(network, addr string) (net.Conn, error) {
+	return func(network, addr string) (net.Conn, error) {
+		c, err := net.DialTimeout(network, addr, timeout)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+			c.Close()
+			return nil, err
+		}
+		k.lastRead.Store(time.Now().UnixNano())
+		return &readNoter{Conn: c, at: &k.lastRead}, nil
+	}
+}
+
+// readNoter is a connection that notes the time of each read that brought bytes.
+type readNoter struct {
+	net.Conn
+	at *atomic.Int64
+}
+
+func (r *readNoter) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	if n > 0 {
+		r.at.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// silent returns how long the open connection has received nothing, or 0 while disconnected.
+func (k *conn) silent() time.Duration {
+	if c, _ := k.current(); c == nil {
+		return 0
+	}
+	return time.Since(time.Unix(0, k.lastRead.Load()))
 }
 
 // dial opens the first connection; an error here means a wrong address or credentials or a broker
@@ -42,15 +92,22 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 		role: role,
 		amqp: amqp.Config{
 			Properties: amqp.Table{"connection_name": name + " " + role, "product": "aiskao"},
-			Heartbeat:  10 * time.Second,
-			Dial:       amqp.DefaultDial(10 * time.Second),
+			Heartbeat:  cfg.Heartbeat.D(),
 		},
 		cfg:    cfg,
 		log:    log,
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		change: make(chan struct{}),
+		// The broker sends a heartbeat only after a whole check interval (half the heartbeat)
+		// without sending anything, so a healthy but idle connection can be silent for up to
+		// the heartbeat. Rather than wait that long, a connection silent for half of it asks
+		// the broker something (opens and closes a channel); a broker that has not answered
+		// within the other half (room for a busy one) is reported stalled.
+		probe: cfg.Heartbeat.D() / 2,
+		stall: cfg.Heartbeat.D(),
 	}
+	k.amqp.Dial = k.dialer(cfg.ConnectTimeout.D())
 	c, err := amqp.DialConfig(k.addr, k.amqp)
 	if err != nil {
 		return nil, fmt.Errorf("rabbitmq: connect to %s (%s): %w", redact(k.addr), role, err)
@@ -63,22 +120,57 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 // run watches the connection and dials again after it is lost.
 func (k *conn) run(c *amqp.Connection) {
 	defer close(k.done)
+	watch := time.NewTicker(max(k.stall/16, 10*time.Millisecond))
+	defer watch.Stop()
+	probing := make(chan struct{}, 1) // holds a token while a probe runs
 	for {
 		lost := c.NotifyClose(make(chan *amqp.Error, 1))
-		select {
-		case <-k.stop:
-			if err := c.Close(); err != nil && !errors.Is(err, amqp.ErrClosed) {
-				k.log.Warn("rabbitmq: close connection", "role", k.role, "error", err)
+		stalled := false
+	connected:
+		for {
+			select {
+			case <-k.stop:
+				if err := c.Close(); err != nil && !errors.Is(err, amqp.ErrClosed) {
+					k.log.Warn("rabbitmq: close connection", "role", k.role, "error", err)
+				}
+				return
+			case <-watch.C:
+				quiet := k.silent()
+				if quiet > k.probe {
+					select {
+					case probing <- struct{}{}:
+						// The answer is read as any frame is, which is all the probe is for;
+						// on a dead connection it waits until the heartbeats' deadline.
+						go func(c *amqp.Connection) {
+							defer func() { <-probing }()
+							if ch, err := c.Channel(); err == nil {
+								_ = ch.Close()
+							}
+						}(c)
+					default:
+					}
+				}
+				// Logged once each way, however long the silence.
+				switch {
+				case !stalled && quiet > k.stall:
+					stalled = true
+					k.log.Warn("rabbitmq: the broker has sent nothing, not even a heartbeat; not ready until it does",
+						"role", k.role, "broker", redact(k.addr), "silent", quiet.Round(time.Millisecond))
+				case stalled && quiet <= k.stall:
+					stalled = false
+					k.log.Info("rabbitmq: the broker answers again", "role", k.role, "broker", redact(k.addr))
+				}
+			case aerr := <-lost:
+				var cause error = amqp.ErrClosed
+				if aerr != nil {
+					cause = aerr
+				}
+				k.set(nil, cause)
+				k.log.Warn("rabbitmq: connection lost, connecting again", "role", k.role, "broker", redact(k.addr), "error", cause)
+				break connected
 			}
-			return
-		case aerr := <-lost:
-			var cause error = amqp.ErrClosed
-			if aerr != nil {
-				cause = aerr
-			}
-			k.set(nil, cause)
-			k.log.Warn("rabbitmq: connection lost, connecting again", "role", k.role, "broker", redact(k.addr), "error", cause)
 		}
+		lostAt := time.Now()
 		wait := k.cfg.ReconnectInitial.D()
 		for {
 			// Jitter spreads the attempts of many hub processes after a broker restart.
@@ -92,7 +184,8 @@ func (k *conn) run(c *amqp.Connection) {
 			if err == nil {
 				c = next
 				k.set(c, nil)
-				k.log.Info("rabbitmq: connected again", "role", k.role, "broker", redact(k.addr))
+				k.log.Info("rabbitmq: connected again", "role", k.role, "broker", redact(k.addr),
+					"after", time.Since(lostAt).Round(time.Millisecond))
 				break
 			}
 			k.set(nil, err)
@@ -157,6 +250,10 @@ func (k *conn) ready() error {
 		}
 		return fmt.Errorf("rabbitmq: %w to %s (%s connection) for %s: %v", errNotConnected, redact(k.addr), k.role,
 			time.Since(since).Round(time.Millisecond), k.cause)
+	}
+	if quiet := time.Since(time.Unix(0, k.lastRead.Load())); quiet > k.stall {
+		return fmt.Errorf("rabbitmq: %w: nothing from %s on the %s connection for %s, not even a heartbeat",
+			errStalled, redact(k.addr), k.role, quiet.Round(time.Millisecond))
 	}
 	return nil
 }

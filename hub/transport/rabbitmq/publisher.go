@@ -1,6 +1,8 @@
 package rabbitmq
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -29,7 +31,9 @@ var _ message.Publisher = (*publisher)(nil)
 
 // Publish sends msgs to topic as persistent messages and returns once the broker has confirmed
 // every one of them, that is stored it in every queue it routes to (for quorum queues: on a
-// majority of the nodes). The messages of one call are sent back to back and their
+// majority of the nodes). It fails at once while the broker is disconnected or silent, and after
+// publish_timeout when the confirmations do not come; the messages may then have been stored or
+// not (ErrUnconfirmed). The messages of one call are sent back to back and their
 // confirmations awaited together. A message that no route's queue takes lands in the topic's
 // unrouted queue (see the package documentation); should even that be missing, the broker
 // returns it and Publish fails, so that nothing is dropped silently.
@@ -50,6 +54,15 @@ func (p *publisher) Close() error {
 }
 
 func (t *Transport) publish(topic string, msgs []*message.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := t.pub.ready(); err != nil {
+		return err // not sent: a broker that said nothing for a while is not given more to lose
+	}
+	// One deadline for the call: its messages come from one caller and are confirmed together.
+	ctx, cancel := context.WithTimeout(msgs[0].Context(), t.cfg.PublishTimeout.D())
+	defer cancel()
 	pc, err := t.takeChannel()
 	if err != nil {
 		return err
@@ -75,18 +88,20 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 			return fmt.Errorf("message %s: %w", m.UUID, err)
 		}
 		pub.MessageId = m.UUID
-		confirms[i], err = pc.ch.PublishWithDeferredConfirmWithContext(m.Context(), ex, topic, true, false, pub)
+		confirms[i], err = pc.ch.PublishWithDeferredConfirmWithContext(ctx, ex, topic, true, false, pub)
 		if err != nil {
-			return fmt.Errorf("message %s: %w", m.UUID, err)
+			return fmt.Errorf("message %s: %w: %w", m.UUID, ErrUnconfirmed, err)
 		}
 	}
 	for i, dc := range confirms {
-		acked, err := dc.WaitContext(msgs[i].Context())
+		acked, err := dc.WaitContext(ctx)
 		switch {
+		case err != nil && errors.Is(err, context.DeadlineExceeded) && msgs[0].Context().Err() == nil:
+			return fmt.Errorf("message %s: %w: no confirmation from the broker within %s", msgs[i].UUID, ErrUnconfirmed, t.cfg.PublishTimeout.D())
 		case err != nil:
-			return fmt.Errorf("message %s: waiting for the broker's confirmation: %w", msgs[i].UUID, err)
+			return fmt.Errorf("message %s: %w: waiting for the broker's confirmation: %w", msgs[i].UUID, ErrUnconfirmed, err)
 		case !acked && pc.ch.IsClosed():
-			return fmt.Errorf("message %s: connection lost before the broker confirmed it; publish again", msgs[i].UUID)
+			return fmt.Errorf("message %s: %w: connection lost before the broker confirmed it; publish again", msgs[i].UUID, ErrUnconfirmed)
 		case !acked:
 			return fmt.Errorf("message %s: the broker refused it (negative confirmation); publish again", msgs[i].UUID)
 		}

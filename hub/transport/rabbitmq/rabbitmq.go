@@ -36,6 +36,11 @@ func init() {
 // ErrClosed is returned by Publish and Subscribe once the transport, publisher or subscriber is closed.
 var ErrClosed = errors.New("rabbitmq: transport closed")
 
+// ErrUnconfirmed is wrapped by the errors of a publish whose messages were sent but not all
+// confirmed: the broker may have stored them or not. Publishing them again with the same ids is
+// safe; the routes drop the ids they have seen.
+var ErrUnconfirmed = errors.New("sent but not confirmed")
+
 // marshaler writes messages as watermill-amqp does, so that other Watermill applications can
 // read and write the same queues.
 var marshaler = wamqp.DefaultMarshaler{}
@@ -118,6 +123,9 @@ func (t *Transport) Subscriber(group string, opts ...transport.SubscriberOption)
 // Backlog returns the messages ready in the group's queue plus those this process holds
 // unacknowledged. The broker does not tell over AMQP how many messages other processes hold.
 func (t *Transport) Backlog(ctx context.Context, topic, group string) (int64, error) {
+	if err := t.sub.ready(); err != nil {
+		return 0, err // not a question to wait on
+	}
 	ch, _, err := t.sub.channel()
 	if err != nil {
 		return 0, err
@@ -137,6 +145,9 @@ func (t *Transport) Backlog(ctx context.Context, topic, group string) (int64, er
 
 // Consumers returns how many consumers, of every process, take from the group's queue.
 func (t *Transport) Consumers(ctx context.Context, topic, group string) (int, error) {
+	if err := t.sub.ready(); err != nil {
+		return 0, err
+	}
 	ch, _, err := t.sub.channel()
 	if err != nil {
 		return 0, err
@@ -168,10 +179,18 @@ func (t *Transport) held(queue string) *atomic.Int64 {
 	return n
 }
 
-// Ready returns nil while both connections are open.
+// Ready returns nil while both connections are open and the broker is heard on them.
 func (t *Transport) Ready(ctx context.Context) error {
 	return errors.Join(t.pub.ready(), t.sub.ready())
 }
+
+// PublishReady returns nil while the publishing connection is open and the broker is heard on it.
+func (t *Transport) PublishReady(ctx context.Context) error { return t.pub.ready() }
+
+// ConsumeReady returns nil while the consuming connection is open and the broker is heard on it.
+func (t *Transport) ConsumeReady(ctx context.Context) error { return t.sub.ready() }
+
+var _ transport.SplitReadiness = (*Transport)(nil)
 
 // Close closes the subscribers still open (each drains its messages in flight for up to
 // close_timeout), then the publishing channels and the connections.
