@@ -1,9 +1,13 @@
 package memlimit
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"testing"
+	"time"
 )
 
 func TestCgroupLimit(t *testing.T) {
@@ -66,5 +70,37 @@ func TestAvailableReadsThisMachine(t *testing.T) {
 	}
 	if got := Available(); got < 64<<20 {
 		t.Errorf("Available() = %d, less than 64 MiB on a machine with /proc/meminfo", got)
+	}
+}
+
+// TestHeadroomFollowsTheLiveHeap: with a live heap of 64 MiB and a minimum headroom of 8 MiB, the
+// soft limit is set to about twice the live heap after a collection, and it follows the live
+// heap down when the memory is dropped.
+func TestHeadroomFollowsTheLiveHeap(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	stop := Headroom(8 << 20)
+	defer stop()
+	live := make([]byte, 64<<20)
+	for i := range live {
+		live[i] = byte(i)
+	}
+	limitAfterGC := func() int64 {
+		runtime.GC()
+		runtime.GC() // the finalizer of the first collection's sentinel has run by the second
+		time.Sleep(10 * time.Millisecond)
+		return debug.SetMemoryLimit(-1)
+	}
+	if got := limitAfterGC(); got < 128<<20 || got > 160<<20 {
+		t.Errorf("with 64 MiB live: limit %d MiB, want about 128 MiB (live plus as much again)", got>>20)
+	}
+	runtime.KeepAlive(live)
+	live = nil
+	if got := limitAfterGC(); got > 48<<20 {
+		t.Errorf("with the 64 MiB dropped: limit %d MiB, want the minimum headroom over a small heap", got>>20)
+	}
+	stop()
+	debug.SetMemoryLimit(math.MaxInt64)
+	if got := limitAfterGC(); got != math.MaxInt64 {
+		t.Errorf("after stop the limit was set again: %d", got)
 	}
 }
