@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -33,6 +34,9 @@ var safeSet = func() (t [256]bool) {
 // appendString is encoding/json's appendString with escapeHTML=false, for
 // strings only.
 func appendString(dst []byte, src string) []byte {
+	if len(dst)+len(src)+2 > cap(dst) && len(src) >= largeString {
+		dst = slices.Grow(dst, RoomFor(len(src)))
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(src); {
@@ -113,6 +117,21 @@ const (
 // ASCII, not below 0x20, not '"' and not '\\'. It uses the bit tricks that
 // find a zero byte, (x-lsb)&^x&msb, and a byte below n, (x-n*lsb)&^x&msb;
 // both are exact about whether such a byte exists when n <= 0x80.
+// largeString is the length from which a string is given room for what follows it.
+const largeString = 64 << 10
+
+// RoomFor is the room to make before appending a string of n bytes (and its quotes) to a
+// buffer too small for it. A large string (an attachment's base64) would otherwise be appended
+// to exactly its size, and the next bytes written after it would copy all of it into a buffer
+// a quarter (append) or twice (bytes.Buffer) larger: room for what usually follows it is made
+// in the one copy.
+func RoomFor(n int) int {
+	if n >= largeString {
+		return n + 2 + n/16
+	}
+	return n + 2
+}
+
 func plainASCII8(x uint64) bool {
 	q := x ^ ('"' * lsb)
 	bs := x ^ ('\\' * lsb)
