@@ -113,25 +113,25 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plainASCII8 reports whether the 8 bytes packed in x are all in safeSet:
-// ASCII, not below 0x20, not '"' and not '\\'. It uses the bit tricks that
-// find a zero byte, (x-lsb)&^x&msb, and a byte below n, (x-n*lsb)&^x&msb;
-// both are exact about whether such a byte exists when n <= 0x80.
 // largeString is the length from which a string is given room for what follows it.
-const largeString = 64 << 10
+const largeString = 4 << 10
 
 // RoomFor is the room to make before appending a string of n bytes (and its quotes) to a
 // buffer too small for it. A large string (an attachment's base64) would otherwise be appended
 // to exactly its size, and the next bytes written after it would copy all of it into a buffer
-// a quarter (append) or twice (bytes.Buffer) larger: room for what usually follows it is made
-// in the one copy.
+// a quarter (append) or twice (bytes.Buffer) larger: room for what usually follows it (the
+// rest of a document's elements) is made in the one copy.
 func RoomFor(n int) int {
 	if n >= largeString {
-		return n + 2 + n/16
+		return n + 2 + 2<<10 + n/128
 	}
 	return n + 2
 }
 
+// plainASCII8 reports whether the 8 bytes packed in x are all in safeSet:
+// ASCII, not below 0x20, not '"' and not '\\'. It uses the bit tricks that
+// find a zero byte, (x-lsb)&^x&msb, and a byte below n, (x-n*lsb)&^x&msb;
+// both are exact about whether such a byte exists when n <= 0x80.
 func plainASCII8(x uint64) bool {
 	q := x ^ ('"' * lsb)
 	bs := x ^ ('\\' * lsb)
