@@ -295,7 +295,7 @@ func (e *Engine) buildRouter() error {
 			}
 		}
 		p := e.pipes[r.Name]
-		h := router.AddConsumerHandler(r.Name, Topic(r.Name), sub, e.handler(p))
+		h := router.AddConsumerHandler(r.Name, Topic(r.Name), sub, e.handler(p, newBudget(r.MaxInFlightBytes)))
 		log := e.log.With("route", r.Name)
 		keep := r.OnError.DeadLetter == nil || *r.OnError.DeadLetter
 		h.AddMiddleware(
@@ -323,9 +323,15 @@ func (e *Engine) buildRouter() error {
 // (see workers); work beyond them runs on the router's goroutines.
 const routeWorkers = 64
 
-// handler takes one message through a route's steps to its sinks.
-func (e *Engine) handler(p *pipeline) message.NoPublishHandlerFunc {
+// handler takes one message through a route's steps to its sinks, once the route's budget of
+// bytes in flight has room for it.
+func (e *Engine) handler(p *pipeline, b *budget) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
+		w, err := b.take(msg.Context(), len(msg.Payload))
+		if err != nil {
+			return err
+		}
+		defer b.give(w)
 		return e.work.do(func() error {
 			// Steps change metadata; each attempt starts again from the message as received.
 			m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)

@@ -31,13 +31,14 @@ type fileShape struct {
 
 // routeShape is one item of routes.
 type routeShape struct {
-	Name     string        `yaml:"name" required:"true" doc:"Name of the route, in metrics, logs and dead letters: lowercase letters, digits and hyphens, starting with a letter or digit." example:"incoming-documents"`
-	From     string        `yaml:"from" required:"true" doc:"Name of the connector the route reads from; its type must be able to be a source." example:"esoed"`
-	Steps    []yaml.Node   `yaml:"steps" doc:"Steps in order. Each item is a mapping of one key, the step's name, to its options."`
-	To       *yaml.Node    `yaml:"to" doc:"Connector name, or list of names, that every message surviving the steps is delivered to. Required unless the route has a switch step." example:"dossiers"`
-	Timeout  spec.Duration `yaml:"timeout" doc:"Bound on each step and each delivery to a sink." default:"30s"`
-	OnError  OnError       `yaml:"on_error" doc:"What happens when a step or a sink fails."`
-	Prefetch int           `yaml:"prefetch" doc:"Most messages of this route that one hub process takes from the transport and handles at once, in place of the transport's prefetch: 1 handles the route's messages one at a time (in order, as far as the transport keeps it); a larger value lets a route whose steps and sinks wait on slow systems keep more in flight. Absent: the transport's prefetch." min:"1" max:"10000" example:"8"`
+	Name             string        `yaml:"name" required:"true" doc:"Name of the route, in metrics, logs and dead letters: lowercase letters, digits and hyphens, starting with a letter or digit." example:"incoming-documents"`
+	From             string        `yaml:"from" required:"true" doc:"Name of the connector the route reads from; its type must be able to be a source." example:"esoed"`
+	Steps            []yaml.Node   `yaml:"steps" doc:"Steps in order. Each item is a mapping of one key, the step's name, to its options."`
+	To               *yaml.Node    `yaml:"to" doc:"Connector name, or list of names, that every message surviving the steps is delivered to. Required unless the route has a switch step." example:"dossiers"`
+	Timeout          spec.Duration `yaml:"timeout" doc:"Bound on each step and each delivery to a sink." default:"30s"`
+	OnError          OnError       `yaml:"on_error" doc:"What happens when a step or a sink fails."`
+	Prefetch         int           `yaml:"prefetch" doc:"Most messages of this route that one hub process takes from the transport and handles at once, in place of the transport's prefetch: 1 handles the route's messages one at a time (in order, as far as the transport keeps it); a larger value lets a route whose steps and sinks wait on slow systems keep more in flight. Absent: the transport's prefetch." min:"1" max:"10000" example:"8"`
+	MaxInFlightBytes spec.ByteSize `yaml:"max_in_flight_bytes" doc:"Most bytes of payload of this route's messages that one hub process handles at once, besides prefetch's count, so that a burst of large messages cannot take the memory: a message waits until those under way leave room for it; one larger than this is handled alone. Absent: a thirty-second of the memory the process may use (GOMEMLIMIT, the cgroup's limit or the machine's memory), at least 16 MiB and at most 256 MiB." min:"1" example:"64MiB"`
 }
 
 // switchShape is the options of the switch step.
@@ -412,7 +413,7 @@ func (l *loader) route(file, baseDir string, i int, n *yaml.Node) {
 	}
 	l.cfg.Routes = append(l.cfg.Routes, Route{
 		Name: r.Name, From: r.From, Steps: steps, To: to, OnError: r.OnError,
-		Timeout: r.Timeout, Prefetch: r.Prefetch, BaseDir: baseDir, Path: path, Pos: pos(file, n),
+		Timeout: r.Timeout, Prefetch: r.Prefetch, MaxInFlightBytes: int64(r.MaxInFlightBytes), BaseDir: baseDir, Path: path, Pos: pos(file, n),
 	})
 }
 

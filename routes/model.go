@@ -93,9 +93,12 @@ type Route struct {
 	// Prefetch is the most messages of the route one process holds at once; 0 means the
 	// transport's prefetch.
 	Prefetch int
-	BaseDir  string // folder of the file that declares it
-	Path     string // its place in its file, "routes[2]", for errors found when it is built
-	Pos      Pos
+	// MaxInFlightBytes is the most payload bytes of the route one process handles at once; 0
+	// means the default derived from memory.
+	MaxInFlightBytes int64
+	BaseDir          string // folder of the file that declares it
+	Path             string // its place in its file, "routes[2]", for errors found when it is built
+	Pos              Pos
 }
 
 // Step is one configured step. Name is the step's key ("xpath", "switch", ...); Path is its place

@@ -88,7 +88,8 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.doc, m.docErr = xmltree.ParseWith(p, xmllimit.Limits{MaxDepth: MaxXMLDepth})
+		// The payload is never changed in place (Payload says so), so the tree may share it.
+		m.doc, m.docErr = xmltree.ParseShared(p, xmllimit.Limits{MaxDepth: MaxXMLDepth})
 		var le *xmllimit.Error
 		switch {
 		case errors.As(m.docErr, &le) && le.What == xmllimit.WhatDepth:

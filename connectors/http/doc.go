@@ -22,8 +22,9 @@
 //	405  any method but POST (with Allow: POST)
 //	413  body larger than max_body
 //	415  Content-Type missing, or not among content_types (parameters such as charset ignored)
-//	503  the hub is not accepting yet, is stopping, or may not have stored the message: try again
-//	     (in the last case with the Idempotency-Key the answer gives)
+//	503  the hub is not accepting yet, is stopping, may not have stored the message, or holds as
+//	     many bodies as max_in_flight_bytes allows and found no room within 2 s: try again (after
+//	     a publish that may have stored the message, with the Idempotency-Key the answer gives)
 //
 // Each message gets a new time-ordered UUID (version 7) as its id. A client that retries can send an
 // Idempotency-Key header (1 to 255 printable ASCII characters); the id is then a name-based UUID

@@ -19,12 +19,14 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/identity"
 	"github.com/aiskao/aiskao/identity/httpauth"
 	"github.com/aiskao/aiskao/internal/bytesize"
+	"github.com/aiskao/aiskao/internal/memlimit"
 )
 
 // Texts of the answers that carry no data; the others are built in the handler.
@@ -36,6 +38,7 @@ const (
 	textStopping   = "Приемането спира, опитайте пак / shutting down, try again"
 	// textMaybeStored is followed by the key to send again with.
 	textMaybeStored = "Съобщението може да не е съхранено: изпратете го пак със заглавката / message may not be stored: send it again with the header Idempotency-Key: "
+	textBusy        = "Хъбът приема твърде много данни в момента, опитайте пак / too many bodies being received, try again"
 )
 
 // idSpace is the namespace of the ids derived from Idempotency-Key headers.
@@ -60,6 +63,10 @@ type source struct {
 	started   chan struct{} // closed when Run first starts
 	startOnce sync.Once
 	startWait time.Duration
+
+	room     *semaphore.Weighted // bytes of bodies held, being received or stored
+	roomMax  int64
+	roomWait time.Duration // how long a request waits for room before its 503
 }
 
 func newSource(cfg any, env connectors.Env) (*source, error) {
@@ -73,7 +80,12 @@ func newSource(cfg any, env connectors.Env) (*source, error) {
 	if env.Mux == nil {
 		return nil, fmt.Errorf("http source %s: the hub offers no HTTP server", env.Name)
 	}
-	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: env.Log(), started: make(chan struct{}), startWait: defaultStartWait}
+	s := &source{name: env.Name, cfg: c, allowed: map[string]bool{}, log: env.Log(), started: make(chan struct{}), startWait: defaultStartWait,
+		roomMax: int64(c.MaxInFlight), roomWait: defaultRoomWait}
+	if s.roomMax <= 0 {
+		s.roomMax = memlimit.Budget()
+	}
+	s.room = semaphore.NewWeighted(s.roomMax)
 	for _, ct := range c.ContentTypes {
 		mt, _, _ := mime.ParseMediaType(ct) // checked by Validate
 		s.allowed[mt] = true
@@ -122,6 +134,11 @@ func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 
 // defaultStartWait is how long a request that arrives before the source runs waits for it.
 const defaultStartWait = 5 * time.Second
+
+// defaultRoomWait is how long a request waits for room among the bodies held (max_in_flight_bytes)
+// before it is told to come back: long enough for a burst to be stored, short enough that the
+// client's own timeout has not passed.
+const defaultRoomWait = 2 * time.Second
 
 // Run hands received messages to emit until ctx is done, then waits for the emits under way.
 func (s *source) Run(ctx context.Context, emit connectors.Emit) error {
@@ -191,8 +208,12 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = issueKey(time.Now())
 	}
 	id := s.idOf(key)
-	body, status, text := s.readBody(w, r)
+	body, held, status, text := s.readBody(w, r)
+	defer s.room.Release(held) // the transport has its copy once emit returns
 	if status != 0 {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 		http.Error(w, text, status)
 		return
 	}
@@ -249,32 +270,71 @@ func (s *source) checkType(ct string) string {
 	return fmt.Sprintf("Типът %s не се приема / content type %s not allowed; allowed: %s", ct, ct, s.allowedText)
 }
 
-// readBody reads the whole body into one buffer sized from Content-Length when it is known. On
-// failure it returns the status and text of the answer.
-func (s *source) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
+// readBody reads the whole body into one buffer sized from Content-Length when it is known,
+// once the source has room for it among the bodies it holds; the room taken is returned, to be
+// given back when the body is stored. On failure it returns the status and text of the answer.
+func (s *source) readBody(w http.ResponseWriter, r *http.Request) (_ []byte, held int64, _ int, _ string) {
 	limit := int64(s.cfg.MaxBody)
 	if r.ContentLength > limit {
-		return nil, http.StatusRequestEntityTooLarge, s.tooLarge
+		return nil, 0, http.StatusRequestEntityTooLarge, s.tooLarge
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.roomWait)
+	defer cancel()
+	// reserve takes room for a body of n bytes in all; a body larger than all the room takes
+	// all of it, and so is received alone.
+	reserve := func(n int64) bool {
+		need := min(n, s.roomMax) - held
+		if need <= 0 {
+			return true
+		}
+		if err := s.room.Acquire(ctx, need); err != nil {
+			return false
+		}
+		held += need
+		return true
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	var buf []byte
 	var err error
 	if r.ContentLength >= 0 {
+		if !reserve(r.ContentLength) {
+			return nil, held, http.StatusServiceUnavailable, textBusy
+		}
 		buf = make([]byte, r.ContentLength)
 		_, err = io.ReadFull(body, buf)
 	} else {
-		buf, err = io.ReadAll(body)
+		// Sent chunked: room is taken as the buffer grows.
+		first := min(limit+1, 32<<10)
+		if !reserve(first) {
+			return nil, held, http.StatusServiceUnavailable, textBusy
+		}
+		buf = make([]byte, 0, first)
+		for err == nil {
+			if len(buf) == cap(buf) {
+				grown := min(int64(2*cap(buf)), limit+1)
+				if !reserve(grown) {
+					return nil, held, http.StatusServiceUnavailable, textBusy
+				}
+				buf = slices.Grow(buf, int(grown)-len(buf))
+			}
+			var n int
+			n, err = body.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+		}
+		if err == io.EOF {
+			err = nil
+		}
 	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, http.StatusRequestEntityTooLarge, s.tooLarge
+		return nil, held, http.StatusRequestEntityTooLarge, s.tooLarge
 	case err != nil:
-		return nil, http.StatusBadRequest, textUnreadable
+		return nil, held, http.StatusBadRequest, textUnreadable
 	case len(buf) == 0:
-		return nil, http.StatusBadRequest, textEmpty
+		return nil, held, http.StatusBadRequest, textEmpty
 	}
-	return buf, 0, ""
+	return buf, held, 0, ""
 }
 
 // idOf returns the id of the message sent with key: a name-based UUID (version 5) of the

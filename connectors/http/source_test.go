@@ -521,3 +521,64 @@ func FuzzIssuedAt(f *testing.F) {
 		}
 	})
 }
+
+// TestSourceBoundsBodiesHeld: with room for 1000 bytes of bodies, a second body that does not
+// fit while the first is being stored waits, then gets 503 with Retry-After (sent at once or
+// chunked); one that fits is taken beside it; once the first is stored a body larger than the
+// whole room is received alone.
+func TestSourceBoundsBodiesHeld(t *testing.T) {
+	ts := newTestServer(t)
+	src := ts.source(t, "in", Config{Path: "/in", MaxBody: 4096, MaxInFlight: 1000})
+	src.roomWait = 100 * time.Millisecond
+	entered, release := make(chan struct{}, 8), make(chan struct{})
+	var got connectortest.Collector
+	connectortest.Running(t, src, func(ctx context.Context, msgs ...*message.Message) error {
+		if strings.HasPrefix(string(msgs[0].Payload), "<slow") {
+			entered <- struct{}{}
+			<-release
+		}
+		return got.Emit(ctx, msgs...)
+	})
+	doc := func(name string, size int) string {
+		return "<" + name + ">" + strings.Repeat("x", size-2*len(name)-5) + "</" + name + ">"
+	}
+	slow := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(ts.srv.URL+"/in", "application/xml", strings.NewReader(doc("slow", 700)))
+		if err != nil {
+			slow <- 0
+			return
+		}
+		resp.Body.Close()
+		slow <- resp.StatusCode
+	}()
+	<-entered
+	for _, body := range []io.Reader{strings.NewReader(doc("a", 400)), io.NopCloser(strings.NewReader(doc("a", 400)))} {
+		start := time.Now()
+		resp, text := post(t, ts.srv.URL+"/in", "POST", "application/xml", body, nil)
+		if resp.StatusCode != http.StatusServiceUnavailable || text != textBusy || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("a body with no room: %d %q (Retry-After %q); want 503 %q with Retry-After", resp.StatusCode, text, resp.Header.Get("Retry-After"), textBusy)
+		}
+		if waited := time.Since(start); waited < src.roomWait {
+			t.Errorf("refused after %v, before waiting %v for room", waited, src.roomWait)
+		}
+	}
+	if resp, text := post(t, ts.srv.URL+"/in", "POST", "application/xml", strings.NewReader(doc("b", 250)), nil); resp.StatusCode != 202 {
+		t.Errorf("a body that fits beside the one being stored: %d %s; want 202", resp.StatusCode, text)
+	}
+	close(release)
+	if code := <-slow; code != 202 {
+		t.Errorf("the body being stored: %d; want 202", code)
+	}
+	for _, body := range []io.Reader{strings.NewReader(doc("big", 3000)), io.NopCloser(strings.NewReader(doc("big", 3000)))} {
+		if resp, text := post(t, ts.srv.URL+"/in", "POST", "application/xml", body, nil); resp.StatusCode != 202 {
+			t.Errorf("a body larger than the room, alone: %d %s; want 202", resp.StatusCode, text)
+		}
+	}
+	if n := len(got.Messages()); n != 4 {
+		t.Errorf("%d messages stored, want 4", n)
+	}
+	if !src.room.TryAcquire(1000) {
+		t.Error("room not given back after the bodies were stored")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -33,6 +34,9 @@ var safeSet = func() (t [256]bool) {
 // appendString is encoding/json's appendString with escapeHTML=false, for
 // strings only.
 func appendString(dst []byte, src string) []byte {
+	if len(dst)+len(src)+2 > cap(dst) && len(src) >= largeString {
+		dst = slices.Grow(dst, RoomFor(len(src)))
+	}
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(src); {
@@ -108,6 +112,21 @@ const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080
 )
+
+// largeString is the length from which a string is given room for what follows it.
+const largeString = 4 << 10
+
+// RoomFor is the room to make before appending a string of n bytes (and its quotes) to a
+// buffer too small for it. A large string (an attachment's base64) would otherwise be appended
+// to exactly its size, and the next bytes written after it would copy all of it into a buffer
+// a quarter (append) or twice (bytes.Buffer) larger: room for what usually follows it (the
+// rest of a document's elements) is made in the one copy.
+func RoomFor(n int) int {
+	if n >= largeString {
+		return n + 2 + 2<<10 + n/128
+	}
+	return n + 2
+}
 
 // plainASCII8 reports whether the 8 bytes packed in x are all in safeSet:
 // ASCII, not below 0x20, not '"' and not '\\'. It uses the bit tricks that

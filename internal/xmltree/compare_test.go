@@ -136,6 +136,15 @@ func differentialWith(t *testing.T, input []byte, lim xmllimit.Limits) {
 	if d := diffTrees(want, got); d != "" {
 		t.Fatalf("Parse(%q): tree differs from xmlquery's: %s", clip(input), d)
 	}
+	// ParseShared builds the same tree from the input itself.
+	own := bytes.Clone(input)
+	shared, err := ParseShared(own, lim)
+	if err != nil {
+		t.Fatalf("ParseShared(%q): %v, ParseWith none", clip(input), err)
+	}
+	if d := diffTrees(want, shared); d != "" {
+		t.Fatalf("ParseShared(%q): tree differs from xmlquery's: %s", clip(input), d)
+	}
 }
 
 func clip(b []byte) []byte {

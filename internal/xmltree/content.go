@@ -529,7 +529,16 @@ func (p *parser) decode(start, i int, quote byte) (int, string, bool) {
 	if quote != 0 {
 		special = &valueSpecial
 	}
-	d := p.decoder(start)
+	// The text ends at the next '<' (a value at its quote) or sooner: decoded, no longer.
+	end := len(s)
+	term := byte('<')
+	if quote != 0 {
+		term = quote
+	}
+	if k := strings.IndexByte(s[i:], term); k >= 0 {
+		end = i + k
+	}
+	d := p.decoder(end - start)
 	mark := d.Len()
 	d.WriteString(s[start:i])
 	for {
@@ -589,11 +598,13 @@ func (p *parser) decode(start, i int, quote byte) (int, string, bool) {
 	return i, d.String()[mark:], true
 }
 
-// decoder returns the builder for decoded texts. Decoding never lengthens text, so
-// growing it once by what is left of the input means it never reallocates.
-func (p *parser) decoder(start int) *strings.Builder {
-	if p.dec.Cap() == 0 {
-		p.dec.Grow(len(p.s) - start)
+// decoder returns the builder for decoded texts, with room for n more bytes: decoding never
+// lengthens text, so a text of n bytes as written fits. Texts decoded earlier keep the
+// builder's earlier array when it grows. (It once grew by all that was left of the input at
+// the first entity, which cost a copy of a document with an attachment after an "&amp;".)
+func (p *parser) decoder(n int) *strings.Builder {
+	if p.dec.Cap()-p.dec.Len() < n {
+		p.dec.Grow(n)
 	}
 	return &p.dec
 }
@@ -602,7 +613,7 @@ func (p *parser) decoder(start int) *strings.Builder {
 // in character data.
 func (p *parser) normalize(i, e int) string {
 	s := p.s
-	d := p.decoder(i)
+	d := p.decoder(e - i)
 	mark := d.Len()
 	for ; i < e; i++ {
 		c := s[i]

@@ -19,6 +19,8 @@
 //
 // The strings of a tree share the input's one copy, and its nodes share slabs: any part of
 // a tree that is kept keeps the whole document's memory, as keeping the document does.
+// [ParseShared] makes no copy at all: the tree's strings are the caller's bytes, so that a
+// document with a large attachment is held once in memory rather than twice.
 package xmltree
 
 import (
@@ -27,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/antchfx/xmlquery"
 	"golang.org/x/net/html/charset"
@@ -45,11 +48,22 @@ func Parse(b []byte) (*xmlquery.Node, error) {
 
 // ParseWith is [Parse] under the given limits (zero fields from xmllimit.Default).
 func ParseWith(b []byte, lim xmllimit.Limits) (*xmlquery.Node, error) {
+	return parse(b, lim, false)
+}
+
+// ParseShared is [ParseWith] without the copy of the input: the names and texts of the tree
+// are substrings of b itself. The caller must not change b while the tree, or any string
+// taken from it, is in use.
+func ParseShared(b []byte, lim xmllimit.Limits) (*xmlquery.Node, error) {
+	return parse(b, lim, true)
+}
+
+func parse(b []byte, lim xmllimit.Limits, shared bool) (*xmlquery.Node, error) {
 	lim = lim.WithDefaults()
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, &xmllimit.Error{What: "document size", Limit: lim.MaxBytes, Offset: lim.MaxBytes}
 	}
-	if doc, ok := parseFast(b, lim); ok {
+	if doc, ok := parseFast(b, lim, shared); ok {
 		return doc, nil
 	}
 	if err := xmllimit.Check(b, lim, charset.NewReaderLabel); err != nil {
@@ -142,14 +156,18 @@ func (p *parser) release() {
 }
 
 // parseFast builds the tree for the documents it handles and reports false for any other
-// input, which xmlquery must then parse.
-func parseFast(b []byte, lim xmllimit.Limits) (*xmlquery.Node, bool) {
+// input, which xmlquery must then parse. With shared the tree's strings point into b.
+func parseFast(b []byte, lim xmllimit.Limits, shared bool) (*xmlquery.Node, bool) {
 	if len(b) == 0 || (b[0] != '<' && !bytes.HasPrefix(b, []byte(bom))) || !utf8.Valid(b) {
 		return nil, false
 	}
 	p := parsers.Get().(*parser)
 	defer p.release()
-	p.s = string(b)
+	if shared {
+		p.s = unsafe.String(unsafe.SliceData(b), len(b))
+	} else {
+		p.s = string(b)
+	}
 	p.lim = lim
 	p.spaces = append(p.spaces, space{uri: xmlURL, prefix: "xml"})
 

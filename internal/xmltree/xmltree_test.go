@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/antchfx/xmlquery"
 
@@ -84,7 +87,7 @@ func TestFastPathTaken(t *testing.T) {
 			// declaration: not XML the hub accepts, refused by the register's client.
 			continue
 		}
-		if _, ok := parseFast(b, xmllimit.Default); !ok {
+		if _, ok := parseFast(b, xmllimit.Default, false); !ok {
 			t.Errorf("%s: fell back to xmlquery", path)
 		}
 	}
@@ -283,7 +286,7 @@ func TestCases(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			differential(t, []byte(c.input))
-			if _, ok := parseFast([]byte(c.input), xmllimit.Default); ok != c.fast {
+			if _, ok := parseFast([]byte(c.input), xmllimit.Default, false); ok != c.fast {
 				t.Errorf("fast path taken: %v, want %v", ok, c.fast)
 			}
 		})
@@ -410,11 +413,63 @@ func TestConcurrent(t *testing.T) {
 func TestManyTagsFewElements(t *testing.T) {
 	lim := xmllimit.Limits{MaxElements: 100}
 	doc := []byte("<a>" + strings.Repeat("<b></b><!---->", 60) + "</a>")
-	if _, ok := parseFast(doc, lim.WithDefaults()); ok {
+	if _, ok := parseFast(doc, lim.WithDefaults(), false); ok {
 		t.Error("fast path taken")
 	}
 	differentialWith(t, doc, lim)
 	if _, err := ParseWith(doc, lim); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestParseSharedKeepsOneCopy: a document with a large text is held once, its text node a
+// substring of the caller's bytes, where ParseWith copies the document.
+func TestParseSharedKeepsOneCopy(t *testing.T) {
+	big := strings.Repeat("QUJD", 64<<10) // 256 KiB of base64
+	// An entity before the attachment is decoded into a buffer of its text's size, not of all
+	// that follows it.
+	doc := []byte(`<m xmlns="urn:x"><Title>A &amp; B</Title><Att name="a.pdf"><Body>` + big + `</Body></Att></m>`)
+	bodyOf := func(root *xmlquery.Node) string {
+		n := xmlquery.FindOne(root, "//*[local-name()='Body']")
+		if n == nil || n.FirstChild == nil {
+			t.Fatal("no Body text")
+		}
+		return n.FirstChild.Data
+	}
+	within := func(s string) bool {
+		p, b := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(&doc[0]))
+		return p >= b && p < b+uintptr(len(doc))
+	}
+	shared, err := ParseShared(doc, xmllimit.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := bodyOf(shared); s != big || !within(s) {
+		t.Errorf("ParseShared: the text is not the caller's bytes (equal: %v)", s == big)
+	}
+	copied, err := ParseWith(doc, xmllimit.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := bodyOf(copied); s != big || within(s) {
+		t.Errorf("ParseWith: the text shares the caller's bytes (equal: %v)", s == big)
+	}
+	sharedBytes := allocatedBy(func() { _, _ = ParseShared(doc, xmllimit.Limits{}) })
+	copiedBytes := allocatedBy(func() { _, _ = ParseWith(doc, xmllimit.Limits{}) })
+	if sharedBytes > uint64(len(doc))/8 || copiedBytes < uint64(len(doc)) {
+		t.Errorf("allocated %d bytes sharing and %d copying a %d-byte document", sharedBytes, copiedBytes, len(doc))
+	}
+}
+
+// allocatedBy returns the bytes fn allocates, the least of three runs.
+func allocatedBy(fn func()) uint64 {
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		fn()
+		runtime.ReadMemStats(&after)
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	return least
 }

@@ -272,5 +272,8 @@ func (c *converter) element(n *xmlquery.Node) {
 // writeJSONString writes s as a JSON string, as encoding/json's Encoder with HTML escaping off
 // writes it, straight into b's spare capacity.
 func writeJSONString(b *bytes.Buffer, s string) {
+	// Room first, so that the string is encoded in place even when it is an attachment's
+	// megabytes, not into a slice of its own that Write then copies into a grown buffer.
+	b.Grow(jsonenc.RoomFor(len(s)))
 	b.Write(jsonenc.AppendString(b.AvailableBuffer(), s))
 }
