@@ -95,6 +95,9 @@ func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
 	if os.Getenv("AISKAO_DOSSIER_API_ADDR") == "" {
 		h.cmd.Env = append(h.cmd.Env, "AISKAO_DOSSIER_API_ADDR="+freeAddr(t)) // likewise the dossier API
 	}
+	if os.Getenv("AISKAO_PORTAL_ADDR") == "" {
+		h.cmd.Env = append(h.cmd.Env, "AISKAO_PORTAL_ADDR="+freeAddr(t)) // and the citizens' portal
+	}
 	h.opsToken = createToken(t, "", config, data, h.cmd.Env, "operator")
 	h.sendToken = createToken(t, "", config, data, h.cmd.Env, "integrator")
 	opsTokens.Store("http://"+opsAddr, h.opsToken)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/user"
 	"strings"
 	"text/tabwriter"
@@ -234,21 +233,5 @@ func openPeopleStore(config, data string) (peopleStore, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuration %s is invalid:\n%w", config, err)
 	}
-	f, ok := cat.Stores.Lookup(cfg.Store.Type)
-	if !ok {
-		return nil, nil, fmt.Errorf("store type %q is not available", cfg.Store.Type)
-	}
-	if err := os.MkdirAll(data, 0o750); err != nil {
-		return nil, nil, fmt.Errorf("data folder: %w", err)
-	}
-	st, err := f.New(cfg.Store.Config, store.Env{DataDir: data})
-	if err != nil {
-		return nil, nil, fmt.Errorf("store %s: %w", cfg.Store.Type, err)
-	}
-	ps, ok := st.(peopleStore)
-	if !ok {
-		_ = st.Close()
-		return nil, nil, fmt.Errorf("store type %s keeps no accounts", cfg.Store.Type)
-	}
-	return ps, func() { _ = st.Close() }, nil
+	return peopleStoreOf(cfg, data)
 }
