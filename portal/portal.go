@@ -156,8 +156,8 @@ func (p *Portal) page(r *http.Request, path, title string) *web.Page {
 	return pg
 }
 
-// serviceItem is a service as the start page lists it.
-type serviceItem struct{ ID, Name, Provider string }
+// serviceItem is a service as the start page lists it; Number is its СУНАУ number, when it has one.
+type serviceItem struct{ Number, Name, Provider string }
 
 func (p *Portal) index(w http.ResponseWriter, r *http.Request) {
 	pg := p.page(r, "/", "index.title")
@@ -168,7 +168,11 @@ func (p *Portal) index(w http.ResponseWriter, r *http.Request) {
 			if s == nil || !slices.Contains(s.Apply, service.Portal) {
 				continue
 			}
-			items = append(items, serviceItem{ID: s.ID, Name: s.Name.In(pg.Lang), Provider: s.Provider.Name.In(pg.Lang)})
+			it := serviceItem{Name: s.Name.In(pg.Lang), Provider: s.Provider.Name.In(pg.Lang)}
+			if strings.Trim(s.ID, "0123456789") == "" {
+				it.Number = s.ID
+			}
+			items = append(items, it)
 		}
 	}
 	_, signedIn := identity.FromContext(r.Context())
@@ -227,6 +231,7 @@ func (p *Portal) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, p.bindingCookie(value, int(eauth.DefaultRequestTTL/time.Second)))
+	r = asPage(r, PathSignIn)
 	pg := p.page(r, PathSignIn, "redirect.title")
 	pg.Scripts = []string{"autosubmit.js"}
 	pg.Data = struct{ URL, SAMLRequest, RelayState string }{req.URL, req.Encoded(), web.ReturnPath(r.PostForm.Get("return"))}
@@ -326,6 +331,7 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // refuse renders the refusal page with reason; again offers to sign in again.
 func (p *Portal) refuse(w http.ResponseWriter, r *http.Request, status int, reason string, again bool) {
+	r = asPage(r, PathSignIn)
 	pg := p.page(r, "", "refused.title")
 	pg.Failed = true
 	pg.Data = struct {
@@ -386,6 +392,19 @@ func Sweep(ctx context.Context, every time.Duration, sessions *session.Manager, 
 			}
 		}
 	}
+}
+
+// asPage returns r as if it had asked for path, keeping its query: a page answered to a POST
+// (the refusal, the page carrying the request) switches language to path, which a GET can open.
+func asPage(r *http.Request, path string) *http.Request {
+	if r.Method == http.MethodGet {
+		return r
+	}
+	c := *r
+	u := *r.URL
+	u.Path, u.RawPath = path, ""
+	c.URL = &u
+	return &c
 }
 
 func cmpOr(s, def string) string {

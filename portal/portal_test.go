@@ -281,6 +281,9 @@ func TestRefusals(t *testing.T) {
 				if a.code != 403 || !strings.Contains(a.body, html.EscapeString(tc.want.Message(lang))) || !strings.Contains(a.body, `<html lang="`+lang+`">`) {
 					t.Fatalf("%d, want 403 with %q:\n%s", a.code, tc.want.Message(lang), a.body)
 				}
+				if !strings.Contains(a.body, `href="/signin?lang=`) {
+					t.Error("the refusal page's language switch does not lead to the sign-in page")
+				}
 				if a := do(t, c, "GET", f.srv.URL+"/account", nil); a.code != 303 {
 					t.Errorf("signed in after a refusal: %d", a.code)
 				}
