@@ -3,6 +3,8 @@ package eauth_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/aiskao/aiskao/eauth"
@@ -55,5 +57,19 @@ func TestVerifyFromBindsTheBrowser(t *testing.T) {
 				t.Error("CodeBrowser has no text of its own")
 			}
 		})
+	}
+}
+
+func TestMetadataNamesTheServiceProvider(t *testing.T) {
+	f := newFixture(t, nil)
+	md, err := f.sp.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`entityID="` + spEntity + `"`, `AuthnRequestsSigned="true"`, `Location="` + spACS + `"`,
+		`use="signing"`, `use="encryption"`, base64.StdEncoding.EncodeToString(f.spCert.Raw)[:40]} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("metadata lacks %s:\n%s", want, md)
+		}
 	}
 }

@@ -45,12 +45,13 @@ var files embed.FS
 
 // Paths of the portal.
 const (
-	PathSignIn   = "/signin"       // the sign-in page
-	PathStart    = "/signin/eauth" // POST: starts a sign-in through eAuth
-	PathACS      = "/saml/acs"     // the assertion consumer: eAuth posts its response here
-	PathAccount  = "/account"      // the signed-in person's page
-	PathDossiers = "/dossiers"     // the person's applications
-	PathSignOut  = "/signout"      // POST: ends the session
+	PathSignIn   = "/signin"        // the sign-in page
+	PathStart    = "/signin/eauth"  // POST: starts a sign-in through eAuth
+	PathACS      = "/saml/acs"      // the assertion consumer: eAuth posts its response here
+	PathMetadata = "/saml/metadata" // the portal's SAML metadata, to register it with eAuth
+	PathAccount  = "/account"       // the signed-in person's page
+	PathDossiers = "/dossiers"      // the person's applications
+	PathSignOut  = "/signout"       // POST: ends the session
 )
 
 // BindingCookie names the cookie that binds a sign-in to the browser that started it; on TLS
@@ -121,6 +122,7 @@ func (p *Portal) Endpoints() []httpauth.Endpoint {
 		{Pattern: "GET " + PathSignIn, Handler: h(p.signIn), Perm: httpauth.Open},
 		{Pattern: "POST " + PathStart, Handler: h(p.start), Perm: httpauth.Open},
 		{Pattern: "POST " + PathACS, Handler: h(p.acs), Perm: httpauth.Open},
+		{Pattern: "GET " + PathMetadata, Handler: h(p.metadata), Perm: httpauth.Open},
 		{Pattern: "POST " + PathSignOut, Handler: p.signin, Perm: httpauth.Open},
 		{Pattern: "GET " + PathAccount, Handler: h(p.account), Perm: httpauth.AnyPrincipal},
 		{Pattern: "GET " + PathDossiers, Handler: h(p.dossiers), Perm: identity.DossiersReadOwn},
@@ -339,6 +341,26 @@ func (p *Portal) refuse(w http.ResponseWriter, r *http.Request, status int, reas
 		Again  bool
 	}{reason, again}
 	p.shell.Render(w, r, status, p.pages["refused"], pg)
+}
+
+// metadata serves the service provider's SAML metadata.
+func (p *Portal) metadata(w http.ResponseWriter, r *http.Request) {
+	if p.cfg.EAuth == nil {
+		p.notFound(w, r)
+		return
+	}
+	sp, err := p.cfg.EAuth()
+	if err != nil {
+		http.Error(w, "eAuth is not available now", http.StatusServiceUnavailable)
+		return
+	}
+	md, err := sp.Metadata()
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Write(md)
 }
 
 func (p *Portal) account(w http.ResponseWriter, r *http.Request) {

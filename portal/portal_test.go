@@ -200,6 +200,9 @@ func TestSignInThroughEAuth(t *testing.T) {
 	if a.code != 303 || a.h.Get("Location") != "/dossiers" {
 		t.Fatalf("sign-in: %d %v\n%s", a.code, a.h, a.body)
 	}
+	if a := do(t, c, "GET", f.srv.URL+portal.PathMetadata, nil); a.code != 200 || !strings.Contains(a.body, `Location="`+f.srv.URL+portal.PathACS+`"`) {
+		t.Errorf("metadata: %d\n%s", a.code, a.body)
+	}
 	a = do(t, c, "GET", f.srv.URL+"/account?lang=en", nil)
 	if a.code != 200 || !strings.Contains(a.body, "Десислава Николова Пробна") || strings.Contains(a.body, "9007040212") ||
 		!strings.Contains(a.body, "citizen") {
