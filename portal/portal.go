@@ -54,6 +54,11 @@ const (
 	PathSignOut  = "/signout"       // POST: ends the session
 )
 
+// MaxStarts is how many sign-ins one address may start in a minute: each records a request in
+// the store, and a flood of them must not fill it. Generous, as many people may share one
+// address (a carrier's NAT, an office).
+const MaxStarts = 60
+
 // BindingCookie names the cookie that binds a sign-in to the browser that started it; on TLS
 // it has the __Host- prefix.
 const BindingCookie = "aiskao_eauth"
@@ -218,6 +223,17 @@ func (p *Portal) start(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.cfg.Log.Warn("portal: eAuth sign-in is not available", "error", err)
 		p.refuse(w, r, http.StatusServiceUnavailable, p.shell.Tr(r).T("refused.unavailable"), true)
+		return
+	}
+	n, _, err := p.cfg.People.CountFailure(r.Context(), "eauth-start:"+p.cfg.Sessions.Addr(r), time.Now(), time.Minute)
+	if err != nil {
+		p.fail(w, r, fmt.Errorf("count sign-in starts: %w", err))
+		return
+	}
+	if n > MaxStarts {
+		p.cfg.Log.Warn("portal: too many sign-ins started from one address", "addr", p.cfg.Sessions.Addr(r), "count", n)
+		w.Header().Set("Retry-After", "60")
+		p.refuse(w, r, http.StatusTooManyRequests, p.shell.Tr(r).T("refused.throttled"), false)
 		return
 	}
 	var secret [32]byte
@@ -394,9 +410,9 @@ func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	p.shell.Render(w, r, http.StatusNotFound, p.pages["notfound"], p.page(r, "", "notfound.title"))
 }
 
-// Sweep forgets the sessions and the eAuth sign-ins in flight that have run out, every every,
-// until ctx ends; s may be nil when the store keeps no eAuth sign-ins.
-func Sweep(ctx context.Context, every time.Duration, sessions *session.Manager, s eauth.Store, log *slog.Logger) {
+// Sweep forgets the sessions, the counts of sign-in starts and the eAuth sign-ins in flight that
+// have run out, every every, until ctx ends; s may be nil when the store keeps no eAuth sign-ins.
+func (p *Portal) Sweep(ctx context.Context, every time.Duration, s eauth.Store) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -405,12 +421,15 @@ func Sweep(ctx context.Context, every time.Duration, sessions *session.Manager, 
 			return
 		case <-t.C:
 		}
-		if _, err := sessions.Sweep(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("portal: sweep sessions", "error", err)
+		if _, err := p.cfg.Sessions.Sweep(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Log.Warn("portal: sweep sessions", "error", err)
+		}
+		if _, err := p.cfg.Accounts.Sweep(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Log.Warn("portal: sweep counts", "error", err)
 		}
 		if s != nil {
 			if _, err := s.DeleteStaleEAuth(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				log.Warn("portal: sweep eAuth sign-ins", "error", err)
+				p.cfg.Log.Warn("portal: sweep eAuth sign-ins", "error", err)
 			}
 		}
 	}

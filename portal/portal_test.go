@@ -46,6 +46,7 @@ type fixture struct {
 	srv   *httptest.Server
 	sim   *eauthsim.Simulator
 	other *eauthsim.Simulator // the same entity, another key
+	idp   *x509.Certificate   // the certificate the portal trusts
 }
 
 func cert(t *testing.T, i int) (*x509.Certificate, *rsa.PrivateKey) {
@@ -65,7 +66,15 @@ func cert(t *testing.T, i int) (*x509.Certificate, *rsa.PrivateKey) {
 // identity provider's certificate (written there only by the test).
 func newFixture(t *testing.T, idpCertFile string) *fixture {
 	t.Helper()
-	st, err := sqlite.New(sqlite.Config{}, store.Env{DataDir: t.TempDir()})
+	return newFixtureIn(t, idpCertFile, t.TempDir(), nil)
+}
+
+// newFixtureIn builds the portal over the SQLite store in data; like, when given, is a portal
+// this one stands beside as another process of one deployment: the same store, keys, public
+// address and identity provider.
+func newFixtureIn(t *testing.T, idpCertFile, data string, like *fixture) *fixture {
+	t.Helper()
+	st, err := sqlite.New(sqlite.Config{}, store.Env{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +93,12 @@ func newFixture(t *testing.T, idpCertFile string) *fixture {
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
-	cfg := eauth.Config{EntityID: f.srv.URL + "/saml/metadata", ACSURL: f.srv.URL + portal.PathACS, IdPSSOURL: idpSSO, IdPEntityID: idpEntity,
+	public := f.srv.URL
+	if like != nil {
+		public, f.sim, f.other, idpCert = like.srv.URL, like.sim, like.other, like.idp
+	}
+	f.idp = idpCert
+	cfg := eauth.Config{EntityID: public + "/saml/metadata", ACSURL: public + portal.PathACS, IdPSSOURL: idpSSO, IdPEntityID: idpEntity,
 		IdPCertificate: idpCert, Key: spKey, Certificate: spCert, Service: "2.16.100.1.1.1.1.13.1.1.1", Provider: "2.16.100.1.1.1.1.13",
 		Level: eauth.LevelSubstantial, Requests: eauth.StoreRequests(st, nil), Replay: eauth.StoreReplay(st, nil)}
 	sp := func() (*eauth.SP, error) { return eauth.New(cfg) }
@@ -331,6 +345,44 @@ func TestOnlyTheACSTakesCrossSitePosts(t *testing.T) {
 	a := do(t, browser(t), "POST", f.srv.URL+portal.PathACS, url.Values{"SAMLResponse": {"x"}}, "Origin", "https://idp.example", "Sec-Fetch-Site", "cross-site")
 	if a.code != 403 || strings.Contains(a.body, "cross-origin") || !strings.Contains(a.body, html.EscapeString(eauth.CodeMalformed.Message("bg"))) {
 		t.Errorf("cross-site POST to the ACS: %d %q", a.code, a.body)
+	}
+}
+
+// TestResponseReachesAnotherProcess: a sign-in started on one portal is completed on another
+// over the same store, as two processes of one deployment behind one address; the response
+// posted again to the first is a replay.
+func TestResponseReachesAnotherProcess(t *testing.T) {
+	data := t.TempDir()
+	a := newFixtureIn(t, "", data, nil)
+	b := newFixtureIn(t, "", data, a)
+	c := browser(t)
+	req, _ := a.start(t, c, "")
+	resp := a.respond(t, a.sim, req, eauthsim.Faults{})
+	if got := do(t, c, "POST", b.srv.URL+portal.PathACS, url.Values{"SAMLResponse": {resp}}); got.code != 303 {
+		t.Fatalf("on the other process: %d\n%s", got.code, got.body)
+	}
+	if got := do(t, c, "GET", a.srv.URL+portal.PathAccount, nil); got.code != 200 || !strings.Contains(got.body, "Десислава") {
+		t.Fatalf("the session is not seen by the first process: %d", got.code)
+	}
+	if got := do(t, c, "POST", a.srv.URL+portal.PathACS, url.Values{"SAMLResponse": {resp}}); got.code != 403 ||
+		!strings.Contains(got.body, html.EscapeString(eauth.CodeReplay.Message("bg"))) {
+		t.Fatalf("replayed to the first process: %d", got.code)
+	}
+}
+
+// TestSignInStartsAreLimited: one address may start MaxStarts sign-ins a minute, then is told
+// to wait.
+func TestSignInStartsAreLimited(t *testing.T) {
+	f := newFixture(t, "")
+	c := browser(t)
+	for i := 0; i < portal.MaxStarts; i++ {
+		if a := do(t, c, "POST", f.srv.URL+portal.PathStart, url.Values{}); a.code != 200 {
+			t.Fatalf("start %d: %d", i+1, a.code)
+		}
+	}
+	a := do(t, c, "POST", f.srv.URL+portal.PathStart, url.Values{})
+	if a.code != 429 || a.h.Get("Retry-After") == "" || !strings.Contains(a.body, "Изчакайте минута") {
+		t.Fatalf("start %d: %d\n%s", portal.MaxStarts+1, a.code, a.body)
 	}
 }
 

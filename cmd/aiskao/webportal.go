@@ -50,7 +50,7 @@ func buildPortal(ctx context.Context, cfg *routes.Config, s webSite, d webDeps) 
 		return fail(err)
 	}
 	secure := strings.HasPrefix(s.publicURL, "https://")
-	sessions := session.New(ps, accounts.Principal, session.Config{TLS: secure})
+	sessions := session.New(ps, accounts.Principal, session.Config{TLS: secure, Cookie: "aiskao_portal"})
 	es, _ := ps.(eauth.Store)
 	conf := portal.Config{Sessions: sessions, Accounts: accounts, People: ps, Journal: ps, TLS: secure, Log: d.log.With("site", "portal"),
 		Services: portalServices(cfg, d)}
@@ -74,7 +74,7 @@ func buildPortal(ctx context.Context, cfg *routes.Config, s webSite, d webDeps) 
 		return fail(err)
 	}
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	go portal.Sweep(sctx, portalSweep, sessions, es, conf.Log)
+	go p.Sweep(sctx, portalSweep, es)
 	return p.Handler(), func() { stop(); closeStore() }, nil
 }
 
