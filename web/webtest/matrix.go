@@ -2,6 +2,7 @@
 package webtest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -44,37 +45,44 @@ func RoleMatrix(t *testing.T, h http.Handler, endpoints []httpauth.Endpoint) {
 	if len(endpoints) == 0 {
 		t.Fatal("no endpoints")
 	}
+	for _, p := range Problems(h, endpoints) {
+		t.Error(p)
+	}
+}
+
+// Problems is what RoleMatrix reports, one line a problem.
+func Problems(h http.Handler, endpoints []httpauth.Endpoint) []string {
+	var out []string
 	for _, e := range endpoints {
 		if e.Perm == "" {
-			t.Errorf("%s declares no permission", e.Pattern)
+			out = append(out, e.Pattern+" declares no permission")
 			continue
 		}
 		if e.Perm == httpauth.Open {
 			continue
 		}
 		method, path := Target(e.Pattern)
-		t.Run(e.Pattern, func(t *testing.T) {
-			w := serve(h, method, path, nil)
-			wantAnon := http.StatusUnauthorized
-			if method == http.MethodGet || method == http.MethodHead {
-				wantAnon = http.StatusSeeOther
+		w := serve(h, method, path, nil)
+		wantAnon := http.StatusUnauthorized
+		if method == http.MethodGet || method == http.MethodHead {
+			wantAnon = http.StatusSeeOther
+		}
+		if w.Code != wantAnon {
+			out = append(out, fmt.Sprintf("%s: no one: %s %s answered %d, want %d", e.Pattern, method, path, w.Code, wantAnon))
+		}
+		for _, role := range identity.PersonRoles() {
+			p := &identity.Principal{Kind: identity.KindPerson, Name: "matrix." + string(role), Roles: []identity.Role{role}}
+			w := serve(h, method, path, p)
+			may := e.Perm == httpauth.AnyPrincipal || p.Can(e.Perm)
+			switch {
+			case may && (w.Code == http.StatusForbidden || w.Code == http.StatusUnauthorized):
+				out = append(out, fmt.Sprintf("%s: %s: %s %s answered %d; the role has %s", e.Pattern, role, method, path, w.Code, e.Perm))
+			case !may && w.Code != http.StatusForbidden:
+				out = append(out, fmt.Sprintf("%s: %s: %s %s answered %d, want 403 (lacks %s)", e.Pattern, role, method, path, w.Code, e.Perm))
 			}
-			if w.Code != wantAnon {
-				t.Errorf("no one: %s %s answered %d, want %d", method, path, w.Code, wantAnon)
-			}
-			for _, role := range identity.PersonRoles() {
-				p := &identity.Principal{Kind: identity.KindPerson, Name: "matrix." + string(role), Roles: []identity.Role{role}}
-				w := serve(h, method, path, p)
-				may := e.Perm == httpauth.AnyPrincipal || p.Can(e.Perm)
-				switch {
-				case may && (w.Code == http.StatusForbidden || w.Code == http.StatusUnauthorized):
-					t.Errorf("%s: %s %s answered %d; the role has %s", role, method, path, w.Code, e.Perm)
-				case !may && w.Code != http.StatusForbidden:
-					t.Errorf("%s: %s %s answered %d, want 403 (lacks %s)", role, method, path, w.Code, e.Perm)
-				}
-			}
-		})
+		}
 	}
+	return out
 }
 
 func serve(h http.Handler, method, path string, p *identity.Principal) *httptest.ResponseRecorder {
