@@ -25,7 +25,7 @@ import (
 )
 
 var (
-	eauthFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	eauthFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)"[^>]*>`)
 	eauthHidden     = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 )
 

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -322,5 +324,67 @@ f.querySelector('input[name=SAMLRequest]').name = 'SAMLResponse'; f.querySelecto
 	check(t, "portal-forbidden-en")
 	if status := navigate(t, ctx, base+"/account"); status != 200 {
 		t.Errorf("/account, for any signed-in person: %d", status)
+	}
+}
+
+// TestScaleOutPortalSignIn: two processes on RabbitMQ and PostgreSQL behind one public address;
+// a sign-in started on the second is completed on the first (where the identity provider posts),
+// the session is seen by both, and sign-out on one ends it on the other.
+func TestScaleOutPortalSignIn(t *testing.T) {
+	sim := startEauthSim(t)
+	portalA, portalB := freeAddr(t), freeAddr(t)
+	d := newDeployment(t, scaleConfig, scaleRoutes, "AISKAO_EAUTH_SSO_URL="+sim.sso, "AISKAO_EAUTH_ENTITY_ID="+sim.entity,
+		"AISKAO_EAUTH_IDP_CERT="+sim.certPath, "AISKAO_PORTAL_URL=http://"+portalA)
+	d.start("hub-a", "AISKAO_PORTAL_ADDR="+portalA)
+	d.start("hub-b", "AISKAO_PORTAL_ADDR="+portalB)
+	waitPortal(t, portalA)
+	waitPortal(t, portalB)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post := func(target string, v url.Values) (*url.URL, int, []byte) {
+		t.Helper()
+		resp, err := c.PostForm(target, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Request.URL, resp.StatusCode, b
+	}
+	get := func(target string) (string, int, string) {
+		t.Helper()
+		resp, err := c.Get(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Request.URL.Path, resp.StatusCode, string(b)
+	}
+	at, code, page := post("http://"+portalB+"/signin/eauth", url.Values{})
+	if code != 200 {
+		t.Fatalf("start on the second process: %d\n%s", code, page)
+	}
+	target, v := eauthForm(t, at, page)
+	at, _, page = post(target, v)
+	target, v = eauthForm(t, at, page)
+	v.Set("person", "1")
+	v.Set("action", "signin")
+	at, _, page = post(target, v)
+	acs, v := eauthForm(t, at, page)
+	if acs != "http://"+portalA+"/saml/acs" {
+		t.Fatalf("the identity provider posts to %s", acs)
+	}
+	if at, code, page := post(acs, v); code != 200 || at.Path != "/account" || !bytes.Contains(page, []byte("Мария Георгиева Примерна")) {
+		t.Fatalf("completed on the first process: %d at %s\n%s", code, at, page)
+	}
+	if path, code, body := get("http://" + portalB + "/account"); code != 200 || path != "/account" || !strings.Contains(body, "Мария Георгиева Примерна") {
+		t.Fatalf("the second process does not see the session: %d at %s", code, path)
+	}
+	if _, code, _ := post("http://"+portalB+"/signout", url.Values{}); code != 200 {
+		t.Fatalf("sign-out: %d", code)
+	}
+	if path, _, _ := get("http://" + portalA + "/account"); path != "/signin" {
+		t.Errorf("after sign-out on the second process the first shows %s", path)
 	}
 }
