@@ -127,6 +127,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// Signals are caught from here on: a SIGTERM or SIGHUP sent once the operations API says the
+	// hub is ready must not meet the default action (the end of the process) while the web sites
+	// are still being built.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+
 	var opsSrv *http.Server
 	if cfg.Ops.Listen != "" {
 		ln, handler, err := opsListener(cfg.Ops, opsBackend{sup}, sup.Metrics().Registry, log)
@@ -152,8 +158,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			log.Info("SIGHUP: reloading configuration", "config", *config)
