@@ -21,6 +21,7 @@ const (
 	CodeDestination  Code = "destination"    // sent to another address
 	CodeInResponseTo Code = "in-response-to" // answers no request we have open
 	CodeReplay       Code = "replay"         // an assertion already used
+	CodeBrowser      Code = "browser"        // posted from another browser than the one that started the sign-in
 	CodeIdentifier   Code = "identifier"     // no valid personal identifier
 	CodeLevel        Code = "level"          // a lower level of assurance than asked for
 	CodeCertificate  Code = "certificate"    // no verified client certificate naming a person
@@ -40,6 +41,7 @@ var messages = map[Code][2]string{
 	CodeDestination:  {"Отговорът за вход е изпратен на друг адрес.", "The sign-in response was sent to another address."},
 	CodeInResponseTo: {"Отговорът за вход не отговаря на започнат от Вас вход. Влезте отново.", "The sign-in response answers no sign-in you started. Please sign in again."},
 	CodeReplay:       {"Този отговор за вход вече е използван.", "This sign-in response has already been used."},
+	CodeBrowser:      {"Отговорът за вход е изпратен от друг браузър, а не от този, в който започна входът. Влезте отново.", "The sign-in response was sent from another browser than the one the sign-in started in. Please sign in again."},
 	CodeIdentifier:   {"Доставчикът на идентичност не даде валиден личен идентификатор.", "The identity provider gave no valid personal identifier."},
 	CodeLevel:        {"Нивото на осигуреност на идентификацията е по-ниско от изискваното.", "The identification's level of assurance is lower than required."},
 	CodeCertificate:  {"Удостоверението не е проверено или не посочва лице с ЕГН.", "The certificate is not verified or does not name a person by personal number."},

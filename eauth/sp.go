@@ -137,6 +137,10 @@ func New(cfg Config) (*SP, error) {
 // EntityID is the service provider's entity id.
 func (s *SP) EntityID() string { return s.cfg.EntityID }
 
+// IdPSSOURL is where the identity provider takes requests, for the login page's
+// Content-Security-Policy (its form-action).
+func (s *SP) IdPSSOURL() string { return s.cfg.IdPSSOURL }
+
 // library returns gosaml2's service provider with its clock at now; a fresh one each time, as its
 // clock is a field.
 func (s *SP) library(now time.Time) *saml2.SAMLServiceProvider {
@@ -179,7 +183,11 @@ func (r *Request) Encoded() string { return base64.StdEncoding.EncodeToString(r.
 
 // NewRequest builds and signs an AuthnRequest with the profile's RequestedService extension and
 // records it as open until RequestTTL has passed.
-func (s *SP) NewRequest(ctx context.Context) (*Request, error) {
+func (s *SP) NewRequest(ctx context.Context) (*Request, error) { return s.NewRequestFor(ctx, nil) }
+
+// NewRequestFor is NewRequest bound to a browser: browser is the SHA-256 of a secret the browser
+// holds (a cookie set with the login page), and VerifyFrom accepts the response only with it.
+func (s *SP) NewRequestFor(ctx context.Context, browser []byte) (*Request, error) {
 	now := s.cfg.Now()
 	lib := s.library(now)
 	doc, err := lib.BuildAuthRequestDocumentNoSig()
@@ -198,7 +206,7 @@ func (s *SP) NewRequest(ctx context.Context) (*Request, error) {
 		return nil, fmt.Errorf("eauth: write request: %w", err)
 	}
 	id := signed.SelectAttrValue("ID", "")
-	if err := s.cfg.Requests.Put(ctx, id, Issued{Level: s.cfg.Level, Expires: now.Add(s.cfg.RequestTTL)}); err != nil {
+	if err := s.cfg.Requests.Put(ctx, id, Issued{Level: s.cfg.Level, Expires: now.Add(s.cfg.RequestTTL), Browser: browser}); err != nil {
 		return nil, &Error{Code: CodeInternal, Err: fmt.Errorf("record request: %w", err)}
 	}
 	return &Request{ID: id, XML: b, URL: s.cfg.IdPSSOURL}, nil

@@ -13,6 +13,9 @@ type Issued struct {
 	Level Level
 	// Expires is when the request may no longer be answered.
 	Expires time.Time
+	// Browser, when set, is the SHA-256 of the value of a cookie the browser that started the
+	// sign-in was given: the response must come back from that browser (SP.VerifyFrom).
+	Browser []byte
 }
 
 // RequestStore keeps the requests issued and gives each back once. An implementation over the
@@ -114,4 +117,60 @@ func purge[V any](m map[string]V, now time.Time, expires func(V) time.Time) {
 			delete(m, k)
 		}
 	}
+}
+
+// Store is what a database keeps of the sign-ins in flight, so that the response to a request
+// may reach another process than the one that sent it. The hub's SQLite and PostgreSQL stores
+// implement it; StoreRequests and StoreReplay make an SP's RequestStore and ReplayCache of it.
+type Store interface {
+	// PutEAuthRequest records the request id.
+	PutEAuthRequest(ctx context.Context, id string, r Issued) error
+	// TakeEAuthRequest removes the request id and returns it; ok is false when it was never
+	// recorded, has been taken already, or expired at or before now.
+	TakeEAuthRequest(ctx context.Context, id string, now time.Time) (r Issued, ok bool, err error)
+	// FirstUseAssertion records the assertion id until until and reports whether it was not
+	// recorded already (or only until a time at or before now). Of two callers with the same id,
+	// one sees true.
+	FirstUseAssertion(ctx context.Context, id string, until, now time.Time) (bool, error)
+	// DeleteStaleEAuth forgets the requests and assertions expired at or before now, and returns
+	// how many.
+	DeleteStaleEAuth(ctx context.Context, now time.Time) (int64, error)
+}
+
+// StoreRequests is a RequestStore over s, with now as its clock (time.Now when nil).
+func StoreRequests(s Store, now func() time.Time) RequestStore {
+	if now == nil {
+		now = time.Now
+	}
+	return storeRequests{s, now}
+}
+
+// StoreReplay is a ReplayCache over s, with now as its clock (time.Now when nil).
+func StoreReplay(s Store, now func() time.Time) ReplayCache {
+	if now == nil {
+		now = time.Now
+	}
+	return storeReplay{s, now}
+}
+
+type storeRequests struct {
+	s   Store
+	now func() time.Time
+}
+
+func (r storeRequests) Put(ctx context.Context, id string, i Issued) error {
+	return r.s.PutEAuthRequest(ctx, id, i)
+}
+
+func (r storeRequests) Take(ctx context.Context, id string) (Issued, bool, error) {
+	return r.s.TakeEAuthRequest(ctx, id, r.now())
+}
+
+type storeReplay struct {
+	s   Store
+	now func() time.Time
+}
+
+func (r storeReplay) FirstUse(ctx context.Context, id string, until time.Time) (bool, error) {
+	return r.s.FirstUseAssertion(ctx, id, until, r.now())
 }

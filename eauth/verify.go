@@ -3,6 +3,7 @@ package eauth
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -32,8 +33,16 @@ func (s *SP) limits() xmllimit.Limits {
 }
 
 // Verify checks the SAMLResponse field of a post to the assertion consumer and returns the
-// person it names. Any refusal is an *Error.
+// person it names. Any refusal is an *Error. A response to a request bound to a browser
+// (NewRequestFor) is refused: use VerifyFrom.
 func (s *SP) Verify(ctx context.Context, samlResponse string) (*Person, error) {
+	return s.VerifyFrom(ctx, samlResponse, nil)
+}
+
+// VerifyFrom is Verify for a response posted by the browser whose secret hashes to browser: a
+// response to a request bound to another browser (or to one, when browser is nil) is refused
+// with CodeBrowser, so that a response lifted from one browser cannot sign another in.
+func (s *SP) VerifyFrom(ctx context.Context, samlResponse string, browser []byte) (*Person, error) {
 	if len(samlResponse) > base64.StdEncoding.EncodedLen(s.cfg.MaxResponseBytes)+1024 {
 		return nil, refuse(CodeTooLarge, "response of %d encoded bytes", len(samlResponse))
 	}
@@ -98,6 +107,9 @@ func (s *SP) Verify(ctx context.Context, samlResponse string) (*Person, error) {
 	issued, err := s.checkRequest(ctx, resp, a, now, until)
 	if err != nil {
 		return nil, err
+	}
+	if len(issued.Browser) > 0 && subtle.ConstantTimeCompare(issued.Browser, browser) != 1 {
+		return nil, refuse(CodeBrowser, "request %q was started in another browser", clip(resp.InResponseTo))
 	}
 	return s.person(a, issued)
 }

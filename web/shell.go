@@ -115,11 +115,16 @@ type Page struct {
 	Nav    []NavItem
 	Banner *Banner
 	Data   any
+	// Scripts are assets (names under web/static, "autosubmit.js") the page loads, deferred;
+	// each only improves a page that works without it.
+	Scripts []string
 
 	// Filled by Render.
 	AppName, Home, SignOut, CSS string
 	// Switch is the language switch's link: the same page in the other language.
 	Switch struct{ URL, Lang, Label string }
+	// ScriptURLs are the addresses of Scripts.
+	ScriptURLs []string
 }
 
 // Render writes page p with template t (from Template) as the answer to r, with status code.
@@ -129,6 +134,10 @@ func (s *Shell) Render(w http.ResponseWriter, r *http.Request, code int, t *temp
 		p.Tr = s.Tr(r)
 	}
 	p.AppName, p.Home, p.SignOut, p.CSS = p.T(s.Name), s.Home, s.SignOut, s.assets.URL("app.css")
+	p.ScriptURLs = p.ScriptURLs[:0]
+	for _, name := range p.Scripts {
+		p.ScriptURLs = append(p.ScriptURLs, s.assets.URL(name))
+	}
 	other := "en"
 	if p.Lang == "en" {
 		other = "bg"

@@ -278,3 +278,28 @@ func TestTableLinks(t *testing.T) {
 		t.Errorf("links %+v", l)
 	}
 }
+
+func TestCSPFormActionAllowsOnlyTheTargetsOrigin(t *testing.T) {
+	got := CSPFormAction("https://eauth.example.bg/SingleSignOnService?x=1", "javascript:alert(1)", "not a url")
+	if !strings.Contains(got, "form-action 'self' https://eauth.example.bg;") || strings.Contains(got, "javascript") ||
+		strings.Replace(got, " https://eauth.example.bg", "", 1) != CSP {
+		t.Errorf("CSPFormAction = %q", got)
+	}
+}
+
+func TestSecureLetsOnlyTheNamedPatternsTakeCrossSitePosts(t *testing.T) {
+	mux := http.NewServeMux()
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("taken")) })
+	mux.Handle("POST /acs", ok)
+	mux.Handle("POST /form", ok)
+	h := Secure(mux, "POST /acs")
+	for path, want := range map[string]int{"/acs": 200, "/form": 403} {
+		r := httptest.NewRequest("POST", path, strings.NewReader("a=b"))
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("cross-site POST %s: %d, want %d", path, w.Code, want)
+		}
+	}
+}

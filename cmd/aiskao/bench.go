@@ -263,8 +263,12 @@ func startServe(config, data, httpAddr, opsAddr string, env []string) (*served, 
 	if err != nil {
 		return nil, err
 	}
+	portalAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr,
-		"AISKAO_DOSSIER_API_ADDR="+apiAddr, "AISKAO_STAFF_ADDR="+staffAddr)
+		"AISKAO_DOSSIER_API_ADDR="+apiAddr, "AISKAO_STAFF_ADDR="+staffAddr, "AISKAO_PORTAL_ADDR="+portalAddr)
 	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {

@@ -98,6 +98,9 @@ func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
 	if os.Getenv("AISKAO_STAFF_ADDR") == "" {
 		h.cmd.Env = append(h.cmd.Env, "AISKAO_STAFF_ADDR="+freeAddr(t)) // likewise the staff site
 	}
+	if os.Getenv("AISKAO_PORTAL_ADDR") == "" {
+		h.cmd.Env = append(h.cmd.Env, "AISKAO_PORTAL_ADDR="+freeAddr(t)) // and the citizens' portal
+	}
 	h.opsToken = createToken(t, "", config, data, h.cmd.Env, "operator")
 	h.sendToken = createToken(t, "", config, data, h.cmd.Env, "integrator")
 	opsTokens.Store("http://"+opsAddr, h.opsToken)

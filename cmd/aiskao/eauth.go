@@ -42,7 +42,7 @@ func runEAuthSim(args []string, stdout, stderr io.Writer) error {
 	persons := fs.String("persons", "", "YAML file of test persons (default: the bundled fictitious ones)")
 	keyFile := fs.String("key", "", "PEM file of the RSA signing key (with -cert; default: a new key)")
 	certFile := fs.String("cert", "", "PEM file of the signing certificate (with -key)")
-	dir := fs.String("dir", "", "folder where a new key and certificate are written (default: a new temporary folder)")
+	dir := fs.String("dir", "", "folder of the key and certificate: made and written there at the first start, then kept (default: a new temporary folder)")
 	entityID := fs.String("entity-id", "", "the simulator's entity id (default: http://ADDR/metadata)")
 	encrypt := fs.Bool("encrypt", false, "encrypt assertions to the certificate in the request's signature (the production eAuth is reported to; its test environment does not)")
 	if err := fs.Parse(args); err != nil {
@@ -101,9 +101,16 @@ func runEAuthSim(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// eauthSimKey loads the signing key and certificate, or makes new ones and writes them into dir
-// (a new temporary folder when empty) so service providers can be given the certificate.
+// eauthSimKey loads the signing key and certificate, or those written into dir before, or makes
+// new ones and writes them into dir (a new temporary folder when empty) so service providers can
+// be given the certificate; kept in dir, they stay the same across restarts.
 func eauthSimKey(keyFile, certFile, dir string) (*rsa.PrivateKey, *x509.Certificate, string, error) {
+	if keyFile == "" && dir != "" {
+		k, c := filepath.Join(dir, "eauth-sim.key"), filepath.Join(dir, "eauth-sim.crt")
+		if _, err := os.Stat(k); err == nil {
+			keyFile, certFile = k, c
+		}
+	}
 	if keyFile != "" {
 		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {

@@ -25,7 +25,7 @@ import (
 )
 
 var (
-	eauthFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	eauthFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)"[^>]*>`)
 	eauthHidden     = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 )
 
@@ -72,7 +72,12 @@ type eauthSimProcess struct {
 // startEauthSim starts `aiskao eauth sim` with a new key written into a temporary folder.
 func startEauthSim(t *testing.T, extra ...string) *eauthSimProcess {
 	t.Helper()
-	dir := t.TempDir()
+	return startEauthSimIn(t, t.TempDir(), extra...)
+}
+
+// startEauthSimIn starts `aiskao eauth sim -dir dir`.
+func startEauthSimIn(t *testing.T, dir string, extra ...string) *eauthSimProcess {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"eauth", "sim", "-listen", "127.0.0.1:0", "-dir", dir}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -246,7 +246,7 @@ func (d *deployment) launch(name, httpAddr, opsAddr, data string, extra []string
 	p.cmd.Env = append(os.Environ(),
 		"AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+freeAddrFor(d.tb),
 		"AISKAO_DOSSIER_API_ADDR="+freeAddrFor(d.tb),
-		"AISKAO_STAFF_ADDR="+freeAddrFor(d.tb),
+		"AISKAO_STAFF_ADDR="+freeAddrFor(d.tb), "AISKAO_PORTAL_ADDR="+freeAddrFor(d.tb),
 		"AISKAO_AMQP_URL="+d.amqpURL, "AISKAO_AMQP_PREFIX="+d.name,
 		"AISKAO_POSTGRES_URL="+d.pgURL, "AISKAO_POSTGRES_SCHEMA="+d.name,
 		"AISKAO_TAX_REGISTER_TABLE="+d.name+".tax_register", // dropped with the schema

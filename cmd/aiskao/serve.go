@@ -149,6 +149,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// Signals are caught from here on: a SIGTERM or SIGHUP sent once the operations API says the
+	// hub is ready must not meet the default action (the end of the process) while the web sites
+	// are still being built.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+
 	var opsSrv *http.Server
 	if cfg.Ops.Listen != "" {
 		ln, handler, err := opsListener(cfg.Ops, opsBackend{sup}, sup.Metrics().Registry, log)
@@ -165,10 +171,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		log.Info("operations API listening", "addr", ln.Addr().String())
 	}
 
-	// Signals are taken from here on: one that comes while the web sites start (hashing, opening
-	// the store) waits for them rather than killing the process before its orderly stop.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	stopWeb, err := startWeb(ctx, cfg, webDeps{config: *config, data: *data, baseDir: cfg.Web.BaseDir, log: log})
 	if err != nil {
 		if opsSrv != nil {

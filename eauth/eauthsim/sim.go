@@ -4,8 +4,8 @@
 //
 // It is for trying and testing only: it signs for whichever assertion consumer a request names,
 // and its persons are fictitious. [Faults] make the wrong responses tests need (expired, for
-// another audience, signed by another key, …); they are reached through the Go API, never from the
-// command line.
+// another audience, signed by another key, …) through the Go API; the page offers the commonest
+// of them ([PageFaults]) so that an integrator can see their service provider refuse each.
 package eauthsim
 
 import (
@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -65,6 +66,48 @@ type Config struct {
 type Simulator struct {
 	cfg Config
 	mux *http.ServeMux
+
+	otherOnce sync.Once // the key of FaultOtherKey, made at its first use
+	otherKey  crypto.Signer
+	otherCert *x509.Certificate
+	otherErr  error
+}
+
+// The wrong responses the page offers, by their form value.
+const (
+	FaultNone     = "none"      // a good response
+	FaultExpired  = "expired"   // dated an hour back: past its validity
+	FaultAudience = "audience"  // for another service provider
+	FaultOtherKey = "other-key" // signed by a key that is not the simulator's
+	FaultForged   = "forged"    // the person's identifier altered after signing
+)
+
+// PageFault is a choice of the page's response fieldset.
+type PageFault struct{ Value, Label string }
+
+// PageFaults are the responses the page offers, the good one first.
+var PageFaults = []PageFault{
+	{FaultNone, "Валиден / Valid"},
+	{FaultExpired, "Изтекъл / Past its validity"},
+	{FaultAudience, "За друга услуга / For another audience"},
+	{FaultOtherKey, "Подписан с друг ключ / Signed by another key"},
+	{FaultForged, "Подправен след подписа / Altered after signing"},
+}
+
+// intruder returns the key and certificate that FaultOtherKey signs with.
+func (s *Simulator) intruder() (crypto.Signer, *x509.Certificate, error) {
+	s.otherOnce.Do(func() { s.otherKey, s.otherCert, s.otherErr = NewKey("intruder") })
+	return s.otherKey, s.otherCert, s.otherErr
+}
+
+// forge changes the person's identifier in a signed response to that of another (valid) ЕГН, as
+// an attacker would, so that the signature no longer verifies.
+func forge(xml []byte, p Person) []byte {
+	other := "8001010100"
+	if p.EGN == other {
+		other = "8511300152"
+	}
+	return bytes.Replace(xml, []byte("PNOBG-"+p.EGN), []byte("PNOBG-"+other), 1)
 }
 
 // New returns a simulator for cfg.
@@ -200,6 +243,13 @@ var choosePage = template.Must(template.New("choose").Parse(`<!DOCTYPE html>
 <label for="person-{{$i}}">{{$p.Name}} ({{$p.LatinName}}), ЕГН {{$p.EGN}}</label></div>
 {{- end}}
 </fieldset>
+<fieldset>
+<legend>Отговор <span lang="en">/ Response</span></legend>
+{{- range $i, $f := .Faults}}
+<div><input type="radio" id="fault-{{$i}}" name="fault" value="{{$f.Value}}"{{if eq $i 0}} checked{{end}}>
+<label for="fault-{{$i}}">{{$f.Label}}</label></div>
+{{- end}}
+</fieldset>
 <button type="submit" name="action" value="signin">Вход <span lang="en">/ Sign in</span></button>
 <button type="submit" name="action" value="cancel">Отказ <span lang="en">/ Cancel</span></button>
 </form>
@@ -217,7 +267,7 @@ func (s *Simulator) sso(w http.ResponseWriter, r *http.Request) {
 	}
 	var b bytes.Buffer
 	if err := choosePage.Execute(&b, map[string]any{"Req": req, "Action": PathChoose, "SAMLRequest": r.PostFormValue("SAMLRequest"),
-		"RelayState": r.PostFormValue("RelayState"), "Persons": s.cfg.Persons}); err != nil {
+		"RelayState": r.PostFormValue("RelayState"), "Persons": s.cfg.Persons, "Faults": PageFaults}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -241,10 +291,29 @@ func (s *Simulator) choose(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("action") == "cancel" {
 		f.Status = StatusAuthnFailed
 	}
+	fault := r.PostFormValue("fault")
+	switch fault {
+	case "", FaultNone, FaultForged:
+	case FaultExpired:
+		f.Expired = true
+	case FaultAudience:
+		f.Audience = "urn:aiskao:eauth-sim:another-service"
+	case FaultOtherKey:
+		if f.Key, f.Cert, err = s.intruder(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	default:
+		http.Error(w, "eauthsim: unknown fault", http.StatusBadRequest)
+		return
+	}
 	xml, err := s.Response(req, s.cfg.Persons[i], f)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	if fault == FaultForged && f.Status == "" {
+		xml = forge(xml, s.cfg.Persons[i])
 	}
 	page, err := eauth.PostForm{URL: req.ACSURL, Field: "SAMLResponse", Value: base64.StdEncoding.EncodeToString(xml),
 		RelayState: r.PostFormValue("RelayState"),

@@ -109,6 +109,28 @@ func TestFlow(t *testing.T) {
 		t.Errorf("person %+v", p)
 	}
 
+	// The wrong responses the page offers, each refused for its own reason.
+	for fault, want := range map[string]eauth.Code{eauthsim.FaultExpired: eauth.CodeExpired, eauthsim.FaultAudience: eauth.CodeAudience,
+		eauthsim.FaultOtherKey: eauth.CodeSignature, eauthsim.FaultForged: eauth.CodeSignature, eauthsim.FaultNone: ""} {
+		v := start()
+		v.Set("person", "0")
+		v.Set("action", "signin")
+		v.Set("fault", fault)
+		code, back := choose(v)
+		if code != 200 {
+			t.Fatalf("%s: %d", fault, code)
+		}
+		if _, err := sp.Verify(t.Context(), back.Get("SAMLResponse")); (want == "" && err != nil) || (want != "" && eauth.CodeOf(err) != want) {
+			t.Errorf("fault %s: %v, want %q", fault, err, want)
+		}
+	}
+	v = start()
+	v.Set("fault", "bogus")
+	v.Set("person", "0")
+	if code, _ := choose(v); code != http.StatusBadRequest {
+		t.Errorf("an unknown fault: %d", code)
+	}
+
 	v = start()
 	v.Set("person", "0")
 	v.Set("action", "cancel")

@@ -370,8 +370,8 @@ func (s *Service) Create(ctx context.Context, actor, name, fullName string, role
 	if err := CheckName(name); err != nil {
 		return "", err
 	}
-	if IsSSO(name) {
-		return "", fmt.Errorf("account name %q: names beginning %q are kept for single sign-on", name, ssoPrefix)
+	if IsSSO(name) || IsCitizen(name) {
+		return "", fmt.Errorf("account name %q: names beginning %q and %q are kept for single sign-on and eAuth", name, ssoPrefix, citizenPrefix)
 	}
 	if err := checkRoles(roles); err != nil {
 		return "", err
@@ -392,7 +392,7 @@ func (s *Service) Create(ctx context.Context, actor, name, fullName string, role
 // Reset gives name a new one-time token, on behalf of actor, in place of its password: the
 // person signs in with it and must choose a new password; their sessions end.
 func (s *Service) Reset(ctx context.Context, actor, name string) (string, error) {
-	if IsSSO(name) {
+	if IsSSO(name) || IsCitizen(name) {
 		return "", fmt.Errorf("account %s: %w", name, ErrSSOAccount)
 	}
 	token, hash, err := newResetToken()

@@ -25,10 +25,7 @@ import (
 
 // Cookie names: the __Host- prefix makes the browser keep the cookie only when it was set over
 // TLS, for this host alone and the whole site, so that no sibling domain can plant one.
-const (
-	cookieName     = "aiskao_session"
-	hostCookieName = "__Host-aiskao_session"
-)
+const cookieName = "aiskao_session"
 
 // touchEvery bounds the writes of a busy session: its last use is written at most this often,
 // so the idle time-out is kept to within it.
@@ -49,6 +46,10 @@ type Config struct {
 	// Addr returns the client's address of a request, for the journal and the rate limits;
 	// default the host of RemoteAddr. Behind a proxy, give one that trusts only the proxy.
 	Addr func(*http.Request) string
+	// Cookie names the session cookie (with the __Host- prefix on TLS); default
+	// "aiskao_session". Sites on one host (cookies ignore ports) give theirs apart, so that
+	// signing in to one does not end the session of another.
+	Cookie string
 }
 
 // Principals returns the principal of a person, with roles and positions, or an error when
@@ -94,10 +95,14 @@ func (m *Manager) Addr(r *http.Request) string { return m.cfg.Addr(r) }
 
 // CookieName returns the name of the session cookie.
 func (m *Manager) CookieName() string {
-	if m.cfg.TLS {
-		return hostCookieName
+	name := cookieName
+	if m.cfg.Cookie != "" {
+		name = m.cfg.Cookie
 	}
-	return cookieName
+	if m.cfg.TLS {
+		return "__Host-" + name
+	}
+	return name
 }
 
 // Hash returns the SHA-256 of a session id, as the store keeps it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,6 +234,23 @@ func TestCookie(t *testing.T) {
 		}
 		if len(st.created) != 1 || string(st.created[0].Hash) != string(session.Hash(c.Value)) {
 			t.Errorf("the store keeps %+v, not the id's hash", st.created)
+		}
+	}
+}
+
+// TestCookieNamedBySite: a site given its own cookie name sets that one, and does not read (so
+// does not end) another site's session on the same host.
+func TestCookieNamedBySite(t *testing.T) {
+	for tls, want := range map[bool]string{false: "aiskao_portal", true: "__Host-aiskao_portal"} {
+		m := session.New(&memStore{}, nil, session.Config{TLS: tls, Cookie: "aiskao_portal"})
+		if m.CookieName() != want {
+			t.Errorf("TLS %v: cookie name %q, want %q", tls, m.CookieName(), want)
+		}
+		staff := session.New(&memStore{}, nil, session.Config{TLS: tls})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: staff.CookieName(), Value: strings.Repeat("a", 43)})
+		if _, err := m.Load(context.Background(), r); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("TLS %v: the portal read the staff site's cookie: %v", tls, err)
 		}
 	}
 }
