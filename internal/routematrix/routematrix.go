@@ -39,7 +39,7 @@ type Options struct {
 }
 
 // Check runs every role and an anonymous caller against every endpoint through call:
-//   - an open endpoint refuses no one (neither 401 nor 403);
+//   - an open endpoint refuses no caller for who they are (no 401, no 403 by role);
 //   - an anonymous caller of any other gets 401, or on a page's GET a 303 to the sign-in;
 //   - a role without the endpoint's permission gets 403, a role with it neither 401 nor 403.
 func Check(t T, endpoints []httpauth.Endpoint, call Caller, o Options) {
@@ -69,11 +69,23 @@ func Check(t T, endpoints []httpauth.Endpoint, call Caller, o Options) {
 		}
 		path := fill(pattern)
 		status, loc := call(method, path, "")
-		switch {
-		case e.Perm == httpauth.Open:
-			if status == http.StatusUnauthorized || status == http.StatusForbidden {
-				t.Errorf("%s %s without credentials: %d, want it open", method, path, status)
+		if e.Perm == httpauth.Open {
+			// An open endpoint may refuse what is sent to it (a malformed form, say), but
+			// never by who calls: no role gets a 401, or a 403 that a caller without
+			// credentials did not get. (It may answer a signed-in person otherwise: a
+			// sign-in page sends them on.)
+			if status == http.StatusUnauthorized {
+				t.Errorf("%s %s without credentials: 401, want it open", method, path)
 			}
+			for _, r := range roles {
+				got, _ := call(method, path, r)
+				if got == http.StatusUnauthorized || (got == http.StatusForbidden && status != http.StatusForbidden) {
+					t.Errorf("%s %s as %s: %d, but %d without credentials; an open endpoint refuses no one for who they are", method, path, r, got, status)
+				}
+			}
+			continue
+		}
+		switch {
 		case o.SignIn != "" && method == http.MethodGet && status == http.StatusSeeOther:
 			if !strings.HasPrefix(loc, o.SignIn) {
 				t.Errorf("%s %s without credentials: sent to %q, want the sign-in %q", method, path, loc, o.SignIn)
@@ -83,7 +95,7 @@ func Check(t T, endpoints []httpauth.Endpoint, call Caller, o Options) {
 		}
 		for _, r := range roles {
 			status, _ := call(method, path, r)
-			allowed := e.Perm == httpauth.Open || e.Perm == httpauth.AnyPrincipal || r.Grants(e.Perm)
+			allowed := e.Perm == httpauth.AnyPrincipal || r.Grants(e.Perm)
 			switch {
 			case !allowed && status != http.StatusForbidden:
 				t.Errorf("%s %s as %s: %d, want 403 (it needs %s)", method, path, r, status, e.Perm)
@@ -104,8 +116,10 @@ func grantedByAny(p identity.Permission) bool {
 	return false
 }
 
-// wildcards replaces every {name} or {name...} of a pattern's path with "x".
+// wildcards replaces every {name} or {name...} of a pattern's path with "x", and drops the {$}
+// that ends a pattern matching its path alone.
 func wildcards(p string) string {
+	p = strings.TrimSuffix(p, "{$}")
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(p, '{')

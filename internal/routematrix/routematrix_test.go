@@ -22,7 +22,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 func (r *recorder) Fatal(args ...any) { r.errs = append(r.errs, fmt.Sprint(args...)) }
 
 func TestWildcards(t *testing.T) {
-	for in, want := range map[string]string{"/a/{id}/b/{rest...}": "/a/x/b/x", "/plain": "/plain", "/{x}": "/x"} {
+	for in, want := range map[string]string{"/a/{id}/b/{rest...}": "/a/x/b/x", "/plain": "/plain", "/{x}": "/x", "/{$}": "/", "/a/{$}": "/a/"} {
 		if got := wildcards(in); got != want {
 			t.Errorf("wildcards(%q) = %q, want %q", in, got, want)
 		}
@@ -35,6 +35,9 @@ func guarded(perm identity.Permission, broken, page bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		role := r.Header.Get("X-Role")
 		switch {
+		case perm == httpauth.Open && broken && role != "":
+			w.WriteHeader(403) // an open endpoint that looks at who calls
+			return
 		case perm == httpauth.Open:
 		case role == "" && page && r.Method == "GET":
 			http.Redirect(w, r, "/signin?return=x", http.StatusSeeOther)
@@ -74,6 +77,7 @@ func TestCheckPassesGoodGuardsAndFailsBadOnes(t *testing.T) {
 		fails  string // part of the failure expected; "" for none
 	}{
 		{"open", httpauth.Open, "GET", false, false, "", ""},
+		{"open, answering by role", httpauth.Open, "GET", true, false, "", "refuses no one for who they are"},
 		{"any principal", httpauth.AnyPrincipal, "GET", false, false, "", ""},
 		{"a permission", identity.DossiersWrite, "POST", false, false, "", ""},
 		{"a page sends to sign in", identity.UsersManage, "GET", false, true, "/signin", ""},
