@@ -54,7 +54,11 @@ func newStaffApps(ctx context.Context, ps peopleStore, tls bool, sso *oidc.Confi
 	o := staff.Options{Accounts: accounts, Sessions: sessions, Journal: ps, Sections: sections}
 	var site *staff.Site
 	if sso != nil {
-		h, err := oidc.New(ctx, *sso, oidc.Options{Accounts: accounts, Sessions: sessions, Journal: ps, Dir: dir,
+		var states oidc.StateStore // a store that keeps them lets the callback reach any process
+		if st, ok := ps.(oidc.Store); ok {
+			states = oidc.StoreStates(st, nil)
+		}
+		h, err := oidc.New(ctx, *sso, oidc.Options{Accounts: accounts, Sessions: sessions, Journal: ps, Dir: dir, States: states,
 			Pages: oidc.Pages{Done: "/", SignedOut: staff.SignInPath + "?done=signedout"},
 			Fail:  func(w http.ResponseWriter, r *http.Request, code oidc.Code) { site.SSOFailed(w, r, code) }})
 		if err != nil {
@@ -103,6 +107,11 @@ func buildStaff(ctx context.Context, cfg *routes.Config, s webSite, d webDeps) (
 				}
 				if _, err := accounts.Sweep(sweepCtx); err != nil {
 					d.log.Warn("staff site: sweeping failed sign-ins", "error", err)
+				}
+				if st, ok := ps.(oidc.Store); ok {
+					if _, err := st.DeleteStaleOIDC(sweepCtx, time.Now()); err != nil {
+						d.log.Warn("staff site: sweeping single sign-ons in flight", "error", err)
+					}
 				}
 			}
 		}

@@ -77,3 +77,37 @@ func (s *MemoryStates) Take(_ context.Context, key string) (Pending, bool, error
 	}
 	return p, true, nil
 }
+
+// Store keeps pending sign-ins for every process of the hub; the hub's stores implement it, and
+// StoreStates makes a StateStore of it.
+type Store interface {
+	// PutOIDCState records p under key until p.Expires.
+	PutOIDCState(ctx context.Context, key string, p Pending) error
+	// TakeOIDCState removes the sign-in of key and returns it; ok is false when it was never
+	// recorded, has been taken already, or expired at or before now. Of two callers taking one
+	// key, one gets it.
+	TakeOIDCState(ctx context.Context, key string, now time.Time) (p Pending, ok bool, err error)
+	// DeleteStaleOIDC forgets the sign-ins expired at or before now and returns how many.
+	DeleteStaleOIDC(ctx context.Context, now time.Time) (int64, error)
+}
+
+// StoreStates is a StateStore over s, with now as its clock (time.Now when nil).
+func StoreStates(s Store, now func() time.Time) StateStore {
+	if now == nil {
+		now = time.Now
+	}
+	return storeStates{s, now}
+}
+
+type storeStates struct {
+	s   Store
+	now func() time.Time
+}
+
+func (st storeStates) Put(ctx context.Context, key string, p Pending) error {
+	return st.s.PutOIDCState(ctx, key, p)
+}
+
+func (st storeStates) Take(ctx context.Context, key string) (Pending, bool, error) {
+	return st.s.TakeOIDCState(ctx, key, st.now())
+}
