@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 
 // hubProc is a running aiskao serve.
 type hubProc struct {
-	t        *testing.T
+	t        testing.TB
 	cmd      *exec.Cmd
 	httpAddr string
 	opsAddr  string
@@ -51,7 +51,7 @@ type hubProc struct {
 	opsToken, sendToken string
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	return freeAddrFor(t)
 }
@@ -80,7 +80,7 @@ func freeAddrFor(tb testing.TB) string {
 
 // startHub runs `aiskao serve -config config -data data` on free ports (or the given ones) and
 // waits until it is ready.
-func startHub(t *testing.T, config, data, httpAddr, opsAddr string) *hubProc {
+func startHub(t testing.TB, config, data, httpAddr, opsAddr string) *hubProc {
 	t.Helper()
 	if httpAddr == "" {
 		httpAddr, opsAddr = freeAddr(t), freeAddr(t)
@@ -185,7 +185,7 @@ func (h *hubProc) post(body []byte, idempotencyKey ...string) (int, string, erro
 }
 
 // cli runs the binary with args and returns its output and exit code.
-func cli(t *testing.T, args ...string) (string, int) {
+func cli(t testing.TB, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = withOpsToken(os.Environ(), args)
@@ -199,7 +199,7 @@ func cli(t *testing.T, args ...string) (string, int) {
 	return string(out), code
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -253,7 +253,7 @@ func withGUID(sample []byte, n int) ([]byte, string) {
 
 // copyDemo copies the demo configuration, its schemas and service catalogue into a temporary
 // folder, so a test can change them.
-func copyDemo(t *testing.T) string {
+func copyDemo(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := append([]string{"demo.yaml", "schemas/esoed-message.json"}, serviceFiles(t)...)
@@ -274,7 +274,7 @@ func copyDemo(t *testing.T) string {
 }
 
 // serviceFiles are the dossiers' service catalogue's files, relative to configs/.
-func serviceFiles(t *testing.T) []string {
+func serviceFiles(t testing.TB) []string {
 	t.Helper()
 	services, _ := filepath.Glob(filepath.Join("..", "..", "configs", "services", "*.yaml"))
 	if len(services) == 0 {

@@ -175,7 +175,7 @@ func demoRegistry(t *testing.T, hubAddr, peerAddr string) string {
 
 // copyESOEDDemo copies the demo's keys, certificates and participants registry (configs/esoed)
 // into dir/esoed, for a test that runs a copy of a configuration naming them.
-func copyESOEDDemo(t *testing.T, dir string) {
+func copyESOEDDemo(t testing.TB, dir string) {
 	t.Helper()
 	src := filepath.Join("..", "..", "configs", "esoed")
 	es, err := os.ReadDir(src)

@@ -36,7 +36,7 @@ import (
 
 // staffUser creates an account with roles through `aiskao users` and returns its one-time
 // token and, when totp, the secret of its second factor.
-func staffUser(t *testing.T, config, data, name, fullName, roles string, totp bool) (token, secret string) {
+func staffUser(t testing.TB, config, data, name, fullName, roles string, totp bool) (token, secret string) {
 	t.Helper()
 	args := []string{"users", "create", name, "-role", roles, "-full-name", fullName, "-config", config, "-data", data}
 	if strings.Contains(roles, "clerk") {
@@ -62,7 +62,7 @@ func staffUser(t *testing.T, config, data, name, fullName, roles string, totp bo
 }
 
 // totpCode is the code of secret at now plus skew steps of 30 seconds.
-func totpCode(t *testing.T, secret string, skew int) string {
+func totpCode(t testing.TB, secret string, skew int) string {
 	t.Helper()
 	c, err := account.TOTPCode(secret, time.Now().Add(time.Duration(skew)*30*time.Second))
 	if err != nil {
@@ -73,7 +73,7 @@ func totpCode(t *testing.T, secret string, skew int) string {
 
 // startStaff runs the demo with its staff site on a free port and returns the site's address,
 // the configuration and the data folder.
-func startStaff(t *testing.T) (base, config, data string, hub *hubProc) {
+func startStaff(t testing.TB) (base, config, data string, hub *hubProc) {
 	t.Helper()
 	addr := freeAddr(t)
 	t.Setenv("AISKAO_STAFF_ADDR", addr)
@@ -506,7 +506,7 @@ func staffClient() *http.Client {
 }
 
 // jsonPost sends a step of signing in as JSON and returns the status and the answer.
-func jsonPost(t *testing.T, c *http.Client, u string, body map[string]string) (int, map[string]string) {
+func jsonPost(t testing.TB, c *http.Client, u string, body map[string]string) (int, map[string]string) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(b))
@@ -524,7 +524,7 @@ func jsonPost(t *testing.T, c *http.Client, u string, body map[string]string) (i
 
 // signInJSON signs name in on c with password (or a one-time token), the code of secret when
 // asked, and newPassword when asked for one.
-func signInJSON(t *testing.T, c *http.Client, base, name, password, secret, newPassword string) {
+func signInJSON(t testing.TB, c *http.Client, base, name, password, secret, newPassword string) {
 	t.Helper()
 	st, out := jsonPost(t, c, base+"/signin", map[string]string{"name": name, "password": password})
 	for st == http.StatusOK && out["next"] != "done" {
