@@ -155,10 +155,19 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 
+	// The web sites are built before the operations API listens: when /readyz first answers, the
+	// whole process is up (a site that cannot open its store then stops serve at once).
+	stopWeb, err := startWeb(ctx, cfg, webDeps{config: *config, data: *data, baseDir: cfg.Web.BaseDir, log: log})
+	if err != nil {
+		_ = sup.Stop(ctx)
+		return err
+	}
+
 	var opsSrv *http.Server
 	if cfg.Ops.Listen != "" {
 		ln, handler, err := opsListener(cfg.Ops, opsBackend{sup}, sup.Metrics().Registry, log)
 		if err != nil {
+			stopWeb(ctx)
 			_ = sup.Stop(ctx)
 			return err
 		}
@@ -169,15 +178,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 		log.Info("operations API listening", "addr", ln.Addr().String())
-	}
-
-	stopWeb, err := startWeb(ctx, cfg, webDeps{config: *config, data: *data, baseDir: cfg.Web.BaseDir, log: log})
-	if err != nil {
-		if opsSrv != nil {
-			_ = opsSrv.Close()
-		}
-		_ = sup.Stop(ctx)
-		return err
 	}
 
 	for sig := range sigs {
