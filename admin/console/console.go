@@ -239,9 +239,7 @@ func (a *App) newAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) create(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form could not be read", http.StatusBadRequest)
+	if !readForm(w, r) {
 		return
 	}
 	p := a.site.Page(r, "console.new.title", AccountsHome)
@@ -394,9 +392,7 @@ func (a *App) account(w http.ResponseWriter, r *http.Request) {
 
 // hold gives the account the position chosen; identity/account journals it.
 func (a *App) hold(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form could not be read", http.StatusBadRequest)
+	if !readForm(w, r) {
 		return
 	}
 	name, position := r.PathValue("name"), r.PostFormValue("position")
@@ -407,7 +403,7 @@ func (a *App) hold(w http.ResponseWriter, r *http.Request) {
 	err := a.o.Accounts.Hold(r.Context(), actor(r), name, position)
 	switch {
 	case errors.Is(err, account.ErrNotFound):
-		a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
+		a.notFound(w, r)
 		return
 	case errors.Is(err, org.ErrNotFound):
 		http.Error(w, "no such position", http.StatusBadRequest)
@@ -434,7 +430,7 @@ func (a *App) reset(w http.ResponseWriter, r *http.Request) {
 	tok, err := a.o.Accounts.Reset(r.Context(), actor(r), name)
 	switch {
 	case errors.Is(err, account.ErrNotFound):
-		a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
+		a.notFound(w, r)
 		return
 	case errors.Is(err, account.ErrSSOAccount):
 		http.Error(w, "an account of single sign-on has no password to reset", http.StatusConflict)
@@ -451,7 +447,7 @@ func (a *App) totp(w http.ResponseWriter, r *http.Request) {
 	uri, err := a.o.Accounts.EnrolTOTP(r.Context(), actor(r), name)
 	switch {
 	case errors.Is(err, account.ErrNotFound):
-		a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
+		a.notFound(w, r)
 		return
 	case err != nil:
 		a.unavailable(w, err)
@@ -474,7 +470,7 @@ func (a *App) disable(disabled bool) http.HandlerFunc {
 		err := a.o.Accounts.SetDisabled(r.Context(), actor(r), name, disabled)
 		switch {
 		case errors.Is(err, account.ErrNotFound):
-			a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
+			a.notFound(w, r)
 			return
 		case err != nil:
 			a.unavailable(w, err)
@@ -505,9 +501,7 @@ func (a *App) role(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) setRoles(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the form could not be read", http.StatusBadRequest)
+	if !readForm(w, r) {
 		return
 	}
 	acc, enrolled, ok := a.load(w, r)
@@ -538,7 +532,7 @@ func (a *App) setRoles(w http.ResponseWriter, r *http.Request) {
 func (a *App) endSessions(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if _, _, err := a.o.Accounts.Get(r.Context(), name); errors.Is(err, account.ErrNotFound) {
-		a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
+		a.notFound(w, r)
 		return
 	}
 	n, err := a.o.Sessions.EndAll(r.Context(), name)
@@ -567,4 +561,19 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, code int, page stri
 func (a *App) unavailable(w http.ResponseWriter, err error) {
 	slog.Error("console: accounts", "error", err)
 	http.Error(w, "the accounts are not available; try again later", http.StatusServiceUnavailable)
+}
+
+// readForm reads r's form, bounded to 64 KiB; it answers 400 and reports false when it cannot.
+func readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the form could not be read", http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// notFound answers the page of an account that is not there.
+func (a *App) notFound(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusNotFound, "notfound", a.site.Page(r, "console.notfound.title", ""))
 }

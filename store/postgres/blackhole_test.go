@@ -1,37 +1,17 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aiskao/aiskao/internal/faultproxy"
+	"github.com/aiskao/aiskao/internal/syncbuf"
 	"github.com/aiskao/aiskao/spec"
 	"github.com/aiskao/aiskao/store"
 )
-
-// lockedLog is the store's log, written by its goroutines while the test reads it.
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 // TestBlackholeNoticed: the network to the database drops every packet for 4 s while the
 // connections stay open. Ping reports it within 2 s and answers at once meanwhile, a lookup
@@ -54,7 +34,7 @@ func TestBlackholeNoticed(t *testing.T) {
 	defer px.Close()
 	u.Host = px.Addr()
 	cfg.URL = u.String()
-	logs := &lockedLog{}
+	logs := &syncbuf.Buffer{}
 	s, err := New(cfg, store.Env{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +47,7 @@ func TestBlackholeNoticed(t *testing.T) {
 	cut := time.Now()
 	defer func() {
 		if t.Failed() {
-			t.Log(logs.b.String())
+			t.Log(logs.String())
 		}
 	}()
 	poll(t, 2*time.Second, "Ping reporting the database silent", func() bool { return s.Ping(ctx) != nil })
@@ -96,7 +76,7 @@ func TestBlackholeNoticed(t *testing.T) {
 	t.Logf("Ping failing %v after the cut, answering %v after the heal; calls working %v after it",
 		notReady.Round(time.Millisecond), ready.Round(time.Millisecond), time.Since(healed).Round(time.Millisecond))
 	for sub, want := range map[string]int{"does not answer": 1, "answers again": 1} {
-		if n := logs.count(sub); n != want {
+		if n := logs.Count(sub); n != want {
 			t.Errorf("log has %q %d times, want %d", sub, n, want)
 		}
 	}

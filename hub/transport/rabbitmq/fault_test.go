@@ -1,40 +1,21 @@
 package rabbitmq
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/aiskao/aiskao/internal/faultproxy"
+	"github.com/aiskao/aiskao/internal/syncbuf"
 	"github.com/aiskao/aiskao/transport"
 )
-
-// syncBuffer is a log written by the transport's goroutines while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
 
 // throughProxy points cfg at a fault proxy in front of its broker.
 func throughProxy(t *testing.T, cfg *Config) *faultproxy.Proxy {
@@ -76,7 +57,7 @@ func TestBlackholedBrokerNoticed(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	px := throughProxy(t, &cfg)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	tr, err := New(cfg, transport.Env{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +123,7 @@ func TestBlackholedBrokerNoticed(t *testing.T) {
 	t.Logf("not ready %v after the cut; ready %v and delivering %v after the heal",
 		notReady.Round(time.Millisecond), ready.Round(time.Millisecond), delivered.Round(time.Millisecond))
 	for sub, want := range map[string]int{"has sent nothing": 2, "connection lost": 2, "connected again": 2} {
-		if n := logs.count(sub); n != want {
+		if n := logs.Count(sub); n != want {
 			t.Errorf("log has %q %d times, want %d (once per connection)", sub, n, want)
 		}
 	}
@@ -156,7 +137,7 @@ func TestIdleConnectionNotTakenForStalled(t *testing.T) {
 		t.Skip("idles for 5 s; skipped with -short")
 	}
 	cfg := testConfig(t)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	tr, err := New(cfg, transport.Env{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +158,7 @@ func TestIdleConnectionNotTakenForStalled(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if n := logs.count("has sent nothing"); n != 0 {
+	if n := logs.Count("has sent nothing"); n != 0 {
 		t.Errorf("an idle, healthy connection logged as silent %d times", n)
 	}
 }
