@@ -17,7 +17,9 @@ import (
 // Transport carries messages durably between publishers and route subscribers.
 type Transport interface {
 	// Publisher returns the publisher. Publish returns only once every message is durably
-	// stored: a source may then acknowledge the messages to their sender.
+	// stored: a source may then acknowledge the messages to their sender. A transport may hand a
+	// published payload to its subscribers as it is, without a copy: publishers do not change a
+	// payload after Publish, and handlers only read the payloads they are given.
 	Publisher() message.Publisher
 	// Subscriber returns a subscriber for one consumer group: every group receives every message
 	// of a topic once, and the subscribers of one group compete for them. Unacknowledged

@@ -54,12 +54,14 @@ func TestConfigDecode(t *testing.T) {
 		want       Config
 		err        string // substring of the error; empty for none
 	}{
-		{name: "defaults", yaml: `{}`, want: Config{BatchMax: 256, Prefetch: 64,
+		{name: "defaults", yaml: `{}`, want: Config{BatchMax: 256, Prefetch: 64, ReadBytes: 8 << 20, HandoffBytes: 16 << 20,
 			PollInterval: spec.Duration(100 * time.Millisecond), AckInterval: spec.Duration(10 * time.Millisecond), CloseTimeout: spec.Duration(10 * time.Second)}},
-		{name: "set", yaml: "{file: q.db, batch_max: 10, prefetch: 1, poll_interval: 1s, ack_interval: 5ms, close_timeout: 1m}", want: Config{File: "q.db", BatchMax: 10, Prefetch: 1,
+		{name: "set", yaml: "{file: q.db, batch_max: 10, prefetch: 1, read_bytes: 1MiB, handoff_bytes: 2KiB, poll_interval: 1s, ack_interval: 5ms, close_timeout: 1m}", want: Config{File: "q.db", BatchMax: 10, Prefetch: 1, ReadBytes: 1 << 20, HandoffBytes: 2 << 10,
 			PollInterval: spec.Duration(time.Second), AckInterval: spec.Duration(5 * time.Millisecond), CloseTimeout: spec.Duration(time.Minute)}},
 		{name: "batch_max below min", yaml: "{batch_max: 0}", err: "batch_max"},
 		{name: "prefetch below min", yaml: "{prefetch: 0}", err: "prefetch"},
+		{name: "read_bytes below min", yaml: "{read_bytes: 0}", err: "read_bytes"},
+		{name: "handoff_bytes not a size", yaml: "{handoff_bytes: lots}", err: "handoff_bytes"},
 		{name: "poll too fast", yaml: "{poll_interval: 10us}", err: "poll_interval: must be between 1ms and 1m, got 10µs"},
 		{name: "ack too slow", yaml: "{ack_interval: 2s}", err: "ack_interval: must be between 1ms and 1s, got 2s"},
 		{name: "ack zero", yaml: "{ack_interval: 0s}", err: "ack_interval: must be between 1ms and 1s, got 0s"},

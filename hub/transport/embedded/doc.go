@@ -27,6 +27,20 @@
 // deleted: a subscription reads its pending rows in seq order from a cursor, and a reused number
 // below the cursor would be missed.
 //
+// # Reading
+//
+// A subscription's dispatcher reads its pending rows in seq order from a cursor, at most 256 rows
+// and read_bytes of payload at a time (a larger message alone), only when the messages it read
+// before are handed out. A message published in the same process is not read back: after the
+// commit the writer hands it to the dispatchers of its topic (handoff_bytes at most each, a
+// larger message alone), which take it when their read of the pending rows reaches it. The
+// payload is the publisher's slice, shared by the subscriptions: publishers must not change a
+// payload after Publish, and handlers only read it. A large document is thus in memory once
+// instead of once more for each of SQLite's result buffer, the driver's copy and
+// database/sql's. The pending rows stay the truth: a message handed over but no longer pending
+// (acknowledged by another process on the file) is dropped when the read passes it, and what did
+// not fit is read from the file in its turn, as after a restart.
+//
 // # Groups
 //
 // A group becomes known for a topic when it subscribes to it (Subscribe, or SubscribeInitialize,

@@ -73,6 +73,7 @@ type Transport struct {
 	closeErr  error
 
 	commits atomic.Int64 // transactions written by the writer, for tests and benchmarks
+	reads   atomic.Int64 // messages read back from the file, for tests and benchmarks
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -346,12 +347,20 @@ func (t *Transport) feedFor(sub int64, topic string) (*feed, error) {
 	return f, nil
 }
 
-// wake tells the dispatchers of topics that new messages are committed.
-func (t *Transport) wake(topics map[string]struct{}) {
+// handOff gives the messages of a committed batch to the dispatchers of their topics in this
+// process, which deliver them without reading them back from the file, and wakes them. The
+// payload is the publisher's slice, shared by every subscription: publishers and handlers only
+// read payloads. The metadata is the copy taken at publish, read-only from here on.
+func (t *Transport) handOff(batch []*publishReq) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for topic := range topics {
-		for _, f := range t.byTopic[topic] {
+	for _, r := range batch {
+		for _, f := range t.byTopic[r.topic] {
+			ms := make([]*stored, len(r.rows))
+			for i, m := range r.rows {
+				ms[i] = &stored{seq: m.seq, uuid: m.uuid, metadata: m.meta, payload: m.payload}
+			}
+			f.handoff.offer(ms)
 			f.poke()
 		}
 	}

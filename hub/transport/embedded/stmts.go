@@ -26,7 +26,10 @@ type stmts struct {
 	// deleteAcked deletes the messages of seqs ?1 that no group waits for any more.
 	deleteAcked *sql.Stmt
 	count       *sql.Stmt // ?1 sub, ?2 seqs
-	load        *sql.Stmt // ?1 sub, ?2 after seq, ?3 limit
+	// pending lists a subscription's pending rows after a sequence number, without the
+	// messages: those published in this process are in memory already (handoff).
+	pending *sql.Stmt // ?1 sub, ?2 after seq, ?3 limit
+	message *sql.Stmt // ?1 seq
 }
 
 var stmtText = []struct {
@@ -46,11 +49,11 @@ var stmtText = []struct {
 		AND NOT EXISTS (SELECT 1 FROM transport_pending p WHERE p.seq = transport_messages.seq)`},
 	{func(s *stmts) **sql.Stmt { return &s.count },
 		`UPDATE transport_pending SET deliveries = deliveries + 1 WHERE sub = ?1 AND seq IN (SELECT value FROM json_each(?2))`},
-	{func(s *stmts) **sql.Stmt { return &s.load },
-		`SELECT p.seq, m.uuid, m.metadata, m.payload, p.deliveries, p.not_before, p.attempts
-		FROM transport_pending p JOIN transport_messages m ON m.seq = p.seq
-		WHERE p.sub = ?1 AND p.seq > ?2
-		ORDER BY p.seq LIMIT ?3`},
+	{func(s *stmts) **sql.Stmt { return &s.pending },
+		`SELECT seq, deliveries, not_before, attempts FROM transport_pending
+		WHERE sub = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`},
+	{func(s *stmts) **sql.Stmt { return &s.message },
+		`SELECT uuid, metadata, payload FROM transport_messages WHERE seq = ?1`},
 }
 
 // prepareStmts prepares the transport's statements on db.

@@ -3,7 +3,9 @@ package embedded
 import (
 	"container/heap"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -201,7 +203,7 @@ func (m *stored) message(ctx context.Context) (*message.Message, *transport.Deli
 	return msg, del
 }
 
-// loadBatch is how many pending messages a feed reads from the file at once.
+// loadBatch is how many pending rows a feed reads from the file at once.
 const loadBatch = 256
 
 // feed hands the pending messages of one subscription (group and topic) to the consumers of this
@@ -216,10 +218,80 @@ type feed struct {
 	queue  seqHeap
 	wait   dueHeap // delayed: not to be delivered before their notBefore
 	cursor int64   // highest sequence read from the file
+	// handoff holds what this process published to the topic, to be taken without reading it
+	// back from the file.
+	handoff handoff
 }
 
 func newFeed(t *Transport, sub int64, topic string) *feed {
-	return &feed{t: t, sub: sub, topic: topic, out: make(chan *stored), back: make(chan *stored), wakeup: make(chan struct{}, 1)}
+	return &feed{t: t, sub: sub, topic: topic, out: make(chan *stored), back: make(chan *stored), wakeup: make(chan struct{}, 1),
+		handoff: handoff{max: int64(t.cfg.HandoffBytes)}}
+}
+
+// handoff keeps the messages this process published to a feed's topic, in sequence order, until
+// the feed's read of its pending rows reaches them: the feed then takes the message from here
+// instead of reading its payload back from the file, which saves the reading and the copies of
+// it (a large document once in memory instead of three more times). The pending rows stay the
+// truth: a message kept here is delivered only when the feed finds its pending row, and one
+// whose row it does not find (acknowledged by another process, or published before the
+// subscription) is dropped when the feed reads past it. Bounded by max bytes, a larger message
+// alone; what does not fit is read from the file in its turn.
+type handoff struct {
+	mu    sync.Mutex
+	q     []*stored // ascending seq; q[head:] are kept
+	head  int
+	bytes int64
+	max   int64
+	floor int64 // the feed's cursor: what is at or below it was read already
+}
+
+// offer keeps ms (ascending seq) while there is room.
+func (h *handoff) offer(ms []*stored) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range ms {
+		n := int64(len(m.payload))
+		if m.seq <= h.floor || (h.bytes > 0 && h.bytes+n > h.max) {
+			continue
+		}
+		h.q = append(h.q, m)
+		h.bytes += n
+	}
+}
+
+// take returns the message kept for seq, or nil, and drops what is kept below seq.
+func (h *handoff) take(seq int64) *stored {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.dropTo(seq - 1)
+	if h.head < len(h.q) && h.q[h.head].seq == seq {
+		m := h.q[h.head]
+		h.dropTo(seq)
+		return m
+	}
+	return nil
+}
+
+// advance records that the feed has read up to cursor, dropping what is kept up to it.
+func (h *handoff) advance(cursor int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.floor = cursor
+	h.dropTo(cursor)
+}
+
+// dropTo forgets the messages kept up to seq. Called with mu held.
+func (h *handoff) dropTo(seq int64) {
+	for h.head < len(h.q) && h.q[h.head].seq <= seq {
+		h.bytes -= int64(len(h.q[h.head].payload))
+		h.q[h.head] = nil
+		h.head++
+	}
+	if h.head == len(h.q) {
+		h.q, h.head = h.q[:0], 0
+	} else if h.head > 1024 && h.head > len(h.q)/2 {
+		h.q, h.head = append(h.q[:0], h.q[h.head:]...), 0
+	}
 }
 
 // poke tells the dispatcher that new messages may be in the file.
@@ -273,13 +345,10 @@ func (f *feed) run() {
 			dueC = due.C
 		}
 		if len(f.queue) == 0 && more {
-			n, err := f.load()
-			switch {
-			case err != nil:
+			var err error
+			if more, err = f.load(); err != nil {
 				f.t.log.Error("embedded transport: read pending messages", "topic", f.topic, "error", err)
 				more = false // try again on the next tick
-			case n < loadBatch:
-				more = false
 			}
 		}
 		var out chan *stored
@@ -370,28 +439,71 @@ func (f *feed) count() error {
 	return nil
 }
 
-// load reads the next pending messages of the subscription after the cursor.
-func (f *feed) load() (int, error) {
-	rows, err := f.t.st.load.Query(f.sub, f.cursor, loadBatch)
+// load reads the next pending rows of the subscription after the cursor, at most loadBatch of
+// them and, besides, at most read_bytes of payload (a larger message alone), and queues their
+// messages: from the handoff where this process published them, else read from the file. It
+// reports whether the file may hold more.
+func (f *feed) load() (more bool, err error) {
+	type pending struct {
+		seq, notBefore       int64
+		deliveries, attempts int
+	}
+	var ps []pending
+	rows, err := f.t.st.pending.Query(f.sub, f.cursor, loadBatch)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	defer rows.Close()
-	n := 0
 	for rows.Next() {
-		m := &stored{}
-		var meta []byte
-		if err := rows.Scan(&m.seq, &m.uuid, &meta, &m.payload, &m.deliveries, &m.notBefore, &m.attempts); err != nil {
-			return n, err
+		var p pending
+		if err := rows.Scan(&p.seq, &p.deliveries, &p.notBefore, &p.attempts); err != nil {
+			rows.Close()
+			return false, err
 		}
-		if err := json.Unmarshal(meta, &m.metadata); err != nil {
-			return n, fmt.Errorf("message %s: metadata: %w", m.uuid, err)
-		}
-		f.push(m)
-		f.cursor = m.seq
-		n++
+		ps = append(ps, p)
 	}
-	return n, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	defer func() { f.handoff.advance(f.cursor) }()
+	var bytes int64
+	for i, p := range ps {
+		if i > 0 && bytes >= int64(f.t.cfg.ReadBytes) {
+			return true, nil
+		}
+		m := f.handoff.take(p.seq)
+		if m == nil {
+			if m, err = f.read(p.seq); err != nil {
+				return false, err
+			}
+		}
+		f.cursor = p.seq
+		if m == nil {
+			continue // acknowledged since, by another process on the file
+		}
+		m.deliveries, m.notBefore, m.attempts = p.deliveries, p.notBefore, p.attempts
+		bytes += int64(len(m.payload))
+		f.push(m)
+	}
+	return len(ps) == loadBatch, nil
+}
+
+// read reads message seq from the file; nil when it is gone.
+func (f *feed) read(seq int64) (*stored, error) {
+	m := &stored{seq: seq}
+	var meta []byte
+	err := f.t.st.message.QueryRow(seq).Scan(&m.uuid, &meta, &m.payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message %d: %w", seq, err)
+	}
+	if err := json.Unmarshal(meta, &m.metadata); err != nil {
+		return nil, fmt.Errorf("message %s: metadata: %w", m.uuid, err)
+	}
+	f.t.reads.Add(1)
+	return m, nil
 }
 
 // seqHeap orders deliveries by sequence, so that redeliveries go first.

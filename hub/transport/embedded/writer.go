@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"time"
@@ -24,8 +25,10 @@ type publishReq struct {
 
 // row is a message encoded for its table row; payload is the caller's slice, not a copy.
 type row struct {
+	seq      int64 // given by the commit
 	uuid     string
 	metadata []byte
+	meta     message.Metadata // a copy of the caller's, for the subscriptions of this process
 	payload  []byte
 }
 
@@ -41,7 +44,7 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 		if payload == nil {
 			payload = []byte{} // the column is NOT NULL; an empty payload reads back empty
 		}
-		req.rows[i] = row{uuid: m.UUID, metadata: meta, payload: payload}
+		req.rows[i] = row{uuid: m.UUID, metadata: meta, meta: maps.Clone(m.Metadata), payload: payload}
 	}
 	// The gate makes Close wait for the publishes it admitted, so that none is left unanswered.
 	t.gate.RLock()
@@ -136,13 +139,11 @@ func (t *Transport) write(batch []*publishReq) {
 			t.ackMu.Unlock()
 		}
 	}
-	topics := map[string]struct{}{}
+	if err == nil && len(batch) > 0 {
+		t.handOff(batch)
+	}
 	for _, r := range batch {
 		r.done <- err
-		topics[r.topic] = struct{}{}
-	}
-	if err == nil && len(topics) > 0 {
-		t.wake(topics)
 	}
 }
 
@@ -162,7 +163,7 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 		ins := tx.StmtContext(ctx, t.st.insertMessage)
 		var first, last int64
 		for _, r := range batch {
-			for _, m := range r.rows {
+			for i, m := range r.rows {
 				res, err := ins.ExecContext(ctx, r.topic, m.uuid, m.metadata, m.payload)
 				if err != nil {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
@@ -170,6 +171,7 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 				if last, err = res.LastInsertId(); err != nil {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
 				}
+				r.rows[i].seq = last
 				if first == 0 {
 					first = last
 				}
