@@ -213,17 +213,31 @@ func startBenchPeer(p peerOptions, dir string) (*served, error) {
 // runBenchRounds measures the hub and the peer in turn, o.rounds times each, every run in
 // fresh folders, and prints each round, the medians and the ratios hub ÷ peer. Interleaving
 // spreads a shared machine's drift over both.
-func runBenchRounds(o benchOptions, stdout io.Writer) error {
+//
+// The runs' folders are removed after the last round, not after each run: on ext4 without a
+// journal, the kernel passes over recently deleted inodes (for up to five minutes) when it
+// makes a file, one by one, so each run after the deletion of tens of thousands of files made
+// its own files ever more slowly, hub and peer alike, and later rounds measured the file system.
+func runBenchRounds(o benchOptions, stdout io.Writer) (err error) {
 	var hub, peer []figures
+	var cleanups []func() error
+	defer func() {
+		for _, c := range cleanups {
+			err = errors.Join(err, c())
+		}
+	}()
 	fmt.Fprintf(stdout, "\n%d clients, as fast as answered, %v per run; hub and peer in turn:\n", o.clients, o.duration)
 	for r := 1; r <= o.rounds; r++ {
-		f, err := hubRound(o)
+		f, cleanup, err := hubRound(o)
+		cleanups = append(cleanups, cleanup)
 		if err != nil {
 			return fmt.Errorf("bench: round %d, hub: %w", r, err)
 		}
 		hub = append(hub, f)
 		fmt.Fprintf(stdout, "round %d hub:  %s\n", r, f.line())
-		if f, err = peerRound(o); err != nil {
+		f, cleanup, err = peerRound(o)
+		cleanups = append(cleanups, cleanup)
+		if err != nil {
 			return fmt.Errorf("bench: round %d, peer: %w", r, err)
 		}
 		peer = append(peer, f)
@@ -236,35 +250,37 @@ func runBenchRounds(o benchOptions, stdout io.Writer) error {
 	return nil
 }
 
-func hubRound(o benchOptions) (f figures, err error) {
+// hubRound measures the hub once. It returns what removes the run's folders, never nil.
+func hubRound(o benchOptions) (f figures, cleanup func() error, err error) {
 	srv, cleanup, err := startHubRound(o)
 	if err != nil {
-		return figures{}, err
+		return figures{}, func() error { return nil }, err
 	}
 	f, _, err = measure(srv, o)
 	if err != nil {
 		err = fmt.Errorf("%w; see %s", err, filepath.Join(srv.data, "hub.log"))
 	}
 	srv.stop()
-	return f, errors.Join(err, cleanup())
+	return f, cleanup, err
 }
 
-func peerRound(o benchOptions) (figures, error) {
+// peerRound measures the peer once. It returns what removes the run's folder, never nil.
+func peerRound(o benchOptions) (figures, func() error, error) {
 	dir, err := os.MkdirTemp(o.root, "bench-peer-")
 	if err != nil {
-		return figures{}, err
+		return figures{}, func() error { return nil }, err
 	}
-	defer os.RemoveAll(dir)
+	cleanup := func() error { return os.RemoveAll(dir) }
 	srv, err := startBenchPeer(o.peer, dir)
 	if err != nil {
-		return figures{}, err
+		return figures{}, cleanup, err
 	}
 	defer srv.stop()
 	f, _, err := measure(srv, o)
 	if err != nil {
-		return f, fmt.Errorf("%w; see %s", err, filepath.Join(dir, "peer.log"))
+		return f, cleanup, fmt.Errorf("%w; see %s", err, filepath.Join(dir, "peer.log"))
 	}
-	return f, nil
+	return f, cleanup, nil
 }
 
 // line is one run's figures on one line.
