@@ -4,7 +4,9 @@
 //
 // # Tables
 //
-//	transport_messages       seq (AUTOINCREMENT), topic, uuid, metadata (JSON), payload (BLOB)
+//	transport_messages       seq (AUTOINCREMENT), topic, uuid, metadata (JSON), payload (BLOB:
+//	                         the whole payload, or its first MiB when parts > 0)
+//	transport_parts          seq, n, data: the rest of a payload larger than a MiB, a MiB a row
 //	transport_subscriptions  id, grp, topic: one row per consumer group and topic
 //	transport_pending        (sub, seq, deliveries, not_before, attempts): message seq waits for
 //	                         subscription sub; deliveries counts the processes that were handed

@@ -147,9 +147,16 @@ CREATE TABLE IF NOT EXISTS transport_messages (
 	topic    TEXT NOT NULL,
 	uuid     TEXT NOT NULL,
 	metadata BLOB NOT NULL,
-	payload  BLOB NOT NULL
+	payload  BLOB NOT NULL,
+	parts    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS transport_messages_topic ON transport_messages (topic, seq);
+CREATE TABLE IF NOT EXISTS transport_parts (
+	seq  INTEGER NOT NULL,
+	n    INTEGER NOT NULL,
+	data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS transport_parts_seq ON transport_parts (seq, n);
 CREATE TABLE IF NOT EXISTS transport_subscriptions (
 	id    INTEGER PRIMARY KEY,
 	grp   TEXT NOT NULL,
@@ -172,16 +179,19 @@ func createSchema(db *sql.DB) error {
 	if _, err := db.Exec(schema); err != nil {
 		return fmt.Errorf("embedded: create tables: %w", err)
 	}
-	// Files made before deliveries were counted or redeliveries delayed get the columns; their
-	// messages count from 0 and are due at once.
-	for _, col := range []string{"deliveries", "not_before", "attempts"} {
+	// Files made before deliveries were counted or redeliveries delayed, or before payloads were
+	// kept in parts, get the columns; their messages count from 0, are due at once and are whole.
+	for _, c := range []struct{ table, col string }{
+		{"transport_pending", "deliveries"}, {"transport_pending", "not_before"}, {"transport_pending", "attempts"},
+		{"transport_messages", "parts"},
+	} {
 		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('transport_pending') WHERE name = ?`, col).Scan(&n); err != nil {
+		if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.col).Scan(&n); err != nil {
 			return fmt.Errorf("embedded: read tables: %w", err)
 		}
 		if n == 0 {
-			if _, err := db.Exec(`ALTER TABLE transport_pending ADD COLUMN ` + col + ` INTEGER NOT NULL DEFAULT 0`); err != nil {
-				return fmt.Errorf("embedded: add column %s: %w", col, err)
+			if _, err := db.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.col + ` INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return fmt.Errorf("embedded: add column %s.%s: %w", c.table, c.col, err)
 			}
 		}
 	}

@@ -499,6 +499,8 @@ func TestOpensFileWithoutDeliveryCounts(t *testing.T) {
 	for _, q := range []string{
 		`DROP TABLE transport_pending`,
 		`CREATE TABLE transport_pending (sub INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sub, seq)) WITHOUT ROWID`,
+		`ALTER TABLE transport_messages DROP COLUMN parts`, // before payloads were kept in parts
+		`DROP TABLE transport_parts`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -509,8 +511,12 @@ func TestOpensFileWithoutDeliveryCounts(t *testing.T) {
 	}
 	tr = open(t, file, Config{})
 	ch := subscribe(t, tr, "g", "topic")
-	publish(t, tr, "topic", simple(2)...)
-	for _, m := range receive(t, ch, 2) {
+	big := bytes.Repeat([]byte("x"), partSize+1)
+	publish(t, tr, "topic", append(simple(2), message.NewMessage("big", big))...)
+	if n := countRows(t, tr, "transport_parts"); n != 1 {
+		t.Errorf("%d rows of parts, want 1", n)
+	}
+	for _, m := range receive(t, ch, 3) {
 		m.Ack()
 	}
 }

@@ -118,3 +118,39 @@ func TestHandoffKeepsInOrderAndDrops(t *testing.T) {
 		t.Errorf("take(6) = %v with %d bytes left, want nil and 0", m, h.bytes)
 	}
 }
+
+// TestLargePayloadInParts: a payload larger than a part is kept in parts and read back whole
+// after a restart; acknowledged, its parts go with it.
+func TestLargePayloadInParts(t *testing.T) {
+	file := tempFile(t)
+	tr := open(t, file, Config{})
+	if err := mustSub(t, tr, "g").SubscribeInitialize("topic"); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 2*partSize+12345)
+	for i := range big {
+		big[i] = byte(i * 7 / 5)
+	}
+	exact := make([]byte, partSize) // one part exactly: no rows of parts
+	publish(t, tr, "topic", message.NewMessage("big", big), message.NewMessage("exact", exact), message.NewMessage("empty", nil))
+	if n := countRows(t, tr, "transport_parts"); n != 2 {
+		t.Fatalf("%d rows of parts, want 2", n)
+	}
+	tr.Close()
+
+	tr = open(t, file, Config{})
+	ch := subscribe(t, tr, "g", "topic")
+	for _, want := range []*message.Message{message.NewMessage("big", big), message.NewMessage("exact", exact), message.NewMessage("empty", []byte{})} {
+		m := receive(t, ch, 1)[0]
+		if m.UUID != want.UUID || !bytes.Equal(m.Payload, want.Payload) {
+			t.Fatalf("got %s (%d bytes), want %s (%d bytes) as published", m.UUID, len(m.Payload), want.UUID, len(want.Payload))
+		}
+		m.Ack()
+	}
+	if n := tr.reads.Load(); n != 3 {
+		t.Errorf("%d messages read from the file, want 3", n)
+	}
+	eventually(t, "messages and parts deleted", func() bool {
+		return countRows(t, tr, "transport_messages") == 0 && countRows(t, tr, "transport_parts") == 0
+	})
+}

@@ -492,18 +492,51 @@ func (f *feed) load() (more bool, err error) {
 func (f *feed) read(seq int64) (*stored, error) {
 	m := &stored{seq: seq}
 	var meta []byte
-	err := f.t.st.message.QueryRow(seq).Scan(&m.uuid, &meta, &m.payload)
+	var parts int
+	err := f.t.st.message.QueryRow(seq).Scan(&m.uuid, &meta, &m.payload, &parts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("message %d: %w", seq, err)
 	}
+	if parts > 0 {
+		if m.payload, err = f.readParts(seq, m.payload, parts); err != nil {
+			return nil, fmt.Errorf("message %s: %w", m.uuid, err)
+		}
+	}
 	if err := json.Unmarshal(meta, &m.metadata); err != nil {
 		return nil, fmt.Errorf("message %s: metadata: %w", m.uuid, err)
 	}
 	f.t.reads.Add(1)
 	return m, nil
+}
+
+// readParts appends the parts of message seq to its first part, head.
+func (f *feed) readParts(seq int64, head []byte, parts int) ([]byte, error) {
+	rows, err := f.t.st.parts.Query(seq)
+	if err != nil {
+		return nil, fmt.Errorf("read parts: %w", err)
+	}
+	defer rows.Close()
+	payload := make([]byte, 0, len(head)*(parts+1))
+	payload = append(payload, head...)
+	n := 0
+	for rows.Next() {
+		var part sql.RawBytes
+		if err := rows.Scan(&part); err != nil {
+			return nil, fmt.Errorf("read parts: %w", err)
+		}
+		payload = append(payload, part...)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read parts: %w", err)
+	}
+	if n != parts {
+		return nil, fmt.Errorf("read parts: %d of %d found", n, parts)
+	}
+	return payload, nil
 }
 
 // seqHeap orders deliveries by sequence, so that redeliveries go first.

@@ -16,6 +16,12 @@ import (
 	"github.com/aiskao/aiskao/internal/jsonenc"
 )
 
+// partSize is the most payload one row holds. A larger payload is written as its first part in
+// the message's row and the rest in rows of transport_parts: SQLite's driver copies a bound
+// value into memory of its own, and SQLite builds the whole row once more before writing it,
+// so a 50 MB document written whole cost two more copies of it at once.
+const partSize = 1 << 20
+
 // publishReq is one Publish call waiting for its commit.
 type publishReq struct {
 	topic string
@@ -164,7 +170,12 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 		var first, last int64
 		for _, r := range batch {
 			for i, m := range r.rows {
-				res, err := ins.ExecContext(ctx, r.topic, m.uuid, m.metadata, m.payload)
+				head, rest := m.payload, []byte(nil)
+				if len(head) > partSize {
+					head, rest = head[:partSize], head[partSize:]
+				}
+				parts := (len(rest) + partSize - 1) / partSize
+				res, err := ins.ExecContext(ctx, r.topic, m.uuid, m.metadata, head, parts)
 				if err != nil {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
 				}
@@ -172,6 +183,13 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
 				}
 				r.rows[i].seq = last
+				for n := 1; len(rest) > 0; n++ {
+					part := rest[:min(partSize, len(rest))]
+					rest = rest[len(part):]
+					if _, err := in(ctx, tx.Tx, t.st.insertPart, last, n, part); err != nil {
+						return fmt.Errorf("insert message %s, part %d: %w", m.uuid, n, err)
+					}
+				}
 				if first == 0 {
 					first = last
 				}
@@ -221,8 +239,12 @@ func (t *Transport) deleteAcks(ctx context.Context, tx *sql.Tx, acks []ackRef) e
 	for _, a := range acks {
 		seqs = append(seqs, a.seq)
 	}
-	if _, err := in(ctx, tx, t.st.deleteAcked, string(seqList(list[:0], seqs))); err != nil {
+	list = seqList(list[:0], seqs)
+	if _, err := in(ctx, tx, t.st.deleteAcked, string(list)); err != nil {
 		return fmt.Errorf("delete acknowledged messages: %w", err)
+	}
+	if _, err := in(ctx, tx, t.st.deleteParts, string(list)); err != nil {
+		return fmt.Errorf("delete acknowledged messages' parts: %w", err)
 	}
 	return nil
 }
