@@ -180,6 +180,11 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		log.Info("operations API listening", "addr", ln.Addr().String())
 	}
 
+	// What loading the configuration, schemas, catalogues and templates left behind is given back
+	// to the system now, instead of waiting for the heap to grow to the next collection: an idle
+	// hub otherwise kept twice its live heap (≈ 50 MB) resident.
+	debug.FreeOSMemory()
+
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			log.Info("SIGHUP: reloading configuration", "config", *config)
