@@ -113,7 +113,7 @@ type Service struct {
 // New returns a Service over s, journaling to j. o (positions) and sessions may be nil.
 func New(s Store, o org.Store, j store.Journal, sessions Sessions, cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
-	dummy, err := HashPassword("no account has this password", cfg.Params)
+	dummy, err := unmatchableHash(cfg.Params)
 	if err != nil {
 		return nil, err
 	}

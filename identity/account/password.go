@@ -44,6 +44,19 @@ func HashPassword(password string, p Params) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
+// unmatchableHash returns a PHC string of parameters p with a random salt and a random key, for
+// a sign-in to an account that does not exist to verify against: verifying costs what verifying
+// a real hash costs, and making it costs no hashing (argon2id's memory, 19 MiB at the default,
+// was taken at every start for each service).
+func unmatchableHash(p Params) (string, error) {
+	b := make([]byte, p.SaltLen+p.KeyLen)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("account: random: %w", err)
+	}
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(b[:p.SaltLen]), base64.RawStdEncoding.EncodeToString(b[p.SaltLen:])), nil
+}
+
 // VerifyPassword reports whether password matches the PHC string phc, comparing in constant
 // time, and whether the hash should be made again because its parameters are not want.
 func VerifyPassword(password, phc string, want Params) (ok, rehash bool, err error) {

@@ -107,3 +107,24 @@ func BenchmarkVerifyDefault(b *testing.B) {
 		}
 	}
 }
+
+// The hash an unknown account is verified against has the configured costs, so that its
+// verification takes as long as a real one's, and no password matches it.
+func TestUnmatchableHashHasTheCosts(t *testing.T) {
+	p := Params{Memory: 64, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
+	h, err := unmatchableHash(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, _, err := decodePHC(h)
+	if err != nil || got != p {
+		t.Fatalf("decoded %+v, %v; want %+v", got, err, p)
+	}
+	ok, rehash, err := VerifyPassword("", h, p)
+	if ok || rehash || err != nil {
+		t.Errorf("VerifyPassword = %v, %v, %v; want false, false, nil", ok, rehash, err)
+	}
+	if h2, _ := unmatchableHash(p); h2 == h {
+		t.Error("two hashes alike: want random salt and key")
+	}
+}
