@@ -29,7 +29,7 @@ import (
 // phase two offers a fixed share of that rate and measures latency. With -peer, another engine
 // doing the same work is measured in turn with the hub instead (runBenchRounds).
 func runBench(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR]", stderr)
+	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-transport rabbitmq [-processes N]] [-cpus LIST] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR]", stderr)
 	o := benchOptions{}
 	fs.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase (each round with -peer) offers load")
@@ -48,7 +48,17 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fs.StringVar(&o.peer.addr, "peer-addr", "", "address the peer listens on; its port is passed as PORT (default: a free port of the loopback)")
 	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer, each in fresh folders")
 	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
+	fs.IntVar(&o.processes, "processes", 1, "with -transport rabbitmq: hub processes sharing the queues and the schema, the clients' requests spread over them in turn")
+	fs.StringVar(&o.cpus, "cpus", "", "run the hub processes under taskset -c LIST (e.g. 1, or 0-1), so that other programs can be kept off those cores")
 	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if o.processes < 1 || (o.processes > 1 && *transport != "rabbitmq") {
+		fmt.Fprintln(stderr, "bench: -processes must be at least 1, and above 1 only with -transport rabbitmq (processes share its queues and schema)")
+		return errUsage
+	}
+	if o.cpus != "" && !validCPUList(o.cpus) {
+		fmt.Fprintf(stderr, "bench: -cpus %q: want a list of cores such as 1, 0-1 or 0,2\n", o.cpus)
 		return errUsage
 	}
 	switch *transport {
@@ -131,7 +141,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w; see %s", err, filepath.Join(srv.data, "hub.log"))
 	}
-	fmt.Fprintf(stdout, "\nend to end, %d clients, as fast as answered, %v:\n", o.clients, o.duration)
+	fmt.Fprintf(stdout, "\nend to end, %d clients, as fast as answered, %v, %s:\n", o.clients, o.duration, o.hubs())
 	fmt.Fprintf(stdout, "  accepted %d (refused %d), delivered %d in %.1fs: %.0f msgs/s\n",
 		res.accepted, res.failed, fig.delivered, fig.wall.Seconds(), fig.rate)
 	if *bare {
@@ -210,7 +220,13 @@ type served struct {
 	// its files is the count delivered. The hub's count comes from its metrics.
 	outDir string
 	data   string // the hub's data folder, for its log
+	// others are the further hub processes of -processes, sharing the queues and the schema. The
+	// load is spread over s and them in turn; counts, CPU and allocations are summed over all.
+	others []*served
 }
+
+// all is s and the further processes sharing its queues.
+func (s *served) all() []*served { return append([]*served{s}, s.others...) }
 
 // newBenchClient is the load client, the same for the hub and a peer. It does not ask for
 // gzip: a server that compresses its short answers whenever allowed would be measured
@@ -232,8 +248,8 @@ func freePort() (string, error) {
 }
 
 // startServe starts `aiskao serve` on data and waits until it is ready. Empty addresses are
-// free ports of the loopback.
-func startServe(config, data, httpAddr, opsAddr string, env []string) (*served, error) {
+// free ports of the loopback. With cpus, the process runs under `taskset -c cpus`.
+func startServe(config, data, httpAddr, opsAddr, cpus string, env []string) (*served, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -251,6 +267,10 @@ func startServe(config, data, httpAddr, opsAddr string, env []string) (*served, 
 		return nil, err
 	}
 	s.cmd = exec.Command(self, "serve", "-config", config, "-data", data, "-log-level", "warn")
+	if cpus != "" {
+		// taskset sets the affinity and executes the hub in its own place: the pid is the hub's.
+		s.cmd = exec.Command("taskset", append([]string{"-c", cpus}, s.cmd.Args...)...)
+	}
 	esoedAddr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -288,7 +308,16 @@ func startServe(config, data, httpAddr, opsAddr string, env []string) (*served, 
 	return nil, fmt.Errorf("hub not ready after 30s; see %s", logFile.Name())
 }
 
+// stop stops s and its other processes, all at once.
 func (s *served) stop() {
+	var wg sync.WaitGroup
+	for _, p := range s.all() {
+		wg.Go(p.stop1)
+	}
+	wg.Wait()
+}
+
+func (s *served) stop1() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -299,8 +328,16 @@ func (s *served) stop() {
 	}
 }
 
-// rss reads the hub's resident memory now and at its peak.
+// rss reads the hub's resident memory now and at its peak, each process's in turn.
 func (s *served) rss() string {
+	var out []string
+	for _, p := range s.all() {
+		out = append(out, p.rss1())
+	}
+	return strings.Join(out, "; ")
+}
+
+func (s *served) rss1() string {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return "unknown (" + err.Error() + ")"
@@ -368,6 +405,10 @@ func (s *served) load(input []byte, n int, d time.Duration, rate float64, seq in
 		wg   sync.WaitGroup
 	)
 	next.Store(int64(seq))
+	var addrs []string // the processes' ingresses, taken in turn
+	for _, p := range s.all() {
+		addrs = append(addrs, p.httpAddr)
+	}
 	start := time.Now()
 	stop := start.Add(d)
 	var interval time.Duration
@@ -396,7 +437,7 @@ func (s *served) load(input []byte, n int, d time.Duration, rate float64, seq in
 				k := next.Add(1)
 				guid := fmt.Sprintf("{%08x-0000-4000-8000-%012x}", k, k)
 				body := bytes.Replace(input, marker, []byte(guid), 1)
-				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+s.httpAddr+benchPath, bytes.NewReader(body))
+				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+addrs[k%int64(len(addrs))]+benchPath, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/xml")
 				if s.token != "" {
 					req.Header.Set("Authorization", "Bearer "+s.token)
@@ -464,8 +505,26 @@ func (s *served) delivered() int {
 	return int(s.metrics(deliveredSeries)[deliveredSeries])
 }
 
-// metrics reads the named series from the hub's /metrics; a series not found is left out.
+// metrics reads the named series from the hub's /metrics, summed over its processes; a series
+// not found in every process is left out.
 func (s *served) metrics(names ...string) map[string]float64 {
+	sum := map[string]float64{}
+	seen := map[string]int{}
+	for _, p := range s.all() {
+		for k, v := range p.metrics1(names...) {
+			sum[k] += v
+			seen[k]++
+		}
+	}
+	for k, n := range seen {
+		if n != len(s.others)+1 {
+			delete(sum, k)
+		}
+	}
+	return sum
+}
+
+func (s *served) metrics1(names ...string) map[string]float64 {
 	out := map[string]float64{}
 	if s.opsAddr == "" {
 		return out

@@ -12,24 +12,30 @@ import (
 // userHZ is the unit of the times in /proc, fixed by the kernel's interface.
 const userHZ = 100
 
-// cpu reads the CPU times from /proc; where there is none, the figures are left out.
+// cpu reads the CPU times from /proc, the hub's summed over its processes; where there is none,
+// the figures are left out.
 func (s *served) cpu() cpuUse {
 	var u cpuUse
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	for _, p := range s.all() {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+		if err != nil {
+			return u
+		}
+		// Fields after the command name, which is in parentheses and may hold spaces: utime and
+		// stime are the 12th and 13th of them.
+		_, rest, _ := strings.Cut(string(stat), ") ")
+		f := strings.Fields(rest)
+		if len(f) < 13 {
+			return u
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		u.hub += (ut + st) / userHZ
+	}
+	machine, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return u
 	}
-	// Fields after the command name, which is in parentheses and may hold spaces: utime and
-	// stime are the 12th and 13th of them.
-	_, rest, _ := strings.Cut(string(stat), ") ")
-	f := strings.Fields(rest)
-	machine, err := os.ReadFile("/proc/stat")
-	if err != nil || len(f) < 13 {
-		return u
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	u.hub = (ut + st) / userHZ
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		u.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()

@@ -32,6 +32,37 @@ type benchOptions struct {
 	// rabbit: the hub runs on the broker and PostgreSQL, each run with a prefix and a schema
 	// of its own.
 	rabbit bool
+	// processes is how many hub processes share the queues and the schema (-processes).
+	processes int
+	// cpus, where set, is the list of cores the hub processes run on (taskset -c).
+	cpus string
+}
+
+// hubs says how many hub processes run, and on which cores.
+func (o benchOptions) hubs() string {
+	s := "1 hub process"
+	if o.processes > 1 {
+		s = fmt.Sprintf("%d hub processes sharing the queues and the schema", o.processes)
+	}
+	if o.cpus != "" {
+		return s + " on cores " + o.cpus + " (taskset -c " + o.cpus + ")"
+	}
+	return s + " on any core"
+}
+
+// validCPUList tells whether l is a list of cores as taskset -c takes one: numbers and ranges
+// separated by commas.
+func validCPUList(l string) bool {
+	for _, part := range strings.Split(l, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		if _, err := strconv.ParseUint(lo, 10, 16); err != nil {
+			return false
+		}
+		if _, err := strconv.ParseUint(hi, 10, 16); isRange && err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // peerOptions say how to run the peer measured beside the hub.
@@ -62,7 +93,9 @@ type figures struct {
 	rate      float64       // messages delivered per second of wall
 	p50, p99  time.Duration // accept latency
 	cpu       cpuUse
-	peakKB    float64 // peak resident memory, kB (VmHWM)
+	peakKB    float64 // peak resident memory, kB (VmHWM), the largest of the processes
+	// peaksKB is each process's peak resident memory, kB, where there are several.
+	peaksKB []float64
 	// Allocations over the run, from the hub's Go metrics; NaN for a peer, whose runtime the
 	// bench cannot read.
 	mallocs, allocBytes float64
@@ -105,6 +138,16 @@ func measure(s *served, o benchOptions) (figures, loadResult, error) {
 	f.rate = float64(delivered) / f.wall.Seconds()
 	f.p50, f.p99 = res.p(0.50), res.p(0.99)
 	f.peakKB = s.peakRSS()
+	for _, p := range s.others {
+		if len(f.peaksKB) == 0 {
+			f.peaksKB = append(f.peaksKB, f.peakKB)
+		}
+		kb := p.peakRSS()
+		f.peaksKB = append(f.peaksKB, kb)
+		if kb > f.peakKB || math.IsNaN(f.peakKB) {
+			f.peakKB = kb
+		}
+	}
 	if mem1 := s.metrics(mallocsSeries, allocBytesSeries); len(mem0) == 2 && len(mem1) == 2 {
 		f.mallocs = mem1[mallocsSeries] - mem0[mallocsSeries]
 		f.allocBytes = mem1[allocBytesSeries] - mem0[allocBytesSeries]
@@ -130,12 +173,14 @@ func (s *served) peakRSS() float64 {
 
 // startHubRound starts the hub on a fresh data folder, with an integrator's token of its own,
 // and returns it and what removes the round's folder (and queues and schema) once it is stopped.
+// With o.processes above 1, each process has a data folder of its own in the round's folder and
+// they share one output folder there (as processes on one machine do, see the configuration).
 func startHubRound(o benchOptions) (*served, func() error, error) {
-	data, err := os.MkdirTemp(o.root, "bench-")
+	top, err := os.MkdirTemp(o.root, "bench-")
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanup := func() error { return os.RemoveAll(data) }
+	cleanup := func() error { return os.RemoveAll(top) }
 	var env []string
 	if o.rabbit {
 		var undo func() error
@@ -143,8 +188,29 @@ func startHubRound(o benchOptions) (*served, func() error, error) {
 			cleanup()
 			return nil, nil, err
 		}
-		cleanup = func() error { return errors.Join(undo(), os.RemoveAll(data)) }
+		cleanup = func() error { return errors.Join(undo(), os.RemoveAll(top)) }
 	}
+	datas := []string{top}
+	if o.processes > 1 {
+		datas = nil
+		for i := 1; i <= o.processes; i++ {
+			d := filepath.Join(top, fmt.Sprintf("hub-%d", i))
+			if err := os.Mkdir(d, 0o755); err != nil {
+				cleanup()
+				return nil, nil, err
+			}
+			datas = append(datas, d)
+		}
+		if _, set := os.LookupEnv("AISKAO_OUT_DIR"); !set {
+			out, err := filepath.Abs(filepath.Join(top, "out"))
+			if err != nil {
+				cleanup()
+				return nil, nil, err
+			}
+			env = append(env, "AISKAO_OUT_DIR="+out)
+		}
+	}
+	data := datas[0]
 	// The demo's ingress takes integrators only: the bench posts as one, with a token of its own
 	// in the store of its working folder, made as `aiskao tokens create` does.
 	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
@@ -158,13 +224,27 @@ func startHubRound(o benchOptions) (*served, func() error, error) {
 		cleanup()
 		return nil, nil, fmt.Errorf("bench: API token: %w", err)
 	}
-	srv, err := startServe(o.config, data, o.httpAddr, o.opsAddr, env)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
+	var srv *served
+	for i, d := range datas {
+		httpAddr, opsAddr := o.httpAddr, o.opsAddr
+		if i > 0 {
+			httpAddr, opsAddr = "", ""
+		}
+		p, err := startServe(o.config, d, httpAddr, opsAddr, o.cpus, env)
+		if err != nil {
+			if srv != nil {
+				srv.stop()
+			}
+			cleanup()
+			return nil, nil, err
+		}
+		p.token, p.data = token, d
+		if srv == nil {
+			srv = p
+		} else {
+			srv.others = append(srv.others, p)
+		}
 	}
-	srv.token = token
-	srv.data = data
 	return srv, cleanup, nil
 }
 
@@ -287,6 +367,13 @@ func peerRound(o benchOptions) (figures, func() error, error) {
 func (f figures) line() string {
 	s := fmt.Sprintf("%6.0f msgs/s (%d delivered in %.1fs), CPU %4.0f µs/msg, accept p50 %v p99 %v, peak RSS %.0f MB",
 		f.rate, f.delivered, f.wall.Seconds(), f.cpuPerMsg(), f.p50, f.p99, f.peakKB/1e3)
+	if len(f.peaksKB) > 1 {
+		mb := make([]string, len(f.peaksKB))
+		for i, kb := range f.peaksKB {
+			mb[i] = fmt.Sprintf("%.0f", kb/1e3)
+		}
+		s += " (each: " + strings.Join(mb, ", ") + " MB)"
+	}
 	if f.refused > 0 {
 		s += fmt.Sprintf(", %d refused", f.refused)
 	}

@@ -166,3 +166,40 @@ func TestBenchRabbitMQ(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchRabbitMQProcesses runs the bench briefly with two hub processes on one core: both
+// take requests, every message accepted is delivered once in all, and the output says how many
+// processes ran on which cores.
+func TestBenchRabbitMQProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two hubs on the broker and PostgreSQL")
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("no taskset")
+	}
+	amqpURL, pgURL := scaleServices(t)
+	data := t.TempDir()
+	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-processes", "2", "-cpus", "0",
+		"-duration", "700ms", "-clients", "4", "-bare=false", "-rate-share", "0.2", "-data", data)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	text := string(out)
+	if !strings.Contains(text, "2 hub processes sharing the queues and the schema on cores 0 (taskset -c 0)") {
+		t.Errorf("the output does not say how many processes ran where:\n%s", text)
+	}
+	m := regexp.MustCompile(`accepted (\d+) \(refused 0\), delivered (\d+) in`).FindStringSubmatch(text)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("want every message accepted and delivered once, none refused:\n%s", text)
+	}
+	// Each process's memory, and so each process ran to the end.
+	if !regexp.MustCompile(`hub RSS: \d+ kB now, \d+ kB peak; \d+ kB now, \d+ kB peak\n`).MatchString(text) {
+		t.Errorf("want the memory of each of two processes:\n%s", text)
+	}
+	if left, _ := os.ReadDir(data); len(left) != 0 {
+		t.Errorf("the bench left %d working folders in %s", len(left), data)
+	}
+}

@@ -77,6 +77,11 @@ func rabbitRound(config string) (env []string, cleanup func() error, err error) 
 	}
 	if !schemaSet {
 		env = append(env, "AISKAO_POSTGRES_SCHEMA="+name)
+		if _, set := os.LookupEnv("AISKAO_TAX_REGISTER_TABLE"); !set {
+			// In the run's schema, so that it goes with it, and not made by several processes at once
+			// in a schema they share with other runs.
+			env = append(env, "AISKAO_TAX_REGISTER_TABLE="+name+".tax_register")
+		}
 		undo = append(undo, func() error { return dropSchema(name) })
 	}
 	return env, func() error {

@@ -90,6 +90,10 @@ func TestBenchFlags(t *testing.T) {
 		{"peer-env without =", []string{"-peer-env", "THREADS"}, ""},
 		{"unknown flag", []string{"-sizes", "3KB"}, ""},
 		{"unknown transport", []string{"-transport", "kafka"}, ""},
+		{"no processes", []string{"-transport", "rabbitmq", "-processes", "0"}, ""},
+		{"processes without the broker", []string{"-processes", "2"}, ""},
+		{"cpus not a list", []string{"-cpus", "one"}, ""},
+		{"cpus half a range", []string{"-cpus", "0-"}, ""},
 		{"bad size", []string{"-size", "big"}, "want bytes"},
 		{"size too small", []string{"-size", "1KB", "-sample", sample, "-data", t.TempDir()}, "smallest"},
 	} {
@@ -102,6 +106,17 @@ func TestBenchFlags(t *testing.T) {
 				t.Errorf("runBench(%q) = %v, want an error with %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestValidCPUList(t *testing.T) {
+	for l, want := range map[string]bool{
+		"1": true, "0-1": true, "0,2": true, "0-3,6,8-9": true,
+		"": false, "one": false, "0-": false, "-1": false, "1,": false, "0 1": false,
+	} {
+		if got := validCPUList(l); got != want {
+			t.Errorf("validCPUList(%q) = %v, want %v", l, got, want)
+		}
 	}
 }
 
