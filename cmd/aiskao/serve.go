@@ -43,11 +43,14 @@ const defaultConfig = "configs/demo.yaml"
 const defaultGCPercent = 400
 
 // defaultGCHeadroom is the least headroom serve's collector keeps over the live heap
-// (memlimit.Headroom). At 400 the live heap of small messages under load (some 20 MB) grows
-// five-fold between collections, within it: at 64 MiB the limit bound there and the 3 KB bench
-// lost rate. A live heap of large messages in flight (300 KB each, hundreds at once) is
-// collected when it has doubled rather than grown five-fold.
-const defaultGCHeadroom = 128 << 20
+// (memlimit.Headroom). At 400 the live heap of small messages under load (some 20 MB) grows up
+// to four-fold between collections within it; a live heap of large messages in flight is
+// collected when it has grown by 64 MiB or doubled. Against 128 MiB, measured in interleaved
+// pairs: at 300 KB a peak RSS of 153–158 MB instead of 216–223 MB for 2–5 % more CPU a message;
+// at 3.7 KB the same CPU (192 µs a message, medians of three, on a tmpfs so that the disk's own
+// swings stay out) and 122–125 MB instead of 136–139 MB. An earlier reading of a CPU cost at
+// 3.7 KB was the file system's (docs/plan.md, issue 20).
+const defaultGCHeadroom = 64 << 20
 
 // gcTarget returns the collector target serve runs with and where it comes from: GOGC from the
 // environment wins, since the runtime has already applied it; otherwise the -gc-percent flag.
