@@ -219,7 +219,8 @@ type served struct {
 	// outDir, for a peer, is the folder in which it writes one file per message: the count of
 	// its files is the count delivered. The hub's count comes from its metrics.
 	outDir string
-	data   string // the hub's data folder, for its log
+	data   string        // the hub's data folder, for its log
+	exited chan struct{} // closed once the process has ended (start)
 	// others are the further hub processes of -processes, sharing the queues and the schema. The
 	// load is spread over s and them in turn; counts, CPU and allocations are summed over all.
 	others []*served
@@ -248,23 +249,37 @@ func freePort() (string, error) {
 }
 
 // startServe starts `aiskao serve` on data and waits until it is ready. Empty addresses are
-// free ports of the loopback. With cpus, the process runs under `taskset -c cpus`.
-func startServe(config, data, httpAddr, opsAddr, cpus string, env []string) (*served, error) {
+// free ports of the loopback. With cpus, the process runs under `taskset -c cpus`. A process
+// that ends before it is ready is started again, twice at most, on other free ports: a port
+// found free may be taken by another program before the hub listens on it.
+func startServe(config, data, httpAddr, opsAddr, cpus string, env []string) (s *served, err error) {
+	for try := 0; try < 3; try++ {
+		var ended bool
+		if s, ended, err = startServeOnce(config, data, httpAddr, opsAddr, cpus, env); err == nil || !ended {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
+// startServeOnce is one attempt of startServe; ended reports that the process ended before it
+// was ready.
+func startServeOnce(config, data, httpAddr, opsAddr, cpus string, env []string) (_ *served, ended bool, err error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, a := range []*string{&httpAddr, &opsAddr} {
 		if *a == "" {
 			if *a, err = freePort(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
 	s := &served{httpAddr: httpAddr, opsAddr: opsAddr, client: newBenchClient()}
 	logFile, err := os.Create(filepath.Join(data, "hub.log"))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s.cmd = exec.Command(self, "serve", "-config", config, "-data", data, "-log-level", "warn")
 	if cpus != "" {
@@ -273,39 +288,56 @@ func startServe(config, data, httpAddr, opsAddr, cpus string, env []string) (*se
 	}
 	esoedAddr, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	apiAddr, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	staffAddr, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	portalAddr, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s.cmd.Env = append(os.Environ(), "AISKAO_HTTP_ADDR="+httpAddr, "AISKAO_OPS_ADDR="+opsAddr, "AISKAO_ESOED_ADDR="+esoedAddr,
 		"AISKAO_DOSSIER_API_ADDR="+apiAddr, "AISKAO_STAFF_ADDR="+staffAddr, "AISKAO_PORTAL_ADDR="+portalAddr)
 	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
+	if err := s.start(); err != nil {
+		return nil, false, err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := s.client.Get("http://" + opsAddr + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s, nil
+				return s, false, nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-s.exited:
+			return nil, true, fmt.Errorf("hub ended before it was ready; see %s", logFile.Name())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	s.stop()
-	return nil, fmt.Errorf("hub not ready after 30s; see %s", logFile.Name())
+	return nil, false, fmt.Errorf("hub not ready after 30s; see %s", logFile.Name())
+}
+
+// start starts s's process and notes its end in s.exited.
+func (s *served) start() error {
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.exited = make(chan struct{})
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	return nil
 }
 
 // stop stops s and its other processes, all at once.
@@ -319,12 +351,11 @@ func (s *served) stop() {
 
 func (s *served) stop1() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(30 * time.Second):
 		_ = s.cmd.Process.Kill()
+		<-s.exited
 	}
 }
 

@@ -275,7 +275,7 @@ func startBenchPeer(p peerOptions, dir string) (*served, error) {
 	s.cmd = exec.Command(p.path, "-c", p.config)
 	s.cmd.Env = append(append(os.Environ(), "PORT="+port, "OUTDIR="+s.outDir), p.env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	if err := s.cmd.Start(); err != nil {
+	if err := s.start(); err != nil {
 		return nil, fmt.Errorf("bench: start the peer: %w", err)
 	}
 	// Any HTTP answer means the port is served: a GET may well be refused by a POST-only input.

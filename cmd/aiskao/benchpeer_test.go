@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,5 +202,40 @@ func TestBenchRabbitMQProcesses(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(data); len(left) != 0 {
 		t.Errorf("the bench left %d working folders in %s", len(left), data)
+	}
+}
+
+// A hub that ends before it is ready (here: its operations port is taken) is reported at once,
+// after the attempts on other ports, not after the 30 s wait for readiness.
+func TestBenchReportsAHubThatEndsBeforeReady(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	config := demoWithMaxBody(t, "10MiB")
+	raw, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ops = "listen: ${AISKAO_OPS_ADDR:-127.0.0.1:9090}"
+	if !strings.Contains(string(raw), ops) {
+		t.Fatalf("the demo has no %q", ops)
+	}
+	text := strings.Replace(string(raw), ops, "listen: "+taken.Addr().String(), 1)
+	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err := exec.Command(binary, "bench", "-bare=false", "-duration", "1s", "-config", config,
+		"-sample", filepath.Join("..", "..", "testdata", "esoed", "registration-request.xml"), "-data", t.TempDir()).CombinedOutput()
+	if err == nil {
+		t.Fatalf("bench succeeded with the hub's port taken:\n%s", out)
+	}
+	if !strings.Contains(string(out), "ended before it was ready") {
+		t.Errorf("bench said:\n%s\nwant that the hub ended before it was ready", out)
+	}
+	if d := time.Since(start); d > 25*time.Second {
+		t.Errorf("reported after %v, want at once", d)
 	}
 }
