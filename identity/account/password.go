@@ -40,8 +40,13 @@ func HashPassword(password string, p Params) (string, error) {
 		return "", fmt.Errorf("account: salt: %w", err)
 	}
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return encodePHC(p, salt, key), nil
+}
+
+// encodePHC writes argon2id's parameters p, salt and key as a PHC string.
+func encodePHC(p Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
 // unmatchableHash returns a PHC string of parameters p with a random salt and a random key, for
@@ -53,8 +58,7 @@ func unmatchableHash(p Params) (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("account: random: %w", err)
 	}
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		base64.RawStdEncoding.EncodeToString(b[:p.SaltLen]), base64.RawStdEncoding.EncodeToString(b[p.SaltLen:])), nil
+	return encodePHC(p, b[:p.SaltLen], b[p.SaltLen:]), nil
 }
 
 // VerifyPassword reports whether password matches the PHC string phc, comparing in constant

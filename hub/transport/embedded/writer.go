@@ -167,6 +167,7 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 	defer tx.Rollback()
 	if len(batch) > 0 {
 		ins := tx.StmtContext(ctx, t.st.insertMessage)
+		var insPart *sql.Stmt // taken on the transaction at the first message in parts
 		var first, last int64
 		for _, r := range batch {
 			for i, m := range r.rows {
@@ -183,10 +184,13 @@ func (t *Transport) commit(batch []*publishReq, acks []ackRef) error {
 					return fmt.Errorf("insert message %s: %w", m.uuid, err)
 				}
 				r.rows[i].seq = last
+				if len(rest) > 0 && insPart == nil {
+					insPart = tx.StmtContext(ctx, t.st.insertPart)
+				}
 				for n := 1; len(rest) > 0; n++ {
 					part := rest[:min(partSize, len(rest))]
 					rest = rest[len(part):]
-					if _, err := in(ctx, tx.Tx, t.st.insertPart, last, n, part); err != nil {
+					if _, err := insPart.ExecContext(ctx, last, n, part); err != nil {
 						return fmt.Errorf("insert message %s, part %d: %w", m.uuid, n, err)
 					}
 				}
