@@ -108,9 +108,23 @@ func TestFileSyncerLinksAfterSyncAndSyncsTheFolderOncePerGroup(t *testing.T) {
 		events []string
 	)
 	s := newFileSyncer(newDirSyncer(dir))
-	s.kick = func(*os.File) {}
+	// The first group's leader waits, in its first sync, until every other writer is queued, so
+	// the writers arrive together however the machine schedules them.
+	kicks, gate := 0, sync.Once{}
+	s.kick = func(*os.File) { kicks++ }
 	s.sync = func(f *os.File) error {
-		time.Sleep(200 * time.Microsecond) // writers pile up
+		gate.Do(func() {
+			first := kicks
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				s.mu.Lock()
+				queued := len(s.pending)
+				s.mu.Unlock()
+				if first+queued == writers {
+					return
+				}
+			}
+			t.Errorf("writers not queued after 10 s")
+		})
 		mu.Lock()
 		defer mu.Unlock()
 		synced[f.Name()] = true
