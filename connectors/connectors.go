@@ -8,6 +8,7 @@ package connectors
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -38,6 +39,17 @@ type Sink interface {
 	Send(ctx context.Context, msg *message.Message) error
 	// Close releases the sink's resources.
 	Close() error
+}
+
+// StreamSink is a Sink that can take a payload as it is written rather than whole. The hub
+// gives it the output of a route whose steps made a JSON value, encoded as the sink writes it,
+// so that a large document is never held once more as bytes.
+type StreamSink interface {
+	Sink
+	// SendStream delivers msg, whose Payload is empty, with the payload write writes to the
+	// writer it is given. write may be called more than once (a sink that starts again) and
+	// writes the same bytes each time; an error from it fails the delivery.
+	SendStream(ctx context.Context, msg *message.Message, write func(io.Writer) error) error
 }
 
 // Caller is a connector that answers requests in the middle of a route — a register, a web

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -211,21 +212,43 @@ func (s *switchNode) pick(m *transforms.Message) (*branch, string, error) {
 
 // deliver sends every delivery to its sinks. Sinks are idempotent by message id, so a retry
 // after a partial failure sends again to all of them.
+//
+// A message going to one sink that takes a stream, whose steps left it a JSON value, is encoded
+// as the sink writes it rather than into bytes first: a large document is then held once, as
+// the value, not again as its encoding.
 func (p *pipeline) deliver(ctx context.Context, ds []delivery) error {
 	for _, d := range ds {
-		payload, err := d.msg.Payload()
-		if err != nil {
-			return &StepError{Step: "payload", Err: fault.Permanent(err)}
+		var stream func(io.Writer) error
+		var streamTo connectors.StreamSink
+		if len(d.to) == 1 {
+			if ss, ok := d.to[0].sink.(connectors.StreamSink); ok {
+				stream, streamTo = d.msg.PayloadStream(), ss
+			}
+		}
+		var payload []byte
+		if stream == nil {
+			var err error
+			if payload, err = d.msg.Payload(); err != nil {
+				return &StepError{Step: "payload", Err: fault.Permanent(err)}
+			}
 		}
 		wm := message.NewMessage(d.msg.ID, payload)
 		wm.Metadata = d.msg.Metadata
 		for _, s := range d.to {
 			start := time.Now()
 			sctx, cancel := withStepTimeout(ctx, p.timeout)
-			err := s.sink.Send(sctx, wm)
+			var err error
+			if stream != nil {
+				err = streamTo.SendStream(sctx, wm, stream)
+			} else {
+				err = s.sink.Send(sctx, wm)
+			}
 			cancel()
 			if p.metrics != nil {
 				p.metrics.observeStep(s.path, time.Since(start))
+			}
+			if ee := (*transforms.EncodeError)(nil); errors.As(err, &ee) {
+				return &StepError{Step: "payload", Err: fault.Permanent(ee)}
 			}
 			if err != nil {
 				return &StepError{Step: s.path, Err: err}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/antchfx/xmlquery"
@@ -72,6 +73,50 @@ func (m *Message) Payload() ([]byte, error) {
 	}
 	m.fresh = true
 	return m.payload, nil
+}
+
+// PayloadStream returns a function that writes the payload Payload would return to w, encoding
+// the JSON value a step set as it writes, so that a large document is not held whole once more;
+// nil when the payload is at hand as bytes, or is made otherwise (an XML document, a step's own
+// encoding): the caller then takes Payload.
+func (m *Message) PayloadStream() func(io.Writer) error {
+	if m.fresh || !m.valSet || m.encode != nil {
+		return nil
+	}
+	v := m.val
+	return func(w io.Writer) error {
+		cw := &captureWriter{w: w}
+		if _, err := jsonenc.Write(cw, v); err != nil {
+			if cw.err != nil {
+				return err // the writer's: the sink says what it was
+			}
+			return &EncodeError{Err: err}
+		}
+		return nil
+	}
+}
+
+// EncodeError is a payload that has no encoding: the value a step set has no JSON form. Sending
+// it again does not help.
+type EncodeError struct{ Err error }
+
+func (e *EncodeError) Error() string { return "encode JSON payload: " + e.Err.Error() }
+
+// Unwrap returns the encoder's error.
+func (e *EncodeError) Unwrap() error { return e.Err }
+
+// captureWriter keeps the error its writer returned, to tell it from the encoder's.
+type captureWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *captureWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // SetPayload replaces the payload and forgets what was parsed from the old one.

@@ -14,7 +14,7 @@ import (
 // createUnnamed creates an unnamed file in dir (O_TMPFILE) with data and mode. It returns nil,
 // with no error, when the file system has no unnamed files; the caller then writes a temporary
 // file and renames it.
-func createUnnamed(dir string, data []byte, mode os.FileMode) (*os.File, error) {
+func createUnnamed(dir string, data content, mode os.FileMode) (*os.File, error) {
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(mode.Perm()))
 	if err != nil {
 		if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
@@ -23,7 +23,7 @@ func createUnnamed(dir string, data []byte, mode os.FileMode) (*os.File, error) 
 		return nil, &os.PathError{Op: "create", Path: dir, Err: err}
 	}
 	f := os.NewFile(uintptr(fd), dir)
-	if _, err := f.Write(data); err != nil {
+	if err := data(f); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func linkIn(f *os.File, target string) (bool, error) {
 // writeLinked creates an unnamed file in dir with data, syncs it with sync unless that is nil,
 // and links it in as target. It reports false, with no error, when it cannot be done this way:
 // the file system has no unnamed files, or target exists; the caller then renames.
-func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*os.File) error) (bool, error) {
+func writeLinked(dir, target string, data content, mode os.FileMode, sync func(*os.File) error) (bool, error) {
 	f, err := createUnnamed(dir, data, mode)
 	if f == nil || err != nil {
 		return false, err

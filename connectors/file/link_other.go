@@ -5,13 +5,13 @@ package fileconn
 import "os"
 
 // createUnnamed is available on Linux only; elsewhere files are written and renamed into place.
-func createUnnamed(dir string, data []byte, mode os.FileMode) (*os.File, error) { return nil, nil }
+func createUnnamed(dir string, data content, mode os.FileMode) (*os.File, error) { return nil, nil }
 
 // linkIn is never reached: createUnnamed makes no file to link.
 func linkIn(f *os.File, target string) (bool, error) { return false, nil }
 
 // writeLinked is available on Linux only; elsewhere files are written and renamed into place.
-func writeLinked(dir, target string, data []byte, mode os.FileMode, sync func(*os.File) error) (bool, error) {
+func writeLinked(dir, target string, data content, mode os.FileMode, sync func(*os.File) error) (bool, error) {
 	return false, nil
 }
 

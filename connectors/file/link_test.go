@@ -15,7 +15,7 @@ import (
 func TestWriteLinkedKeepsModeAndRefusesToReplace(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "a.json")
-	linked, err := writeLinked(dir, target, []byte("one"), 0o604, (*os.File).Sync)
+	linked, err := writeLinked(dir, target, bytesOf([]byte("one")), 0o604, (*os.File).Sync)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestWriteLinkedKeepsModeAndRefusesToReplace(t *testing.T) {
 		t.Errorf("content %q", b)
 	}
 	// An existing name is left for the caller to replace by renaming.
-	linked, err = writeLinked(dir, target, []byte("two"), 0o604, nil)
+	linked, err = writeLinked(dir, target, bytesOf([]byte("two")), 0o604, nil)
 	if err != nil || linked {
 		t.Errorf("second write: linked %v, err %v; want false, nil", linked, err)
 	}

@@ -3,6 +3,7 @@ package fileconn
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -69,17 +70,47 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("file sink %s: %w", s.name, err)
 	}
-	if err := s.write(name, msg.Payload); err != nil {
+	if err := s.write(name, bytesOf(msg.Payload)); err != nil {
 		return fmt.Errorf("file sink %s: write %s: %w", s.name, filepath.Join(s.dir, name), err)
 	}
 	return nil
+}
+
+// SendStream writes msg to its file as Send does, with the payload write writes: a document a
+// step made is encoded into the file, never whole in memory. A write that fails leaves no file.
+func (s *sink) SendStream(ctx context.Context, msg *message.Message, write func(io.Writer) error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("file sink %s: send after close", s.name)
+	}
+	name, err := s.names.Name(msg, false)
+	if err != nil {
+		return fault.Permanent(fmt.Errorf("file sink %s: %w", s.name, err))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("file sink %s: %w", s.name, err)
+	}
+	if err := s.write(name, content(write)); err != nil {
+		return fmt.Errorf("file sink %s: write %s: %w", s.name, filepath.Join(s.dir, name), err)
+	}
+	return nil
+}
+
+// content writes a file's bytes: a payload at hand, or one encoded as it is written.
+type content func(io.Writer) error
+
+// bytesOf is the content of data.
+func bytesOf(data []byte) content {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}
 }
 
 // write puts data under name so that the name never shows a partial file; with fsync the file and
 // then the folder entry are on disk before it returns. Where the system can create an unnamed file
 // in the folder and link it in (Linux), that is one folder operation instead of two; a name that
 // exists already is replaced through a temporary file and a rename.
-func (s *sink) write(name string, data []byte) error {
+func (s *sink) write(name string, data content) error {
 	target := filepath.Join(s.dir, name)
 	if s.fsync && s.fsSync == nil {
 		// Synced, linked in and the folder synced, in a group with the files written meanwhile.
@@ -121,7 +152,7 @@ func (s *sink) syncOne(f *os.File) error {
 }
 
 // writeRenamed writes data to a temporary file and renames it over target.
-func (s *sink) writeRenamed(target string, data []byte, sync func(*os.File) error) (err error) {
+func (s *sink) writeRenamed(target string, data content, sync func(*os.File) error) (err error) {
 	f, err := os.CreateTemp(s.dir, ".aiskao-*.tmp")
 	if err != nil {
 		return err
@@ -133,7 +164,7 @@ func (s *sink) writeRenamed(target string, data []byte, sync func(*os.File) erro
 			_ = os.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = data(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(s.mode); err != nil {

@@ -3,6 +3,8 @@ package fileconn
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -330,4 +332,59 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// SendStream writes what the stream writes, in every sync mode, new names and names that exist
+// (the rename path, which writes the stream again); a stream that fails leaves no file and no
+// temporary one, and its error reaches the caller.
+func TestSinkSendStream(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		fsync bool
+		sync  string
+	}{{"fsync", true, SyncFile}, {"syncfs", true, SyncFilesystem}, {"nofsync", false, SyncFile}} {
+		t.Run(mode.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := newTestSink(t, Config{Dir: dir, Fsync: mode.fsync, Sync: mode.sync})
+			var _ connectors.StreamSink = s
+			big := bytes.Repeat([]byte("QUJD"), 100_000)
+			stream := func(parts ...[]byte) func(io.Writer) error {
+				return func(w io.Writer) error {
+					for _, p := range parts {
+						if _, err := w.Write(p); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+			}
+			msg := message.NewMessage("m", nil)
+			msg.Metadata.Set(envelope.ContentType, "application/json")
+			for _, body := range [][]byte{big, []byte("second, shorter")} {
+				if err := s.SendStream(context.Background(), msg, stream(body[:len(body)/2], body[len(body)/2:])); err != nil {
+					t.Fatal(err)
+				}
+				if got := files(t, dir); len(got) != 1 || !bytes.Equal(got["m.json"], body) {
+					t.Fatalf("files %v; want m.json with the %d bytes streamed", keys(got), len(body))
+				}
+			}
+			failing := func(w io.Writer) error {
+				if _, err := w.Write(big); err != nil {
+					return err
+				}
+				return errors.New("no JSON form")
+			}
+			for _, id := range []string{"m", "new"} { // a name that exists, and one that does not
+				msg := message.NewMessage(id, nil)
+				msg.Metadata.Set(envelope.ContentType, "application/json")
+				err := s.SendStream(context.Background(), msg, failing)
+				if err == nil || !strings.Contains(err.Error(), "no JSON form") {
+					t.Fatalf("a failing stream to %s: %v; want its error", id, err)
+				}
+			}
+			if got := files(t, dir); len(got) != 1 || string(got["m.json"]) != "second, shorter" {
+				t.Errorf("after failed streams, files %v; want m.json as it was", keys(got))
+			}
+		})
+	}
 }

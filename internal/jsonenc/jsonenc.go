@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,14 @@ type encoder struct {
 	// buf and enc encode values the fast path does not handle.
 	buf bytes.Buffer
 	enc *json.Encoder
+
+	// w, when set, receives the encoding in pieces (Write): spillAt and chunk are its sizes,
+	// written counts what went out and werr is the first error w returned.
+	w       io.Writer
+	spillAt int
+	chunk   int
+	written int64
+	werr    error
 }
 
 type entry struct {
@@ -102,7 +111,7 @@ func (e *encoder) encode(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, x), nil
+		return e.str(b, x), nil
 	case json.Number:
 		return appendNumber(b, x)
 	case float64:
@@ -120,7 +129,7 @@ func (e *encoder) encode(b []byte, v any) ([]byte, error) {
 	case map[string]string:
 		return e.appendStringMap(b, x), nil
 	case []string:
-		return appendStrings(b, x), nil
+		return e.appendStrings(b, x), nil
 	case []map[string]any:
 		return e.appendMaps(b, x)
 	case float32:
@@ -169,7 +178,7 @@ func (e *encoder) appendMap(b []byte, m map[string]any) ([]byte, error) {
 		return append(b, "null"...), nil
 	}
 	if e.depth++; e.depth > maxDepth {
-		return b, errDelegate
+		return e.tooDeep(b, m)
 	}
 	// Sorting entries rather than keys saves a map lookup per value. The
 	// segment stays valid while nested maps push more entries: growing the
@@ -186,11 +195,12 @@ func (e *encoder) appendMap(b []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, kv.key)
+		b = e.str(b, kv.key)
 		b = append(b, ':')
 		if b, err = e.encode(b, kv.val); err != nil {
 			return b, err
 		}
+		b = e.spill(b)
 	}
 	clear(e.entries[top:])
 	e.entries = e.entries[:top]
@@ -208,9 +218,9 @@ func (e *encoder) appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = e.str(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = e.spill(e.str(b, m[k]))
 	}
 	e.popKeys(top)
 	return append(b, '}')
@@ -221,7 +231,7 @@ func (e *encoder) appendSlice(b []byte, s []any) ([]byte, error) {
 		return append(b, "null"...), nil
 	}
 	if e.depth++; e.depth > maxDepth {
-		return b, errDelegate
+		return e.tooDeep(b, s)
 	}
 	b = append(b, '[')
 	var err error
@@ -232,6 +242,7 @@ func (e *encoder) appendSlice(b []byte, s []any) ([]byte, error) {
 		if b, err = e.encode(b, v); err != nil {
 			return b, err
 		}
+		b = e.spill(b)
 	}
 	e.depth--
 	return append(b, ']'), nil
@@ -250,11 +261,12 @@ func (e *encoder) appendMaps(b []byte, s []map[string]any) ([]byte, error) {
 		if b, err = e.appendMap(b, m); err != nil {
 			return b, err
 		}
+		b = e.spill(b)
 	}
 	return append(b, ']'), nil
 }
 
-func appendStrings(b []byte, s []string) []byte {
+func (e *encoder) appendStrings(b []byte, s []string) []byte {
 	if s == nil {
 		return append(b, "null"...)
 	}
@@ -263,15 +275,27 @@ func appendStrings(b []byte, s []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, v)
+		b = e.spill(e.str(b, v))
 	}
 	return append(b, ']')
+}
+
+// tooDeep hands a value nested past maxDepth to encoding/json: the whole value when appending,
+// so that a cycle's error is the one encoding/json gives for it; the value alone when streaming,
+// which cannot take back what it wrote (its bytes are the same, only a cycle's error text
+// differs).
+func (e *encoder) tooDeep(b []byte, v any) ([]byte, error) {
+	if e.w == nil {
+		return b, errDelegate
+	}
+	e.depth--
+	return e.std(b, v)
 }
 
 // fallback encodes a value the fast path does not know with encoding/json.
 func (e *encoder) fallback(b []byte, v any) ([]byte, error) {
 	b, err := e.std(b, v)
-	if err != nil && e.depth > 0 && isCycleError(err) {
+	if err != nil && e.depth > 0 && e.w == nil && isCycleError(err) {
 		return b, errDelegate
 	}
 	return b, err

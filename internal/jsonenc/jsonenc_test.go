@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -55,7 +56,21 @@ func checkSame(t *testing.T, v any) ([]byte, error) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Append = %q\nencoding/json = %q", got, want)
 	}
+	checkWrite(t, v, want)
 	return got, nil
+}
+
+// checkWrite fails t unless Write, with its own sizes and with sizes that split every string
+// and spill after every member, writes want for v.
+func checkWrite(t *testing.T, v any, want []byte) {
+	t.Helper()
+	for _, size := range []struct{ spill, chunk int }{{spillAt, longChunk}, {1, 1}, {7, 3}, {16, 5}} {
+		var buf bytes.Buffer
+		n, err := write(&buf, v, size.spill, size.chunk)
+		if err != nil || n != int64(buf.Len()) || !bytes.Equal(buf.Bytes(), want) {
+			t.Fatalf("write (spill %d, chunk %d) = %q, %d, %v\nwant %q", size.spill, size.chunk, buf.Bytes(), n, err, want)
+		}
+	}
 }
 
 type point struct {
@@ -323,4 +338,80 @@ func TestAppendConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A string is split for writing only between UTF-8 sequences, whatever bytes surround the
+// place a chunk ends: valid sequences of every length, invalid ones, stray continuation bytes,
+// U+2028 (escaped), and the bytes that are escaped.
+func TestWriteSplitsStringsBetweenRunes(t *testing.T) {
+	pieces := []string{"a", "я", "€", "😀", "\u2028", "\xff", "\x80", "\xe2\x82", "\xf0\x9f\x98", "\x80\x80\x80\x80\x80", "\"", "\\", "\n", "\x01"}
+	for _, p := range pieces {
+		for _, q := range pieces {
+			s := strings.Repeat("x", 5) + p + q + p + strings.Repeat("y", 3)
+			want, err := reference(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkWrite(t, s, want)
+			checkWrite(t, map[string]any{s: []any{s, map[string]string{s: s}, []string{s}}}, mustReference(t, map[string]any{s: []any{s, map[string]string{s: s}, []string{s}}}))
+		}
+	}
+}
+
+func mustReference(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := reference(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A value nested past the fast path's depth is streamed through encoding/json for the part
+// below that depth, with the same bytes; a cycle is an error.
+func TestWriteDeepAndCyclic(t *testing.T) {
+	for _, v := range []any{deepTree(maxDepth + 50), deepSlices(maxDepth + 50)} {
+		checkWrite(t, v, mustReference(t, v))
+	}
+	cyclic := map[string]any{}
+	cyclic["self"] = []any{cyclic}
+	if _, err := Write(io.Discard, cyclic); err == nil {
+		t.Fatal("a cyclic value was written without an error")
+	}
+}
+
+// errWriter fails once it has taken limit bytes.
+type errWriter struct {
+	limit, got int
+	writes     int
+}
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	w.writes++
+	if w.got+len(p) > w.limit {
+		n := w.limit - w.got
+		w.got = w.limit
+		return n, errors.New("disk full")
+	}
+	w.got += len(p)
+	return len(p), nil
+}
+
+// A write error stops the writing and is returned, with the count of bytes that went out; a
+// large string is written in pieces, not held whole.
+func TestWriteErrorAndPieces(t *testing.T) {
+	v := map[string]any{"document": strings.Repeat("QUJD", 100_000), "n": json.Number("1")}
+	w := &errWriter{limit: 1 << 30}
+	n, err := Write(w, v)
+	if err != nil || n != int64(w.got) || w.writes < 400_000/spillAt {
+		t.Fatalf("Write = %d, %v after %d writes; want the whole in pieces of about %d bytes", n, err, w.writes, spillAt)
+	}
+	w = &errWriter{limit: 100_000}
+	n, err = Write(w, v)
+	if err == nil || err.Error() != "disk full" || n != 100_000 {
+		t.Fatalf("Write to a failing writer = %d, %v; want 100000 and its error", n, err)
+	}
+	if w.writes > 5 {
+		t.Errorf("%d writes after the writer failed, want none", w.writes-4)
+	}
 }

@@ -38,6 +38,13 @@ func appendString(dst []byte, src string) []byte {
 		dst = slices.Grow(dst, RoomFor(len(src)))
 	}
 	dst = append(dst, '"')
+	dst = appendStringBody(dst, src)
+	return append(dst, '"')
+}
+
+// appendStringBody appends src escaped as in a JSON string, without the quotes. Split anywhere
+// but inside a UTF-8 sequence, the pieces' escapes are those of the whole.
+func appendStringBody(dst []byte, src string) []byte {
 	start := 0
 	for i := 0; i < len(src); {
 		if b := src[i]; b < utf8.RuneSelf {
@@ -103,9 +110,7 @@ func appendString(dst []byte, src string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, src[start:]...)
-	dst = append(dst, '"')
-	return dst
+	return append(dst, src[start:]...)
 }
 
 const (
