@@ -41,7 +41,15 @@ func loadDemo(b *testing.B) *routes.Config {
 
 // BenchmarkDemoRoute runs the sample as it is (3 KB) and grown to 30 KB and 300 KB by its
 // attachment, the latter the size at which the schema's base64 pattern over AttBody was most of the cost.
-func BenchmarkDemoRoute(b *testing.B) {
+func BenchmarkDemoRoute(b *testing.B) { benchDemoRoute(b, false) }
+
+// BenchmarkDemoRouteParallel is BenchmarkDemoRoute on GOMAXPROCS goroutines at once (-cpu 2 for
+// two), as a peer running its pipeline on as many threads is measured:
+//
+//	go test -run '^$' -bench 'DemoRouteParallel' -cpu 2 -benchmem ./hub/
+func BenchmarkDemoRouteParallel(b *testing.B) { benchDemoRoute(b, true) }
+
+func benchDemoRoute(b *testing.B, parallel bool) {
 	cfg := loadDemo(b)
 	sample, err := os.ReadFile(benchSample)
 	if err != nil {
@@ -61,17 +69,32 @@ func BenchmarkDemoRoute(b *testing.B) {
 				input = grownSample(b, sample, size.bytes)
 			}
 			ctx := context.Background()
-			b.ReportAllocs()
-			b.SetBytes(int64(len(input)))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			one := func() error {
 				m := transforms.NewMessage("bench", map[string]string{"datacontenttype": "application/xml"}, input)
 				ds, err := p.run(ctx, m, nil)
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
-				if _, err := ds[0].msg.Payload(); err != nil {
-					b.Fatal(err)
+				_, err = ds[0].msg.Payload()
+				return err
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(input)))
+			b.ResetTimer()
+			if parallel {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := one(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			} else {
+				for i := 0; i < b.N; i++ {
+					if err := one(); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
