@@ -35,4 +35,8 @@
 // one syncfs of the file system, which makes the files and their folder entries durable
 // together; the folder stays open for the sink's life, so that a write the system failed to
 // make since it was opened is reported by the next syncfs.
+//
+// A route's output that its steps left as a JSON value is encoded into the file as it is
+// written (StreamSink), never whole in memory, so a large document is held once, as the value;
+// an encoding that fails part way leaves no file.
 package fileconn
