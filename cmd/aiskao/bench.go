@@ -156,7 +156,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 			100*fig.rate/mean, 100*fig.rate/bareFiles[1], runtime.GOMAXPROCS(0), bareRate[1], after[1])
 	}
 	fmt.Fprintf(stdout, "  accept latency (202, durably stored) p50 %v  p99 %v\n", fig.p50, fig.p99)
-	fmt.Fprintf(stdout, "  hub RSS: %s\n", srv.rss())
+	fmt.Fprintf(stdout, "  hub RSS: %s (%.0f kB when ready, before the load)\n", srv.rss(), fig.idleKB)
 	fmt.Fprintf(stdout, "  CPU: %s\n", fig.cpu.describe(fig.delivered))
 	fmt.Fprintf(stdout, "  allocations: %s\n", fig.allocs())
 

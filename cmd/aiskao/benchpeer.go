@@ -94,6 +94,9 @@ type figures struct {
 	p50, p99  time.Duration // accept latency
 	cpu       cpuUse
 	peakKB    float64 // peak resident memory, kB (VmHWM), the largest of the processes
+	// idleKB is the resident memory of that process when it was ready, before the load (VmRSS):
+	// what its code and configuration take, so that peak − idle is what the messages took.
+	idleKB float64
 	// peaksKB is each process's peak resident memory, kB, where there are several.
 	peaksKB []float64
 	// Allocations over the run, from the hub's Go metrics; NaN for a peer, whose runtime the
@@ -126,6 +129,7 @@ const (
 // measure saturates s with o's clients for o's duration and waits for the deliveries.
 func measure(s *served, o benchOptions) (figures, loadResult, error) {
 	f := figures{mallocs: math.NaN(), allocBytes: math.NaN()}
+	f.idleKB = s.procStatusKB("VmRSS")
 	mem0 := s.metrics(mallocsSeries, allocBytesSeries)
 	cpu0 := s.cpu()
 	res := s.load(o.input, o.clients, o.duration, 0, 0)
@@ -156,13 +160,16 @@ func measure(s *served, o benchOptions) (figures, loadResult, error) {
 }
 
 // peakRSS is the process's peak resident memory in kB, NaN where /proc cannot tell.
-func (s *served) peakRSS() float64 {
+func (s *served) peakRSS() float64 { return s.procStatusKB("VmHWM") }
+
+// procStatusKB is a field of the process's /proc status in kB, NaN where /proc cannot tell.
+func (s *served) procStatusKB(field string) float64 {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return math.NaN()
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			if n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
 				return n
 			}
@@ -365,8 +372,8 @@ func peerRound(o benchOptions) (figures, func() error, error) {
 
 // line is one run's figures on one line.
 func (f figures) line() string {
-	s := fmt.Sprintf("%6.0f msgs/s (%d delivered in %.1fs), CPU %4.0f µs/msg, accept p50 %v p99 %v, peak RSS %.0f MB",
-		f.rate, f.delivered, f.wall.Seconds(), f.cpuPerMsg(), f.p50, f.p99, f.peakKB/1e3)
+	s := fmt.Sprintf("%6.0f msgs/s (%d delivered in %.1fs), CPU %4.0f µs/msg, accept p50 %v p99 %v, peak RSS %.0f MB (%.0f MB idle)",
+		f.rate, f.delivered, f.wall.Seconds(), f.cpuPerMsg(), f.p50, f.p99, f.peakKB/1e3, f.idleKB/1e3)
 	if len(f.peaksKB) > 1 {
 		mb := make([]string, len(f.peaksKB))
 		for i, kb := range f.peaksKB {
@@ -412,6 +419,7 @@ func medianFigures(fs []figures) figures {
 		p50:        time.Duration(pick(func(f figures) float64 { return float64(f.p50) })),
 		p99:        time.Duration(pick(func(f figures) float64 { return float64(f.p99) })),
 		peakKB:     pick(func(f figures) float64 { return f.peakKB }),
+		idleKB:     pick(func(f figures) float64 { return f.idleKB }),
 		delivered:  int(pick(func(f figures) float64 { return float64(f.delivered) })),
 		refused:    int(pick(func(f figures) float64 { return float64(f.refused) })),
 		wall:       time.Duration(pick(func(f figures) float64 { return f.wall.Seconds() }) * float64(time.Second)),
@@ -447,7 +455,8 @@ func ratios(hub, peer figures) string {
 		}
 		return fmt.Sprintf("%.2f", a/b)
 	}
-	return fmt.Sprintf("throughput %s, CPU per message %s, accept p50 %s, p99 %s, peak RSS %s",
+	return fmt.Sprintf("throughput %s, CPU per message %s, accept p50 %s, p99 %s, peak RSS %s, peak RSS above idle %s",
 		r(hub.rate, peer.rate), r(hub.cpuPerMsg(), peer.cpuPerMsg()),
-		r(float64(hub.p50), float64(peer.p50)), r(float64(hub.p99), float64(peer.p99)), r(hub.peakKB, peer.peakKB))
+		r(float64(hub.p50), float64(peer.p50)), r(float64(hub.p99), float64(peer.p99)), r(hub.peakKB, peer.peakKB),
+		r(hub.peakKB-hub.idleKB, peer.peakKB-peer.idleKB))
 }

@@ -140,7 +140,7 @@ func TestBenchMedianAndRatios(t *testing.T) {
 	}
 
 	run := func(rate, cpuSec float64, delivered int, p50, p99 time.Duration, peakKB float64) figures {
-		return figures{rate: rate, delivered: delivered, p50: p50, p99: p99, peakKB: peakKB,
+		return figures{rate: rate, delivered: delivered, p50: p50, p99: p99, peakKB: peakKB, idleKB: 40000,
 			cpu: cpuUse{hub: cpuSec, ok: true}, mallocs: nan, allocBytes: nan}
 	}
 	hub := medianFigures([]figures{
@@ -161,7 +161,7 @@ func TestBenchMedianAndRatios(t *testing.T) {
 	if got := peer.cpuPerMsg(); math.Abs(got-150) > 1e-9 {
 		t.Errorf("peer CPU per message median = %v µs, want 150 (the mean of the two middle runs)", got)
 	}
-	want := "throughput 1.50, CPU per message 2.00, accept p50 3.00, p99 2.00, peak RSS 2.67"
+	want := "throughput 1.50, CPU per message 2.00, accept p50 3.00, p99 2.00, peak RSS 2.67, peak RSS above idle 4.57"
 	if got := ratios(hub, peer); got != want {
 		t.Errorf("ratios = %q\nwant     %q", got, want)
 	}
