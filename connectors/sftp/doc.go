@@ -23,5 +23,6 @@
 // it, replacing a file of the same name), so that readers never see a partial file. A session
 // kept from an earlier message that the server dropped while idle is replaced at once; a failure
 // to connect, log in or write on a new session is retried by the route; a name template that
-// gives no usable name is permanent.
+// gives no usable name is permanent. A route's output that its steps left as a JSON value is
+// encoded into the remote file as it is sent (StreamSink), never whole in memory.
 package sftpconn

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -497,4 +498,47 @@ func descendants(pid int) []int {
 	}
 	walk(pid)
 	return out
+}
+
+// SendStream writes what the stream writes, in pieces; a stream that fails part way leaves
+// neither the file nor its temporary one, and its error reaches the caller.
+func TestSinkSendStream(t *testing.T) {
+	srv := startSSHD(t)
+	c := srv.config()
+	s := newTestSink(t, c)
+	var _ connectors.StreamSink = s
+	big := bytes.Repeat([]byte("QUJD"), 100_000)
+	msg := message.NewMessage("m1", nil)
+	msg.Metadata.Set(envelope.ContentType, "application/json")
+	err := s.SendStream(context.Background(), msg, func(w io.Writer) error {
+		for p := big; len(p) > 0; p = p[min(len(p), 10_000):] {
+			if _, err := w.Write(p[:min(len(p), 10_000)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(srv.dir, "m1.json")); err != nil || !bytes.Equal(b, big) {
+		t.Fatalf("file of %d bytes, %v; want the %d bytes streamed", len(b), err, len(big))
+	}
+	msg = message.NewMessage("m2", nil)
+	msg.Metadata.Set(envelope.ContentType, "application/json")
+	err = s.SendStream(context.Background(), msg, func(w io.Writer) error {
+		if _, err := w.Write(big); err != nil {
+			return err
+		}
+		return errors.New("no JSON form")
+	})
+	if err == nil || !strings.Contains(err.Error(), "no JSON form") {
+		t.Fatalf("a failing stream: %v; want its error", err)
+	}
+	entries, _ := os.ReadDir(srv.dir)
+	for _, e := range entries {
+		if e.Name() != "m1.json" {
+			t.Errorf("left %s after a failed stream", e.Name())
+		}
+	}
 }

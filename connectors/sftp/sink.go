@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"path"
 	"sync"
@@ -68,6 +69,21 @@ func (s *sink) forget(c *conn) {
 // Send writes msg to a temporary name in dir and renames it into place, so that readers of the
 // folder never see a partial file; an existing file of the same name is replaced.
 func (s *sink) Send(ctx context.Context, msg *message.Message) error {
+	return s.send(ctx, msg, func(w io.Writer) error {
+		_, err := w.Write(msg.Payload)
+		return err
+	})
+}
+
+// SendStream writes msg as Send does, with the payload write writes: a document a step made is
+// encoded into the remote file as it goes, never whole in memory (the client sends a payload in
+// packets of 32 KiB, each answered before the next, whether it comes whole or in pieces). A
+// write that fails leaves no file.
+func (s *sink) SendStream(ctx context.Context, msg *message.Message, write func(io.Writer) error) error {
+	return s.send(ctx, msg, write)
+}
+
+func (s *sink) send(ctx context.Context, msg *message.Message, content func(io.Writer) error) error {
 	name, err := s.names.Name(msg, true)
 	if err != nil {
 		return fault.Permanent(fmt.Errorf("sftp sink %s: %w", s.name, err))
@@ -84,7 +100,7 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 		// A server that stops answering would hold the write forever: the end of ctx closes the
 		// session under it (other writes on it fail and are retried).
 		stop := context.AfterFunc(ctx, func() { _ = c.ssh.Close() })
-		err = write(c, tmp, target, msg.Payload)
+		err = write(c, tmp, target, content)
 		stop()
 		if err == nil {
 			return nil
@@ -99,12 +115,12 @@ func (s *sink) Send(ctx context.Context, msg *message.Message) error {
 	}
 }
 
-func write(c *conn, tmp, target string, data []byte) error {
+func write(c *conn, tmp, target string, content func(io.Writer) error) error {
 	f, err := c.sftp.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := content(f); err != nil {
 		_ = f.Close()
 		return err
 	}
