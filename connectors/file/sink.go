@@ -60,25 +60,16 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 
 // Send writes msg to its file atomically; see the package documentation.
 func (s *sink) Send(ctx context.Context, msg *message.Message) error {
-	if s.closed.Load() {
-		return fmt.Errorf("file sink %s: send after close", s.name)
-	}
-	name, err := s.names.Name(msg, false)
-	if err != nil {
-		return fault.Permanent(fmt.Errorf("file sink %s: %w", s.name, err))
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("file sink %s: %w", s.name, err)
-	}
-	if err := s.write(name, bytesOf(msg.Payload)); err != nil {
-		return fmt.Errorf("file sink %s: write %s: %w", s.name, filepath.Join(s.dir, name), err)
-	}
-	return nil
+	return s.send(ctx, msg, bytesOf(msg.Payload))
 }
 
 // SendStream writes msg to its file as Send does, with the payload write writes: a document a
 // step made is encoded into the file, never whole in memory. A write that fails leaves no file.
 func (s *sink) SendStream(ctx context.Context, msg *message.Message, write func(io.Writer) error) error {
+	return s.send(ctx, msg, content(write))
+}
+
+func (s *sink) send(ctx context.Context, msg *message.Message, data content) error {
 	if s.closed.Load() {
 		return fmt.Errorf("file sink %s: send after close", s.name)
 	}
@@ -89,7 +80,7 @@ func (s *sink) SendStream(ctx context.Context, msg *message.Message, write func(
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("file sink %s: %w", s.name, err)
 	}
-	if err := s.write(name, content(write)); err != nil {
+	if err := s.write(name, data); err != nil {
 		return fmt.Errorf("file sink %s: write %s: %w", s.name, filepath.Join(s.dir, name), err)
 	}
 	return nil

@@ -55,12 +55,15 @@ func files(t testing.TB, dir string) map[string][]byte {
 	return out
 }
 
+// syncModes are the sink's ways of making files durable, and none.
+var syncModes = []struct {
+	name  string
+	fsync bool
+	sync  string
+}{{"fsync", true, SyncFile}, {"syncfs", true, SyncFilesystem}, {"nofsync", false, SyncFile}}
+
 func TestSinkConformance(t *testing.T) {
-	for _, mode := range []struct {
-		name  string
-		fsync bool
-		sync  string
-	}{{"fsync", true, SyncFile}, {"syncfs", true, SyncFilesystem}, {"nofsync", false, SyncFile}} {
+	for _, mode := range syncModes {
 		t.Run(mode.name, func(t *testing.T) {
 			connectortest.RunSink(t, connectortest.SinkCase{
 				Metadata: map[string]string{envelope.ContentType: "application/xml"},
@@ -338,11 +341,7 @@ func cpuTime(b *testing.B) time.Duration {
 // (the rename path, which writes the stream again); a stream that fails leaves no file and no
 // temporary one, and its error reaches the caller.
 func TestSinkSendStream(t *testing.T) {
-	for _, mode := range []struct {
-		name  string
-		fsync bool
-		sync  string
-	}{{"fsync", true, SyncFile}, {"syncfs", true, SyncFilesystem}, {"nofsync", false, SyncFile}} {
+	for _, mode := range syncModes {
 		t.Run(mode.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := newTestSink(t, Config{Dir: dir, Fsync: mode.fsync, Sync: mode.sync})
