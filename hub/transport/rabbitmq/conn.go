@@ -39,6 +39,7 @@ type conn struct {
 	since  time.Time        // when c became nil
 	cause  error            // why c is nil
 
+	plain    bool          // amqp:, not amqps: the library's frames go straight to the socket
 	lastRead atomic.Int64  // unix nanoseconds of the last bytes read from the broker
 	probe    time.Duration // silence after which the broker is asked something
 	stall    time.Duration // silence after which the connection is reported stalled
@@ -58,6 +59,9 @@ func (k *conn) dialer(timeout time.Duration) func(network, addr string) (net.Con
 			return nil, err
 		}
 		k.lastRead.Store(time.Now().UnixNano())
+		if k.plain {
+			c = newFrameJoiner(c)
+		}
 		return &readNoter{Conn: c, at: &k.lastRead}, nil
 	}
 }
@@ -106,6 +110,9 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 		// within the other half (room for a busy one) is reported stalled.
 		probe: cfg.Heartbeat.D() / 2,
 		stall: cfg.Heartbeat.D(),
+	}
+	if uri, err := amqp.ParseURI(cfg.URL); err == nil {
+		k.plain = uri.Scheme == "amqp"
 	}
 	k.amqp.Dial = k.dialer(cfg.ConnectTimeout.D())
 	c, err := amqp.DialConfig(k.addr, k.amqp)
