@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"testing"
 )
 
@@ -130,5 +133,74 @@ func TestFrameJoinerSplits(t *testing.T) {
 		if !bytes.Equal(rc.written, stream) {
 			t.Fatalf("round %d: the bytes written are not the stream", round)
 		}
+	}
+}
+
+// chunkConn is a connection whose reads return the chunks given, one a call, then err.
+type chunkConn struct {
+	net.Conn
+	chunks [][]byte
+	err    error
+	reads  int
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	c.reads++
+	if len(c.chunks) == 0 {
+		return 0, c.err
+	}
+	n := copy(p, c.chunks[0])
+	c.chunks[0] = c.chunks[0][n:]
+	if len(c.chunks[0]) == 0 {
+		c.chunks = c.chunks[1:]
+		if len(c.chunks) == 0 && c.err != nil {
+			return n, c.err // the last bytes come with the error
+		}
+	}
+	return n, nil
+}
+
+// TestReadAhead: the library's small reads are served from one read of what has arrived; every
+// byte comes in order, then the error, once; the time of the last bytes is noted.
+func TestReadAhead(t *testing.T) {
+	var stream []byte
+	for i := range 20 {
+		stream = append(stream, frame(3, 3763+i)...)
+	}
+	broken := errors.New("connection reset")
+	tests := []struct {
+		name      string
+		chunks    []int // sizes the socket hands out, the rest in one
+		wantReads int   // reads of the socket up to the error
+	}{
+		{"all arrived at once", nil, 2},
+		{"in two arrivals", []int{5000}, 3},
+		{"byte by byte at first", []int{1, 1, 1, 1, 1}, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &chunkConn{err: broken}
+			off := 0
+			for _, n := range tt.chunks {
+				c.chunks = append(c.chunks, stream[off:off+n])
+				off += n
+			}
+			c.chunks = append(c.chunks, stream[off:])
+			var at atomic.Int64
+			r := bufio.NewReaderSize(&readNoter{Conn: c, at: &at}, 4096) // as the library reads
+			got, err := io.ReadAll(r)
+			if !errors.Is(err, broken) {
+				t.Errorf("error %v, want %v", err, broken)
+			}
+			if !bytes.Equal(got, stream) {
+				t.Errorf("read %d bytes, not the %d sent", len(got), len(stream))
+			}
+			if c.reads != tt.wantReads {
+				t.Errorf("%d reads of the socket, want %d", c.reads, tt.wantReads)
+			}
+			if at.Load() == 0 {
+				t.Error("the time of the bytes read is not noted")
+			}
+		})
 	}
 }
