@@ -185,8 +185,18 @@ func isText(n *xmlquery.Node) bool {
 
 func sameName(a, b *xmlquery.Node) bool { return a.Data == b.Data && a.Prefix == b.Prefix }
 
+// blankText reports whether every text child of n is white space.
+func blankText(n *xmlquery.Node) bool {
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		if isText(ch) && strings.TrimSpace(ch.Data) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *converter) element(n *xmlquery.Node) {
-	hasChildren, textPieces, blank := false, 0, true
+	hasChildren, textPieces := false, 0
 	var only *xmlquery.Node // the single text node, the usual case, read without copying
 	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
 		switch {
@@ -195,7 +205,6 @@ func (c *converter) element(n *xmlquery.Node) {
 		case isText(ch):
 			textPieces++
 			only = ch
-			blank = blank && strings.TrimSpace(ch.Data) == ""
 		}
 	}
 	leaf := len(n.Attr) == 0 && !hasChildren
@@ -203,7 +212,7 @@ func (c *converter) element(n *xmlquery.Node) {
 	switch {
 	case textPieces == 1:
 		text = only.Data
-	case textPieces > 1 && (leaf || !blank):
+	case textPieces > 1 && (leaf || !blankText(n)):
 		// An element's text in several pieces (around comments, CDATA); the indentation between
 		// child elements, the usual case, is not put together only to be found blank.
 		var sb strings.Builder
@@ -237,7 +246,7 @@ func (c *converter) element(n *xmlquery.Node) {
 			c.groups = append(c.groups, group{first: ch, count: 1})
 		}
 	}
-	hasText := !blank && strings.TrimSpace(text) != ""
+	hasText := strings.TrimSpace(text) != ""
 	size := len(n.Attr) + len(c.groups) - base
 	if hasText {
 		size++
