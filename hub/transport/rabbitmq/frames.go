@@ -6,17 +6,18 @@ import (
 )
 
 // maxHeld is the most bytes of an unfinished frame a frameJoiner holds back for the next write.
-// A publish of the hub's messages (a few kilobytes to a few hundred) is then one write; larger
-// frames go out as they come.
+// A publish of up to that much is one write; a larger frame goes out with what was held in one
+// call (a vectored write, nothing copied), its end octet after it.
 const maxHeld = 256 << 10
 
 // frameJoiner is a plain (not TLS) AMQP connection whose writes end on frame boundaries. The
 // client library writes through a buffer of 4 KiB and empties it whenever it fills: a publish of
-// a message of 3.7 kB (method, header and body frames) became two system calls and two TCP
-// segments, one of 30 kB eight. The library empties its buffer at the end of every frame it
-// sends on its own, so a write that ends inside a frame is always followed by the rest of that
-// frame: the joiner keeps such a tail (up to maxHeld) and writes it with what comes next, in one
-// call. Writes come one at a time (the library holds its send lock around them).
+// the hub's 3.7 kB message (method, header and body frames, past 4 KiB with the hub's headers)
+// became two system calls and two TCP segments, one of 30 kB three. Asked to, the library empties
+// its buffer only after whole frames (a frame sent alone, the last frame of a message), so a
+// write that ends inside a frame is always followed by the rest of that frame: the joiner keeps
+// such a tail (up to maxHeld) and writes it with what comes next, in one call. Writes come one
+// at a time (the library holds its send lock around them).
 type frameJoiner struct {
 	net.Conn
 	skip int    // bytes of the protocol header still to pass, which is not a frame
