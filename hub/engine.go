@@ -278,7 +278,7 @@ func (e *Engine) caller(name string) (connectors.Caller, error) {
 
 func (e *Engine) buildRouter() error {
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second},
-		routerLogger{watermill.NewSlogLoggerWithLevelMapping(e.log.With("component", "router"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})})
+		newRouterLogger(e.log.With("component", "router")))
 	if err != nil {
 		return fmt.Errorf("hub: router: %w", err)
 	}
@@ -581,16 +581,48 @@ func (e *Engine) gauges(ctx context.Context) gaugeValues {
 
 // routerLogger is the router's logger, less the errors of messages handed back to the transport
 // for a later retry: the retry middleware has logged those already, and they are no failure.
-type routerLogger struct{ watermill.LoggerAdapter }
+// Its info lines are logged at debug level.
+type routerLogger struct {
+	watermill.LoggerAdapter
+	log *slog.Logger // what the adapter writes to, asked whether a level is on
+}
+
+// newRouterLogger returns the router's logger writing to log.
+func newRouterLogger(log *slog.Logger) routerLogger {
+	return routerLogger{watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}), log}
+}
+
+// on reports whether lines at level are logged. The router logs two trace lines for every
+// message; the adapter would turn their fields into attributes before the handler turned them
+// down.
+func (l routerLogger) on(level slog.Level) bool { return l.log.Enabled(context.Background(), level) }
 
 func (l routerLogger) Error(msg string, err error, fields watermill.LogFields) {
 	if isHandedBack(err) {
-		l.LoggerAdapter.Debug(msg+": "+err.Error(), fields)
+		l.Debug(msg+": "+err.Error(), fields)
 		return
 	}
 	l.LoggerAdapter.Error(msg, err, fields)
 }
 
+func (l routerLogger) Info(msg string, fields watermill.LogFields) {
+	if l.on(slog.LevelDebug) {
+		l.LoggerAdapter.Info(msg, fields)
+	}
+}
+
+func (l routerLogger) Debug(msg string, fields watermill.LogFields) {
+	if l.on(slog.LevelDebug) {
+		l.LoggerAdapter.Debug(msg, fields)
+	}
+}
+
+func (l routerLogger) Trace(msg string, fields watermill.LogFields) {
+	if l.on(watermill.LevelTrace) {
+		l.LoggerAdapter.Trace(msg, fields)
+	}
+}
+
 func (l routerLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return routerLogger{l.LoggerAdapter.With(fields)}
+	return routerLogger{l.LoggerAdapter.With(fields), l.log} // attributes do not change what is on
 }

@@ -278,17 +278,30 @@ func (s *source) readBody(w http.ResponseWriter, r *http.Request) (_ []byte, hel
 	if r.ContentLength > limit {
 		return nil, 0, http.StatusRequestEntityTooLarge, s.tooLarge
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.roomWait)
-	defer cancel()
+	// The wait's deadline (and its timer) is made only when there is no room at once, which
+	// under a steady load is seldom.
+	var ctx context.Context
+	var cancel context.CancelFunc
+	defer func() {
+		if cancel != nil {
+			cancel()
+		}
+	}()
 	// reserve takes room for a body of n bytes in all; a body larger than all the room takes
-	// all of it, and so is received alone.
+	// all of it, and so is received alone. Taking room at once is refused while others wait for
+	// it, so that the waiting are served first.
 	reserve := func(n int64) bool {
 		need := min(n, s.roomMax) - held
 		if need <= 0 {
 			return true
 		}
-		if err := s.room.Acquire(ctx, need); err != nil {
-			return false
+		if !s.room.TryAcquire(need) {
+			if ctx == nil {
+				ctx, cancel = context.WithTimeout(r.Context(), s.roomWait)
+			}
+			if err := s.room.Acquire(ctx, need); err != nil {
+				return false
+			}
 		}
 		held += need
 		return true

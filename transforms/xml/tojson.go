@@ -154,7 +154,13 @@ type converter struct {
 	e      emitter
 	arrays map[string]bool
 	path   []byte // dotted path of the current element, kept only when arrays is set
-	groups [][]*xmlquery.Node
+	groups []group
+}
+
+// group is the children of one name, in document order: first, and count of them in all.
+type group struct {
+	first *xmlquery.Node
+	count int
 }
 
 // qname returns the element's name as written: "prefix:local" or "local".
@@ -177,6 +183,18 @@ func isText(n *xmlquery.Node) bool {
 	return n.Type == xmlquery.TextNode || n.Type == xmlquery.CharDataNode
 }
 
+func sameName(a, b *xmlquery.Node) bool { return a.Data == b.Data && a.Prefix == b.Prefix }
+
+// blankText reports whether every text child of n is white space.
+func blankText(n *xmlquery.Node) bool {
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		if isText(ch) && strings.TrimSpace(ch.Data) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *converter) element(n *xmlquery.Node) {
 	hasChildren, textPieces := false, 0
 	var only *xmlquery.Node // the single text node, the usual case, read without copying
@@ -189,11 +207,14 @@ func (c *converter) element(n *xmlquery.Node) {
 			only = ch
 		}
 	}
+	leaf := len(n.Attr) == 0 && !hasChildren
 	text := ""
 	switch {
 	case textPieces == 1:
 		text = only.Data
-	case textPieces > 1:
+	case textPieces > 1 && (leaf || !blankText(n)):
+		// An element's text in several pieces (around comments, CDATA); the indentation between
+		// child elements, the usual case, is not put together only to be found blank.
 		var sb strings.Builder
 		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
 			if isText(ch) {
@@ -202,12 +223,13 @@ func (c *converter) element(n *xmlquery.Node) {
 		}
 		text = sb.String()
 	}
-	if len(n.Attr) == 0 && !hasChildren {
+	if leaf {
 		c.e.str(text)
 		return
 	}
-	// Group the children by name, each group where its first element stood. The groups slice is
-	// reused across levels: this level's groups sit at its end.
+	// Group the children by name, each group where its first element stood; a group's other
+	// elements are found again among the siblings when it is emitted. The groups slice is reused
+	// across levels: this level's groups sit at its end.
 	base := len(c.groups)
 	if hasChildren {
 	children:
@@ -216,13 +238,12 @@ func (c *converter) element(n *xmlquery.Node) {
 				continue
 			}
 			for i := base; i < len(c.groups); i++ {
-				g := c.groups[i][0]
-				if g.Data == ch.Data && g.Prefix == ch.Prefix {
-					c.groups[i] = append(c.groups[i], ch)
+				if sameName(c.groups[i].first, ch) {
+					c.groups[i].count++
 					continue children
 				}
 			}
-			c.groups = append(c.groups, []*xmlquery.Node{ch})
+			c.groups = append(c.groups, group{first: ch, count: 1})
 		}
 	}
 	hasText := strings.TrimSpace(text) != ""
@@ -245,7 +266,7 @@ func (c *converter) element(n *xmlquery.Node) {
 	end := len(c.groups)
 	for i := base; i < end; i++ {
 		g := c.groups[i]
-		name := qname(g[0])
+		name := qname(g.first)
 		c.e.key(name)
 		plen := len(c.path)
 		forced := false
@@ -253,12 +274,14 @@ func (c *converter) element(n *xmlquery.Node) {
 			c.path = append(append(c.path, '.'), name...)
 			forced = c.arrays[string(c.path)]
 		}
-		if len(g) == 1 && !forced {
-			c.element(g[0])
+		if g.count == 1 && !forced {
+			c.element(g.first)
 		} else {
-			c.e.beginArray(len(g))
-			for _, el := range g {
-				c.element(el)
+			c.e.beginArray(g.count)
+			for el := g.first; el != nil; el = el.NextSibling {
+				if el.Type == xmlquery.ElementNode && sameName(el, g.first) {
+					c.element(el)
+				}
 			}
 			c.e.endArray()
 		}

@@ -39,6 +39,7 @@ type conn struct {
 	since  time.Time        // when c became nil
 	cause  error            // why c is nil
 
+	plain    bool          // amqp:, not amqps: the library's frames go straight to the socket
 	lastRead atomic.Int64  // unix nanoseconds of the last bytes read from the broker
 	probe    time.Duration // silence after which the broker is asked something
 	stall    time.Duration // silence after which the connection is reported stalled
@@ -58,22 +59,59 @@ func (k *conn) dialer(timeout time.Duration) func(network, addr string) (net.Con
 			return nil, err
 		}
 		k.lastRead.Store(time.Now().UnixNano())
+		if k.plain {
+			c = newFrameJoiner(c)
+		}
 		return &readNoter{Conn: c, at: &k.lastRead}, nil
 	}
 }
 
-// readNoter is a connection that notes the time of each read that brought bytes.
+// readAhead is how much a connection reads from the socket at once.
+const readAhead = 64 << 10
+
+// readNoter is a connection that notes the time of each read that brought bytes, and reads
+// ahead. The client library reads through a buffer of 4 KiB: a delivery of a 3.7 kB message
+// (three frames) took two system calls or more, though the broker had sent many deliveries
+// already; reading up to readAhead at once takes what has arrived in one. Reads come one at a
+// time (the library's reader, or the handshake before it starts).
 type readNoter struct {
 	net.Conn
-	at *atomic.Int64
+	at   *atomic.Int64
+	buf  []byte // read ahead: buf[r:w] not yet returned
+	r, w int
+	err  error // the error that came with the bytes read ahead, returned after them
 }
 
-func (r *readNoter) Read(p []byte) (int, error) {
-	n, err := r.Conn.Read(p)
-	if n > 0 {
-		r.at.Store(time.Now().UnixNano())
+func (c *readNoter) Read(p []byte) (int, error) {
+	if c.r == c.w {
+		if err := c.err; err != nil {
+			c.err = nil
+			return 0, err
+		}
+		if len(p) >= readAhead {
+			n, err := c.Conn.Read(p)
+			c.note(n)
+			return n, err
+		}
+		if c.buf == nil {
+			c.buf = make([]byte, readAhead)
+		}
+		n, err := c.Conn.Read(c.buf)
+		c.note(n)
+		if n == 0 {
+			return 0, err
+		}
+		c.r, c.w, c.err = 0, n, err
 	}
-	return n, err
+	n := copy(p, c.buf[c.r:c.w])
+	c.r += n
+	return n, nil
+}
+
+func (c *readNoter) note(n int) {
+	if n > 0 {
+		c.at.Store(time.Now().UnixNano())
+	}
 }
 
 // silent returns how long the open connection has received nothing, or 0 while disconnected.
@@ -106,6 +144,9 @@ func dial(cfg Config, name, role string, log *slog.Logger) (*conn, error) {
 		// within the other half (room for a busy one) is reported stalled.
 		probe: cfg.Heartbeat.D() / 2,
 		stall: cfg.Heartbeat.D(),
+	}
+	if uri, err := amqp.ParseURI(cfg.URL); err == nil {
+		k.plain = uri.Scheme == "amqp"
 	}
 	k.amqp.Dial = k.dialer(cfg.ConnectTimeout.D())
 	c, err := amqp.DialConfig(k.addr, k.amqp)
