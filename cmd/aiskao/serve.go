@@ -43,14 +43,16 @@ const defaultConfig = "configs/demo.yaml"
 const defaultGCPercent = 400
 
 // defaultGCHeadroom is the least headroom serve's collector keeps over the live heap
-// (memlimit.Headroom). At 400 the live heap of small messages under load (some 20 MB) grows up
-// to four-fold between collections within it; a live heap of large messages in flight is
-// collected when it has grown by 64 MiB or doubled. Against 128 MiB, measured in interleaved
-// pairs: at 300 KB a peak RSS of 153–158 MB instead of 216–223 MB for 2–5 % more CPU a message;
-// at 3.7 KB the same CPU (192 µs a message, medians of three, on a tmpfs so that the disk's own
-// swings stay out) and 122–125 MB instead of 136–139 MB. An earlier reading of a CPU cost at
-// 3.7 KB was the file system's (docs/plan.md, issue 20).
-const defaultGCHeadroom = 64 << 20
+// (memlimit.Headroom). At 400 the live heap of small messages under load (some 15 MB) would grow
+// five-fold between collections; within this it grows by 32 MiB, and a live heap of large
+// messages in flight is collected when it has grown by 32 MiB or doubled. Once a route's output
+// was streamed to its file (a third less allocated a message at 3.7 KB, half at 300 KB), against
+// 64 MiB in interleaved runs: at 3.7 KB the same CPU (272, 276 against 286, 277 µs a message,
+// on a tmpfs so that the disk's own swings stay out) and a peak RSS of 88–90 MB instead of
+// 117–122 MB; at 300 KB 117–120 MB instead of 143–146 MB, for 12–15 % more CPU a message (2 886,
+// 3 392 against 2 568, 2 952 µs), where the hub makes twice the peer's rate. 16 MiB cost a fifth
+// more CPU at 3.7 KB. Earlier, 64 MiB against 128 MiB: docs/plan.md, issue 20.
+const defaultGCHeadroom = 32 << 20
 
 // gcTarget returns the collector target serve runs with and where it comes from: GOGC from the
 // environment wins, since the runtime has already applied it; otherwise the -gc-percent flag.
