@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ import (
 )
 
 func TestConfigurationsLoad(t *testing.T) {
-	for _, f := range []string{"demo.yaml", "rabbitmq-postgres.yaml", "esoed-peer.yaml"} {
+	for _, f := range []string{"demo.yaml", "rabbitmq-postgres.yaml", "esoed-peer.yaml", "bench-esoed-inbox.yaml", "bench-esoed-inbox-rabbitmq.yaml"} {
 		if _, err := routes.Load(routes.DefaultCatalog(), f); err != nil {
 			t.Errorf("%s:\n%v", f, err)
 		}
@@ -47,27 +48,75 @@ func TestRouteTests(t *testing.T) {
 	}
 }
 
+// readYAML is the configuration file decoded as plain maps and lists.
+func readYAML(t *testing.T, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // TestScaleOutRunsTheDemoRoutes: the scale-out configuration differs from the demo in transport,
 // store and where files go, never in its routes.
 func TestScaleOutRunsTheDemoRoutes(t *testing.T) {
-	read := func(name string) map[string]any {
-		raw, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc map[string]any
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			t.Fatal(err)
-		}
-		return doc
-	}
-	demo, scale := read("demo.yaml"), read("rabbitmq-postgres.yaml")
+	demo, scale := readYAML(t, "demo.yaml"), readYAML(t, "rabbitmq-postgres.yaml")
 	if !reflect.DeepEqual(demo["routes"], scale["routes"]) {
 		t.Error("the routes of rabbitmq-postgres.yaml differ from those of demo.yaml")
 	}
 	for _, name := range []string{"esoed-http", "applications-http", "esoed-outgoing-http", "dossier-commands-http"} {
 		if !reflect.DeepEqual(demo["connectors"].(map[string]any)[name], scale["connectors"].(map[string]any)[name]) {
 			t.Errorf("the %s connector of rabbitmq-postgres.yaml differs from the demo's", name)
+		}
+	}
+}
+
+// TestBenchConfigurationsAreTheDemosRoute: the configurations that `aiskao bench` measures beside
+// a peer hold the measured route, its two connectors, the transport, the store and the operations
+// listener exactly as the configuration they come from, and nothing else, so that a figure taken
+// with them is the demo's route's.
+func TestBenchConfigurationsAreTheDemosRoute(t *testing.T) {
+	for bench, from := range map[string]string{
+		"bench-esoed-inbox.yaml":          "demo.yaml",
+		"bench-esoed-inbox-rabbitmq.yaml": "rabbitmq-postgres.yaml",
+	} {
+		b, f := readYAML(t, bench), readYAML(t, from)
+		var keys []string
+		for k := range b {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if want := []string{"connectors", "ops", "routes", "store", "transport"}; !slices.Equal(keys, want) {
+			t.Errorf("%s has the sections %v, want only %v", bench, keys, want)
+		}
+		for _, k := range []string{"transport", "store", "ops"} {
+			if !reflect.DeepEqual(b[k], f[k]) {
+				t.Errorf("%s: %s differs from %s's", bench, k, from)
+			}
+		}
+		bc, fc := b["connectors"].(map[string]any), f["connectors"].(map[string]any)
+		if len(bc) != 2 {
+			t.Errorf("%s has %d connectors, want the route's two", bench, len(bc))
+		}
+		for _, name := range []string{"esoed-http", "esoed-inbox-files"} {
+			if bc[name] == nil || !reflect.DeepEqual(bc[name], fc[name]) {
+				t.Errorf("%s: connector %s differs from %s's", bench, name, from)
+			}
+		}
+		br := b["routes"].([]any)
+		var fr any
+		for _, r := range f["routes"].([]any) {
+			if r.(map[string]any)["name"] == "esoed-inbox" {
+				fr = r
+			}
+		}
+		if len(br) != 1 || fr == nil || !reflect.DeepEqual(br[0], fr) {
+			t.Errorf("%s: want only the route esoed-inbox, as in %s", bench, from)
 		}
 	}
 }
