@@ -145,6 +145,41 @@ func TestPublishReturnsOnceStored(t *testing.T) {
 	ackAll(got)
 }
 
+func TestPublishFailsWhenEvenTheUnroutedQueueIsMissing(t *testing.T) {
+	cfg := testConfig(t)
+	tr := open(t, cfg)
+	publish(t, tr, "topic", simple("first", 1)...) // declares the topic and its unrouted queue
+	c, err := amqp.Dial(cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ch, err := c.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDelete(tr.unroutedQueue("topic"), false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	// More returns than a channel buffers: Publish must neither stall nor lose count.
+	n := 3*returnsBuffer + 5
+	start := time.Now()
+	err = tr.Publisher().Publish("topic", simple("lost", n)...)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("no queue took %d messages", n)) {
+		t.Fatalf("Publish of %d messages no queue takes: %v, want \"no queue took %d messages\"", n, err, n)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Publish took %s", d)
+	}
+	// The failure declares the topic again: the next Publish is stored.
+	publish(t, tr, "topic", simple("again", 2)...)
+	if got := receive(t, subscribe(t, tr, "g", "topic"), 2); !slices.Equal(ids(got), ids(simple("again", 2))) {
+		t.Fatalf("received %v after the unrouted queue was declared again", ids(got))
+	} else {
+		ackAll(got)
+	}
+}
+
 func TestPublishedBeforeAnyGroupGoToTheFirst(t *testing.T) {
 	tr := open(t, testConfig(t))
 	publish(t, tr, "topic", simple("early", 5)...)
