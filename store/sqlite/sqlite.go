@@ -38,7 +38,7 @@ type Store struct {
 	seen        *sql.Stmt        // prepared once: Seen runs for every message a route takes
 	seenOne     *sql.Stmt        // for a key that JSON cannot carry unchanged
 	markConn    *sqlitedb.Writer // the mark committer's connection
-	insertMark  *sql.Stmt        // prepared once: a batch of a few marks spent a tenth of its time preparing it
+	insertMark  *sql.Stmt        // prepared once: a batch of a few marks spent a quarter of its time preparing it
 	journalConn *sqlitedb.Writer // the journal committer's connection
 }
 
