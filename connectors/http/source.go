@@ -376,9 +376,20 @@ func (s *source) idOf(key string) string {
 // issueKey returns a new key for a message sent without one: its time in milliseconds and 16
 // random bytes, in hex, "0190a5b2c3d4.9f86d081884c7d659a2feaa0c55ad015".
 func issueKey(now time.Time) string {
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(now.UnixMilli())&(1<<48-1))
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%012x.%s", uint64(now.UnixMilli())&(1<<48-1), hex.EncodeToString(b[:]))
+	// One allocation, not fmt's several: a key is made for every request sent without one.
+	var buf [32]byte
+	var key strings.Builder
+	key.Grow(12 + 1 + 32)
+	hex.Encode(buf[:12], ms[2:])
+	key.Write(buf[:12])
+	key.WriteByte('.')
+	hex.Encode(buf[:], b[:])
+	key.Write(buf[:])
+	return key.String()
 }
 
 // issuedAt returns the time of a key of issueKey's form.
