@@ -2,11 +2,9 @@ package hub
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/envelope"
 	"github.com/aiskao/aiskao/fault"
 	"github.com/aiskao/aiskao/transport"
 )
@@ -21,11 +19,11 @@ import (
 func poison(max int) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			n, err := strconv.Atoi(msg.Metadata.Get(envelope.Attempt))
+			n, ok := attemptOf(msg)
 			if d := transport.DeliveryOf(msg.Context()); d != nil && d.Deliveries > 0 {
-				n, err = d.Deliveries, nil
+				n, ok = d.Deliveries, true
 			}
-			if err == nil && max > 0 && n > max {
+			if ok && max > 0 && n > max {
 				return nil, &StepError{Step: "delivery", Err: fault.Permanent(fmt.Errorf(
 					"delivered %d times without being settled, more than max_deliveries %d: the processes handling it may have stopped or crashed on it", n, max))}
 			}

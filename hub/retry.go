@@ -74,6 +74,17 @@ func isHandedBack(err error) bool {
 	return errors.As(err, &hb)
 }
 
+// attemptOf is the envelope's attempt and whether the message carries a readable one. Most
+// messages carry none, for which strconv.Atoi would make an error each time.
+func attemptOf(msg *message.Message) (int, bool) {
+	v := msg.Metadata.Get(envelope.Attempt)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil
+}
+
 // retry runs the handler again after a failure, up to the policy's count, waiting longer each
 // time. Errors marked permanent are not retried. The attempt number is kept in the metadata; it
 // goes on from the one the transport set when the message was delivered before.
@@ -88,8 +99,8 @@ func isHandedBack(err error) bool {
 func retry(p retryPolicy, rm *routeMetrics, log *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			first, err := strconv.Atoi(msg.Metadata.Get(envelope.Attempt))
-			if err != nil || first < 1 {
+			first, ok := attemptOf(msg)
+			if !ok || first < 1 {
 				first = 1
 			}
 			used := 0 // retries spent in earlier rounds of delivery
