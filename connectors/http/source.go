@@ -381,15 +381,11 @@ func issueKey(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	// One allocation, not fmt's several: a key is made for every request sent without one.
-	var buf [32]byte
-	var key strings.Builder
-	key.Grow(12 + 1 + 32)
-	hex.Encode(buf[:12], ms[2:])
-	key.Write(buf[:12])
-	key.WriteByte('.')
-	hex.Encode(buf[:], b[:])
-	key.Write(buf[:])
-	return key.String()
+	var key [12 + 1 + 32]byte
+	hex.Encode(key[:12], ms[2:])
+	key[12] = '.'
+	hex.Encode(key[13:], b[:])
+	return string(key[:])
 }
 
 // issuedAt returns the time of a key of issueKey's form.

@@ -145,26 +145,34 @@ func TestPublishReturnsOnceStored(t *testing.T) {
 	ackAll(got)
 }
 
-func TestPublishFailsWhenEvenTheUnroutedQueueIsMissing(t *testing.T) {
-	cfg := testConfig(t)
-	tr := open(t, cfg)
-	publish(t, tr, "topic", simple("first", 1)...) // declares the topic and its unrouted queue
-	c, err := amqp.Dial(cfg.URL)
+// brokerChannel is a channel on a connection of its own to the broker at url, for a test to look
+// at or change what the transport declared; both close when the test ends.
+func brokerChannel(t testing.TB, url string) *amqp.Channel {
+	t.Helper()
+	c, err := amqp.Dial(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	ch, err := c.Channel()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ch
+}
+
+func TestPublishFailsWhenEvenTheUnroutedQueueIsMissing(t *testing.T) {
+	cfg := testConfig(t)
+	tr := open(t, cfg)
+	publish(t, tr, "topic", simple("first", 1)...) // declares the topic and its unrouted queue
+	ch := brokerChannel(t, cfg.URL)
 	if _, err := ch.QueueDelete(tr.unroutedQueue("topic"), false, false, false); err != nil {
 		t.Fatal(err)
 	}
 	// More returns than a channel buffers: Publish must neither stall nor lose count.
 	n := 3*returnsBuffer + 5
 	start := time.Now()
-	err = tr.Publisher().Publish("topic", simple("lost", n)...)
+	err := tr.Publisher().Publish("topic", simple("lost", n)...)
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("no queue took %d messages", n)) {
 		t.Fatalf("Publish of %d messages no queue takes: %v, want \"no queue took %d messages\"", n, err, n)
 	}
@@ -350,16 +358,9 @@ func TestPoisonGoesToDeadLetterQueue(t *testing.T) {
 		receive(t, ch, 1)[0].Nack()
 	}
 	quiet(t, ch, 200*time.Millisecond)
-	c, err := amqp.Dial(cfg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	amqpCh, err := c.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	amqpCh := brokerChannel(t, cfg.URL)
 	var d amqp.Delivery
+	var err error
 	eventually(t, "the message in the dead-letter queue", func() bool {
 		var ok bool
 		d, ok, err = amqpCh.Get(tr.queue("g", "topic")+".dead", true)
