@@ -49,7 +49,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer, each in fresh folders")
 	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
 	fs.IntVar(&o.processes, "processes", 1, "with -transport rabbitmq: hub processes sharing the queues and the schema, the clients' requests spread over them in turn")
-	fs.StringVar(&o.cpus, "cpus", "", "run the hub processes under taskset -c LIST (e.g. 1, or 0-1), so that other programs can be kept off those cores")
+	fs.StringVar(&o.cpus, "cpus", "", "run the hub processes, and the peer with -peer, under taskset -c LIST (e.g. 1, or 0-1), so that other programs can be kept off those cores")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

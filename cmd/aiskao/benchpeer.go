@@ -257,8 +257,8 @@ func startHubRound(o benchOptions) (*served, func() error, error) {
 
 // startBenchPeer runs the peer as PATH -c CONFIG in dir, with PORT (of its address) and OUTDIR (a
 // folder in dir for one file per message) in its environment, and waits until its HTTP port
-// answers.
-func startBenchPeer(p peerOptions, dir string) (*served, error) {
+// answers. Where cpus is set the peer runs under taskset -c cpus, on the hub's cores.
+func startBenchPeer(p peerOptions, dir, cpus string) (*served, error) {
 	addr := p.addr
 	if addr == "" {
 		var err error
@@ -280,6 +280,10 @@ func startBenchPeer(p peerOptions, dir string) (*served, error) {
 	}
 	defer logFile.Close()
 	s.cmd = exec.Command(p.path, "-c", p.config)
+	if cpus != "" {
+		// As for the hub: taskset executes the peer in its own place, so the pid is the peer's.
+		s.cmd = exec.Command("taskset", append([]string{"-c", cpus}, s.cmd.Args...)...)
+	}
 	s.cmd.Env = append(append(os.Environ(), "PORT="+port, "OUTDIR="+s.outDir), p.env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.start(); err != nil {
@@ -313,7 +317,11 @@ func runBenchRounds(o benchOptions, stdout io.Writer) (err error) {
 			err = errors.Join(err, c())
 		}
 	}()
-	fmt.Fprintf(stdout, "\n%d clients, as fast as answered, %v per run; hub and peer in turn:\n", o.clients, o.duration)
+	where := ""
+	if o.cpus != "" {
+		where = ", both on cores " + o.cpus + " (taskset -c " + o.cpus + ")"
+	}
+	fmt.Fprintf(stdout, "\n%d clients, as fast as answered, %v per run; hub and peer in turn%s:\n", o.clients, o.duration, where)
 	for r := 1; r <= o.rounds; r++ {
 		f, cleanup, err := hubRound(o)
 		cleanups = append(cleanups, cleanup)
@@ -358,7 +366,7 @@ func peerRound(o benchOptions) (figures, func() error, error) {
 		return figures{}, func() error { return nil }, err
 	}
 	cleanup := func() error { return os.RemoveAll(dir) }
-	srv, err := startBenchPeer(o.peer, dir)
+	srv, err := startBenchPeer(o.peer, dir, o.cpus)
 	if err != nil {
 		return figures{}, cleanup, err
 	}

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 )
 
@@ -36,6 +37,16 @@ func main() {
 	}
 	if os.Getenv("THREADS") != "2" {
 		panic("THREADS not passed")
+	}
+	// With WANT_CPUS the bench is to have pinned the peer to those cores.
+	if want := os.Getenv("WANT_CPUS"); want != "" {
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			panic(err)
+		}
+		if !strings.Contains(string(status), "Cpus_allowed_list:\t"+want+"\n") {
+			panic("not on cores " + want + ":\n" + string(status))
+		}
 	}
 	var n atomic.Int64
 	http.HandleFunc("/esoed/documents", func(w http.ResponseWriter, r *http.Request) {
@@ -77,16 +88,25 @@ func TestBenchWithPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := t.TempDir()
-	cmd := exec.Command(binary, "bench", "-duration", "700ms", "-clients", "4", "-bare=false",
+	args := []string{"bench", "-duration", "700ms", "-clients", "4", "-bare=false",
 		"-size", "10KB", "-rounds", "2", "-data", data,
 		"-http-addr", freeAddr(t), "-ops-addr", freeAddr(t),
-		"-peer", peer, "-peer-config", config, "-peer-env", "THREADS=2", "-peer-addr", freeAddr(t))
+		"-peer", peer, "-peer-config", config, "-peer-env", "THREADS=2", "-peer-addr", freeAddr(t)}
+	_, errTaskset := exec.LookPath("taskset")
+	if errTaskset == nil {
+		// The peer checks that it runs on the hub's core.
+		args = append(args, "-cpus", "0", "-peer-env", "WANT_CPUS=0")
+	}
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = "../.."
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
 	text := string(out)
+	if errTaskset == nil && !strings.Contains(text, "hub and peer in turn, both on cores 0 (taskset -c 0):") {
+		t.Errorf("the output does not say where hub and peer ran:\n%s", text)
+	}
 	for _, want := range []string{"message: 10000 bytes", "round 1 hub: ", "round 1 peer: ", "round 2 hub: ", "round 2 peer: ", "median hub: ", "median peer: "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q in the output:\n%s", want, text)
