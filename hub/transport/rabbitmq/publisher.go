@@ -2,10 +2,7 @@ package rabbitmq
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -15,15 +12,15 @@ import (
 // maxIdleChannels is how many publishing channels are kept open between publishes.
 const maxIdleChannels = 64
 
-// returnsBuffer is how many returned messages a publishing channel buffers, and so how many
-// messages Publish sends before it awaits their confirmations: the client library hands a
-// return over from the connection's reader, which a full buffer would stop, confirmations and
-// all. Each buffered return is some 270 bytes kept for the channel's life, scanned at every
-// collection; at 1 024 the 16 channels of 16 concurrent publishers held 4.2 MB, a third of the
-// live heap under load, for messages that are almost always published one at a time.
+// returnsBuffer is how many returned messages a channel of the pool (declarations, delayed
+// messages) buffers: the client library hands a return over from the connection's reader, which
+// a full buffer would stop, confirmations and all. Each buffered return is some 270 bytes kept
+// for the channel's life, scanned at every collection. A delayed message is published one at a
+// time.
 const returnsBuffer = 32
 
-// pubChannel is a channel in confirm mode, used by one Publish call at a time.
+// pubChannel is a channel in confirm mode of the pool, used by one caller at a time: to declare
+// a topic, or to delay a message. Publish uses the shared channel (sharedChannel).
 type pubChannel struct {
 	ch      *amqp.Channel
 	conn    *amqp.Connection
@@ -42,8 +39,8 @@ var _ message.Publisher = (*publisher)(nil)
 // every one of them, that is stored it in every queue it routes to (for quorum queues: on a
 // majority of the nodes). It fails at once while the broker is disconnected or silent, and after
 // publish_timeout when the confirmations do not come; the messages may then have been stored or
-// not (ErrUnconfirmed). The messages of one call are sent back to back, returnsBuffer at a
-// time, and their confirmations awaited together. A message that no route's queue takes lands
+// not (ErrUnconfirmed). The messages of one call are sent back to back on the channel that
+// concurrent calls share, and their confirmations awaited together. A message that no route's queue takes lands
 // in the topic's unrouted queue (see the package documentation); should even that be missing,
 // the broker returns it and Publish fails, so that nothing is dropped silently.
 func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
@@ -72,85 +69,71 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 	// One deadline for the call: its messages come from one caller and are confirmed together.
 	ctx, cancel := context.WithTimeout(msgs[0].Context(), t.cfg.PublishTimeout.D())
 	defer cancel()
-	pc, err := t.takeChannel()
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			// Declare again next time, in case the failure was a deleted exchange.
-			t.mu.Lock()
-			delete(t.declared, topic)
-			t.mu.Unlock()
-		}
-		t.putChannel(pc, ok)
-	}()
-	if err := t.ensureTopic(pc, topic); err != nil {
-		return err
-	}
-	ex := t.exchange(topic)
-	var returned []string
-	for chunk := range slices.Chunk(msgs, returnsBuffer) {
-		if err := t.publishChunk(ctx, msgs[0].Context(), pc, ex, topic, chunk, &returned); err != nil {
-			return err
-		}
-	}
-	if len(returned) > 0 {
-		return fmt.Errorf("no queue took %d messages, not even the unrouted queue %s: %s",
-			len(returned), t.unroutedQueue(topic), strings.Join(returned, ", "))
-	}
-	ok = true
-	return nil
-}
-
-// publishChunk sends msgs, at most returnsBuffer of them, awaits their confirmations and adds
-// the messages the broker returned to returned. caller is the context ctx was made from, to tell
-// the publish timeout from the caller's own end.
-func (t *Transport) publishChunk(ctx, caller context.Context, pc *pubChannel, ex, topic string, msgs []*message.Message, returned *[]string) error {
-	confirms := make([]*amqp.DeferredConfirmation, len(msgs))
+	pubs := make([]amqp.Publishing, len(msgs))
 	for i, m := range msgs {
 		pub, err := marshaler.Marshal(m)
 		if err != nil {
 			return fmt.Errorf("message %s: %w", m.UUID, err)
 		}
 		pub.MessageId = m.UUID
-		confirms[i], err = pc.ch.PublishWithDeferredConfirmWithContext(ctx, ex, topic, true, false, pub)
-		if err != nil {
-			return fmt.Errorf("message %s: %w: %w", m.UUID, ErrUnconfirmed, err)
-		}
+		pubs[i] = pub
 	}
-	for i, dc := range confirms {
-		acked, err := dc.WaitContext(ctx)
-		switch {
-		case err != nil && errors.Is(err, context.DeadlineExceeded) && caller.Err() == nil:
-			return fmt.Errorf("message %s: %w: no confirmation from the broker within %s", msgs[i].UUID, ErrUnconfirmed, t.cfg.PublishTimeout.D())
-		case err != nil:
-			return fmt.Errorf("message %s: %w: waiting for the broker's confirmation: %w", msgs[i].UUID, ErrUnconfirmed, err)
-		case !acked && pc.ch.IsClosed():
-			return fmt.Errorf("message %s: %w: connection lost before the broker confirmed it; publish again", msgs[i].UUID, ErrUnconfirmed)
-		case !acked:
-			return fmt.Errorf("message %s: the broker refused it (negative confirmation); publish again", msgs[i].UUID)
-		}
+	sc, err := t.sharedChannel()
+	if err != nil {
+		return err
 	}
-	// The broker sends a message's return before its confirmation, and the client library
-	// hands both over in that order: every return of these messages is in the buffer now.
-	for len(pc.returns) > 0 {
-		r := <-pc.returns
-		*returned = append(*returned, fmt.Sprintf("%s (%d %s)", r.MessageId, r.ReplyCode, r.ReplyText))
+	if err := t.ensureTopic(sc.conn, topic); err != nil {
+		return err
+	}
+	if err := sc.publish(ctx, msgs[0].Context(), t, t.exchange(topic), topic, pubs); err != nil {
+		// Declare again next time, in case the failure was a deleted exchange.
+		t.mu.Lock()
+		delete(t.declared, topic)
+		t.mu.Unlock()
+		return err
 	}
 	return nil
 }
 
-// ensureTopic declares the topic's exchange once per connection.
-func (t *Transport) ensureTopic(pc *pubChannel, topic string) error {
+// sharedChannel returns the publishing channel that publishes share, opening one where there is
+// none or the last one closed.
+func (t *Transport) sharedChannel() (*sharedChannel, error) {
+	t.sharedMu.Lock()
+	defer t.sharedMu.Unlock()
 	t.mu.Lock()
-	done := t.declared[topic] == pc.conn
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if sc := t.shared; sc != nil && sc.usable() {
+		return sc, nil
+	}
+	sc, err := t.openShared()
+	if err != nil {
+		return nil, err
+	}
+	t.shared = sc
+	return sc, nil
+}
+
+// ensureTopic declares the topic's exchange once per connection, on a channel of its own: a
+// declaration the broker refuses closes the channel it was made on, which is not to be the one
+// that other publishes share.
+func (t *Transport) ensureTopic(conn *amqp.Connection, topic string) error {
+	t.mu.Lock()
+	done := t.declared[topic] == conn
 	t.mu.Unlock()
 	if done {
 		return nil
 	}
-	if err := t.declareTopic(pc.ch, topic); err != nil {
+	pc, err := t.takeChannel()
+	if err != nil {
+		return err
+	}
+	err = t.declareTopic(pc.ch, topic)
+	t.putChannel(pc, err == nil)
+	if err != nil {
 		return err
 	}
 	t.mu.Lock()

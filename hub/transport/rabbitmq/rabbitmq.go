@@ -56,7 +56,9 @@ type Transport struct {
 	mu       sync.Mutex
 	closed   bool
 	subs     map[*subscriber]struct{}
-	free     []*pubChannel               // idle publishing channels
+	free     []*pubChannel               // idle channels of the pool (declarations, delays)
+	sharedMu sync.Mutex                  // held while the shared channel is looked at or opened
+	shared   *sharedChannel              // the channel publishes share; nil until the first
 	declared map[string]*amqp.Connection // topic → connection its exchange was declared on
 	delayOn  *amqp.Connection            // connection the delay queues were declared on
 	inflight map[string]*atomic.Int64    // queue → deliveries held by this process
@@ -208,6 +210,10 @@ func (t *Transport) Close() error {
 	free := t.free
 	t.free = nil
 	t.mu.Unlock()
+	t.sharedMu.Lock()
+	shared := t.shared
+	t.shared = nil
+	t.sharedMu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range subs {
 		wg.Go(func() { s.Close() })
@@ -215,6 +221,9 @@ func (t *Transport) Close() error {
 	wg.Wait()
 	for _, pc := range free {
 		pc.ch.Close()
+	}
+	if shared != nil {
+		shared.ch.Close()
 	}
 	t.pub.close()
 	t.sub.close()

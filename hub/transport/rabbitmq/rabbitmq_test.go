@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,7 +172,7 @@ func TestPublishFailsWhenEvenTheUnroutedQueueIsMissing(t *testing.T) {
 	if _, err := ch.QueueDelete(tr.unroutedQueue("topic"), false, false, false); err != nil {
 		t.Fatal(err)
 	}
-	// More returns than a channel buffers: Publish must neither stall nor lose count.
+	// Many returns at once: Publish must neither stall nor lose count.
 	n := 3*returnsBuffer + 5
 	start := time.Now()
 	err := tr.Publisher().Publish("topic", simple("lost", n)...)
@@ -185,6 +188,60 @@ func TestPublishFailsWhenEvenTheUnroutedQueueIsMissing(t *testing.T) {
 		t.Fatalf("received %v after the unrouted queue was declared again", ids(got))
 	} else {
 		ackAll(got)
+	}
+}
+
+// Concurrent publishes share one channel; each learns of its own messages' returns and of no
+// other's. The first failure declares the topic again, so later publishes to it may be stored.
+func TestSharedChannelReturnsGoToTheirOwnPublish(t *testing.T) {
+	cfg := testConfig(t)
+	tr := open(t, cfg)
+	initialize(t, tr, "g", "kept")
+	publish(t, tr, "lost", simple("first", 1)...) // declares the topic and its unrouted queue
+	ch := brokerChannel(t, cfg.URL)
+	if _, err := ch.QueueDelete(tr.unroutedQueue("lost"), false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	const publishers, calls = 8, 10
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	errs := make(chan error, publishers*calls*4)
+	returned := regexp.MustCompile(`(\S+) \(312 NO_ROUTE\)`)
+	for p := range publishers {
+		wg.Go(func() {
+			for c := range calls {
+				kept := simple(fmt.Sprintf("kept-%d-%d-", p, c), 3)
+				if err := tr.Publisher().Publish("kept", kept...); err != nil {
+					errs <- fmt.Errorf("publish to kept: %w", err)
+				}
+				prefix := fmt.Sprintf("lost-%d-%d-", p, c)
+				err := tr.Publisher().Publish("lost", simple(prefix, 3)...)
+				if err == nil {
+					continue
+				}
+				failed.Add(1)
+				named := returned.FindAllStringSubmatch(err.Error(), -1)
+				if !strings.Contains(err.Error(), fmt.Sprintf("no queue took %d messages", len(named))) || len(named) == 0 {
+					errs <- fmt.Errorf("publish %s: %w", prefix, err)
+				}
+				for _, m := range named {
+					if !strings.HasPrefix(m[1], prefix) {
+						errs <- fmt.Errorf("publish %s is told of another's message %s: %w", prefix, m[1], err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if failed.Load() == 0 {
+		t.Error("no publish to the topic without an unrouted queue failed")
+	}
+	if n := backlog(t, tr, "kept", "g"); n != publishers*calls*3 {
+		t.Errorf("kept holds %d messages, want %d", n, publishers*calls*3)
 	}
 }
 
