@@ -1,8 +1,10 @@
 package transforms
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -318,4 +320,75 @@ func FuzzXPathPlain(f *testing.F) {
 			checkFirst(t, x, tree, parser)
 		}
 	})
+}
+
+// TestXPathFirstRandom compares First with the library over random documents of a few names
+// that nest, in several namespaces, and random plain paths over those names: the cases where
+// the order of the walk matters come up far more often than in the fuzzer's mutations.
+func TestXPathFirstRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"a", "b", "c"}
+	prefixes := []string{"", "", "x:", "y:", "p:"}
+	var element func(b *strings.Builder, depth int)
+	element = func(b *strings.Builder, depth int) {
+		name := prefixes[rng.IntN(len(prefixes))] + names[rng.IntN(len(names))]
+		b.WriteString("<" + name)
+		if rng.IntN(8) == 0 {
+			b.WriteString(` xmlns="urn:x"`)
+		}
+		b.WriteString(">")
+		for range rng.IntN(4) {
+			switch k := rng.IntN(10); {
+			case k < 5 && depth < 6:
+				element(b, depth+1)
+			case k < 7:
+				b.WriteString(names[rng.IntN(len(names))] + strconv.Itoa(rng.IntN(10)))
+			case k == 7:
+				b.WriteString("<!--" + names[rng.IntN(len(names))] + "-->")
+			case k == 8:
+				b.WriteString("<![CDATA[" + names[rng.IntN(len(names))] + "]]>")
+			default:
+				b.WriteString("<?" + names[rng.IntN(len(names))] + " t?>")
+			}
+		}
+		b.WriteString("</" + name + ">")
+	}
+	stepNames := []string{"a", "b", "c", "r", "*", "x:a", "y:b", "p:c", "x:r", "e:a", "e:r"}
+	compared := 0
+	for range 3000 {
+		var b strings.Builder
+		b.WriteString(`<r xmlns:x="urn:x" xmlns:y="urn:x" xmlns:p="urn:p">`)
+		for range 1 + rng.IntN(3) {
+			element(&b, 1)
+		}
+		b.WriteString("</r>")
+		trees := parsedTrees(b.String())
+		if len(trees) == 0 {
+			t.Fatalf("does not parse: %s", b.String())
+		}
+		for range 5 {
+			var src strings.Builder
+			for range 1 + rng.IntN(4) {
+				src.WriteString([]string{"/", "//"}[rng.IntN(2)] + stepNames[rng.IntN(len(stepNames))])
+			}
+			expr := src.String()
+			if rng.IntN(4) == 0 {
+				expr = "(" + expr + ")[1]"
+			}
+			x, err := CompileXPath(expr, plainNS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !x.Plain() {
+				continue // a descendant step after a child step after a descendant step
+			}
+			for parser, tree := range trees {
+				checkFirst(t, x, tree, parser+" "+b.String())
+			}
+			compared++
+		}
+	}
+	if compared < 5000 {
+		t.Fatalf("only %d comparisons", compared)
+	}
 }
