@@ -23,7 +23,8 @@ func init() {
 			"in the metadata or as a JSON object that replaces the payload. A field's value is the string " +
 			"value of the first selected node, or the result of an expression such as count(...), " +
 			"string(...) or a comparison. Prefixes in the expressions are resolved through namespaces; a " +
-			"name without prefix matches elements of any namespace. A field that selects nothing is left " +
+			"name without prefix matches elements written without one, in no namespace or a default one " +
+			"(m:Message is not matched by Message). A field that selects nothing is left " +
 			"unset unless it is listed in required, which makes the step fail naming it.",
 		Config: &XPathOptions{},
 		New:    newXPath,

@@ -44,7 +44,7 @@ func TestXPath(t *testing.T) {
 			opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{
 				"subject":      "/m:Message/m:Body/m:DocumentStatusResponse/m:DocID/m:DocumentNumber/m:DocNumber",
 				"message_guid": "/m:Message/m:Header/m:MessageGUID",
-				"status":       "//DocRegStatus", // no prefix: any namespace
+				"status":       "//DocRegStatus", // no prefix: the default namespace too
 				"signed":       "boolean(//ds:SignatureValue)",
 				"parties":      "count(//m:Header/*[m:Identifier])",
 				"sender":       "concat(//m:Sender/m:Identifier, '/', //m:Sender/m:AdministrativeBodyName)",
@@ -72,6 +72,15 @@ func TestXPath(t *testing.T) {
 			in:       esoed,
 			wantMeta: map[string]string{"datacontenttype": "application/json"},
 			wantBody: `{"count":2,"inf":"-Infinity","nan":"NaN","number":"97-0056","ratio":0.25,"signed":true}`,
+		},
+		{
+			name: "a name without prefix matches an element written without one",
+			opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{
+				"prefixed": "/m:Message/m:Header/m:MessageType", "unprefixed": "/Message/Header/MessageType",
+				"default": "//Header/MessageType"}},
+			in: `<m:Message xmlns:m="http://schemas.egov.bg/messaging/v1"><m:Header><m:MessageType>T</m:MessageType></m:Header>` +
+				`<m:Body><Header xmlns="http://schemas.egov.bg/messaging/v1"><MessageType>D</MessageType></Header></m:Body></m:Message>`,
+			wantMeta: map[string]string{"prefixed": "T", "default": "D"},
 		},
 		{
 			name: "required field missing",
