@@ -61,6 +61,9 @@ func (c xpathCondition) Match(m *Message) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("xpath %s: %w", c.x, err)
 	}
+	if n, ok := c.x.First(doc); ok {
+		return n != nil, nil
+	}
 	switch v := c.x.Evaluate(doc).(type) {
 	case bool:
 		return v, nil
@@ -91,11 +94,13 @@ func (c exprCondition) Match(m *Message) (bool, error) {
 }
 
 // XPath is a compiled XPath expression that is safe for concurrent use. The library's compiled
-// expressions keep evaluation state, so each evaluation borrows its own copy from a pool.
+// expressions keep evaluation state, so each evaluation borrows its own copy from a pool. A plain
+// location path is also kept as its steps, which First walks without the library.
 type XPath struct {
-	src  string
-	ns   map[string]string
-	pool sync.Pool
+	src   string
+	ns    map[string]string
+	pool  sync.Pool
+	plain plainPath
 }
 
 // CompileXPath compiles src once, resolving its prefixes with namespaces. The error names the
@@ -115,7 +120,7 @@ func CompileXPath(src string, namespaces map[string]string) (*XPath, error) {
 		}
 		return nil, fmt.Errorf("invalid XPath %q: %s", src, msg)
 	}
-	x := &XPath{src: src, ns: namespaces}
+	x := &XPath{src: src, ns: namespaces, plain: parsePlain(src, namespaces)}
 	x.pool.New = func() any {
 		// src compiled once above, so compiling it again cannot fail.
 		e, _ := xpath.CompileWithNS(src, namespaces)

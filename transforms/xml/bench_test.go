@@ -2,6 +2,8 @@ package xml
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/aiskao/aiskao/transforms"
@@ -17,18 +19,41 @@ var benchFields = XPathOptions{Namespaces: esoedNS, Fields: map[string]string{
 	"sender":       "/m:Message/m:Header/m:Sender/m:Identifier",
 }, Required: []string{"subject", "message_guid"}}
 
+// demoFields are the xpath step of the demo's esoed-inbox route (configs/demo.yaml).
+var demoFields = XPathOptions{Namespaces: map[string]string{"m": "http://schemas.egov.bg/messaging/v1"}, Fields: map[string]string{
+	"esoed_message_guid": "/m:Message/m:Header/m:MessageGUID",
+	"esoed_message_type": "/m:Message/m:Header/m:MessageType",
+	"esoed_sender":       "/m:Message/m:Header/m:Sender/m:Identifier",
+	"esoed_doc_number":   "(/m:Message/m:Body//m:DocID/m:DocumentNumber/m:DocNumber)[1]",
+	"esoed_doc_kind":     "/m:Message/m:Body//m:DocKind",
+}, Required: []string{"esoed_message_guid", "esoed_message_type"}}
+
 func BenchmarkXPath(b *testing.B) {
-	benchXMLStep(b, newStep(b, "xpath", &benchFields))
+	benchXMLStep(b, newStep(b, "xpath", &benchFields), readFile(b, "esoed-document-status-response.xml"))
+}
+
+// BenchmarkXPathDemo is the demo route's xpath step on the ЕСОЕД registration request it
+// receives, which has all five fields.
+func BenchmarkXPathDemo(b *testing.B) {
+	in, err := os.ReadFile(filepath.Join("..", "..", "testdata", "esoed", "registration-request.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newStep(b, "xpath", &demoFields)
+	m := transforms.NewMessage("1", nil, in)
+	if err := s.Apply(context.Background(), m); err != nil || len(m.Metadata) != len(demoFields.Fields) {
+		b.Fatalf("metadata %v, error %v", m.Metadata, err)
+	}
+	benchXMLStep(b, s, in)
 }
 
 func BenchmarkXMLToJSON(b *testing.B) {
-	benchXMLStep(b, newStep(b, "xml_to_json", &ToJSONOptions{}))
+	benchXMLStep(b, newStep(b, "xml_to_json", &ToJSONOptions{}), readFile(b, "esoed-document-status-response.xml"))
 }
 
-// benchXMLStep runs the "parsed" and "with_parse" benchmarks of s on the ЕСОЕД message. Each
-// run gets a message of its own, since a step may replace the payload.
-func benchXMLStep(b *testing.B, s transforms.Step) {
-	in := readFile(b, "esoed-document-status-response.xml")
+// benchXMLStep runs the "parsed" and "with_parse" benchmarks of s on the message in. Each run
+// gets a message of its own, since a step may replace the payload.
+func benchXMLStep(b *testing.B, s transforms.Step, in []byte) {
 	ctx := context.Background()
 	b.Run("parsed", func(b *testing.B) {
 		doc, err := transforms.NewMessage("1", nil, in).XML()

@@ -23,7 +23,8 @@ func init() {
 			"in the metadata or as a JSON object that replaces the payload. A field's value is the string " +
 			"value of the first selected node, or the result of an expression such as count(...), " +
 			"string(...) or a comparison. Prefixes in the expressions are resolved through namespaces; a " +
-			"name without prefix matches elements of any namespace. A field that selects nothing is left " +
+			"name without prefix matches elements written without one, in no namespace or a default one " +
+			"(m:Message is not matched by Message). A field that selects nothing is left " +
 			"unset unless it is listed in required, which makes the step fail naming it.",
 		Config: &XPathOptions{},
 		New:    newXPath,
@@ -114,24 +115,27 @@ func (s *xpathStep) Apply(_ context.Context, m *transforms.Message) error {
 	}
 	var errs []error
 	for _, f := range s.fields {
-		v, found, empty := evaluate(f.x, doc)
+		str, v, found := evaluate(f.x, doc)
 		if f.required {
 			switch {
 			case !found:
 				errs = append(errs, fmt.Errorf("xpath: field %q: no node matches %s", f.name, f.x))
 				continue
-			case empty:
+			case v == nil && str == "":
 				errs = append(errs, fmt.Errorf("xpath: field %q: %s gives an empty string", f.name, f.x))
 				continue
 			}
 		}
-		if !found {
-			continue
-		}
-		if obj != nil {
+		switch {
+		case !found:
+		case obj != nil && v != nil:
 			obj[f.name] = v
-		} else {
+		case obj != nil:
+			obj[f.name] = str
+		case v != nil:
 			m.Metadata[f.name] = text(v)
+		default:
+			m.Metadata[f.name] = str
 		}
 	}
 	if len(errs) > 0 {
@@ -143,39 +147,48 @@ func (s *xpathStep) Apply(_ context.Context, m *transforms.Message) error {
 	return nil
 }
 
-// evaluate returns the expression's value over doc as a string, a json.Number or a bool; found is
-// false when a node set is empty, and empty is true for an empty string.
-func evaluate(x *transforms.XPath, doc *xmlquery.Node) (v any, found, empty bool) {
+// evaluate returns the expression's value over doc: a string as str, a number (json.Number) or a
+// bool as v; found is false when a node set is empty. A plain location path is walked instead of
+// evaluated, and its value is read without allocating.
+func evaluate(x *transforms.XPath, doc *xmlquery.Node) (str string, v any, found bool) {
+	if n, ok := x.First(doc); ok {
+		if n == nil {
+			return "", nil, false
+		}
+		return transforms.NodeValue(n), nil, true
+	}
 	switch r := x.Evaluate(doc).(type) {
 	case *xpath.NodeIterator:
 		if !r.MoveNext() {
-			return nil, false, true
+			return "", nil, false
 		}
-		s := r.Current().Value()
-		return s, true, s == ""
+		return r.Current().Value(), nil, true
 	case string:
-		return r, true, r == ""
+		return r, nil, true
 	case float64:
-		return number(r), true, false
+		if s, ok := nonFinite(r); ok {
+			return s, nil, true
+		}
+		return "", json.Number(strconv.FormatFloat(r, 'f', -1, 64)), true
 	case bool:
-		return r, true, false
+		return "", r, true
 	default:
-		return fmt.Sprint(r), true, false
+		return fmt.Sprint(r), nil, true
 	}
 }
 
-// number writes an XPath number as JSON would: whole numbers without a fraction. NaN and the
-// infinities have no JSON form and stay strings ("NaN", "Infinity").
-func number(f float64) any {
+// nonFinite names NaN and the infinities, which have no JSON form and stay strings ("NaN",
+// "Infinity"); other numbers are written as JSON would, whole ones without a fraction.
+func nonFinite(f float64) (string, bool) {
 	switch {
 	case math.IsNaN(f):
-		return "NaN"
+		return "NaN", true
 	case math.IsInf(f, 1):
-		return "Infinity"
+		return "Infinity", true
 	case math.IsInf(f, -1):
-		return "-Infinity"
+		return "-Infinity", true
 	}
-	return json.Number(strconv.FormatFloat(f, 'f', -1, 64))
+	return "", false
 }
 
 func text(v any) string {

@@ -44,12 +44,13 @@ func TestXPath(t *testing.T) {
 			opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{
 				"subject":      "/m:Message/m:Body/m:DocumentStatusResponse/m:DocID/m:DocumentNumber/m:DocNumber",
 				"message_guid": "/m:Message/m:Header/m:MessageGUID",
-				"status":       "//DocRegStatus", // no prefix: any namespace
+				"status":       "//DocRegStatus", // no prefix: the default namespace too
 				"signed":       "boolean(//ds:SignatureValue)",
 				"parties":      "count(//m:Header/*[m:Identifier])",
 				"sender":       "concat(//m:Sender/m:Identifier, '/', //m:Sender/m:AdministrativeBodyName)",
 				"algorithm":    "//ds:SignatureMethod/@Algorithm",
 				"missing":      "//m:Nothing",
+				"nan":          "number('x')",
 			}, Required: []string{"subject", "message_guid"}},
 			in: esoed,
 			wantMeta: map[string]string{
@@ -60,23 +61,36 @@ func TestXPath(t *testing.T) {
 				"parties":      "2",
 				"sender":       "1770988091003/ССЕВ тест",
 				"algorithm":    "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+				"nan":          "NaN",
 			},
 		},
 		{
 			name: "into json",
 			opts: XPathOptions{Namespaces: esoedNS, Into: "json", Fields: map[string]string{
-				"number": "//m:DocNumber", "count": "count(//m:Identifier)", "signed": "boolean(//ds:Signature)", "ratio": "1 div 4"}},
+				"number": "//m:DocNumber", "count": "count(//m:Identifier)", "signed": "boolean(//ds:Signature)", "ratio": "1 div 4",
+				"nan": "0 div 0", "inf": "-1 div 0"}},
 			in:       esoed,
 			wantMeta: map[string]string{"datacontenttype": "application/json"},
-			wantBody: `{"count":2,"number":"97-0056","ratio":0.25,"signed":true}`,
+			wantBody: `{"count":2,"inf":"-Infinity","nan":"NaN","number":"97-0056","ratio":0.25,"signed":true}`,
+		},
+		{
+			name: "a name without prefix matches an element written without one",
+			opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{
+				"prefixed": "/m:Message/m:Header/m:MessageType", "unprefixed": "/Message/Header/MessageType",
+				"default": "//Header/MessageType"}},
+			in: `<m:Message xmlns:m="http://schemas.egov.bg/messaging/v1"><m:Header><m:MessageType>T</m:MessageType></m:Header>` +
+				`<m:Body><Header xmlns="http://schemas.egov.bg/messaging/v1"><MessageType>D</MessageType></Header></m:Body></m:Message>`,
+			wantMeta: map[string]string{"prefixed": "T", "default": "D"},
 		},
 		{
 			name: "required field missing",
 			opts: XPathOptions{Namespaces: esoedNS, Fields: map[string]string{
-				"message_guid": "/m:Message/m:Header/m:MessageGUID", "doc": "//m:Missing", "text": "string(//m:Missing)"},
-				Required: []string{"message_guid", "doc", "text"}},
+				"message_guid": "/m:Message/m:Header/m:MessageGUID", "doc": "//m:Missing", "text": "string(//m:Missing)",
+				"header": "/m:Message/m:Header"},
+				Required: []string{"message_guid", "doc", "text", "header"}},
 			in: `<Message xmlns="http://schemas.egov.bg/messaging/v1"><Header/></Message>`,
 			wantErr: "xpath: field \"doc\": no node matches //m:Missing\n" +
+				"xpath: field \"header\": /m:Message/m:Header gives an empty string\n" +
 				"xpath: field \"message_guid\": no node matches /m:Message/m:Header/m:MessageGUID\n" +
 				"xpath: field \"text\": string(//m:Missing) gives an empty string",
 		},
