@@ -43,16 +43,16 @@ const defaultConfig = "configs/demo.yaml"
 const defaultGCPercent = 400
 
 // defaultGCHeadroom is the least headroom serve's collector keeps over the live heap
-// (memlimit.Headroom). At 400 the live heap of small messages under load (some 15 MB) would grow
-// five-fold between collections; within this it grows by 32 MiB, and a live heap of large
-// messages in flight is collected when it has grown by 32 MiB or doubled. Once a route's output
-// was streamed to its file (a third less allocated a message at 3.7 KB, half at 300 KB), against
-// 64 MiB in interleaved runs: at 3.7 KB the same CPU (272, 276 against 286, 277 µs a message,
-// on a tmpfs so that the disk's own swings stay out) and a peak RSS of 88–90 MB instead of
-// 117–122 MB; at 300 KB 117–120 MB instead of 143–146 MB, for 12–15 % more CPU a message (2 886,
-// 3 392 against 2 568, 2 952 µs), where the hub makes twice the peer's rate. 16 MiB cost a fifth
-// more CPU at 3.7 KB. Earlier, 64 MiB against 128 MiB: docs/plan.md, issue 20.
-const defaultGCHeadroom = 32 << 20
+// (memlimit.Headroom). At 400 the live heap of small messages under load (some 10 MB) would grow
+// five-fold between collections; within this it grows by 16 MiB, and a live heap of large
+// messages in flight is collected when it has grown by 16 MiB or doubled. Once the xpath step
+// walked plain paths instead of cloning the XPath library's queries (a third fewer objects a
+// message), 16 MiB against 32 MiB in interleaved runs of `aiskao bench`: at 3.7 KB over HTTP on a
+// tmpfs 244, 254, 221 against 237, 240, 253 µs a message and a peak RSS of 58–59 MB instead of
+// 70–73 MB; over RabbitMQ 654, 570, 694 against 799, 695, 661 µs and 57–61 MB instead of 72–73 MB;
+// at 300 KB 2 421, 2 386 against 2 248, 2 306 µs (+5 %) and 98–100 MB instead of 103–109 MB.
+// Earlier, 32 MiB against 64 MiB and 128 MiB: docs/plan.md, issue 20.
+const defaultGCHeadroom = 16 << 20
 
 // gcTarget returns the collector target serve runs with and where it comes from: GOGC from the
 // environment wins, since the runtime has already applied it; otherwise the -gc-percent flag.
