@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/antchfx/xmlquery"
+
+	"github.com/aiskao/aiskao/internal/xmltree"
 )
 
 // A plain location path is the kind of expression most routes use: /m:Message/m:Header/m:Type,
@@ -119,7 +121,7 @@ func scanPlainName(s string) (name, rest string) {
 			i++
 		case c >= utf8.RuneSelf:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if !nameLetter(r) {
+			if !xmltree.NameLetter(r) {
 				return "", s
 			}
 			i += n
@@ -128,20 +130,6 @@ func scanPlainName(s string) (name, rest string) {
 		}
 	}
 	return s, ""
-}
-
-// nameLetter accepts the Latin-1 and Cyrillic letters, which the library's table of name start
-// characters holds (they are XML's); letters of other scripts make a path not plain.
-func nameLetter(r rune) bool {
-	switch {
-	case 0xC0 <= r && r <= 0xFF:
-		return r != 0xD7 && r != 0xF7
-	case 0x401 <= r && r <= 0x44F:
-		return r != 0x40D
-	case 0x451 <= r && r <= 0x481:
-		return r != 0x45D
-	}
-	return false
 }
 
 // Plain reports whether the expression is a plain location path, which First answers by walking

@@ -10,6 +10,8 @@ import (
 
 	"github.com/antchfx/xmlquery"
 	"github.com/antchfx/xpath"
+
+	"github.com/aiskao/aiskao/internal/xmltree"
 )
 
 // plainNS declares the prefixes of the tests: m is ЕСОЕД's namespace, x and y two prefixes of one
@@ -251,7 +253,7 @@ func TestXPathNotPlain(t *testing.T) {
 // as part of the name, so that a path with it selects the same element both ways.
 func TestXPathPlainNameLetters(t *testing.T) {
 	for r := rune(0x80); r < 0x500; r++ {
-		if !nameLetter(r) {
+		if !xmltree.NameLetter(r) {
 			continue
 		}
 		name := string(r) + "a" + string(r)

@@ -96,16 +96,16 @@ func nameStartAt(s string, i int) int {
 		return 0
 	}
 	r, n := utf8.DecodeRuneInString(s[i:])
-	if nameLetter(r) {
+	if NameLetter(r) {
 		return n
 	}
 	return 0
 }
 
-// nameLetter accepts the Latin-1 and Cyrillic letters of encoding/xml's table of name
-// start characters (real schemas do use them, like RegiX's "DLCategоries" with a Cyrillic
-// о); letters of other scripts are left to encoding/xml.
-func nameLetter(r rune) bool {
+// NameLetter accepts the Latin-1 and Cyrillic letters of encoding/xml's table of name start
+// characters, which the XPath library's table holds too (real schemas do use them, like RegiX's
+// "DLCategоries" with a Cyrillic о); letters of other scripts are left to the libraries.
+func NameLetter(r rune) bool {
 	switch {
 	case 0xC0 <= r && r <= 0xFF:
 		return r != 0xD7 && r != 0xF7

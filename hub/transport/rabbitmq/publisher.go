@@ -165,15 +165,24 @@ func (t *Transport) takeChannel() (*pubChannel, error) {
 	return t.openChannel()
 }
 
-// openChannel opens a publishing channel in confirm mode on the current connection.
-func (t *Transport) openChannel() (*pubChannel, error) {
+// confirmChannel opens a channel in confirm mode on the current publishing connection.
+func (t *Transport) confirmChannel() (*amqp.Channel, *amqp.Connection, error) {
 	ch, c, err := t.pub.channel()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ch.Confirm(false); err != nil {
 		ch.Close()
-		return nil, fmt.Errorf("confirm mode: %w", err)
+		return nil, nil, fmt.Errorf("confirm mode: %w", err)
+	}
+	return ch, c, nil
+}
+
+// openChannel opens a channel of the pool.
+func (t *Transport) openChannel() (*pubChannel, error) {
+	ch, c, err := t.confirmChannel()
+	if err != nil {
+		return nil, err
 	}
 	// Returns only come for messages no queue took; the buffer holds them until Publish reads
 	// them after the confirmations.

@@ -60,13 +60,9 @@ const confirmsBuffer = 256
 
 // openShared opens a shared publishing channel on the current publishing connection.
 func (t *Transport) openShared() (*sharedChannel, error) {
-	ch, c, err := t.pub.channel()
+	ch, c, err := t.confirmChannel()
 	if err != nil {
 		return nil, err
-	}
-	if err := ch.Confirm(false); err != nil {
-		ch.Close()
-		return nil, fmt.Errorf("confirm mode: %w", err)
 	}
 	s := &sharedChannel{ch: ch, conn: c, waiting: map[uint64]tagWait{}, done: make(chan struct{})}
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, confirmsBuffer))
