@@ -9,13 +9,15 @@ import (
 )
 
 // Headroom bounds how far the collector lets the heap grow past the live heap, to the larger of
-// minimum and the live heap itself, by setting the runtime's soft memory limit after each
+// minimum and half the live heap, by setting the runtime's soft memory limit after each
 // collection: the memory the runtime uses besides the heap, plus the live heap, plus that
 // headroom, and never above Available. A high GOGC (serve runs at 400) then still lets a small
 // live heap grow five-fold between collections, where collecting is cheap and frequent
 // collections cost most, while a large live heap (large messages in flight) is collected when
-// it has doubled rather than grown five-fold. The limit follows the live heap up, so a live heap
-// larger than any fixed limit never makes the collector run without pause.
+// it has grown by half rather than five-fold: there the peak is what the messages in flight
+// make of the memory, and collecting more often costs little beside handling them. The limit
+// follows the live heap up, so a live heap larger than any fixed limit never makes the collector
+// run without pause.
 //
 // It returns a function that stops the following; the limit it set last stays until the next
 // call of debug.SetMemoryLimit.
@@ -41,7 +43,7 @@ func Headroom(minimum int64) (stop func()) {
 		}
 		live, total := v[0], v[1]
 		other := total - v[2] - v[3] - v[4] - v[5] // stacks, the runtime's own structures
-		limit := max(other, 0) + live + max(minimum, live)
+		limit := max(other, 0) + live + max(minimum, live/2)
 		if ceiling > 0 {
 			limit = min(limit, ceiling)
 		}
