@@ -45,7 +45,7 @@ const defaultGCPercent = 400
 // defaultGCHeadroom is the least headroom serve's collector keeps over the live heap
 // (memlimit.Headroom). At 400 the live heap of small messages under load (some 10 MB) would grow
 // five-fold between collections; within this it grows by 16 MiB, and a live heap of large
-// messages in flight is collected when it has grown by 16 MiB or doubled. Once the xpath step
+// messages in flight is collected when it has grown by 16 MiB or by half. Once the xpath step
 // walked plain paths instead of cloning the XPath library's queries (a third fewer objects a
 // message), 16 MiB against 32 MiB in interleaved runs of `aiskao bench`: at 3.7 KB over HTTP on a
 // tmpfs 244, 254, 221 against 237, 240, 253 µs a message and a peak RSS of 58–59 MB instead of
@@ -97,7 +97,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "data", "data folder (embedded transport and store, file outputs)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "how long SIGTERM waits for messages in flight")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "garbage collector target, as GOGC, used when the environment sets no GOGC (GOMEMLIMIT caps memory as usual)")
-	headroom := fs.String("gc-headroom", bytesize.Format(defaultGCHeadroom), "the collector lets the heap grow past the live heap by at most this or the live heap, whichever is larger (a soft memory limit set after each collection), when the environment sets no GOMEMLIMIT; 0: off")
+	headroom := fs.String("gc-headroom", bytesize.Format(defaultGCHeadroom), "the collector lets the heap grow past the live heap by at most this or half the live heap, whichever is larger (a soft memory limit set after each collection), when the environment sets no GOMEMLIMIT; 0: off")
 	procs := fs.Int("procs", 0, "processors running Go code, as GOMAXPROCS, used when the environment sets no GOMAXPROCS; 0: two per usable CPU")
 	newLogger := logFlags(fs, stderr)
 	if err := fs.Parse(args); err != nil {
