@@ -4,32 +4,16 @@
 
 package transforms
 
-import (
-	"os"
-	"testing"
-)
+import "testing"
 
 // TestXPathFirstAllocs: the demo's fields are found in the ЕСОЕД sample, and read, without
 // allocating.
 func TestXPathFirstAllocs(t *testing.T) {
-	b, err := os.ReadFile("../testdata/esoed/registration-request.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := NewMessage("1", nil, b).XML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var xs []*XPath
-	for _, src := range demoFields {
-		x, err := CompileXPath(src, plainNS)
-		if err != nil {
-			t.Fatal(err)
-		}
+	doc, xs := demoSample(t)
+	for _, x := range xs {
 		if n, ok := x.First(doc); !ok || n == nil || NodeValue(n) == "" {
-			t.Fatalf("%s: no value", src)
+			t.Fatalf("%s: no value", x)
 		}
-		xs = append(xs, x)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
 		for _, x := range xs {

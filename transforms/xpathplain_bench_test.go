@@ -1,7 +1,6 @@
 package transforms
 
 import (
-	"os"
 	"testing"
 
 	"github.com/antchfx/xpath"
@@ -10,22 +9,7 @@ import (
 // BenchmarkXPathFirst reads the demo's five fields from the ЕСОЕД sample the way the xpath step
 // does: through the library (evaluate, first node, its value) and through the walk.
 func BenchmarkXPathFirst(b *testing.B) {
-	in, err := os.ReadFile("../testdata/esoed/registration-request.xml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	doc, err := NewMessage("1", nil, in).XML()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var xs []*XPath
-	for _, src := range demoFields {
-		x, err := CompileXPath(src, plainNS)
-		if err != nil {
-			b.Fatal(err)
-		}
-		xs = append(xs, x)
-	}
+	doc, xs := demoSample(b)
 	b.Run("library", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -86,6 +86,28 @@ var plainDocs = map[string]string{
 	"siblings":   `<r><a><b>1</b></a><a><b>2</b><b>3</b></a><c><b>4</b></c></r>`,
 }
 
+// demoSample is the ЕСОЕД sample parsed, with the demo's fields compiled.
+func demoSample(t testing.TB) (*xmlquery.Node, []*XPath) {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/esoed/registration-request.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := NewMessage("1", nil, b).XML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xs []*XPath
+	for _, src := range demoFields {
+		x, err := CompileXPath(src, plainNS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs = append(xs, x)
+	}
+	return doc, xs
+}
+
 // plainFiles are the ЕСОЕД and RegiX samples of the repository.
 func plainFiles(t testing.TB) map[string]string {
 	t.Helper()

@@ -9,7 +9,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// maxIdleChannels is how many publishing channels are kept open between publishes.
+// maxIdleChannels is how many channels of the pool are kept open between uses.
 const maxIdleChannels = 64
 
 // returnsBuffer is how many returned messages a channel of the pool (declarations, delayed
@@ -40,9 +40,9 @@ var _ message.Publisher = (*publisher)(nil)
 // majority of the nodes). It fails at once while the broker is disconnected or silent, and after
 // publish_timeout when the confirmations do not come; the messages may then have been stored or
 // not (ErrUnconfirmed). The messages of one call are sent back to back on the channel that
-// concurrent calls share, and their confirmations awaited together. A message that no route's queue takes lands
-// in the topic's unrouted queue (see the package documentation); should even that be missing,
-// the broker returns it and Publish fails, so that nothing is dropped silently.
+// concurrent calls share, and their confirmations awaited together. A message that no route's
+// queue takes lands in the topic's unrouted queue (see the package documentation); should even
+// that be missing, the broker returns it and Publish fails, so that nothing is dropped silently.
 func (p *publisher) Publish(topic string, msgs ...*message.Message) error {
 	if p.closed.Load() {
 		return ErrClosed
@@ -142,7 +142,7 @@ func (t *Transport) ensureTopic(conn *amqp.Connection, topic string) error {
 	return nil
 }
 
-// takeChannel returns an idle publishing channel of the current connection or opens one.
+// takeChannel returns an idle channel of the pool on the current connection or opens one.
 func (t *Transport) takeChannel() (*pubChannel, error) {
 	for {
 		t.mu.Lock()
@@ -184,13 +184,13 @@ func (t *Transport) openChannel() (*pubChannel, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Returns only come for messages no queue took; the buffer holds them until Publish reads
-	// them after the confirmations.
+	// Returns only come for messages no queue took; the buffer holds them until the caller
+	// reads them after the confirmations.
 	return &pubChannel{ch: ch, conn: c, returns: ch.NotifyReturn(make(chan amqp.Return, returnsBuffer))}, nil
 }
 
-// putChannel keeps a channel for the next publish, unless the last one failed on it: a channel
-// left with unconfirmed messages or unread returns is not reused.
+// putChannel keeps a channel of the pool for the next caller, unless the last use failed on it:
+// a channel left with unconfirmed messages or unread returns is not reused.
 func (t *Transport) putChannel(pc *pubChannel, ok bool) {
 	t.mu.Lock()
 	if ok && !t.closed && len(t.free) < maxIdleChannels && !pc.ch.IsClosed() {
