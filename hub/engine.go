@@ -283,7 +283,7 @@ func (e *Engine) buildRouter() error {
 		return fmt.Errorf("hub: router: %w", err)
 	}
 	for _, r := range e.cfg.Routes {
-		sub, err := e.tr.Subscriber(r.Name, transport.WithPrefetch(r.Prefetch))
+		sub, err := e.tr.Subscriber(r.Name, transport.WithPrefetch(r.Prefetch), transport.WithSettledCalls())
 		if err != nil {
 			return fmt.Errorf("hub: route %q: subscribe: %w", r.Name, err)
 		}
@@ -299,6 +299,7 @@ func (e *Engine) buildRouter() error {
 		log := e.log.With("route", r.Name)
 		keep := r.OnError.DeadLetter == nil || *r.OnError.DeadLetter
 		h.AddMiddleware(
+			settle,
 			measure(p.metrics),
 			correlation(r.Name),
 			idempotency(r.Name, e.st, log, e.outage),

@@ -30,7 +30,8 @@ type Delivery struct {
 	// as the envelope's attempt said when it was Nacked; 0 when it never was.
 	Attempts int
 
-	delay atomic.Int64 // requested delay in nanoseconds plus one; 0: none
+	delay    atomic.Int64 // requested delay in nanoseconds plus one; 0: none
+	inflight *Inflight    // that settles the message when Settled is called; nil: none
 }
 
 type deliveryKey struct{}
@@ -73,6 +74,9 @@ type SubscriberOptions struct {
 	// consumer's QoS prefetch with RabbitMQ): with the hub's router, how many messages of the
 	// route one process handles at once.
 	Prefetch int
+	// SettledCalls: the consumer calls Settled for each message once it is Acked or Nacked
+	// (WithSettledCalls).
+	SettledCalls bool
 }
 
 // SubscriberOption sets a field of SubscriberOptions.

@@ -25,11 +25,13 @@ type subscriber struct {
 	t        *Transport
 	group    string
 	prefetch int // most unacknowledged messages per consumer
-	mu       sync.Mutex
-	closed   bool
-	closing  chan struct{}
-	wg       sync.WaitGroup // consumers
-	once     sync.Once
+	// settledCalls: the consumer calls transport.Settled for each message (WithSettledCalls)
+	settledCalls bool
+	mu           sync.Mutex
+	closed       bool
+	closing      chan struct{}
+	wg           sync.WaitGroup // consumers
+	once         sync.Once
 }
 
 var (
@@ -90,7 +92,8 @@ func (s *subscriber) Close() error {
 }
 
 // consume takes messages from the feed while fewer than prefetch are unacknowledged, and sends
-// them on out. Each message in flight has a goroutine waiting for its Ack or Nack.
+// them on out. Each message in flight is settled by transport.Settled on the consumer's
+// goroutine, or (without WithSettledCalls) by a goroutine waiting for its Ack or Nack.
 func (s *subscriber) consume(ctx context.Context, f *feed, out chan *message.Message) {
 	defer s.wg.Done()
 	defer close(out)
@@ -102,8 +105,7 @@ func (s *subscriber) consume(ctx context.Context, f *feed, out chan *message.Mes
 	mbase, abandonAll := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandonAll()
 	slots := make(chan struct{}, s.prefetch)
-	abandon := make(chan struct{})
-	var inflight sync.WaitGroup
+	inflight := transport.NewInflight(s.settledCalls)
 loop:
 	for {
 		select {
@@ -123,35 +125,36 @@ loop:
 		}
 		mctx, mcancel := context.WithCancel(mbase)
 		msg, del := m.message(mctx)
-		select {
-		case out <- msg:
-		case <-cctx.Done():
-			mcancel()
-			f.requeue(m)
-			break loop
-		case <-s.closing:
-			mcancel()
-			f.requeue(m)
-			break loop
-		}
-		inflight.Add(1)
-		go func() {
-			defer inflight.Done()
-			select {
-			case <-msg.Acked():
+		// Tracked before it is handed out: the consumer may settle it at once.
+		inflight.Add(msg, del, func(o transport.Outcome) {
+			switch o {
+			case transport.Acked:
 				s.t.ack(f.sub, m.seq)
-			case <-msg.Nacked():
+			case transport.Nacked:
 				if after, ok := del.Delay(); ok {
 					f.later(m, after, msg.Metadata.Get(envelope.Attempt))
 				} else {
 					f.requeue(m) // before the slot is freed, so that order holds with prefetch 1
 				}
-			case <-abandon:
+			default:
 				f.requeue(m)
 			}
 			mcancel()
 			<-slots
-		}()
+		})
+		var stop bool
+		select {
+		case out <- msg:
+		case <-cctx.Done():
+			stop = true
+		case <-s.closing:
+			stop = true
+		}
+		if stop {
+			msg.Nack() // given back: not handed out
+			transport.Settled(msg)
+			break loop
+		}
 	}
 	// Give the handlers close_timeout to settle what they hold; then end their contexts and
 	// put back what is still unsettled, to be delivered again.
@@ -167,7 +170,7 @@ loop:
 	case <-settled:
 	case <-timer.C:
 		abandonAll()
-		close(abandon)
+		inflight.Abandon()
 		<-settled
 	}
 }

@@ -103,10 +103,12 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 func (t *Transport) Publisher() message.Publisher { return &publisher{t: t} }
 
 // Subscriber returns the subscriber of a consumer group. A prefetch option overrides the
-// configured prefetch for its consumers.
+// configured prefetch for its consumers; with transport.WithSettledCalls the consumers keep no
+// goroutine waiting for each message in flight.
 func (t *Transport) Subscriber(group string, opts ...transport.SubscriberOption) (message.Subscriber, error) {
+	o := transport.Options(opts...)
 	prefetch := t.cfg.Prefetch
-	if o := transport.Options(opts...); o.Prefetch > 0 {
+	if o.Prefetch > 0 {
 		prefetch = min(o.Prefetch, 65535)
 	}
 	if group == "" {
@@ -117,7 +119,7 @@ func (t *Transport) Subscriber(group string, opts ...transport.SubscriberOption)
 	if t.closed {
 		return nil, ErrClosed
 	}
-	s := &subscriber{t: t, group: group, prefetch: prefetch, closing: make(chan struct{})}
+	s := &subscriber{t: t, group: group, prefetch: prefetch, settledCalls: o.SettledCalls, closing: make(chan struct{})}
 	t.subs[s] = struct{}{}
 	return s, nil
 }

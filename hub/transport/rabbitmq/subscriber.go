@@ -20,11 +20,13 @@ type subscriber struct {
 	t        *Transport
 	group    string
 	prefetch int // the consumers' QoS
-	mu       sync.Mutex
-	closed   bool
-	closing  chan struct{}
-	wg       sync.WaitGroup // consumers
-	once     sync.Once
+	// settledCalls: the consumer calls transport.Settled for each message (WithSettledCalls)
+	settledCalls bool
+	mu           sync.Mutex
+	closed       bool
+	closing      chan struct{}
+	wg           sync.WaitGroup // consumers
+	once         sync.Once
 }
 
 var (
@@ -80,7 +82,8 @@ func (s *subscriber) Close() error {
 
 // consume runs one consumer: it consumes the queue on the current connection and sends each
 // delivery on out, and consumes again after the connection came back. The broker holds back
-// deliveries beyond prefetch unacknowledged ones; each message in flight has a goroutine
+// deliveries beyond prefetch unacknowledged ones. Each message in flight is settled by
+// transport.Settled on the consumer's goroutine, or (without WithSettledCalls) by a goroutine
 // waiting for its Ack or Nack.
 func (s *subscriber) consume(ctx context.Context, topic string, out chan *message.Message) {
 	defer s.wg.Done()
@@ -101,8 +104,7 @@ func (s *subscriber) consume(ctx context.Context, topic string, out chan *messag
 	}()
 	mbase, abandonAll := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandonAll()
-	abandon := make(chan struct{})
-	var inflight sync.WaitGroup
+	inflight := transport.NewInflight(s.settledCalls)
 	var ch *amqp.Channel
 	tag := fmt.Sprintf("%s.%d", queue, s.t.tags.Add(1))
 	first := true
@@ -150,32 +152,31 @@ session:
 			}
 			mctx, del := transport.NewDelivery(mctx, deliveries, attempts)
 			msg.SetContext(mctx)
-			select {
-			case out <- msg:
-			case <-cctx.Done():
-				mcancel()
-				d.Nack(false, true)
-				break session
-			}
+			// Tracked before it is handed out: the consumer may settle it at once.
 			held.Add(1)
-			inflight.Add(1)
-			go func() {
-				defer inflight.Done()
+			inflight.Add(msg, del, func(o transport.Outcome) {
 				defer held.Add(-1)
 				defer mcancel()
 				var err error
-				select {
-				case <-msg.Acked():
+				switch o {
+				case transport.Acked:
 					err = d.Ack(false)
-				case <-msg.Nacked():
+				case transport.Nacked:
 					err = s.nacked(d, queue, msg, del)
-				case <-abandon:
+				default:
 					err = d.Nack(false, true)
 				}
 				if err != nil {
 					s.t.log.Warn("rabbitmq: settle message: the broker will deliver it again", "queue", queue, "message", msg.UUID, "error", err)
 				}
-			}()
+			})
+			select {
+			case out <- msg:
+			case <-cctx.Done():
+				msg.Nack() // given back: not handed out
+				transport.Settled(msg)
+				break session
+			}
 		}
 	}
 	// Take no more; give the handlers close_timeout to settle what they hold; then end their
@@ -194,7 +195,7 @@ session:
 	case <-settled:
 	case <-timer.C:
 		abandonAll()
-		close(abandon)
+		inflight.Abandon()
 		<-settled
 	}
 	if ch != nil {

@@ -95,6 +95,7 @@ func Run(t *testing.T, f Factory) {
 		{"SubscribeContextEndClosesChannel", false, s.testContextEnd},
 		{"PublishAfterCloseFails", false, s.testPublishAfterClose},
 		{"PrefetchPerSubscriber", false, s.testPrefetch},
+		{"SettledCallsSettle", false, s.testSettledCalls},
 		{"DelayedRedeliveryFreesTheConsumer", false, s.testDelayFreesConsumer},
 		{"DelayedRedeliverySurvivesRestart", true, s.testDelaySurvivesRestart},
 		{"PublishIsDurable", true, s.testPublishDurable},
@@ -759,6 +760,40 @@ func (s *suite) testPrefetch(t *testing.T) {
 	got = append(got, c.receive(t, 2, true)...)
 	got = append(got, c.drain(t)...)
 	sameMessages(t, "with prefetch 2", got, in)
+}
+
+// With WithSettledCalls a message is settled when the consumer calls transport.Settled, on the
+// consumer's goroutine, and not before: an Ack alone keeps its prefetch slot, which shows that no
+// goroutine of the transport waits for it. A Nack so settled delivers the message again.
+func (s *suite) testSettledCalls(t *testing.T) {
+	tr := s.open(t)
+	topic, groups := names(t, 1)
+	register(t, tr, topic, groups...)
+	in := numbered("m", 4)
+	publish(t, tr, topic, in...)
+
+	c := consume(t, tr, groups[0], topic, transport.WithPrefetch(2), transport.WithSettledCalls())
+	held := c.receive(t, 2, false)
+	transport.Settled(held[0]) // neither Acked nor Nacked yet: nothing to settle
+	held[0].Ack()
+	c.none(t, 500*time.Millisecond, "a third message with prefetch 2 while one message is Acked but not settled and the other unsettled")
+	transport.Settled(held[0])
+	transport.Settled(held[0]) // settled once only
+	third := c.next(t, "a third message once one of two is settled")
+	c.none(t, 300*time.Millisecond, "a fourth message while two are unsettled with prefetch 2")
+	held[1].Nack()
+	transport.Settled(held[1])
+	third.Ack()
+	transport.Settled(third)
+	got := []*message.Message{held[0], third}
+	for range 2 { // the Nacked message again and the fourth, in either order
+		m := c.next(t, "the Nacked message again, or the fourth")
+		m.Ack()
+		transport.Settled(m)
+		got = append(got, m)
+	}
+	got = append(got, c.drain(t)...)
+	sameRedelivered(t, "with settled calls", got, in)
 }
 
 // delay is how long the delayed-redelivery tests ask to wait: long enough to tell "after the
