@@ -24,8 +24,9 @@ type Transport interface {
 	// Subscriber returns a subscriber for one consumer group: every group receives every message
 	// of a topic once, and the subscribers of one group compete for them. Unacknowledged
 	// messages are delivered again, also after a restart. opts override the transport's
-	// configuration for this subscriber (per-route prefetch). Subscribers give every message a
-	// Delivery (see NewDelivery) when they can deliver it again after a delay.
+	// configuration for this subscriber (per-route prefetch; WithSettledCalls, after which the
+	// consumer's Settled calls settle the messages). Subscribers give every message a Delivery
+	// (see NewDelivery), and track it in an Inflight until it is settled.
 	Subscriber(group string, opts ...SubscriberOption) (message.Subscriber, error)
 	// Backlog returns how many messages of topic wait to be acknowledged by group.
 	Backlog(ctx context.Context, topic, group string) (int64, error)

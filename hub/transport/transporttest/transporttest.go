@@ -17,7 +17,8 @@
 //
 // Every transport the hub runs on delivers a message again after a delay without holding a
 // consumer meanwhile (transport.RedeliverAfter), keeping the attempt count across the delay and
-// a restart, and honours a per-subscriber prefetch (transport.WithPrefetch).
+// a restart, honours a per-subscriber prefetch (transport.WithPrefetch), and settles messages
+// when the consumer says so (transport.WithSettledCalls, transport.Settled).
 //
 // Transports that the suite gets are closed by the suite when the test ends; Close may therefore
 // be called on a transport that a test has already closed, and that second result is ignored.
