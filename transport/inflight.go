@@ -2,6 +2,7 @@ package transport
 
 import (
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -130,3 +131,23 @@ func (in *Inflight) Abandon() {
 
 // Wait returns once every message added has been settled.
 func (in *Inflight) Wait() { in.wg.Wait() }
+
+// Drain gives the consumer timeout to settle what it holds; then it calls abandoning (which ends
+// the messages' contexts, say), settles what is left as Abandoned, and waits for every
+// settlement. A subscriber calls it once it takes no more messages.
+func (in *Inflight) Drain(timeout time.Duration, abandoning func()) {
+	settled := make(chan struct{})
+	go func() {
+		in.Wait()
+		close(settled)
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-settled:
+	case <-timer.C:
+		abandoning()
+		in.Abandon()
+		<-settled
+	}
+}

@@ -159,20 +159,7 @@ loop:
 	// Give the handlers close_timeout to settle what they hold; then end their contexts and
 	// put back what is still unsettled, to be delivered again.
 	cancel()
-	settled := make(chan struct{})
-	go func() {
-		inflight.Wait()
-		close(settled)
-	}()
-	timer := time.NewTimer(s.t.cfg.CloseTimeout.D())
-	defer timer.Stop()
-	select {
-	case <-settled:
-	case <-timer.C:
-		abandonAll()
-		inflight.Abandon()
-		<-settled
-	}
+	inflight.Drain(s.t.cfg.CloseTimeout.D(), abandonAll)
 }
 
 // stored is a message as read from the file, ready to be delivered (again).

@@ -184,20 +184,7 @@ session:
 	// cancelled only after the settling: the broker (quorum queues of RabbitMQ 3.x) was seen to
 	// forget acknowledgements that came after a basic.cancel, and to deliver those messages
 	// again. Meanwhile what it still sends waits in the channel and goes back at its close.
-	settled := make(chan struct{})
-	go func() {
-		inflight.Wait()
-		close(settled)
-	}()
-	timer := time.NewTimer(s.t.cfg.CloseTimeout.D())
-	defer timer.Stop()
-	select {
-	case <-settled:
-	case <-timer.C:
-		abandonAll()
-		inflight.Abandon()
-		<-settled
-	}
+	inflight.Drain(s.t.cfg.CloseTimeout.D(), abandonAll)
 	if ch != nil {
 		ch.Cancel(tag, false)
 	}
