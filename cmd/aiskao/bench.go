@@ -29,7 +29,7 @@ import (
 // phase two offers a fixed share of that rate and measures latency. With -peer, another engine
 // doing the same work is measured in turn with the hub instead (runBenchRounds).
 func runBench(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-transport rabbitmq [-processes N]] [-cpus LIST] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR]", stderr)
+	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-transport rabbitmq [-processes N]] [-cpus LIST] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR [-keep]]", stderr)
 	o := benchOptions{}
 	fs.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase (each round with -peer) offers load")
@@ -49,6 +49,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer, each in fresh folders")
 	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
 	fs.IntVar(&o.processes, "processes", 1, "with -transport rabbitmq: hub processes sharing the queues and the schema, the clients' requests spread over them in turn")
+	fs.BoolVar(&o.keep, "keep", false, "keep the runs' folders instead of removing them: on ext4 without a journal every new file costs a scan past the inodes deleted in the last minutes, so a series of runs that each delete tens of thousands of files measures that; remove the folders once the series is done")
 	fs.StringVar(&o.cpus, "cpus", "", "run the hub processes, and the peer with -peer, under taskset -c LIST (e.g. 1, or 0-1), so that other programs can be kept off those cores")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -117,7 +118,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(outDir)
+		defer o.removeAll(outDir)
 		if bareFiles, err = bareLoopRate(*schema, o.input, 3*time.Second, outDir); err != nil {
 			return err
 		}

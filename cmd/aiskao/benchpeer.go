@@ -36,6 +36,16 @@ type benchOptions struct {
 	processes int
 	// cpus, where set, is the list of cores the hub processes run on (taskset -c).
 	cpus string
+	// keep leaves the runs' folders in place instead of removing them (-keep).
+	keep bool
+}
+
+// removeAll removes a run's folder, unless the folders are kept.
+func (o benchOptions) removeAll(dir string) error {
+	if o.keep {
+		return nil
+	}
+	return os.RemoveAll(dir)
 }
 
 // hubs says how many hub processes run, and on which cores.
@@ -187,7 +197,7 @@ func startHubRound(o benchOptions) (*served, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanup := func() error { return os.RemoveAll(top) }
+	cleanup := func() error { return o.removeAll(top) }
 	var env []string
 	if o.rabbit {
 		var undo func() error
@@ -195,7 +205,7 @@ func startHubRound(o benchOptions) (*served, func() error, error) {
 			cleanup()
 			return nil, nil, err
 		}
-		cleanup = func() error { return errors.Join(undo(), os.RemoveAll(top)) }
+		cleanup = func() error { return errors.Join(undo(), o.removeAll(top)) }
 	}
 	datas := []string{top}
 	if o.processes > 1 {
@@ -365,7 +375,7 @@ func peerRound(o benchOptions) (figures, func() error, error) {
 	if err != nil {
 		return figures{}, func() error { return nil }, err
 	}
-	cleanup := func() error { return os.RemoveAll(dir) }
+	cleanup := func() error { return o.removeAll(dir) }
 	srv, err := startBenchPeer(o.peer, dir, o.cpus)
 	if err != nil {
 		return figures{}, cleanup, err

@@ -259,3 +259,33 @@ func TestBenchReportsAHubThatEndsBeforeReady(t *testing.T) {
 		t.Errorf("reported after %v, want at once", d)
 	}
 }
+
+// TestBenchKeep: with -keep the run's folder, its files delivered with it, stays in -data.
+func TestBenchKeep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the hub")
+	}
+	data := t.TempDir()
+	cmd := exec.Command(binary, "bench", "-duration", "300ms", "-clients", "2", "-bare=false", "-rate-share", "0.01",
+		"-keep", "-data", data, "-http-addr", freeAddr(t), "-ops-addr", freeAddr(t),
+		"-config", "configs/bench-esoed-inbox.yaml")
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	left, _ := os.ReadDir(data)
+	if len(left) != 1 || !strings.HasPrefix(left[0].Name(), "bench-") {
+		t.Fatalf("with -keep the bench left %v in %s, want its run's folder", left, data)
+	}
+	var files int
+	filepath.WalkDir(filepath.Join(data, left[0].Name()), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".json") {
+			files++
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Errorf("the kept folder holds no delivered file:\n%s", out)
+	}
+}
