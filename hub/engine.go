@@ -337,17 +337,14 @@ func (e *Engine) handler(p *pipeline, b *budget) message.NoPublishHandlerFunc {
 			// Steps change metadata; each attempt starts again from the message as received.
 			m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)
 			ds, err := p.run(msg.Context(), m, nil)
-			if err == nil && len(ds) == 0 {
+			if err != nil {
+				return err
+			}
+			if len(ds) == 0 {
 				setOutcome(msg, OutcomeDropped)
+				return nil
 			}
-			if err == nil && len(ds) > 0 {
-				err = p.deliver(msg.Context(), ds)
-			}
-			// The steps and sinks are done with the message: its parsed document's memory
-			// goes to the next message's. Not after a panic, which may have left a step
-			// holding it.
-			m.Release()
-			return err
+			return p.deliver(msg.Context(), ds)
 		})
 	}
 }

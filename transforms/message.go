@@ -32,8 +32,6 @@ type Message struct {
 	doc    *xmlquery.Node
 	docErr error
 	docSet bool
-	docMem xmltree.Recycler   // doc's memory, when XML parsed it
-	oldMem []xmltree.Recycler // the memory of documents XML parsed before, which steps replaced
 
 	val    any
 	valErr error
@@ -124,7 +122,6 @@ func (c *captureWriter) Write(p []byte) (int, error) {
 // SetPayload replaces the payload and forgets what was parsed from the old one.
 func (m *Message) SetPayload(b []byte) {
 	m.payload, m.fresh = b, true
-	m.retire()
 	m.doc, m.docErr, m.docSet = nil, nil, false
 	m.val, m.valErr, m.valSet, m.encode = nil, nil, false, nil
 }
@@ -137,7 +134,7 @@ func (m *Message) XML() (*xmlquery.Node, error) {
 			return nil, err
 		}
 		// The payload is never changed in place (Payload says so), so the tree may share it.
-		m.doc, m.docMem, m.docErr = xmltree.ParseRecycled(p, xmllimit.Limits{MaxDepth: MaxXMLDepth})
+		m.doc, m.docErr = xmltree.ParseShared(p, xmllimit.Limits{MaxDepth: MaxXMLDepth})
 		var le *xmllimit.Error
 		switch {
 		case errors.As(m.docErr, &le) && le.What == xmllimit.WhatDepth:
@@ -161,7 +158,6 @@ const MaxXMLDepth = 256
 
 // SetXML replaces the payload with doc; the bytes are produced when asked for.
 func (m *Message) SetXML(doc *xmlquery.Node) {
-	m.retire()
 	m.doc, m.docErr, m.docSet = doc, nil, true
 	m.val, m.valErr, m.valSet, m.encode = nil, nil, false, nil
 	m.fresh = false
@@ -196,45 +192,9 @@ func (m *Message) SetJSON(v any) { m.SetJSONEncoded(v, nil) }
 // result with SetJSON rather than changing v in place.
 func (m *Message) SetJSONEncoded(v any, encode func() ([]byte, error)) {
 	m.val, m.valErr, m.valSet, m.encode = v, nil, true, encode
-	m.retire()
 	m.doc, m.docErr, m.docSet = nil, nil, false
 	m.fresh = false
 	m.Metadata[envelope.ContentType] = "application/json"
-}
-
-// retire keeps the memory of the document XML parsed, which a step is replacing, for Release:
-// the step, or a value it made, may still refer to the document until the message is done.
-func (m *Message) retire() {
-	if m.docMem != (xmltree.Recycler{}) {
-		m.oldMem = append(m.oldMem, m.docMem)
-		m.docMem = xmltree.Recycler{}
-	}
-}
-
-// Release hands back the memory of the documents XML parsed for this message, for the next
-// message's. The caller promises that nothing refers to any of those documents or their nodes
-// any more: the hub calls Release once a message's steps and deliveries are done. Strings taken
-// from the documents stay valid (JSON values made from them keep theirs). The message stays
-// usable: a document a step set is serialised first, and a later XML parses the payload again.
-func (m *Message) Release() {
-	if m.docMem == (xmltree.Recycler{}) && len(m.oldMem) == 0 {
-		return
-	}
-	if m.docSet && !m.fresh {
-		// The payload is a document a step set, perhaps built in this memory.
-		if _, err := m.Payload(); err != nil {
-			return // leave it all to the collector
-		}
-	}
-	m.docMem.Recycle()
-	for i := range m.oldMem {
-		m.oldMem[i].Recycle()
-	}
-	m.oldMem = m.oldMem[:0]
-	if m.fresh {
-		// The document is parsed from the payload again if asked for.
-		m.doc, m.docErr, m.docSet = nil, nil, false
-	}
 }
 
 // Drop marks the message as going no further: later steps and sinks do not see it.

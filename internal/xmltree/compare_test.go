@@ -3,7 +3,6 @@ package xmltree
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/antchfx/xmlquery"
@@ -132,9 +131,6 @@ func differentialWith(t *testing.T, input []byte, lim xmllimit.Limits) {
 		if gotErr.Error() != wantErr.Error() {
 			t.Fatalf("Parse(%q): error %q, xmlquery's %q", clip(input), gotErr, wantErr)
 		}
-		if _, rec, err := ParseRecycled(bytes.Clone(input), lim); err == nil || err.Error() != wantErr.Error() || rec != (Recycler{}) {
-			t.Fatalf("ParseRecycled(%q): error %v and %+v held, want %q and nothing held", clip(input), err, rec, wantErr)
-		}
 		return
 	}
 	if d := diffTrees(want, got); d != "" {
@@ -149,26 +145,7 @@ func differentialWith(t *testing.T, input []byte, lim xmllimit.Limits) {
 	if d := diffTrees(want, shared); d != "" {
 		t.Fatalf("ParseShared(%q): tree differs from xmlquery's: %s", clip(input), d)
 	}
-	// ParseRecycled builds it in memory another tree had: written over, nothing of the old
-	// tree shows through.
-	_, old, err := ParseRecycled(dirtyDoc, xmllimit.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Recycle()
-	recycled, rec, err := ParseRecycled(bytes.Clone(input), lim)
-	if err != nil {
-		t.Fatalf("ParseRecycled(%q): %v, ParseWith none", clip(input), err)
-	}
-	if d := diffTrees(want, recycled); d != "" {
-		t.Fatalf("ParseRecycled(%q): tree differs from xmlquery's: %s", clip(input), d)
-	}
-	rec.Recycle()
 }
-
-// dirtyDoc fills slabs with nodes and attributes of every kind before they are recycled.
-var dirtyDoc = []byte(`<?xml version="1.0"?><r xmlns="urn:d" xmlns:p="urn:p" a="1" p:b="2"><!-- c -->` +
-	strings.Repeat(`<p:e x="&amp;" y='z'>text &lt; more<![CDATA[cd]]></p:e><f/>`+"\n", 40) + `</r>`)
 
 func clip(b []byte) []byte {
 	if len(b) > 300 {

@@ -21,8 +21,6 @@
 // a tree that is kept keeps the whole document's memory, as keeping the document does.
 // [ParseShared] makes no copy at all: the tree's strings are the caller's bytes, so that a
 // document with a large attachment is held once in memory rather than twice.
-// [ParseRecycled] builds the tree in the slabs of trees handed back with [Recycler.Recycle],
-// for a caller that knows when nothing refers to a tree any more.
 package xmltree
 
 import (
@@ -60,66 +58,13 @@ func ParseShared(b []byte, lim xmllimit.Limits) (*xmlquery.Node, error) {
 	return parse(b, lim, true)
 }
 
-// ParseRecycled is [ParseShared] with nodes and attributes taken from the memory of trees
-// handed back by [Recycler.Recycle], and the Recycler that hands this tree's back. A message
-// parsed into some hundred nodes of 144 bytes each made half of what the hub allocated for it;
-// recycled, the next message's tree takes that memory instead of the collector's.
-func ParseRecycled(b []byte, lim xmllimit.Limits) (*xmlquery.Node, Recycler, error) {
-	var r Recycler
-	doc, err := parseInto(b, lim, true, &r)
-	if err != nil {
-		r.Recycle() // nothing refers to it
-		return nil, Recycler{}, err
-	}
-	return doc, r, nil
-}
-
-// Recycler holds the slabs of a tree from [ParseRecycled]. The zero value holds nothing.
-type Recycler struct {
-	nodes *[]xmlquery.Node
-	attrs *[]xmlquery.Attr
-}
-
-// Recycle hands the tree's slabs back for the next document. The caller promises that nothing
-// refers to the tree or any node or attribute of it any more: the next document's nodes are
-// written over them. Strings taken from the tree stay valid (they are the input's bytes, or
-// memory of their own). Recycle is idempotent: it forgets what it handed back.
-func (r *Recycler) Recycle() {
-	if r.nodes != nil {
-		clear((*r.nodes)[:cap(*r.nodes)]) // no stale pointers for the collector to follow
-		*r.nodes = (*r.nodes)[:0]
-		nodeSlabs.Put(r.nodes)
-	}
-	if r.attrs != nil {
-		clear((*r.attrs)[:cap(*r.attrs)])
-		*r.attrs = (*r.attrs)[:0]
-		attrSlabs.Put(r.attrs)
-	}
-	*r = Recycler{}
-}
-
-// Slabs handed back, and the largest kept: an unusual document's are left to the collector.
-var nodeSlabs, attrSlabs sync.Pool
-
-const (
-	maxRecycledNodes = 4096
-	maxRecycledAttrs = 4096
-)
-
 func parse(b []byte, lim xmllimit.Limits, shared bool) (*xmlquery.Node, error) {
-	return parseInto(b, lim, shared, nil)
-}
-
-func parseInto(b []byte, lim xmllimit.Limits, shared bool, rec *Recycler) (*xmlquery.Node, error) {
 	lim = lim.WithDefaults()
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, &xmllimit.Error{What: "document size", Limit: lim.MaxBytes, Offset: lim.MaxBytes}
 	}
-	if doc, ok := parseFast(b, lim, shared, rec); ok {
+	if doc, ok := parseFast(b, lim, shared); ok {
 		return doc, nil
-	}
-	if rec != nil {
-		rec.Recycle() // the fast path's slabs, if it took any before giving up
 	}
 	if err := xmllimit.Check(b, lim, charset.NewReaderLabel); err != nil {
 		return nil, err
@@ -175,7 +120,6 @@ type parser struct {
 
 	nodes    []xmlquery.Node // current slab
 	nodesMax int             // upper bound on nodes still to be allocated
-	rec      *Recycler       // takes the first slabs from, and gives them to, recycling
 
 	attrs    []xmlquery.Attr // shared backing, handed out with full-slice expressions
 	attrsMax int
@@ -213,7 +157,7 @@ func (p *parser) release() {
 
 // parseFast builds the tree for the documents it handles and reports false for any other
 // input, which xmlquery must then parse. With shared the tree's strings point into b.
-func parseFast(b []byte, lim xmllimit.Limits, shared bool, rec *Recycler) (*xmlquery.Node, bool) {
+func parseFast(b []byte, lim xmllimit.Limits, shared bool) (*xmlquery.Node, bool) {
 	if len(b) == 0 || (b[0] != '<' && !bytes.HasPrefix(b, []byte(bom))) || !utf8.Valid(b) {
 		return nil, false
 	}
@@ -236,44 +180,14 @@ func parseFast(b []byte, lim xmllimit.Limits, shared bool, rec *Recycler) (*xmlq
 	// Each '<' starts at most one node and each text node precedes a '<' or ends the
 	// input; indented documents come close to one and a half nodes per '<'.
 	p.nodesMax = 2*lt + 3
-	p.nodes = nodeSlab(rec, min(lt+lt/2+4, p.nodesMax))
+	p.nodes = make([]xmlquery.Node, 0, min(lt+lt/2+4, p.nodesMax))
 	p.attrsMax = strings.Count(p.s, "=") + 1
-	p.rec = rec
 
 	doc, ok := p.document()
 	if !ok {
 		return nil, false
 	}
 	return doc, true
-}
-
-// nodeSlab returns an empty slab for at least want nodes: a recycled one where rec asks for it
-// and one large enough is at hand, which rec then holds, as it holds a new one it may recycle.
-func nodeSlab(rec *Recycler, want int) []xmlquery.Node {
-	if rec == nil || want > maxRecycledNodes {
-		return make([]xmlquery.Node, 0, want)
-	}
-	s, _ := nodeSlabs.Get().(*[]xmlquery.Node)
-	if s == nil || cap(*s) < want {
-		s = new([]xmlquery.Node)
-		*s = make([]xmlquery.Node, 0, want)
-	}
-	rec.nodes = s
-	return *s
-}
-
-// attrSlab is nodeSlab for attributes.
-func attrSlab(rec *Recycler, want int) []xmlquery.Attr {
-	if want > maxRecycledAttrs {
-		return make([]xmlquery.Attr, 0, want)
-	}
-	s, _ := attrSlabs.Get().(*[]xmlquery.Attr)
-	if s == nil || cap(*s) < want {
-		s = new([]xmlquery.Attr)
-		*s = make([]xmlquery.Attr, 0, want)
-	}
-	rec.attrs = s
-	return *s
 }
 
 func (p *parser) node(t xmlquery.NodeType) *xmlquery.Node {
@@ -294,11 +208,7 @@ func (p *parser) attrSlice(n int) []xmlquery.Attr {
 		return nil
 	}
 	if cap(p.attrs)-len(p.attrs) < n {
-		if p.rec != nil && p.rec.attrs == nil {
-			p.attrs = attrSlab(p.rec, max(p.attrsMax, n))
-		} else {
-			p.attrs = make([]xmlquery.Attr, 0, max(p.attrsMax, n))
-		}
+		p.attrs = make([]xmlquery.Attr, 0, max(p.attrsMax, n))
 	}
 	i := len(p.attrs)
 	p.attrs = p.attrs[:i+n]

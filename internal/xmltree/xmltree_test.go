@@ -87,7 +87,7 @@ func TestFastPathTaken(t *testing.T) {
 			// declaration: not XML the hub accepts, refused by the register's client.
 			continue
 		}
-		if _, ok := parseFast(b, xmllimit.Default, false, nil); !ok {
+		if _, ok := parseFast(b, xmllimit.Default, false); !ok {
 			t.Errorf("%s: fell back to xmlquery", path)
 		}
 	}
@@ -286,7 +286,7 @@ func TestCases(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			differential(t, []byte(c.input))
-			if _, ok := parseFast([]byte(c.input), xmllimit.Default, false, nil); ok != c.fast {
+			if _, ok := parseFast([]byte(c.input), xmllimit.Default, false); ok != c.fast {
 				t.Errorf("fast path taken: %v, want %v", ok, c.fast)
 			}
 		})
@@ -413,7 +413,7 @@ func TestConcurrent(t *testing.T) {
 func TestManyTagsFewElements(t *testing.T) {
 	lim := xmllimit.Limits{MaxElements: 100}
 	doc := []byte("<a>" + strings.Repeat("<b></b><!---->", 60) + "</a>")
-	if _, ok := parseFast(doc, lim.WithDefaults(), false, nil); ok {
+	if _, ok := parseFast(doc, lim.WithDefaults(), false); ok {
 		t.Error("fast path taken")
 	}
 	differentialWith(t, doc, lim)
