@@ -20,10 +20,25 @@ import (
 )
 
 // Emit hands messages received by a source to the hub. It returns nil only once every message is
-// durably stored for every route that reads from the source: then, and only then, the source may
-// acknowledge them to their sender. The source sets the id and payload; the hub fills the
-// envelope's source, time and correlation id when absent.
+// durably stored for every route that reads from the source, or delivered by an inline route:
+// then, and only then, the source may acknowledge them to their sender. The source sets the id
+// and payload; the hub fills the envelope's source, time and correlation id when absent.
 type Emit func(ctx context.Context, msgs ...*message.Message) error
+
+type newIDsKey struct{}
+
+// WithNewIDs marks ctx, given to Emit, as carrying messages whose ids the source made for this
+// call alone, from nothing a sender gave it (no idempotency key): no route can have taken them
+// before, so an inline route neither looks them up nor remembers them.
+func WithNewIDs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, newIDsKey{}, true)
+}
+
+// NewIDs reports whether ctx was marked by WithNewIDs.
+func NewIDs(ctx context.Context) bool {
+	v, _ := ctx.Value(newIDsKey{}).(bool)
+	return v
+}
 
 // Source receives messages from outside the hub.
 type Source interface {

@@ -24,7 +24,6 @@ import (
 	"github.com/aiskao/aiskao/identity/apitoken"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/store"
-	"github.com/aiskao/aiskao/transforms"
 	"github.com/aiskao/aiskao/transport"
 )
 
@@ -73,7 +72,8 @@ type Engine struct {
 	serverTLS map[string][2]string // certificate and key files of the servers, by address; "" for plain HTTP
 	listeners []*http.Server
 
-	work *workers // runs the routes' steps and deliveries
+	work   *workers                // runs the routes' steps and deliveries
+	inline map[string]*inlineRoute // inline routes by topic
 
 	check bool // only built to be checked (Check): connectors create nothing
 
@@ -295,8 +295,15 @@ func (e *Engine) buildRouter() error {
 			}
 		}
 		p := e.pipes[r.Name]
-		h := router.AddConsumerHandler(r.Name, Topic(r.Name), sub, e.handler(p, newBudget(r.MaxInFlightBytes)))
+		b := newBudget(r.MaxInFlightBytes)
+		h := router.AddConsumerHandler(r.Name, Topic(r.Name), sub, e.handler(p, b))
 		log := e.log.With("route", r.Name)
+		if r.Inline {
+			if e.inline == nil {
+				e.inline = map[string]*inlineRoute{}
+			}
+			e.inline[Topic(r.Name)] = e.newInlineRoute(r.Name, p, b, log)
+		}
 		keep := r.OnError.DeadLetter == nil || *r.OnError.DeadLetter
 		h.AddMiddleware(
 			settle,
@@ -333,19 +340,7 @@ func (e *Engine) handler(p *pipeline, b *budget) message.NoPublishHandlerFunc {
 			return err
 		}
 		defer b.give(w)
-		return e.work.do(func() error {
-			// Steps change metadata; each attempt starts again from the message as received.
-			m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)
-			ds, err := p.run(msg.Context(), m, nil)
-			if err != nil {
-				return err
-			}
-			if len(ds) == 0 {
-				setOutcome(msg, OutcomeDropped)
-				return nil
-			}
-			return p.deliver(msg.Context(), ds)
-		})
+		return e.work.do(func() error { return e.process(p, msg) })
 	}
 }
 
@@ -371,6 +366,21 @@ func (e *Engine) emit(name string, topics []string) connectors.Emit {
 			// A transport that waits (for confirms, for a blocked broker) gives up when the
 			// sender does, instead of holding the request and the engine's stop.
 			m.SetContext(ctx)
+		}
+		if len(topics) == 1 && e.inline[topics[0]] != nil {
+			// An inline route delivers what it can now; only the rest is stored.
+			in := e.inline[topics[0]]
+			rest := msgs[:0:0]
+			for _, m := range msgs {
+				if !in.deliver(m) {
+					rest = append(rest, m)
+				}
+			}
+			sm.accepted.Add(float64(len(msgs) - len(rest)))
+			if len(rest) == 0 {
+				return nil
+			}
+			msgs = rest
 		}
 		if err := publishAll(pub, topics, msgs); err != nil {
 			sm.failed.Add(float64(len(msgs)))

@@ -15,11 +15,14 @@ import (
 // seconds of a crash; senders that retry with the same idempotency key, within hours.
 const idempotencyTTL = 7 * 24 * time.Hour
 
+// idempotencyScope is the store's scope of the ids a route has processed.
+func idempotencyScope(route string) string { return "route:" + route }
+
 // idempotency skips a message whose id this route has already processed, so a redelivery after
 // a lost acknowledgement never applies twice. The id is remembered only once the message went
 // through; a message that became a dead letter is not remembered, so it can be replayed.
 func idempotency(route string, st store.Store, log *slog.Logger, o *storeOutage) message.HandlerMiddleware {
-	scope := "route:" + route
+	scope := idempotencyScope(route)
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			var seen bool

@@ -39,6 +39,7 @@ type routeShape struct {
 	OnError          OnError       `yaml:"on_error" doc:"What happens when a step or a sink fails."`
 	Prefetch         int           `yaml:"prefetch" doc:"Most messages of this route that one hub process takes from the transport and handles at once, in place of the transport's prefetch: 1 handles the route's messages one at a time (in order, as far as the transport keeps it); a larger value lets a route whose steps and sinks wait on slow systems keep more in flight. Absent: the transport's prefetch." min:"1" max:"10000" example:"8"`
 	MaxInFlightBytes spec.ByteSize `yaml:"max_in_flight_bytes" doc:"Most bytes of payload of this route's messages that one hub process handles at once, besides prefetch's count, so that a burst of large messages cannot take the memory: a message waits until those under way leave room for it; one larger than this is handled alone. Absent: a thirty-second of the memory the process may use (GOMEMLIMIT, the cgroup's limit or the machine's memory), at least 16 MiB and at most 256 MiB." min:"1" example:"64MiB"`
+	Inline           bool          `yaml:"inline" doc:"Take a message through the steps to the sinks within the source's own call, before the source answers its sender, instead of storing it in the transport first: an HTTP sender's 202 then means delivered, and the message is written once instead of twice. A message that fails there for any reason (a step, a sink, a time-out) is stored in the transport and goes the usual way, with retries and dead letters. For routes whose steps and sinks answer in milliseconds, reading from a source that feeds no other route; the sender waits for the sinks, and a message that brings the process down is never stored, so the transport's count of deliveries cannot stop it." default:"false"`
 }
 
 // switchShape is the options of the switch step.
@@ -127,6 +128,9 @@ type ref struct {
 	pos  Pos
 	path string
 	sink bool // a sink when true, else a source
+	// Of a route's source: whether the route is inline, and the route's name.
+	inline bool
+	route  string
 }
 
 // loader gathers one configuration from one or more files.
@@ -403,7 +407,7 @@ func (l *loader) route(file, baseDir string, i int, n *yaml.Node) {
 		}
 	}
 	if r.From != "" {
-		l.refs = append(l.refs, ref{name: r.From, pos: pos(file, spec.Lookup(n, "from")), path: path + ".from"})
+		l.refs = append(l.refs, ref{name: r.From, pos: pos(file, spec.Lookup(n, "from")), path: path + ".from", inline: r.Inline, route: r.Name})
 	}
 	steps := l.steps(file, baseDir, r.Steps, path, "")
 	to := l.targets(file, r.To, path+".to")
@@ -413,7 +417,7 @@ func (l *loader) route(file, baseDir string, i int, n *yaml.Node) {
 	}
 	l.cfg.Routes = append(l.cfg.Routes, Route{
 		Name: r.Name, From: r.From, Steps: steps, To: to, OnError: r.OnError,
-		Timeout: r.Timeout, Prefetch: r.Prefetch, MaxInFlightBytes: int64(r.MaxInFlightBytes), BaseDir: baseDir, Path: path, Pos: pos(file, n),
+		Timeout: r.Timeout, Prefetch: r.Prefetch, MaxInFlightBytes: int64(r.MaxInFlightBytes), Inline: r.Inline, BaseDir: baseDir, Path: path, Pos: pos(file, n),
 	})
 }
 

@@ -96,9 +96,12 @@ type Route struct {
 	// MaxInFlightBytes is the most payload bytes of the route one process handles at once; 0
 	// means the default derived from memory.
 	MaxInFlightBytes int64
-	BaseDir          string // folder of the file that declares it
-	Path             string // its place in its file, "routes[2]", for errors found when it is built
-	Pos              Pos
+	// Inline takes the route's messages through its steps and sinks within the source's call;
+	// those that fail there are stored in the transport and go the usual way.
+	Inline  bool
+	BaseDir string // folder of the file that declares it
+	Path    string // its place in its file, "routes[2]", for errors found when it is built
+	Pos     Pos
 }
 
 // Step is one configured step. Name is the step's key ("xpath", "switch", ...); Path is its place

@@ -40,6 +40,7 @@ func (l *loader) finish() (*Config, error) {
 		}, known(l.cat.Stores))
 	}
 	l.checkRefs()
+	l.checkInline()
 	if len(l.errs) > 0 {
 		l.errs.Sort()
 		return nil, l.errs
@@ -89,6 +90,35 @@ func (l *loader) checkRefs() {
 			l.errs = append(l.errs, r.err(fmt.Sprintf("connector %q (type %s) cannot be a source", r.name, typ)))
 		}
 	}
+}
+
+// checkInline checks that the source of an inline route feeds that route alone: the route then
+// runs within the source's call, which a message bound for several routes cannot.
+func (l *loader) checkInline() {
+	routesOf := map[string][]string{}
+	for _, r := range l.refs {
+		if !r.sink {
+			routesOf[r.name] = append(routesOf[r.name], r.route)
+		}
+	}
+	for _, r := range l.refs {
+		if r.sink || !r.inline || len(routesOf[r.name]) < 2 {
+			continue
+		}
+		l.errs = append(l.errs, r.err(fmt.Sprintf("inline: connector %q also feeds %s; an inline route needs a source of its own",
+			r.name, strings.Join(others(routesOf[r.name], r.route), ", "))))
+	}
+}
+
+// others returns the names of list other than name, each quoted.
+func others(list []string, name string) []string {
+	var out []string
+	for _, n := range list {
+		if n != name {
+			out = append(out, fmt.Sprintf("route %q", n))
+		}
+	}
+	return out
 }
 
 func (r ref) err(msg string) spec.Error {

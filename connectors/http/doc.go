@@ -15,7 +15,8 @@
 // problem-details body, counted in aiskao_auth_refused_total{listener=<connector>}.
 //
 // A request whose body is stored is answered 202 Accepted with {"id": "<message id>"}; the answer
-// comes only once the hub has durably stored the message, so a client that got 202 may forget it.
+// comes only once the hub has durably stored the message (or, for a route that is inline,
+// delivered it), so a client that got 202 may forget it.
 // Every other refusal is a plain text, Bulgarian first and English second:
 //
 //	400  empty body, unreadable body, malformed Idempotency-Key

@@ -198,6 +198,7 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var key string
+	ctx := r.Context()
 	if k, ok := r.Header["Idempotency-Key"]; ok {
 		if len(k) != 1 || !validKey(k[0]) {
 			http.Error(w, textBadKey, http.StatusBadRequest)
@@ -206,6 +207,7 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = k[0]
 	} else {
 		key = issueKey(time.Now())
+		ctx = connectors.WithNewIDs(ctx)
 	}
 	id := s.idOf(key)
 	body, held, status, text := s.readBody(w, r)
@@ -243,7 +245,7 @@ func (s *source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.MessageType != "" {
 		msg.Metadata.Set(envelope.Type, s.cfg.MessageType)
 	}
-	if err := emit(r.Context(), msg); err != nil {
+	if err := emit(ctx, msg); err != nil {
 		// The transport may have stored the message before the failure (a confirmation lost
 		// with the connection, or late): the key makes a retry the same message, which the
 		// routes then take once.

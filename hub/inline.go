@@ -1,0 +1,105 @@
+package hub
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/aiskao/aiskao/connectors"
+	"github.com/aiskao/aiskao/store"
+	"github.com/aiskao/aiskao/transforms"
+)
+
+// inlineRoute runs an inline route (routes.Route.Inline) within a source's call: one attempt
+// through the steps to the sinks, with the route's metrics, correlation, idempotency and panic
+// recovery, but none of the transport's retries, delivery counts or dead letters. What fails
+// here is stored in the transport by emit and goes the usual way.
+type inlineRoute struct {
+	name  string
+	chain message.HandlerFunc
+	log   *slog.Logger
+}
+
+// newInlineRoute builds the inline attempt of route over its pipeline p and budget b.
+func (e *Engine) newInlineRoute(route string, p *pipeline, b *budget, log *slog.Logger) *inlineRoute {
+	run := func(msg *message.Message) ([]*message.Message, error) {
+		return nil, e.runInline(p, b, msg)
+	}
+	chain := measure(p.metrics)(correlation(route)(inlineIdempotency(route, e.st, log)(recoverer(log)(run))))
+	return &inlineRoute{name: route, chain: chain, log: log}
+}
+
+// deliver makes one attempt at m and reports whether it went through. It works on a copy, so that
+// m is stored as received when it did not.
+func (r *inlineRoute) deliver(m *message.Message) bool {
+	c := message.NewMessage(m.UUID, m.Payload)
+	c.Metadata = maps.Clone(m.Metadata)
+	c.SetContext(m.Context())
+	if _, err := r.chain(c); err != nil {
+		r.log.Debug("inline delivery failed; the message goes to the transport", "message_id", m.UUID, "error", err)
+		return false
+	}
+	return true
+}
+
+// runInline takes msg through a route's steps to its sinks on the caller's goroutine, once the
+// route's budget of bytes in flight has room for it.
+func (e *Engine) runInline(p *pipeline, b *budget, msg *message.Message) error {
+	w, err := b.take(msg.Context(), len(msg.Payload))
+	if err != nil {
+		return err
+	}
+	defer b.give(w)
+	return e.process(p, msg)
+}
+
+// process takes msg through p's steps and delivers what comes out.
+func (e *Engine) process(p *pipeline, msg *message.Message) error {
+	// Steps change metadata; each attempt starts again from the message as received.
+	m := transforms.NewMessage(msg.UUID, maps.Clone(msg.Metadata), msg.Payload)
+	ds, err := p.run(msg.Context(), m, nil)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		setOutcome(msg, OutcomeDropped)
+		return nil
+	}
+	return p.deliver(msg.Context(), ds)
+}
+
+// inlineIdempotency is idempotency for an inline attempt: a message whose id the source made for
+// this call (connectors.NewIDs) cannot have been taken before, and will not be given again, so it
+// is neither looked up nor remembered; others are, as on the route. The store is asked once: when
+// it fails, the message goes to the transport, where the route waits for the store instead of
+// the sender.
+func inlineIdempotency(route string, st store.Store, log *slog.Logger) message.HandlerMiddleware {
+	scope := idempotencyScope(route)
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			if connectors.NewIDs(msg.Context()) {
+				return h(msg)
+			}
+			seen, err := st.Seen(msg.Context(), scope, msg.UUID)
+			if err != nil {
+				return nil, fmt.Errorf("idempotency: %w", err)
+			}
+			if seen {
+				setOutcome(msg, OutcomeDuplicate)
+				return nil, nil
+			}
+			out, err := h(msg)
+			if err != nil {
+				return nil, err
+			}
+			if err := st.Mark(msg.Context(), scope, msg.UUID, idempotencyTTL); err != nil {
+				// Delivered but not remembered: a sender that sends it again with its key gets a
+				// second, idempotent delivery; answering an error would surely cause one.
+				log.Debug("idempotency: delivered message not remembered", "message_id", msg.UUID, "error", err)
+			}
+			return out, nil
+		}
+	}
+}
