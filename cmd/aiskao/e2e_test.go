@@ -532,6 +532,100 @@ func TestCrashSafety(t *testing.T) {
 	t.Logf("%d messages accepted across a SIGKILL, each delivered exactly once", len(accepted))
 }
 
+// TestCrashSafetyWithoutKeys: the demo's ЕСОЕД inbox delivers within the request (inline), and a
+// sender without an Idempotency-Key gets a new id for each request. kill -9 under load: every
+// message answered 202 has its file, whole, under its id; the only other files are of requests the
+// crash cut off before their answer, which the clients sent again as new messages.
+func TestCrashSafetyWithoutKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test starts the hub twice; skipped with -short")
+	}
+	data := t.TempDir()
+	config := filepath.Join("..", "..", "configs", "demo.yaml")
+	h := startHub(t, config, data, "", "")
+	sample := readSample(t, "registration-request.xml")
+
+	const clients, perClient = 16, 40
+	var (
+		mu       sync.Mutex
+		accepted = map[string]string{} // message id → GUID, for the answers 202
+		cut      int                   // requests that got no answer
+		killed   = make(chan struct{})
+	)
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perClient; i++ {
+				body, guid := withGUID(sample, c*perClient+i+1)
+				for {
+					mu.Lock()
+					cur := h
+					mu.Unlock()
+					status, id, err := cur.post(body)
+					if err == nil && status == http.StatusAccepted {
+						mu.Lock()
+						accepted[id] = guid
+						if len(accepted) == clients*perClient/3 {
+							close(killed)
+						}
+						mu.Unlock()
+						break
+					}
+					mu.Lock()
+					cut++
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	select {
+	case <-killed:
+	case <-time.After(time.Minute):
+		t.Fatal("a third of the messages not accepted within a minute")
+	}
+	if err := h.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	h.wait(10 * time.Second)
+	restarted := startHub(t, config, data, h.httpAddr, h.opsAddr)
+	mu.Lock()
+	h = restarted
+	mu.Unlock()
+	wg.Wait()
+
+	outDir := filepath.Join(data, "out", "esoed-inbox")
+	for id, guid := range accepted {
+		raw, err := os.ReadFile(filepath.Join(outDir, id+".json"))
+		if err != nil {
+			t.Errorf("message %s (GUID %s) was answered 202 but has no file: %v", id, guid, err)
+			continue
+		}
+		var m struct {
+			GUID string `json:"message_guid"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil || m.GUID != guid {
+			t.Errorf("file of %s: GUID %q, %v; want %s, whole", id, m.GUID, err, guid)
+		}
+	}
+	entries, _ := os.ReadDir(outDir)
+	extra := 0
+	for _, e := range entries {
+		if _, ok := accepted[strings.TrimSuffix(e.Name(), ".json")]; !ok {
+			extra++
+		}
+	}
+	if extra > cut {
+		t.Errorf("%d files of messages never answered 202, more than the %d requests without an answer", extra, cut)
+	}
+	if len(accepted) != clients*perClient {
+		t.Errorf("%d messages accepted, want %d", len(accepted), clients*perClient)
+	}
+	t.Logf("%d messages accepted across a SIGKILL, each in its file; %d requests cut off, %d files of them", len(accepted), cut, extra)
+}
+
 func TestValidateNamesUnknownKeyAndLine(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
