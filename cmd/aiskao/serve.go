@@ -44,15 +44,19 @@ const defaultGCPercent = 400
 
 // defaultGCHeadroom is the least headroom serve's collector keeps over the live heap
 // (memlimit.Headroom). At 400 the live heap of small messages under load (some 10 MB) would grow
-// five-fold between collections; within this it grows by 16 MiB, and a live heap of large
-// messages in flight is collected when it has grown by 16 MiB or by half. Once the xpath step
+// five-fold between collections; within this it grows by 12 MiB, and a live heap of large
+// messages in flight is collected when it has grown by 12 MiB or by half. 12 MiB against 16 MiB,
+// `aiskao bench -transport rabbitmq -clients 16`, hub alone, three interleaved pairs: 418, 427,
+// 388 against 431, 387, 384 µs a message, peak RSS 52.9–56.0 against 54.5–58.6 MB; beside the
+// peer 1.36× and 1.40× its peak against 1.53×; over HTTP at 3.7 KB 194–213 against 170–191 µs, at
+// 300 KB the same (8 MiB had cost a third more CPU: docs/plan.md). Before that, once the xpath step
 // walked plain paths instead of cloning the XPath library's queries (a third fewer objects a
 // message), 16 MiB against 32 MiB in interleaved runs of `aiskao bench`: at 3.7 KB over HTTP on a
 // tmpfs 244, 254, 221 against 237, 240, 253 µs a message and a peak RSS of 58–59 MB instead of
 // 70–73 MB; over RabbitMQ 654, 570, 694 against 799, 695, 661 µs and 57–61 MB instead of 72–73 MB;
 // at 300 KB 2 421, 2 386 against 2 248, 2 306 µs (+5 %) and 98–100 MB instead of 103–109 MB.
 // Earlier, 32 MiB against 64 MiB and 128 MiB: docs/plan.md, issue 20.
-const defaultGCHeadroom = 16 << 20
+const defaultGCHeadroom = 12 << 20
 
 // gcTarget returns the collector target serve runs with and where it comes from: GOGC from the
 // environment wins, since the runtime has already applied it; otherwise the -gc-percent flag.
