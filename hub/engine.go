@@ -309,7 +309,7 @@ func (e *Engine) buildRouter() error {
 			settle,
 			measure(p.metrics),
 			correlation(r.Name),
-			idempotency(r.Name, e.st, log, e.outage),
+			idempotency(r.Name, e.st, log, e.outage, false),
 			deadLetter(r.Name, e.st, keep, log, e.outage),
 			poison(r.OnError.MaxDeliveries),
 			retry(retryPolicy{

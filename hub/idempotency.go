@@ -8,6 +8,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/aiskao/aiskao/connectors"
 	"github.com/aiskao/aiskao/store"
 )
 
@@ -21,15 +22,29 @@ func idempotencyScope(route string) string { return "route:" + route }
 // idempotency skips a message whose id this route has already processed, so a redelivery after
 // a lost acknowledgement never applies twice. The id is remembered only once the message went
 // through; a message that became a dead letter is not remembered, so it can be replayed.
-func idempotency(route string, st store.Store, log *slog.Logger, o *storeOutage) message.HandlerMiddleware {
+//
+// For an inline route's attempt (inline true), a message whose id the source made for the call
+// (connectors.NewIDs) cannot have been taken before, and will not be sent again, so it is neither
+// looked up nor remembered; and the store is asked once: when it fails, the message goes to the
+// transport, where the route waits for the store instead of the sender.
+func idempotency(route string, st store.Store, log *slog.Logger, o *storeOutage, inline bool) message.HandlerMiddleware {
 	scope := idempotencyScope(route)
+	lookup := func(ctx context.Context, id string) (seen bool, err error) {
+		if inline {
+			return st.Seen(ctx, scope, id)
+		}
+		err = withStore(ctx, o, "idempotency lookup", func(ctx context.Context) (err error) {
+			seen, err = st.Seen(ctx, scope, id)
+			return err
+		})
+		return seen, err
+	}
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
-			var seen bool
-			err := withStore(msg.Context(), o, "idempotency lookup", func(ctx context.Context) (err error) {
-				seen, err = st.Seen(ctx, scope, msg.UUID)
-				return err
-			})
+			if inline && connectors.NewIDs(msg.Context()) {
+				return h(msg)
+			}
+			seen, err := lookup(msg.Context(), msg.UUID)
 			if err != nil {
 				return nil, fmt.Errorf("idempotency: %w", err)
 			}

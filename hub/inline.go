@@ -1,14 +1,11 @@
 package hub
 
 import (
-	"fmt"
 	"log/slog"
 	"maps"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/aiskao/aiskao/connectors"
-	"github.com/aiskao/aiskao/store"
 	"github.com/aiskao/aiskao/transforms"
 )
 
@@ -17,7 +14,6 @@ import (
 // recovery, but none of the transport's retries, delivery counts or dead letters. What fails
 // here is stored in the transport by emit and goes the usual way.
 type inlineRoute struct {
-	name  string
 	chain message.HandlerFunc
 	log   *slog.Logger
 }
@@ -27,8 +23,8 @@ func (e *Engine) newInlineRoute(route string, p *pipeline, b *budget, log *slog.
 	run := func(msg *message.Message) ([]*message.Message, error) {
 		return nil, e.runInline(p, b, msg)
 	}
-	chain := measure(p.metrics)(correlation(route)(inlineIdempotency(route, e.st, log)(recoverer(log)(run))))
-	return &inlineRoute{name: route, chain: chain, log: log}
+	chain := measure(p.metrics)(correlation(route)(idempotency(route, e.st, log, e.outage, true)(recoverer(log)(run))))
+	return &inlineRoute{chain: chain, log: log}
 }
 
 // deliver makes one attempt at m and reports whether it went through. It works on a copy, so that
@@ -68,38 +64,4 @@ func (e *Engine) process(p *pipeline, msg *message.Message) error {
 		return nil
 	}
 	return p.deliver(msg.Context(), ds)
-}
-
-// inlineIdempotency is idempotency for an inline attempt: a message whose id the source made for
-// this call (connectors.NewIDs) cannot have been taken before, and will not be given again, so it
-// is neither looked up nor remembered; others are, as on the route. The store is asked once: when
-// it fails, the message goes to the transport, where the route waits for the store instead of
-// the sender.
-func inlineIdempotency(route string, st store.Store, log *slog.Logger) message.HandlerMiddleware {
-	scope := idempotencyScope(route)
-	return func(h message.HandlerFunc) message.HandlerFunc {
-		return func(msg *message.Message) ([]*message.Message, error) {
-			if connectors.NewIDs(msg.Context()) {
-				return h(msg)
-			}
-			seen, err := st.Seen(msg.Context(), scope, msg.UUID)
-			if err != nil {
-				return nil, fmt.Errorf("idempotency: %w", err)
-			}
-			if seen {
-				setOutcome(msg, OutcomeDuplicate)
-				return nil, nil
-			}
-			out, err := h(msg)
-			if err != nil {
-				return nil, err
-			}
-			if err := st.Mark(msg.Context(), scope, msg.UUID, idempotencyTTL); err != nil {
-				// Delivered but not remembered: a sender that sends it again with its key gets a
-				// second, idempotent delivery; answering an error would surely cause one.
-				log.Debug("idempotency: delivered message not remembered", "message_id", msg.UUID, "error", err)
-			}
-			return out, nil
-		}
-	}
 }

@@ -427,23 +427,20 @@ func TestDeadLetterIsListedAndReplayedAfterTheRouteIsFixed(t *testing.T) {
 	}
 }
 
-// TestCrashSafety: 20 clients post unique messages; the hub is killed with SIGKILL mid-flow and
-// started again; every message answered 202 is in the output folder exactly once.
-func TestCrashSafety(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test starts the hub twice; skipped with -short")
-	}
-	data := t.TempDir()
+// killUnderLoad has clients post perClient unique registrations each to the demo, with their
+// GUIDs as Idempotency-Keys when withKeys, kills the hub with SIGKILL once a third are accepted and
+// starts it again on the same data and addresses. Each client sends a post again until it is
+// answered 202, as a real one would. It returns the id answered for each GUID, how many posts got
+// no answer, and the data folder.
+func killUnderLoad(t *testing.T, clients, perClient int, withKeys bool) (accepted map[string]string, cut int, data string) {
+	data = t.TempDir()
 	config := filepath.Join("..", "..", "configs", "demo.yaml")
 	h := startHub(t, config, data, "", "")
 	sample := readSample(t, "registration-request.xml")
-
-	const clients, perClient = 20, 40
+	accepted = map[string]string{}
 	var (
-		mu       sync.Mutex
-		accepted = map[string]bool{} // message GUIDs answered 202
-		sent     int
-		killed   = make(chan struct{})
+		mu     sync.Mutex
+		killed = make(chan struct{})
 	)
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
@@ -452,29 +449,37 @@ func TestCrashSafety(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < perClient; i++ {
 				body, guid := withGUID(sample, c*perClient+i+1)
+				var keys []string
+				if withKeys {
+					keys = []string{guid}
+				}
 				for {
 					mu.Lock()
 					cur := h
 					mu.Unlock()
-					status, _, err := cur.post(body, guid)
+					status, id, err := cur.post(body, keys...)
+					mu.Lock()
 					if err == nil && status == http.StatusAccepted {
-						mu.Lock()
-						accepted[guid] = true
-						sent++
-						n := sent
-						mu.Unlock()
-						if n == clients*perClient/3 {
+						accepted[guid] = id
+						if len(accepted) == clients*perClient/3 {
 							close(killed)
 						}
+						mu.Unlock()
 						break
 					}
+					cut++
+					mu.Unlock()
 					// Refused or cut off by the crash: the client tries again, as a real one would.
 					time.Sleep(20 * time.Millisecond)
 				}
 			}
 		}()
 	}
-	<-killed
+	select {
+	case <-killed:
+	case <-time.After(time.Minute):
+		t.Fatal("a third of the messages not accepted within a minute")
+	}
 	if err := h.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +494,20 @@ func TestCrashSafety(t *testing.T) {
 	h = restarted
 	mu.Unlock()
 	wg.Wait()
+	if len(accepted) != clients*perClient {
+		t.Errorf("%d messages accepted, want %d", len(accepted), clients*perClient)
+	}
+	return accepted, cut, data
+}
 
+// TestCrashSafety: 20 clients post unique messages, each with an Idempotency-Key; the hub is
+// killed with SIGKILL mid-flow and started again; every message answered 202 is in the output
+// folder exactly once.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test starts the hub twice; skipped with -short")
+	}
+	accepted, _, data := killUnderLoad(t, 20, 40, true)
 	outDir := filepath.Join(data, "out", "esoed-inbox")
 	count := func() map[string]int {
 		seen := map[string]int{}
@@ -526,9 +544,6 @@ func TestCrashSafety(t *testing.T) {
 			t.Errorf("message %s is in the output %d times, want exactly once", g, seen[g])
 		}
 	}
-	if len(accepted) != clients*perClient {
-		t.Errorf("%d messages accepted, want %d", len(accepted), clients*perClient)
-	}
 	t.Logf("%d messages accepted across a SIGKILL, each delivered exactly once", len(accepted))
 }
 
@@ -540,64 +555,11 @@ func TestCrashSafetyWithoutKeys(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test starts the hub twice; skipped with -short")
 	}
-	data := t.TempDir()
-	config := filepath.Join("..", "..", "configs", "demo.yaml")
-	h := startHub(t, config, data, "", "")
-	sample := readSample(t, "registration-request.xml")
-
-	const clients, perClient = 16, 40
-	var (
-		mu       sync.Mutex
-		accepted = map[string]string{} // message id → GUID, for the answers 202
-		cut      int                   // requests that got no answer
-		killed   = make(chan struct{})
-	)
-	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < perClient; i++ {
-				body, guid := withGUID(sample, c*perClient+i+1)
-				for {
-					mu.Lock()
-					cur := h
-					mu.Unlock()
-					status, id, err := cur.post(body)
-					if err == nil && status == http.StatusAccepted {
-						mu.Lock()
-						accepted[id] = guid
-						if len(accepted) == clients*perClient/3 {
-							close(killed)
-						}
-						mu.Unlock()
-						break
-					}
-					mu.Lock()
-					cut++
-					mu.Unlock()
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-		}()
-	}
-	select {
-	case <-killed:
-	case <-time.After(time.Minute):
-		t.Fatal("a third of the messages not accepted within a minute")
-	}
-	if err := h.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	h.wait(10 * time.Second)
-	restarted := startHub(t, config, data, h.httpAddr, h.opsAddr)
-	mu.Lock()
-	h = restarted
-	mu.Unlock()
-	wg.Wait()
-
+	accepted, cut, data := killUnderLoad(t, 16, 40, false)
 	outDir := filepath.Join(data, "out", "esoed-inbox")
-	for id, guid := range accepted {
+	ids := map[string]bool{}
+	for guid, id := range accepted {
+		ids[id] = true
 		raw, err := os.ReadFile(filepath.Join(outDir, id+".json"))
 		if err != nil {
 			t.Errorf("message %s (GUID %s) was answered 202 but has no file: %v", id, guid, err)
@@ -613,15 +575,12 @@ func TestCrashSafetyWithoutKeys(t *testing.T) {
 	entries, _ := os.ReadDir(outDir)
 	extra := 0
 	for _, e := range entries {
-		if _, ok := accepted[strings.TrimSuffix(e.Name(), ".json")]; !ok {
+		if !ids[strings.TrimSuffix(e.Name(), ".json")] {
 			extra++
 		}
 	}
 	if extra > cut {
 		t.Errorf("%d files of messages never answered 202, more than the %d requests without an answer", extra, cut)
-	}
-	if len(accepted) != clients*perClient {
-		t.Errorf("%d messages accepted, want %d", len(accepted), clients*perClient)
 	}
 	t.Logf("%d messages accepted across a SIGKILL, each in its file; %d requests cut off, %d files of them", len(accepted), cut, extra)
 }
