@@ -11,7 +11,7 @@ func init() {
 	connectors.Register(connectors.Factory{
 		Type: "http",
 		Doc: "Receives messages POSTed to an endpoint of the hub (listen, path) and answers 202 once " +
-			"they are stored, or GETs them page by page from a REST API (poll); delivers messages with " +
+			"they are stored (or delivered, by an inline route), or GETs them page by page from a REST API (poll); delivers messages with " +
 			"an HTTP request (url), CloudEvents headers in binary mode, retrying 5xx answers and network " +
 			"errors; authenticates its own requests with a bearer, basic or OAuth2 token and mutual TLS (client_auth, client_tls).",
 		Config: &Config{},
