@@ -348,6 +348,10 @@ func (e *Engine) handler(p *pipeline, b *budget) message.NoPublishHandlerFunc {
 func (e *Engine) emit(name string, topics []string) connectors.Emit {
 	pub := e.tr.Publisher()
 	sm := e.opts.Metrics.forSource(name)
+	var in *inlineRoute // an inline route's source feeds it alone
+	if len(topics) == 1 {
+		in = e.inline[topics[0]]
+	}
 	return func(ctx context.Context, msgs ...*message.Message) error {
 		now := time.Now().UTC().Format(time.RFC3339Nano)
 		for _, m := range msgs {
@@ -367,9 +371,8 @@ func (e *Engine) emit(name string, topics []string) connectors.Emit {
 			// sender does, instead of holding the request and the engine's stop.
 			m.SetContext(ctx)
 		}
-		if len(topics) == 1 && e.inline[topics[0]] != nil {
+		if in != nil {
 			// An inline route delivers what it can now; only the rest is stored.
-			in := e.inline[topics[0]]
 			rest := msgs[:0:0]
 			for _, m := range msgs {
 				if !in.deliver(m) {
@@ -387,6 +390,9 @@ func (e *Engine) emit(name string, topics []string) connectors.Emit {
 			return fmt.Errorf("store message: %w", err)
 		}
 		sm.accepted.Add(float64(len(msgs)))
+		if in != nil {
+			in.stored(len(msgs))
+		}
 		return nil
 	}
 }

@@ -14,8 +14,9 @@ import (
 // recovery, but none of the transport's retries, delivery counts or dead letters. What fails
 // here is stored in the transport by emit and goes the usual way.
 type inlineRoute struct {
-	chain message.HandlerFunc
-	log   *slog.Logger
+	chain   message.HandlerFunc
+	log     *slog.Logger
+	metrics *routeMetrics
 }
 
 // newInlineRoute builds the inline attempt of route over its pipeline p and budget b.
@@ -24,7 +25,7 @@ func (e *Engine) newInlineRoute(route string, p *pipeline, b *budget, log *slog.
 		return nil, e.runInline(p, b, msg)
 	}
 	chain := measure(p.metrics)(correlation(route)(idempotency(route, e.st, log, e.outage, true)(recoverer(log)(run))))
-	return &inlineRoute{chain: chain, log: log}
+	return &inlineRoute{chain: chain, log: log, metrics: p.metrics}
 }
 
 // deliver makes one attempt at m and reports whether it went through. It works on a copy, so that
@@ -38,6 +39,16 @@ func (r *inlineRoute) deliver(m *message.Message) bool {
 		return false
 	}
 	return true
+}
+
+// stored counts n messages whose attempt failed and that the transport now holds: the route
+// tries them again.
+func (r *inlineRoute) stored(n int) {
+	if r.metrics != nil {
+		for range n {
+			r.metrics.count(OutcomeRetried)
+		}
+	}
 }
 
 // runInline takes msg through a route's steps to its sinks on the caller's goroutine, once the

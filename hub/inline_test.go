@@ -81,6 +81,9 @@ func TestInlineFailureGoesToTheTransport(t *testing.T) {
 	if dl := deadLetters(t, r.eng.Store()); len(dl) != 0 {
 		t.Errorf("dead letters = %+v, want none", dl)
 	}
+	if n := outcomes(t, r.metrics, "deliver", OutcomeRetried); n != 1 {
+		t.Errorf("retried = %v, want 1: the inline attempt", n)
+	}
 }
 
 func TestInlineFailuresBecomeDeadLetters(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 const (
 	OutcomeDelivered  = "delivered"   // went through the steps to its sinks
 	OutcomeDropped    = "dropped"     // a filter let it go no further
-	OutcomeRetried    = "retried"     // an attempt failed and will be tried again
+	OutcomeRetried    = "retried"     // an attempt failed and will be tried again (an inline one: from the transport)
 	OutcomeDeadLetter = "dead_letter" // failed its last attempt and was kept as a dead letter
 	OutcomeDiscarded  = "discarded"   // failed its last attempt on a route without dead letters
 	OutcomeDuplicate  = "duplicate"   // was already processed: a redelivery, skipped
@@ -87,7 +87,7 @@ func NewMetrics(version string) *Metrics {
 		}, []string{"route", "step"}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "aiskao_source_messages_total",
-			Help: "Messages a source connector received, by outcome (accepted: durably stored; failed: not stored, the sender was told).",
+			Help: "Messages a source connector received, by outcome (accepted: durably stored, or delivered by an inline route; failed: not stored, the sender was told).",
 		}, []string{"connector", "outcome"}),
 		deadLetter: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "aiskao_dead_letters",
