@@ -43,13 +43,7 @@ func (r *inlineRoute) deliver(m *message.Message) bool {
 
 // stored counts n messages whose attempt failed and that the transport now holds: the route
 // tries them again.
-func (r *inlineRoute) stored(n int) {
-	if r.metrics != nil {
-		for range n {
-			r.metrics.count(OutcomeRetried)
-		}
-	}
-}
+func (r *inlineRoute) stored(n int) { r.metrics.outcome[OutcomeRetried].Add(float64(n)) }
 
 // runInline takes msg through a route's steps to its sinks on the caller's goroutine, once the
 // route's budget of bytes in flight has room for it.
