@@ -19,6 +19,8 @@ type Config struct {
 
 	Prefetch int `yaml:"prefetch" doc:"Most messages one subscription holds without acknowledgement (the consumer's QoS prefetch). The router handles each message in its own goroutine, so this is also how many messages of a route one process handles at once. Set 1 to handle the messages of a route one at a time." default:"64" min:"1" max:"65535"`
 
+	Pack int `yaml:"pack" doc:"Most messages sent to the broker as one pack. With more than 1, the messages published to a route's topic while the broker has not yet confirmed the previous ones go out together as one broker message, which the broker stores, replicates, confirms and delivers as one: it takes a fraction of the broker's work a message, and nothing waits for a pack to fill (a message published while none is out goes alone, at once). A pack holds at most 1 MiB; messages above 64 KiB always go alone. Each message of a pack is still handled, retried, delayed and dead-lettered on its own; a pack delivered a second time (its process stopped while handling it) is split into its messages first. Every hub version that reads packs reads the queues whatever this says; other Watermill applications reading the same queues do not understand packs: leave it at 1 for them." default:"1" min:"1" max:"4096" example:"32"`
+
 	DeliveryLimit int `yaml:"delivery_limit" doc:"How many times a quorum queue delivers a message before it gives up on it: a message handed back more often (because the processes handling it crashed or gave it back) goes to the queue's dead-letter queue, named after the queue with .dead appended. The hub's own retries and dead letters act long before this; the limit only catches a message that keeps bringing processes down. Ignored by classic queues." default:"10" min:"1" max:"1000000"`
 
 	ExchangePrefix string `yaml:"exchange_prefix" doc:"Start of the names of the exchanges the transport declares, so that several hubs can share one virtual host." default:"aiskao" example:"municipality"`
@@ -89,6 +91,9 @@ func withDefaults(c Config) (Config, error) {
 	}
 	if c.Prefetch == 0 {
 		c.Prefetch = d.Prefetch
+	}
+	if c.Pack == 0 {
+		c.Pack = d.Pack
 	}
 	if c.DeliveryLimit == 0 {
 		c.DeliveryLimit = d.DeliveryLimit

@@ -36,12 +36,12 @@ func TestRegistered(t *testing.T) {
 }
 
 func TestConfigDecode(t *testing.T) {
-	defaults := Config{URL: "amqp://h/", QueueType: "quorum", Prefetch: 64, DeliveryLimit: 10,
+	defaults := Config{URL: "amqp://h/", QueueType: "quorum", Prefetch: 64, Pack: 1, DeliveryLimit: 10,
 		ExchangePrefix: "aiskao", QueuePrefix: "aiskao", ReconnectInitial: spec.Duration(250 * time.Millisecond),
 		ReconnectMax: spec.Duration(time.Second), CloseTimeout: spec.Duration(10 * time.Second),
 		Heartbeat: spec.Duration(2 * time.Second), ConnectTimeout: spec.Duration(5 * time.Second), PublishTimeout: spec.Duration(3 * time.Second)}
 	set := defaults
-	set.URL, set.QueueType, set.Prefetch, set.DeliveryLimit = "amqps://u:p@h:5671/vh", "classic", 1, 3
+	set.URL, set.QueueType, set.Prefetch, set.Pack, set.DeliveryLimit = "amqps://u:p@h:5671/vh", "classic", 1, 32, 3
 	set.ExchangePrefix, set.QueuePrefix, set.ConnectionName = "x", "q", "hub-1"
 	set.ReconnectInitial, set.ReconnectMax, set.CloseTimeout = spec.Duration(time.Second), spec.Duration(time.Minute), spec.Duration(time.Second)
 	set.Heartbeat, set.ConnectTimeout, set.PublishTimeout = spec.Duration(5*time.Second), spec.Duration(time.Second), spec.Duration(4*time.Second)
@@ -51,7 +51,7 @@ func TestConfigDecode(t *testing.T) {
 		err        string // substring of the error; empty for none
 	}{
 		{name: "defaults", yaml: `{url: "amqp://h/"}`, want: defaults},
-		{name: "set", yaml: `{url: "amqps://u:p@h:5671/vh", queue_type: classic, prefetch: 1, delivery_limit: 3, exchange_prefix: x,
+		{name: "set", yaml: `{url: "amqps://u:p@h:5671/vh", queue_type: classic, prefetch: 1, pack: 32, delivery_limit: 3, exchange_prefix: x,
 			queue_prefix: q, connection_name: hub-1, reconnect_initial: 1s, reconnect_max: 1m, close_timeout: 1s,
 			heartbeat: 5s, connect_timeout: 1s, publish_timeout: 4s}`, want: set},
 		{name: "heartbeat in whole seconds", yaml: `{url: "amqp://h/", heartbeat: 1500ms}`, err: "heartbeat: must be whole seconds between 1s and 10m, got 1.5s"},
@@ -61,6 +61,8 @@ func TestConfigDecode(t *testing.T) {
 		{name: "url scheme", yaml: `{url: "http://u:secret@h/"}`, err: `url: must be an amqp:// or amqps:// address with a host, got "http://u:xxxxx@h/"`},
 		{name: "queue type", yaml: `{url: "amqp://h/", queue_type: stream}`, err: "queue_type"},
 		{name: "prefetch", yaml: `{url: "amqp://h/", prefetch: 0}`, err: "prefetch"},
+		{name: "pack", yaml: `{url: "amqp://h/", pack: 0}`, err: "pack"},
+		{name: "pack too large", yaml: `{url: "amqp://h/", pack: 5000}`, err: "pack"},
 		{name: "reconnect order", yaml: `{url: "amqp://h/", reconnect_initial: 5s, reconnect_max: 1s}`, err: "reconnect_max: must be between reconnect_initial (5s) and 10m, got 1s"},
 		{name: "empty prefix", yaml: `{url: "amqp://h/", queue_prefix: ""}`, err: "queue_prefix: must not be empty"},
 		{name: "unknown key", yaml: `{url: "amqp://h/", prefech: 3}`, err: `unknown key "prefech"`},

@@ -106,15 +106,31 @@ func (t *Transport) declareDelay(ch *amqp.Channel, c *amqp.Connection, queue str
 // delayTimeout bounds the republication of one delayed message.
 const delayTimeout = 30 * time.Second
 
-// redeliverLater republishes delivery d of queue to the delay queue of after, with attempt as the
-// attempts made so far, and returns once the broker confirmed it.
-func (t *Transport) redeliverLater(d amqp.Delivery, queue string, after time.Duration, attempt int) error {
+// redeliverLater republishes pub, a message of queue, to the delay queue of after, with attempt
+// as the attempts made so far, and returns once the broker confirmed it. pub.Headers is the
+// message's own, without the broker's or an earlier delay's (delayedHeaders); it is added to.
+func (t *Transport) redeliverLater(pub amqp.Publishing, queue string, after time.Duration, attempt int) error {
+	tier, after := tierFor(after)
+	pub.Headers[delayTierHeader] = tier.name
+	pub.Headers[attemptsHeader] = int64(attempt)
+	pub.DeliveryMode = amqp.Persistent
+	// Not before: a delay is rounded up to the millisecond.
+	pub.Expiration = strconv.FormatInt(int64((max(after, 0)+time.Millisecond-1)/time.Millisecond), 10)
+	if err := t.republishConfirmed(t.delayExchange(), queue, pub); err != nil {
+		return fmt.Errorf("to %s: %w", t.delayExchange(), err)
+	}
+	return nil
+}
+
+// republishConfirmed publishes pubs to exchange ex with routing key key on a channel of the
+// pool, and returns once the broker confirmed every one of them and no queue returned any.
+func (t *Transport) republishConfirmed(ex, key string, pubs ...amqp.Publishing) error {
 	ctx, cancel := context.WithTimeout(context.Background(), delayTimeout)
 	defer cancel()
 	pc, err := t.takeChannel()
 	if errors.Is(err, ErrClosed) {
 		// Closing drains the messages in flight, and the publishing connection stays open until
-		// they are settled: a message handed back during the drain is still delayed.
+		// they are settled: a message handed back during the drain is still republished.
 		pc, err = t.openChannel()
 	}
 	if err != nil {
@@ -122,28 +138,24 @@ func (t *Transport) redeliverLater(d amqp.Delivery, queue string, after time.Dur
 	}
 	ok := false
 	defer func() { t.putChannel(pc, ok) }()
-	tier, after := tierFor(after)
-	pub := republish(d)
-	pub.Headers = delayedHeaders(d.Headers)
-	pub.Headers[delayTierHeader] = tier.name
-	pub.Headers[attemptsHeader] = int64(attempt)
-	pub.DeliveryMode = amqp.Persistent
-	// Not before: a delay is rounded up to the millisecond.
-	pub.Expiration = strconv.FormatInt(int64((max(after, 0)+time.Millisecond-1)/time.Millisecond), 10)
-	dc, err := pc.ch.PublishWithDeferredConfirmWithContext(ctx, t.delayExchange(), queue, true, false, pub)
-	if err != nil {
-		return fmt.Errorf("publish to %s: %w", t.delayExchange(), err)
+	dcs := make([]*amqp.DeferredConfirmation, len(pubs))
+	for i, pub := range pubs {
+		if dcs[i], err = pc.ch.PublishWithDeferredConfirmWithContext(ctx, ex, key, true, false, pub); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
 	}
-	acked, err := dc.WaitContext(ctx)
-	switch {
-	case err != nil:
-		return fmt.Errorf("waiting for the broker's confirmation: %w", err)
-	case !acked:
-		return fmt.Errorf("the broker did not confirm the message (channel closed %v)", pc.ch.IsClosed())
+	for _, dc := range dcs {
+		acked, err := dc.WaitContext(ctx)
+		switch {
+		case err != nil:
+			return fmt.Errorf("waiting for the broker's confirmation: %w", err)
+		case !acked:
+			return fmt.Errorf("the broker did not confirm the message (channel closed %v)", pc.ch.IsClosed())
+		}
 	}
 	if len(pc.returns) > 0 {
 		r := <-pc.returns
-		return fmt.Errorf("no delay queue took the message (%d %s)", r.ReplyCode, r.ReplyText)
+		return fmt.Errorf("no queue took the message (%d %s)", r.ReplyCode, r.ReplyText)
 	}
 	ok = true
 	return nil

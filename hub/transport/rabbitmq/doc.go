@@ -44,6 +44,33 @@
 // that fails may have stored some of its messages: the sender, not having been answered, sends
 // again, and the hub's consumers are idempotent.
 //
+// # Packs
+//
+// With pack above 1, the messages published to a topic while the broker has not yet confirmed
+// the topic's previous pack wait, and then go out together as one broker message, a pack, with
+// the header aiskao-pack (its count of messages) and a body of its own format: "AKP\x01", the
+// count, and each message's id, metadata and payload, every length an unsigned varint. Nothing
+// waits for a pack to fill: a message published while no pack is out goes at once, alone, as
+// a plain message, so packs grow only while the broker's confirmations lag behind. A pack holds
+// at most pack messages and 1 MiB; messages above 64 KiB always go alone. The broker stores,
+// replicates, confirms, delivers and acknowledges a pack as one message, which is where the
+// saving is: on 2 cores, a quorum queue took about 100 µs of the broker's CPU for each 3.7 kB
+// message sent alone, and about 30 µs a message in packs of six.
+//
+// A consumer reads a pack as its messages, each handed out, counted against the prefetch and
+// settled on its own; the pack is acknowledged once every one of them is. A message Nacked, with
+// or without a delay, is republished on its own (to the delay exchange, or through the redeliver
+// exchange straight to the group's queue) with the attempts made so far, as a plain message; the
+// pack is acknowledged only after the broker confirmed that copy. Should a message of the pack
+// go back unsettled (its consumer stopped) or its copy fail, the whole pack goes back to the
+// queue; a pack delivered a second time is split (each message republished on its own, with the
+// deliveries so far as its attempts, then the pack acknowledged), so that a message that brings
+// processes down is counted and dead-lettered on its own. The messages of the pack that were
+// already settled are delivered again then, and the routes drop them, having seen their ids. A
+// pack that cannot be read goes to the dead-letter queue. Consumers read packs whatever their
+// own pack setting; other Watermill applications do not, so a queue that they read must not
+// receive packs.
+//
 // # Consuming
 //
 // Acknowledgement is manual: a message is acknowledged to the broker when the handler Acks it,

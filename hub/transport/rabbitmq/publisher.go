@@ -69,6 +69,9 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 	// One deadline for the call: its messages come from one caller and are confirmed together.
 	ctx, cancel := context.WithTimeout(msgs[0].Context(), t.cfg.PublishTimeout.D())
 	defer cancel()
+	if t.packs(msgs) {
+		return t.packerFor(topic).publish(ctx, msgs)
+	}
 	pubs := make([]amqp.Publishing, len(msgs))
 	for i, m := range msgs {
 		pub, err := marshaler.Marshal(m)
@@ -78,6 +81,30 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 		pub.MessageId = m.UUID
 		pubs[i] = pub
 	}
+	return t.publishPubs(ctx, msgs[0].Context(), topic, pubs)
+}
+
+// packs tells whether msgs go out in packs: where packing is on and none of them is large.
+func (t *Transport) packs(msgs []*message.Message) bool {
+	if t.cfg.Pack <= 1 {
+		return false
+	}
+	for _, m := range msgs {
+		if len(m.Payload) > packAlone {
+			return false
+		}
+	}
+	return true
+}
+
+// publishOne publishes one broker message to topic and waits for its confirmation.
+func (t *Transport) publishOne(ctx, caller context.Context, topic string, pub amqp.Publishing) error {
+	return t.publishPubs(ctx, caller, topic, []amqp.Publishing{pub})
+}
+
+// publishPubs publishes pubs to topic on the shared channel and waits for their confirmations.
+// caller is the context ctx was made from, to tell the publish timeout from the caller's end.
+func (t *Transport) publishPubs(ctx, caller context.Context, topic string, pubs []amqp.Publishing) error {
 	sc, err := t.sharedChannel()
 	if err != nil {
 		return err
@@ -85,7 +112,7 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 	if err := t.ensureTopic(sc.conn, topic); err != nil {
 		return err
 	}
-	if err := sc.publish(ctx, msgs[0].Context(), t, t.exchange(topic), topic, pubs); err != nil {
+	if err := sc.publish(ctx, caller, t, t.exchange(topic), topic, pubs); err != nil {
 		// Declare again next time, in case the failure was a deleted exchange.
 		t.mu.Lock()
 		delete(t.declared, topic)

@@ -62,9 +62,11 @@ type Transport struct {
 	declared map[string]*amqp.Connection // topic → connection its exchange was declared on
 	delayOn  *amqp.Connection            // connection the delay queues were declared on
 	inflight map[string]*atomic.Int64    // queue → deliveries held by this process
+	packers  map[string]*packer          // topic → its packer, where packing is on
 	tags     atomic.Int64                // consumer tag counter
 
 	onDeclare func(queue bool, name string) // tests learn the names to delete
+	onPack    func(n int)                   // tests learn the size of each pack sent
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -88,7 +90,8 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 		name = fmt.Sprintf("aiskao@%s:%d", host, os.Getpid())
 	}
 	t := &Transport{cfg: cfg, log: log, subs: map[*subscriber]struct{}{},
-		declared: map[string]*amqp.Connection{}, inflight: map[string]*atomic.Int64{}}
+		declared: map[string]*amqp.Connection{}, inflight: map[string]*atomic.Int64{},
+		packers: map[string]*packer{}}
 	if t.pub, err = dial(cfg, name, "publish", log); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -104,7 +105,9 @@ func (s *subscriber) consume(ctx context.Context, topic string, out chan *messag
 	}()
 	mbase, abandonAll := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandonAll()
-	inflight := transport.NewInflight(s.settledCalls)
+	h := &hand{queue: queue, mbase: mbase, held: held, inflight: transport.NewInflight(s.settledCalls),
+		slots: make(chan struct{}, s.prefetch), out: out}
+	inflight := h.inflight
 	var ch *amqp.Channel
 	tag := fmt.Sprintf("%s.%d", queue, s.t.tags.Add(1))
 	first := true
@@ -141,6 +144,19 @@ session:
 				// held, and acknowledgements of those messages no longer count.
 				continue session
 			}
+			if _, ok := d.Headers[packHeader]; ok {
+				if !s.handOutPack(cctx, d, h) {
+					break session
+				}
+				continue
+			}
+			// A pack's messages count one by one against the prefetch, as messages sent alone do
+			// (at the broker): it bounds how many of the route's messages are handled at once.
+			select {
+			case h.slots <- struct{}{}:
+			case <-cctx.Done():
+				break session // not handed out: it goes back at the channel's close
+			}
 			mctx, mcancel := context.WithCancel(mbase)
 			msg, deliveries, attempts, err := toMessage(d, s.t.cfg.QueueType == amqp.QueueTypeQuorum)
 			if err != nil {
@@ -148,6 +164,7 @@ session:
 				s.t.log.Error("rabbitmq: unreadable message sent to the dead-letter queue", "queue", queue, "error", err)
 				d.Reject(false)
 				mcancel()
+				<-h.slots
 				continue
 			}
 			mctx, del := transport.NewDelivery(mctx, deliveries, attempts)
@@ -155,6 +172,7 @@ session:
 			// Tracked before it is handed out: the consumer may settle it at once.
 			held.Add(1)
 			inflight.Add(msg, del, func(o transport.Outcome) {
+				defer func() { <-h.slots }()
 				defer held.Add(-1)
 				defer mcancel()
 				var err error
@@ -191,6 +209,18 @@ session:
 	if ch != nil {
 		ch.Close() // gives back the deliveries received but not handed out
 	}
+}
+
+// hand is what one consumer hands its messages out with.
+type hand struct {
+	queue    string
+	mbase    context.Context // the messages' contexts derive from it
+	held     *atomic.Int64   // the queue's deliveries held by this process
+	inflight *transport.Inflight
+	// slots holds one value for each message handed out and not yet settled: at most prefetch
+	// messages, whether they came alone or in packs.
+	slots chan struct{}
+	out   chan<- *message.Message
 }
 
 // open waits for the consuming connection and starts consuming queue on a new channel. After a
@@ -232,7 +262,9 @@ func (s *subscriber) nacked(d amqp.Delivery, queue string, msg *message.Message,
 	if err != nil || attempt < 1 {
 		attempt = max(del.Deliveries, 1)
 	}
-	if err := s.t.redeliverLater(d, queue, after, attempt); err != nil {
+	pub := republish(d)
+	pub.Headers = delayedHeaders(d.Headers)
+	if err := s.t.redeliverLater(pub, queue, after, attempt); err != nil {
 		s.t.log.Warn("rabbitmq: cannot delay the message, giving it back at once", "queue", queue, "message", msg.UUID, "delay", after, "error", err)
 		return d.Nack(false, true)
 	}

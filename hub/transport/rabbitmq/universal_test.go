@@ -55,3 +55,15 @@ func TestUniversalPrefetch(t *testing.T) {
 		ForceShort:     testing.Short(),
 	})
 }
+
+// With packs, the messages of concurrent publishes share broker messages; each is still handed
+// out, acknowledged and handed back on its own.
+func TestUniversalPacked(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Pack = 32
+	suite(t, cfg, tests.Features{
+		ConsumerGroups: true,
+		Persistent:     true,
+		ForceShort:     true,
+	})
+}

@@ -1,0 +1,174 @@
+package rabbitmq
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// packer gathers the messages published to one topic into packs (see packHeader). One pack of
+// a topic is with the broker at a time: what is published meanwhile waits, and goes out as the
+// next pack once the broker confirmed the one before. Nothing waits for company: a message
+// published while no pack is out goes at once, alone, so packs grow only as the broker's
+// confirmations lag behind the publishes.
+type packer struct {
+	t     *Transport
+	topic string
+
+	mu      sync.Mutex
+	pending []packItem
+	spare   []packItem // the slice of the last pack sent, reused for the next pending
+	busy    bool       // a pack is being sent and confirmed
+}
+
+// packItem is one message waiting to go out in a pack.
+type packItem struct {
+	msg  *message.Message
+	size int
+	call *packCall
+}
+
+// packCall is one Publish call's messages waiting in packs.
+type packCall struct {
+	mu   sync.Mutex
+	left int
+	err  error
+	done chan struct{}
+}
+
+// settle records the outcome of one of the call's messages.
+func (c *packCall) settle(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	if c.left--; c.left == 0 {
+		close(c.done)
+	}
+}
+
+// packerFor returns the packer of topic.
+func (t *Transport) packerFor(topic string) *packer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.packers[topic]
+	if p == nil {
+		p = &packer{t: t, topic: topic}
+		t.packers[topic] = p
+	}
+	return p
+}
+
+// publish sends msgs in packs and returns once the broker confirmed them, or ctx ended first
+// (the messages may then be stored or not: ErrUnconfirmed).
+func (p *packer) publish(ctx context.Context, msgs []*message.Message) error {
+	call := &packCall{left: len(msgs), done: make(chan struct{})}
+	p.mu.Lock()
+	for _, m := range msgs {
+		p.pending = append(p.pending, packItem{msg: m, size: packSize(m), call: call})
+	}
+	lead := !p.busy
+	p.busy = true
+	p.mu.Unlock()
+	if lead {
+		// This call sends the first pack itself (holding its own messages, unless others
+		// came first), and hands what gathers meanwhile to a goroutine of its own.
+		p.send()
+		p.mu.Lock()
+		more := len(p.pending) > 0
+		p.busy = more
+		p.mu.Unlock()
+		if more {
+			go p.drain()
+		}
+	}
+	select {
+	case <-call.done:
+		call.mu.Lock()
+		defer call.mu.Unlock()
+		return call.err
+	case <-ctx.Done():
+		return fmt.Errorf("message %s: %w: waiting for the broker's confirmation: %w", msgs[len(msgs)-1].UUID, ErrUnconfirmed, ctx.Err())
+	}
+}
+
+// drain sends packs until none is pending.
+func (p *packer) drain() {
+	for {
+		p.send()
+		p.mu.Lock()
+		if len(p.pending) == 0 {
+			p.busy = false
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
+}
+
+// send sends the pending messages, up to pack messages and packMaxBytes, as one pack (or one
+// message, when it is alone) and settles them with the broker's answer.
+func (p *packer) send() {
+	p.mu.Lock()
+	n, size := 0, 0
+	for n < len(p.pending) && n < p.t.cfg.Pack && (n == 0 || size+p.pending[n].size <= packMaxBytes) {
+		size += p.pending[n].size
+		n++
+	}
+	items := p.pending[:n:n]
+	if n == len(p.pending) {
+		p.pending = p.spare[:0]
+	} else {
+		p.pending = append(p.spare[:0], p.pending[n:]...)
+	}
+	p.spare = nil
+	p.mu.Unlock()
+
+	err := p.t.sendPack(p.topic, items)
+	for i := range items {
+		items[i].call.settle(err)
+		items[i] = packItem{}
+	}
+	p.mu.Lock()
+	if p.spare == nil && cap(items) >= 4 {
+		p.spare = items[:0]
+	}
+	p.mu.Unlock()
+}
+
+// sendPack publishes items to topic as one pack, or as one message when there is one, and waits
+// for the broker's confirmation within publish_timeout.
+func (t *Transport) sendPack(topic string, items []packItem) error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.PublishTimeout.D())
+	defer cancel()
+	if t.onPack != nil {
+		t.onPack(len(items))
+	}
+	var pub amqp.Publishing
+	if len(items) == 1 {
+		var err error
+		m := items[0].msg
+		if pub, err = marshaler.Marshal(m); err != nil {
+			return fmt.Errorf("message %s: %w", m.UUID, err)
+		}
+		pub.MessageId = m.UUID
+	} else {
+		msgs := make([]*message.Message, len(items))
+		for i := range items {
+			msgs[i] = items[i].msg
+		}
+		pub = amqp.Publishing{
+			Headers:      amqp.Table{packHeader: strconv.Itoa(len(msgs))},
+			DeliveryMode: amqp.Persistent,
+			// The first message's id names the pack in the broker's returns and in errors.
+			MessageId: "pack:" + msgs[0].UUID,
+			Body:      encodePack(msgs),
+		}
+	}
+	return t.publishOne(ctx, ctx, topic, pub)
+}
