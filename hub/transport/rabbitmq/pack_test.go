@@ -2,9 +2,11 @@ package rabbitmq
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -343,4 +345,141 @@ func TestLargeMessagesGoAlone(t *testing.T) {
 			t.Fatalf("got %s (pack: %v), want %s alone", d.MessageId, packed, want)
 		}
 	}
+}
+
+// fakeSender records the packs a packer sends; each send waits for a value on release (or
+// answers at once where release is nil) and returns err.
+type fakeSender struct {
+	mu      sync.Mutex
+	packs   [][]string
+	entered chan struct{} // receives a value as each send starts
+	release chan struct{}
+	err     error
+}
+
+func (f *fakeSender) send(items []packItem) error {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.msg.UUID
+	}
+	f.mu.Lock()
+	f.packs = append(f.packs, ids)
+	f.mu.Unlock()
+	if f.entered != nil {
+		f.entered <- struct{}{}
+	}
+	if f.release != nil {
+		<-f.release
+	}
+	return f.err
+}
+
+func (f *fakeSender) sent() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.packs)
+}
+
+// TestPackerWithoutBroker: what waits behind a pack with the broker goes out as the next pack,
+// within the count and byte bounds; a lone message goes alone at once; a caller that stops
+// waiting before its messages are sent has them dropped; a failed pack fails its callers.
+func TestPackerWithoutBroker(t *testing.T) {
+	ctx := context.Background()
+	msg := func(id string, size int) *message.Message { return message.NewMessage(id, make([]byte, size)) }
+
+	t.Run("alone at once", func(t *testing.T) {
+		f := &fakeSender{}
+		p := &packer{max: 4, send: f.send}
+		if err := p.publish(ctx, []*message.Message{msg("a", 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.sent(); len(got) != 1 || !slices.Equal(got[0], []string{"a"}) {
+			t.Fatalf("sent %v", got)
+		}
+	})
+
+	t.Run("gathered behind a pack, within the bounds", func(t *testing.T) {
+		f := &fakeSender{entered: make(chan struct{}, 16), release: make(chan struct{})}
+		p := &packer{max: 3, send: f.send}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		wg.Go(func() { errs <- p.publish(ctx, []*message.Message{msg("first", 1)}) })
+		<-f.entered // the first pack is with the "broker"
+		for _, m := range []*message.Message{msg("b1", 1), msg("b2", 1), msg("b3", 1), msg("b4", 1), msg("big1", packMaxBytes/2), msg("big2", packMaxBytes/2+1)} {
+			wg.Go(func() { errs <- p.publish(ctx, []*message.Message{m}) })
+			for {
+				p.mu.Lock()
+				n := len(p.pending)
+				queued := n > 0 && p.pending[n-1].msg == m
+				p.mu.Unlock()
+				if queued {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		go func() {
+			for range f.entered {
+			}
+		}()
+		close(f.release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := [][]string{{"first"}, {"b1", "b2", "b3"}, {"b4", "big1"}, {"big2"}}
+		if got := f.sent(); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("packs %v, want %v", got, want)
+		}
+	})
+
+	t.Run("a caller that stops waiting", func(t *testing.T) {
+		f := &fakeSender{entered: make(chan struct{}, 16), release: make(chan struct{})}
+		p := &packer{max: 8, send: f.send}
+		first := make(chan error, 1)
+		go func() { first <- p.publish(ctx, []*message.Message{msg("first", 1)}) }()
+		<-f.entered
+		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		if err := p.publish(short, []*message.Message{msg("given-up", 1)}); !errors.Is(err, ErrUnconfirmed) {
+			t.Fatalf("publish whose caller stopped waiting: %v, want ErrUnconfirmed", err)
+		}
+		kept := make(chan error, 1)
+		go func() { kept <- p.publish(ctx, []*message.Message{msg("kept", 1)}) }()
+		for {
+			p.mu.Lock()
+			n := len(p.pending)
+			p.mu.Unlock()
+			if n == 2 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		go func() {
+			for range f.entered {
+			}
+		}()
+		close(f.release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-kept; err != nil {
+			t.Fatal(err)
+		}
+		want := [][]string{{"first"}, {"kept"}}
+		if got := f.sent(); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("packs %v, want %v: the message of the caller that stopped waiting is not sent", got, want)
+		}
+	})
+
+	t.Run("a failed pack fails its callers", func(t *testing.T) {
+		f := &fakeSender{err: errors.New("broker said no")}
+		p := &packer{max: 8, send: f.send}
+		if err := p.publish(ctx, []*message.Message{msg("a", 1), msg("b", 1)}); err == nil || !strings.Contains(err.Error(), "broker said no") {
+			t.Fatalf("publish: %v, want the pack's error", err)
+		}
+	})
 }

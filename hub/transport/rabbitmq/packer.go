@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -16,8 +17,8 @@ import (
 // published while no pack is out goes at once, alone, so packs grow only as the broker's
 // confirmations lag behind the publishes.
 type packer struct {
-	t     *Transport
-	topic string
+	max  int                    // most messages in a pack
+	send func([]packItem) error // sends a pack and waits for the broker's confirmation
 
 	mu      sync.Mutex
 	pending []packItem
@@ -34,10 +35,18 @@ type packItem struct {
 
 // packCall is one Publish call's messages waiting in packs.
 type packCall struct {
-	mu   sync.Mutex
-	left int
-	err  error
-	done chan struct{}
+	mu     sync.Mutex
+	left   int
+	err    error
+	done   chan struct{}
+	gaveUp bool // the caller stopped waiting: what is still pending is not sent
+}
+
+// sending reports whether the call's pending messages are still to be sent.
+func (c *packCall) sending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.gaveUp
 }
 
 // settle records the outcome of one of the call's messages.
@@ -52,13 +61,16 @@ func (c *packCall) settle(err error) {
 	}
 }
 
+// errGaveUp settles the messages of a call whose caller stopped waiting before they were sent.
+var errGaveUp = errors.New("not sent: the publisher stopped waiting")
+
 // packerFor returns the packer of topic.
 func (t *Transport) packerFor(topic string) *packer {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.packers[topic]
 	if p == nil {
-		p = &packer{t: t, topic: topic}
+		p = &packer{max: t.cfg.Pack, send: func(items []packItem) error { return t.sendPack(topic, items) }}
 		t.packers[topic] = p
 	}
 	return p
@@ -78,7 +90,7 @@ func (p *packer) publish(ctx context.Context, msgs []*message.Message) error {
 	if lead {
 		// This call sends the first pack itself (holding its own messages, unless others
 		// came first), and hands what gathers meanwhile to a goroutine of its own.
-		p.send()
+		p.sendNext()
 		p.mu.Lock()
 		more := len(p.pending) > 0
 		p.busy = more
@@ -93,6 +105,11 @@ func (p *packer) publish(ctx context.Context, msgs []*message.Message) error {
 		defer call.mu.Unlock()
 		return call.err
 	case <-ctx.Done():
+		// Messages not yet sent are dropped, so that a sender told to send again does not
+		// make a second copy; those already sent may be stored or not.
+		call.mu.Lock()
+		call.gaveUp = true
+		call.mu.Unlock()
 		return fmt.Errorf("message %s: %w: waiting for the broker's confirmation: %w", msgs[len(msgs)-1].UUID, ErrUnconfirmed, ctx.Err())
 	}
 }
@@ -100,7 +117,7 @@ func (p *packer) publish(ctx context.Context, msgs []*message.Message) error {
 // drain sends packs until none is pending.
 func (p *packer) drain() {
 	for {
-		p.send()
+		p.sendNext()
 		p.mu.Lock()
 		if len(p.pending) == 0 {
 			p.busy = false
@@ -111,12 +128,12 @@ func (p *packer) drain() {
 	}
 }
 
-// send sends the pending messages, up to pack messages and packMaxBytes, as one pack (or one
+// sendNext sends the pending messages, up to max messages and packMaxBytes, as one pack (or one
 // message, when it is alone) and settles them with the broker's answer.
-func (p *packer) send() {
+func (p *packer) sendNext() {
 	p.mu.Lock()
 	n, size := 0, 0
-	for n < len(p.pending) && n < p.t.cfg.Pack && (n == 0 || size+p.pending[n].size <= packMaxBytes) {
+	for n < len(p.pending) && n < p.max && (n == 0 || size+p.pending[n].size <= packMaxBytes) {
 		size += p.pending[n].size
 		n++
 	}
@@ -129,11 +146,23 @@ func (p *packer) send() {
 	p.spare = nil
 	p.mu.Unlock()
 
-	err := p.t.sendPack(p.topic, items)
-	for i := range items {
-		items[i].call.settle(err)
-		items[i] = packItem{}
+	// Messages whose callers stopped waiting are left out.
+	kept := items[:0]
+	for _, it := range items {
+		if it.call.sending() {
+			kept = append(kept, it)
+		} else {
+			it.call.settle(errGaveUp)
+		}
 	}
+	var err error
+	if len(kept) > 0 {
+		err = p.send(kept)
+	}
+	for i := range kept {
+		kept[i].call.settle(err)
+	}
+	clear(items)
 	p.mu.Lock()
 	if p.spare == nil && cap(items) >= 4 {
 		p.spare = items[:0]
