@@ -55,6 +55,9 @@ func tierFor(d time.Duration) (delayTier, time.Duration) {
 const (
 	delayTierHeader = "aiskao-delay"
 	attemptsHeader  = "x-aiskao-attempts"
+	// unsettledHeader carries, on a message of a pack republished on its own, the deliveries
+	// it had in the pack that did not settle it, so that its count of deliveries goes on.
+	unsettledHeader = "x-aiskao-unsettled"
 )
 
 func (t *Transport) delayExchange() string     { return t.cfg.ExchangePrefix + ".delay" }
@@ -167,7 +170,7 @@ func delayedHeaders(h amqp.Table) amqp.Table {
 	out := make(amqp.Table, len(h)+2)
 	maps.Copy(out, h)
 	for k := range out {
-		if brokerHeader(k) || k == delayTierHeader || k == attemptsHeader {
+		if brokerHeader(k) || k == delayTierHeader || k == attemptsHeader || k == unsettledHeader {
 			delete(out, k)
 		}
 	}

@@ -304,6 +304,10 @@ func toMessage(d amqp.Delivery, quorum bool) (_ *message.Message, deliveries, at
 	} else if quorum {
 		deliveries = 1
 	}
+	// A message of a pack republished on its own counts on from the pack's deliveries.
+	if n, err := strconv.Atoi(msg.Metadata[unsettledHeader]); err == nil && n > 0 {
+		deliveries = max(deliveries, 1) + n
+	}
 	if base, err := strconv.Atoi(msg.Metadata[attemptsHeader]); err == nil && base > 0 {
 		deliveries, attempts = max(deliveries, 1), base
 		msg.Metadata[envelope.Attempt] = strconv.Itoa(base + deliveries)
@@ -311,7 +315,7 @@ func toMessage(d amqp.Delivery, quorum bool) (_ *message.Message, deliveries, at
 		msg.Metadata[envelope.Attempt] = strconv.Itoa(deliveries)
 	}
 	for k := range msg.Metadata {
-		if brokerHeader(k) || k == attemptsHeader || k == delayTierHeader {
+		if brokerHeader(k) || k == attemptsHeader || k == delayTierHeader || k == unsettledHeader {
 			delete(msg.Metadata, k)
 		}
 	}

@@ -63,8 +63,8 @@ func deliveriesOf(d amqp.Delivery, quorum bool) int {
 // with the pack.
 //
 // A pack delivered before (its process stopped while handling it, or gave it back) is not handed
-// out but split: each of its messages is republished on its own, with the earlier deliveries as
-// its attempts, and the pack acknowledged once the broker confirmed them all. So a message that
+// out but split: each of its messages is republished on its own, counting the pack's deliveries
+// as its own, and the pack acknowledged once the broker confirmed them all. So a message that
 // brings processes down is counted, delayed and dead-lettered on its own, not with the messages
 // that happened to share its pack.
 func (s *subscriber) handOutPack(cctx context.Context, d amqp.Delivery, h *hand) bool {
@@ -131,9 +131,10 @@ func (s *subscriber) handOutPack(cctx context.Context, d amqp.Delivery, h *hand)
 	return true
 }
 
-// republishUnpacked republishes message i of pack d on its own, for the handler that Nacked msg:
-// to the delay queue of the delay it asked for, or else straight back to queue; with the attempts
-// made so far, as a Nacked message that was delivered alone. It returns once the broker confirmed.
+// republishUnpacked republishes message i of pack d on its own, for the handler that Nacked msg,
+// as a Nacked message sent alone goes back: to the delay queue of the delay it asked for, with
+// the attempts made so far; or else straight back to queue, its count of deliveries going on. It
+// returns once the broker confirmed.
 func (t *Transport) republishUnpacked(d amqp.Delivery, i int, queue string, msg *message.Message, del *transport.Delivery) error {
 	// The pack's bytes, not msg: the handler may have changed the message it was given.
 	entries, err := decodePack(d.Body)
@@ -151,14 +152,16 @@ func (t *Transport) republishUnpacked(d amqp.Delivery, i int, queue string, msg 
 	if after, ok := del.Delay(); ok {
 		return t.redeliverLater(pub, queue, after, attempt)
 	}
-	pub.Headers[attemptsHeader] = int64(attempt)
+	// Handed back at once: as a message sent alone is given back to its queue, whose count of
+	// deliveries then goes on.
+	pub.Headers[unsettledHeader] = int64(max(del.Deliveries, 1))
 	return t.republishConfirmed(t.redeliverExchange(), queue, pub)
 }
 
-// split republishes each message of pack d on its own to queue, with attempts as the attempts
-// made so far, and acknowledges the pack once the broker confirmed them all; should that fail,
+// split republishes each message of pack d on its own to queue, with the pack's deliveries so
+// far (unsettled) for its count of deliveries to go on from, and acknowledges the pack once the broker confirmed them all; should that fail,
 // the pack is given back, to be split at its next delivery.
-func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, attempts int) {
+func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, unsettled int) {
 	pubs := make([]amqp.Publishing, len(entries))
 	for i, e := range entries {
 		pub, err := unpackedPublishing(e)
@@ -167,7 +170,7 @@ func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, atte
 			d.Reject(false)
 			return
 		}
-		pub.Headers[attemptsHeader] = int64(attempts)
+		pub.Headers[unsettledHeader] = int64(unsettled)
 		pubs[i] = pub
 	}
 	if err := s.t.republishConfirmed(s.t.redeliverExchange(), queue, pubs...); err != nil {
@@ -175,7 +178,7 @@ func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, atte
 		d.Nack(false, true)
 		return
 	}
-	s.t.log.Info("rabbitmq: pack delivered again, split into its messages", "queue", queue, "pack", d.MessageId, "messages", len(entries), "deliveries", attempts+1)
+	s.t.log.Info("rabbitmq: pack delivered again, split into its messages", "queue", queue, "pack", d.MessageId, "messages", len(entries), "deliveries", unsettled+1)
 	if err := d.Ack(false); err != nil {
 		s.t.log.Warn("rabbitmq: acknowledge a split pack: the broker will deliver it again", "queue", queue, "pack", d.MessageId, "error", err)
 	}
