@@ -58,14 +58,16 @@
 // message sent alone, and about 30 µs a message in packs of six.
 //
 // A consumer reads a pack as its messages, each handed out, counted against the prefetch and
-// settled on its own; the pack is acknowledged once every one of them is. A message Nacked, with
-// or without a delay, is republished on its own (to the delay exchange, or through the redeliver
-// exchange straight to the group's queue) with the attempts made so far, as a plain message; the
-// pack is acknowledged only after the broker confirmed that copy. Should a message of the pack
-// go back unsettled (its consumer stopped) or its copy fail, the whole pack goes back to the
-// queue; a pack delivered a second time is split (each message republished on its own, with the
-// deliveries so far as its attempts, then the pack acknowledged), so that a message that brings
-// processes down is counted and dead-lettered on its own. The messages of the pack that were
+// settled on its own; the pack is acknowledged once every one of them is. A message Nacked is
+// republished on its own, as a plain message, the way a message sent alone goes back: with a
+// delay, to the delay exchange with the attempts made so far; without, through the redeliver
+// exchange straight to the group's queue, with its deliveries so far in the x-aiskao-unsettled
+// header for its count to go on; the pack is acknowledged only after the broker confirmed that
+// copy. Should a message of the pack go back unsettled (its consumer stopped) or its copy fail,
+// the whole pack goes back to the queue; a pack delivered a second time is split (each message
+// republished on its own with the pack's deliveries so far in x-aiskao-unsettled, then the pack
+// acknowledged), so that a message that brings processes down is counted, with no more lives
+// than alone, and dead-lettered on its own. The messages of the pack that were
 // already settled are delivered again then, and the routes drop them, having seen their ids. A
 // pack that cannot be read goes to the dead-letter queue. Consumers read packs whatever their
 // own pack setting; other Watermill applications do not, so a queue that they read must not
