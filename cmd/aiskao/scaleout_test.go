@@ -691,15 +691,16 @@ func TestScaleOutPostgresRestart(t *testing.T) {
 type registry struct {
 	mu        sync.Mutex
 	hanging   bool
+	hangOn    []byte      // where not empty: the requests whose body holds it hang, the others not
 	arrivals  chan string // the X-Hub of each request that hangs
 	delivered map[string]int
 	release   chan struct{}
 }
 
 func (r *registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	_, _ = io.Copy(io.Discard, req.Body)
+	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	hanging := r.hanging
+	hanging := r.hanging || (len(r.hangOn) > 0 && bytes.Contains(body, r.hangOn))
 	if !hanging {
 		r.delivered[req.Header.Get("X-Message-Id")]++
 	}
@@ -885,6 +886,106 @@ func TestScaleOutPoisonAndReplayFromAnotherProcess(t *testing.T) {
 	if n := reg.deliveries(poisonID); n != 1 {
 		t.Errorf("the replayed message reached the registry %d times, want once", n)
 	}
+}
+
+// TestScaleOutPoisonInAPack: a message whose delivery hangs, posted at once with others so that
+// it travels to the broker in a pack with some of them, kills each process that takes it. Its
+// neighbours are delivered once each; it alone becomes a dead letter, after no more deliveries
+// than a message sent alone gets (a pack delivered again is split, its messages counting the
+// pack's deliveries).
+func TestScaleOutPoisonInAPack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four hub processes; skipped with -short")
+	}
+	const mark = "POISON-IN-A-PACK"
+	reg := &registry{hangOn: []byte(mark), arrivals: make(chan string, 16), delivered: map[string]int{}, release: make(chan struct{})}
+	srv := httptest.NewServer(reg)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(reg.release) })
+	d := newDeployment(t, poisonConfig(t, srv.URL+"/documents"), append([]string{"registry"}, scaleRoutes...))
+	hubs := map[string]*proc{"A": d.start("A", "AISKAO_HUB_NAME=A"), "B": d.start("B", "AISKAO_HUB_NAME=B")}
+	all := []*proc{hubs["A"], hubs["B"]}
+
+	// Sixteen posts at once to A: the first goes to the broker alone, and what arrives while
+	// the broker confirms it gathers in a pack.
+	sample := readSample(t, "registration-request.xml")
+	const n, poisonAt = 16, 9
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		body, key := sample, fmt.Sprintf("neighbour-%d", i)
+		if i == poisonAt {
+			body, key = bytes.Replace(sample, []byte("СО-94-00-1234"), []byte(mark), 1), "poison-in-a-pack"
+		}
+		wg.Go(func() {
+			status, id, err := hubs["A"].post("/registry/documents", body, key)
+			if err != nil || status != http.StatusAccepted {
+				t.Errorf("post %s: status %d, err %v", key, status, err)
+			}
+			ids[i] = id
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	poisonID := ids[poisonAt]
+	neighbours := slices.Delete(slices.Clone(ids), poisonAt, poisonAt+1)
+	const maxDeliveries = 2
+	for k := 1; k <= maxDeliveries; k++ {
+		var who string
+		select {
+		case who = <-reg.arrivals:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("delivery %d of the poison message did not reach the registry within 30s", k)
+		}
+		if k == 1 {
+			// The neighbours are delivered, and their marks written, before the kill; what a
+			// kill cuts off between a delivery and its mark is delivered twice, as documented.
+			waitFor(t, "the neighbours at the registry", 30*time.Second, func() bool {
+				for _, id := range neighbours {
+					if reg.deliveries(id) == 0 {
+						return false
+					}
+				}
+				return true
+			})
+			time.Sleep(time.Second)
+		}
+		p, ok := hubs[who]
+		if !ok {
+			t.Fatalf("delivery %d came from %q, not a process of the test", k, who)
+		}
+		p.kill(t)
+		t.Logf("delivery %d of the poison message hangs at %s: killed with SIGKILL", k, who)
+		hubs[who] = d.restart(p)
+		all = append(all, hubs[who])
+	}
+	var dls []store.DeadLetter
+	waitFor(t, "B to list the poison message as a dead letter", 30*time.Second, func() bool {
+		dls = hubs["B"].deadLetters(t, "registry")
+		return len(dls) > 0
+	})
+	want := fmt.Sprintf("delivered %d times without being settled, more than max_deliveries %d", maxDeliveries+1, maxDeliveries)
+	if len(dls) != 1 || dls[0].MessageID != poisonID || !strings.Contains(dls[0].Error, want) {
+		t.Fatalf("B lists %d dead letters of the registry route, the first of %s: %s; want one, of %s, saying %q",
+			len(dls), dls[0].MessageID, dls[0].Error, poisonID, want)
+	}
+	select {
+	case who := <-reg.arrivals:
+		t.Errorf("the poison message was delivered again, by %s, after max_deliveries", who)
+	default:
+	}
+	for _, id := range neighbours {
+		if got := reg.deliveries(id); got != 1 {
+			t.Errorf("neighbour %s delivered %d times, want once", id, got)
+		}
+	}
+	split := false
+	for _, p := range all {
+		split = split || strings.Contains(p.log.String(), "split into its messages")
+	}
+	t.Logf("the poison message travelled in a pack that was split: %v", split)
 }
 
 // BenchmarkScaleOut measures messages delivered end to end per second (POST with an
