@@ -159,8 +159,9 @@ func (t *Transport) republishUnpacked(d amqp.Delivery, i int, queue string, msg 
 }
 
 // split republishes each message of pack d on its own to queue, with the pack's deliveries so
-// far (unsettled) for its count of deliveries to go on from, and acknowledges the pack once the broker confirmed them all; should that fail,
-// the pack is given back, to be split at its next delivery.
+// far (unsettled) for its count of deliveries to go on from, and acknowledges the pack once the
+// broker confirmed them all; should that fail, the pack is given back, to be split at its next
+// delivery.
 func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, unsettled int) {
 	pubs := make([]amqp.Publishing, len(entries))
 	for i, e := range entries {
