@@ -125,5 +125,6 @@
 // count: the broker delivers those messages again. Nothing that the broker confirmed is lost.
 //
 // Backlog counts the messages ready in the group's queue and those this process holds
-// unacknowledged; AMQP does not tell how many other processes hold.
+// unacknowledged; AMQP does not tell how many other processes hold, and a pack waiting in the
+// queue counts as one message.
 package rabbitmq

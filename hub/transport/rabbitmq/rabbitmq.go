@@ -128,7 +128,8 @@ func (t *Transport) Subscriber(group string, opts ...transport.SubscriberOption)
 }
 
 // Backlog returns the messages ready in the group's queue plus those this process holds
-// unacknowledged. The broker does not tell over AMQP how many messages other processes hold.
+// unacknowledged. The broker does not tell over AMQP how many messages other processes hold,
+// nor how many messages the packs waiting in the queue hold: each counts as one.
 func (t *Transport) Backlog(ctx context.Context, topic, group string) (int64, error) {
 	if err := t.sub.ready(); err != nil {
 		return 0, err // not a question to wait on
