@@ -786,6 +786,34 @@ func poisonConfig(t *testing.T, sinkURL string) string {
 	return path
 }
 
+// killWhereItHangs waits n times for a delivery to hang at the registry, kills the process of
+// hubs that holds it (after before(k), for the k-th, where before is not nil) and starts it again
+// in its place; it returns the processes it started.
+func killWhereItHangs(t *testing.T, d *deployment, reg *registry, hubs map[string]*proc, n int, before func(k int)) []*proc {
+	t.Helper()
+	var started []*proc
+	for k := 1; k <= n; k++ {
+		var who string
+		select {
+		case who = <-reg.arrivals:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("delivery %d of the message did not reach the registry within 30s", k)
+		}
+		if before != nil {
+			before(k)
+		}
+		p, ok := hubs[who]
+		if !ok {
+			t.Fatalf("delivery %d came from %q, not a process of the test", k, who)
+		}
+		p.kill(t)
+		t.Logf("delivery %d hangs at %s: killed with SIGKILL", k, who)
+		hubs[who] = d.restart(p)
+		started = append(started, hubs[who])
+	}
+	return started
+}
+
 // TestScaleOutPoisonAndReplayFromAnotherProcess: two processes share the store. A message that
 // fails the schema at process A is a dead letter that process B lists; a message whose delivery
 // never ends, because each process handling it is killed, becomes a dead letter once delivered
@@ -824,21 +852,7 @@ func TestScaleOutPoisonAndReplayFromAnotherProcess(t *testing.T) {
 		t.Fatalf("post to the registry route at A: status %d, err %v", status, err)
 	}
 	const maxDeliveries = 2
-	for n := 1; n <= maxDeliveries; n++ {
-		var who string
-		select {
-		case who = <-reg.arrivals:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("delivery %d of the message did not reach the registry within 30s", n)
-		}
-		p, ok := hubs[who]
-		if !ok {
-			t.Fatalf("delivery %d came from %q, not a process of the test", n, who)
-		}
-		p.kill(t)
-		t.Logf("delivery %d hangs at %s: killed with SIGKILL", n, who)
-		hubs[who] = d.restart(p)
-	}
+	killWhereItHangs(t, d, reg, hubs, maxDeliveries, nil)
 	waitFor(t, "B to list the poison message as a dead letter", 30*time.Second, func() bool {
 		dls = hubs["B"].deadLetters(t, "registry")
 		return len(dls) > 0
@@ -932,35 +946,22 @@ func TestScaleOutPoisonInAPack(t *testing.T) {
 	poisonID := ids[poisonAt]
 	neighbours := slices.Delete(slices.Clone(ids), poisonAt, poisonAt+1)
 	const maxDeliveries = 2
-	for k := 1; k <= maxDeliveries; k++ {
-		var who string
-		select {
-		case who = <-reg.arrivals:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("delivery %d of the poison message did not reach the registry within 30s", k)
+	all = append(all, killWhereItHangs(t, d, reg, hubs, maxDeliveries, func(k int) {
+		if k > 1 {
+			return
 		}
-		if k == 1 {
-			// The neighbours are delivered, and their marks written, before the kill; what a
-			// kill cuts off between a delivery and its mark is delivered twice, as documented.
-			waitFor(t, "the neighbours at the registry", 30*time.Second, func() bool {
-				for _, id := range neighbours {
-					if reg.deliveries(id) == 0 {
-						return false
-					}
+		// The neighbours are delivered, and their marks written, before the kill; what a kill
+		// cuts off between a delivery and its mark is delivered twice, as documented.
+		waitFor(t, "the neighbours at the registry", 30*time.Second, func() bool {
+			for _, id := range neighbours {
+				if reg.deliveries(id) == 0 {
+					return false
 				}
-				return true
-			})
-			time.Sleep(time.Second)
-		}
-		p, ok := hubs[who]
-		if !ok {
-			t.Fatalf("delivery %d came from %q, not a process of the test", k, who)
-		}
-		p.kill(t)
-		t.Logf("delivery %d of the poison message hangs at %s: killed with SIGKILL", k, who)
-		hubs[who] = d.restart(p)
-		all = append(all, hubs[who])
-	}
+			}
+			return true
+		})
+		time.Sleep(time.Second)
+	})...)
 	var dls []store.DeadLetter
 	waitFor(t, "B to list the poison message as a dead letter", 30*time.Second, func() bool {
 		dls = hubs["B"].deadLetters(t, "registry")
