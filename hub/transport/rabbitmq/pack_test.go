@@ -227,7 +227,15 @@ func TestPackedNackComesBackAlone(t *testing.T) {
 // TestPackDeliveredAgainIsSplit: a pack whose consumer stopped before settling all its messages
 // goes back whole, and its next delivery hands out each message alone, counting the lost delivery.
 func TestPackDeliveredAgainIsSplit(t *testing.T) {
+	// Classic queues count no deliveries: the broker's redelivered flag tells instead.
+	for _, queueType := range []string{"quorum", "classic"} {
+		t.Run(queueType, func(t *testing.T) { packDeliveredAgainIsSplit(t, queueType) })
+	}
+}
+
+func packDeliveredAgainIsSplit(t *testing.T, queueType string) {
 	cfg := packConfig(t)
+	cfg.QueueType = queueType
 	cfg.CloseTimeout = spec.Duration(50 * time.Millisecond)
 	tr := open(t, cfg)
 	ch := subscribe(t, tr, "g", "topic")
