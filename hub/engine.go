@@ -132,7 +132,8 @@ func (e *Engine) openTransportAndStore() error {
 	if !ok {
 		return fmt.Errorf("hub: transport type %q is not available", e.cfg.Transport.Type)
 	}
-	tr, err := tf.New(e.cfg.Transport.Config, transport.Env{DataDir: e.opts.DataDir, Logger: e.log.With("component", "transport")})
+	tr, err := tf.New(e.cfg.Transport.Config, transport.Env{DataDir: e.opts.DataDir, Logger: e.log.With("component", "transport"),
+		Packs: e.opts.Metrics.packs})
 	if err != nil {
 		return fmt.Errorf("hub: transport %s: %w", e.cfg.Transport.Type, err)
 	}

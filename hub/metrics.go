@@ -34,6 +34,7 @@ type Metrics struct {
 	backlog    *prometheus.GaugeVec     // route
 	consumers  *prometheus.GaugeVec     // route
 	reloads    *prometheus.CounterVec   // outcome
+	packs      packCounter
 
 	mu     sync.Mutex
 	gauges func(ctx context.Context) gaugeValues
@@ -106,12 +107,27 @@ func NewMetrics(version string) *Metrics {
 			Help: "Configuration reloads, by outcome (applied, refused).",
 		}, []string{"outcome"}),
 	}
+	m.packs = packCounter{
+		sent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aiskao_transport_broker_messages_sent_total",
+			Help: "Messages sent to the broker by a transport that packs (RabbitMQ with pack above 1): packs, and messages sent alone.",
+		}),
+		messages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aiskao_transport_packed_messages_total",
+			Help: "Messages those broker messages carried; divided by aiskao_transport_broker_messages_sent_total, the mean size of a pack.",
+		}),
+		splits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aiskao_transport_pack_splits_total",
+			Help: "Packs delivered again (a process stopped while handling them) and split into their messages.",
+		}),
+	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "aiskao_build_info",
 		Help: "Build information of the running hub; the value is 1.",
 	}, []string{"version", "goversion"})
 	info.WithLabelValues(version, runtime.Version()).Set(1)
 	m.Registry.MustRegister(m.messages, m.duration, m.steps, m.received, m.reloads, info,
+		m.packs.sent, m.packs.messages, m.packs.splits,
 		gaugeCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -252,3 +268,15 @@ func (m *Metrics) forSource(connector string) sourceMetrics {
 		failed:   m.received.WithLabelValues(connector, "failed"),
 	}
 }
+
+// packCounter counts the packs of the transport, for every engine the process runs.
+type packCounter struct {
+	sent, messages, splits prometheus.Counter
+}
+
+func (c packCounter) Sent(n int) {
+	c.sent.Inc()
+	c.messages.Add(float64(n))
+}
+
+func (c packCounter) Split(int) { c.splits.Inc() }

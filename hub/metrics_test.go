@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aiskao/aiskao/transport"
 )
 
 // A scraper polling many times a second must not make the engine count its backlog as often:
@@ -73,5 +75,24 @@ func TestScrapeDoesNotWaitForGauges(t *testing.T) {
 			t.Fatal("the reading that hung was not used once it ended")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPackMetrics: what the transport counts of its packs reaches the metrics, whose ratio is
+// the mean size of a pack.
+func TestPackMetrics(t *testing.T) {
+	m := NewMetrics("test")
+	var c transport.PackCounter = m.packs
+	c.Sent(1)
+	c.Sent(7)
+	c.Split(7)
+	for name, want := range map[string]float64{
+		"aiskao_transport_broker_messages_sent_total": 2,
+		"aiskao_transport_packed_messages_total":      8,
+		"aiskao_transport_pack_splits_total":          1,
+	} {
+		if got := metricValue(t, m, name, nil); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
 	}
 }

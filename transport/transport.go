@@ -57,6 +57,17 @@ type SplitReadiness interface {
 type Env struct {
 	DataDir string
 	Logger  *slog.Logger
+	// Packs, where not nil, counts the packs of a transport that sends several messages to its
+	// broker as one, for the hub's metrics.
+	Packs PackCounter
+}
+
+// PackCounter counts what a transport that packs messages sends and splits.
+type PackCounter interface {
+	// Sent counts one broker message that carried n messages (1: a message sent alone).
+	Sent(n int)
+	// Split counts one pack of n messages that was delivered again and split into its messages.
+	Split(n int)
 }
 
 // Factory makes one type of transport.

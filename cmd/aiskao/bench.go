@@ -160,6 +160,9 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stdout, "  hub RSS: %s (%.0f kB when ready, before the load)\n", srv.rss(), fig.idleKB)
 	fmt.Fprintf(stdout, "  CPU: %s\n", fig.cpu.describe(fig.delivered))
 	fmt.Fprintf(stdout, "  allocations: %s\n", fig.allocs())
+	if p := fig.packs(); p != "" {
+		fmt.Fprintf(stdout, "  packs: %s\n", p)
+	}
 
 	// Phase two: a fixed rate below the maximum.
 	offered := fig.rate * *share

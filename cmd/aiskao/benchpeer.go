@@ -112,6 +112,18 @@ type figures struct {
 	// Allocations over the run, from the hub's Go metrics; NaN for a peer, whose runtime the
 	// bench cannot read.
 	mallocs, allocBytes float64
+	// Broker messages the hub's transport sent and the messages they carried, over the run,
+	// where it packs (RabbitMQ with pack above 1); 0 otherwise.
+	brokerMsgs, packed float64
+}
+
+// packs describes the packs the transport sent, or is empty where it sent none.
+func (f figures) packs() string {
+	if f.brokerMsgs <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f messages in %.0f broker messages, %.1f a broker message (the transport's pack)",
+		f.packed, f.brokerMsgs, f.packed/f.brokerMsgs)
 }
 
 // cpuPerMsg is the process's CPU time per message delivered, in µs.
@@ -134,13 +146,15 @@ func (f figures) allocs() string {
 const (
 	mallocsSeries    = "go_memstats_mallocs_total"
 	allocBytesSeries = "go_memstats_alloc_bytes_total"
+	brokerMsgsSeries = "aiskao_transport_broker_messages_sent_total"
+	packedSeries     = "aiskao_transport_packed_messages_total"
 )
 
 // measure saturates s with o's clients for o's duration and waits for the deliveries.
 func measure(s *served, o benchOptions) (figures, loadResult, error) {
 	f := figures{mallocs: math.NaN(), allocBytes: math.NaN()}
 	f.idleKB = s.procStatusKB("VmRSS")
-	mem0 := s.metrics(mallocsSeries, allocBytesSeries)
+	mem0 := s.metrics(mallocsSeries, allocBytesSeries, brokerMsgsSeries, packedSeries)
 	cpu0 := s.cpu()
 	res := s.load(o.input, o.clients, o.duration, 0, 0)
 	if res.accepted == 0 {
@@ -162,11 +176,26 @@ func measure(s *served, o benchOptions) (figures, loadResult, error) {
 			f.peakKB = kb
 		}
 	}
-	if mem1 := s.metrics(mallocsSeries, allocBytesSeries); len(mem0) == 2 && len(mem1) == 2 {
+	mem1 := s.metrics(mallocsSeries, allocBytesSeries, brokerMsgsSeries, packedSeries)
+	if has(mem0, mallocsSeries, allocBytesSeries) && has(mem1, mallocsSeries, allocBytesSeries) {
 		f.mallocs = mem1[mallocsSeries] - mem0[mallocsSeries]
 		f.allocBytes = mem1[allocBytesSeries] - mem0[allocBytesSeries]
 	}
+	if has(mem0, brokerMsgsSeries, packedSeries) && has(mem1, brokerMsgsSeries, packedSeries) {
+		f.brokerMsgs = mem1[brokerMsgsSeries] - mem0[brokerMsgsSeries]
+		f.packed = mem1[packedSeries] - mem0[packedSeries]
+	}
 	return f, res, nil
+}
+
+// has tells whether m holds every one of names.
+func has(m map[string]float64, names ...string) bool {
+	for _, n := range names {
+		if _, ok := m[n]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // peakRSS is the process's peak resident memory in kB, NaN where /proc cannot tell.

@@ -181,6 +181,12 @@ func TestBenchRabbitMQ(t *testing.T) {
 	if !regexp.MustCompile(`allocations: \d+ allocations, \d+ kB allocated per message`).Match(out) {
 		t.Errorf("no allocations in the output:\n%s", out)
 	}
+	// The configuration packs (pack: 32): the bench says how many messages went in how many
+	// broker messages, every message accepted counted.
+	p := regexp.MustCompile(`packs: (\d+) messages in (\d+) broker messages`).FindStringSubmatch(string(out))
+	if m != nil && (p == nil || p[1] != m[1]) {
+		t.Errorf("want the packs of the %v messages accepted in the output:\n%s", m[1:], out)
+	}
 	for name := range schemas() {
 		if !before[name] {
 			t.Errorf("the bench left its schema %s behind", name)

@@ -116,6 +116,35 @@ func packConfig(t *testing.T) Config {
 	return cfg
 }
 
+// packCounts is a transport.PackCounter for tests.
+type packCounts struct {
+	sent, messages, largest, splits, split atomic.Int64
+}
+
+func (c *packCounts) Sent(n int) {
+	c.sent.Add(1)
+	c.messages.Add(int64(n))
+	for l := c.largest.Load(); int64(n) > l && !c.largest.CompareAndSwap(l, int64(n)); l = c.largest.Load() {
+	}
+}
+
+func (c *packCounts) Split(n int) {
+	c.splits.Add(1)
+	c.split.Add(int64(n))
+}
+
+// openCounted is open with c counting the transport's packs.
+func openCounted(t *testing.T, cfg Config, c *packCounts) *Transport {
+	t.Helper()
+	tr, err := New(cfg, transport.Env{Packs: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.onDeclare = record(cfg.QueuePrefix)
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
 // TestPackedMessagesCountAgainstThePrefetch: a consumer holds no more than prefetch messages
 // unsettled, however many packs they came in.
 func TestPackedMessagesCountAgainstThePrefetch(t *testing.T) {
@@ -245,7 +274,8 @@ func packDeliveredAgainIsSplit(t *testing.T, queueType string) {
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tr2 := open(t, cfg)
+	c := &packCounts{}
+	tr2 := openCounted(t, cfg, c)
 	again := receive(t, subscribe(t, tr2, "g", "topic"), 3)
 	ackAll(again)
 	seen := map[string]bool{}
@@ -267,6 +297,9 @@ func packDeliveredAgainIsSplit(t *testing.T, queueType string) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("delivered again %v, want the pack's three messages", seen)
+	}
+	if c.splits.Load() != 1 || c.split.Load() != 3 {
+		t.Errorf("counted %d splits of %d messages, want 1 of 3", c.splits.Load(), c.split.Load())
 	}
 	eventually(t, "backlog 0", func() bool { return backlog(t, tr2, "topic", "g") == 0 })
 }
@@ -296,14 +329,9 @@ func TestUnreadablePackGoesToTheDeadLetterQueue(t *testing.T) {
 // TestPackerGathersConcurrentPublishes: publishes made while a pack is with the broker go out
 // together, each message is delivered once, and no publish waits for company.
 func TestPackerGathersConcurrentPublishes(t *testing.T) {
-	tr := open(t, packConfig(t))
-	var sent, packs, largest atomic.Int64
-	tr.onPack = func(n int) {
-		sent.Add(int64(n))
-		packs.Add(1)
-		for l := largest.Load(); int64(n) > l && !largest.CompareAndSwap(l, int64(n)); l = largest.Load() {
-		}
-	}
+	c := &packCounts{}
+	tr := openCounted(t, packConfig(t), c)
+	sent, packs, largest := &c.messages, &c.sent, &c.largest
 	ch := subscribe(t, tr, "g", "topic")
 	start := time.Now()
 	publish(t, tr, "topic", simple("alone", 1)...)

@@ -175,8 +175,8 @@ func (p *packer) sendNext() {
 func (t *Transport) sendPack(topic string, items []packItem) error {
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.PublishTimeout.D())
 	defer cancel()
-	if t.onPack != nil {
-		t.onPack(len(items))
+	if t.packCount != nil {
+		t.packCount.Sent(len(items))
 	}
 	var pub amqp.Publishing
 	if len(items) == 1 {

@@ -65,8 +65,8 @@ type Transport struct {
 	packers  map[string]*packer          // topic → its packer, where packing is on
 	tags     atomic.Int64                // consumer tag counter
 
+	packCount transport.PackCounter         // counts the packs sent and split; nil: none
 	onDeclare func(queue bool, name string) // tests learn the names to delete
-	onPack    func(n int)                   // tests learn the size of each pack sent
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -91,7 +91,7 @@ func New(cfg Config, env transport.Env) (*Transport, error) {
 	}
 	t := &Transport{cfg: cfg, log: log, subs: map[*subscriber]struct{}{},
 		declared: map[string]*amqp.Connection{}, inflight: map[string]*atomic.Int64{},
-		packers: map[string]*packer{}}
+		packers: map[string]*packer{}, packCount: env.Packs}
 	if t.pub, err = dial(cfg, name, "publish", log); err != nil {
 		return nil, err
 	}

@@ -179,6 +179,9 @@ func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, unse
 		d.Nack(false, true)
 		return
 	}
+	if s.t.packCount != nil {
+		s.t.packCount.Split(len(entries))
+	}
 	s.t.log.Info("rabbitmq: pack delivered again, split into its messages", "queue", queue, "pack", d.MessageId, "messages", len(entries), "deliveries", unsettled+1)
 	if err := d.Ack(false); err != nil {
 		s.t.log.Warn("rabbitmq: acknowledge a split pack: the broker will deliver it again", "queue", queue, "pack", d.MessageId, "error", err)
