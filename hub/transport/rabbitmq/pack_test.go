@@ -331,12 +331,11 @@ func TestUnreadablePackGoesToTheDeadLetterQueue(t *testing.T) {
 func TestPackerGathersConcurrentPublishes(t *testing.T) {
 	c := &packCounts{}
 	tr := openCounted(t, packConfig(t), c)
-	sent, packs, largest := &c.messages, &c.sent, &c.largest
 	ch := subscribe(t, tr, "g", "topic")
 	start := time.Now()
 	publish(t, tr, "topic", simple("alone", 1)...)
-	if packs.Load() != 1 || largest.Load() != 1 {
-		t.Fatalf("a lone publish went out in %d packs of up to %d", packs.Load(), largest.Load())
+	if c.sent.Load() != 1 || c.largest.Load() != 1 {
+		t.Fatalf("a lone publish went out in %d packs of up to %d", c.sent.Load(), c.largest.Load())
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("a lone publish took %s", d)
@@ -359,8 +358,8 @@ func TestPackerGathersConcurrentPublishes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if sent.Load() != n+1 || largest.Load() < 2 || largest.Load() > 32 {
-		t.Errorf("%d messages sent in %d packs of up to %d; want %d, some packs of more than one, none above 32", sent.Load(), packs.Load(), largest.Load(), n+1)
+	if c.messages.Load() != n+1 || c.largest.Load() < 2 || c.largest.Load() > 32 {
+		t.Errorf("%d messages sent in %d packs of up to %d; want %d, some packs of more than one, none above 32", c.messages.Load(), c.sent.Load(), c.largest.Load(), n+1)
 	}
 	// Acknowledged as they come: no more than prefetch (64) messages are held at once, packed
 	// or not.
@@ -374,7 +373,7 @@ func TestPackerGathersConcurrentPublishes(t *testing.T) {
 		t.Errorf("%d distinct messages of %d", len(seen), n+1)
 	}
 	quiet(t, ch, 200*time.Millisecond)
-	t.Logf("%d messages in %d packs, the largest %d", sent.Load(), packs.Load(), largest.Load())
+	t.Logf("%d messages in %d packs, the largest %d", c.messages.Load(), c.sent.Load(), c.largest.Load())
 }
 
 // A message above packAlone goes alone, whatever else is published.

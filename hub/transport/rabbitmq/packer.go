@@ -22,8 +22,7 @@ type packer struct {
 
 	mu      sync.Mutex
 	pending []packItem
-	spare   []packItem // the slice of the last pack sent, reused for the next pending
-	busy    bool       // a pack is being sent and confirmed
+	busy    bool // a pack is being sent and confirmed
 }
 
 // packItem is one message waiting to go out in a pack.
@@ -91,11 +90,7 @@ func (p *packer) publish(ctx context.Context, msgs []*message.Message) error {
 		// This call sends the first pack itself (holding its own messages, unless others
 		// came first), and hands what gathers meanwhile to a goroutine of its own.
 		p.sendNext()
-		p.mu.Lock()
-		more := len(p.pending) > 0
-		p.busy = more
-		p.mu.Unlock()
-		if more {
+		if p.more() {
 			go p.drain()
 		}
 	}
@@ -118,14 +113,19 @@ func (p *packer) publish(ctx context.Context, msgs []*message.Message) error {
 func (p *packer) drain() {
 	for {
 		p.sendNext()
-		p.mu.Lock()
-		if len(p.pending) == 0 {
-			p.busy = false
-			p.mu.Unlock()
+		if !p.more() {
 			return
 		}
-		p.mu.Unlock()
 	}
+}
+
+// more tells the sender of a pack whether messages are pending, to be sent next; where none is,
+// the packer is no longer busy, and the next publish sends at once.
+func (p *packer) more() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.busy = len(p.pending) > 0
+	return p.busy
 }
 
 // sendNext sends the pending messages, up to max messages and packMaxBytes, as one pack (or one
@@ -137,13 +137,9 @@ func (p *packer) sendNext() {
 		size += p.pending[n].size
 		n++
 	}
+	// The pending messages' appends never reach into items (its capacity ends at n).
 	items := p.pending[:n:n]
-	if n == len(p.pending) {
-		p.pending = p.spare[:0]
-	} else {
-		p.pending = append(p.spare[:0], p.pending[n:]...)
-	}
-	p.spare = nil
+	p.pending = p.pending[n:]
 	p.mu.Unlock()
 
 	// Messages whose callers stopped waiting are left out.
@@ -162,12 +158,7 @@ func (p *packer) sendNext() {
 	for i := range kept {
 		kept[i].call.settle(err)
 	}
-	clear(items)
-	p.mu.Lock()
-	if p.spare == nil && cap(items) >= 4 {
-		p.spare = items[:0]
-	}
-	p.mu.Unlock()
+	clear(items) // the messages are not held by the array pending may still share
 }
 
 // sendPack publishes items to topic as one pack, or as one message when there is one, and waits
@@ -181,11 +172,9 @@ func (t *Transport) sendPack(topic string, items []packItem) error {
 	var pub amqp.Publishing
 	if len(items) == 1 {
 		var err error
-		m := items[0].msg
-		if pub, err = marshaler.Marshal(m); err != nil {
-			return fmt.Errorf("message %s: %w", m.UUID, err)
+		if pub, err = plainPublishing(items[0].msg); err != nil {
+			return err
 		}
-		pub.MessageId = m.UUID
 	} else {
 		msgs := make([]*message.Message, len(items))
 		for i := range items {
@@ -199,5 +188,5 @@ func (t *Transport) sendPack(topic string, items []packItem) error {
 			Body:      encodePack(msgs),
 		}
 	}
-	return t.publishOne(ctx, ctx, topic, pub)
+	return t.publishPubs(ctx, ctx, topic, []amqp.Publishing{pub})
 }

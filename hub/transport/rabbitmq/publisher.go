@@ -74,14 +74,24 @@ func (t *Transport) publish(topic string, msgs []*message.Message) error {
 	}
 	pubs := make([]amqp.Publishing, len(msgs))
 	for i, m := range msgs {
-		pub, err := marshaler.Marshal(m)
+		pub, err := plainPublishing(m)
 		if err != nil {
-			return fmt.Errorf("message %s: %w", m.UUID, err)
+			return err
 		}
-		pub.MessageId = m.UUID
 		pubs[i] = pub
 	}
 	return t.publishPubs(ctx, msgs[0].Context(), topic, pubs)
+}
+
+// plainPublishing is m as a broker message of its own: persistent, in watermill-amqp's format,
+// with its id as the message id too.
+func plainPublishing(m *message.Message) (amqp.Publishing, error) {
+	pub, err := marshaler.Marshal(m)
+	if err != nil {
+		return pub, fmt.Errorf("message %s: %w", m.UUID, err)
+	}
+	pub.MessageId = m.UUID
+	return pub, nil
 }
 
 // packs tells whether msgs go out in packs: where packing is on and none of them is large.
@@ -95,11 +105,6 @@ func (t *Transport) packs(msgs []*message.Message) bool {
 		}
 	}
 	return true
-}
-
-// publishOne publishes one broker message to topic and waits for its confirmation.
-func (t *Transport) publishOne(ctx, caller context.Context, topic string, pub amqp.Publishing) error {
-	return t.publishPubs(ctx, caller, topic, []amqp.Publishing{pub})
 }
 
 // publishPubs publishes pubs to topic on the shared channel and waits for their confirmations.

@@ -299,11 +299,7 @@ func toMessage(d amqp.Delivery, quorum bool) (_ *message.Message, deliveries, at
 	// A quorum queue counts the earlier deliveries of a message; the envelope counts this one too,
 	// so that the engine can tell a message that keeps coming back (poison) from a new one. A
 	// message back from a delay queue counts on from the attempts made before it was delayed.
-	if n, err := strconv.Atoi(msg.Metadata[deliveryCountHeader]); err == nil {
-		deliveries = n + 1
-	} else if quorum {
-		deliveries = 1
-	}
+	deliveries = deliveriesOf(d, quorum)
 	// A message of a pack republished on its own counts on from the pack's deliveries.
 	if n, err := strconv.Atoi(msg.Metadata[unsettledHeader]); err == nil && n > 0 {
 		deliveries = max(deliveries, 1) + n

@@ -2,7 +2,6 @@ package rabbitmq
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,15 +43,30 @@ func (p *packDelivery) settled(requeue bool) error {
 	}
 }
 
-// deliveriesOf returns the deliveries of d since it was published, this one included, as
-// toMessage counts them: 0 where the queue does not count.
+// deliveriesOf returns the deliveries of d since it was published, this one included, from the
+// quorum queue's count of the earlier ones: 0 where the queue does not count.
 func deliveriesOf(d amqp.Delivery, quorum bool) int {
-	if v, ok := d.Headers[deliveryCountHeader]; ok {
-		if n, err := strconv.Atoi(fmt.Sprint(v)); err == nil && n >= 0 {
-			return n + 1
+	n := -1
+	switch v := d.Headers[deliveryCountHeader].(type) {
+	case int64:
+		n = int(v)
+	case int32:
+		n = int(v)
+	case int16:
+		n = int(v)
+	case int8:
+		n = int(v)
+	case int:
+		n = v
+	case string:
+		if i, err := strconv.Atoi(v); err == nil {
+			n = i
 		}
 	}
-	if quorum {
+	switch {
+	case n >= 0:
+		return n + 1
+	case quorum:
 		return 1
 	}
 	return 0
@@ -192,11 +206,5 @@ func (s *subscriber) split(d amqp.Delivery, queue string, entries []packed, unse
 func unpackedPublishing(e packed) (amqp.Publishing, error) {
 	m := message.NewMessage(e.id, e.payload)
 	m.Metadata = e.metadata
-	pub, err := marshaler.Marshal(m)
-	if err != nil {
-		return pub, err
-	}
-	pub.MessageId = e.id
-	pub.DeliveryMode = amqp.Persistent
-	return pub, nil
+	return plainPublishing(m)
 }
