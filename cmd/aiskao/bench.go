@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -162,6 +163,9 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stdout, "  allocations: %s\n", fig.allocs())
 	if p := fig.packs(); p != "" {
 		fmt.Fprintf(stdout, "  packs: %s\n", p)
+	}
+	if d := fig.services.describe(fig.delivered); d != "" {
+		fmt.Fprintf(stdout, "  broker and database: %s\n", d)
 	}
 
 	// Phase two: a fixed rate below the maximum.
@@ -402,6 +406,42 @@ type cpuUse struct {
 // since returns the CPU time used between start and u.
 func (u cpuUse) since(start cpuUse) cpuUse {
 	return cpuUse{hub: u.hub - start.hub, self: u.self - start.self, busy: u.busy - start.busy, total: u.total - start.total, ok: u.ok && start.ok}
+}
+
+// servicesUse is CPU time, in seconds, used so far by the broker and the database the hub runs
+// on, where they run on this machine; NaN where they do not (or not measured).
+type servicesUse struct {
+	broker, db float64
+}
+
+// since returns the CPU time used between start and u.
+func (u servicesUse) since(start servicesUse) servicesUse {
+	return servicesUse{broker: u.broker - start.broker, db: u.db - start.db}
+}
+
+// perMsg is each service's CPU time per delivered message, in µs (NaN where unknown).
+func (u servicesUse) perMsg(delivered int) (broker, db float64) {
+	if delivered == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return 1e6 * u.broker / float64(delivered), 1e6 * u.db / float64(delivered)
+}
+
+// describe tells the services' CPU time per delivered message, or is empty where neither was
+// measured.
+func (u servicesUse) describe(delivered int) string {
+	b, d := u.perMsg(delivered)
+	var parts []string
+	if !math.IsNaN(b) {
+		parts = append(parts, fmt.Sprintf("RabbitMQ %.0f µs", b))
+	}
+	if !math.IsNaN(d) {
+		parts = append(parts, fmt.Sprintf("PostgreSQL %.0f µs", d))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " of CPU per message delivered (their processes on this machine, other clients' work included)"
 }
 
 // describe tells how many cores the hub and the clients kept busy, the hub's CPU time per

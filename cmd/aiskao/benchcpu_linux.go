@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -50,4 +52,67 @@ func (s *served) cpu() cpuUse {
 	}
 	u.ok = true
 	return u
+}
+
+// servicesCPU reads, from /proc, the CPU time used so far by the broker (RabbitMQ's runtime,
+// beam.smp started with "rabbit boot") and by the database (every postgres process, with the
+// children the postmaster has reaped: connections closed during the run count too). Either is
+// NaN where no such process runs on this machine or /proc cannot be read.
+func servicesCPU() servicesUse {
+	u := servicesUse{broker: math.NaN(), db: math.NaN()}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return u
+	}
+	add := func(v *float64, t float64) {
+		if math.IsNaN(*v) {
+			*v = 0
+		}
+		*v += t
+	}
+	for _, e := range entries {
+		pid := e.Name()
+		if pid[0] < '0' || pid[0] > '9' {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		comm, rest, ok := procStat(stat)
+		if !ok {
+			continue
+		}
+		switch comm {
+		case "beam.smp":
+			cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+			// The broker, not its command-line tools, which run the same runtime.
+			if err == nil && bytes.Contains(cmdline, []byte("\x00rabbit\x00boot\x00")) {
+				add(&u.broker, (rest[11]+rest[12])/userHZ)
+			}
+		case "postgres":
+			add(&u.db, (rest[11]+rest[12]+rest[13]+rest[14])/userHZ)
+		}
+	}
+	return u
+}
+
+// procStat splits a /proc/PID/stat into the command name and the numbers after it (utime is
+// rest[11], stime rest[12], cutime rest[13], cstime rest[14]). The name is in parentheses and
+// may hold spaces and parentheses itself, so it ends at the last ") ".
+func procStat(stat []byte) (comm string, rest []float64, ok bool) {
+	open := bytes.IndexByte(stat, '(')
+	end := bytes.LastIndex(stat, []byte(") "))
+	if open < 0 || end < open {
+		return "", nil, false
+	}
+	f := strings.Fields(string(stat[end+2:]))
+	if len(f) < 15 {
+		return "", nil, false
+	}
+	rest = make([]float64, 15)
+	for i := range rest {
+		rest[i], _ = strconv.ParseFloat(f[i], 64)
+	}
+	return string(stat[open+1 : end]), rest, true
 }

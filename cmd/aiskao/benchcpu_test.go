@@ -1,9 +1,11 @@
 package main
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,5 +41,62 @@ func TestCPUReadsTheProcess(t *testing.T) {
 	u := s.cpu().since(before)
 	if !u.ok || u.hub <= 0 || u.self <= 0 || u.total <= 0 || u.busy <= 0 {
 		t.Errorf("after 200 ms of work: %+v, want every figure above zero", u)
+	}
+}
+
+func TestServicesUseDescribe(t *testing.T) {
+	start := servicesUse{broker: 1, db: 2}
+	end := servicesUse{broker: 1.12, db: 2.05}
+	got := end.since(start).describe(1000)
+	want := "RabbitMQ 120 µs, PostgreSQL 50 µs of CPU per message delivered (their processes on this machine, other clients' work included)"
+	if got != want {
+		t.Errorf("describe = %q\nwant       %q", got, want)
+	}
+	brokerOnly := servicesUse{broker: 0.1, db: math.NaN()}
+	if got := brokerOnly.describe(1000); !strings.HasPrefix(got, "RabbitMQ 100 µs of CPU") {
+		t.Errorf("describe without a database = %q", got)
+	}
+	if got := (servicesUse{broker: math.NaN(), db: math.NaN()}).describe(1000); got != "" {
+		t.Errorf("describe with neither = %q, want nothing", got)
+	}
+	if got := end.describe(0); got != "" {
+		t.Errorf("describe of no message = %q, want nothing", got)
+	}
+}
+
+func TestProcStat(t *testing.T) {
+	line := func(comm string) []byte {
+		// pid (comm) state ppid … utime stime cutime cstime …, as the kernel writes it.
+		return []byte("42 (" + comm + ") S 1 42 42 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 1 0 100 1000 10")
+	}
+	for _, comm := range []string{"postgres", "beam.smp", "a b", "x) (y", ")"} {
+		got, rest, ok := procStat(line(comm))
+		if !ok || got != comm {
+			t.Errorf("procStat(%q): name %q, ok %v", comm, got, ok)
+			continue
+		}
+		if rest[11] != 250 || rest[12] != 50 || rest[13] != 7 || rest[14] != 3 {
+			t.Errorf("procStat(%q): utime, stime, cutime, cstime = %v, want 250 50 7 3", comm, rest[11:15])
+		}
+	}
+	for _, bad := range []string{"", "42 postgres S 1", "42 (postgres) S 1 2 3"} {
+		if _, _, ok := procStat([]byte(bad)); ok {
+			t.Errorf("procStat(%q) = ok, want refused", bad)
+		}
+	}
+}
+
+// TestServicesCPUReadsTheLocalServices finds the broker and PostgreSQL among this machine's
+// processes, which CI starts.
+func TestServicesCPUReadsTheLocalServices(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("CPU times come from /proc")
+	}
+	u := servicesCPU()
+	if os.Getenv("CI") == "" && (math.IsNaN(u.broker) || math.IsNaN(u.db)) {
+		t.Skipf("RabbitMQ or PostgreSQL does not run on this machine (%+v)", u)
+	}
+	if !(u.broker > 0) || !(u.db > 0) {
+		t.Errorf("servicesCPU = %+v, want the broker's and PostgreSQL's CPU time above zero", u)
 	}
 }

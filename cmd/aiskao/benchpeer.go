@@ -115,6 +115,9 @@ type figures struct {
 	// Broker messages the hub's transport sent and the messages they carried, over the run,
 	// where it packs (RabbitMQ with pack above 1); 0 otherwise.
 	brokerMsgs, packed float64
+	// services is the broker's and the database's CPU over the run, where the hub runs on them
+	// (-transport rabbitmq; a peer there uses the broker alone) and they run on this machine.
+	services servicesUse
 }
 
 // packs describes the packs the transport sent, or is empty where it sent none.
@@ -152,16 +155,26 @@ const (
 
 // measure saturates s with o's clients for o's duration and waits for the deliveries.
 func measure(s *served, o benchOptions) (figures, loadResult, error) {
-	f := figures{mallocs: math.NaN(), allocBytes: math.NaN()}
+	f := figures{mallocs: math.NaN(), allocBytes: math.NaN(), services: servicesUse{broker: math.NaN(), db: math.NaN()}}
 	f.idleKB = s.procStatusKB("VmRSS")
 	mem0 := s.metrics(mallocsSeries, allocBytesSeries, brokerMsgsSeries, packedSeries)
 	cpu0 := s.cpu()
+	var svc0 servicesUse
+	if o.rabbit {
+		svc0 = servicesCPU()
+	}
 	res := s.load(o.input, o.clients, o.duration, 0, 0)
 	if res.accepted == 0 {
 		return f, res, fmt.Errorf("bench: none of %d messages was accepted", res.failed)
 	}
 	delivered, took := s.waitDelivered(res.accepted, time.Minute)
 	f.cpu = s.cpu().since(cpu0)
+	if o.rabbit {
+		f.services = servicesCPU().since(svc0)
+		if s.opsAddr == "" {
+			f.services.db = math.NaN() // a peer runs on the broker alone
+		}
+	}
 	f.delivered, f.refused, f.wall = delivered, res.failed, res.elapsed+took
 	f.rate = float64(delivered) / f.wall.Seconds()
 	f.p50, f.p99 = res.p(0.50), res.p(0.99)
@@ -434,6 +447,9 @@ func (f figures) line() string {
 	if !math.IsNaN(f.mallocs) && f.delivered > 0 {
 		s += fmt.Sprintf(", %.0f allocs/msg (%.0f kB/msg)", f.mallocs/float64(f.delivered), f.allocBytes/1e3/float64(f.delivered))
 	}
+	if b, _ := f.services.perMsg(f.delivered); !math.IsNaN(b) {
+		s += fmt.Sprintf(", broker CPU %.0f µs/msg", b)
+	}
 	return s
 }
 
@@ -473,6 +489,9 @@ func medianFigures(fs []figures) figures {
 		mallocs:    math.NaN(),
 		allocBytes: math.NaN(),
 	}
+	// The services' CPU per message likewise.
+	m.services.broker = pick(func(f figures) float64 { b, _ := f.services.perMsg(f.delivered); return b }) * float64(m.delivered) / 1e6
+	m.services.db = pick(func(f figures) float64 { _, d := f.services.perMsg(f.delivered); return d }) * float64(m.delivered) / 1e6
 	// CPU per message and allocations per message are medians of the per-run ratios; carried
 	// as totals over a nominal delivered count so line() prints them.
 	if cpu := pick(figures.cpuPerMsg); !math.IsNaN(cpu) && m.delivered > 0 {
@@ -502,8 +521,14 @@ func ratios(hub, peer figures) string {
 		}
 		return fmt.Sprintf("%.2f", a/b)
 	}
-	return fmt.Sprintf("throughput %s, CPU per message %s, accept p50 %s, p99 %s, peak RSS %s, peak RSS above idle %s",
+	s := fmt.Sprintf("throughput %s, CPU per message %s, accept p50 %s, p99 %s, peak RSS %s, peak RSS above idle %s",
 		r(hub.rate, peer.rate), r(hub.cpuPerMsg(), peer.cpuPerMsg()),
 		r(float64(hub.p50), float64(peer.p50)), r(float64(hub.p99), float64(peer.p99)), r(hub.peakKB, peer.peakKB),
 		r(hub.peakKB-hub.idleKB, peer.peakKB-peer.idleKB))
+	hb, _ := hub.services.perMsg(hub.delivered)
+	pb, _ := peer.services.perMsg(peer.delivered)
+	if !math.IsNaN(hb) && !math.IsNaN(pb) {
+		s += ", broker CPU per message " + r(hb, pb)
+	}
+	return s
 }

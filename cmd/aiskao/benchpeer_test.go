@@ -187,6 +187,10 @@ func TestBenchRabbitMQ(t *testing.T) {
 	if m != nil && (p == nil || p[1] != m[1]) {
 		t.Errorf("want the packs of the %v messages accepted in the output:\n%s", m[1:], out)
 	}
+	// The broker and PostgreSQL run on this machine in CI: the bench says what they spent.
+	if os.Getenv("CI") != "" && !regexp.MustCompile(`broker and database: RabbitMQ \d+ µs, PostgreSQL \d+ µs of CPU per message`).Match(out) {
+		t.Errorf("no broker and database CPU in the output:\n%s", out)
+	}
 	for name := range schemas() {
 		if !before[name] {
 			t.Errorf("the bench left its schema %s behind", name)
