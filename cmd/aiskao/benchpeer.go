@@ -447,8 +447,12 @@ func (f figures) line() string {
 	if !math.IsNaN(f.mallocs) && f.delivered > 0 {
 		s += fmt.Sprintf(", %.0f allocs/msg (%.0f kB/msg)", f.mallocs/float64(f.delivered), f.allocBytes/1e3/float64(f.delivered))
 	}
-	if b, _ := f.services.perMsg(f.delivered); !math.IsNaN(b) {
+	b, d := f.services.perMsg(f.delivered)
+	if b > 0 {
 		s += fmt.Sprintf(", broker CPU %.0f µs/msg", b)
+	}
+	if d > 0 {
+		s += fmt.Sprintf(", PostgreSQL CPU %.0f µs/msg", d)
 	}
 	return s
 }
@@ -525,10 +529,16 @@ func ratios(hub, peer figures) string {
 		r(hub.rate, peer.rate), r(hub.cpuPerMsg(), peer.cpuPerMsg()),
 		r(float64(hub.p50), float64(peer.p50)), r(float64(hub.p99), float64(peer.p99)), r(hub.peakKB, peer.peakKB),
 		r(hub.peakKB-hub.idleKB, peer.peakKB-peer.idleKB))
-	hb, _ := hub.services.perMsg(hub.delivered)
+	hb, hd := hub.services.perMsg(hub.delivered)
 	pb, _ := peer.services.perMsg(peer.delivered)
-	if !math.IsNaN(hb) && !math.IsNaN(pb) {
+	if hb > 0 && pb > 0 { // NaN where not measured
 		s += ", broker CPU per message " + r(hb, pb)
+		// On a machine that the engines, the broker and the database share, the rate follows
+		// the CPU all of them spend on a message.
+		if !(hd > 0) {
+			hd = 0 // a hub without PostgreSQL
+		}
+		s += ", all CPU per message (engine, broker and database) " + r(hub.cpuPerMsg()+hb+hd, peer.cpuPerMsg()+pb)
 	}
 	return s
 }

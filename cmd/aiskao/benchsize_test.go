@@ -168,4 +168,22 @@ func TestBenchMedianAndRatios(t *testing.T) {
 	if got := ratios(hub, figures{mallocs: nan}); !strings.HasPrefix(got, "throughput ?") {
 		t.Errorf("ratios against a peer with nothing measured = %q, want ? for each", got)
 	}
+
+	// Over RabbitMQ the broker's CPU (and the hub's database's) per message is set beside the
+	// peer's, and so is all the CPU a message took.
+	withServices := func(f figures, broker, db float64) figures {
+		f.services = servicesUse{broker: broker, db: db}
+		return f
+	}
+	hub = medianFigures([]figures{withServices(run(3000, 3, 10000, 0, 0, 1), 1, 0.5)})  // 300, broker 100, db 50 µs/msg
+	peer = medianFigures([]figures{withServices(run(2000, 4, 10000, 0, 0, 1), 2, nan)}) // 400, broker 200 µs/msg
+	if got := ratios(hub, peer); !strings.HasSuffix(got, ", broker CPU per message 0.50, all CPU per message (engine, broker and database) 0.75") {
+		t.Errorf("ratios with the services = %q", got)
+	}
+	if got := hub.line(); !strings.HasSuffix(got, ", broker CPU 100 µs/msg, PostgreSQL CPU 50 µs/msg") {
+		t.Errorf("line with the services = %q", got)
+	}
+	if got := peer.line(); !strings.HasSuffix(got, ", broker CPU 200 µs/msg") {
+		t.Errorf("peer's line with the broker = %q", got)
+	}
 }
