@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/aiskao/aiskao/internal/batch"
 )
@@ -20,8 +21,9 @@ type Lookup struct {
 
 // NewLookups starts a lookup goroutine that passes up to max waiting lookups at once to lookup,
 // which sets Seen on those it finds marked and returns an error only when the query failed.
-func NewLookups(max int, lookup func([]*Lookup) error) *Lookups {
-	return &Lookups{c: batch.New(max, lookup)}
+// Under load, lookups wait up to wait for more of them (batch.NewWaiting); 0 sends at once.
+func NewLookups(max int, wait time.Duration, lookup func([]*Lookup) error) *Lookups {
+	return &Lookups{c: batch.NewWaiting(max, wait, lookup)}
 }
 
 // Seen asks whether key is marked in scope. After Close it returns batch.ErrClosed.

@@ -17,7 +17,7 @@ func TestLookupsShareQueries(t *testing.T) {
 	marked := map[[2]string]bool{{"route:a", "m-1"}: true, {"route:b", "m-2"}: true}
 	var mu sync.Mutex
 	var sizes []int
-	l := NewLookups(256, func(ls []*Lookup) error {
+	l := NewLookups(256, 0, func(ls []*Lookup) error {
 		mu.Lock()
 		sizes = append(sizes, len(ls))
 		mu.Unlock()
@@ -56,7 +56,7 @@ func TestLookupsShareQueries(t *testing.T) {
 // TestLookupsReportTheQueryError: a failed query fails every Seen that shared it.
 func TestLookupsReportTheQueryError(t *testing.T) {
 	boom := errors.New("connection lost")
-	l := NewLookups(8, func([]*Lookup) error { return boom })
+	l := NewLookups(8, 0, func([]*Lookup) error { return boom })
 	defer l.Close()
 	if _, err := l.Seen(context.Background(), "route:a", "m-1"); !errors.Is(err, boom) {
 		t.Errorf("Seen = %v, want the query's error", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrClosed is returned by Do after Close.
@@ -17,6 +18,7 @@ var ErrClosed = errors.New("batch: closed")
 type Committer[T any] struct {
 	reqs   chan request[T]
 	max    int
+	wait   time.Duration // how long a batch waits for company under load (NewWaiting)
 	commit func([]T) error
 	quit   chan struct{}
 	done   chan struct{}
@@ -32,10 +34,20 @@ type request[T any] struct {
 
 // New starts a committer that commits at most max items at once with commit.
 func New[T any](max int, commit func([]T) error) *Committer[T] {
+	return NewWaiting(max, 0, commit)
+}
+
+// NewWaiting starts a committer like New whose batches, under load, wait up to wait for more
+// items before they are committed. A batch gathers the items waiting when the one before is
+// done; where that one held more than one item, callers are arriving together, and the batch
+// then takes those arriving within wait as well (until max), so that a commit's fixed cost (a
+// round trip, a statement, a sync) is shared among more of them. A batch after a lone item does
+// not wait: under light load no caller waits for company that is not coming.
+func NewWaiting[T any](max int, wait time.Duration, commit func([]T) error) *Committer[T] {
 	if max < 1 {
 		max = 1
 	}
-	c := &Committer[T]{reqs: make(chan request[T], max), max: max, commit: commit, quit: make(chan struct{}), done: make(chan struct{})}
+	c := &Committer[T]{reqs: make(chan request[T], max), max: max, wait: wait, commit: commit, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.writer()
 	return c
 }
@@ -83,6 +95,12 @@ func (c *Committer[T]) Items() int64 { return c.items.Load() }
 func (c *Committer[T]) writer() {
 	defer close(c.done)
 	batch := make([]request[T], 0, c.max)
+	var timer *time.Timer
+	if c.wait > 0 {
+		timer = time.NewTimer(c.wait)
+		timer.Stop()
+	}
+	last := 0 // items in the batch before
 	for {
 		select {
 		case r := <-c.reqs:
@@ -97,8 +115,31 @@ func (c *Committer[T]) writer() {
 				c.run(batch)
 			}
 		}
-		c.run(c.gather(batch))
+		batch = c.gather(batch)
+		if timer != nil && last > 1 && len(batch) < c.max {
+			batch = c.gatherFor(batch, timer)
+		}
+		last = len(batch)
+		c.run(batch)
 	}
+}
+
+// gatherFor adds the requests arriving within c.wait to batch, up to max; it returns early when
+// the committer is closed, which then commits what is left.
+func (c *Committer[T]) gatherFor(batch []request[T], timer *time.Timer) []request[T] {
+	timer.Reset(c.wait)
+	defer timer.Stop()
+	for len(batch) < c.max {
+		select {
+		case r := <-c.reqs:
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		case <-c.quit:
+			return batch
+		}
+	}
+	return batch
 }
 
 // gather adds the waiting requests to batch without blocking, up to max.

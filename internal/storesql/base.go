@@ -35,6 +35,9 @@ type Parts struct {
 	Log      *slog.Logger // nil discards
 	// MarkBatch bounds the marks of one WriteMarks.
 	MarkBatch int
+	// BatchWait is how long, under load, marks and lookups wait for more of them before they go
+	// to the database together (batch.NewWaiting); 0 sends what is waiting at once.
+	BatchWait time.Duration
 	// WriteMarks commits marks made at the same time; a later Mark of the same key wins.
 	WriteMarks func([]Mark) error
 	// Lookup sets Seen on the lookups whose key is marked and has not expired.
@@ -84,8 +87,8 @@ func (b *Base) Start(p Parts) {
 	}
 	b.p = p
 	b.quit, b.sweepDone, b.pruneDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
-	b.marks = batch.New(p.MarkBatch, b.commitMarks)
-	b.seens = store.NewLookups(seenBatch, p.Lookup)
+	b.marks = batch.NewWaiting(p.MarkBatch, p.BatchWait, b.commitMarks)
+	b.seens = store.NewLookups(seenBatch, p.BatchWait, p.Lookup)
 	b.journal = batch.New(store.JournalBatch, p.CommitJournal)
 	go b.sweeper()
 	if p.Policy.Active() {

@@ -20,7 +20,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{URL: testpg.DefaultURL, Schema: "aiskao", MaxConns: 10, MarkBatch: 512,
+	want := Config{URL: testpg.DefaultURL, Schema: "aiskao", MaxConns: 10, MarkBatch: 512, BatchWait: spec.Duration(2 * time.Millisecond),
 		SweepInterval: spec.Duration(time.Minute), ConnectTimeout: spec.Duration(10 * time.Second),
 		QueryTimeout: spec.Duration(3 * time.Second),
 		Retention:    store.Retention{DeadLetters: "90d", Interval: spec.Duration(time.Hour)}}

@@ -78,7 +78,7 @@ func New(cfg Config, env store.Env) (*Store, error) {
 	s.DB, s.D = pgDB{pool}, newDialect(cfg.Schema)
 	s.Start(storesql.Parts{
 		Where: where, WhereKey: "database", Log: env.Logger,
-		MarkBatch: cfg.MarkBatch, WriteMarks: s.writeMarks, Lookup: s.lookup, CommitJournal: s.commitJournal,
+		MarkBatch: cfg.MarkBatch, BatchWait: cfg.BatchWait.D(), WriteMarks: s.writeMarks, Lookup: s.lookup, CommitJournal: s.commitJournal,
 		SweepChunk: s.sweepChunk, SweepEvery: cfg.SweepInterval.D(),
 		Redact: s.redactEntries, InTx: s.inTx, Policy: policy,
 		// What the health watcher saw last: readiness never waits on the database.
