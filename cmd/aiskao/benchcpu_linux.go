@@ -23,16 +23,11 @@ func (s *served) cpu() cpuUse {
 		if err != nil {
 			return u
 		}
-		// Fields after the command name, which is in parentheses and may hold spaces: utime and
-		// stime are the 12th and 13th of them.
-		_, rest, _ := strings.Cut(string(stat), ") ")
-		f := strings.Fields(rest)
-		if len(f) < 13 {
+		_, rest, ok := procStat(stat)
+		if !ok {
 			return u
 		}
-		ut, _ := strconv.ParseFloat(f[11], 64)
-		st, _ := strconv.ParseFloat(f[12], 64)
-		u.hub += (ut + st) / userHZ
+		u.hub += (rest[11] + rest[12]) / userHZ
 	}
 	machine, err := os.ReadFile("/proc/stat")
 	if err != nil {
