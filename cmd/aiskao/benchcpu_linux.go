@@ -14,20 +14,27 @@ import (
 // userHZ is the unit of the times in /proc, fixed by the kernel's interface.
 const userHZ = 100
 
-// cpu reads the CPU times from /proc, the hub's summed over its processes; where there is none,
-// the figures are left out.
+// cpu reads the CPU times from /proc, the hub's summed over its processes and theirs (a peer
+// started by a script that runs it as a child is measured with it); where there is none, the
+// figures are left out.
 func (s *served) cpu() cpuUse {
 	var u cpuUse
 	for _, p := range s.all() {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-		if err != nil {
-			return u
+		for _, pid := range processTree(p.cmd.Process.Pid) {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				if pid == p.cmd.Process.Pid {
+					return u
+				}
+				continue // a child ended meanwhile
+			}
+			_, rest, ok := procStat(stat)
+			if !ok {
+				return u
+			}
+			// With the children each has reaped: a script's commands that have ended count too.
+			u.hub += (rest[11] + rest[12] + rest[13] + rest[14]) / userHZ
 		}
-		_, rest, ok := procStat(stat)
-		if !ok {
-			return u
-		}
-		u.hub += (rest[11] + rest[12]) / userHZ
 	}
 	machine, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -110,4 +117,32 @@ func procStat(stat []byte) (comm string, rest []float64, ok bool) {
 		rest[i], _ = strconv.ParseFloat(f[i], 64)
 	}
 	return string(stat[open+1 : end]), rest, true
+}
+
+// processTree returns root and the processes descended from it that run now, root first.
+func processTree(root int) []int {
+	tree := []int{root}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return tree
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		if _, rest, ok := procStat(stat); ok {
+			ppid := int(rest[1])
+			children[ppid] = append(children[ppid], pid)
+		}
+	}
+	for i := 0; i < len(tree); i++ {
+		tree = append(tree, children[tree[i]]...)
+	}
+	return tree
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,52 @@ func TestServicesCPUReadsTheLocalServices(t *testing.T) {
 	}
 	if !(u.broker > 0) || !(u.db > 0) {
 		t.Errorf("servicesCPU = %+v, want the broker's and PostgreSQL's CPU time above zero", u)
+	}
+}
+
+// A peer started by a script runs as the script's child: its CPU and memory are measured with
+// the script's, not left out (the script alone would read as no CPU and a few MB).
+func TestServedCountsTheChildrenOfAScript(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("CPU times come from /proc")
+	}
+	// The script waits for its child, which works for a while and then sleeps until killed.
+	cmd := exec.Command("sh", "-c", `sh -c 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; exec sleep 60' & wait`)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, pid := range processTree(cmd.Process.Pid)[1:] {
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Kill()
+			}
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	s := &served{cmd: cmd}
+	var used float64
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if used = s.cpu().hub; used >= 0.1 {
+			break
+		}
+	}
+	if used < 0.1 {
+		t.Fatalf("the script's child worked, but its tree used %.2f s of CPU", used)
+	}
+	tree := processTree(cmd.Process.Pid)
+	if len(tree) < 2 || tree[0] != cmd.Process.Pid {
+		t.Fatalf("process tree %v: want the script first, then its child", tree)
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, rest, _ := procStat(stat); (rest[11]+rest[12])/userHZ >= used {
+		t.Errorf("the script alone used %.2f s, its tree %.2f s: the child was not counted", (rest[11]+rest[12])/userHZ, used)
+	}
+	alone := (&served{cmd: &exec.Cmd{Process: &os.Process{Pid: tree[len(tree)-1]}}}).procStatusKB("VmHWM")
+	if all := s.procStatusKB("VmHWM"); !(all > alone) {
+		t.Errorf("peak RSS of the tree %v kB, of its last process alone %v kB: want the tree's larger", all, alone)
 	}
 }

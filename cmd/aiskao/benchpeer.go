@@ -214,20 +214,27 @@ func has(m map[string]float64, names ...string) bool {
 // peakRSS is the process's peak resident memory in kB, NaN where /proc cannot tell.
 func (s *served) peakRSS() float64 { return s.procStatusKB("VmHWM") }
 
-// procStatusKB is a field of the process's /proc status in kB, NaN where /proc cannot tell.
+// procStatusKB is a field of the process's /proc status in kB, summed with the processes
+// descended from it (a peer run by a script is mostly its child), NaN where /proc cannot tell.
 func (s *served) procStatusKB(field string) float64 {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return math.NaN()
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			if n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
-				return n
+	sum := math.NaN()
+	for _, pid := range processTree(s.cmd.Process.Pid) {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, field+":"); ok {
+				if n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64); err == nil {
+					if math.IsNaN(sum) {
+						sum = 0
+					}
+					sum += n
+				}
 			}
 		}
 	}
-	return math.NaN()
+	return sum
 }
 
 // startHubRound starts the hub on a fresh data folder, with an integrator's token of its own,
