@@ -30,7 +30,11 @@
 // not multiply files. The files whose writes wait at the same time are synced as a group: each
 // is started, then they are synced in turn by one writer, which then links them in under their
 // names and syncs the folder once for all of them (on Linux, where a file can be created without
-// a name; elsewhere each is renamed into place and the folder's syncs are shared). With sync:
+// a name, on file systems that make the link and the file's link count durable together with
+// the folder's sync: ext4 with a journal, XFS, tmpfs; elsewhere, ext4 without a journal among
+// them, each is renamed into place and the folder's syncs are shared, and the start-up log says
+// why). A starting sink removes the temporary files older than ten minutes that writes stopped
+// midway left in dir. With sync:
 // filesystem the files are not synced one by one: the writes that wait at the same time share
 // one syncfs of the file system, which makes the files and their folder entries durable
 // together; the folder stays open for the sink's life, so that a write the system failed to

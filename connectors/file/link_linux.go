@@ -3,7 +3,9 @@ package fileconn
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,6 +103,52 @@ func processUmask() (uint32, bool) {
 // sync's to report.
 func startWriteback(f *os.File) {
 	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+// File system magic numbers (statfs(2)) of the systems whose unnamed files, linked in and their
+// folder synced, are durable with their one link.
+const (
+	ext4Magic  = 0xEF53 // ext2, ext3 and ext4: only with a journal, see unnamedDurable
+	xfsMagic   = 0x58465342
+	tmpfsMagic = 0x01021994 // nothing of it survives a power cut anyway
+)
+
+// unnamedDurable tells whether a synced unnamed file linked into dir, and dir synced, is on the
+// disk with its name and its one link; otherwise, with the reason, files are written under a
+// temporary name, synced and renamed. The link changes the file's link count, which is written
+// by the syncs of the folder only where the file system logs the link as one change (a journal):
+// on ext4 without a journal the device was found holding the name and the data with an inode
+// of no links, which the system refuses to open after a power cut until fsck repairs it. Other
+// file systems are not trusted with it: a temporary name and a rename need no such care.
+func unnamedDurable(dir string) (bool, string) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return false, err.Error()
+	}
+	switch fs.Type {
+	case xfsMagic, tmpfsMagic:
+		return true, ""
+	case ext4Magic:
+	default:
+		return false, fmt.Sprintf("file system type %#x", fs.Type)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return false, err.Error()
+	}
+	// ext4 names its journal's thread under the device's name in sysfs, "<none>" without one.
+	dev, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	if err != nil {
+		return false, "ext4, its device not found in /sys: " + err.Error()
+	}
+	task, err := os.ReadFile("/sys/fs/ext4/" + filepath.Base(dev) + "/journal_task")
+	if err != nil {
+		return false, "ext4, its journal not found in /sys: " + err.Error()
+	}
+	if t := strings.TrimSpace(string(task)); t == "" || t == "<none>" {
+		return false, "ext4 without a journal"
+	}
+	return true, ""
 }
 
 // canSyncFS tells whether syncFS syncs a file system; elsewhere sync: filesystem falls back to

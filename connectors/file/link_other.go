@@ -22,3 +22,6 @@ func startWriteback(*os.File) {}
 const canSyncFS = false
 
 func syncFS(d *os.File) error { return d.Sync() }
+
+// unnamedDurable is false: there are no unnamed files here.
+func unnamedDurable(string) (bool, string) { return false, "no unnamed files on this system" }

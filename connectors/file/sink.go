@@ -2,12 +2,16 @@ package fileconn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -26,6 +30,9 @@ type sink struct {
 	// the writes (sync: filesystem), through fsDir, the folder kept open; otherwise each file is
 	// synced and linked in, and the folder synced once, in groups (fileSync); a file that
 	// replaces a name is synced, renamed, and its folder synced (dirSync).
+	// unnamed tells whether, with fsync, files are made unnamed and linked in (unnamedDurable);
+	// otherwise under a temporary name, then renamed.
+	unnamed  bool
 	fsSync   *groupSyncer
 	fsDir    *os.File
 	fileSync *fileSyncer
@@ -45,9 +52,20 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 	}
+	if n, err := removeStale(c.Dir, time.Now()); err != nil {
+		env.Log().Warn("file sink could not remove the temporary files left by writes that stopped", "sink", env.Name, "dir", c.Dir, "error", err)
+	} else if n > 0 {
+		env.Log().Info("file sink removed the temporary files left by writes that stopped", "sink", env.Name, "dir", c.Dir, "files", n)
+	}
 	mode, _ := parseMode(c.Mode) // checked by Validate
 	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
 	s.fileSync = newFileSyncer(s.dirSync)
+	if c.Fsync {
+		var why string
+		if s.unnamed, why = unnamedDurable(c.Dir); !s.unnamed {
+			env.Log().Info("file sink writes each file under a temporary name and renames it", "sink", env.Name, "dir", c.Dir, "because", why)
+		}
+	}
 	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
 		if s.fsDir, err = os.Open(c.Dir); err != nil {
 			return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
@@ -56,6 +74,42 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	}
 	s.names, _ = filename.Parse(c.Name) // checked by Validate
 	return s, nil
+}
+
+// Temporary files are named tempPrefix + random + tempSuffix.
+const (
+	tempPrefix = ".aiskao-"
+	tempSuffix = ".tmp"
+)
+
+// staleAfter is how old a temporary file must be for a starting sink to remove it. A write holds
+// one for milliseconds; a younger one may be another process's write under way in a folder
+// processes share.
+const staleAfter = 10 * time.Minute
+
+// removeStale removes the temporary files that writes stopped midway (a killed process, a power
+// cut) left in dir, those older than staleAfter at now, and returns how many it removed.
+func removeStale(dir string, now time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, tempPrefix) || !strings.HasSuffix(name, tempSuffix) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || now.Sub(info.ModTime()) < staleAfter {
+			continue // gone meanwhile, or perhaps a write under way
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Send writes msg to its file atomically; see the package documentation.
@@ -105,9 +159,12 @@ func (s *sink) write(name string, data content) error {
 	target := filepath.Join(s.dir, name)
 	if s.fsync && s.fsSync == nil {
 		// Synced, linked in and the folder synced, in a group with the files written meanwhile.
-		f, err := createUnnamed(s.dir, data, s.mode)
-		if err != nil {
-			return err
+		var f *os.File
+		if s.unnamed {
+			var err error
+			if f, err = createUnnamed(s.dir, data, s.mode); err != nil {
+				return err
+			}
 		}
 		if f != nil {
 			linked, err := s.fileSync.do(f, target)
@@ -144,7 +201,7 @@ func (s *sink) syncOne(f *os.File) error {
 
 // writeRenamed writes data to a temporary file and renames it over target.
 func (s *sink) writeRenamed(target string, data content, sync func(*os.File) error) (err error) {
-	f, err := os.CreateTemp(s.dir, ".aiskao-*.tmp")
+	f, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -385,5 +387,38 @@ func TestSinkSendStream(t *testing.T) {
 				t.Errorf("after failed streams, files %v; want m.json as it was", keys(got))
 			}
 		})
+	}
+}
+
+// A starting sink removes the temporary files that writes stopped midway left, and only those:
+// not another process's write under way, nor files of other writers.
+func TestSinkRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for name, age := range map[string]time.Time{
+		".aiskao-123.tmp":  old,        // left by a write that stopped: removed
+		".aiskao-456.tmp":  time.Now(), // perhaps a write under way
+		"report.tmp":       old,        // another writer's
+		".aiskao-789":      old,
+		"m1.json":          old,
+		".aiskao-7.tmp.gz": old,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, age, age); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newTestSink(t, Config{Dir: dir, Fsync: true, Sync: SyncFile})
+	var left []string
+	for name := range files(t, dir) {
+		left = append(left, name)
+	}
+	sort.Strings(left)
+	want := []string{".aiskao-456.tmp", ".aiskao-7.tmp.gz", ".aiskao-789", "m1.json", "report.tmp"}
+	if !slices.Equal(left, want) {
+		t.Fatalf("left %v, want %v", left, want)
 	}
 }
