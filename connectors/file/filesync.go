@@ -31,10 +31,12 @@ type fileSyncer struct {
 	dirSyncs atomic.Uint64 // folder syncs asked for, for tests
 }
 
-// syncReq is one file waiting to be synced, and linked as target unless that is empty.
+// syncReq is one file waiting to be synced, and linked as target unless that is empty; with
+// rename, f is a named temporary file, renamed to target.
 type syncReq struct {
 	f      *os.File
 	target string
+	rename bool
 	linked bool
 	err    error
 	// done receives false once f is done with (linked and err then hold the result), or true when
@@ -55,7 +57,17 @@ func newFileSyncer(dirSync *groupSyncer) *fileSyncer {
 // folder's sync run once the next group's leader has taken over, so that they overlap that
 // group's file syncs.
 func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
-	r := &syncReq{f: f, target: target, done: make(chan bool, 1)}
+	return s.run(&syncReq{f: f, target: target, done: make(chan bool, 1)})
+}
+
+// doRename returns once f, a file with a temporary name, is durable, renamed to target and the
+// folder synced, in a group as do links: one folder sync for the group's files.
+func (s *fileSyncer) doRename(f *os.File, target string) error {
+	_, err := s.run(&syncReq{f: f, target: target, rename: true, done: make(chan bool, 1)})
+	return err
+}
+
+func (s *fileSyncer) run(r *syncReq) (linked bool, err error) {
 	s.mu.Lock()
 	s.pending = append(s.pending, r)
 	lead := !s.leading
@@ -106,7 +118,13 @@ func (s *fileSyncer) linkAll(group []*syncReq) int {
 		if g.err != nil || g.target == "" {
 			continue
 		}
-		if g.linked, g.err = s.link(g.f, g.target); g.linked {
+		if g.rename {
+			g.err = os.Rename(g.f.Name(), g.target)
+			g.linked = g.err == nil
+		} else {
+			g.linked, g.err = s.link(g.f, g.target)
+		}
+		if g.linked {
 			linked++
 		}
 	}

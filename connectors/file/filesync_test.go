@@ -255,3 +255,55 @@ func createFile(t *testing.T, name string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// Files with temporary names are synced, renamed to their targets (an existing one replaced) and
+// the folder synced once a group, as unnamed files are linked.
+func TestFileSyncerRenamesInGroups(t *testing.T) {
+	dir := t.TempDir()
+	const writers = 20
+	s := newFileSyncer(newDirSyncer(dir))
+	var gate sync.Once
+	s.sync = func(f *os.File) error {
+		// The first group's leader waits until the others are queued, so that they arrive together.
+		gate.Do(func() {
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				s.mu.Lock()
+				queued := len(s.pending)
+				s.mu.Unlock()
+				if queued == writers-1 {
+					return
+				}
+			}
+			t.Errorf("writers not queued after 10 s")
+		})
+		return f.Sync()
+	}
+	if err := os.WriteFile(filepath.Join(dir, "t03"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range writers {
+		f := createFile(t, filepath.Join(dir, fmt.Sprintf(".aiskao-%02d.tmp", i)))
+		if _, err := fmt.Fprintf(f, "w%02d", i); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			if err := s.doRename(f, filepath.Join(dir, fmt.Sprintf("t%02d", i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got := files(t, dir)
+	if len(got) != writers {
+		t.Errorf("%d files in the folder, want the %d targets alone: %v", len(got), writers, got)
+	}
+	for i := range writers {
+		if b := got[fmt.Sprintf("t%02d", i)]; string(b) != fmt.Sprintf("w%02d", i) {
+			t.Errorf("t%02d holds %q", i, b)
+		}
+	}
+	if n := s.dirSyncs.Load(); n == 0 || n >= writers/2 {
+		t.Errorf("%d folder syncs for %d writers arriving together", n, writers)
+	}
+}

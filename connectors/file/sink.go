@@ -172,6 +172,8 @@ func (s *sink) write(name string, data content) error {
 			if linked || err != nil {
 				return err
 			}
+		} else if !s.unnamed {
+			return s.writeGrouped(target, data)
 		}
 		if err := s.writeRenamed(target, data, s.syncOne); err != nil {
 			return err
@@ -193,6 +195,37 @@ func (s *sink) write(name string, data content) error {
 	return nil
 }
 
+// writeGrouped writes data to a temporary file, which is synced, renamed to target and the folder
+// synced in a group with the files written meanwhile.
+func (s *sink) writeGrouped(target string, data content) (err error) {
+	f, err := s.createTemp(data)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err = s.fileSync.doRename(f, target); err != nil {
+		_ = os.Remove(f.Name()) // gone already where the rename was made
+	}
+	return err
+}
+
+// createTemp makes a temporary file in the sink's folder holding data, with the sink's mode.
+func (s *sink) createTemp(data content) (*os.File, error) {
+	f, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
+	if err != nil {
+		return nil, err
+	}
+	if err = data(f); err == nil {
+		err = f.Chmod(s.mode)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
 // syncOne syncs f in a group with the files written meanwhile.
 func (s *sink) syncOne(f *os.File) error {
 	_, err := s.fileSync.do(f, "")
@@ -201,23 +234,16 @@ func (s *sink) syncOne(f *os.File) error {
 
 // writeRenamed writes data to a temporary file and renames it over target.
 func (s *sink) writeRenamed(target string, data content, sync func(*os.File) error) (err error) {
-	f, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
+	f, err := s.createTemp(data)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			_ = f.Close()
-			_ = os.Remove(tmp)
+			_ = os.Remove(f.Name())
 		}
 	}()
-	if err = data(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(s.mode); err != nil {
-		return err
-	}
 	if sync != nil {
 		if err = sync(f); err != nil {
 			return err
@@ -226,7 +252,7 @@ func (s *sink) writeRenamed(target string, data content, sync func(*os.File) err
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, target)
+	return os.Rename(f.Name(), target)
 }
 
 // groupSyncer runs a sync (of a folder, of a file system) for the writes that wait for it,
