@@ -60,11 +60,10 @@ func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
 	return s.run(&syncReq{f: f, target: target, done: make(chan bool, 1)})
 }
 
-// doRename returns once f, a file with a temporary name, is durable, renamed to target and the
-// folder synced, in a group as do links: one folder sync for the group's files.
-func (s *fileSyncer) doRename(f *os.File, target string) error {
-	_, err := s.run(&syncReq{f: f, target: target, rename: true, done: make(chan bool, 1)})
-	return err
+// doRename returns once f, a file with a temporary name, is durable, renamed to target (renamed
+// then true) and the folder synced, in a group as do links: one folder sync for the group's files.
+func (s *fileSyncer) doRename(f *os.File, target string) (renamed bool, err error) {
+	return s.run(&syncReq{f: f, target: target, rename: true, done: make(chan bool, 1)})
 }
 
 func (s *fileSyncer) run(r *syncReq) (linked bool, err error) {

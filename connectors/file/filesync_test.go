@@ -288,7 +288,7 @@ func TestFileSyncerRenamesInGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
-			if err := s.doRename(f, filepath.Join(dir, fmt.Sprintf("t%02d", i))); err != nil {
+			if _, err := s.doRename(f, filepath.Join(dir, fmt.Sprintf("t%02d", i))); err != nil {
 				t.Error(err)
 			}
 		})

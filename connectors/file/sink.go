@@ -26,13 +26,13 @@ type sink struct {
 	names *filename.Template
 	mode  os.FileMode
 	fsync bool
+	// unnamed tells whether, with fsync, files are made unnamed and linked in (unnamedDurable).
+	unnamed bool
 	// fsSync, when set, makes files durable by syncs of the whole file system shared between
 	// the writes (sync: filesystem), through fsDir, the folder kept open; otherwise each file is
 	// synced and linked in, and the folder synced once, in groups (fileSync); a file that
-	// replaces a name is synced, renamed, and its folder synced (dirSync).
-	// unnamed tells whether, with fsync, files are made unnamed and linked in (unnamedDurable);
-	// otherwise under a temporary name, then renamed.
-	unnamed  bool
+	// replaces a name, or is written where unnamed files are not durable (unnamed false), is
+	// written under a temporary name, synced, renamed and the folder synced, in the same groups.
 	fsSync   *groupSyncer
 	fsDir    *os.File
 	fileSync *fileSyncer
@@ -153,8 +153,8 @@ func bytesOf(data []byte) content {
 
 // write puts data under name so that the name never shows a partial file; with fsync the file and
 // then the folder entry are on disk before it returns. Where the system can create an unnamed file
-// in the folder and link it in (Linux), that is one folder operation instead of two; a name that
-// exists already is replaced through a temporary file and a rename.
+// in the folder and link it in durably (unnamedDurable), that is one folder operation instead of
+// two; elsewhere, and for a name that exists already, a temporary file is renamed into place.
 func (s *sink) write(name string, data content) error {
 	target := filepath.Join(s.dir, name)
 	if s.fsync && s.fsSync == nil {
@@ -172,20 +172,16 @@ func (s *sink) write(name string, data content) error {
 			if linked || err != nil {
 				return err
 			}
-		} else if !s.unnamed {
-			return s.writeGrouped(target, data)
 		}
-		if err := s.writeRenamed(target, data, s.syncOne); err != nil {
-			return err
-		}
-		return s.dirSync.sync()
+		// No unnamed files here, or the name exists (a link never replaces one).
+		return s.writeGrouped(target, data)
 	}
 	linked, err := writeLinked(s.dir, target, data, s.mode, nil)
 	if err != nil {
 		return err
 	}
 	if !linked {
-		if err := s.writeRenamed(target, data, nil); err != nil {
+		if err := s.writeRenamed(target, data); err != nil {
 			return err
 		}
 	}
@@ -197,14 +193,15 @@ func (s *sink) write(name string, data content) error {
 
 // writeGrouped writes data to a temporary file, which is synced, renamed to target and the folder
 // synced in a group with the files written meanwhile.
-func (s *sink) writeGrouped(target string, data content) (err error) {
+func (s *sink) writeGrouped(target string, data content) error {
 	f, err := s.createTemp(data)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err = s.fileSync.doRename(f, target); err != nil {
-		_ = os.Remove(f.Name()) // gone already where the rename was made
+	renamed, err := s.fileSync.doRename(f, target)
+	if !renamed {
+		_ = os.Remove(f.Name())
 	}
 	return err
 }
@@ -226,33 +223,19 @@ func (s *sink) createTemp(data content) (*os.File, error) {
 	return f, nil
 }
 
-// syncOne syncs f in a group with the files written meanwhile.
-func (s *sink) syncOne(f *os.File) error {
-	_, err := s.fileSync.do(f, "")
-	return err
-}
-
-// writeRenamed writes data to a temporary file and renames it over target.
-func (s *sink) writeRenamed(target string, data content, sync func(*os.File) error) (err error) {
+// writeRenamed writes data to a temporary file and renames it over target, syncing nothing.
+func (s *sink) writeRenamed(target string, data content) error {
 	f, err := s.createTemp(data)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if sync != nil {
-		if err = sync(f); err != nil {
-			return err
-		}
+	if err = f.Close(); err == nil {
+		err = os.Rename(f.Name(), target)
 	}
-	if err = f.Close(); err != nil {
-		return err
+	if err != nil {
+		_ = os.Remove(f.Name())
 	}
-	return os.Rename(f.Name(), target)
+	return err
 }
 
 // groupSyncer runs a sync (of a folder, of a file system) for the writes that wait for it,
