@@ -62,32 +62,16 @@ func (s *served) cpu() cpuUse {
 // NaN where no such process runs on this machine or /proc cannot be read.
 func servicesCPU() servicesUse {
 	u := servicesUse{broker: math.NaN(), db: math.NaN()}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return u
-	}
 	add := func(v *float64, t float64) {
 		if math.IsNaN(*v) {
 			*v = 0
 		}
 		*v += t
 	}
-	for _, e := range entries {
-		pid := e.Name()
-		if pid[0] < '0' || pid[0] > '9' {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
-			continue // ended meanwhile
-		}
-		comm, rest, ok := procStat(stat)
-		if !ok {
-			continue
-		}
+	eachProcess(func(pid int, comm string, rest []float64) {
 		switch comm {
 		case "beam.smp":
-			cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+			cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 			// The broker, not its command-line tools, which run the same runtime.
 			if err == nil && bytes.Contains(cmdline, []byte("\x00rabbit\x00boot\x00")) {
 				add(&u.broker, (rest[11]+rest[12])/userHZ)
@@ -95,8 +79,30 @@ func servicesCPU() servicesUse {
 		case "postgres":
 			add(&u.db, (rest[11]+rest[12]+rest[13]+rest[14])/userHZ)
 		}
-	}
+	})
 	return u
+}
+
+// eachProcess calls fn with every process that runs now, its command name and the numbers of its
+// /proc stat (procStat); those that end meanwhile are left out.
+func eachProcess(fn func(pid int, comm string, rest []float64)) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		if comm, rest, ok := procStat(stat); ok {
+			fn(pid, comm, rest)
+		}
+	}
 }
 
 // procStat splits a /proc/PID/stat into the command name and the numbers after it (utime is
@@ -121,26 +127,12 @@ func procStat(stat []byte) (comm string, rest []float64, ok bool) {
 
 // processTree returns root and the processes descended from it that run now, root first.
 func processTree(root int) []int {
-	tree := []int{root}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return tree
-	}
 	children := map[int][]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if _, rest, ok := procStat(stat); ok {
-			ppid := int(rest[1])
-			children[ppid] = append(children[ppid], pid)
-		}
-	}
+	eachProcess(func(pid int, _ string, rest []float64) {
+		ppid := int(rest[1])
+		children[ppid] = append(children[ppid], pid)
+	})
+	tree := []int{root}
 	for i := 0; i < len(tree); i++ {
 		tree = append(tree, children[tree[i]]...)
 	}
