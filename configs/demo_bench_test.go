@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/aiskao/aiskao/hub"
+	"github.com/aiskao/aiskao/internal/freeport"
 	"github.com/aiskao/aiskao/routes"
 )
 
@@ -109,10 +109,9 @@ func BenchmarkDemoTaxRegister(b *testing.B) {
 // freeLoopback returns a free port of the loopback.
 func freeLoopback(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/aiskao/aiskao/connectors"
 	_ "github.com/aiskao/aiskao/connectors/all"
 	_ "github.com/aiskao/aiskao/hub/transport/embedded"
+	"github.com/aiskao/aiskao/internal/freeport"
 	"github.com/aiskao/aiskao/internal/registry"
 	"github.com/aiskao/aiskao/routes"
 	"github.com/aiskao/aiskao/store"
@@ -38,12 +38,8 @@ import (
 // shared by address between sources, so a configuration cannot ask for port 0.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return addr

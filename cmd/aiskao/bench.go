@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aiskao/aiskao/internal/bareloop"
+	"github.com/aiskao/aiskao/internal/freeport"
 )
 
 // runBench measures the demo end to end: HTTP → durable transport → steps → file sink, with many
@@ -247,13 +247,9 @@ func newBenchClient() *http.Client {
 	}
 }
 
+// freePort is a port of the loopback for a server the bench starts (see package freeport).
 func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return freeport.Loopback()
 }
 
 // startServe starts `aiskao serve` on data and waits until it is ready. Empty addresses are

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aiskao/aiskao/internal/freeport"
 )
 
 // binary is the aiskao binary built once for the end-to-end tests.
@@ -56,26 +57,16 @@ func freeAddr(t testing.TB) string {
 	return freeAddrFor(t)
 }
 
-// handedOut holds every address freeAddrFor has returned. A hub killed and started again binds
-// its old addresses, which are free meanwhile: handed to another listener of the test, such an
-// address made the restart fail with "address already in use".
-var handedOut sync.Map
-
 // freeAddrFor is freeAddr for benchmarks too: a free port of the loopback that no earlier call
-// returned.
+// returned (a hub killed and started again binds its old addresses) and that no outgoing
+// connection can take before the hub binds it.
 func freeAddrFor(tb testing.TB) string {
 	tb.Helper()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		if _, taken := handedOut.LoadOrStore(addr, true); !taken {
-			return addr
-		}
+	addr, err := freeport.Loopback()
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return addr
 }
 
 // startHub runs `aiskao serve -config config -data data` on free ports (or the given ones) and
