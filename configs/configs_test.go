@@ -171,3 +171,42 @@ func TestShippedIngressRefusesAnonymousCallers(t *testing.T) {
 		t.Errorf("found %d HTTP listeners in the shipped configurations, want the demo's three and the peer's", listeners)
 	}
 }
+
+// TestOutputSyncFromTheEnvironment: the shipped configurations' output folders take their sync
+// from AISKAO_OUT_SYNC (what `aiskao bench -sync` sets), file when it is unset, and a value the
+// file connector does not know is refused naming the field.
+func TestOutputSyncFromTheEnvironment(t *testing.T) {
+	for _, f := range []string{"demo.yaml", "rabbitmq-postgres.yaml", "bench-esoed-inbox.yaml", "bench-esoed-inbox-rabbitmq.yaml"} {
+		for _, want := range []string{"", "file", "filesystem"} {
+			t.Setenv("AISKAO_OUT_SYNC", want)
+			if want == "" {
+				os.Unsetenv("AISKAO_OUT_SYNC")
+				want = "file"
+			}
+			cfg, err := routes.Load(routes.DefaultCatalog(), f)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			sinks := 0
+			for _, r := range cfg.Routes {
+				for _, to := range r.To {
+					c := cfg.Connectors[to]
+					if c.Type != "file" {
+						continue
+					}
+					sinks++
+					if got := reflect.ValueOf(c.Config).Elem().FieldByName("Sync").String(); got != want {
+						t.Errorf("%s: sink %s syncs %q with AISKAO_OUT_SYNC %q, want %q", f, to, got, os.Getenv("AISKAO_OUT_SYNC"), want)
+					}
+				}
+			}
+			if sinks == 0 {
+				t.Fatalf("%s: no file sink found", f)
+			}
+		}
+		t.Setenv("AISKAO_OUT_SYNC", "sometimes")
+		if _, err := routes.Load(routes.DefaultCatalog(), f); err == nil || !strings.Contains(err.Error(), "sync") {
+			t.Errorf("%s with AISKAO_OUT_SYNC=sometimes: %v, want an error naming sync", f, err)
+		}
+	}
+}

@@ -51,6 +51,7 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
 	fs.IntVar(&o.processes, "processes", 1, "with -transport rabbitmq: hub processes sharing the queues and the schema, the clients' requests spread over them in turn")
 	fs.BoolVar(&o.keep, "keep", false, "keep the runs' folders instead of removing them: on ext4 without a journal every new file costs a scan past the inodes deleted in the last minutes, so a series of runs that each delete tens of thousands of files measures that; remove the folders once the series is done")
+	fs.StringVar(&o.sync, "sync", "", "the hub's file sinks' sync, file or filesystem, given to the configuration as "+outSyncEnv+" (empty: as the configuration says); filesystem is for an output folder on a volume of its own")
 	fs.StringVar(&o.cpus, "cpus", "", "run the hub processes, and the peer with -peer, under taskset -c LIST (e.g. 1, or 0-1), so that other programs can be kept off those cores")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -79,6 +80,10 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 		fmt.Fprintf(stderr, "bench: -transport %q: want sqlite or rabbitmq\n", *transport)
 		return errUsage
 	}
+	if err := checkOutSync(o.sync, o.config); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return errUsage
+	}
 	if (o.peer.path == "") != (o.peer.config == "") || o.rounds < 1 || o.clients < 1 {
 		fmt.Fprintln(stderr, "bench: -peer and -peer-config go together; -rounds and -clients must be at least 1")
 		return errUsage
@@ -101,6 +106,9 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(stdout, "message: %d bytes\n", len(o.input))
+	if o.sync != "" {
+		fmt.Fprintf(stdout, "the hub's file sinks: sync %s (%s)\n", o.sync, outSyncEnv)
+	}
 
 	var bareRate [2]float64
 	if *bare {
@@ -236,6 +244,29 @@ type served struct {
 
 // all is s and the further processes sharing its queues.
 func (s *served) all() []*served { return append([]*served{s}, s.others...) }
+
+// outSyncEnv is the variable through which the shipped configurations' file sinks take their
+// sync, and through which -sync sets it.
+const outSyncEnv = "AISKAO_OUT_SYNC"
+
+// checkOutSync refuses a -sync other than file or filesystem, and one the configuration would
+// not see: a figure said to be taken with it would then be taken without.
+func checkOutSync(sync, config string) error {
+	if sync == "" {
+		return nil
+	}
+	if sync != "file" && sync != "filesystem" {
+		return fmt.Errorf("-sync %q: want file or filesystem", sync)
+	}
+	text, err := os.ReadFile(config)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(text, []byte("${"+outSyncEnv)) {
+		return fmt.Errorf("-sync: %s does not take %s in its file sinks' sync", config, outSyncEnv)
+	}
+	return nil
+}
 
 // newBenchClient is the load client, the same for the hub and a peer. It does not ask for
 // gzip: a server that compresses its short answers whenever allowed would be measured

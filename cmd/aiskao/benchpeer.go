@@ -38,6 +38,8 @@ type benchOptions struct {
 	cpus string
 	// keep leaves the runs' folders in place instead of removing them (-keep).
 	keep bool
+	// sync, where set, is the hub's file sinks' sync (-sync), passed as AISKAO_OUT_SYNC.
+	sync string
 }
 
 // removeAll removes a run's folder, unless the folders are kept.
@@ -296,7 +298,11 @@ func startHubRound(o benchOptions) (*served, func() error, error) {
 		if i > 0 {
 			httpAddr, opsAddr = "", ""
 		}
-		p, err := startServe(o.config, d, httpAddr, opsAddr, o.cpus, env)
+		penv := env
+		if o.sync != "" {
+			penv = append(slices.Clip(env), outSyncEnv+"="+o.sync)
+		}
+		p, err := startServe(o.config, d, httpAddr, opsAddr, o.cpus, penv)
 		if err != nil {
 			if srv != nil {
 				srv.stop()

@@ -89,7 +89,7 @@ func TestBenchWithPeer(t *testing.T) {
 	}
 	data := t.TempDir()
 	args := []string{"bench", "-duration", "700ms", "-clients", "4", "-bare=false",
-		"-size", "10KB", "-rounds", "2", "-data", data,
+		"-size", "10KB", "-rounds", "2", "-data", data, "-sync", "filesystem",
 		"-http-addr", freeAddr(t), "-ops-addr", freeAddr(t),
 		"-peer", peer, "-peer-config", config, "-peer-env", "THREADS=2", "-peer-addr", freeAddr(t)}
 	_, errTaskset := exec.LookPath("taskset")
@@ -107,7 +107,7 @@ func TestBenchWithPeer(t *testing.T) {
 	if errTaskset == nil && !strings.Contains(text, "hub and peer in turn, both on cores 0 (taskset -c 0):") {
 		t.Errorf("the output does not say where hub and peer ran:\n%s", text)
 	}
-	for _, want := range []string{"message: 10000 bytes", "round 1 hub: ", "round 1 peer: ", "round 2 hub: ", "round 2 peer: ", "median hub: ", "median peer: "} {
+	for _, want := range []string{"message: 10000 bytes", "the hub's file sinks: sync filesystem (AISKAO_OUT_SYNC)", "round 1 hub: ", "round 1 peer: ", "round 2 hub: ", "round 2 peer: ", "median hub: ", "median peer: "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q in the output:\n%s", want, text)
 		}

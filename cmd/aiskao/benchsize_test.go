@@ -94,6 +94,8 @@ func TestBenchFlags(t *testing.T) {
 		{"processes without the broker", []string{"-processes", "2"}, ""},
 		{"cpus not a list", []string{"-cpus", "one"}, ""},
 		{"cpus half a range", []string{"-cpus", "0-"}, ""},
+		{"sync unknown", []string{"-sync", "sometimes", "-config", "../../configs/demo.yaml"}, ""},
+		{"sync the configuration does not take", []string{"-sync", "filesystem", "-config", "../../configs/esoed-peer.yaml"}, ""},
 		{"bad size", []string{"-size", "big"}, "want bytes"},
 		{"size too small", []string{"-size", "1KB", "-sample", sample, "-data", t.TempDir()}, "smallest"},
 	} {
@@ -106,6 +108,26 @@ func TestBenchFlags(t *testing.T) {
 				t.Errorf("runBench(%q) = %v, want an error with %q", tc.args, err, tc.want)
 			}
 		})
+	}
+}
+
+// checkOutSync names what is wrong with a -sync, and lets one through only where the
+// configuration takes it.
+func TestBenchCheckOutSync(t *testing.T) {
+	for _, tc := range []struct {
+		sync, config, want string // want: in the error; none when empty
+	}{
+		{"", "../../configs/esoed-peer.yaml", ""},
+		{"file", "../../configs/demo.yaml", ""},
+		{"filesystem", "../../configs/bench-esoed-inbox-rabbitmq.yaml", ""},
+		{"sometimes", "../../configs/demo.yaml", `-sync "sometimes": want file or filesystem`},
+		{"filesystem", "../../configs/esoed-peer.yaml", "does not take AISKAO_OUT_SYNC"},
+		{"file", "../../configs/nothing-here.yaml", "no such file"},
+	} {
+		err := checkOutSync(tc.sync, tc.config)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("checkOutSync(%q, %q) = %v, want %q", tc.sync, tc.config, err, tc.want)
+		}
 	}
 }
 

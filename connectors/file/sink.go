@@ -60,17 +60,18 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 	mode, _ := parseMode(c.Mode) // checked by Validate
 	s := &sink{name: env.Name, dir: c.Dir, mode: os.FileMode(mode), fsync: c.Fsync, dirSync: newDirSyncer(c.Dir)}
 	s.fileSync = newFileSyncer(s.dirSync)
-	if c.Fsync {
-		var why string
-		if s.unnamed, why = unnamedDurable(c.Dir); !s.unnamed {
-			env.Log().Info("file sink writes each file under a temporary name and renames it", "sink", env.Name, "dir", c.Dir, "because", why)
-		}
-	}
-	if c.Fsync && c.Sync == SyncFilesystem && canSyncFS {
+	switch {
+	case c.Fsync && c.Sync == SyncFilesystem && canSyncFS:
 		if s.fsDir, err = os.Open(c.Dir); err != nil {
 			return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 		}
 		s.fsSync = newFSSyncer(s.fsDir)
+		env.Log().Info("file sink syncs the whole file system once for the files written at once", "sink", env.Name, "dir", c.Dir, "sync", c.Sync)
+	case c.Fsync:
+		var why string
+		if s.unnamed, why = unnamedDurable(c.Dir); !s.unnamed {
+			env.Log().Info("file sink writes each file under a temporary name and renames it", "sink", env.Name, "dir", c.Dir, "because", why)
+		}
 	}
 	s.names, _ = filename.Parse(c.Name) // checked by Validate
 	return s, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -420,5 +421,25 @@ func TestSinkRemovesStaleTemporaryFiles(t *testing.T) {
 	want := []string{".aiskao-456.tmp", ".aiskao-7.tmp.gz", ".aiskao-789", "m1.json", "report.tmp"}
 	if !slices.Equal(left, want) {
 		t.Fatalf("left %v, want %v", left, want)
+	}
+}
+
+// The start-up log says how the sink makes its files durable: with sync: filesystem, one sync
+// of the file system for a group, whatever the file system (its unnamed files are linked in
+// before that sync, so the rename path's line would be wrong).
+func TestSinkSaysHowItSyncs(t *testing.T) {
+	var logs bytes.Buffer
+	s, err := newSink(&Config{Dir: t.TempDir(), Fsync: true, Sync: SyncFilesystem, Mode: "0640", Name: "{{id}}"},
+		connectors.Env{Name: "out", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	text := logs.String()
+	if got := strings.Contains(text, "syncs the whole file system"); got != canSyncFS {
+		t.Errorf("the log says syncfs %v, want %v:\n%s", got, canSyncFS, text)
+	}
+	if canSyncFS && strings.Contains(text, "renames") {
+		t.Errorf("the log speaks of renames under sync: filesystem:\n%s", text)
 	}
 }
