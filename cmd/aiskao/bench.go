@@ -108,6 +108,9 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stdout, "message: %d bytes\n", len(o.input))
 	if o.sync != "" {
 		fmt.Fprintf(stdout, "the hub's file sinks: sync %s (%s)\n", o.sync, outSyncEnv)
+	} else if v := os.Getenv(outSyncEnv); v != "" {
+		// Inherited by the hub: said, so that a figure is not read as the configuration's default.
+		fmt.Fprintf(stdout, "the hub's file sinks: sync %s (%s in the environment)\n", v, outSyncEnv)
 	}
 
 	var bareRate [2]float64
