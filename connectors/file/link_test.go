@@ -3,6 +3,7 @@ package fileconn
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -77,7 +78,7 @@ func TestDirSyncerSharesSyncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed.Close()
-	if err := newFSSyncer(closed).sync(); err == nil {
+	if err := newFSSyncer(closed, slog.New(slog.DiscardHandler)).sync(); err == nil {
 		t.Error("sync of the file system of a closed folder succeeded")
 	}
 }

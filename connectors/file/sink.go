@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func newSink(cfg any, env connectors.Env) (*sink, error) {
 		if s.fsDir, err = os.Open(c.Dir); err != nil {
 			return nil, fmt.Errorf("file sink %s: %w", env.Name, err)
 		}
-		s.fsSync = newFSSyncer(s.fsDir)
+		s.fsSync = newFSSyncer(s.fsDir, env.Log().With("sink", env.Name, "dir", c.Dir))
 		env.Log().Info("file sink syncs the whole file system once for the files written at once", "sink", env.Name, "dir", c.Dir, "sync", c.Sync)
 	case c.Fsync:
 		var why string
@@ -259,9 +260,30 @@ func newDirSyncer(dir string) *groupSyncer {
 }
 
 // newFSSyncer syncs the whole file system that holds d, an open folder: every file written on it,
-// with its folder entry, is then on disk.
-func newFSSyncer(d *os.File) *groupSyncer {
-	return newGroupSyncer(func() error { return syncFS(d) })
+// with its folder entry, is then on disk. A sync that takes long is logged (slowSyncWarner).
+func newFSSyncer(d *os.File, log *slog.Logger) *groupSyncer {
+	return newGroupSyncer(slowSyncWarner(func() error { return syncFS(d) }, slowFSSync, time.Minute, log))
+}
+
+// slowFSSync is how long a sync of the file system may take before it is logged.
+const slowFSSync = 2 * time.Second
+
+// slowSyncWarner runs do and logs a warning when it took longer than after, at most once every
+// quiet: a sync of the whole file system also writes out every other program's unsaved data on
+// it, so a large write elsewhere delays the sink's deliveries, and whoever runs the hub is to see
+// why they stall.
+func slowSyncWarner(do func() error, after, quiet time.Duration, log *slog.Logger) func() error {
+	var last time.Time // touched by one sync at a time (groupSyncer runs one)
+	return func() error {
+		start := time.Now()
+		err := do()
+		if took := time.Since(start); took > after && (last.IsZero() || start.Sub(last) >= quiet) {
+			last = start
+			log.Warn("file sink: the sync of the file system was slow; it also writes out what other programs wrote there (sync: filesystem is for a volume of the hub's own)",
+				"took", took.Round(time.Millisecond))
+		}
+		return err
+	}
 }
 
 func newGroupSyncer(do func() error) *groupSyncer {

@@ -443,3 +443,37 @@ func TestSinkSaysHowItSyncs(t *testing.T) {
 		t.Errorf("the log speaks of renames under sync: filesystem:\n%s", text)
 	}
 }
+
+// A slow sync of the file system is logged with how long it took, once within the quiet time;
+// a quick one is not, and the sync's error comes back either way.
+func TestSlowSyncOfTheFileSystemIsLogged(t *testing.T) {
+	var logs bytes.Buffer
+	delay := 30 * time.Millisecond
+	failed := errors.New("device gone")
+	var result error
+	sync := slowSyncWarner(func() error { time.Sleep(delay); return result }, 10*time.Millisecond, time.Hour,
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	if err := sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "was slow"); n != 1 {
+		t.Fatalf("%d warnings after a slow sync, want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "took=") {
+		t.Errorf("the warning does not say how long the sync took:\n%s", logs.String())
+	}
+	result = failed
+	if err := sync(); !errors.Is(err, failed) {
+		t.Errorf("sync = %v, want %v", err, failed)
+	}
+	if n := strings.Count(logs.String(), "was slow"); n != 1 {
+		t.Errorf("%d warnings after two slow syncs within the quiet time, want 1", n)
+	}
+
+	logs.Reset()
+	delay = 0
+	quick := slowSyncWarner(func() error { return nil }, 10*time.Millisecond, 0, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err := quick(); err != nil || logs.Len() != 0 {
+		t.Errorf("a quick sync: %v, logged %q", err, logs.String())
+	}
+}
