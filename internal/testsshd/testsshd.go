@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aiskao/aiskao/internal/freeport"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -74,13 +75,13 @@ func Start(t *testing.T) *Server {
 	if err := os.WriteFile(filepath.Join(tmp, "authorized_keys"), ssh.MarshalAuthorizedKey(clientPub), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port no outgoing connection can take before sshd binds it (see package freeport).
+	addr, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	conf := fmt.Sprintf(`Port %d
+	_, port, _ := net.SplitHostPort(addr)
+	conf := fmt.Sprintf(`Port %s
 ListenAddress 127.0.0.1
 HostKey %s
 AuthorizedKeysFile %s
@@ -109,7 +110,6 @@ Subsystem sftp internal-sftp
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -123,7 +123,7 @@ Subsystem sftp internal-sftp
 		time.Sleep(50 * time.Millisecond)
 	}
 	kh := filepath.Join(tmp, "known_hosts")
-	line := fmt.Sprintf("[127.0.0.1]:%d %s", port, ssh.MarshalAuthorizedKey(hostPub))
+	line := fmt.Sprintf("[127.0.0.1]:%s %s", port, ssh.MarshalAuthorizedKey(hostPub))
 	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}

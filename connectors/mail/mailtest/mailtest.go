@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-imap"
 	"github.com/emersion/go-imap/client"
 
+	"github.com/aiskao/aiskao/internal/freeport"
 	"github.com/aiskao/aiskao/internal/testpki"
 	"github.com/aiskao/aiskao/internal/tlsconf"
 )
@@ -68,14 +69,20 @@ func Need(t testing.TB) {
 	t.Skip(msg)
 }
 
+// FreePort returns a free port of 127.0.0.1 for a server started as another process (see package
+// freeport: one that no outgoing connection can take before the server binds it).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(addr)
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // WriteCert writes a server certificate for localhost and 127.0.0.1 with its key (cert.pem,
