@@ -21,10 +21,12 @@ import (
 // lowest is the first port handed out: below it lie the registered ports of many services.
 const lowest = 10000
 
+// given holds every port returned, so that a process killed and started again on its old ports
+// does not find one of them handed to another server meanwhile. It is the process's on purpose:
+// ports belong to the whole machine, and no two callers anywhere in a test binary or in a bench
+// may be handed the same one.
 var (
-	mu sync.Mutex
-	// given holds every port returned, so that a process killed and started again on its old
-	// ports does not find one of them handed to another server meanwhile.
+	mu    sync.Mutex
 	given = map[int]bool{}
 )
 
