@@ -31,8 +31,8 @@ type fileSyncer struct {
 	dirSyncs atomic.Uint64 // folder syncs asked for, for tests
 }
 
-// syncReq is one file waiting to be synced, and linked as target unless that is empty; with
-// rename, f is a named temporary file, renamed to target.
+// syncReq is one file waiting to be synced and linked as target; with rename, f is a named
+// temporary file, renamed to target.
 type syncReq struct {
 	f      *os.File
 	target string
@@ -50,12 +50,11 @@ func newFileSyncer(dirSync *groupSyncer) *fileSyncer {
 	return &fileSyncer{kick: startWriteback, sync: (*os.File).Sync, link: linkIn, dirSync: dirSync.sync}
 }
 
-// do returns once f is durable and, when target is not empty, linked as target with the folder
-// synced, or once target was found to exist (linked false, no error: the caller renames). The
-// first caller syncs the files waiting with its own; callers that arrive meanwhile wait, and the
-// first of them syncs the next group, so no caller syncs more than one group. The links and the
-// folder's sync run once the next group's leader has taken over, so that they overlap that
-// group's file syncs.
+// do returns once f is durable and linked as target with the folder synced, or once target was
+// found to exist (linked false, no error: the caller renames). The first caller syncs the files
+// waiting with its own; callers that arrive meanwhile wait, and the first of them syncs the next
+// group, so no caller syncs more than one group. The links and the folder's sync run once the
+// next group's leader has taken over, so that they overlap that group's file syncs.
 func (s *fileSyncer) do(f *os.File, target string) (linked bool, err error) {
 	return s.run(&syncReq{f: f, target: target, done: make(chan bool, 1)})
 }
@@ -110,11 +109,11 @@ func (s *fileSyncer) run(r *syncReq) (linked bool, err error) {
 	return r.linked, r.err
 }
 
-// linkAll links in the synced files of group that have a name; it returns how many it linked.
+// linkAll links in (or renames) the synced files of group; it returns how many it linked.
 func (s *fileSyncer) linkAll(group []*syncReq) int {
 	linked := 0
 	for _, g := range group {
-		if g.err != nil || g.target == "" {
+		if g.err != nil {
 			continue
 		}
 		if g.rename {
