@@ -30,7 +30,7 @@ import (
 // phase two offers a fixed share of that rate and measures latency. With -peer, another engine
 // doing the same work is measured in turn with the hub instead (runBenchRounds).
 func runBench(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-transport rabbitmq [-processes N]] [-cpus LIST] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR [-keep]]", stderr)
+	fs := newFlags("bench", "[-clients N] [-duration D] [-size S] [-transport rabbitmq [-processes N|N,M,...]] [-cpus LIST] [-peer PATH -peer-config FILE [-rounds N]] [-data DIR [-keep]]", stderr)
 	o := benchOptions{}
 	fs.IntVar(&o.clients, "clients", 32, "concurrent HTTP clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase (each round with -peer) offers load")
@@ -47,17 +47,23 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	fs.StringVar(&o.peer.config, "peer-config", "", "the peer's configuration (with -peer)")
 	fs.Var(&o.peer.env, "peer-env", "K=V added to the peer's environment (repeatable)")
 	fs.StringVar(&o.peer.addr, "peer-addr", "", "address the peer listens on; its port is passed as PORT (default: a free port of the loopback)")
-	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer, each in fresh folders")
+	fs.IntVar(&o.rounds, "rounds", 3, "with -peer: rounds of hub then peer; with a list of -processes: rounds of each count; each run in fresh folders")
 	transport := fs.String("transport", "sqlite", "sqlite: the configuration as given; rabbitmq: "+rabbitConfig+" against the local broker and PostgreSQL")
-	fs.IntVar(&o.processes, "processes", 1, "with -transport rabbitmq: hub processes sharing the queues and the schema, the clients' requests spread over them in turn")
+	counts := processCounts{1}
+	fs.Var(&counts, "processes", "with -transport rabbitmq: hub processes sharing the queues and the schema, the clients' requests spread over them in turn; a list such as 1,2,3 measures each count in turn, -rounds times, and sets each against the first")
 	fs.BoolVar(&o.keep, "keep", false, "keep the runs' folders instead of removing them: on ext4 without a journal every new file costs a scan past the inodes deleted in the last minutes, so a series of runs that each delete tens of thousands of files measures that; remove the folders once the series is done")
 	fs.StringVar(&o.sync, "sync", "", "the hub's file sinks' sync, file or filesystem, given to the configuration as "+outSyncEnv+" (empty: as the configuration says); filesystem is for an output folder on a volume of its own")
 	fs.StringVar(&o.cpus, "cpus", "", "run the hub processes, and the peer with -peer, under taskset -c LIST (e.g. 1, or 0-1), so that other programs can be kept off those cores")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if o.processes < 1 || (o.processes > 1 && *transport != "rabbitmq") {
-		fmt.Fprintln(stderr, "bench: -processes must be at least 1, and above 1 only with -transport rabbitmq (processes share its queues and schema)")
+	o.processes = counts[0]
+	if (len(counts) > 1 || o.processes > 1) && *transport != "rabbitmq" {
+		fmt.Fprintln(stderr, "bench: -processes above 1 or a list only with -transport rabbitmq (processes share its queues and schema)")
+		return errUsage
+	}
+	if len(counts) > 1 && o.peer.path != "" {
+		fmt.Fprintln(stderr, "bench: -processes with a list compares the hub with itself; -peer compares it with a peer: one at a time")
 		return errUsage
 	}
 	if o.cpus != "" && !validCPUList(o.cpus) {
@@ -123,6 +129,9 @@ func runBench(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	if o.peer.path != "" {
 		return runBenchRounds(o, stdout)
+	}
+	if len(counts) > 1 {
+		return runProcessRounds(o, counts, stdout)
 	}
 	bareFiles := [2]float64{}
 	if *bare {

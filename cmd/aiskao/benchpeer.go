@@ -460,6 +460,9 @@ func (f figures) line() string {
 	if !math.IsNaN(f.mallocs) && f.delivered > 0 {
 		s += fmt.Sprintf(", %.0f allocs/msg (%.0f kB/msg)", f.mallocs/float64(f.delivered), f.allocBytes/1e3/float64(f.delivered))
 	}
+	if f.brokerMsgs > 0 {
+		s += fmt.Sprintf(", %.1f messages a broker message", f.packed/f.brokerMsgs)
+	}
 	b, d := f.services.perMsg(f.delivered)
 	if b > 0 {
 		s += fmt.Sprintf(", broker CPU %.0f µs/msg", b)
@@ -505,6 +508,15 @@ func medianFigures(fs []figures) figures {
 		wall:       time.Duration(pick(func(f figures) float64 { return f.wall.Seconds() }) * float64(time.Second)),
 		mallocs:    math.NaN(),
 		allocBytes: math.NaN(),
+	}
+	// Messages a broker message likewise, carried over a nominal one broker message.
+	if r := pick(func(f figures) float64 {
+		if f.brokerMsgs <= 0 {
+			return math.NaN()
+		}
+		return f.packed / f.brokerMsgs
+	}); !math.IsNaN(r) {
+		m.packed, m.brokerMsgs = r, 1
 	}
 	// The services' CPU per message likewise.
 	m.services.broker = pick(func(f figures) float64 { b, _ := f.services.perMsg(f.delivered); return b }) * float64(m.delivered) / 1e6

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,53 @@ func TestBenchRabbitMQProcesses(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(data); len(left) != 0 {
 		t.Errorf("the bench left %d working folders in %s", len(left), data)
+	}
+}
+
+// TestBenchComparesProcessCounts runs one process and two in turn for two rounds: each run is
+// reported with its count, the order turns from round to round, and the medians are set against
+// one process's. A list of counts goes with no peer.
+func TestBenchComparesProcessCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs hubs on the broker and PostgreSQL")
+	}
+	amqpURL, pgURL := scaleServices(t)
+	data := t.TempDir()
+	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-processes", "1,2", "-rounds", "2",
+		"-duration", "700ms", "-clients", "4", "-bare=false", "-data", data)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	text := string(out)
+	run := regexp.MustCompile(`(?m)^round (\d), (1 process|2 processes): +\d+ msgs/s \((\d+) delivered`)
+	var order []string
+	for _, m := range run.FindAllStringSubmatch(text, -1) {
+		if m[3] == "0" {
+			t.Errorf("round %s, %s delivered nothing", m[1], m[2])
+		}
+		order = append(order, m[1]+" "+m[2])
+	}
+	want := []string{"1 1 process", "1 2 processes", "2 2 processes", "2 1 process"}
+	if !slices.Equal(order, want) {
+		t.Errorf("runs %q, want %q:\n%s", order, want, text)
+	}
+	for _, line := range []string{"median, 1 process:", "median, 2 processes:", "2 processes ÷ 1 (medians): throughput "} {
+		if !strings.Contains(text, line) {
+			t.Errorf("no %q in the output:\n%s", line, text)
+		}
+	}
+	if left, _ := os.ReadDir(data); len(left) != 0 {
+		t.Errorf("the bench left %d working folders in %s", len(left), data)
+	}
+
+	cmd = exec.Command(binary, "bench", "-transport", "rabbitmq", "-processes", "1,2", "-peer", "/bin/true", "-peer-config", "x.yaml")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "one at a time") {
+		t.Errorf("a list of processes with a peer: %v\n%s", err, out)
 	}
 }
 

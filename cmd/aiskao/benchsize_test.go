@@ -92,6 +92,10 @@ func TestBenchFlags(t *testing.T) {
 		{"unknown transport", []string{"-transport", "kafka"}, ""},
 		{"no processes", []string{"-transport", "rabbitmq", "-processes", "0"}, ""},
 		{"processes without the broker", []string{"-processes", "2"}, ""},
+		{"a list of processes without the broker", []string{"-processes", "1,2"}, ""},
+		{"a list of processes with a zero", []string{"-processes", "1,0"}, ""},
+		{"a list of processes with a count twice", []string{"-processes", "1,2,1"}, ""},
+		{"a list of processes not of numbers", []string{"-processes", "1,two"}, ""},
 		{"cpus not a list", []string{"-cpus", "one"}, ""},
 		{"cpus half a range", []string{"-cpus", "0-"}, ""},
 		{"sync unknown", []string{"-sync", "sometimes", "-config", "../../configs/demo.yaml"}, ""},
@@ -207,5 +211,20 @@ func TestBenchMedianAndRatios(t *testing.T) {
 	}
 	if got := peer.line(); !strings.HasSuffix(got, ", broker CPU 200 µs/msg") {
 		t.Errorf("peer's line with the broker = %q", got)
+	}
+
+	// Messages a broker message: the median of the runs' (6, 12 and 4: 6), where the hub packs;
+	// nothing said where it sent none.
+	packed := func(msgs, brokerMsgs float64) figures {
+		f := run(3000, 3, 10000, 0, 0, 1)
+		f.packed, f.brokerMsgs = msgs, brokerMsgs
+		return f
+	}
+	hub = medianFigures([]figures{packed(600, 100), packed(1200, 100), packed(400, 100)})
+	if got := hub.line(); !strings.HasSuffix(got, ", 6.0 messages a broker message") {
+		t.Errorf("line with packs = %q", got)
+	}
+	if got := medianFigures([]figures{packed(0, 0)}).line(); strings.Contains(got, "broker message") {
+		t.Errorf("line without packs = %q", got)
 	}
 }
