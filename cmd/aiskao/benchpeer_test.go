@@ -139,6 +139,20 @@ func TestBenchWithPeer(t *testing.T) {
 
 // TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL and checks that the
 // run's schema is gone afterwards.
+// rabbitBench runs the binary's bench with args on the test's broker and PostgreSQL, from the
+// repository's root, and returns its output; a bench that fails fails the test.
+func rabbitBench(t *testing.T, amqpURL, pgURL string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"bench", "-transport", "rabbitmq"}, args...)...)
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench %q: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
 func TestBenchRabbitMQ(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the hub on the broker and PostgreSQL")
@@ -167,29 +181,23 @@ func TestBenchRabbitMQ(t *testing.T) {
 		return out
 	}
 	before := schemas()
-	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-duration", "700ms", "-clients", "4",
+	out := rabbitBench(t, amqpURL, pgURL, "-duration", "700ms", "-clients", "4",
 		"-bare=false", "-rate-share", "0.2", "-data", t.TempDir())
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`accepted (\d+) \(refused 0\), delivered (\d+) in`).FindStringSubmatch(string(out))
+	m := regexp.MustCompile(`accepted (\d+) \(refused 0\), delivered (\d+) in`).FindStringSubmatch(out)
 	if m == nil || m[1] != m[2] || m[1] == "0" {
 		t.Errorf("want every message accepted and delivered, none refused:\n%s", out)
 	}
-	if !regexp.MustCompile(`allocations: \d+ allocations, \d+ kB allocated per message`).Match(out) {
+	if !regexp.MustCompile(`allocations: \d+ allocations, \d+ kB allocated per message`).MatchString(out) {
 		t.Errorf("no allocations in the output:\n%s", out)
 	}
 	// The configuration packs (pack: 32): the bench says how many messages went in how many
 	// broker messages, every message accepted counted.
-	p := regexp.MustCompile(`packs: (\d+) messages in (\d+) broker messages`).FindStringSubmatch(string(out))
+	p := regexp.MustCompile(`packs: (\d+) messages in (\d+) broker messages`).FindStringSubmatch(out)
 	if m != nil && (p == nil || p[1] != m[1]) {
 		t.Errorf("want the packs of the %v messages accepted in the output:\n%s", m[1:], out)
 	}
 	// The broker and PostgreSQL run on this machine in CI: the bench says what they spent.
-	if os.Getenv("CI") != "" && !regexp.MustCompile(`broker and database: RabbitMQ \d+ µs, PostgreSQL \d+ µs of CPU per message`).Match(out) {
+	if os.Getenv("CI") != "" && !regexp.MustCompile(`broker and database: RabbitMQ \d+ µs, PostgreSQL \d+ µs of CPU per message`).MatchString(out) {
 		t.Errorf("no broker and database CPU in the output:\n%s", out)
 	}
 	for name := range schemas() {
@@ -211,15 +219,8 @@ func TestBenchRabbitMQProcesses(t *testing.T) {
 	}
 	amqpURL, pgURL := scaleServices(t)
 	data := t.TempDir()
-	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-processes", "2", "-cpus", "0",
+	text := rabbitBench(t, amqpURL, pgURL, "-processes", "2", "-cpus", "0",
 		"-duration", "700ms", "-clients", "4", "-bare=false", "-rate-share", "0.2", "-data", data)
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
-	}
-	text := string(out)
 	if !strings.Contains(text, "2 hub processes sharing the queues and the schema on cores 0 (taskset -c 0)") {
 		t.Errorf("the output does not say how many processes ran where:\n%s", text)
 	}
@@ -238,22 +239,15 @@ func TestBenchRabbitMQProcesses(t *testing.T) {
 
 // TestBenchComparesProcessCounts runs one process and two in turn for two rounds: each run is
 // reported with its count, the order turns from round to round, and the medians are set against
-// one process's. A list of counts goes with no peer.
+// one process's.
 func TestBenchComparesProcessCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs hubs on the broker and PostgreSQL")
 	}
 	amqpURL, pgURL := scaleServices(t)
 	data := t.TempDir()
-	cmd := exec.Command(binary, "bench", "-transport", "rabbitmq", "-processes", "1,2", "-rounds", "2",
+	text := rabbitBench(t, amqpURL, pgURL, "-processes", "1,2", "-rounds", "2",
 		"-duration", "700ms", "-clients", "4", "-bare=false", "-data", data)
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out)
-	}
-	text := string(out)
 	run := regexp.MustCompile(`(?m)^round (\d), (1 process|2 processes): +\d+ msgs/s \((\d+) delivered`)
 	var order []string
 	for _, m := range run.FindAllStringSubmatch(text, -1) {
@@ -273,13 +267,6 @@ func TestBenchComparesProcessCounts(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(data); len(left) != 0 {
 		t.Errorf("the bench left %d working folders in %s", len(left), data)
-	}
-
-	cmd = exec.Command(binary, "bench", "-transport", "rabbitmq", "-processes", "1,2", "-peer", "/bin/true", "-peer-config", "x.yaml")
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "AISKAO_AMQP_URL="+amqpURL, "AISKAO_POSTGRES_URL="+pgURL)
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "one at a time") {
-		t.Errorf("a list of processes with a peer: %v\n%s", err, out)
 	}
 }
 

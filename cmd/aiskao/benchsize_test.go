@@ -96,6 +96,7 @@ func TestBenchFlags(t *testing.T) {
 		{"a list of processes with a zero", []string{"-processes", "1,0"}, ""},
 		{"a list of processes with a count twice", []string{"-processes", "1,2,1"}, ""},
 		{"a list of processes not of numbers", []string{"-processes", "1,two"}, ""},
+		{"a list of processes with a peer", []string{"-transport", "rabbitmq", "-processes", "1,2", "-peer", "/bin/true", "-peer-config", "x.yaml"}, ""},
 		{"cpus not a list", []string{"-cpus", "one"}, ""},
 		{"cpus half a range", []string{"-cpus", "0-"}, ""},
 		{"sync unknown", []string{"-sync", "sometimes", "-config", "../../configs/demo.yaml"}, ""},
