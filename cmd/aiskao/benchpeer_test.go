@@ -137,8 +137,6 @@ func TestBenchWithPeer(t *testing.T) {
 	}
 }
 
-// TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL and checks that the
-// run's schema is gone afterwards.
 // rabbitBench runs the binary's bench with args on the test's broker and PostgreSQL, from the
 // repository's root, and returns its output; a bench that fails fails the test.
 func rabbitBench(t *testing.T, amqpURL, pgURL string, args ...string) string {
@@ -153,6 +151,8 @@ func rabbitBench(t *testing.T, amqpURL, pgURL string, args ...string) string {
 	return string(out)
 }
 
+// TestBenchRabbitMQ runs the bench briefly on the broker and PostgreSQL and checks that the
+// run's schema is gone afterwards.
 func TestBenchRabbitMQ(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the hub on the broker and PostgreSQL")

@@ -58,7 +58,6 @@ func runProcessRounds(o benchOptions, counts []int, stdout io.Writer) (err error
 			err = errors.Join(err, c())
 		}
 	}()
-	o.processes = 0 // set for each run
 	where := ""
 	if o.cpus != "" {
 		where = ", on cores " + o.cpus + " (taskset -c " + o.cpus + ")"

@@ -471,7 +471,6 @@ func TestSlowSyncOfTheFileSystemIsLogged(t *testing.T) {
 	}
 
 	logs.Reset()
-	delay = 0
 	quick := slowSyncWarner(func() error { return nil }, 10*time.Millisecond, 0, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err := quick(); err != nil || logs.Len() != 0 {
 		t.Errorf("a quick sync: %v, logged %q", err, logs.String())
